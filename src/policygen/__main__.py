@@ -1,0 +1,3 @@
+from policygen.cli import run
+
+run()

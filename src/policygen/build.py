@@ -1,0 +1,159 @@
+"""Build stage: a project folder -> ``output/`` (pages, fragments, assets, ``manifest.json``).
+
+Runs the stages in order: load the sources, read the catalogs, localize every selected
+(policy, locale), render the pages. Everything is rendered in memory first, so that any error
+in any policy stops the build before a single file is written. Then each file is written
+atomically, unchanged files are left alone, and ``manifest.json`` is written last: a website
+step that reads the manifest never sees a file list that does not match the files.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .catalogs import Translations, load_translations
+from .errors import Collector, PolicygenError
+from .load import load_project
+from .localize import LocalizedPolicy, localize
+from .model import Project
+from .output import sha256, write_atomic
+from .render_html import PagePaths, asset_files, relative, render_index, render_policy, _native_name
+
+MANIFEST = "manifest.json"
+
+
+@dataclass
+class BuildResult:
+    """What a build produced."""
+
+    output_dir: Path
+    outputs: list[dict[str, Any]]
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    untranslated: dict[tuple[str, str], int] = field(default_factory=dict)
+    """``(policy, locale) -> segments shown in the source language``."""
+
+
+def prepare(root: Path, policies: Iterable[str] | None = None, locales: Iterable[str] | None = None) -> tuple[Project, list[LocalizedPolicy]]:
+    """Load, validate and localize; the common ground of ``build`` and ``check``.
+
+    Raises :class:`~policygen.errors.SourceError` listing every problem found.
+    """
+    project = load_project(root, policies)
+    wanted_locales = list(locales) if locales is not None else None
+    errors = Collector()
+    if wanted_locales is not None:
+        for loc in wanted_locales:
+            if loc not in project.config.locales:
+                errors.add(project.config.path, 0, f"unknown locale '{loc}'; this project publishes {', '.join(project.config.locales)}")
+        errors.raise_if_any()
+    translations: Translations = load_translations(project, wanted_locales, errors)
+    localized = []
+    for policy in project.policies.values():
+        for loc in policy.locales:
+            if wanted_locales is None or loc in wanted_locales:
+                localized.append(localize(project, policy, loc, translations, errors))
+    errors.raise_if_any()
+    return project, localized
+
+
+def build(root: Path, policies: Iterable[str] | None = None, locales: Iterable[str] | None = None, output_dir: Path | None = None) -> BuildResult:
+    """Build the site. With ``policies`` or ``locales``, only that subset is rendered and the
+    manifest keeps its entries for the rest."""
+    policies = list(policies) if policies is not None else None
+    locales = list(locales) if locales is not None else None
+    project, localized = prepare(root, policies, locales)
+    out = output_dir or (project.root / "output")
+    full = policies is None and locales is None
+
+    files: dict[str, bytes] = {}
+    outputs: list[dict[str, Any]] = []
+    for item in localized:
+        page, fragment = render_policy(project, item)
+        paths = PagePaths(item.policy.id, item.locale)
+        for fmt, path, data in (("html", paths.page, page), ("html-fragment", paths.fragment, fragment)):
+            files[path] = data
+            outputs.append(_entry(item.policy.id, item.locale, fmt, path, data, item))
+    for path, data in asset_files(project).items():
+        files[path] = data
+        outputs.append({"policy": None, "locale": None, "format": "asset", "path": path, "sha256": sha256(data)})
+    if full:
+        index = render_index(project, _index_entries(project, localized))
+        files["index.html"] = index
+        outputs.append({"policy": None, "locale": None, "format": "site-index", "path": "index.html", "sha256": sha256(index)})
+
+    previous = _read_manifest(out)
+    if not full:
+        rebuilt = {(o["policy"], o["locale"], o["format"]) for o in outputs}
+        for entry in previous:
+            key = (entry.get("policy"), entry.get("locale"), entry.get("format"))
+            if key not in rebuilt and (out / entry["path"]).is_file():
+                outputs.append(entry)
+    outputs.sort(key=lambda o: o["path"])
+
+    result = BuildResult(out, outputs)
+    for path, data in sorted(files.items()):
+        (result.written if write_atomic(out / path, data) else result.unchanged).append(path)
+    if full:
+        # Only files an earlier build listed are removed: output/ may hold files of the site's own.
+        current = {o["path"] for o in outputs}
+        for entry in previous:
+            stale = entry.get("path", "")
+            if stale not in current and _inside(out, out / stale) and (out / stale).is_file():
+                (out / stale).unlink()
+                result.removed.append(stale)
+    manifest = {"generator": f"policygen {__version__}", "manifest_version": 1, "outputs": outputs}
+    write_atomic(out / MANIFEST, (json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    result.untranslated = {(i.policy.id, i.locale): len(i.untranslated) for i in localized if i.untranslated}
+    return result
+
+
+def _entry(policy: str, locale: str, fmt: str, path: str, data: bytes, item: LocalizedPolicy) -> dict[str, Any]:
+    return {
+        "policy": policy, "locale": locale, "format": fmt, "path": path, "sha256": sha256(data),
+        "version": item.policy.version, "effective_date": item.policy.effective_date.isoformat(),
+        "title": item.title_text, "source_locale": item.policy.source_locale,
+    }
+
+
+def _index_entries(project: Project, localized: list[LocalizedPolicy]) -> list[dict[str, Any]]:
+    entries = []
+    for policy in project.policies.values():
+        pages = [
+            {"locale": i.locale, "title": i.title_text, "language": _native_name(i.locale),
+             "href": relative("index.html", PagePaths(policy.id, i.locale).folder)}
+            for i in localized if i.policy.id == policy.id
+        ]
+        entries.append({"policy": policy.id, "pages": pages})
+    return entries
+
+
+def _read_manifest(out: Path) -> list[dict[str, Any]]:
+    try:
+        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        return [o for o in data.get("outputs", []) if isinstance(o, dict) and isinstance(o.get("path"), str)]
+    except (OSError, ValueError, AttributeError):
+        return []
+
+
+def _inside(root: Path, path: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def check(root: Path) -> Project:
+    """Validate sources, catalogs and config without writing anything."""
+    project, _ = prepare(root)
+    return project
+
+
+__all__ = ["build", "check", "prepare", "BuildResult", "PolicygenError"]

@@ -1,0 +1,323 @@
+"""Typed model objects: what the ``load`` stage produces and every later stage consumes.
+
+The vocabulary follows FRBR as Akoma Ntoso uses it: a :class:`Policy` is the work at one
+version; a locale is an expression of it; an HTML page is a manifestation. Facts are typed so
+that a semantic diff can tell "a sensitive data category was added" from "a label was
+reworded". All model objects are frozen: stages produce new objects rather than edit old ones.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from markdown_it.token import Token
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+SLUG_MAX = 64
+SUPPORTED_LOCALES = ("en", "nl", "km")
+
+DurationUnit = Literal["year", "month", "week", "day"]
+_DURATION_RE = re.compile(r"^P([1-9][0-9]*)([YMWD])$")
+_UNITS: dict[str, DurationUnit] = {"Y": "year", "M": "month", "W": "week", "D": "day"}
+# Approximate lengths, used only to *compare* periods ("is 13 months longer than 1 year?").
+_APPROX_DAYS = {"year": 365.25, "month": 30.4375, "week": 7.0, "day": 1.0}
+
+
+def is_safe_slug(value: str) -> bool:
+    """True for IDs that are safe to use in paths and URLs (``acme-privacy``, not ``../x``)."""
+    return len(value) <= SLUG_MAX and SLUG_RE.match(value) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Duration:
+    """A period with a single unit, as written in ISO 8601 (``P5Y``, ``P30D``)."""
+
+    amount: int
+    unit: DurationUnit
+
+    @classmethod
+    def parse(cls, text: str) -> Duration:
+        match = _DURATION_RE.match(text)
+        if not match:
+            raise ValueError(f"not a single-unit ISO 8601 duration: {text!r}")
+        return cls(int(match.group(1)), _UNITS[match.group(2)])
+
+    @property
+    def iso(self) -> str:
+        return f"P{self.amount}{self.unit[0].upper()}"
+
+    @property
+    def approx_days(self) -> float:
+        """Length in days, for ordering periods of different units."""
+        return self.amount * _APPROX_DAYS[self.unit]
+
+
+# --- facts -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Controller:
+    """The organisation responsible for the processing."""
+
+    name: str
+    address: str
+    email: str | None = None
+    phone: str | None = None
+    url: str | None = None
+    registration: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DataCategory:
+    """A category of personal data. ``sensitive`` ones are shown in bold and weigh heavier."""
+
+    id: str
+    sensitive: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Purpose:
+    """Why data is processed, on which legal basis, and which data categories it uses."""
+
+    id: str
+    legal_basis: str
+    data: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Someone data is shared with; ``category`` is the recipient category (processor, ...)."""
+
+    id: str
+    category: str
+    data: tuple[str, ...]
+    purposes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """A transfer of data to another country (ISO 3166-1 alpha-2) under a safeguard."""
+
+    id: str
+    country: str
+    recipients: tuple[str, ...]
+    safeguard: str
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How long the listed data categories are kept."""
+
+    id: str
+    data: tuple[str, ...]
+    period: Duration
+
+
+@dataclass(frozen=True, slots=True)
+class Right:
+    """A right of the user, the contact channels to exercise it, and the promised response time."""
+
+    id: str
+    channels: tuple[str, ...]
+    response_time: Duration | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A way to reach the controller."""
+
+    id: str
+    kind: Literal["email", "url", "phone", "postal"]
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Complaint:
+    """A complaint channel, typically a supervisory authority."""
+
+    id: str
+    name: str
+    url: str
+    country: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Risk:
+    """The outcome of the latest data protection impact assessment."""
+
+    level: Literal["low", "medium", "high"]
+    assessed_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """Everything about a policy that rules can reason about."""
+
+    controller: Controller
+    data_categories: tuple[DataCategory, ...]
+    purposes: tuple[Purpose, ...]
+    recipients: tuple[Recipient, ...]
+    transfers: tuple[Transfer, ...]
+    retention: tuple[Retention, ...]
+    rights: tuple[Right, ...]
+    minimum_age: int
+    contacts: tuple[Contact, ...]
+    complaints: tuple[Complaint, ...]
+    risk: Risk
+
+
+# --- prose -------------------------------------------------------------------------------------
+
+SegmentKind = Literal["title", "heading", "paragraph", "item", "cell"]
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One translatable block: the unit of a gettext message."""
+
+    context: str
+    """Message context (``msgctxt``): the clause ID, plus ``.N`` for list items, ``.rRcC`` for cells."""
+    text: str
+    """The Markdown inline source, placeholders included. This is the ``msgid``."""
+    line: int
+    """Line of the block in policy.md."""
+    kind: SegmentKind
+    clause: str
+    """ID of the section or clause the segment belongs to."""
+    token_index: int
+    """Index of the segment's ``inline`` token in :attr:`Document.tokens`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A heading and everything below it, up to the next heading of the same or a higher level."""
+
+    id: str
+    level: int
+    line: int
+    parent: str | None
+    context: str
+    """Message context of the heading text (equal to ``id``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """A block inside a section: a paragraph, a list, a table or a quote."""
+
+    id: str
+    section: str | None
+    kind: str
+    line: int
+    explicit: bool
+    """True when the author gave the ID; False when it was derived from the block's position."""
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """The parsed prose of a policy in its source language."""
+
+    tokens: tuple[Token, ...]
+    """markdown-it block tokens, with ``id`` attributes set on sections and clauses."""
+    title: Segment
+    sections: tuple[Section, ...]
+    clauses: tuple[Clause, ...]
+    segments: tuple[Segment, ...]
+
+
+# --- policy and project ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """One policy (the work) at its current version, as read from ``sources/<id>/``."""
+
+    id: str
+    source_locale: str
+    locales: tuple[str, ...]
+    version: str
+    effective_date: date
+    facts: Facts
+    document: Document
+    facts_path: Path
+    prose_path: Path
+    fact_lines: dict[tuple[str | int, ...], int] = field(default_factory=dict, compare=False)
+    """Line of each fact in ``policy.yaml``, keyed by its path (``("purposes", 0, "data")``)."""
+
+    @property
+    def target_locales(self) -> tuple[str, ...]:
+        """The locales that are translations (all but the source locale)."""
+        return tuple(loc for loc in self.locales if loc != self.source_locale)
+
+
+@dataclass(frozen=True, slots=True)
+class LocaleOptions:
+    """Per-locale settings from ``policygen.yaml``."""
+
+    digits: Literal["native", "latin"] = "latin"
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Project settings from ``policygen.yaml``."""
+
+    path: Path
+    site_title: str
+    base_url: str | None
+    locales: tuple[str, ...]
+    glossary_locale: str
+    locale_options: dict[str, LocaleOptions]
+
+    def options(self, locale: str) -> LocaleOptions:
+        return self.locale_options.get(locale, LocaleOptions(digits="native" if locale == "km" else "latin"))
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A glossary label in the glossary's source language."""
+
+    kind: str
+    id: str
+    label: str
+    line: int
+
+    @property
+    def context(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Glossary:
+    """Labels for fact IDs, shared by every policy of a project."""
+
+    path: Path
+    locale: str
+    terms: dict[tuple[str, str], Term]
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    """A loaded project: configuration, glossary and every policy."""
+
+    root: Path
+    config: Config
+    glossary: Glossary
+    policies: dict[str, Policy]
+
+    @property
+    def locales_dir(self) -> Path:
+        return self.root / "locales"
+
+    @property
+    def theme_dir(self) -> Path:
+        return self.root / "theme"
+
+    def catalog_path(self, locale: str, domain: str) -> Path:
+        """Where the catalog of ``domain`` (a policy ID or ``glossary``) for ``locale`` lives."""
+        return self.locales_dir / locale / "LC_MESSAGES" / f"{domain}.po"
+
+    def template_path(self, domain: str) -> Path:
+        return self.locales_dir / f"{domain}.pot"
