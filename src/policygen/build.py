@@ -36,6 +36,8 @@ class BuildResult:
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    pages: int = 0
+    """How many (policy, locale) pages this build rendered."""
     untranslated: dict[tuple[str, str], int] = field(default_factory=dict)
     """``(policy, locale) -> segments shown in the source language``."""
 
@@ -97,7 +99,7 @@ def build(root: Path, policies: Iterable[str] | None = None, locales: Iterable[s
                 outputs.append(entry)
     outputs.sort(key=lambda o: o["path"])
 
-    result = BuildResult(out, outputs)
+    result = BuildResult(out, outputs, pages=len(localized))
     for path, data in sorted(files.items()):
         (result.written if write_atomic(out / path, data) else result.unchanged).append(path)
     if full:

@@ -94,8 +94,8 @@ def build(
     result = run_build(project, policy, locale, output)
     if quiet:
         return
-    pages = sum(1 for o in result.outputs if o["format"] == "html")
-    typer.echo(f"Built {pages} pages into {result.output_dir}: {len(result.written)} files written, {len(result.unchanged)} unchanged" + (f", {len(result.removed)} removed" if result.removed else "") + ".")
+    pages = result.pages
+    typer.echo(f"Built {pages} page{'s' if pages != 1 else ''} into {result.output_dir}: {len(result.written)} files written, {len(result.unchanged)} unchanged" + (f", {len(result.removed)} removed" if result.removed else "") + ".")
     for (policy_id, loc), count in sorted(result.untranslated.items()):
         typer.echo(f"note: {policy_id} [{loc}]: {count} block{'s' if count != 1 else ''} not translated, shown in the source language", err=True)
 

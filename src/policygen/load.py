@@ -51,6 +51,11 @@ def builtin() -> dict[str, Any]:
     return yaml.safe_load(text)
 
 
+def read_text(path: Path) -> str:
+    """Read a UTF-8 source file (a byte-order mark is tolerated, as editors on Windows write one)."""
+    return path.read_bytes().decode("utf-8-sig")
+
+
 def find_project(start: Path) -> Path:
     """The project folder: ``start`` itself, which must hold ``policygen.yaml``."""
     if (start / CONFIG_FILE).is_file():
@@ -97,8 +102,19 @@ def validate(data: Any, schema_name: str, path: Path, lines: LineMap, errors: Co
     ok = True
     for error in sorted(validator.iter_errors(data), key=lambda e: (lines.line(tuple(e.absolute_path)), e.message)):
         ok = False
-        errors.add(path, lines.line(tuple(error.absolute_path)), _explain(error))
+        errors.add(path, _line(error, lines), _explain(error))
     return ok
+
+
+def _line(error: jsonschema.ValidationError, lines: LineMap) -> int:
+    at = tuple(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        # Point at the offending key itself, not at the mapping that contains it.
+        allowed = error.schema.get("properties", {})
+        extra = [key for key in error.instance if key not in allowed]
+        if extra:
+            return lines.line(at + (extra[0],))
+    return lines.line(at)
 
 
 def _where(error: jsonschema.ValidationError) -> str:
@@ -110,9 +126,10 @@ def _explain(error: jsonschema.ValidationError) -> str:
     """Turn a schema violation into a sentence that says how to fix it."""
     where = _where(error)
     kind = error.validator
+    inside = f" in {where}" if error.absolute_path else ""
     if kind == "required":
         missing = str(error.message).split("'")[1]
-        return f"missing required fact '{missing}' in {where}; add it (see docs/source-format.md)"
+        return f"missing required fact '{missing}'{inside}; add it (see docs/source-format.md)"
     if kind == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         extra = [p for p in error.instance if p not in allowed] if isinstance(error.instance, dict) else []
@@ -120,7 +137,9 @@ def _explain(error: jsonschema.ValidationError) -> str:
         for key in extra:
             close = difflib.get_close_matches(key, allowed, n=1)
             hints.append(f"'{key}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
-        return f"unknown key {', '.join(hints)} in {where}; allowed keys: {', '.join(allowed)}"
+        return f"unknown key {', '.join(hints)}{inside}; allowed keys: {', '.join(allowed)}"
+    if kind == "enum" and list(error.validator_value) == list(SUPPORTED_LOCALES):
+        return f"unknown locale {error.instance!r}; policygen supports {', '.join(SUPPORTED_LOCALES)}"
     if kind == "enum":
         options = ", ".join(str(o) for o in error.validator_value)
         return f"{where}: {error.instance!r} is not allowed; use one of: {options}"
@@ -175,6 +194,9 @@ def _load_glossary(path: Path, locale: str, errors: Collector) -> Glossary | Non
     data, lines = loaded
     if data is None:
         data = {}
+    if isinstance(data, dict):
+        # An emptied section ("recipient:" with nothing under it) means no labels, not an error.
+        data = {kind: ({} if value is None else value) for kind, value in data.items()}
     if not validate(data, "glossary", path, lines, errors):
         return None
     terms = {
@@ -218,9 +240,10 @@ def _load_policy(folder: Path, config: Config | None, glossary: Glossary | None,
         return None
     facts = _facts(data)
     try:
-        text = prose_path.read_text(encoding="utf-8")
+        text = read_text(prose_path)
     except UnicodeDecodeError as exc:
-        errors.add(prose_path, 0, f"not valid UTF-8 ({exc.reason} at byte {exc.start}); save the file as UTF-8")
+        line = exc.object[: exc.start].count(b"\n") + 1
+        errors.add(prose_path, line, f"not valid UTF-8 ({exc.reason} at byte {exc.start}); save the file as UTF-8")
         return None
 
     def check(name: str) -> str | None:

@@ -45,6 +45,7 @@ class Formatter:
 
     def __post_init__(self) -> None:
         self.babel = Locale.parse(self.locale)
+        self._capitalize = False
         digits = self.project.config.options(self.locale).digits
         self.digit_map = _NATIVE_DIGITS.get(self.locale) if digits == "native" else None
 
@@ -95,12 +96,25 @@ class Formatter:
 
     # -- placeholders ------------------------------------------------------------------------
 
-    def render(self, name: str, as_html: bool = True) -> str:
+    def render(self, name: str, as_html: bool = True, sentence_start: bool = False) -> str:
+        """Format the placeholder ``name``.
+
+        Labels are written as they read mid-sentence ("contact details"); at the start of a
+        block or a sentence, ``sentence_start`` capitalizes the first one.
+        """
         ref = resolve(name, self.policy.facts)
         assert isinstance(ref, Ref), ref  # the load stage rejected unknown placeholders
-        return self._render(ref, as_html)
+        self._capitalize = sentence_start
+        try:
+            return self._render(ref, as_html)
+        finally:
+            self._capitalize = False
 
-    def _text(self, text: str, as_html: bool, lang: str | None = None) -> str:
+    def _text(self, text: str, as_html: bool, lang: str | None = None, label: bool = False) -> str:
+        if self._capitalize:
+            self._capitalize = False
+            if label:
+                text = text[:1].upper() + text[1:]
         if not as_html:
             return text
         escaped = html.escape(text, quote=False)
@@ -108,9 +122,10 @@ class Formatter:
 
     def _label(self, kind: str, ident: str, as_html: bool) -> str:
         text, lang = self.label(kind, ident)
-        return self._text(text, as_html, lang)
+        return self._text(text, as_html, lang, label=True)
 
     def _link(self, href: str, text: str, as_html: bool) -> str:
+        self._capitalize = False
         if not as_html:
             return text
         return f'<a href="{html.escape(href)}">{html.escape(text, quote=False)}</a>'
@@ -141,6 +156,7 @@ class Formatter:
         facts = self.policy.facts
         root, item, fld = ref.root, ref.item, ref.field
         if root == "minimum_age":
+            self._capitalize = False
             return self.number(facts.minimum_age)
         if root == "version":
             return self._text(self.policy.version, as_html)
@@ -209,6 +225,7 @@ class Formatter:
         raise AssertionError(f"unhandled placeholder {ref}")
 
     def _time(self, value: date, as_html: bool) -> str:
+        self._capitalize = False
         text = self.date(value)
         if not as_html:
             return text
@@ -250,14 +267,31 @@ class LocalizedPolicy:
 def plain_text(children: list[Token], formatter: Formatter) -> str:
     """The text of inline tokens without markup, placeholders formatted as plain text."""
     parts = []
-    for child in children:
+    for i, child in enumerate(children):
         if child.type in ("text", "code_inline"):
             parts.append(child.content)
         elif child.type in ("softbreak", "hardbreak"):
             parts.append(" ")
         elif child.type == "placeholder":
-            parts.append(formatter.render(child.content, as_html=False))
+            parts.append(formatter.render(child.content, as_html=False, sentence_start=starts_sentence(children, i)))
     return "".join(parts).strip()
+
+
+_SENTENCE_END = (".", "!", "?", "។", "៕")
+
+
+def starts_sentence(children: list[Token], index: int) -> bool:
+    """Whether the inline token at ``index`` begins its block or a sentence."""
+    for previous in reversed(children[:index]):
+        if previous.type in ("strong_open", "em_open", "link_open"):
+            continue
+        if previous.type == "text":
+            stripped = previous.content.rstrip()
+            if not stripped:
+                continue
+            return stripped != previous.content and stripped.endswith(_SENTENCE_END)
+        return False
+    return True
 
 
 def localize(project: Project, policy: Policy, locale: str, translations: Translations, errors: Collector) -> LocalizedPolicy:
@@ -307,8 +341,8 @@ def localize(project: Project, policy: Policy, locale: str, translations: Transl
             replaced[segment.token_index] = token
     assert title_token is not None
     # The title heading (its open, inline and close tokens) is rendered by the page header.
-    start = document.title.token_index + 2 if document.title.token_index >= 0 else 0
-    tokens = [replaced.get(i, tok) for i, tok in enumerate(document.tokens) if i > start]
+    last_title_token = document.title.token_index + 1 if document.title.token_index >= 0 else -1
+    tokens = [replaced.get(i, tok) for i, tok in enumerate(document.tokens) if i > last_title_token]
     return LocalizedPolicy(policy, locale, formatter, title_token, tokens, _toc(document, replaced, formatter), untranslated)
 
 

@@ -23,7 +23,7 @@ from markdown_it.token import Token
 from markupsafe import Markup
 
 from . import __version__
-from .localize import Formatter, LocalizedPolicy
+from .localize import Formatter, LocalizedPolicy, starts_sentence
 from .model import Project
 from .prose import PARSER
 
@@ -49,7 +49,7 @@ class PolicyRenderer(RendererHTML):
 
     def placeholder(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
         formatter: Formatter = env["formatter"]
-        return formatter.render(tokens[idx].content)
+        return formatter.render(tokens[idx].content, sentence_start=starts_sentence(list(tokens), idx))
 
     def section_open(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
         return f'<section aria-labelledby="{tokens[idx].meta["id"]}">\n'

@@ -46,9 +46,10 @@ class LineMap:
 def read_yaml(path: Path, errors: Collector) -> tuple[Any, LineMap] | None:
     """Parse ``path``. Problems go to ``errors``; returns None when the file cannot be used."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        errors.add(path, 0, f"not valid UTF-8 ({exc.reason} at byte {exc.start}); save the file as UTF-8")
+        line = exc.object[: exc.start].count(b"\n") + 1
+        errors.add(path, line, f"not valid UTF-8 ({exc.reason} at byte {exc.start}); save the file as UTF-8")
         return None
     except OSError as exc:
         errors.add(path, 0, f"cannot read file: {exc.strerror}")

@@ -1,0 +1,65 @@
+"""Shared fixtures. Every test fails if anything logged a warning (a missing glyph, a blocked
+fetch, a Babel fallback): noise is a failure, as in WeasyPrint's own ``assert_no_logs``."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from policygen.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+GOLDEN = ROOT / "tests" / "golden"
+SAMPLE = ROOT / "examples" / "tonle"
+MINI = FIXTURES / "projects" / "mini"
+
+
+@pytest.fixture(autouse=True)
+def fail_on_logged_warnings(caplog: pytest.LogCaptureFixture):
+    caplog.set_level(logging.WARNING)
+    yield
+    noisy = [r for when in ("setup", "call") for r in caplog.get_records(when) if r.levelno >= logging.WARNING]
+    if noisy:
+        pytest.fail("logged during the test: " + "; ".join(f"{r.name}: {r.getMessage()}" for r in noisy))
+
+
+def copy_project(source: Path, dest: Path) -> Path:
+    """A private copy of a fixture project (without any output folder)."""
+    shutil.copytree(source, dest, ignore=shutil.ignore_patterns("output", "__pycache__"))
+    return dest
+
+
+class Result:
+    def __init__(self, exit_code: int, stdout: str, stderr: str, exception: BaseException | None):
+        self.exit_code, self.stdout, self.stderr, self.exception = exit_code, stdout, stderr, exception
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+    """Run the CLI in-process: ``cli("build", cwd=path)``."""
+    runner = CliRunner()
+
+    def run(*args: str, cwd: Path | None = None) -> Result:
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        result = runner.invoke(app, list(args), catch_exceptions=True)
+        exception = result.exception if not isinstance(result.exception, SystemExit) else None
+        return Result(result.exit_code, result.stdout, result.stderr, exception)
+
+    return run
+
+
+@pytest.fixture
+def mini(tmp_path: Path) -> Path:
+    return copy_project(MINI, tmp_path / "mini")
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> Path:
+    return copy_project(SAMPLE, tmp_path / "tonle")

@@ -1,0 +1,146 @@
+"""The CLI end to end: exit codes, messages, the manifest, subsets, determinism."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from conftest import ROOT
+
+
+def read_manifest(project: Path) -> dict:
+    return json.loads((project / "output" / "manifest.json").read_text(encoding="utf-8"))
+
+
+def test_init_then_build(tmp_path: Path, cli) -> None:
+    target = tmp_path / "site"
+    result = cli("init", str(target))
+    assert result.exit_code == 0, result.stderr
+    assert (target / "policygen.yaml").is_file()
+    assert (target / ".policygen" / "schema" / "policy.schema.json").is_file()
+    result = cli("build", "--project", str(target))
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""  # the starter is completely translated
+    for locale in ("en", "nl", "km"):
+        page = target / "output" / "example-privacy" / locale / "index.html"
+        assert f'<html lang="{locale}" dir="ltr">' in page.read_text(encoding="utf-8")
+
+
+def test_init_refuses_existing_project(tmp_path: Path, cli) -> None:
+    assert cli("init", str(tmp_path / "p")).exit_code == 0
+    before = (tmp_path / "p" / "policygen.yaml").read_bytes()
+    result = cli("init", str(tmp_path / "p"))
+    assert result.exit_code == 1
+    assert "a project already exists here" in result.stderr
+    assert (tmp_path / "p" / "policygen.yaml").read_bytes() == before
+
+
+def test_manifest_lists_every_output_with_its_hash(sample: Path, cli) -> None:
+    assert cli("build", cwd=sample).exit_code == 0
+    manifest = read_manifest(sample)
+    outputs = manifest["outputs"]
+    pages = {(o["policy"], o["locale"]) for o in outputs if o["format"] == "html"}
+    assert pages == {(p, l) for p in ("tonle-privacy", "tonle-cookies") for l in ("en", "nl", "km")}
+    for entry in outputs:
+        data = (sample / "output" / entry["path"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"], entry["path"]
+        assert not Path(entry["path"]).is_absolute() and ".." not in entry["path"]
+    on_disk = {p.relative_to(sample / "output").as_posix() for p in (sample / "output").rglob("*") if p.is_file()}
+    assert on_disk == {o["path"] for o in outputs} | {"manifest.json"}
+    privacy_en = next(o for o in outputs if o["policy"] == "tonle-privacy" and o["locale"] == "en" and o["format"] == "html")
+    assert privacy_en["version"] == "3.0" and privacy_en["effective_date"] == "2026-03-01"
+
+
+def test_build_is_byte_identical(sample: Path, tmp_path: Path, cli) -> None:
+    assert cli("build", "--output", str(tmp_path / "a"), cwd=sample).exit_code == 0
+    assert cli("build", "--output", str(tmp_path / "b"), cwd=sample).exit_code == 0
+    files_a = {p.relative_to(tmp_path / "a"): p.read_bytes() for p in (tmp_path / "a").rglob("*") if p.is_file()}
+    files_b = {p.relative_to(tmp_path / "b"): p.read_bytes() for p in (tmp_path / "b").rglob("*") if p.is_file()}
+    assert files_a == files_b
+
+
+def test_rebuild_leaves_unchanged_files_alone(sample: Path, cli) -> None:
+    assert cli("build", cwd=sample).exit_code == 0
+    page = sample / "output" / "tonle-privacy" / "en" / "index.html"
+    mtime = page.stat().st_mtime_ns
+    result = cli("build", cwd=sample)
+    assert result.exit_code == 0
+    assert "0 files written" in result.stdout
+    assert page.stat().st_mtime_ns == mtime
+
+
+def test_subset_build_keeps_the_rest_of_the_manifest(sample: Path, cli) -> None:
+    assert cli("build", cwd=sample).exit_code == 0
+    full = read_manifest(sample)
+    (sample / "output" / "tonle-privacy" / "nl" / "index.html").unlink()
+    result = cli("build", "--policy", "tonle-privacy", "--locale", "nl", cwd=sample)
+    assert result.exit_code == 0, result.stderr
+    assert "Built 1 page into" in result.stdout
+    assert (sample / "output" / "tonle-privacy" / "nl" / "index.html").is_file()
+    assert read_manifest(sample) == full
+
+
+def test_subset_build_renders_only_the_subset(mini: Path, cli) -> None:
+    result = cli("build", "--locale", "nl", cwd=mini)
+    assert result.exit_code == 0, result.stderr
+    assert (mini / "output" / "mini" / "nl" / "index.html").is_file()
+    assert not (mini / "output" / "mini" / "en").exists()
+
+
+def test_unknown_policy_and_locale_are_errors(mini: Path, cli) -> None:
+    result = cli("build", "--policy", "nope", cwd=mini)
+    assert result.exit_code == 1
+    assert "sources: no policy 'nope'; known policies: mini" in result.stderr
+    result = cli("build", "--locale", "fr", cwd=mini)
+    assert result.exit_code == 1
+    assert "policygen.yaml: unknown locale 'fr'" in result.stderr
+
+
+def test_failed_build_keeps_previous_output(mini: Path, cli) -> None:
+    assert cli("build", cwd=mini).exit_code == 0
+    before = {p: p.read_bytes() for p in (mini / "output").rglob("*") if p.is_file()}
+    prose = mini / "sources" / "mini" / "policy.md"
+    prose.write_text(prose.read_text(encoding="utf-8").replace("{{data.health}}", "{{data.nope}}"), encoding="utf-8")
+    result = cli("build", cwd=mini)
+    assert result.exit_code == 1
+    after = {p: p.read_bytes() for p in (mini / "output").rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_full_build_removes_outputs_it_no_longer_produces(mini: Path, cli) -> None:
+    assert cli("build", cwd=mini).exit_code == 0
+    (mini / "output" / "mine.txt").write_text("a file of the site's own")
+    policy = mini / "sources" / "mini" / "policy.yaml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace("locales: [en, nl]", "locales: [en]"), encoding="utf-8")
+    result = cli("build", cwd=mini)
+    assert result.exit_code == 0, result.stderr
+    assert not (mini / "output" / "mini" / "nl" / "index.html").exists()
+    assert (mini / "output" / "mine.txt").is_file()
+
+
+def test_check_reports_ok(sample: Path, cli) -> None:
+    result = cli("check", cwd=sample)
+    assert result.exit_code == 0
+    assert result.stdout.startswith("OK: 2 policies")
+    assert not (sample / "output").exists()
+
+
+def test_missing_project_says_how_to_start(tmp_path: Path, cli) -> None:
+    result = cli("build", cwd=tmp_path)
+    assert result.exit_code == 1
+    assert "no policygen.yaml here; run 'policygen init" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_schema_command_prints_the_published_schema(cli) -> None:
+    for name in ("policy", "project", "glossary"):
+        result = cli("schema", name)
+        assert result.exit_code == 0
+        published = json.loads((ROOT / "docs" / "schema" / f"{name}.schema.json").read_text(encoding="utf-8"))
+        assert json.loads(result.stdout) == published
+
+
+def test_version(cli) -> None:
+    result = cli("--version")
+    assert result.exit_code == 0 and result.stdout.startswith("policygen ")
