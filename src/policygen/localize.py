@@ -46,6 +46,7 @@ class Formatter:
     def __post_init__(self) -> None:
         self.babel = Locale.parse(self.locale)
         self._capitalize = False
+        self._links = True
         digits = self.project.config.options(self.locale).digits
         self.digit_map = _NATIVE_DIGITS.get(self.locale) if digits == "native" else None
 
@@ -96,19 +97,22 @@ class Formatter:
 
     # -- placeholders ------------------------------------------------------------------------
 
-    def render(self, name: str, as_html: bool = True, sentence_start: bool = False) -> str:
+    def render(self, name: str, as_html: bool = True, sentence_start: bool = False, in_link: bool = False) -> str:
         """Format the placeholder ``name``.
 
         Labels are written as they read mid-sentence ("contact details"); at the start of a
-        block or a sentence, ``sentence_start`` capitalizes the first one.
+        block or a sentence, ``sentence_start`` capitalizes the first one. ``in_link`` renders
+        links as their text, since HTML does not allow a link inside a link.
         """
         ref = resolve(name, self.policy.facts)
         assert isinstance(ref, Ref), ref  # the load stage rejected unknown placeholders
         self._capitalize = sentence_start
+        self._links = not in_link
         try:
             return self._render(ref, as_html)
         finally:
             self._capitalize = False
+            self._links = True
 
     def _text(self, text: str, as_html: bool, lang: str | None = None, label: bool = False) -> str:
         if self._capitalize:
@@ -128,6 +132,8 @@ class Formatter:
         self._capitalize = False
         if not as_html:
             return text
+        if not self._links:
+            return html.escape(text, quote=False)
         return f'<a href="{html.escape(href)}">{html.escape(text, quote=False)}</a>'
 
     def _list(self, items: list[str]) -> str:

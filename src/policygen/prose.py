@@ -79,6 +79,10 @@ def make_parser() -> MarkdownIt:
     """The markdown-it instance every stage uses to parse policy prose and its translations."""
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.enable("table")
+    # markdown-it silently drops links it thinks unsafe (javascript:, data:, ...), leaving the
+    # Markdown as text. We parse every link and let check_href reject all but the safe schemes
+    # with an error, so an author learns about the link instead of publishing broken text.
+    md.validateLink = lambda url: True
     md.block.ruler.before("paragraph", "clause_anchor", _clause_anchor_rule, {"alt": ["paragraph"]})
     md.core.ruler.after("block", "heading_ids", _heading_id_rule)
     md.inline.ruler.before("text", "placeholder", _placeholder_rule)

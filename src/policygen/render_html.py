@@ -49,7 +49,8 @@ class PolicyRenderer(RendererHTML):
 
     def placeholder(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
         formatter: Formatter = env["formatter"]
-        return formatter.render(tokens[idx].content, sentence_start=starts_sentence(list(tokens), idx))
+        opened = sum(1 if t.type == "link_open" else -1 if t.type == "link_close" else 0 for t in tokens[:idx])
+        return formatter.render(tokens[idx].content, sentence_start=starts_sentence(list(tokens), idx), in_link=opened > 0)
 
     def section_open(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
         return f'<section aria-labelledby="{tokens[idx].meta["id"]}">\n'

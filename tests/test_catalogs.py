@@ -1,0 +1,107 @@
+"""Translation catalogs: one message per block with its clause ID as context, created by
+``i18n extract``, refreshed by ``i18n update``, and used by the build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+
+def catalog(project: Path, locale: str, domain: str):
+    with (project / "locales" / locale / "LC_MESSAGES" / f"{domain}.po").open("rb") as handle:
+        return read_po(handle, locale=locale)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_extract_creates_templates_and_catalogs(tmp_path: Path, cli) -> None:
+    assert cli("init", str(tmp_path / "p")).exit_code == 0
+    project = tmp_path / "p"
+    for po in (project / "locales").rglob("*.po"):
+        po.unlink()
+    result = cli("i18n", "extract", "--project", str(project))
+    assert result.exit_code == 0, result.stderr
+    with (project / "locales" / "example-privacy.pot").open("rb") as handle:
+        pot = read_po(handle)
+    contexts = [m.context for m in pot if m.id]
+    assert contexts[:3] == ["title", "who-we-are", "who-intro"]
+    assert "purpose-list.2" in contexts
+    message = pot.get("{{controller.name}}, {{controller.address}}, is responsible for the personal data described in this policy. Questions go to {{controller.email}}.", context="who-intro")
+    assert message is not None and message.locations == [("sources/example-privacy/policy.md", 6)]
+    for locale in ("nl", "km"):
+        created = catalog(project, locale, "example-privacy")
+        assert all(not m.string for m in created if m.id)
+        assert (project / "locales" / locale / "LC_MESSAGES" / "glossary.po").is_file()
+    assert not (project / "locales" / "en").exists()  # the source language needs no catalog
+
+
+def test_extract_is_deterministic_and_keeps_catalogs(mini: Path, cli) -> None:
+    po = mini / "locales" / "nl" / "LC_MESSAGES" / "mini.po"
+    before = po.read_bytes()
+    assert cli("i18n", "extract", cwd=mini).exit_code == 0
+    pot = (mini / "locales" / "mini.pot").read_bytes()
+    assert cli("i18n", "extract", cwd=mini).exit_code == 0
+    assert (mini / "locales" / "mini.pot").read_bytes() == pot
+    assert po.read_bytes() == before
+    assert b"POT-Creation-Date: 2026-05-05 00:00+0000" in pot
+
+
+def test_update_marks_changed_block_fuzzy_keeps_previous_text(mini: Path, cli) -> None:
+    edit(mini / "sources" / "mini" / "policy.md", "Write to {{contact.mail}}", "Please write to {{contact.mail}}")
+    edit(mini / "sources" / "mini" / "policy.md", "- see [your rights](#rights).", "- see [your rights](#rights);\n- a new item.")
+    result = cli("i18n", "update", cwd=mini)
+    assert result.exit_code == 0, result.stderr
+    nl = catalog(mini, "nl", "mini")
+    changed = nl.get("Please write to {{contact.mail}} within {{right.access.response_time}}.", context="rights-text")
+    assert changed.fuzzy
+    assert changed.string == "Schrijf binnen {{right.access.response_time}} naar {{contact.mail}}."
+    fuzzy = sorted(m.context for m in nl if m.id and m.fuzzy)
+    assert fuzzy == ["about-list.2", "rights-text"]
+    assert nl.get("a new item.", context="about-list.3").string == ""
+    text = (mini / "locales" / "nl" / "LC_MESSAGES" / "mini.po").read_text(encoding="utf-8")
+    assert '#| msgid "Write to {{contact.mail}} within {{right.access.response_time}}."' in text
+
+
+def test_update_makes_removed_blocks_obsolete(mini: Path, cli) -> None:
+    edit(mini / "sources" / "mini" / "policy.md", "{#rights-text}\nWrite to {{contact.mail}} within {{right.access.response_time}}.\n", "")
+    edit(mini / "sources" / "mini" / "policy.md", "## Your rights {#rights}\n", "## Your rights {#rights}\n\n{#rights-none}\nNone.\n")
+    assert cli("i18n", "update", cwd=mini).exit_code == 0
+    nl = catalog(mini, "nl", "mini")
+    assert [m.context for m in nl.obsolete.values()] == ["rights-text"]
+    assert nl.get("None.", context="rights-none").string == ""
+    text = (mini / "locales" / "nl" / "LC_MESSAGES" / "mini.po").read_text(encoding="utf-8")
+    assert '#~ msgctxt "rights-text"' in text
+
+
+def test_untranslated_block_falls_back_with_source_lang(mini: Path, cli) -> None:
+    edit(mini / "sources" / "mini" / "policy.md", "Write to {{contact.mail}}", "Please write to {{contact.mail}}")
+    assert cli("i18n", "update", cwd=mini).exit_code == 0
+    result = cli("build", cwd=mini)
+    assert result.exit_code == 0
+    assert "note: mini [nl]: 1 block not translated" in result.stderr
+    page = (mini / "output" / "mini" / "nl" / "index.html").read_text(encoding="utf-8")
+    assert '<p id="rights-text"><span lang="en">Please write to <a href="mailto:privacy@mini.example">' in page
+    assert "Delen van deze pagina zijn nog niet vertaald en worden getoond in het Engels." in page
+    assert "Schrijf binnen" not in page  # a fuzzy translation is never shown as current
+
+
+def test_translations_are_used(mini: Path, cli) -> None:
+    assert cli("build", cwd=mini).exit_code == 0
+    page = (mini / "output" / "mini" / "nl" / "index.html").read_text(encoding="utf-8")
+    assert '<h1 class="policy-title">Mini-beleid</h1>' in page
+    assert "bewaart e-mailadres en" in page
+    assert "untranslated-notice" not in page
+
+
+def test_glossary_label_without_translation_falls_back(mini: Path, cli) -> None:
+    edit(mini / "glossary.yaml", "email: email address", "email: e-mail address")
+    assert cli("i18n", "update", cwd=mini).exit_code == 0
+    assert cli("build", cwd=mini).exit_code == 0
+    page = (mini / "output" / "mini" / "nl" / "index.html").read_text(encoding="utf-8")
+    assert 'bewaart <span lang="en">e-mail address</span> en' in page
+    assert "untranslated-notice" in page
