@@ -143,7 +143,9 @@ def render_policy(project: Project, localized: LocalizedPolicy) -> tuple[bytes, 
     env = environment(project)
     base = project.config.base_url
     alternates = []
-    for other in policy.locales:
+    # The same order on every page of the site, whatever order a policy lists its locales in.
+    order = {loc: i for i, loc in enumerate(project.config.locales)}
+    for other in sorted(policy.locales, key=lambda loc: order.get(loc, len(order))):
         target = PagePaths(policy.id, other).folder
         alternates.append({
             "locale": other,
@@ -167,6 +169,7 @@ def render_policy(project: Project, localized: LocalizedPolicy) -> tuple[bytes, 
             if localized.untranslated or fmt.missing_labels else ""
         ),
         "source_locale": policy.source_locale,
+        "digits": project.config.options(locale).digits,
         "alternates": alternates,
         "x_default": next(a["href"] for a in alternates if a["locale"] == policy.source_locale),
         "canonical": (base + paths.folder) if base else None,

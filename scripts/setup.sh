@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Set up everything policygen needs, on a fresh Debian 12 machine with Python 3.11:
+# system packages (when run as root), then a virtual environment in .venv with the pinned
+# Python dependencies and policygen itself (editable). Safe to run again; it skips what is done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  libharfbuzz-subset0   # font subsetting for PDF output (WeasyPrint)
+  libpango-1.0-0 libpangoft2-1.0-0
+  poppler-utils         # pdftotext, used by the PDF text-extraction tests
+)
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  missing=()
+  for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  if ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
+    missing+=(python3-venv)
+  fi
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
+echo "setup: ready ($(.venv/bin/policygen --version))"
