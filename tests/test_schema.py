@@ -12,7 +12,7 @@ import pytest
 from conftest import FIXTURES, ROOT, SAMPLE
 from policygen.errors import Collector
 from policygen.load import schema
-from policygen.yamlfile import read_yaml
+from policygen.sourcefiles import read_yaml
 
 STARTER = ROOT / "src" / "policygen" / "data" / "starter"
 PROJECTS = [SAMPLE, STARTER, FIXTURES / "projects" / "mini"]

@@ -12,6 +12,7 @@ the clock) and atomically, so a crash never leaves a half-written catalog.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,7 +23,8 @@ from babel.messages.pofile import PoFileError, read_po, write_po
 from . import __version__
 from .errors import Collector
 from .model import Policy, Project
-from .output import write_atomic
+from .output import write_all
+from .sourcefiles import inside
 
 GLOSSARY_DOMAIN = "glossary"
 _KIND_NOTES = {"title": "policy title", "heading": "section heading", "paragraph": "paragraph", "item": "list item", "cell": "table cell"}
@@ -119,60 +121,121 @@ def _new_catalog(template: Catalog, locale: str) -> Catalog:
 
 def extract(project: Project) -> list[Path]:
     """Write every template, and create the catalogs that do not exist yet. Returns written paths."""
-    written = []
+    planned: dict[Path, bytes] = {}
     for domain, template, targets in domains(project):
-        path = project.template_path(domain)
-        if write_atomic(path, render_catalog(template)):
-            written.append(path)
+        planned[project.template_path(domain)] = render_catalog(template)
         for locale in targets:
             po = project.catalog_path(locale, domain)
             if not po.exists():
-                write_atomic(po, render_catalog(_new_catalog(template, locale)))
-                written.append(po)
-    return written
+                planned[po] = render_catalog(_new_catalog(template, locale))
+    return write_all(planned)
 
 
 def update(project: Project, errors: Collector | None = None) -> list[Path]:
     """Merge the current templates into every catalog.
 
     A changed source text keeps its old translation, marked fuzzy with the previous ``msgid``
-    beside it; a removed block becomes obsolete; a new block arrives empty.
+    beside it; a removed block becomes obsolete; a new block arrives empty. Every catalog is
+    read and merged before anything is written, so a broken catalog changes no file.
     """
-    errors = errors or Collector()
-    written = []
+    errors = Collector() if errors is None else errors
+    planned: dict[Path, bytes] = {}
     for domain, template, targets in domains(project):
-        path = project.template_path(domain)
-        if write_atomic(path, render_catalog(template)):
-            written.append(path)
+        planned[project.template_path(domain)] = render_catalog(template)
         for locale in targets:
             po = project.catalog_path(locale, domain)
             if not po.exists():
                 catalog = _new_catalog(template, locale)
             else:
-                existing = read_catalog(po, locale, errors)
+                existing = read_catalog(po, locale, errors, project.root)
                 if existing is None:
                     continue
                 catalog = existing
                 catalog.update(template, no_fuzzy_matching=False, update_header_comment=False, keep_user_comments=True, update_creation_date=True)
                 catalog.revision_date = template.creation_date
-            if write_atomic(po, render_catalog(catalog)):
-                written.append(po)
+            planned[po] = render_catalog(catalog)
     errors.raise_if_any()
-    return written
+    return write_all(planned)
 
 
-def read_catalog(path: Path, locale: str, errors: Collector) -> Catalog | None:
-    """Read a PO file; a syntax error becomes a diagnostic at its line."""
+_STRING = r'"(?:[^"\\]|\\.)*"'
+_PO_LINE = re.compile(rf"^(?:#~\s*)?(?:(?:msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)\s+{_STRING}|{_STRING})\s*$")
+
+
+def lint_po(text: str) -> list[tuple[int, str]]:
+    """Syntax errors Babel's lenient reader would let through (it drops the character before a
+    missing closing quote, for one). Returns ``(line, message)`` pairs."""
+    problems = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or (stripped.startswith("#") and not stripped.startswith("#~")):
+            continue
+        if stripped.startswith("#~") and not stripped[2:].strip():
+            continue
+        if not _PO_LINE.match(stripped):
+            if stripped.count('"') % 2 == 1 or '"' not in stripped:
+                problems.append((number, f"broken PO file: {stripped[:60]!r} is not a keyword followed by a quoted string (a missing or extra '\"'?)"))
+            else:
+                problems.append((number, f"broken PO file: unknown or misformatted line {stripped[:60]!r}"))
+    return problems
+
+
+def read_catalog(path: Path, locale: str, errors: Collector, root: Path | None = None) -> Catalog | None:
+    """Read a PO file strictly; every syntax error becomes a diagnostic at its line."""
+    if root is not None and not inside(path, root, errors):
+        return None
     try:
-        with path.open("rb") as handle:
-            return read_po(handle, locale=locale, abort_invalid=True)
-    except PoFileError as exc:
-        errors.add(path, exc.lineno + 1, f"broken PO file: {str(exc).rsplit(' on ', 1)[0].lower()} ({exc.line.strip()!r}); fix the entry or regenerate it with 'policygen i18n update'")
+        raw = path.read_bytes()
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        errors.add(path, 0, f"broken PO file: not valid UTF-8 ({exc.reason}); save it as UTF-8")
-    except (ValueError, OSError) as exc:
+        errors.add(path, exc.object[: exc.start].count(b"\n") + 1, f"broken PO file: not valid UTF-8 ({exc.reason}); save it as UTF-8")
+        return None
+    except OSError as exc:
+        errors.add(path, 0, f"cannot read: {exc.strerror}")
+        return None
+    problems = lint_po(text)
+    for line, message in problems:
+        errors.add(path, line, message + "; fix the entry, or delete the file and run 'policygen i18n update'")
+    if problems:
+        return None
+    try:
+        catalog = read_po(io.BytesIO(text.encode("utf-8")), locale=locale, abort_invalid=True)
+    except PoFileError as exc:
+        errors.add(path, exc.lineno + 1, f"broken PO file: {str(exc).rsplit(' on ', 1)[0].lower()} ({exc.line.strip()!r})")
+        return None
+    except (ValueError, LookupError) as exc:
         errors.add(path, 0, f"broken PO file: {exc}")
-    return None
+        return None
+    declared = str(catalog.locale) if catalog.locale else None
+    if declared and declared != locale:
+        errors.add(path, _header_line(text, "Language"), f"the catalog says 'Language: {declared}' but lives in the '{locale}' folder; fix the header")
+    seen: dict[tuple[str, str], int] = {}
+    for number, key in _entries(text):
+        if key in seen:
+            errors.add(path, number, f"duplicate message (context '{key[0]}'); it already appears on line {seen[key]}, delete one of them")
+        seen.setdefault(key, number)
+    return catalog
+
+
+def _header_line(text: str, field_name: str) -> int:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith(f'"{field_name}:'):
+            return number
+    return 1
+
+
+def _entries(text: str) -> list[tuple[int, tuple[str, str]]]:
+    """(line, (msgctxt, msgid)) of every active single-line entry, to find duplicates."""
+    found, context = [], ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith("msgctxt "):
+            context = line[8:].strip()
+        elif line.startswith("msgid ") and line[6:].strip() != '""':
+            found.append((number, (context, line[6:].strip())))
+            context = ""
+        elif line.startswith("msgid "):
+            context = "" if not context else context
+    return found
 
 
 def load_translations(project: Project, locales: list[str] | None, errors: Collector) -> Translations:
@@ -186,7 +249,7 @@ def load_translations(project: Project, locales: list[str] | None, errors: Colle
             translations.paths[(domain, locale)] = path
             if not path.exists():
                 continue
-            catalog = read_catalog(path, locale, errors)
+            catalog = read_catalog(path, locale, errors, project.root)
             if catalog is None:
                 continue
             entries: dict[tuple[str, str], Entry] = {}
@@ -195,4 +258,30 @@ def load_translations(project: Project, locales: list[str] | None, errors: Colle
                     continue
                 entries[(message.context or "", str(message.id))] = Entry(message.string, path, message.lineno)
             translations.entries[(domain, locale)] = entries
+    _stray_catalogs(project, errors, locales)
     return translations
+
+
+def _stray_catalogs(project: Project, errors: Collector, locales: list[str] | None) -> None:
+    """Catalogs nobody reads are usually a mistake (a typo in a folder name, a renamed policy)."""
+    if not project.locales_dir.is_dir():
+        return
+    expected = {project.catalog_path(loc, domain) for domain, _t, targets in domains(project) for loc in targets}
+    sources = project.root / "sources"
+    existing_policies = {p.name for p in sources.iterdir() if p.is_dir()} if sources.is_dir() else set()
+    for po in sorted(project.locales_dir.glob("*/LC_MESSAGES/*.po")):
+        locale, domain = po.parent.parent.name, po.stem
+        if po in expected or (locales is not None and locale not in locales):
+            continue
+        if domain != GLOSSARY_DOMAIN and domain not in existing_policies:
+            errors.add(po, 0, f"catalog for unknown policy '{domain}'; remove it or restore sources/{domain}/")
+        elif domain != GLOSSARY_DOMAIN and domain not in project.policies:
+            continue  # a policy that exists but was not selected for this run
+        elif locale not in project.config.locales:
+            errors.add(po, 0, f"catalog for locale '{locale}', which the project does not publish; remove it or add '{locale}' to policygen.yaml")
+        elif domain == GLOSSARY_DOMAIN:
+            errors.add(po, 0, f"the glossary is written in '{locale}' and needs no catalog for it; remove this file")
+        elif locale == project.policies[domain].source_locale:
+            errors.add(po, 0, f"policy '{domain}' is written in '{locale}' and needs no catalog for it; remove this file")
+        # Otherwise the policy is not published in this locale right now; its catalog keeps the
+        # translation work for when it is again.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from dataclasses import dataclass
 from collections.abc import Iterable
 from datetime import date
 from functools import cache
@@ -26,15 +27,18 @@ from .model import (
     Glossary, LocaleOptions, Policy, Project, Purpose, Recipient, Retention, Right, Risk, Term,
     Transfer, is_safe_slug,
 )
-from .placeholders import resolve
+from .placeholders import problem
 from .prose import parse_prose
-from .yamlfile import LineMap, read_yaml
+from .sourcefiles import LineMap, inside, read_source, read_yaml
 
 CONFIG_FILE = "policygen.yaml"
 GLOSSARY_FILE = "glossary.yaml"
 FACTS_FILE = "policy.yaml"
 PROSE_FILE = "policy.md"
 GLOSSARY_KINDS = ("data_category", "purpose", "recipient", "right")
+RESERVED_IDS = ("glossary",)
+# CLDR territory codes that are not countries: a transfer goes to a country.
+_NOT_COUNTRIES = {"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB"}
 
 
 @cache
@@ -51,11 +55,6 @@ def builtin() -> dict[str, Any]:
     return yaml.safe_load(text)
 
 
-def read_text(path: Path) -> str:
-    """Read a UTF-8 source file (a byte-order mark is tolerated, as editors on Windows write one)."""
-    return path.read_bytes().decode("utf-8-sig")
-
-
 def find_project(start: Path) -> Path:
     """The project folder: ``start`` itself, which must hold ``policygen.yaml``."""
     if (start / CONFIG_FILE).is_file():
@@ -68,7 +67,7 @@ def load_project(root: Path, policies: Iterable[str] | None = None) -> Project:
     root = find_project(root)
     errors = Collector()
     config = _load_config(root / CONFIG_FILE, errors)
-    glossary = _load_glossary(root / GLOSSARY_FILE, config.glossary_locale if config else "en", errors)
+    glossary = _load_glossary(root, config.glossary_locale if config else "en", errors)
     sources = root / "sources"
     found: dict[str, Policy] = {}
     wanted = set(policies) if policies is not None else None
@@ -76,6 +75,8 @@ def load_project(root: Path, policies: Iterable[str] | None = None) -> Project:
         errors.add(root / CONFIG_FILE, 0, "the project has no sources/ folder; each policy lives in sources/<policy-id>/")
     else:
         names = sorted(p.name for p in sources.iterdir() if p.is_dir() and not p.name.startswith("."))
+        if not names:
+            errors.add(sources, 0, "no policies; each policy lives in its own folder, sources/<policy-id>/")
         if wanted is not None:
             for missing in sorted(wanted - set(names)):
                 errors.add(sources, 0, f"no policy '{missing}'; known policies: {', '.join(names) or 'none'}")
@@ -85,7 +86,10 @@ def load_project(root: Path, policies: Iterable[str] | None = None) -> Project:
             if not is_safe_slug(name):
                 errors.add(sources / name, 0, f"policy ID '{name}' is not a safe slug; rename the folder using lowercase letters, digits and single hyphens")
                 continue
-            policy = _load_policy(sources / name, config, glossary, errors)
+            if name in RESERVED_IDS:
+                errors.add(sources / name, 0, f"'{name}' is reserved (the shared {name} catalog uses it); rename the folder")
+                continue
+            policy = _load_policy(root, sources / name, config, glossary, errors)
             if policy is not None:
                 found[name] = policy
     errors.raise_if_any()
@@ -108,6 +112,8 @@ def validate(data: Any, schema_name: str, path: Path, lines: LineMap, errors: Co
 
 def _line(error: jsonschema.ValidationError, lines: LineMap) -> int:
     at = tuple(error.absolute_path)
+    if isinstance(error.instance, str) and at + (error.instance,) in lines.lines:
+        return lines.line(at + (error.instance,))  # a bad key (propertyNames): its own line
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         # Point at the offending key itself, not at the mapping that contains it.
         allowed = error.schema.get("properties", {})
@@ -144,13 +150,15 @@ def _explain(error: jsonschema.ValidationError) -> str:
         options = ", ".join(str(o) for o in error.validator_value)
         return f"{where}: {error.instance!r} is not allowed; use one of: {options}"
     if kind == "pattern":
-        if error.schema.get("$ref") or "slug" in str(error.schema.get("description", "")):
-            pass
         desc = error.schema.get("description")
         if desc:
             return f"{where}: {error.instance!r} is not valid. {desc}"
         return f"{where}: {error.instance!r} is not valid (expected the pattern {error.validator_value})"
     if kind == "type":
+        if isinstance(error.instance, bool) and error.validator_value == "string":
+            return f"{where}: YAML read this as {str(error.instance).lower()}; put the value in quotes (YAML takes yes/no/on/off/NO as booleans)"
+        if error.validator_value == "string" and isinstance(error.instance, (int, float)):
+            return f"{where}: expected text, got the number {error.instance!r}; put it in quotes (\"{error.instance}\")"
         return f"{where}: expected {error.validator_value}, got {type(error.instance).__name__} {error.instance!r}"
     if kind == "format":
         return f"{where}: {error.instance!r} is not a valid {error.validator_value} (write dates as YYYY-MM-DD)"
@@ -185,15 +193,16 @@ def _load_config(path: Path, errors: Collector) -> Config | None:
     )
 
 
-def _load_glossary(path: Path, locale: str, errors: Collector) -> Glossary | None:
+def _load_glossary(root: Path, locale: str, errors: Collector) -> Glossary | None:
+    path = root / GLOSSARY_FILE
     if not path.is_file():
         return Glossary(path, locale, {})
+    if not inside(path, root, errors):
+        return None
     loaded = read_yaml(path, errors)
     if loaded is None:
         return None
     data, lines = loaded
-    if data is None:
-        data = {}
     if isinstance(data, dict):
         # An emptied section ("recipient:" with nothing under it) means no labels, not an error.
         data = {kind: ({} if value is None else value) for kind, value in data.items()}
@@ -215,56 +224,63 @@ def has_label(glossary: Glossary, kind: str, ident: str) -> bool:
 # --- one policy --------------------------------------------------------------------------------
 
 
-def _load_policy(folder: Path, config: Config | None, glossary: Glossary | None, errors: Collector) -> Policy | None:
+def _load_policy(root: Path, folder: Path, config: Config | None, glossary: Glossary | None, errors: Collector) -> Policy | None:
     facts_path, prose_path = folder / FACTS_FILE, folder / PROSE_FILE
     for required in (facts_path, prose_path):
         if not required.is_file():
             errors.add(required, 0, f"missing file; every policy folder needs {FACTS_FILE} and {PROSE_FILE}")
     if not facts_path.is_file() or not prose_path.is_file():
         return None
-    loaded = read_yaml(facts_path, errors)
+    if not (inside(facts_path, root, errors) & inside(prose_path, root, errors)):
+        return None
+    facts = _load_facts(facts_path, config, glossary, errors)
+    data, _lines = facts if facts else (None, None)
+    text = read_source(prose_path, errors)
+    if text is None:
+        return None
+    # With broken facts, the prose is still checked for everything but its placeholders, so
+    # one run reports the problems of both files.
+    check = (lambda name: problem(name, data.facts)) if data else (lambda name: None)
+    document = parse_prose(prose_path, text, check, errors)
+    if document is None or data is None:
+        return None
+    return Policy(
+        id=folder.name,
+        source_locale=data.raw["source_locale"],
+        locales=tuple(data.raw["locales"]),
+        version=data.raw["version"],
+        effective_date=date.fromisoformat(data.raw["effective_date"]),
+        facts=data.facts,
+        document=document,
+        facts_path=facts_path,
+        prose_path=prose_path,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _LoadedFacts:
+    raw: dict[str, Any]
+    facts: Facts
+
+
+def _load_facts(path: Path, config: Config | None, glossary: Glossary | None, errors: Collector) -> tuple[_LoadedFacts, LineMap] | None:
+    loaded = read_yaml(path, errors)
     if loaded is None:
         return None
     data, lines = loaded
     if not isinstance(data, dict):
-        errors.add(facts_path, 1, "policy.yaml must be a mapping of facts (see docs/source-format.md)")
+        errors.add(path, 1, "policy.yaml must be a mapping of facts (see docs/source-format.md)")
         return None
-    if not validate(data, "policy", facts_path, lines, errors):
+    if not validate(data, "policy", path, lines, errors):
         return None
     before = len(errors.items)
-    _check_locales(data, facts_path, lines, config, errors)
-    _check_references(data, facts_path, lines, errors)
+    _check_locales(data, path, lines, config, errors)
+    _check_references(data, path, lines, errors)
     if glossary is not None:
-        _check_labels(data, facts_path, lines, glossary, errors)
+        _check_labels(data, path, lines, glossary, errors)
     if len(errors.items) > before:
         return None
-    facts = _facts(data)
-    try:
-        text = read_text(prose_path)
-    except UnicodeDecodeError as exc:
-        line = exc.object[: exc.start].count(b"\n") + 1
-        errors.add(prose_path, line, f"not valid UTF-8 ({exc.reason} at byte {exc.start}); save the file as UTF-8")
-        return None
-
-    def check(name: str) -> str | None:
-        ref = resolve(name, facts)
-        return ref if isinstance(ref, str) else None
-
-    document = parse_prose(prose_path, text, check, errors)
-    if document is None:
-        return None
-    return Policy(
-        id=folder.name,
-        source_locale=data["source_locale"],
-        locales=tuple(data["locales"]),
-        version=data["version"],
-        effective_date=date.fromisoformat(data["effective_date"]),
-        facts=facts,
-        document=document,
-        facts_path=facts_path,
-        prose_path=prose_path,
-        fact_lines=dict(lines.lines),
-    )
+    return _LoadedFacts(data, _facts(data)), lines
 
 
 def _check_locales(data: dict[str, Any], path: Path, lines: LineMap, config: Config | None, errors: Collector) -> None:
@@ -312,7 +328,7 @@ def _check_references(data: dict[str, Any], path: Path, lines: LineMap, errors: 
     for key in ("transfers", "complaints"):
         for i, item in enumerate(data[key]):
             country = item.get("country")
-            if country and country not in territories:
+            if country and (country not in territories or country in _NOT_COUNTRIES):
                 errors.add(path, lines.line((key, i, "country")), f"'{country}' is not an ISO 3166-1 alpha-2 country code")
 
 

@@ -28,7 +28,7 @@ from .errors import Collector
 from .load import builtin
 from .model import Duration, Policy, Project, Segment
 from .placeholders import Ref, resolve
-from .prose import check_inline, parse_inline, placeholder_names
+from .prose import SAFE_SCHEMES, check_inline, parse_inline, placeholder_names
 
 _NATIVE_DIGITS = {"km": str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")}
 
@@ -132,7 +132,9 @@ class Formatter:
         self._capitalize = False
         if not as_html:
             return text
-        if not self._links:
+        if not self._links or not href.lower().startswith(SAFE_SCHEMES):
+            # Facts are validated on load; this guard keeps a future fact type from ever
+            # emitting an unsafe href.
             return html.escape(text, quote=False)
         return f'<a href="{html.escape(href)}">{html.escape(text, quote=False)}</a>'
 
@@ -150,13 +152,17 @@ class Formatter:
 
     def _contact(self, ident: str, as_html: bool) -> str:
         contact = next(c for c in self.policy.facts.contacts if c.id == ident)
-        if contact.kind == "email":
-            return self._link(f"mailto:{contact.value}", contact.value, as_html)
-        if contact.kind == "phone":
-            return self._link("tel:" + "".join(ch for ch in contact.value if ch.isdigit() or ch == "+"), contact.value, as_html)
-        if contact.kind == "url":
-            return self._link(contact.value, contact.value.removeprefix("https://").removeprefix("http://").rstrip("/"), as_html)
-        return self._text(contact.value, as_html)
+        return self._reach(contact.kind, contact.value, as_html)
+
+    def _reach(self, kind: str, value: str, as_html: bool) -> str:
+        """A way to reach someone, as a link where it has one (the schema validated the value)."""
+        if kind == "email":
+            return self._link(f"mailto:{value}", value, as_html)
+        if kind == "phone":
+            return self._link("tel:" + "".join(ch for ch in value if ch.isdigit() or ch == "+"), value, as_html)
+        if kind == "url":
+            return self._link(value, value.removeprefix("https://").removeprefix("http://").rstrip("/"), as_html)
+        return self._text(value, as_html)
 
     def _render(self, ref: Ref, as_html: bool) -> str:
         facts = self.policy.facts
@@ -170,13 +176,7 @@ class Formatter:
             return self._time(self.policy.effective_date, as_html)
         if root == "controller":
             value = getattr(facts.controller, fld or "name")
-            if fld == "email":
-                return self._link(f"mailto:{value}", value, as_html)
-            if fld == "phone":
-                return self._link("tel:" + "".join(ch for ch in value if ch.isdigit() or ch == "+"), value, as_html)
-            if fld == "url":
-                return self._link(value, value.removeprefix("https://").removeprefix("http://").rstrip("/"), as_html)
-            return self._text(value, as_html)
+            return self._reach(fld if fld in ("email", "phone", "url") else "postal", value, as_html)
         if root == "risk":
             if fld == "level":
                 return self._label("risk_level", facts.risk.level, as_html)

@@ -74,6 +74,8 @@ def resolve(name: str, facts: Facts) -> Ref | str:
             return f"'{root}.*' is not supported"
         if len(parts) > 2:
             return f"'{root}.*' takes no field"
+        if not ids:
+            return f"'{name}' lists nothing: the policy has no {noun} facts; add some or rephrase the sentence"
         return Ref(root, "*")
     if item not in ids:
         return f"unknown fact '{name}': no {noun} with ID '{item}'{_hint(item, ids, prefix_of=root + '.')}"
@@ -81,11 +83,21 @@ def resolve(name: str, facts: Facts) -> Ref | str:
     if len(parts) > 3 or field not in fields:
         options = ", ".join(f"'{root}.{item}" + (f".{f}'" if f else "'") for f in fields)
         return f"unknown fact '{name}'; use one of {options}"
+    if field in ("data", "recipients", "channels"):
+        entry = next(e for e in getattr(facts, attr) if e.id == item)
+        if not getattr(entry, field):
+            return f"'{name}' lists nothing: {noun} '{item}' has an empty '{field}' list in policy.yaml"
     if root == "right" and field == "response_time":
         right = next(r for r in facts.rights if r.id == item)
         if right.response_time is None:
             return f"'{name}' is used but the right '{item}' has no response_time in policy.yaml"
     return Ref(root, item, field)
+
+
+def problem(name: str, facts: Facts) -> str | None:
+    """Why ``name`` is not a usable placeholder, or None when it is."""
+    ref = resolve(name, facts)
+    return ref if isinstance(ref, str) else None
 
 
 def _hint(word: str, candidates: list[str], prefix_of: str = "") -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
@@ -24,10 +25,10 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
 from .errors import Collector
-from .model import Clause, Document, Section, Segment, SegmentKind, is_safe_slug
+from .model import SLUG_MAX, Clause, Document, Section, Segment, SegmentKind, is_safe_slug
 
-_ANCHOR_LINE = re.compile(r"^\{#([^}\s]*)\}\s*$")
-_HEADING_ID = re.compile(r"\s*\{#([^}\s]*)\}\s*$")
+_ANCHOR_LINE = re.compile(r"^\{#([^}]*)\}\s*$")
+_HEADING_ID = re.compile(r"\s*\{#([^}]*)\}\s*$")
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
 SAFE_SCHEMES = ("http:", "https:", "mailto:", "tel:")
 _CLAUSE_BLOCKS = {"paragraph_open", "bullet_list_open", "ordered_list_open", "table_open", "blockquote_open", "code_block", "fence", "hr"}
@@ -70,7 +71,7 @@ def _placeholder_rule(state: StateInline, silent: bool) -> bool:
     if not silent:
         token = state.push("placeholder", "", 0)
         token.content = match.group(1)
-        token.meta = {"name": match.group(1), "pos": state.pos}
+        token.meta = {"name": match.group(1)}
     state.pos = match.end()
     return True
 
@@ -98,9 +99,6 @@ def parse_inline(text: str) -> list[Token]:
     return tokens[0].children or []
 
 
-InlineChecker = Callable[[list[Token], int, str], list[tuple[int, str]]]
-
-
 def check_inline(children: list[Token], resolve: Callable[[str], str | None], anchors: set[str] | None) -> list[tuple[int, str]]:
     """Check one segment's inline tokens. Returns ``(line offset, message)`` pairs.
 
@@ -118,6 +116,8 @@ def check_inline(children: list[Token], resolve: Callable[[str], str | None], an
             problems.extend((0, msg) for msg in check_href(href, anchors))
         elif child.type == "image":
             problems.append((0, "images are not allowed in policy prose; policygen embeds no external resources"))
+        elif child.type == "text" and ("{{" in child.content or "}}" in child.content):
+            problems.append((0, f"'{child.content.strip()}' looks like a broken placeholder; write {{{{name}}}} with no spaces inside the name, like {{{{data.contact-details}}}}"))
     return problems
 
 
@@ -128,8 +128,8 @@ def check_href(href: str, anchors: set[str] | None) -> list[str]:
         if anchors is not None and target not in anchors:
             return [f"link to '#{target}', which is no section or clause in this policy"]
         return []
-    if "{{" in href:
-        return [f"placeholder in a link target ('{href}'); placeholders work in link text only"]
+    if "{{" in unquote(href):
+        return [f"placeholder in a link target ('{unquote(href)}'); placeholders work in link text only"]
     if href.lower().startswith(SAFE_SCHEMES):
         return []
     return [f"link to '{href}' is not allowed; links may use http:, https:, mailto:, tel: or '#anchor'"]
@@ -165,7 +165,7 @@ class _Structurer:
 
     def claim(self, ident: str, line: int, what: str) -> bool:
         if not is_safe_slug(ident):
-            self.error(line, f"{what} ID '{ident}' is not a safe slug; use lowercase letters, digits and single hyphens (like 'data-we-collect')")
+            self.error(line, f"{what} ID '{ident}' is not a safe slug; use lowercase letters, digits and single hyphens, at most {SLUG_MAX} characters (like 'data-we-collect')")
             return False
         if ident in self.ids:
             self.error(line, f"duplicate ID '{ident}'; it is already used on line {self.ids[ident]}")
@@ -173,8 +173,20 @@ class _Structurer:
         self.ids[ident] = line
         return True
 
+    def _auto_id(self, section: str | None, n: int) -> str:
+        """A position-derived clause ID that no explicit ID uses, within the length limit."""
+        base = (section or "intro")[: SLUG_MAX - 8].rstrip("-")
+        candidate = f"{base}-{n}"
+        while candidate in self.explicit or candidate in self.ids:
+            n += 1
+            candidate = f"{base}-{n}"
+        return candidate
+
     def run(self) -> Document | None:
         tokens = self.tokens
+        # Explicit IDs win: generated ones are chosen around them, so an author never sees an
+        # error about an ID they did not write.
+        self.explicit = {t.meta["id"] for t in tokens if t.type in ("clause_anchor", "heading_open") and t.meta and t.meta.get("id")}
         open_sections: list[tuple[int, str]] = []  # (level, id)
         block_counts: dict[str | None, int] = {}
         pending_anchor: tuple[str, int] | None = None
@@ -194,15 +206,15 @@ class _Structurer:
                     pending_anchor = None
                 level = int(token.tag[1])
                 inline = tokens[i + 1]
-                if self.title is None and not self.sections and level == 1 and not open_sections:
-                    if not self.out or all(t.type == "clause_anchor" for t in self.out):
-                        if token.meta and token.meta.get("id"):
-                            self.error(line, "the title takes no ID; remove the {#...} from the first heading")
-                        self.title = self._segment("title", inline, i + 1, "title", "title")
-                        token.attrSet("class", "policy-title")
-                        self.out.extend(tokens[i : i + 3])
-                        i += 3
-                        continue
+                if not inline.content.strip():
+                    self.error(line, "heading has no text; write the heading before its {#id}")
+                if self.title is None and level == 1 and not self.out:
+                    if token.meta and token.meta.get("id"):
+                        self.error(line, "the title takes no ID; remove the {#...} from the first heading")
+                    self.title = self._segment("title", inline, i + 1, "title", "title")
+                    self.out.extend(tokens[i : i + 3])
+                    i += 3
+                    continue
                 if level == 1:
                     self.error(line, "only the first line of policy.md may be a level-1 heading (the title); use '##' for sections")
                 ident = (token.meta or {}).get("id")
@@ -240,9 +252,8 @@ class _Structurer:
                     self.claim(ident, pending_anchor[1], "clause")
                     pending_anchor = None
                 else:
-                    ident, explicit = f"{section or 'intro'}-{block_counts[section]}", False
-                    if not self.claim(ident, line, "clause"):
-                        ident = f"{ident}-line-{line}"
+                    ident, explicit = self._auto_id(section, block_counts[section]), False
+                    self.ids[ident] = line
                 end = self._block_end(i)
                 token.attrSet("id", ident)
                 self.clauses.append(Clause(ident, section, token.type.removesuffix("_open"), line, explicit))
@@ -281,6 +292,12 @@ class _Structurer:
         used: dict[str, int] = {}
         for j in range(start, end):
             token = self.tokens[j]
+            line = token.map[0] + 1 if token.map else 0
+            if token.type == "clause_anchor":
+                self.error(line, f"clause ID {{#{token.meta['id']}}} inside a list or quote; IDs go before top-level blocks only")
+                continue
+            if token.type == "heading_open":
+                self.error(line, "headings inside lists or quotes are not supported; move the heading out")
             self.out.append(token)
             if token.type in ("bullet_list_open", "ordered_list_open"):
                 item_stack.append(0)
@@ -321,13 +338,13 @@ class _Structurer:
             if segment.token_index < 0:
                 continue
             inline = self.out[segment.token_index]
+            line = segment.line
             for child in inline.children or []:
-                line = segment.line
-                if child.type == "placeholder":
-                    line += inline.content[: child.meta.get("pos", 0)].count("\n")
+                if child.type in ("softbreak", "hardbreak"):
+                    line += 1
                 for _, message in check_inline([child], self.resolve, anchors):
                     self.error(line, message)
-            stray = re.search(r"(^|\n)\s*\{#[^}]*\}\s*($|\n)", segment.text)
-            if stray:
-                self.error(segment.line + segment.text[: stray.start()].count("\n") + (1 if stray.group(1) else 0),
-                           "a clause ID must stand alone on the line before its block, after a blank line")
+            stray = re.search(r"\{#[^}]*\}\s*$", segment.text)
+            if stray and segment.kind != "heading":
+                self.error(segment.line + segment.text[: stray.start()].count("\n"),
+                           f"'{stray.group(0).strip()}' is not an ID here: a clause ID goes alone on the line before its block")
