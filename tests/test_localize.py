@@ -15,6 +15,7 @@ from policygen.localize import Formatter
 from policygen.model import Duration
 from policygen.prose import PARSER, parse_inline
 from policygen.render_html import _renderer
+from markdown_it.token import Token
 
 
 def read_cases() -> list[tuple[str, str, str]]:
@@ -41,9 +42,9 @@ CASES = read_cases()
 
 @pytest.mark.parametrize(("locale", "source", "expected"), CASES, ids=[f"{c[0]}:{c[1]}" for c in CASES])
 def test_placeholder(locale: str, source: str, expected: str, formatters: dict[str, Formatter]) -> None:
-    children = parse_inline(source)
-    html = _renderer().renderInline(children, PARSER.options, {"formatter": formatters[locale]})
-    assert html == expected
+    token = Token("inline", "", 0, content=source, children=parse_inline(source))
+    env = {"formatter": formatters[locale], "source_formatter": formatters["en"]}
+    assert _renderer().inline(token, PARSER.options, env) == expected
 
 
 @pytest.mark.parametrize(("iso", "locale", "expected"), [

@@ -21,8 +21,8 @@ from .errors import Collector, PolicygenError
 from .load import load_project
 from .localize import LocalizedPolicy, localize
 from .model import Project
-from .output import sha256, write_atomic
-from .render_html import PagePaths, asset_files, relative, render_index, render_policy, _native_name
+from .output import sha256, write_all
+from .render_html import PagePaths, _native_name, asset_files, environment, relative, render_index, render_policy
 
 MANIFEST = "manifest.json"
 
@@ -38,6 +38,8 @@ class BuildResult:
     removed: list[str] = field(default_factory=list)
     pages: int = 0
     """How many (policy, locale) pages this build rendered."""
+    missing_labels: dict[tuple[str, str], int] = field(default_factory=dict)
+    """``(policy, locale) -> glossary labels shown in the glossary's language``."""
     untranslated: dict[tuple[str, str], int] = field(default_factory=dict)
     """``(policy, locale) -> segments shown in the source language``."""
 
@@ -62,6 +64,8 @@ def prepare(root: Path, policies: Iterable[str] | None = None, locales: Iterable
             if wanted_locales is None or loc in wanted_locales:
                 localized.append(localize(project, policy, loc, translations, errors))
     errors.raise_if_any()
+    if not localized:
+        raise PolicygenError(f"nothing to build: no selected policy is published in {', '.join(wanted_locales or [])}")
     return project, localized
 
 
@@ -72,12 +76,51 @@ def build(root: Path, policies: Iterable[str] | None = None, locales: Iterable[s
     locales = list(locales) if locales is not None else None
     project, localized = prepare(root, policies, locales)
     out = output_dir or (project.root / "output")
+    _check_output_dir(project, out)
     full = policies is None and locales is None
+    files, outputs = render_site(project, localized, full)
 
+    previous = _read_manifest(out)
+    if not full:
+        # Keep what this run did not rebuild: other policies' and locales' pages, the index.
+        # Assets are rebuilt by every run, so an asset a theme dropped is pruned below.
+        rebuilt = {(o["policy"], o["locale"], o["format"]) for o in outputs}
+        for entry in previous:
+            key = (entry.get("policy"), entry.get("locale"), entry.get("format"))
+            if key not in rebuilt and entry.get("format") != "asset" and (out / entry["path"]).is_file():
+                outputs.append(entry)
+    outputs.sort(key=lambda o: o["path"])
+    manifest = {"generator": f"policygen {__version__}", "manifest_version": 1, "outputs": outputs}
+    manifest_bytes = (json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+    result = BuildResult(out, outputs, pages=len(localized))
+    try:
+        written = write_all({out / path: data for path, data in files.items()})
+        # The manifest goes last: a reader never sees it list a file that is not there yet.
+        write_all({out / MANIFEST: manifest_bytes})
+    except OSError as exc:
+        raise PolicygenError(f"{exc.filename or out}: cannot write the output ({exc.strerror}); nothing was changed") from None
+    result.written = sorted(p.relative_to(out).as_posix() for p in written)
+    result.unchanged = sorted(set(files) - set(result.written))
+    # Only files an earlier build listed are removed: output/ may hold files of the site's own.
+    current = {o["path"] for o in outputs}
+    for entry in previous:
+        stale = entry.get("path", "")
+        if stale not in current and _inside(out, out / stale) and (out / stale).is_file():
+            (out / stale).unlink()
+            result.removed.append(stale)
+    result.untranslated = {(i.policy.id, i.locale): len(i.untranslated) for i in localized if i.untranslated}
+    result.missing_labels = {(i.policy.id, i.locale): len(set(i.formatter.missing_labels)) for i in localized if i.formatter.missing_labels}
+    return result
+
+
+def render_site(project: Project, localized: list[LocalizedPolicy], full: bool) -> tuple[dict[str, bytes], list[dict[str, Any]]]:
+    """Render every page, fragment, asset and (on full builds) the index, in memory."""
+    env = environment(project)
     files: dict[str, bytes] = {}
     outputs: list[dict[str, Any]] = []
     for item in localized:
-        page, fragment = render_policy(project, item)
+        page, fragment = render_policy(project, item, env)
         paths = PagePaths(item.policy.id, item.locale)
         for fmt, path, data in (("html", paths.page, page), ("html-fragment", paths.fragment, fragment)):
             files[path] = data
@@ -86,34 +129,20 @@ def build(root: Path, policies: Iterable[str] | None = None, locales: Iterable[s
         files[path] = data
         outputs.append({"policy": None, "locale": None, "format": "asset", "path": path, "sha256": sha256(data)})
     if full:
-        index = render_index(project, _index_entries(project, localized))
+        index = render_index(project, _index_entries(project, localized), env)
         files["index.html"] = index
         outputs.append({"policy": None, "locale": None, "format": "site-index", "path": "index.html", "sha256": sha256(index)})
+    return files, outputs
 
-    previous = _read_manifest(out)
-    if not full:
-        rebuilt = {(o["policy"], o["locale"], o["format"]) for o in outputs}
-        for entry in previous:
-            key = (entry.get("policy"), entry.get("locale"), entry.get("format"))
-            if key not in rebuilt and (out / entry["path"]).is_file():
-                outputs.append(entry)
-    outputs.sort(key=lambda o: o["path"])
 
-    result = BuildResult(out, outputs, pages=len(localized))
-    for path, data in sorted(files.items()):
-        (result.written if write_atomic(out / path, data) else result.unchanged).append(path)
-    if full:
-        # Only files an earlier build listed are removed: output/ may hold files of the site's own.
-        current = {o["path"] for o in outputs}
-        for entry in previous:
-            stale = entry.get("path", "")
-            if stale not in current and _inside(out, out / stale) and (out / stale).is_file():
-                (out / stale).unlink()
-                result.removed.append(stale)
-    manifest = {"generator": f"policygen {__version__}", "manifest_version": 1, "outputs": outputs}
-    write_atomic(out / MANIFEST, (json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"))
-    result.untranslated = {(i.policy.id, i.locale): len(i.untranslated) for i in localized if i.untranslated}
-    return result
+def _check_output_dir(project: Project, out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise PolicygenError(f"{out}: the output folder is a file; choose another --output")
+    resolved = out.resolve()
+    for source in ("sources", "locales", "theme"):
+        folder = (project.root / source).resolve()
+        if resolved == folder or resolved.is_relative_to(folder) or folder.is_relative_to(resolved):
+            raise PolicygenError(f"{out}: the output folder overlaps the project's {source}/ folder; choose another --output")
 
 
 def _entry(policy: str, locale: str, fmt: str, path: str, data: bytes, item: LocalizedPolicy) -> dict[str, Any]:
@@ -153,8 +182,9 @@ def _inside(root: Path, path: Path) -> bool:
 
 
 def check(root: Path) -> Project:
-    """Validate sources, catalogs and config without writing anything."""
-    project, _ = prepare(root)
+    """Validate sources, catalogs, config and theme templates without writing anything."""
+    project, localized = prepare(root)
+    render_site(project, localized, full=True)
     return project
 
 

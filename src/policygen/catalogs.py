@@ -212,7 +212,7 @@ def read_catalog(path: Path, locale: str, errors: Collector, root: Path | None =
     seen: dict[tuple[str, str], int] = {}
     for number, key in _entries(text):
         if key in seen:
-            errors.add(path, number, f"duplicate message (context '{key[0]}'); it already appears on line {seen[key]}, delete one of them")
+            errors.add(path, number, f"duplicate message (context {key[0] or 'none'}); it already appears on line {seen[key]}; delete one of them")
         seen.setdefault(key, number)
     return catalog
 

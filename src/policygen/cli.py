@@ -74,6 +74,8 @@ def init(directory: Annotated[Path, typer.Argument(help="Folder to create the pr
     """Scaffold a project: policygen.yaml, a starter policy and its translations."""
     from .scaffold import init_project
 
+    if not str(directory).strip():
+        raise PolicygenError("give the folder to create the project in, for example: policygen init my-policies")
     created = init_project(directory)
     typer.echo(f"Created a policygen project in {directory} ({len(created)} files).")
     typer.echo(f"Next: policygen build -C {directory}")
@@ -85,7 +87,7 @@ def build(
     project: ProjectOption = Path("."),
     policy: Annotated[Optional[list[str]], typer.Option("--policy", "-p", help="Build only this policy (repeatable).")] = None,
     locale: Annotated[Optional[list[str]], typer.Option("--locale", "-l", help="Build only this locale (repeatable).")] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output folder (default: PROJECT/output).", file_okay=False)] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output folder (default: PROJECT/output).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
 ) -> None:
     """Render every policy in every locale into the output folder, with manifest.json."""
@@ -94,10 +96,18 @@ def build(
     result = run_build(project, policy, locale, output)
     if quiet:
         return
-    pages = result.pages
-    typer.echo(f"Built {pages} page{'s' if pages != 1 else ''} into {result.output_dir}: {len(result.written)} files written, {len(result.unchanged)} unchanged" + (f", {len(result.removed)} removed" if result.removed else "") + ".")
+    typer.echo(
+        f"Built {_count(result.pages, 'page')} into {result.output_dir}: {_count(len(result.written), 'file')} written, "
+        f"{len(result.unchanged)} unchanged" + (f", {len(result.removed)} removed" if result.removed else "") + "."
+    )
     for (policy_id, loc), count in sorted(result.untranslated.items()):
-        typer.echo(f"note: {policy_id} [{loc}]: {count} block{'s' if count != 1 else ''} not translated, shown in the source language", err=True)
+        typer.echo(f"note: {policy_id} [{loc}]: {_count(count, 'block')} not translated, shown in the source language", err=True)
+    for (policy_id, loc), count in sorted(result.missing_labels.items()):
+        typer.echo(f"note: {policy_id} [{loc}]: {_count(count, 'glossary label')} not translated, shown in the glossary's language", err=True)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 @app.command()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -141,6 +142,10 @@ class Formatter:
     def _list(self, items: list[str]) -> str:
         return format_list(items, locale=self.babel) if items else ""
 
+    def list_of(self, items: list[str]) -> str:
+        """Items joined the way this locale joins them ("A, B en C")."""
+        return self._list(items)
+
     def _data(self, ident: str, as_html: bool) -> str:
         text = self._label("data_category", ident, as_html)
         category = next(d for d in self.policy.facts.data_categories if d.id == ident)
@@ -260,18 +265,32 @@ class LocalizedPolicy:
     toc: list[TocEntry]
     untranslated: list[Segment]
     """Segments shown in the source language because they have no usable translation."""
+    source_formatter: Formatter
+    """Formats the facts inside segments shown in the source language."""
+
+    @property
+    def fallback_locales(self) -> list[str]:
+        """Languages this page falls back to, for blocks and for labels."""
+        found = set()
+        if self.untranslated:
+            found.add(self.policy.source_locale)
+        if self.formatter.missing_labels:
+            found.add(self.formatter.project.glossary.locale)
+        return sorted(found - {self.locale})
 
     @property
     def direction(self) -> str:
-        return self.formatter.babel.character_order == "right-to-left" and "rtl" or "ltr"
+        return "rtl" if self.formatter.babel.character_order == "right-to-left" else "ltr"
 
     @property
     def title_text(self) -> str:
-        return plain_text(self.title.children or [], self.formatter)
+        formatter = self.source_formatter if (self.title.meta or {}).get("lang") else self.formatter
+        return plain_text(self.title.children or [], formatter)
 
 
 def plain_text(children: list[Token], formatter: Formatter) -> str:
     """The text of inline tokens without markup, placeholders formatted as plain text."""
+    context = placeholder_context(children)
     parts = []
     for i, child in enumerate(children):
         if child.type in ("text", "code_inline"):
@@ -279,30 +298,44 @@ def plain_text(children: list[Token], formatter: Formatter) -> str:
         elif child.type in ("softbreak", "hardbreak"):
             parts.append(" ")
         elif child.type == "placeholder":
-            parts.append(formatter.render(child.content, as_html=False, sentence_start=starts_sentence(children, i)))
+            parts.append(formatter.render(child.content, as_html=False, sentence_start=context[i][0]))
     return "".join(parts).strip()
 
 
 _SENTENCE_END = (".", "!", "?", "។", "៕")
 
 
-def starts_sentence(children: list[Token], index: int) -> bool:
-    """Whether the inline token at ``index`` begins its block or a sentence."""
-    for previous in reversed(children[:index]):
-        if previous.type in ("strong_open", "em_open", "link_open"):
-            continue
-        if previous.type == "text":
-            stripped = previous.content.rstrip()
-            if not stripped:
-                continue
-            return stripped != previous.content and stripped.endswith(_SENTENCE_END)
-        return False
-    return True
+def placeholder_context(children: Sequence[Token]) -> dict[int, tuple[bool, bool]]:
+    """For each placeholder: does it start a sentence, and is it inside link text? One pass."""
+    context: dict[int, tuple[bool, bool]] = {}
+    links = 0
+    sentence_start = True
+    for index, child in enumerate(children):
+        if child.type == "link_open":
+            links += 1
+        elif child.type == "link_close":
+            links -= 1
+        elif child.type == "placeholder":
+            context[index] = (sentence_start, links > 0)
+            sentence_start = False
+        elif child.type == "text":
+            if child.content.strip():
+                sentence_start = ends_sentence(child.content)
+        elif child.type not in ("strong_open", "em_open", "strong_close", "em_close", "softbreak", "hardbreak"):
+            sentence_start = False
+    return context
+
+
+def ends_sentence(text: str) -> bool:
+    """Whether a placeholder right after ``text`` starts a new sentence."""
+    stripped = text.rstrip()
+    return stripped != text and stripped.endswith(_SENTENCE_END)
 
 
 def localize(project: Project, policy: Policy, locale: str, translations: Translations, errors: Collector) -> LocalizedPolicy:
     """Produce the ``locale`` expression of ``policy``. Bad translations go to ``errors``."""
     formatter = Formatter(project, policy, locale, translations)
+    source_formatter = formatter if locale == policy.source_locale else Formatter(project, policy, policy.source_locale, translations)
     document = policy.document
     anchors = {s.id for s in document.sections} | {c.id for c in document.clauses}
     replaced: dict[int, Token] = {}
@@ -349,16 +382,19 @@ def localize(project: Project, policy: Policy, locale: str, translations: Transl
     # The title heading (its open, inline and close tokens) is rendered by the page header.
     last_title_token = document.title.token_index + 1 if document.title.token_index >= 0 else -1
     tokens = [replaced.get(i, tok) for i, tok in enumerate(document.tokens) if i > last_title_token]
-    return LocalizedPolicy(policy, locale, formatter, title_token, tokens, _toc(document, replaced, formatter), untranslated)
+    toc = _toc(document, replaced, formatter, source_formatter)
+    return LocalizedPolicy(policy, locale, formatter, title_token, tokens, toc, untranslated, source_formatter)
 
 
-def _toc(document, replaced: dict[int, Token], formatter: Formatter) -> list[TocEntry]:
+def _toc(document, replaced: dict[int, Token], formatter: Formatter, source_formatter: Formatter) -> list[TocEntry]:
     roots: list[TocEntry] = []
     stack: list[TocEntry] = []
     headings = {s.context: s for s in document.segments if s.kind == "heading"}
     for section in document.sections:
         segment = headings[section.id]
-        entry = TocEntry(section.id, section.level, plain_text(replaced[segment.token_index].children or [], formatter))
+        token = replaced[segment.token_index]
+        fmt = source_formatter if (token.meta or {}).get("lang") else formatter
+        entry = TocEntry(section.id, section.level, plain_text(token.children or [], fmt))
         while stack and stack[-1].level >= section.level:
             stack.pop()
         (stack[-1].children if stack else roots).append(entry)

@@ -11,21 +11,24 @@ from __future__ import annotations
 
 import html
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markupsafe import Markup
 
 from . import __version__
-from .localize import Formatter, LocalizedPolicy, starts_sentence
+from .errors import Collector, Diagnostic, PolicygenError, SourceError
+from .localize import Formatter, LocalizedPolicy, placeholder_context
 from .model import Project
 from .prose import PARSER
+from .sourcefiles import inside
 
 
 class PolicyRenderer(RendererHTML):
@@ -43,14 +46,19 @@ class PolicyRenderer(RendererHTML):
         return "".join(out)
 
     def inline(self, token: Token, options: Any, env: Any) -> str:
-        rendered = self.renderInline(token.children or [], options, env)
+        children = token.children or []
         lang = (token.meta or {}).get("lang")
+        # A block shown in the source language formats its facts in that language too, so a
+        # Dutch fallback sentence never carries an English date (or the other way round).
+        formatter = env["source_formatter"] if lang else env["formatter"]
+        inline_env = {**env, "formatter": formatter, "placeholders": placeholder_context(children)}
+        rendered = self.renderInline(children, options, inline_env)
         return f'<span lang="{lang}">{rendered}</span>' if lang else rendered
 
     def placeholder(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
         formatter: Formatter = env["formatter"]
-        opened = sum(1 if t.type == "link_open" else -1 if t.type == "link_close" else 0 for t in tokens[:idx])
-        return formatter.render(tokens[idx].content, sentence_start=starts_sentence(list(tokens), idx), in_link=opened > 0)
+        sentence_start, in_link = env["placeholders"][idx]
+        return formatter.render(tokens[idx].content, sentence_start=sentence_start, in_link=in_link)
 
     def section_open(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
         return f'<section aria-labelledby="{tokens[idx].meta["id"]}">\n'
@@ -86,26 +94,70 @@ def _renderer() -> PolicyRenderer:
     return renderer
 
 
-def render_body(tokens: Sequence[Token], formatter: Formatter) -> str:
-    return _renderer().render(tokens, PARSER.options, {"formatter": formatter})
+def render_body(localized: LocalizedPolicy) -> str:
+    env = {"formatter": localized.formatter, "source_formatter": localized.source_formatter}
+    return _renderer().render(localized.tokens, PARSER.options, env)
 
 
-def render_title(title: Token, formatter: Formatter) -> str:
-    return _renderer().inline(title, PARSER.options, {"formatter": formatter})
+def render_title(localized: LocalizedPolicy) -> str:
+    env = {"formatter": localized.formatter, "source_formatter": localized.source_formatter}
+    return _renderer().inline(localized.title, PARSER.options, env)
+
+
+class _ThemeLoader(jinja2.FileSystemLoader):
+    """Loads a project's theme templates, refusing any that lead outside the project."""
+
+    def __init__(self, folder: Path, root: Path):
+        super().__init__(str(folder))
+        self.root = root.resolve()
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        source, filename, uptodate = super().get_source(environment, template)
+        if not Path(filename).resolve().is_relative_to(self.root):
+            raise SourceError([Diagnostic(Path(filename), 0, "theme template leads outside the project (through a symlink?); policygen reads only files inside the project")])
+        return source, filename, uptodate
 
 
 def environment(project: Project) -> jinja2.Environment:
-    """Templates from the project's theme first, then the package's own."""
+    """Templates from the project's theme first, then the package's own.
+
+    The environment is sandboxed: a theme is data a web team edits, and a template must not be
+    able to reach Python internals (and through them the machine that builds the site).
+    """
     loaders: list[jinja2.BaseLoader] = []
     theme = project.theme_dir / "templates"
     if theme.is_dir():
-        loaders.append(jinja2.FileSystemLoader(str(theme)))
+        loaders.append(_ThemeLoader(theme, project.root))
     loaders.append(jinja2.PackageLoader("policygen", "templates"))
-    env = jinja2.Environment(
+    return SandboxedEnvironment(
         loader=jinja2.ChoiceLoader(loaders), autoescape=True, undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
     )
-    return env
+
+
+def render_template(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
+    """Render one template; a broken theme template becomes a ``path:line`` error."""
+    try:
+        return env.get_template(name).render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise SourceError([Diagnostic(Path(exc.filename or name), exc.lineno or 0, f"template error: {exc.message}")]) from None
+    except jinja2.TemplateNotFound as exc:
+        raise SourceError([Diagnostic(Path(name), 0, f"template error: no template '{exc.name}' in the theme or in policygen")]) from None
+    except (jinja2.TemplateError, SecurityError) as exc:
+        path, line = _template_frame(exc)
+        raise SourceError([Diagnostic(path or Path(name), line, f"template error: {exc}")]) from None
+
+
+def _template_frame(exc: BaseException) -> tuple[Path | None, int]:
+    """The innermost template file and line in a traceback (Jinja maps frames to templates)."""
+    found: tuple[Path | None, int] = (None, 0)
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".html"):
+            found = (Path(filename), tb.tb_lineno)
+        tb = tb.tb_next
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,11 +188,11 @@ def relative(from_file: str, to: str) -> str:
     return rel
 
 
-def render_policy(project: Project, localized: LocalizedPolicy) -> tuple[bytes, bytes]:
+def render_policy(project: Project, localized: LocalizedPolicy, env: jinja2.Environment | None = None) -> tuple[bytes, bytes]:
     """The full page and the body-only fragment of one policy in one locale."""
     policy, locale, fmt = localized.policy, localized.locale, localized.formatter
     paths = PagePaths(policy.id, locale)
-    env = environment(project)
+    env = env or environment(project)
     base = project.config.base_url
     alternates = []
     # The same order on every page of the site, whatever order a policy lists its locales in.
@@ -158,15 +210,15 @@ def render_policy(project: Project, localized: LocalizedPolicy) -> tuple[bytes, 
         "locale": locale,
         "dir": localized.direction,
         "title": localized.title_text,
-        "title_html": Markup(render_title(localized.title, fmt)),
-        "body_html": Markup(render_body(localized.tokens, fmt)),
+        "title_html": Markup(render_title(localized)),
+        "body_html": Markup(render_body(localized)),
         "toc": localized.toc,
         "ui": {key: fmt.ui(key) for key in ("contents", "version", "effective_date", "languages", "skip_to_content", "back_to_top", "generated_by")},
         "effective_date": Markup(fmt._time(policy.effective_date, True)),
         "version": policy.version,
         "untranslated_notice": (
-            fmt.ui("untranslated").format(language=fmt.language_name(policy.source_locale))
-            if localized.untranslated or fmt.missing_labels else ""
+            fmt.ui("untranslated").format(language=fmt.list_of([fmt.language_name(loc) for loc in localized.fallback_locales]))
+            if localized.fallback_locales else ""
         ),
         "source_locale": policy.source_locale,
         "digits": project.config.options(locale).digits,
@@ -178,8 +230,8 @@ def render_policy(project: Project, localized: LocalizedPolicy) -> tuple[bytes, 
         "index_href": relative(paths.page, "index.html"),
         "generator": f"policygen {__version__}",
     }
-    fragment = env.get_template("fragment.html").render(context)
-    page = env.get_template("page.html").render({**context, "fragment": Markup(fragment)})
+    fragment = render_template(env, "fragment.html", context)
+    page = render_template(env, "page.html", {**context, "fragment": Markup(fragment)})
     return page.encode("utf-8"), fragment.encode("utf-8")
 
 
@@ -190,13 +242,13 @@ def _native_name(locale: str) -> str:
     return name[:1].upper() + name[1:]
 
 
-def render_index(project: Project, entries: list[dict[str, Any]]) -> bytes:
+def render_index(project: Project, entries: list[dict[str, Any]], env: jinja2.Environment | None = None) -> bytes:
     """The site index: every policy, in every locale it is published in."""
-    env = environment(project)
+    env = env or environment(project)
     locale = project.config.locales[0]
     from .load import builtin
 
-    page = env.get_template("index.html").render({
+    page = render_template(env, "index.html", {
         "locale": locale,
         "site_title": project.config.site_title,
         "policies_label": builtin()["ui"]["policies"][locale],
@@ -221,11 +273,15 @@ def asset_files(project: Project) -> dict[str, bytes]:
     }
     # Many readers, and most fresh systems, have no Khmer font at all; shipping one makes the
     # Khmer pages render the same everywhere. The variable font covers every weight in one file.
-    font = next(Path(fontpkg_noto_sans_khmer.ROOT, "files").glob("NotoSansKhmer*.ttf"))
-    files["assets/fonts/NotoSansKhmer.ttf"] = font.read_bytes()
+    fonts = sorted(Path(fontpkg_noto_sans_khmer.ROOT, "files").glob("NotoSansKhmer*.ttf"))
+    if not fonts:
+        raise PolicygenError("the Noto Sans Khmer font is missing from fontpkg-noto-sans-khmer; reinstall policygen (bash scripts/setup.sh)")
+    files["assets/fonts/NotoSansKhmer.ttf"] = fonts[0].read_bytes()
     theme_assets = project.theme_dir / "assets"
     if theme_assets.is_dir():
+        errors = Collector()
         for path in sorted(theme_assets.rglob("*")):
-            if path.is_file() and not path.is_symlink():
+            if path.is_file() and inside(path, project.root, errors):
                 files["assets/" + path.relative_to(theme_assets).as_posix()] = path.read_bytes()
+        errors.raise_if_any()
     return files

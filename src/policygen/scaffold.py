@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .errors import PolicygenError
 from .load import CONFIG_FILE
-from .output import write_atomic
+from .output import write_all
 
 
 def _walk(node: Traversable, prefix: str = "") -> list[tuple[str, Traversable]]:
@@ -42,12 +42,10 @@ def init_project(directory: Path) -> list[Path]:
     clashes = [rel for rel, _ in planned if (directory / rel).exists()]
     if clashes:
         raise PolicygenError(f"{directory}: would overwrite {', '.join(clashes)}; choose an empty folder")
-    created = []
-    for rel, data in planned:
-        write_atomic(directory / rel, data)
-        created.append(directory / rel)
-    ignore = directory / ".gitignore"
-    if not ignore.exists():
-        write_atomic(ignore, b"/output/\n")
-        created.append(ignore)
-    return created
+    files = {directory / rel: data for rel, data in planned}
+    if not (directory / ".gitignore").exists():
+        files[directory / ".gitignore"] = b"/output/\n"
+    try:
+        return write_all(files)
+    except OSError as exc:
+        raise PolicygenError(f"{exc.filename or directory}: cannot create the project ({exc.strerror}); nothing was written") from None

@@ -1,0 +1,117 @@
+"""Nothing is lost and nothing leaks: failed runs change no file, symlinks cannot pull files
+from outside the project into the site, output never lands in the sources."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def snapshot(folder: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_symlinked_theme_asset_folder_is_refused(mini: Path, tmp_path: Path, cli) -> None:
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "key.txt").write_text("do not publish")
+    (mini / "theme").mkdir()
+    os.symlink(secret, mini / "theme" / "assets")
+    result = cli("build", cwd=mini)
+    assert result.exit_code == 1
+    assert "theme/assets/key.txt: leads outside the project" in result.stderr
+    assert not (mini / "output").exists()
+
+
+def test_symlinked_template_is_refused(mini: Path, tmp_path: Path, cli) -> None:
+    outside = tmp_path / "outside.html"
+    outside.write_text("{{ fragment }}")
+    (mini / "theme" / "templates").mkdir(parents=True)
+    os.symlink(outside, mini / "theme" / "templates" / "page.html")
+    result = cli("check", cwd=mini)
+    assert result.exit_code == 1
+    assert "theme/templates/page.html: theme template leads outside the project" in result.stderr
+
+
+def test_symlinked_prose_is_refused(mini: Path, tmp_path: Path, cli) -> None:
+    outside = tmp_path / "elsewhere.md"
+    outside.write_text("# Secret\n")
+    prose = mini / "sources" / "mini" / "policy.md"
+    prose.unlink()
+    os.symlink(outside, prose)
+    result = cli("check", cwd=mini)
+    assert result.exit_code == 1
+    assert "sources/mini/policy.md: leads outside the project" in result.stderr
+
+
+def test_output_may_not_overlap_sources(mini: Path, cli) -> None:
+    for target in ("sources", "sources/x", "locales", "."):
+        result = cli("build", "--output", target, cwd=mini)
+        assert result.exit_code == 1, target
+        assert "overlaps the project's" in result.stderr
+    (mini / "afile").write_text("x")
+    result = cli("build", "--output", "afile", cwd=mini)
+    assert result.exit_code == 1 and "the output folder is a file" in result.stderr
+
+
+def test_failed_write_changes_no_file(mini: Path, cli) -> None:
+    assert cli("build", cwd=mini).exit_code == 0
+    policy = mini / "sources" / "mini" / "policy.yaml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace('version: "1.0"', 'version: "2.0"'), encoding="utf-8")
+    # A folder where a page must go makes that one write fail; no other page may change.
+    page = mini / "output" / "mini" / "nl" / "index.html"
+    page.unlink()
+    page.mkdir()
+    before = snapshot(mini / "output")
+    result = cli("build", cwd=mini)
+    assert result.exit_code == 1
+    assert "cannot write the output" in result.stderr and "Traceback" not in result.stderr
+    assert snapshot(mini / "output") == before
+    assert not list((mini / "output").rglob("*.tmp"))
+
+
+def test_update_with_a_broken_catalog_changes_no_file(mini: Path, cli) -> None:
+    prose = mini / "sources" / "mini" / "policy.md"
+    prose.write_text(prose.read_text(encoding="utf-8") + "\n{#new}\nA new paragraph.\n", encoding="utf-8")
+    glossary_po = mini / "locales" / "km" / "LC_MESSAGES" / "glossary.po"
+    glossary_po.write_text(glossary_po.read_text(encoding="utf-8") + '\nmsgid "broken\n', encoding="utf-8")
+    before = snapshot(mini / "locales")
+    result = cli("i18n", "update", cwd=mini)
+    assert result.exit_code == 1
+    assert "locales/km/LC_MESSAGES/glossary.po:" in result.stderr
+    assert snapshot(mini / "locales") == before
+
+
+def test_fallback_block_formats_facts_in_its_own_language(mini: Path, cli) -> None:
+    po = mini / "locales" / "nl" / "LC_MESSAGES" / "mini.po"
+    po.write_text(po.read_text(encoding="utf-8").replace('msgstr "Schrijf binnen {{right.access.response_time}} naar {{contact.mail}}."', 'msgstr ""'), encoding="utf-8")
+    assert cli("build", cwd=mini).exit_code == 0
+    page = (mini / "output" / "mini" / "nl" / "index.html").read_text(encoding="utf-8")
+    assert '<span lang="en">Write to <a href="mailto:privacy@mini.example">privacy@mini.example</a> within 30 days.</span>' in page
+    assert "bewaart e-mailadres en" in page  # the translated blocks keep Dutch facts
+
+
+def test_build_selecting_nothing_is_an_error(mini: Path, cli) -> None:
+    result = cli("build", "--locale", "km", cwd=mini)
+    assert result.exit_code == 1
+    assert "nothing to build: no selected policy is published in km" in result.stderr
+
+
+def test_project_without_policies_is_an_error(tmp_path: Path, cli) -> None:
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "policygen.yaml").write_text("site:\n  title: Empty\nlocales: [en]\n")
+    result = cli("check", cwd=tmp_path)
+    assert result.exit_code == 1
+    assert "sources: no policies" in result.stderr
+
+
+def test_many_placeholders_in_one_block(mini: Path, cli) -> None:
+    # Placeholder context is computed in one pass; this used to be quadratic.
+    prose = mini / "sources" / "mini" / "policy.md"
+    prose.write_text("# Mini policy\n\n## About {#about}\n\n" + " and ".join(["{{data.email}}"] * 3000) + ".\n", encoding="utf-8")
+    po = mini / "locales" / "nl" / "LC_MESSAGES" / "mini.po"
+    po.unlink()
+    result = cli("build", "--locale", "en", cwd=mini)
+    assert result.exit_code == 0, result.stderr
+    page = (mini / "output" / "mini" / "en" / "index.html").read_text(encoding="utf-8")
+    assert page.count("email address") == 2999 and page.count("Email address") == 1
