@@ -11,8 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from conftest import FIXTURES, copy_project, MINI
+from conftest import FIXTURES, MINI, copy_project
 
 CASES = sorted(p for p in (FIXTURES / "bad").iterdir() if p.is_dir())
 

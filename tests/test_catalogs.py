@@ -105,3 +105,17 @@ def test_glossary_label_without_translation_falls_back(mini: Path, cli) -> None:
     page = (mini / "output" / "mini" / "nl" / "index.html").read_text(encoding="utf-8")
     assert 'bewaart <span lang="en">e-mail address</span> en' in page
     assert "untranslated-notice" in page
+
+
+def test_definition_lists_translate_term_by_term(mini: Path, cli) -> None:
+    prose = mini / "sources" / "mini" / "policy.md"
+    prose.write_text(prose.read_text(encoding="utf-8") + "\n{#defs}\nController\n: decides why **data** is used.\n\nProcessor\n: acts for the controller.\n", encoding="utf-8")
+    assert cli("i18n", "update", cwd=mini).exit_code == 0
+    nl = catalog(mini, "nl", "mini")
+    contexts = {m.context: m.id for m in nl if m.id}
+    assert contexts["defs.1"] == "Controller"
+    assert contexts["defs.1.def"] == "decides why **data** is used."
+    assert contexts["defs.2.def"] == "acts for the controller."
+    assert cli("build", "--locale", "en", cwd=mini).exit_code == 0
+    page = (mini / "output" / "mini" / "en" / "index.html").read_text(encoding="utf-8")
+    assert '<dl id="defs">\n<dt id="defs.1">Controller</dt>\n<dd>decides why <strong>data</strong> is used.</dd>' in page

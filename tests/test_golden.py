@@ -13,8 +13,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import GOLDEN, MINI, SAMPLE, copy_project
+
 from policygen.build import build
 from policygen.scaffold import init_project
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-
 from conftest import FIXTURES, MINI
+from markdown_it.token import Token
+
 from policygen.catalogs import load_translations
 from policygen.errors import Collector
 from policygen.load import load_project
@@ -15,7 +16,6 @@ from policygen.localize import Formatter
 from policygen.model import Duration
 from policygen.prose import PARSER, parse_inline
 from policygen.render_html import _renderer
-from markdown_it.token import Token
 
 
 def read_cases() -> list[tuple[str, str, str]]:

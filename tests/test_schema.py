@@ -8,8 +8,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 from conftest import FIXTURES, ROOT, SAMPLE
+
 from policygen.errors import Collector
 from policygen.load import schema
 from policygen.sourcefiles import read_yaml

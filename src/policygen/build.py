@@ -22,7 +22,15 @@ from .load import load_project
 from .localize import LocalizedPolicy, localize
 from .model import Project
 from .output import sha256, write_all
-from .render_html import PagePaths, _native_name, asset_files, environment, relative, render_index, render_policy
+from .render_html import (
+    PagePaths,
+    _native_name,
+    asset_files,
+    environment,
+    relative,
+    render_index,
+    render_policy,
+)
 
 MANIFEST = "manifest.json"
 
@@ -188,4 +196,4 @@ def check(root: Path) -> Project:
     return project
 
 
-__all__ = ["build", "check", "prepare", "BuildResult", "PolicygenError"]
+__all__ = ["BuildResult", "PolicygenError", "build", "check", "prepare"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from pathlib import Path
 
 from babel.messages.catalog import Catalog, Message
@@ -27,7 +27,7 @@ from .output import write_all
 from .sourcefiles import inside
 
 GLOSSARY_DOMAIN = "glossary"
-_KIND_NOTES = {"title": "policy title", "heading": "section heading", "paragraph": "paragraph", "item": "list item", "cell": "table cell"}
+_KIND_NOTES = {"title": "policy title", "heading": "section heading", "paragraph": "paragraph", "item": "list item", "cell": "table cell", "term": "defined term", "definition": "definition of a term"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +45,6 @@ class Translations:
 
     entries: dict[tuple[str, str], dict[tuple[str, str], Entry]] = field(default_factory=dict)
     """``(domain, locale) -> (msgctxt, msgid) -> Entry``; fuzzy and empty messages are left out."""
-    paths: dict[tuple[str, str], Path] = field(default_factory=dict)
 
     def get(self, domain: str, locale: str, context: str, msgid: str) -> Entry | None:
         return self.entries.get((domain, locale), {}).get((context, msgid))
@@ -55,9 +54,9 @@ def _date(policy_or_none: Policy | None) -> datetime:
     # A fixed date keeps templates byte-identical across runs; the effective date is the
     # one date that means something to the people who read the header.
     if policy_or_none is None:
-        return datetime(2000, 1, 1, tzinfo=timezone.utc)
+        return datetime(2000, 1, 1, tzinfo=UTC)
     d = policy_or_none.effective_date
-    return datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
+    return datetime(d.year, d.month, d.day, tzinfo=UTC)
 
 
 def policy_template(project: Project, policy: Policy) -> Catalog:
@@ -233,8 +232,6 @@ def _entries(text: str) -> list[tuple[int, tuple[str, str]]]:
         elif line.startswith("msgid ") and line[6:].strip() != '""':
             found.append((number, (context, line[6:].strip())))
             context = ""
-        elif line.startswith("msgid "):
-            context = "" if not context else context
     return found
 
 
@@ -246,7 +243,6 @@ def load_translations(project: Project, locales: list[str] | None, errors: Colle
             if locales is not None and locale not in locales:
                 continue
             path = project.catalog_path(locale, domain)
-            translations.paths[(domain, locale)] = path
             if not path.exists():
                 continue
             catalog = read_catalog(path, locale, errors, project.root)

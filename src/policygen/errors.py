@@ -72,9 +72,6 @@ class Collector:
     def add(self, path: Path, line: int, message: str) -> None:
         self.items.append(Diagnostic(path, line, message))
 
-    def extend(self, diagnostics: list[Diagnostic]) -> None:
-        self.items.extend(diagnostics)
-
     def raise_if_any(self) -> None:
         if self.items:
             raise SourceError(self.items)

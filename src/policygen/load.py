@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import difflib
 import json
-from dataclasses import dataclass
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from importlib import resources
@@ -23,9 +23,26 @@ import yaml
 
 from .errors import Collector, ProjectNotFound
 from .model import (
-    SUPPORTED_LOCALES, Complaint, Config, Contact, Controller, DataCategory, Duration, Facts,
-    Glossary, LocaleOptions, Policy, Project, Purpose, Recipient, Retention, Right, Risk, Term,
-    Transfer, is_safe_slug,
+    SUPPORTED_LOCALES,
+    Complaint,
+    Config,
+    Contact,
+    Controller,
+    DataCategory,
+    Duration,
+    Facts,
+    Glossary,
+    LocaleOptions,
+    Policy,
+    Project,
+    Purpose,
+    Recipient,
+    Retention,
+    Right,
+    Risk,
+    Term,
+    Transfer,
+    is_safe_slug,
 )
 from .placeholders import problem
 from .prose import parse_prose
@@ -180,7 +197,7 @@ def _load_config(path: Path, errors: Collector) -> Config | None:
     if not validate(data, "project", path, lines, errors):
         return None
     options = {
-        loc: LocaleOptions(digits=opts.get("digits", "native" if loc == "km" else "latin"))
+        loc: LocaleOptions(digits=opts.get("digits", LocaleOptions.default(loc).digits))
         for loc, opts in data.get("locale_options", {}).items()
     }
     return Config(
@@ -359,4 +376,4 @@ def _facts(data: dict[str, Any]) -> Facts:
     )
 
 
-__all__ = ["load_project", "find_project", "schema", "builtin", "SUPPORTED_LOCALES"]
+__all__ = ["SUPPORTED_LOCALES", "builtin", "find_project", "load_project", "schema"]

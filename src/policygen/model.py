@@ -9,7 +9,7 @@ reworded". All model objects are frozen: stages produce new objects rather than 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -172,7 +172,7 @@ class Facts:
 
 # --- prose -------------------------------------------------------------------------------------
 
-SegmentKind = Literal["title", "heading", "paragraph", "item", "cell"]
+SegmentKind = Literal["title", "heading", "paragraph", "item", "cell", "term", "definition"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,8 +244,6 @@ class Policy:
     document: Document
     facts_path: Path
     prose_path: Path
-    fact_lines: dict[tuple[str | int, ...], int] = field(default_factory=dict, compare=False)
-    """Line of each fact in ``policy.yaml``, keyed by its path (``("purposes", 0, "data")``)."""
 
     @property
     def target_locales(self) -> tuple[str, ...]:
@@ -258,6 +256,11 @@ class LocaleOptions:
     """Per-locale settings from ``policygen.yaml``."""
 
     digits: Literal["native", "latin"] = "latin"
+
+    @classmethod
+    def default(cls, locale: str) -> LocaleOptions:
+        """Khmer counts in Khmer digits unless a project says otherwise."""
+        return cls(digits="native" if locale == "km" else "latin")
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +275,7 @@ class Config:
     locale_options: dict[str, LocaleOptions]
 
     def options(self, locale: str) -> LocaleOptions:
-        return self.locale_options.get(locale, LocaleOptions(digits="native" if locale == "km" else "latin"))
+        return self.locale_options.get(locale, LocaleOptions.default(locale))
 
 
 @dataclass(frozen=True, slots=True)

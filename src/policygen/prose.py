@@ -23,15 +23,24 @@ from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
+from mdit_py_plugins.deflist import deflist_plugin
 
 from .errors import Collector
-from .model import SLUG_MAX, Clause, Document, Section, Segment, SegmentKind, is_safe_slug
+from .model import (
+    SLUG_MAX,
+    Clause,
+    Document,
+    Section,
+    Segment,
+    SegmentKind,
+    is_safe_slug,
+)
 
 _ANCHOR_LINE = re.compile(r"^\{#([^}]*)\}\s*$")
 _HEADING_ID = re.compile(r"\s*\{#([^}]*)\}\s*$")
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
 SAFE_SCHEMES = ("http:", "https:", "mailto:", "tel:")
-_CLAUSE_BLOCKS = {"paragraph_open", "bullet_list_open", "ordered_list_open", "table_open", "blockquote_open", "code_block", "fence", "hr"}
+_CLAUSE_BLOCKS = {"paragraph_open", "bullet_list_open", "ordered_list_open", "table_open", "blockquote_open", "dl_open", "code_block", "fence", "hr"}
 
 
 def _clause_anchor_rule(state: StateBlock, start: int, end: int, silent: bool) -> bool:
@@ -80,6 +89,8 @@ def make_parser() -> MarkdownIt:
     """The markdown-it instance every stage uses to parse policy prose and its translations."""
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.enable("table")
+    # Definition lists: the natural form of a policy's definitions section ("Term" / ": meaning").
+    md.use(deflist_plugin)
     # markdown-it silently drops links it thinks unsafe (javascript:, data:, ...), leaving the
     # Markdown as text. We parse every link and let check_href reject all but the safe schemes
     # with an error, so an author learns about the link instead of publishing broken text.
@@ -288,7 +299,8 @@ class _Structurer:
         """Copy a clause's tokens to the output and make a segment of every inline token in it."""
         items: list[int] = []
         item_stack: list[int] = []
-        row = col = 0
+        row = col = term = 0
+        in_definition = False
         used: dict[str, int] = {}
         for j in range(start, end):
             token = self.tokens[j]
@@ -313,6 +325,11 @@ class _Structurer:
                 col = 0
             elif token.type in ("th_open", "td_open"):
                 col += 1
+            elif token.type == "dt_open":
+                term += 1
+                token.attrSet("id", f"{clause}.{term}")
+            elif token.type in ("dd_open", "dd_close"):
+                in_definition = token.type == "dd_open"
             elif token.type == "inline":
                 kind: SegmentKind = "paragraph"
                 base = clause
@@ -322,6 +339,8 @@ class _Structurer:
                 if row:
                     base = f"{clause}.r{row}c{col}"
                     kind = "cell"
+                elif term and not items:
+                    base, kind = (f"{clause}.{term}.def", "definition") if in_definition else (f"{clause}.{term}", "term")
                 used[base] = used.get(base, 0) + 1
                 context = base if used[base] == 1 else f"{base}.p{used[base]}"
                 if token.content.strip():

@@ -213,7 +213,7 @@ def render_policy(project: Project, localized: LocalizedPolicy, env: jinja2.Envi
         "title_html": Markup(render_title(localized)),
         "body_html": Markup(render_body(localized)),
         "toc": localized.toc,
-        "ui": {key: fmt.ui(key) for key in ("contents", "version", "effective_date", "languages", "skip_to_content", "back_to_top", "generated_by")},
+        "ui": {key: fmt.ui(key) for key in ("contents", "version", "effective_date", "languages", "skip_to_content", "generated_by")},
         "effective_date": Markup(fmt._time(policy.effective_date, True)),
         "version": policy.version,
         "untranslated_notice": (
