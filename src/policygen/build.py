@@ -22,6 +22,7 @@ from .load import load_project
 from .localize import LocalizedPolicy, localize
 from .model import Project
 from .output import sha256, write_all
+from .translation import gate
 from .render_html import (
     PagePaths,
     _native_name,
@@ -52,10 +53,14 @@ class BuildResult:
     """``(policy, locale) -> segments shown in the source language``."""
 
 
-def prepare(root: Path, policies: Iterable[str] | None = None, locales: Iterable[str] | None = None) -> tuple[Project, list[LocalizedPolicy]]:
+def prepare(
+    root: Path, policies: Iterable[str] | None = None, locales: Iterable[str] | None = None, allow_incomplete: bool | None = None,
+) -> tuple[Project, list[LocalizedPolicy]]:
     """Load, validate and localize; the common ground of ``build`` and ``check``.
 
-    Raises :class:`~policygen.errors.SourceError` listing every problem found.
+    Unless incomplete translations are allowed (``allow_incomplete``, else the project's
+    setting), every missing or fuzzy block of a published locale is an error: the publishing
+    gate. Raises :class:`~policygen.errors.SourceError` listing every problem found.
     """
     project = load_project(root, policies)
     wanted_locales = list(locales) if locales is not None else None
@@ -71,18 +76,23 @@ def prepare(root: Path, policies: Iterable[str] | None = None, locales: Iterable
         for loc in policy.locales:
             if wanted_locales is None or loc in wanted_locales:
                 localized.append(localize(project, policy, loc, translations, errors))
+    if not (project.config.allow_incomplete if allow_incomplete is None else allow_incomplete):
+        gate(project, translations, wanted_locales, errors)
     errors.raise_if_any()
     if not localized:
         raise PolicygenError(f"nothing to build: no selected policy is published in {', '.join(wanted_locales or [])}")
     return project, localized
 
 
-def build(root: Path, policies: Iterable[str] | None = None, locales: Iterable[str] | None = None, output_dir: Path | None = None) -> BuildResult:
+def build(
+    root: Path, policies: Iterable[str] | None = None, locales: Iterable[str] | None = None,
+    output_dir: Path | None = None, allow_incomplete: bool | None = None,
+) -> BuildResult:
     """Build the site. With ``policies`` or ``locales``, only that subset is rendered and the
     manifest keeps its entries for the rest."""
     policies = list(policies) if policies is not None else None
     locales = list(locales) if locales is not None else None
-    project, localized = prepare(root, policies, locales)
+    project, localized = prepare(root, policies, locales, allow_incomplete)
     out = output_dir or (project.root / "output")
     _check_output_dir(project, out)
     full = policies is None and locales is None
@@ -189,9 +199,9 @@ def _inside(root: Path, path: Path) -> bool:
         return False
 
 
-def check(root: Path) -> Project:
+def check(root: Path, allow_incomplete: bool | None = None) -> Project:
     """Validate sources, catalogs, config and theme templates without writing anything."""
-    project, localized = prepare(root)
+    project, localized = prepare(root, allow_incomplete=allow_incomplete)
     render_site(project, localized, full=True)
     return project
 

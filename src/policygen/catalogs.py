@@ -32,11 +32,17 @@ _KIND_NOTES = {"title": "policy title", "heading": "section heading", "paragraph
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """A usable translation and where it is written."""
+    """One message of a catalog and where it is written."""
 
     text: str
     path: Path
     line: int
+    fuzzy: bool = False
+
+    @property
+    def usable(self) -> bool:
+        """Publishable: translated, and not marked fuzzy (a fuzzy one was made for an older source)."""
+        return not self.fuzzy and bool(self.text.strip())
 
 
 @dataclass
@@ -44,9 +50,21 @@ class Translations:
     """Every translated message of a project, by domain and locale."""
 
     entries: dict[tuple[str, str], dict[tuple[str, str], Entry]] = field(default_factory=dict)
-    """``(domain, locale) -> (msgctxt, msgid) -> Entry``; fuzzy and empty messages are left out."""
+    """``(domain, locale) -> (msgctxt, msgid) -> Entry``, every active message."""
+    obsolete: dict[tuple[str, str], int] = field(default_factory=dict)
+    """``(domain, locale) ->`` how many obsolete (``#~``) messages the catalog keeps."""
+    paths: dict[tuple[str, str], Path] = field(default_factory=dict)
+    """``(domain, locale) ->`` the catalog file, whether or not it exists yet."""
+    unreadable: set[tuple[str, str]] = field(default_factory=set)
+    """Catalogs that could not be read (their errors are already reported)."""
 
     def get(self, domain: str, locale: str, context: str, msgid: str) -> Entry | None:
+        """The publishable translation of a message, if there is one."""
+        entry = self.entry(domain, locale, context, msgid)
+        return entry if entry is not None and entry.usable else None
+
+    def entry(self, domain: str, locale: str, context: str, msgid: str) -> Entry | None:
+        """The catalog's message for this source text, fuzzy or empty ones included."""
         return self.entries.get((domain, locale), {}).get((context, msgid))
 
 
@@ -243,17 +261,21 @@ def load_translations(project: Project, locales: list[str] | None, errors: Colle
             if locales is not None and locale not in locales:
                 continue
             path = project.catalog_path(locale, domain)
+            translations.paths[(domain, locale)] = path
             if not path.exists():
                 continue
             catalog = read_catalog(path, locale, errors, project.root)
             if catalog is None:
+                translations.unreadable.add((domain, locale))
                 continue
             entries: dict[tuple[str, str], Entry] = {}
             for message in catalog:
-                if not message.id or message.fuzzy or not isinstance(message.string, str) or not message.string.strip():
+                if not message.id or not isinstance(message.id, str):
                     continue
-                entries[(message.context or "", str(message.id))] = Entry(message.string, path, message.lineno)
+                text = message.string if isinstance(message.string, str) else ""
+                entries[(message.context or "", message.id)] = Entry(text, path, message.lineno, message.fuzzy)
             translations.entries[(domain, locale)] = entries
+            translations.obsolete[(domain, locale)] = len(catalog.obsolete)
     _stray_catalogs(project, errors, locales)
     return translations
 

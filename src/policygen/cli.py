@@ -89,11 +89,12 @@ def build(
     locale: Annotated[Optional[list[str]], typer.Option("--locale", "-l", help="Build only this locale (repeatable).")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output folder (default: PROJECT/output).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
+    allow_incomplete: Annotated[Optional[bool], typer.Option("--allow-incomplete/--no-allow-incomplete", help="Publish locales with missing or fuzzy translations (shown in the source language, with a notice). Default: the project's setting.")] = None,
 ) -> None:
     """Render every policy in every locale into the output folder, with manifest.json."""
     from .build import build as run_build
 
-    result = run_build(project, policy, locale, output)
+    result = run_build(project, policy, locale, output, allow_incomplete)
     if quiet:
         return
     typer.echo(
@@ -112,11 +113,14 @@ def _count(n: int, noun: str) -> str:
 
 @app.command()
 @reports_errors
-def check(project: ProjectOption = Path(".")) -> None:
+def check(
+    project: ProjectOption = Path("."),
+    allow_incomplete: Annotated[Optional[bool], typer.Option("--allow-incomplete/--no-allow-incomplete", help="Do not fail on missing or fuzzy translations.")] = None,
+) -> None:
     """Validate sources, catalogs and config without building. Reports every error found."""
     from .build import check as run_check
 
-    loaded = run_check(project)
+    loaded = run_check(project, allow_incomplete)
     count = len(loaded.policies)
     typer.echo(f"OK: {count} polic{'ies' if count != 1 else 'y'}, {len(loaded.config.locales)} locales, no errors.")
 
@@ -154,6 +158,105 @@ def i18n_update(project: ProjectOption = Path(".")) -> None:
 
     written = update(load_project(project))
     _report_written(written, project)
+
+
+@i18n_app.command("status")
+@reports_errors
+def i18n_status(
+    project: ProjectOption = Path("."),
+    locale: Annotated[Optional[list[str]], typer.Option("--locale", "-l", help="Only this locale (repeatable).")] = None,
+    output_format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+) -> None:
+    """How far each catalog is; exits 1 while anything is not publishable (missing or fuzzy)."""
+    from .catalogs import load_translations
+    from .errors import Collector
+    from .load import load_project
+    from .translation import status
+
+    if output_format not in ("table", "json"):
+        raise PolicygenError(f"unknown format '{output_format}'; choose table or json")
+    loaded = load_project(project)
+    errors = Collector()
+    translations = load_translations(loaded, locale, errors)
+    errors.raise_if_any()
+    report = status(loaded, translations, locale)
+    complete = all(row.complete for row in report.statuses)
+    if output_format == "json":
+        rows = [row.as_json(loaded.root) for row in report.statuses]
+        gaps = [{"catalog": g.domain, "locale": g.locale, "context": g.context, "state": g.state,
+                 "path": g.path.relative_to(loaded.root).as_posix(), "line": g.line} for g in report.gaps]
+        typer.echo(json.dumps({"complete": complete, "catalogs": rows, "gaps": gaps}, ensure_ascii=False, indent=2))
+    else:
+        _status_table(report.statuses)
+        for gap in report.gaps:
+            typer.echo(f"{gap.path.relative_to(loaded.root).as_posix()}:{gap.line}: [{gap.locale}] {gap.context}: {gap.state}")
+    if not complete:
+        raise typer.Exit(1)
+
+
+def _status_table(rows: list) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Translation status", title_justify="left")
+    for name, justify in (("catalog", "left"), ("locale", "left"), ("translated", "right"), ("fuzzy", "right"),
+                          ("missing", "right"), ("obsolete", "right"), ("publishable words", "right")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for row in rows:
+        share = f"{row.publishable_words}/{row.words} ({row.publishable_share:.0%})"
+        table.add_row(row.domain, row.locale, str(row.translated), str(row.fuzzy), str(row.missing), str(row.obsolete), share)
+    Console(width=110, color_system=None).print(table)
+
+
+@i18n_app.command("check")
+@reports_errors
+def i18n_check(
+    project: ProjectOption = Path("."),
+    locale: Annotated[Optional[list[str]], typer.Option("--locale", "-l", help="Only this locale (repeatable).")] = None,
+) -> None:
+    """Check that translations keep their source's placeholders, link targets and markup."""
+    from .catalogs import load_translations
+    from .errors import Collector
+    from .load import load_project
+    from .translation import check as run_check
+
+    loaded = load_project(project)
+    errors = Collector()
+    translations = load_translations(loaded, locale, errors)
+    errors.raise_if_any()
+    run_check(loaded, translations, locale).raise_if_any()
+    typer.echo("OK: every translation keeps its placeholders, link targets and markup.")
+
+
+@i18n_app.command("export")
+@reports_errors
+def i18n_export(
+    project: ProjectOption = Path("."),
+    output_format: Annotated[str, typer.Option("--format", "-f", help="Exchange format: xliff.")] = "xliff",
+    locale: Annotated[Optional[list[str]], typer.Option("--locale", "-l", help="Only this locale (repeatable).")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Folder to write to (default: PROJECT/xliff).")] = None,
+) -> None:
+    """Export catalogs as XLIFF 1.1 for agencies' CAT tools: OUTPUT/<locale>/<catalog>.xlf."""
+    from .load import load_project
+    from .xliff import export
+
+    if output_format != "xliff":
+        raise PolicygenError(f"unknown format '{output_format}'; policygen exports xliff")
+    loaded = load_project(project)
+    _report_written(export(loaded, output or loaded.root / "xliff", locale), project)
+
+
+@i18n_app.command("import")
+@reports_errors
+def i18n_import(
+    files: Annotated[list[Path], typer.Argument(help="XLIFF files to merge into the catalogs.")],
+    project: ProjectOption = Path("."),
+) -> None:
+    """Merge translated XLIFF files back into the PO catalogs (all or nothing)."""
+    from .load import load_project
+    from .xliff import import_files
+
+    _report_written(import_files(load_project(project), files), project)
 
 
 def _report_written(written: list[Path], project: Path) -> None:

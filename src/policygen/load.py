@@ -207,6 +207,9 @@ def _load_config(path: Path, errors: Collector) -> Config | None:
         locales=tuple(data["locales"]),
         glossary_locale=data.get("glossary_locale", "en"),
         locale_options=options,
+        allow_incomplete=data.get("translation", {}).get("allow_incomplete", False),
+        prevailing=data.get("translation", {}).get("prevailing", "source"),
+        prevailing_statement=dict(data.get("translation", {}).get("prevailing_statement", {})),
     )
 
 

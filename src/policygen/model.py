@@ -9,7 +9,7 @@ reworded". All model objects are frozen: stages produce new objects rather than 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -273,6 +273,12 @@ class Config:
     locales: tuple[str, ...]
     glossary_locale: str
     locale_options: dict[str, LocaleOptions]
+    allow_incomplete: bool = False
+    """Publish incomplete translations (with a notice) instead of refusing to build."""
+    prevailing: str = "source"
+    """``source`` or a locale: the version that prevails over translations."""
+    prevailing_statement: dict[str, str] = field(default_factory=dict)
+    """Per-locale wording of the prevailing-language statement, overriding policygen's."""
 
     def options(self, locale: str) -> LocaleOptions:
         return self.locale_options.get(locale, LocaleOptions.default(locale))

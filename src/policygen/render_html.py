@@ -220,6 +220,7 @@ def render_policy(project: Project, localized: LocalizedPolicy, env: jinja2.Envi
             fmt.ui("untranslated").format(language=fmt.list_of([fmt.language_name(loc) for loc in localized.fallback_locales]))
             if localized.fallback_locales else ""
         ),
+        "prevailing": _prevailing(project, localized, paths),
         "source_locale": policy.source_locale,
         "digits": project.config.options(locale).digits,
         "alternates": alternates,
@@ -233,6 +234,23 @@ def render_policy(project: Project, localized: LocalizedPolicy, env: jinja2.Envi
     fragment = render_template(env, "fragment.html", context)
     page = render_template(env, "page.html", {**context, "fragment": Markup(fragment)})
     return page.encode("utf-8"), fragment.encode("utf-8")
+
+
+def _prevailing(project: Project, localized: LocalizedPolicy, paths: PagePaths) -> dict[str, str] | None:
+    """The prevailing-language statement of a translated page, with a link to that version."""
+    policy, fmt = localized.policy, localized.formatter
+    prevailing = policy.source_locale if project.config.prevailing == "source" else project.config.prevailing
+    if localized.locale == prevailing or prevailing not in policy.locales:
+        return None
+    language = fmt.language_name(prevailing)
+    statement = project.config.prevailing_statement.get(localized.locale) or fmt.ui("prevailing")
+    target = PagePaths(policy.id, prevailing).folder
+    return {
+        "statement": statement.replace("{language}", language),
+        "link_text": fmt.ui("read_version").replace("{language}", language),
+        "href": (project.config.base_url + target) if project.config.base_url else relative(paths.page, target),
+        "locale": prevailing,
+    }
 
 
 def _native_name(locale: str) -> str:
