@@ -125,16 +125,109 @@ def check(
     typer.echo(f"OK: {count} polic{'ies' if count != 1 else 'y'}, {len(loaded.config.locales)} locales, no errors.")
 
 
+SCHEMAS = ("policy", "project", "glossary", "rules", "change-report")
+FAIL_EXIT = 3
+"""Exit code of ``diff --fail-on`` when a change reaches the threshold (1 stays "an error")."""
+
+
+@app.command()
+@reports_errors
+def diff(
+    old: Annotated[str, typer.Argument(help="The old version: a project folder, or git:REV.")],
+    new: Annotated[str, typer.Argument(help="The new version: a project folder, or git:REV.")],
+    project: ProjectOption = Path("."),
+    policy: Annotated[Optional[list[str]], typer.Option("--policy", "-p", help="Only this policy (repeatable).")] = None,
+    output_format: Annotated[str, typer.Option("--format", "-f", help="text or json (the change report, on stdout).")] = "text",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write report.json, redlines and notices for every locale here.")] = None,
+    fail_on: Annotated[Optional[str], typer.Option("--fail-on", help="Exit with code 3 when a change is at least this severe: major, review or minor.")] = None,
+) -> None:
+    """Compare two versions: every change graded major/review/minor/editorial, with its reason."""
+    from .classify import RANK
+    from .report import checkout, compare, report_json, worst
+
+    if output_format not in ("text", "json"):
+        raise PolicygenError(f"unknown format '{output_format}'; choose text or json")
+    if fail_on is not None and fail_on not in ("major", "review", "minor"):
+        raise PolicygenError(f"--fail-on takes major, review or minor, not '{fail_on}'")
+    with checkout(old, project) as (old_root, old_label), checkout(new, project) as (new_root, new_label):
+        reports = compare(old_root, new_root, policy)
+        data = report_json(reports, old_label, new_label)
+        if output is not None:
+            _write_diff_outputs(reports, data, output)
+    if output_format == "json":
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True))
+    else:
+        _diff_summary(data)
+    severity = worst(reports)
+    if fail_on is not None and severity is not None and RANK[severity] >= RANK[fail_on]:
+        raise typer.Exit(FAIL_EXIT)
+
+
+def _write_diff_outputs(reports: list, data: dict, output: Path) -> None:
+    from .output import write_all
+    from .report import redline
+
+    files = {output / "report.json": (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")}
+    for report, entry in zip(reports, data["reports"]):
+        for loc in report.new.locales:
+            files[output / report.policy_id / f"redline.{loc}.html"] = redline(report, loc)
+            notice = entry["notices"][loc]
+            if notice["items"]:
+                text = f"{notice['banner']}\n" + "".join(f"- {line}\n" for line in notice["items"])
+                text += f"\n---\n{notice['email_subject']}\n\n{notice['email_body']}\n"
+                files[output / report.policy_id / f"notices.{loc}.txt"] = text.encode("utf-8")
+    try:
+        write_all(files)
+    except OSError as exc:
+        raise PolicygenError(f"{exc.filename or output}: cannot write ({exc.strerror})") from None
+
+
+def _diff_summary(data: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=120, color_system=None, soft_wrap=False)
+    if not data["reports"]:
+        console.print("No policies to compare.")
+    for report in data["reports"]:
+        severity = (report["severity"] or "no change").upper()
+        console.print(f"{report['policy']}: {report['from']['version']} -> {report['to']['version']}  {severity}")
+        if not report["changes"]:
+            console.print("  no changes")
+            continue
+        counts = ", ".join(f"{n} {name}" for name, n in report["counts"].items() if n)
+        console.print(f"  {counts}")
+        table = Table(show_header=True, box=None, pad_edge=False)
+        for column in ("severity", "change", "rule", "reason"):
+            table.add_column(column, overflow="fold")
+        for change in report["changes"]:
+            table.add_row(change["severity"], f"{change['kind']} {change['path']}", change["rule"], change["reason"])
+        console.print(table)
+        console.print()
+
+
+@app.command()
+@reports_errors
+def rules(project: ProjectOption = Path(".")) -> None:
+    """List the change-classification rules in force: ID, severity, and what each rests on."""
+    from .classify import load_rules
+    from .load import load_project
+
+    loaded = load_project(project) if (project / "policygen.yaml").is_file() else None
+    for rule in load_rules(loaded):
+        typer.echo(f"{rule.severity:<9} {rule.id:<34} {rule.basis}")
+
+
 @app.command()
 @reports_errors
 def schema(
-    name: Annotated[str, typer.Argument(help="policy, project or glossary.")] = "policy",
+    name: Annotated[str, typer.Argument(help="policy, project, glossary, rules or change-report.")] = "policy",
 ) -> None:
     """Print a JSON Schema, for editors that validate YAML while you type."""
     from .load import schema as load_schema
 
-    if name not in ("policy", "project", "glossary"):
-        raise PolicygenError(f"unknown schema '{name}'; choose policy, project or glossary")
+    if name not in SCHEMAS:
+        raise PolicygenError(f"unknown schema '{name}'; choose {', '.join(SCHEMAS)}")
     typer.echo(json.dumps(load_schema(name), indent=2, ensure_ascii=False))
 
 

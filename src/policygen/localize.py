@@ -267,6 +267,8 @@ class LocalizedPolicy:
     """Segments shown in the source language because they have no usable translation."""
     source_formatter: Formatter
     """Formats the facts inside segments shown in the source language."""
+    segment_tokens: dict[str, Token]
+    """Message context -> the segment's localized inline token."""
 
     @property
     def fallback_locales(self) -> list[str]:
@@ -339,6 +341,7 @@ def localize(project: Project, policy: Policy, locale: str, translations: Transl
     document = policy.document
     anchors = {s.id for s in document.sections} | {c.id for c in document.clauses}
     replaced: dict[int, Token] = {}
+    by_context: dict[str, Token] = {}
     untranslated: list[Segment] = []
     title_token = None
 
@@ -374,6 +377,7 @@ def localize(project: Project, policy: Policy, locale: str, translations: Transl
             if not usable:
                 token.meta["lang"] = policy.source_locale
                 untranslated.append(segment)
+        by_context[segment.context] = token
         if segment.kind == "title":
             title_token = token
         else:
@@ -383,7 +387,7 @@ def localize(project: Project, policy: Policy, locale: str, translations: Transl
     last_title_token = document.title.token_index + 1 if document.title.token_index >= 0 else -1
     tokens = [replaced.get(i, tok) for i, tok in enumerate(document.tokens) if i > last_title_token]
     toc = _toc(document, replaced, formatter, source_formatter)
-    return LocalizedPolicy(policy, locale, formatter, title_token, tokens, toc, untranslated, source_formatter)
+    return LocalizedPolicy(policy, locale, formatter, title_token, tokens, toc, untranslated, source_formatter, by_context)
 
 
 def _toc(document, replaced: dict[int, Token], formatter: Formatter, source_formatter: Formatter) -> list[TocEntry]:
