@@ -1,0 +1,184 @@
+"""policygen diff end to end: the sample policy with a new sensitive data category (major) and
+with a typo fix (editorial), in the terminal, the JSON report, the redlines and the notices."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from conftest import ROOT, copy_project
+from policygen.report import tokenize
+
+
+def add_sensitive_category(project: Path) -> None:
+    policy = project / "sources" / "tonle-privacy" / "policy.yaml"
+    text = policy.read_text(encoding="utf-8")
+    text = text.replace("data_categories:\n", "data_categories:\n  - id: health-data\n    sensitive: true\n", 1)
+    text = text.replace("    data: [contact-details, account-credentials, transaction-details", "    data: [health-data, contact-details, account-credentials, transaction-details", 1)
+    policy.write_text(text, encoding="utf-8")
+    glossary = project / "glossary.yaml"
+    glossary.write_text(glossary.read_text(encoding="utf-8").replace("data_category:\n", "data_category:\n  health-data: health information\n", 1), encoding="utf-8")
+    for locale, label in (("nl", "gezondheidsgegevens"), ("km", "ព័ត៌មានសុខភាព")):
+        po = project / "locales" / locale / "LC_MESSAGES" / "glossary.po"
+        po.write_text(po.read_text(encoding="utf-8") + f'\nmsgctxt "data_category:health-data"\nmsgid "health information"\nmsgstr "{label}"\n', encoding="utf-8")
+
+
+def fix_typo(project: Path) -> None:
+    prose = project / "sources" / "tonle-privacy" / "policy.md"
+    text = prose.read_text(encoding="utf-8")
+    prose.write_text(text.replace("sends money with us", "sends money with us", 1).replace("contacts our support team.", "contacts our suport team.", 1), encoding="utf-8")
+
+
+@pytest.fixture
+def versions(tmp_path: Path, sample: Path) -> tuple[Path, Path, Path]:
+    major = copy_project(sample, tmp_path / "major")
+    add_sensitive_category(major)
+    typo = copy_project(sample, tmp_path / "typo")
+    fix_typo(typo)
+    return sample, major, typo
+
+
+def test_sensitive_category_is_major_everywhere(versions, tmp_path: Path, cli) -> None:
+    old, major, _typo = versions
+    out = tmp_path / "out"
+    result = cli("diff", str(old), str(major), "--output", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert "tonle-privacy: 3.0 -> 3.0  MAJOR" in result.stdout
+    assert "new-sensitive-data" in result.stdout
+    flat = " ".join(result.stdout.split())
+    assert "major added data_categories/health-data new-sensitive-data A new sensitive category of personal data is" in flat
+
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    schema = json.loads((ROOT / "docs" / "schema" / "change-report.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(report)
+    assert report["severity"] == "major"
+    privacy = next(r for r in report["reports"] if r["policy"] == "tonle-privacy")
+    first = privacy["changes"][0]
+    assert (first["path"], first["severity"], first["rule"]) == ("data_categories/health-data", "major", "new-sensitive-data")
+    assert first["reason"] == "A new sensitive category of personal data is collected: health information."
+    assert "GDPR Art. 9" in first["basis"] and first["before"] is None and first["after"] == {"sensitive": True}
+    used = next(c for c in privacy["changes"] if c["path"] == "purposes/send-money/data")
+    assert (used["severity"], used["rule"]) == ("major", "sensitive-data-newly-used")
+
+    notices = privacy["notices"]
+    assert notices["en"]["items"][0] == "We will collect a new sensitive category of personal data: health information."
+    assert "gezondheidsgegevens" in notices["nl"]["items"][0]
+    assert "ព័ត៌មានសុខភាព" in notices["km"]["items"][0]
+    for locale in ("en", "nl", "km"):
+        assert notices[locale]["banner"] and notices[locale]["email_subject"] and "Tonlé Transfer B.V." in notices[locale]["email_body"]
+        text = (out / "tonle-privacy" / f"notices.{locale}.txt").read_text(encoding="utf-8")
+        assert notices[locale]["items"][0] in text
+
+    for locale, summary in (("nl", "Belangrijke wijzigingen"), ("km", notices["km"]["items"][0])):
+        page = (out / "tonle-privacy" / f"redline.{locale}.html").read_text(encoding="utf-8")
+        assert f'<html lang="{locale}"' in page
+        assert notices[locale]["items"][0] in page.split('class="summary"')[1].split("</section>")[0]
+        assert summary in page
+        # the list of data categories in the text shows the new category as inserted
+        assert re.search(r"<ins><span class=\"pg-sr\">\[[^\]:]+: </span>[^<]*(gezondheidsgegevens|ព័ត៌មានសុខភាព)", page)
+
+
+def test_typo_fix_is_editorial(versions, cli) -> None:
+    old, _major, typo = versions
+    result = cli("diff", str(old), str(typo), "--format", "json")
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert report["severity"] == "editorial"
+    privacy = next(r for r in report["reports"] if r["policy"] == "tonle-privacy")
+    assert [(c["path"], c["severity"], c["rule"]) for c in privacy["changes"]] == [("prose/who-scope", "editorial", "editorial")]
+    assert privacy["notices"]["nl"] == {"banner": "", "items": [], "email_subject": "", "email_body": ""}
+
+
+def test_fail_on_major_only_for_the_major_change(versions, cli) -> None:
+    old, major, typo = versions
+    assert cli("diff", str(old), str(major), "--fail-on", "major").exit_code == 3
+    assert cli("diff", str(old), str(typo), "--fail-on", "major").exit_code == 0
+    assert cli("diff", str(old), str(typo), "--fail-on", "minor").exit_code == 0
+    assert cli("diff", str(old), str(old), "--fail-on", "minor").exit_code == 0
+    bad = cli("diff", str(old), str(typo), "--fail-on", "huge")
+    assert bad.exit_code == 1 and "--fail-on takes major, review or minor" in bad.stderr
+
+
+def test_git_revisions(tmp_path: Path, mini: Path, cli) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(mini), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    git("-c", "user.email=t@example.org", "-c", "user.name=t", "commit", "-q", "--allow-empty", "-m", "empty")
+    git("add", "-A")
+    git("-c", "user.email=t@example.org", "-c", "user.name=t", "commit", "-q", "-m", "v1")
+    policy = mini / "sources" / "mini" / "policy.yaml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace("minimum_age: 16", "minimum_age: 13"), encoding="utf-8")
+    result = cli("diff", "git:HEAD", ".", "--format", "json", cwd=mini)
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["from"] == "git:HEAD"
+    change = report["reports"][0]["changes"][0]
+    assert (change["path"], change["rule"], change["before"], change["after"]) == ("minimum_age", "lower-minimum-age", 16, 13)
+    bad = cli("diff", "git:no-such-rev", ".", cwd=mini)
+    assert bad.exit_code == 1 and "git:no-such-rev: git could not provide this revision" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_project_rules_override(tmp_path: Path, mini: Path, cli) -> None:
+    new = copy_project(mini, tmp_path / "new")
+    policy = new / "sources" / "mini" / "policy.yaml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace("minimum_age: 16", "minimum_age: 13"), encoding="utf-8")
+    (new / "rules.yaml").write_text(
+        "severity:\n  lower-minimum-age: review\n"
+        "rules:\n  - id: no-children\n    severity: major\n    when: {subject: minimum_age, direction: lower}\n"
+        "    reason: \"Children under {before} may now sign up.\"\n    basis: \"Our own promise to parents\"\n", encoding="utf-8")
+    report = json.loads(cli("diff", str(mini), str(new), "--format", "json").stdout)
+    change = report["reports"][0]["changes"][0]
+    assert (change["rule"], change["severity"], change["reason"]) == ("no-children", "major", "Children under 16 may now sign up.")
+    (new / "rules.yaml").write_text("disable: [no-such-rule]\nrules:\n  - id: x\n    severity: huge\n    when: {}\n    reason: r\n    basis: b\n", encoding="utf-8")
+    result = cli("diff", str(mini), str(new))
+    assert result.exit_code == 1
+    assert re.search(r"rules.yaml:\d+: rules\[0\].severity: 'huge' is not allowed", result.stderr)
+    (new / "rules.yaml").write_text("disable: [no-such-rule]\n", encoding="utf-8")
+    result = cli("diff", str(mini), str(new))
+    assert "rules.yaml:1: no default rule 'no-such-rule'" in result.stderr
+
+
+def test_rules_command_lists_every_rule_with_its_basis(cli) -> None:
+    result = cli("rules")
+    assert result.exit_code == 0
+    assert re.search(r"major\s+new-sensitive-data\s+Major-change commitment", result.stdout)
+    assert len(result.stdout.splitlines()) >= 30
+
+
+def test_khmer_words_come_from_the_segmenter() -> None:
+    words = tokenize("ការផ្ទេរប្រាក់ទៅកាន់ប្រទេសកម្ពុជា ត្រូវបានធ្វើឡើង។", "km")
+    assert "ប្រាក់" in words and "កម្ពុជា" in words and "ត្រូវបាន" in words
+    assert "".join(words) == "ការផ្ទេរប្រាក់ទៅកាន់ប្រទេសកម្ពុជា ត្រូវបានធ្វើឡើង។"
+    assert tokenize("two words", "en") == ["two", " ", "words"]
+
+
+def test_khmer_redline_marks_words_not_the_whole_clause(tmp_path: Path, sample: Path, cli) -> None:
+    new = copy_project(sample, tmp_path / "new")
+    prose = new / "sources" / "tonle-privacy" / "policy.md"
+    old_en = "Transfers are paid out in Cambodia by our subsidiary in Phnom Penh and by partner banks there."
+    new_en = "Transfers are paid out in Cambodia by our subsidiary in Phnom Penh, by partner banks there and by mobile wallet providers."
+    prose.write_text(prose.read_text(encoding="utf-8").replace(old_en, new_en), encoding="utf-8")
+    assert cli("i18n", "update", cwd=new).exit_code == 0
+    po = new / "locales" / "km" / "LC_MESSAGES" / "tonle-privacy.po"
+    text = po.read_text(encoding="utf-8")
+    block = text[text.index('msgctxt "who-subsidiary"'):]
+    old_km = re.search(r'msgstr "(.*?)"\n', block).group(1)
+    assert "និងដោយធនាគារដៃគូនៅទីនោះ។" in old_km
+    new_km = old_km.replace("និងដោយធនាគារដៃគូនៅទីនោះ។", "ដោយធនាគារដៃគូនៅទីនោះ និងដោយអ្នកផ្តល់សេវាកាបូបចល័ត។")
+    text = text.replace(f'msgstr "{old_km}"', f'msgstr "{new_km}"', 1)
+    po.write_text(text.replace("#, fuzzy\n#| msgid \"Transfers are paid", "#| msgid \"Transfers are paid", 1), encoding="utf-8")
+    out = tmp_path / "out"
+    assert cli("diff", str(sample), str(new), "--policy", "tonle-privacy", "--output", str(out)).exit_code == 0
+    page = (out / "tonle-privacy" / "redline.km.html").read_text(encoding="utf-8")
+    clause = page.split('id="who-subsidiary"')[1].split("</div>")[0]
+    inserted = re.findall(r'<ins><span class="pg-sr">\[[^:]+: </span>(.*?)<span class="pg-sr">\]</span></ins>', clause)
+    assert inserted, clause
+    assert "ប្រាក់ដែលអ្នកផ្ញើ" in clause and "ប្រាក់ដែលអ្នកផ្ញើ" not in "".join(inserted)  # unchanged words stay unmarked
+    assert any("កាបូប" in part for part in inserted)
+    assert "<del>" in page and "[បានលុប: " in page  # deletions are named, not only coloured
