@@ -15,8 +15,11 @@ is reported as a rename, not as a deletion plus an insertion. Each text change i
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
+from itertools import groupby
+from operator import attrgetter
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
@@ -93,17 +96,42 @@ def normalize(policy: Policy) -> dict[str, Any]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class _Prose:
+    """What the diff needs of one version's prose, computed once."""
+
+    texts: dict[str, str]
+    placeholders: dict[str, set[str]]
+    owner: dict[str, str | None]
+    """Clause ID -> its top-level section."""
+    section_topics: dict[str | None, set[str]]
+
+    def topics(self, clause: str) -> set[str]:
+        """The fact types the clause's top-level section talks about (through placeholders)."""
+        return self.section_topics.get(self.owner.get(clause), set())
+
+
+def _prose(policy: Policy) -> _Prose:
+    placeholders = _placeholder_index(policy)
+    owner = _owners(policy)
+    section_topics: dict[str | None, set[str]] = {}
+    for clause, names in placeholders.items():
+        section_topics.setdefault(owner.get(clause), set()).update(n.split(".")[0] for n in names)
+    return _Prose(clause_texts(policy), placeholders, owner, section_topics)
+
+
 def diff_policies(old: Policy, new: Policy) -> list[Change]:
     """Every change from ``old`` to ``new``: facts first, then prose, each in a stable order."""
-    changes = _fact_changes(old, new)
-    changes += _prose_changes(old, new)
+    old_prose, new_prose = _prose(old), _prose(new)
+    changes = _fact_changes(old, new, old_prose.placeholders, new_prose.placeholders)
+    changes += _prose_changes(old_prose, new_prose, new, old)
     return changes
 
 
 # --- facts ---------------------------------------------------------------------------------------
 
 
-def _fact_changes(old: Policy, new: Policy) -> list[Change]:
+def _fact_changes(old: Policy, new: Policy, old_index: dict[str, set[str]], new_index: dict[str, set[str]]) -> list[Change]:
     before, after = normalize(old), normalize(new)
     tree = DeepDiff(before, after, ignore_order=True, view="tree", verbose_level=2)
     # Group deepdiff's leaves by the fact they belong to: (top-level key, fact ID, field).
@@ -120,7 +148,6 @@ def _fact_changes(old: Policy, new: Policy) -> list[Change]:
             else:
                 bucket["changed"].append((path, level.t1, level.t2))
     changes = []
-    old_index, new_index = _placeholder_index(old), _placeholder_index(new)
     for (key, ident, fld), bucket in sorted(grouped.items(), key=lambda kv: tuple(str(p) for p in kv[0])):
         changes.append(_fact_change(key, ident, fld, bucket, before, after, old, new, old_index, new_index))
     return changes
@@ -172,8 +199,9 @@ def _fact_change(key, ident, fld, bucket, before, after, old, new, old_index, ne
         if fld == "data":
             details["sensitive"] = _sensitive(new, added)
     elif (subject == "retention" and fld == "period") or fld == "response_time":
-        a = Duration.parse(old_value).approx_days if old_value else 0.0
-        b = Duration.parse(new_value).approx_days if new_value else 0.0
+        # No deadline at all is the weakest promise: dropping one makes it "longer".
+        a = Duration.parse(old_value).approx_days if old_value else float("inf")
+        b = Duration.parse(new_value).approx_days if new_value else float("inf")
         details["direction"] = "longer" if b > a else "shorter" if b < a else "same"
     elif subject == "minimum_age":
         details["direction"] = "lower" if new_value < old_value else "higher"
@@ -195,13 +223,17 @@ def _fact_change(key, ident, fld, bucket, before, after, old, new, old_index, ne
     return Change(subject, kind, ident, fld, old_value, new_value, details, clauses)
 
 
+_CLAUSE = attrgetter("clause")
+_NAME = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
+
+
 def _placeholder_index(policy: Policy) -> dict[str, set[str]]:
     """Clause ID -> placeholder names used in it."""
     index: dict[str, set[str]] = {}
-    for segment in (policy.document.title, *policy.document.segments):
-        names = set(re.findall(r"\{\{\s*([^{}\s]+)\s*\}\}", segment.text))
-        if names:
-            index.setdefault(segment.clause, set()).update(names)
+    for clause, segments in groupby((policy.document.title, *policy.document.segments), key=_CLAUSE):
+        found = _NAME.findall("\n".join(segment.text for segment in segments))
+        if found:
+            index.setdefault(clause, set()).update(found)
     return index
 
 
@@ -227,14 +259,15 @@ _DAYS = {"y": 365.25, "j": 365.25, "m": 30.44, "w": 7.0, "d": 1.0}
 
 def clause_texts(policy: Policy) -> dict[str, str]:
     """Clause ID -> its source text (segments joined), in document order."""
-    texts: dict[str, list[str]] = {}
-    for segment in (policy.document.title, *policy.document.segments):
-        texts.setdefault(segment.clause, []).append(segment.text)
-    return {clause: "\n".join(parts) for clause, parts in texts.items()}
+    # A clause's segments are contiguous in document order, so grouping needs no lookups.
+    return {
+        clause: "\n".join(segment.text for segment in segments)
+        for clause, segments in groupby((policy.document.title, *policy.document.segments), key=_CLAUSE)
+    }
 
 
-def _topics(policy: Policy) -> dict[str, set[str]]:
-    """Clause ID -> the fact types its top-level section talks about (through placeholders)."""
+def _owners(policy: Policy) -> dict[str, str | None]:
+    """Clause or section ID -> the top-level section it belongs to."""
     parent = {s.id: s.parent for s in policy.document.sections}
     top = {}
     for section in policy.document.sections:
@@ -242,22 +275,24 @@ def _topics(policy: Policy) -> dict[str, set[str]]:
         while parent.get(node):
             node = parent[node]
         top[section.id] = node
-    owner = {c.id: top.get(c.section, c.section) if c.section else None for c in policy.document.clauses}
-    owner.update({s.id: top[s.id] for s in policy.document.sections})
-    index = _placeholder_index(policy)
-    by_section: dict[str | None, set[str]] = {}
-    for clause, names in index.items():
-        by_section.setdefault(owner.get(clause), set()).update(n.split(".")[0] for n in names)
-    return {clause: by_section.get(owner.get(clause), set()) for clause in clause_texts(policy)}
+    owner: dict[str, str | None] = {c.id: top.get(c.section) if c.section else None for c in policy.document.clauses}
+    owner.update(top)
+    return owner
 
 
 def words(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
+_ANCHOR_TARGET = re.compile(r"\]\(#[^)\s]*\)")
+
+
 def edit_kind(before: str, after: str) -> str:
-    """``editorial`` when only whitespace, punctuation, case or typos changed; else ``substantive``."""
-    a, b = words(before), words(after)
+    """``editorial`` when only whitespace, punctuation, case or typos changed; else ``substantive``.
+
+    An in-page link target does not count: it changes when the clause it points to is renamed.
+    """
+    a, b = words(_ANCHOR_TARGET.sub("](#)", before)), words(_ANCHOR_TARGET.sub("](#)", after))
     if a == b:
         return "editorial"
     plain_a = [w.lower() for w in a if w[0].isalnum() or w.startswith("{{")]
@@ -279,22 +314,29 @@ def edit_kind(before: str, after: str) -> str:
     return "editorial"
 
 
-def longest_duration(text: str) -> float:
-    """The longest period written out in prose ("5 years", "30 dagen"), in days."""
+def longest_duration(text: str, policy: Policy | None = None) -> float:
+    """The longest period a reader sees in a text, in days: written out ("5 years", "30 dagen")
+    or rendered by a placeholder (``{{retention.account}}``)."""
     best = 0.0
     for amount, unit in _DURATION.findall(text):
         best = max(best, int(amount) * _DAYS[unit[0].lower()])
+    if policy is not None:
+        periods = {f"retention.{r.id}": r.period for r in policy.facts.retention}
+        periods |= {f"right.{r.id}.response_time": r.response_time for r in policy.facts.rights if r.response_time}
+        for name in _NAME.findall(text):
+            if name in periods:
+                best = max(best, periods[name].approx_days)
     return best
 
 
-def _prose_details(before: str, after: str, new: Policy, topics: set[str]) -> dict[str, Any]:
+def _prose_details(before: str, after: str, new: Policy, topics: set[str], old: Policy | None = None) -> dict[str, Any]:
     details: dict[str, Any] = {"edit": edit_kind(before, after), "topics": sorted(topics)}
-    old_ph = set(re.findall(r"\{\{\s*([^{}\s]+)\s*\}\}", before))
-    new_ph = set(re.findall(r"\{\{\s*([^{}\s]+)\s*\}\}", after))
+    old_ph = set(_NAME.findall(before))
+    new_ph = set(_NAME.findall(after))
     added_data = [n.split(".")[1] for n in new_ph - old_ph if n.startswith("data.") and n.count(".") == 1]
     if _sensitive(new, added_data):
         details["sensitive"] = True
-    a, b = longest_duration(before), longest_duration(after)
+    a, b = longest_duration(before, old), longest_duration(after, new)
     if b > a and a > 0:
         details["duration"] = "longer"
     elif b < a and b > 0:
@@ -302,68 +344,130 @@ def _prose_details(before: str, after: str, new: Policy, topics: set[str]) -> di
     return details
 
 
-def _prose_changes(old: Policy, new: Policy) -> list[Change]:
-    old_texts, new_texts = clause_texts(old), clause_texts(new)
-    old_topics, new_topics = _topics(old), _topics(new)
+def _prose_changes(old_prose: _Prose, new_prose: _Prose, new: Policy, old: Policy | None = None) -> list[Change]:
+    old_texts, new_texts = old_prose.texts, new_prose.texts
     changes: list[Change] = []
     common = [c for c in new_texts if c in old_texts]
-    old_order = [c for c in old_texts if c in new_texts]
-    matcher = difflib.SequenceMatcher(None, old_order, common, autojunk=False)
-    in_place = {common[j] for block in matcher.get_matching_blocks() for j in range(block.b, block.b + block.size)}
+    in_place = _in_place(common, {c: i for i, c in enumerate(old_texts)})
     for clause in common:
         before, after = old_texts[clause], new_texts[clause]
-        topics = old_topics.get(clause, set()) | new_topics.get(clause, set())
+        topics = old_prose.topics(clause) | new_prose.topics(clause)
         if clause not in in_place:
             details = {"edit": "editorial", "topics": sorted(topics)}
             if before != after:
-                details = _prose_details(before, after, new, topics)
+                details = _prose_details(before, after, new, topics, old)
             changes.append(Change("clause", "moved", clause, None, before, after, details, (clause,)))
         elif before != after:
-            changes.append(Change("clause", "changed", clause, None, before, after, _prose_details(before, after, new, topics), (clause,)))
+            changes.append(Change("clause", "changed", clause, None, before, after, _prose_details(before, after, new, topics, old), (clause,)))
     gone = [c for c in old_texts if c not in new_texts]
     fresh = [c for c in new_texts if c not in old_texts]
     pairs = _pair_by_similarity(gone, fresh, old_texts, new_texts)
     for old_id, new_id in pairs:
         before, after = old_texts[old_id], new_texts[new_id]
-        topics = old_topics.get(old_id, set()) | new_topics.get(new_id, set())
-        details = _prose_details(before, after, new, topics) if before != after else {"edit": "editorial", "topics": sorted(topics)}
+        topics = old_prose.topics(old_id) | new_prose.topics(new_id)
+        details = _prose_details(before, after, new, topics, old) if before != after else {"edit": "editorial", "topics": sorted(topics)}
         details["old_id"] = old_id
         changes.append(Change("clause", "renamed", new_id, None, before, after, details, (new_id,)))
     paired_old = {o for o, _n in pairs}
     paired_new = {n for _o, n in pairs}
     for clause in fresh:
         if clause not in paired_new:
-            details = _prose_details("", new_texts[clause], new, new_topics.get(clause, set()))
+            details = _prose_details("", new_texts[clause], new, new_prose.topics(clause))
             details["edit"] = "substantive"
             changes.append(Change("clause", "added", clause, None, None, new_texts[clause], details, (clause,)))
     for clause in gone:
         if clause not in paired_old:
-            details = {"edit": "substantive", "topics": sorted(old_topics.get(clause, set()))}
+            details = {"edit": "substantive", "topics": sorted(old_prose.topics(clause))}
             changes.append(Change("clause", "removed", clause, None, old_texts[clause], None, details, (clause,)))
     return changes
 
 
+def _in_place(common: list[str], old_position: dict[str, int]) -> set[str]:
+    """The clauses that kept their relative order: the longest increasing run of old positions.
+
+    Every other common clause moved. Patience sorting finds it in O(n log n).
+    """
+    tails: list[int] = []  # tails[k]: index in ``common`` ending the best run of length k + 1
+    tail_positions: list[int] = []  # their old positions, kept sorted for bisect
+    previous: list[int] = [-1] * len(common)
+    for i, clause in enumerate(common):
+        position = old_position[clause]
+        k = bisect.bisect_left(tail_positions, position)
+        if k > 0:
+            previous[i] = tails[k - 1]
+        if k == len(tails):
+            tails.append(i)
+            tail_positions.append(position)
+        else:
+            tails[k] = i
+            tail_positions[k] = position
+    kept: set[str] = set()
+    at = tails[-1] if tails else -1
+    while at >= 0:
+        kept.add(common[at])
+        at = previous[at]
+    return kept
+
+
 def _pair_by_similarity(gone: list[str], fresh: list[str], old_texts: dict[str, str], new_texts: dict[str, str]) -> list[tuple[str, str]]:
-    """Pair vanished clauses with new ones whose text is close enough, best pairs first."""
+    """Pair vanished clauses with new ones whose text is close enough, best pairs first.
+
+    Comparing every vanished clause with every new one is quadratic in the number of changes.
+    Instead, clauses are indexed by their word 3-grams: only pairs that share some are
+    compared, and only the few best candidates of each new clause. Identical texts pair first.
+    """
     if not gone or not fresh:
         return []
-    candidates = []
-    fresh_words = {n: words(new_texts[n]) for n in fresh}
+    pairs: list[tuple[str, str]] = []
+    used_old: set[str] = set()
+    used_new: set[str] = set()
+    by_text: dict[str, list[str]] = {}
     for old_id in gone:
+        by_text.setdefault(old_texts[old_id], []).append(old_id)
+    for new_id in fresh:
+        same = by_text.get(new_texts[new_id])
+        if same:
+            old_id = same.pop(0)
+            pairs.append((old_id, new_id))
+            used_old.add(old_id)
+            used_new.add(new_id)
+    old_words = {o: words(old_texts[o]) for o in gone if o not in used_old}
+    index: dict[tuple[str, ...], list[str]] = {}
+    for old_id, tokens in old_words.items():
+        for gram in set(_grams(tokens)):
+            index.setdefault(gram, []).append(old_id)
+    common = max(8, len(old_words) // 20)  # a 3-gram in many clauses tells nothing apart
+    candidates = []
+    for new_id in fresh:
+        if new_id in used_new:
+            continue
+        tokens = words(new_texts[new_id])
+        shared: dict[str, int] = {}
+        for gram in set(_grams(tokens)):
+            holders = index.get(gram, ())
+            if len(holders) <= common:
+                for old_id in holders:
+                    shared[old_id] = shared.get(old_id, 0) + 1
+        best = sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
         matcher = difflib.SequenceMatcher(None, autojunk=False)
-        matcher.set_seq2(words(old_texts[old_id]))
-        for new_id in fresh:
-            matcher.set_seq1(fresh_words[new_id])
-            # Cheap upper bounds first: most pairs are rejected without the full comparison.
-            if matcher.real_quick_ratio() < RENAME_SIMILARITY or matcher.quick_ratio() < RENAME_SIMILARITY:
+        matcher.set_seq2(tokens)
+        for old_id, _count in best:
+            matcher.set_seq1(old_words[old_id])
+            if matcher.quick_ratio() < RENAME_SIMILARITY:
                 continue
             ratio = matcher.ratio()
             if ratio >= RENAME_SIMILARITY:
                 candidates.append((-ratio, old_id, new_id))
-    pairs, used_old, used_new = [], set(), set()
     for _neg, old_id, new_id in sorted(candidates):
         if old_id not in used_old and new_id not in used_new:
             pairs.append((old_id, new_id))
             used_old.add(old_id)
             used_new.add(new_id)
     return sorted(pairs, key=lambda p: p[1])
+
+
+def _grams(tokens: list[str]) -> list[tuple[str, ...]]:
+    lowered = [t.lower() for t in tokens if t[0].isalnum() or t.startswith("{{")]
+    if len(lowered) < 3:
+        return [tuple(lowered)] if lowered else []
+    return [tuple(lowered[i : i + 3]) for i in range(len(lowered) - 2)]
