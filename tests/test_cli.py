@@ -134,7 +134,7 @@ def test_missing_project_says_how_to_start(tmp_path: Path, cli) -> None:
 
 
 def test_schema_command_prints_the_published_schema(cli) -> None:
-    for name in ("policy", "project", "glossary"):
+    for name in ("policy", "project", "glossary", "rules", "change-report"):
         result = cli("schema", name)
         assert result.exit_code == 0
         published = json.loads((ROOT / "docs" / "schema" / f"{name}.schema.json").read_text(encoding="utf-8"))

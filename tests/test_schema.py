@@ -18,7 +18,7 @@ STARTER = ROOT / "src" / "policygen" / "data" / "starter"
 PROJECTS = [SAMPLE, STARTER, FIXTURES / "projects" / "mini"]
 
 
-@pytest.mark.parametrize("name", ["policy", "project", "glossary"])
+@pytest.mark.parametrize("name", ["policy", "project", "glossary", "rules", "change-report"])
 def test_published_schema_matches_package(name: str) -> None:
     published = json.loads((ROOT / "docs" / "schema" / f"{name}.schema.json").read_text(encoding="utf-8"))
     assert published == schema(name)
