@@ -48,6 +48,10 @@ def cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
     def run(*args: str, cwd: Path | None = None) -> Result:
         if cwd is not None:
             monkeypatch.chdir(cwd)
+        if args and args[0] == "build" and "--format" not in args:
+            # A PDF takes a second or two; tests build HTML unless they are about PDFs
+            # (tests/test_pdf.py), which ask for --format themselves.
+            args = (*args, "--format", "html")
         result = runner.invoke(app, list(args), catch_exceptions=True)
         exception = result.exception if not isinstance(result.exception, SystemExit) else None
         return Result(result.exit_code, result.stdout, result.stderr, exception)

@@ -10,7 +10,10 @@ step that reads the manifest never sees a file list that does not match the file
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,7 @@ from .load import load_project
 from .localize import LocalizedPolicy, localize
 from .model import Project
 from .output import sha256, write_all
+from .render_pdf import render_pdf
 from .translation import gate
 from .render_html import (
     PagePaths,
@@ -84,29 +88,45 @@ def prepare(
     return project, localized
 
 
+FORMATS = ("html", "pdf")
+
+
 def build(
     root: Path, policies: Iterable[str] | None = None, locales: Iterable[str] | None = None,
-    output_dir: Path | None = None, allow_incomplete: bool | None = None,
+    output_dir: Path | None = None, allow_incomplete: bool | None = None, formats: Iterable[str] = FORMATS,
+    jobs: int | None = None,
 ) -> BuildResult:
     """Build the site. With ``policies`` or ``locales``, only that subset is rendered and the
-    manifest keeps its entries for the rest."""
+    manifest keeps its entries for the rest. ``formats`` chooses HTML, PDF or both; PDFs render
+    in ``jobs`` worker processes (default: one per core)."""
     policies = list(policies) if policies is not None else None
     locales = list(locales) if locales is not None else None
+    formats = list(formats)
+    for fmt in formats:
+        if fmt not in FORMATS:
+            raise PolicygenError(f"unknown format '{fmt}'; choose from {', '.join(FORMATS)}")
     project, localized = prepare(root, policies, locales, allow_incomplete)
     out = output_dir or (project.root / "output")
     _check_output_dir(project, out)
     full = policies is None and locales is None
-    files, outputs = render_site(project, localized, full)
+    files, outputs = render_site(project, localized, full) if "html" in formats else ({}, [])
+    if "pdf" in formats:
+        for item, data in zip(localized, render_pdfs(root, project, localized, allow_incomplete, jobs)):
+            path = PagePaths(item.policy.id, item.locale).pdf
+            files[path] = data
+            outputs.append(_entry(item.policy.id, item.locale, "pdf", path, data, item))
 
     previous = _read_manifest(out)
-    if not full:
-        # Keep what this run did not rebuild: other policies' and locales' pages, the index.
-        # Assets are rebuilt by every run, so an asset a theme dropped is pruned below.
-        rebuilt = {(o["policy"], o["locale"], o["format"]) for o in outputs}
-        for entry in previous:
-            key = (entry.get("policy"), entry.get("locale"), entry.get("format"))
-            if key not in rebuilt and entry.get("format") != "asset" and (out / entry["path"]).is_file():
-                outputs.append(entry)
+    # Keep what this run did not rebuild (other policies, locales or formats); an entry of a
+    # format this run rebuilt in full is gone for good, and its file is pruned below. Assets
+    # come with every HTML build, so an asset a theme dropped is pruned too.
+    rebuilt = {(o["policy"], o["locale"], o["format"]) for o in outputs}
+    families = {"html": ("html", "html-fragment", "site-index", "asset"), "pdf": ("pdf",)}
+    complete = {fmt for family in formats for fmt in families[family]} if full else ({"asset"} if "html" in formats else set())
+    for entry in previous:
+        key = (entry.get("policy"), entry.get("locale"), entry.get("format"))
+        if key not in rebuilt and entry.get("format") not in complete and (out / entry["path"]).is_file():
+            outputs.append(entry)
     outputs.sort(key=lambda o: o["path"])
     manifest = {"generator": f"policygen {__version__}", "manifest_version": 1, "outputs": outputs}
     manifest_bytes = (json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
@@ -130,6 +150,34 @@ def build(
     result.untranslated = {(i.policy.id, i.locale): len(i.untranslated) for i in localized if i.untranslated}
     result.missing_labels = {(i.policy.id, i.locale): len(set(i.formatter.missing_labels)) for i in localized if i.formatter.missing_labels}
     return result
+
+
+def render_pdfs(root: Path, project: Project, localized: list[LocalizedPolicy], allow_incomplete: bool | None, jobs: int | None) -> list[bytes]:
+    """Every selected PDF, in order. Several render at once in worker processes: WeasyPrint
+    is single-threaded, and a PDF takes a second or two."""
+    variant = project.config.pdf_variant
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(localized)))
+    if jobs == 1:
+        return [render_pdf(project, item, variant) for item in localized]
+    keys = [(item.policy.id, item.locale) for item in localized]
+    context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(root, allow_incomplete)) as pool:
+        return list(pool.map(_render_one_pdf, keys))
+
+
+_worker: dict[tuple[str, str], tuple[Project, LocalizedPolicy]] = {}
+
+
+def _init_worker(root: Path, allow_incomplete: bool | None) -> None:
+    # Each worker loads the project itself: cheaper and simpler than shipping token trees.
+    project, localized = prepare(root, allow_incomplete=allow_incomplete)
+    for item in localized:
+        _worker[(item.policy.id, item.locale)] = (project, item)
+
+
+def _render_one_pdf(key: tuple[str, str]) -> bytes:
+    project, item = _worker[key]
+    return render_pdf(project, item, project.config.pdf_variant)
 
 
 def render_site(project: Project, localized: list[LocalizedPolicy], full: bool) -> tuple[dict[str, bytes], list[dict[str, Any]]]:

@@ -90,11 +90,13 @@ def build(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output folder (default: PROJECT/output).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
     allow_incomplete: Annotated[Optional[bool], typer.Option("--allow-incomplete/--no-allow-incomplete", help="Publish locales with missing or fuzzy translations (shown in the source language, with a notice). Default: the project's setting.")] = None,
+    formats: Annotated[str, typer.Option("--format", "-f", help="Comma-separated: html, pdf.")] = "html,pdf",
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="PDFs to render at once (default: one per core).", min=1)] = None,
 ) -> None:
-    """Render every policy in every locale into the output folder, with manifest.json."""
+    """Render every policy in every locale (HTML pages, PDFs) into the output folder, with manifest.json."""
     from .build import build as run_build
 
-    result = run_build(project, policy, locale, output, allow_incomplete)
+    result = run_build(project, policy, locale, output, allow_incomplete, [f.strip() for f in formats.split(",") if f.strip()], jobs)
     if quiet:
         return
     typer.echo(

@@ -58,6 +58,10 @@ class SourceError(PolicygenError):
     def diagnostics(self) -> list[Diagnostic]:
         return list(self._diagnostics)
 
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        # Errors cross process boundaries when PDFs render in parallel.
+        return (SourceError, (self._diagnostics,))
+
 
 class ProjectNotFound(PolicygenError):
     """The folder given as the project has no ``policygen.yaml``."""

@@ -210,6 +210,7 @@ def _load_config(path: Path, errors: Collector) -> Config | None:
         allow_incomplete=data.get("translation", {}).get("allow_incomplete", False),
         prevailing=data.get("translation", {}).get("prevailing", "source"),
         prevailing_statement=dict(data.get("translation", {}).get("prevailing_statement", {})),
+        pdf_variant=data.get("pdf", {}).get("variant", "pdf/ua-1"),
     )
 
 

@@ -179,6 +179,10 @@ class PagePaths:
     def folder(self) -> str:
         return f"{self.policy}/{self.locale}/"
 
+    @property
+    def pdf(self) -> str:
+        return f"{self.policy}/{self.locale}/{self.policy}-{self.locale}.pdf"
+
 
 def relative(from_file: str, to: str) -> str:
     """A relative URL from one output file to another, so the site works from any base path."""

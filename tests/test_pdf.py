@@ -1,0 +1,236 @@
+"""PDF output for every locale of the sample: text that extracts exactly (Khmer included), no
+overflowing line, embedded fonts, metadata and tagging, outline, reproducible bytes."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from conftest import SAMPLE, copy_project
+from policygen.build import build, prepare
+from policygen.report import _clause_texts, tokenize
+from policygen.render_pdf import break_khmer_words, overflowing_lines, render_document
+
+LOCALES = ("en", "nl", "km")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = copy_project(SAMPLE, tmp_path_factory.mktemp("pdf") / "tonle")
+    build(project, formats=["pdf"])
+    return project
+
+
+def pdf_path(project: Path, policy: str, locale: str) -> Path:
+    return project / "output" / policy / locale / f"{policy}-{locale}.pdf"
+
+
+def pdftotext(path: Path) -> str:
+    # -raw keeps the content stream's order. Poppler's default layout mode guesses a reading
+    # order from positions and reorders some Khmer lines; that is layout analysis, which the
+    # extraction test leaves out, as it does for pdfminer.
+    return subprocess.run(["pdftotext", "-raw", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def pypdf_text(path: Path) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+def pdfminer_text(path: Path) -> str:
+    from pdfminer.converter import TextConverter
+    from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+    from pdfminer.pdfpage import PDFPage
+
+    out, manager = io.StringIO(), PDFResourceManager()
+    with path.open("rb") as handle:
+        device = TextConverter(manager, out, laparams=None)  # no layout analysis
+        interpreter = PDFPageInterpreter(manager, device)
+        for page in PDFPage.get_pages(handle):
+            interpreter.process_page(page)
+        device.close()
+    return out.getvalue()
+
+
+def normalize(text: str) -> str:
+    """Whitespace, U+200B and hyphens out: line-break hyphens cannot be told from real ones."""
+    return re.sub(r"[\s\u200b\u00ad\-‐]+", "", text)
+
+
+def expected_words(project: Path, policy: str, locale: str) -> list[list[str]]:
+    """Per clause, the words a reader sees, in order (Khmer split by the segmenter)."""
+    loaded, localized = prepare(project, [policy], [locale])
+    texts, _fallback = _clause_texts(localized[0])
+    clauses = []
+    for text in texts.values():
+        words = [normalize(w) for w in tokenize(text, locale)]
+        clauses.append([w for w in words if w and re.search(r"\w", w)])
+    return clauses
+
+
+def anchor(text: str, words: list[str], cursor: int) -> int | None:
+    """Where a clause starts: an occurrence of its first word that its next word follows
+    closely (the first word alone may also occur earlier, in the table of contents)."""
+    if not words:
+        return None
+    start = text.find(words[0], cursor)
+    while start >= 0:
+        end = at = start + len(words[0])
+        for word in words[1:5]:
+            found = text.find(word, at)
+            if found < 0 or found - at > 400:
+                break
+            at = found + len(word)
+        else:
+            return end
+        start = text.find(words[0], start + 1)
+    return None
+
+
+EXTRACTORS = {"pdftotext": pdftotext, "pypdf": pypdf_text, "pdfminer": pdfminer_text}
+
+
+@pytest.mark.parametrize("extractor", sorted(EXTRACTORS))
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_word_extracts_exactly(built: Path, locale: str, extractor: str) -> None:
+    for policy in ("tonle-privacy", "tonle-cookies"):
+        text = normalize(EXTRACTORS[extractor](pdf_path(built, policy, locale)))
+        missing = []
+        cursor = 0
+        for words in expected_words(built, policy, locale):
+            at = anchor(text, words, cursor)
+            for word in words[1 if at is not None else 0 :]:
+                # Clauses in document order; inside a clause the words in order and close
+                # together (a page break with its header and footer fits in the gap).
+                found = text.find(word, cursor if at is None else at)
+                if found < 0 or (at is not None and found - at > 400):
+                    missing.append(word)
+                    continue
+                at = found + len(word)
+            if at is not None:
+                cursor = at
+        assert missing == [], f"{policy} [{locale}] {extractor}: {len(missing)} words wrong or missing, e.g. {missing[:8]}"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_no_line_overflows(built: Path, locale: str) -> None:
+    for policy in ("tonle-privacy", "tonle-cookies"):
+        project, localized = prepare(built, [policy], [locale])
+        document = render_document(project, localized[0])
+        assert overflowing_lines(document) == []
+
+
+def test_khmer_word_breaks_prevent_overflow(built: Path) -> None:
+    # A long Khmer paragraph without spaces can break only where U+200B marks word boundaries:
+    # without them it runs past the edge, and the overflow check must see it.
+    import weasyprint
+
+    from policygen.render_pdf import _fetcher, pdf_html
+
+    project, localized = prepare(built, ["tonle-privacy"], ["km"])
+    paragraph = "ការផ្ទេរប្រាក់ទៅកាន់ក្រុមគ្រួសារនៅប្រទេសកម្ពុជាត្រូវបានធ្វើឡើងដោយសុវត្ថិភាព" * 6
+    html = pdf_html(project, localized[0]).replace("<div class=\"policy-body\">", f"<div class=\"policy-body\"><p>{paragraph}</p>", 1)
+    unbroken = html.replace(break_khmer_words(paragraph), paragraph)
+    assert overflowing_lines(weasyprint.HTML(string=unbroken, url_fetcher=_fetcher(project)).render()) != []
+    broken = html.replace(paragraph, break_khmer_words(paragraph))
+    assert overflowing_lines(weasyprint.HTML(string=broken, url_fetcher=_fetcher(project)).render()) == []
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_page_count_fonts_metadata_and_tagging(built: Path, locale: str) -> None:
+    path = pdf_path(built, "tonle-privacy", locale)
+    reader = PdfReader(path)
+    assert 8 <= len(reader.pages) <= 30
+    assert 2 <= len(PdfReader(pdf_path(built, "tonle-cookies", locale)).pages) <= 8
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    # policygen's own family names: proof the faces came from its files, not from fontconfig
+    if locale != "km":
+        assert re.search(r"\+PG-Latin\s+CID TrueType\s+Identity-H\s+yes yes yes", fonts), fonts
+    else:
+        assert re.search(r"\+PG-Khmer\s+CID TrueType\s+Identity-H\s+yes yes yes", fonts), fonts  # embedded, subset
+    root = reader.trailer["/Root"]
+    assert root["/Lang"] == locale
+    assert root["/MarkInfo"]["/Marked"] == True and "/StructTreeRoot" in root  # noqa: E712 (PDF booleans)
+    assert root["/ViewerPreferences"]["/DisplayDocTitle"] == True  # noqa: E712
+    titles = {"en": "Privacy policy", "nl": "Privacyverklaring", "km": "គោលការណ៍ឯកជនភាព"}
+    assert reader.metadata.title == titles[locale]
+    assert "/CreationDate" not in reader.metadata and "/ModDate" not in reader.metadata
+
+
+def test_outline_destinations_and_page_furniture(built: Path) -> None:
+    reader = PdfReader(pdf_path(built, "tonle-privacy", "km"))
+    def titles(items: list) -> list[str]:
+        flat = []
+        for item in items:
+            flat.extend(titles(item) if isinstance(item, list) else [item.title.replace("\u200b", "")])
+        return flat
+
+    outline = titles(reader.outline)
+    assert outline[0] == "គោលការណ៍ឯកជនភាព" and "អំពីយើង" in outline and len(outline) > 20
+    names = set(reader.named_destinations)
+    assert {"who-we-are", "who-intro", "collect-list.3", "retention"} <= names
+    text = pypdf_text(pdf_path(built, "tonle-privacy", "km"))
+    assert "ទំព័រ ១ នៃ" in text  # localized page numbers in Khmer digits
+    nl = pypdf_text(pdf_path(built, "tonle-privacy", "nl"))
+    assert "Pagina 1 van" in nl and "Versie 3.0 · 1 maart 2026" in nl
+    links = [a for page in reader.pages for a in (page.get("/Annots") or []) if a.get_object().get("/Subtype") == "/Link"]
+    assert links, "the table of contents links to the clauses"
+    uris = [a.get_object()["/A"].get("/URI") for a in links if "/A" in a.get_object()]
+    assert not [u for u in uris if u and str(u).startswith("file:")], "a PDF never links to files on the machine that built it"
+
+
+def test_two_builds_are_byte_identical(built: Path, tmp_path: Path) -> None:
+    again = copy_project(SAMPLE, tmp_path / "again")
+    build(again, formats=["pdf"], jobs=1)  # serial this time: the result must not depend on it
+    for policy in ("tonle-privacy", "tonle-cookies"):
+        for locale in LOCALES:
+            assert pdf_path(again, policy, locale).read_bytes() == pdf_path(built, policy, locale).read_bytes()
+
+
+def test_manifest_lists_pdfs(built: Path) -> None:
+    import json
+
+    manifest = json.loads((built / "output" / "manifest.json").read_text(encoding="utf-8"))
+    pdfs = {(o["policy"], o["locale"]) for o in manifest["outputs"] if o["format"] == "pdf"}
+    assert len(pdfs) == 6
+
+
+def test_missing_glyph_fails_the_build(mini: Path, cli) -> None:
+    prose = mini / "sources" / "mini" / "policy.md"
+    prose.write_text(prose.read_text(encoding="utf-8").replace("Write to", "漢字 Write to"), encoding="utf-8")
+    result = cli("build", "--format", "pdf", "--locale", "en", cwd=mini)
+    assert result.exit_code == 1
+    assert ".notdef glyph rendered" in result.stderr and "U+6F22" in result.stderr
+    assert not (mini / "output").exists()
+
+
+def test_remote_resources_are_refused(mini: Path, cli) -> None:
+    (mini / "theme" / "templates").mkdir(parents=True)
+    (mini / "theme" / "templates" / "pdf.css").write_text('body { background: url("https://example.org/evil.png"); }\n', encoding="utf-8")
+    result = cli("build", "--format", "pdf", "--locale", "en", cwd=mini)
+    assert result.exit_code == 1
+    assert "policygen does not fetch 'https://example.org/evil.png'" in result.stderr
+
+
+def test_pdf_a_3u_option(mini: Path, cli) -> None:
+    config = mini / "policygen.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "pdf:\n  variant: pdf/a-3u\n", encoding="utf-8")
+    result = cli("build", "--format", "pdf", "--locale", "en", cwd=mini)
+    assert result.exit_code == 0, result.stderr
+    reader = PdfReader(mini / "output" / "mini" / "en" / "mini-en.pdf")
+    xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
+    assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="U"' in xmp
+    assert reader.trailer["/Root"]["/MarkInfo"]["/Marked"] == True  # noqa: E712 (a PDF boolean)
+
+
+def test_khmer_breaks_only_in_text() -> None:
+    html = '<p>ការផ្ទេរប្រាក់ <a href="https://x.example/ការផ្ទេរ">ទៅកាន់ប្រទេស</a> <code>ការផ្ទេរប្រាក់</code></p>'
+    out = break_khmer_words(html)
+    assert "ការផ្ទេរ\u200bប្រាក់" in out
+    assert 'href="https://x.example/ការផ្ទេរ"' in out
+    assert "<code>ការផ្ទេរប្រាក់</code>" in out
+    assert out.replace("\u200b", "") == html
