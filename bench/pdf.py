@@ -1,0 +1,78 @@
+"""Benchmark: what policygen's PDF fixes cost, per locale.
+
+Usage: .venv/bin/python bench/pdf.py [--runs N] [PROJECT]
+
+For the privacy policy of the sample project in en, nl and km, renders the PDF twice, each in
+a fresh process: once as policygen does (text-layer hooks, reproducible fonts, strict
+warnings) and once with plain WeasyPrint on the same HTML. Prints the render time per page
+(median of N runs, render + write) and the peak memory of the process (RSS).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def worker(mode: str, locale: str, project: Path, runs: int) -> None:
+    from policygen.build import prepare
+    from policygen.render_pdf import BASE_URL, _fetcher, pdf_html, render_pdf
+
+    loaded, localized = prepare(project, ["tonle-privacy"], [locale])
+    item = localized[0]
+    times, pages = [], 0
+    for _ in range(runs):
+        if mode == "policygen":
+            start = time.perf_counter()
+            data = render_pdf(loaded, item)
+            times.append(time.perf_counter() - start)
+        else:
+            import weasyprint
+
+            html = pdf_html(loaded, item)  # the same HTML, U+200B included
+            start = time.perf_counter()
+            document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=_fetcher(loaded)).render()
+            data = document.write_pdf(pdf_variant="pdf/ua-1")
+            times.append(time.perf_counter() - start)
+    from pypdf import PdfReader
+    import io
+
+    pages = len(PdfReader(io.BytesIO(data)).pages)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": statistics.median(times), "pages": pages, "peak_mb": peak}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("project", nargs="?", type=Path, default=ROOT / "examples" / "tonle")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--worker", nargs=2, metavar=("MODE", "LOCALE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker[0], args.worker[1], args.project, args.runs)
+        return
+    print(f"tonle-privacy, median of {args.runs} renders (render + write), each mode in a fresh process")
+    print(f"| {'locale':<6} | {'pages':>5} | {'plain ms/page':>13} | {'policygen ms/page':>17} | {'cost':>6} | {'plain MB':>8} | {'policygen MB':>12} |")
+    print(f"| {'-' * 6} | {'-' * 5}:| {'-' * 13}:| {'-' * 17}:| {'-' * 6}:| {'-' * 8}:| {'-' * 12}:|")
+    for locale in ("en", "nl", "km"):
+        result = {}
+        for mode in ("plain", "policygen"):
+            out = subprocess.run([sys.executable, __file__, str(args.project), "--runs", str(args.runs), "--worker", mode, locale],
+                                 capture_output=True, text=True, check=True).stdout
+            result[mode] = json.loads(out.strip().splitlines()[-1])
+        plain, ours = result["plain"], result["policygen"]
+        per_plain = plain["seconds"] / plain["pages"] * 1000
+        per_ours = ours["seconds"] / ours["pages"] * 1000
+        print(f"| {locale:<6} | {ours['pages']:>5} | {per_plain:>13.0f} | {per_ours:>17.0f} | {per_ours / per_plain - 1:>+6.0%} | {plain['peak_mb']:>8.0f} | {ours['peak_mb']:>12.0f} |")
+
+
+if __name__ == "__main__":
+    main()
