@@ -208,6 +208,25 @@ def _diff_summary(data: dict) -> None:
         console.print()
 
 
+@app.command("import")
+@reports_errors
+def import_(
+    file: Annotated[Path, typer.Argument(help="The policy to import: plain text, HTML or Markdown.")],
+    policy: Annotated[str, typer.Option("--policy", "-p", help="ID of the new policy (a safe slug).")],
+    lang: Annotated[str, typer.Option("--lang", help="Language of the text: en, nl or km.")],
+    project: ProjectOption = Path("."),
+    force: Annotated[bool, typer.Option("--force", help="Replace the files of an existing policy with this ID.")] = False,
+) -> None:
+    """Turn an existing policy into a source skeleton, and report what a person must still do."""
+    from .errors import display_path
+    from .importer import import_policy
+
+    report = import_policy(project, file, policy, lang, force)
+    typer.echo(report.render())
+    for path in report.written:
+        typer.echo(f"wrote {display_path(path)}")
+
+
 @app.command()
 @reports_errors
 def rules(project: ProjectOption = Path(".")) -> None:
