@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+from datetime import date
 import os
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -25,6 +26,8 @@ from .load import load_project
 from .localize import LocalizedPolicy, localize
 from .model import Project
 from .output import sha256, write_all
+from .archive import releases
+from .render_archive import render_archive
 from .render_pdf import render_pdf
 from .translation import gate
 from .render_html import (
@@ -34,6 +37,7 @@ from .render_html import (
     environment,
     relative,
     render_index,
+    render_template,
     render_policy,
 )
 
@@ -94,7 +98,7 @@ FORMATS = ("html", "pdf")
 def build(
     root: Path, policies: Iterable[str] | None = None, locales: Iterable[str] | None = None,
     output_dir: Path | None = None, allow_incomplete: bool | None = None, formats: Iterable[str] = FORMATS,
-    jobs: int | None = None,
+    jobs: int | None = None, today: date | None = None,
 ) -> BuildResult:
     """Build the site. With ``policies`` or ``locales``, only that subset is rendered and the
     manifest keeps its entries for the rest. ``formats`` chooses HTML, PDF or both; PDFs render
@@ -109,7 +113,14 @@ def build(
     out = output_dir or (project.root / "output")
     _check_output_dir(project, out)
     full = policies is None and locales is None
-    files, outputs = render_site(project, localized, full) if "html" in formats else ({}, [])
+    files: dict[str, bytes] = {}
+    outputs: list[dict[str, Any]] = []
+    if "html" in formats:
+        # Released versions: archive pages, archived copies, feeds, and the banner pages show.
+        files, outputs, banners = render_archive(project, localized, today or date.today())
+        site_files, site_outputs = render_site(project, localized, full, banners)
+        files.update(site_files)
+        outputs += site_outputs
     if "pdf" in formats:
         for item, data in zip(localized, render_pdfs(root, project, localized, allow_incomplete, jobs)):
             path = PagePaths(item.policy.id, item.locale).pdf
@@ -121,7 +132,8 @@ def build(
     # format this run rebuilt in full is gone for good, and its file is pruned below. Assets
     # come with every HTML build, so an asset a theme dropped is pruned too.
     rebuilt = {(o["policy"], o["locale"], o["format"]) for o in outputs}
-    families = {"html": ("html", "html-fragment", "site-index", "asset"), "pdf": ("pdf",)}
+    families = {"html": ("html", "html-fragment", "site-index", "asset", "archive-page", "archived-html", "archived-pdf",
+                         "redline", "feed", "banner-html", "banner-json"), "pdf": ("pdf",)}
     complete = {fmt for family in formats for fmt in families[family]} if full else ({"asset"} if "html" in formats else set())
     for entry in previous:
         key = (entry.get("policy"), entry.get("locale"), entry.get("format"))
@@ -180,13 +192,23 @@ def _render_one_pdf(key: tuple[str, str]) -> bytes:
     return render_pdf(project, item, project.config.pdf_variant)
 
 
-def render_site(project: Project, localized: list[LocalizedPolicy], full: bool) -> tuple[dict[str, bytes], list[dict[str, Any]]]:
+def render_site(project: Project, localized: list[LocalizedPolicy], full: bool, banners: dict | None = None) -> tuple[dict[str, bytes], list[dict[str, Any]]]:
     """Render every page, fragment, asset and (on full builds) the index, in memory."""
     env = environment(project)
     files: dict[str, bytes] = {}
     outputs: list[dict[str, Any]] = []
+    banners = banners or {}
     for item in localized:
-        page, fragment = render_policy(project, item, env)
+        key = (item.policy.id, item.locale)
+        banner_html = None
+        if key in banners:
+            banner_html = render_template(env, "banner.html", {
+                "policy": item.policy.id, "locale": item.locale, "dir": item.direction, "banner": banners[key].banner,
+                "items": banners[key].items, "ui": {"redline": item.formatter.ui("redline")},
+                "redline_href": f"versions/{banners[key].release.version}/redline.html",
+            })
+        has_archive = bool(releases(project.root, item.policy.id))
+        page, fragment = render_policy(project, item, env, banner_html, has_archive)
         paths = PagePaths(item.policy.id, item.locale)
         for fmt, path, data in (("html", paths.page, page), ("html-fragment", paths.fragment, fragment)):
             files[path] = data

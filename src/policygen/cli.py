@@ -8,6 +8,7 @@ the one place where :class:`~policygen.errors.PolicygenError` becomes a message 
 from __future__ import annotations
 
 import functools
+from datetime import date
 import json
 import sys
 from collections.abc import Callable
@@ -28,6 +29,8 @@ app = typer.Typer(
 )
 i18n_app = typer.Typer(help="Translation catalogs (gettext PO) for translators.", no_args_is_help=True)
 app.add_typer(i18n_app, name="i18n")
+archive_app = typer.Typer(help="The archive of released versions: list, verify, show.", no_args_is_help=True)
+app.add_typer(archive_app, name="archive")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -92,11 +95,13 @@ def build(
     allow_incomplete: Annotated[Optional[bool], typer.Option("--allow-incomplete/--no-allow-incomplete", help="Publish locales with missing or fuzzy translations (shown in the source language, with a notice). Default: the project's setting.")] = None,
     formats: Annotated[str, typer.Option("--format", "-f", help="Comma-separated: html, pdf.")] = "html,pdf",
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="PDFs to render at once (default: one per core).", min=1)] = None,
+    today: Annotated[Optional[str], typer.Option("--today", help="Build as if it were this date (YYYY-MM-DD): which version is in force, which banner shows.")] = None,
 ) -> None:
     """Render every policy in every locale (HTML pages, PDFs) into the output folder, with manifest.json."""
     from .build import build as run_build
 
-    result = run_build(project, policy, locale, output, allow_incomplete, [f.strip() for f in formats.split(",") if f.strip()], jobs)
+    when = _parse_date(today, "--today") if today else None
+    result = run_build(project, policy, locale, output, allow_incomplete, [f.strip() for f in formats.split(",") if f.strip()], jobs, when)
     if quiet:
         return
     typer.echo(
@@ -206,6 +211,86 @@ def _diff_summary(data: dict) -> None:
             table.add_row(change["severity"], f"{change['kind']} {change['path']}", change["rule"], change["reason"])
         console.print(table)
         console.print()
+
+
+def _parse_date(value: str, option: str) -> date:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise PolicygenError(f"{option}: '{value}' is not a date; write YYYY-MM-DD") from None
+
+
+@app.command()
+@reports_errors
+def release(
+    policy: Annotated[str, typer.Argument(help="The policy to release.")],
+    version: Annotated[str, typer.Option("--version", help="The version label (must match policy.yaml).")],
+    effective: Annotated[str, typer.Option("--effective", help="The effective date, YYYY-MM-DD (must match policy.yaml).")],
+    notes: Annotated[str, typer.Option("--notes", help="Release notes, shown on the archive page.")] = "",
+    project: ProjectOption = Path("."),
+) -> None:
+    """Freeze a version into the archive: sources, translations, HTML and PDF in every locale."""
+    from .archive import release as run_release
+    from .errors import display_path
+
+    done = run_release(project, policy, version, _parse_date(effective, "--effective"), notes)
+    severity = f", {done.severity} change against the previous release" if done.severity else ""
+    typer.echo(f"Released {policy} {done.version} (effective {done.effective_date.isoformat()}, #{done.sequence}{severity}) into {display_path(done.folder)}")
+
+
+@archive_app.command("list")
+@reports_errors
+def archive_list(policy: Annotated[str, typer.Argument(help="The policy.")], project: ProjectOption = Path(".")) -> None:
+    """Every released version of a policy, oldest first."""
+    from .archive import releases
+
+    found = releases(project, policy)
+    if not found:
+        typer.echo(f"{policy}: no releases yet")
+    for rel in found:
+        typer.echo(f"{rel.sequence:>3}  {rel.version:<12} effective {rel.effective_date.isoformat()}  {rel.severity or '-':<9}  {rel.released_notes}")
+
+
+@archive_app.command("verify")
+@reports_errors
+def archive_verify(policy: Annotated[Optional[str], typer.Argument(help="Only this policy.")] = None, project: ProjectOption = Path(".")) -> None:
+    """Recompute every hash and the chain; exit 1 on any changed, missing or extra file."""
+    from .archive import verify
+    from .errors import display_path
+
+    checked, problems = verify(project, policy)
+    for problem in problems:
+        typer.echo(f"{display_path(problem.path)}: {problem.message}", err=True)
+    if problems:
+        typer.echo(f"policygen: archive verification failed: {len(problems)} problem{'s' if len(problems) != 1 else ''}", err=True)
+        raise typer.Exit(1)
+    files = sum(len(r.files) for r in checked)
+    typer.echo(f"OK: {len(checked)} release{'s' if len(checked) != 1 else ''}, {files} files, hash chain intact.")
+
+
+@archive_app.command("show")
+@reports_errors
+def archive_show(
+    policy: Annotated[str, typer.Argument(help="The policy.")],
+    at: Annotated[str, typer.Option("--at", help="The date, YYYY-MM-DD.")],
+    locale: Annotated[Optional[str], typer.Option("--locale", "-l", help="Show the outputs of this locale.")] = None,
+    project: ProjectOption = Path("."),
+) -> None:
+    """Which version was in force on a date, and where its outputs are."""
+    from .archive import in_force
+    from .errors import display_path
+
+    when = _parse_date(at, "--at")
+    rel = in_force(project, policy, when)
+    if rel is None:
+        raise PolicygenError(f"{policy}: no release was in force on {when.isoformat()}")
+    typer.echo(f"{policy} {rel.version}, in force since {rel.effective_date.isoformat()} (release #{rel.sequence})")
+    for loc in [locale] if locale else rel.locales:
+        if loc not in rel.locales:
+            raise PolicygenError(f"{policy} {rel.version} has no locale '{loc}'; it has {', '.join(rel.locales)}")
+        typer.echo(f"  {loc}: {display_path(rel.folder / 'output' / loc / 'index.html')}  {display_path(rel.folder / 'output' / loc / f'{policy}-{loc}.pdf')}")
 
 
 @app.command("import")

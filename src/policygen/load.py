@@ -211,6 +211,7 @@ def _load_config(path: Path, errors: Collector) -> Config | None:
         prevailing=data.get("translation", {}).get("prevailing", "source"),
         prevailing_statement=dict(data.get("translation", {}).get("prevailing_statement", {})),
         pdf_variant=data.get("pdf", {}).get("variant", "pdf/ua-1"),
+        notice_days=data.get("archive", {}).get("notice_days", 30),
     )
 
 

@@ -279,6 +279,8 @@ class Config:
     """``source`` or a locale: the version that prevails over translations."""
     prevailing_statement: dict[str, str] = field(default_factory=dict)
     """Per-locale wording of the prevailing-language statement, overriding policygen's."""
+    notice_days: int = 30
+    """Days after its effective date that a major change keeps its banner."""
     pdf_variant: str = "pdf/ua-1"
     """``pdf/ua-1`` (tagged, accessible; the default) or ``pdf/a-3u`` (archival, tagged too)."""
 

@@ -192,8 +192,12 @@ def relative(from_file: str, to: str) -> str:
     return rel
 
 
-def render_policy(project: Project, localized: LocalizedPolicy, env: jinja2.Environment | None = None) -> tuple[bytes, bytes]:
-    """The full page and the body-only fragment of one policy in one locale."""
+def render_policy(
+    project: Project, localized: LocalizedPolicy, env: jinja2.Environment | None = None,
+    banner: str | None = None, archive: bool = False,
+) -> tuple[bytes, bytes]:
+    """The full page and the body-only fragment of one policy in one locale. ``banner`` is the
+    major-change banner's HTML, if one is active; ``archive`` links the page to its archive."""
     policy, locale, fmt = localized.policy, localized.locale, localized.formatter
     paths = PagePaths(policy.id, locale)
     env = env or environment(project)
@@ -225,6 +229,8 @@ def render_policy(project: Project, localized: LocalizedPolicy, env: jinja2.Envi
             if localized.fallback_locales else ""
         ),
         "prevailing": _prevailing(project, localized, paths),
+        "banner": Markup(banner) if banner else "",
+        "archive_link": {"href": "archive/", "text": fmt.ui("archive")} if archive else None,
         "source_locale": policy.source_locale,
         "digits": project.config.options(locale).digits,
         "alternates": alternates,

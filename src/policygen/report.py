@@ -75,6 +75,19 @@ def checkout(spec: str, base: Path) -> Iterator[tuple[Path, str]]:
     ``base`` is the project folder the command runs in; ``git:REV`` means that same folder as
     it was at revision REV of its repository.
     """
+    if "@" in spec and not spec.startswith("git:") and not Path(spec).exists():
+        from .archive import materialize, releases
+        from .load import load_project
+
+        policy, _, version = spec.partition("@")
+        project = load_project(base)
+        found = next((r for r in releases(project.root, policy) if r.version == version), None)
+        if found is None:
+            known = ", ".join(r.version for r in releases(project.root, policy)) or "none"
+            raise PolicygenError(f"{spec}: no archived release {version} of {policy} (released: {known})")
+        with materialize(found, project) as root:
+            yield root, spec
+        return
     if not spec.startswith("git:"):
         yield Path(spec), spec
         return

@@ -1,0 +1,272 @@
+"""Archive stage: releases of a policy, frozen, append-only and hash-chained.
+
+``release`` takes a project whose policy is ready to publish and freezes one version into
+``archive/<policy-id>/<version>/``: the sources (facts, prose, glossary), the translations, the
+rendered HTML and PDF of every locale, a redline and notices against the previous release, and
+``release.json``: the SHA-256 of every file, the release's sequence number, and the SHA-256 of
+the previous release's ``release.json``. Those hashes chain the releases together, in the
+spirit of a transparency log: changing any archived byte, or any earlier release, breaks
+``verify``.
+
+A release is written into a temporary folder beside its final place and renamed into place in
+one step, under a lock: a crash at any point leaves the archive as it was (at worst with a
+temporary folder, which is not part of the archive and is cleared by the next release). An
+archived file is never rewritten.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from .errors import PolicygenError
+from .model import Project
+
+ARCHIVE_DIR = "archive"
+RELEASE_FILE = "release.json"
+VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """One archived version, as its ``release.json`` describes it."""
+
+    policy: str
+    version: str
+    effective_date: date
+    sequence: int
+    released_notes: str
+    severity: str | None
+    previous: str | None
+    """SHA-256 of the previous release's ``release.json`` (None for the first release)."""
+    files: dict[str, str]
+    locales: tuple[str, ...]
+    folder: Path
+    digest: str
+    """SHA-256 of this release's ``release.json``: what the next release chains to."""
+
+
+def archive_root(project_root: Path) -> Path:
+    return project_root / ARCHIVE_DIR
+
+
+def releases(project_root: Path, policy: str) -> list[Release]:
+    """The releases of ``policy``, in order. Temporary folders of interrupted releases are not releases."""
+    folder = archive_root(project_root) / policy
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or not (path / RELEASE_FILE).is_file():
+            continue
+        raw = (path / RELEASE_FILE).read_bytes()
+        data = json.loads(raw)
+        found.append(Release(
+            data["policy"], data["version"], date.fromisoformat(data["effective_date"]), data["sequence"],
+            data.get("notes", ""), data.get("severity"), data.get("previous"), data["files"], tuple(data["locales"]),
+            path, hashlib.sha256(raw).hexdigest(),
+        ))
+    return sorted(found, key=lambda r: r.sequence)
+
+
+def in_force(project_root: Path, policy: str, on: date) -> Release | None:
+    """The release in force on ``on``: the latest whose effective date is not after it."""
+    candidates = [r for r in releases(project_root, policy) if r.effective_date <= on]
+    return max(candidates, key=lambda r: (r.effective_date, r.sequence)) if candidates else None
+
+
+@contextlib.contextmanager
+def _lock(folder: Path) -> Iterator[None]:
+    folder.mkdir(parents=True, exist_ok=True)
+    handle = os.open(folder / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise PolicygenError(f"{folder}: another release of this policy is running; try again when it has finished") from None
+        yield
+    finally:
+        os.close(handle)
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+    for path in sorted([folder, *[p for p in folder.rglob("*") if p.is_dir()]], reverse=True):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def release(project_root: Path, policy_id: str, version: str, effective: date, notes: str = "", today: date | None = None) -> Release:
+    """Freeze ``policy_id`` at ``version`` into the archive. See the module docstring."""
+    from .build import prepare
+    from .load import load_project
+    from .render_pdf import render_pdf
+    from .render_html import render_policy
+
+    if not VERSION_RE.match(version) or version in (".", ".."):
+        raise PolicygenError(f"version label '{version}' is not safe: use letters, digits, '.', '-' and '_' (at most 32), like 3.1 or 2026-03")
+    project = load_project(project_root, [policy_id])
+    policy = project.policies[policy_id]
+    if policy.version != version or policy.effective_date != effective:
+        raise PolicygenError(
+            f"{policy.facts_path}: policy.yaml says version {policy.version}, effective {policy.effective_date.isoformat()}; "
+            f"set version: \"{version}\" and effective_date: {effective.isoformat()} there, so the sources and the archive agree")
+    folder = archive_root(project.root) / policy_id
+    with _lock(folder):
+        for stale in folder.glob(".release-*"):
+            shutil.rmtree(stale, ignore_errors=True)  # left by an interrupted release
+        previous = releases(project.root, policy_id)
+        if any(r.version == version for r in previous):
+            raise PolicygenError(f"{folder / version}: version {version} is already released; archived versions are never replaced")
+        if previous and effective < previous[-1].effective_date:
+            raise PolicygenError(f"effective date {effective.isoformat()} is before that of the last release ({previous[-1].version}, {previous[-1].effective_date.isoformat()})")
+        # The publishing gate applies: a locale with missing or fuzzy translations is refused.
+        project, localized = prepare(project.root, [policy_id], allow_incomplete=False)
+        staging = Path(tempfile.mkdtemp(prefix=f".release-{version}-", dir=folder))
+        files: dict[str, bytes] = {}
+        files["sources/policy.yaml"] = policy.facts_path.read_bytes()
+        files["sources/policy.md"] = policy.prose_path.read_bytes()
+        if project.glossary.path.is_file():
+            files["sources/glossary.yaml"] = project.glossary.path.read_bytes()
+        for locale in policy.target_locales:
+            for domain in (policy_id, "glossary"):
+                po = project.catalog_path(locale, domain)
+                if po.is_file():
+                    files[f"locales/{locale}/{domain}.po"] = po.read_bytes()
+        for item in localized:
+            page, _fragment = render_policy(project, item)
+            files[f"output/{item.locale}/index.html"] = page
+            files[f"output/{item.locale}/{policy_id}-{item.locale}.pdf"] = render_pdf(project, item, project.config.pdf_variant)
+        severity = None
+        if previous:
+            severity = _changes_against(previous[-1], project, policy_id, files, staging)
+        for rel, data in files.items():
+            target = staging / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        manifest = {
+            "policy": policy_id, "version": version, "effective_date": effective.isoformat(),
+            "sequence": (previous[-1].sequence + 1) if previous else 1,
+            "previous": previous[-1].digest if previous else None,
+            "notes": notes, "severity": severity, "locales": list(policy.locales),
+            "files": {rel: hashlib.sha256(data).hexdigest() for rel, data in sorted(files.items())},
+        }
+        (staging / RELEASE_FILE).write_bytes((json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8"))
+        _fsync_tree(staging)
+        os.rename(staging, folder / version)  # the release appears whole, or not at all
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    return next(r for r in releases(project.root, policy_id) if r.version == version)
+
+
+def _changes_against(last: Release, project: Project, policy_id: str, files: dict[str, bytes], staging: Path) -> str | None:
+    """Diff the release against the previous one; store the report, redlines and notices."""
+    from .report import compare, redline, report_json
+
+    with materialize(last, project) as old_root:
+        reports = compare(old_root, project.root, [policy_id])
+        data = report_json(reports, f"{policy_id}@{last.version}", "release")
+        files["changes.json"] = (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+        for locale in reports[0].new.locales:
+            files[f"output/{locale}/redline.html"] = redline(reports[0], locale)
+    return reports[0].severity
+
+
+@contextlib.contextmanager
+def materialize(archived: Release, project: Project) -> Iterator[Path]:
+    """A temporary project holding an archived release's sources, for diffs."""
+    with tempfile.TemporaryDirectory(prefix="policygen-archived-") as tmp:
+        root = Path(tmp)
+        shutil.copyfile(project.config.path, root / "policygen.yaml")
+        if (project.root / "rules.yaml").is_file():
+            shutil.copyfile(project.root / "rules.yaml", root / "rules.yaml")
+        source = archived.folder / "sources"
+        (root / "sources" / archived.policy).mkdir(parents=True)
+        for name in ("policy.yaml", "policy.md"):
+            shutil.copyfile(source / name, root / "sources" / archived.policy / name)
+        if (source / "glossary.yaml").is_file():
+            shutil.copyfile(source / "glossary.yaml", root / "glossary.yaml")
+        locales = archived.folder / "locales"
+        if locales.is_dir():
+            for po in locales.glob("*/*.po"):
+                target = root / "locales" / po.parent.name / "LC_MESSAGES" / po.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(po, target)
+        yield root
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    path: Path
+    message: str
+
+
+def verify(project_root: Path, policy: str | None = None) -> tuple[list[Release], list[Problem]]:
+    """Recompute every hash and the chain. Returns the releases checked and the problems found."""
+    root = archive_root(project_root)
+    policies = [policy] if policy else sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) if root.is_dir() else []
+    checked: list[Release] = []
+    problems: list[Problem] = []
+    for name in policies:
+        folder = root / name
+        for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+            if not path.name.startswith(".") and path.is_dir() and not (path / RELEASE_FILE).is_file():
+                problems.append(Problem(path, "a folder in the archive without release.json: not a release, or its manifest was removed"))
+        previous: Release | None = None
+        try:
+            found = releases(project_root, name)
+        except (ValueError, KeyError) as exc:
+            problems.append(Problem(folder, f"a release.json cannot be read: {exc}"))
+            continue
+        for rel in found:
+            checked.append(rel)
+            expected_sequence = previous.sequence + 1 if previous else 1
+            if rel.sequence != expected_sequence:
+                problems.append(Problem(rel.folder / RELEASE_FILE, f"sequence {rel.sequence}, expected {expected_sequence}: a release is missing or was added out of order"))
+            if rel.previous != (previous.digest if previous else None):
+                problems.append(Problem(rel.folder / RELEASE_FILE, "the hash of the previous release does not match: an earlier release was changed, removed or replaced"))
+            if rel.folder.name != rel.version or rel.policy != name:
+                problems.append(Problem(rel.folder / RELEASE_FILE, f"release.json describes {rel.policy}@{rel.version}, not this folder"))
+            listed = set(rel.files)
+            for file_rel, digest in sorted(rel.files.items()):
+                path = rel.folder / file_rel
+                if not path.is_file():
+                    problems.append(Problem(path, "missing: listed in release.json but not in the archive"))
+                elif _sha(path) != digest:
+                    problems.append(Problem(path, "changed: its SHA-256 differs from the one recorded at release"))
+            for path in sorted(rel.folder.rglob("*")):
+                rel_path = path.relative_to(rel.folder).as_posix()
+                if path.is_file() and rel_path != RELEASE_FILE and rel_path not in listed:
+                    problems.append(Problem(path, "extra: not listed in release.json"))
+            previous = rel
+    return checked, problems
+
+
+def describe(release_: Release) -> dict[str, Any]:
+    return {"policy": release_.policy, "version": release_.version, "effective_date": release_.effective_date.isoformat(),
+            "sequence": release_.sequence, "severity": release_.severity, "notes": release_.released_notes,
+            "folder": release_.folder.as_posix()}

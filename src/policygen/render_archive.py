@@ -1,0 +1,159 @@
+"""Render stage, archive: releases -> archive pages, archived copies, banners and feeds.
+
+Takes the archive (:mod:`policygen.archive`) and a date ("today", which a build takes as
+``--today`` for reproducibility) and produces, for every policy and locale:
+
+* ``archive/index.html``: every version with its effective date, severity, notes, and links to
+  its HTML, its PDF and the redline against the version before it; the version in force and
+  any upcoming one are marked;
+* ``versions/<version>/``: the archived page, PDF and redline, exactly as released;
+* ``feed.atom``: an Atom feed with one entry per release, carrying its severity and the
+  localized summary of its major changes;
+* while a major change is upcoming or inside the notice period after its effective date: a
+  banner, shown at the top of the current page, and written as ``banner.html`` (to embed) and
+  ``banner.json`` (for a site's own pop-up).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from . import __version__
+from .archive import Release, in_force, releases
+from .localize import LocalizedPolicy
+from .model import Project
+from .output import sha256
+from .render_html import PagePaths, environment, relative, render_template
+
+
+@dataclass(frozen=True, slots=True)
+class Banner:
+    release: Release
+    banner: str
+    items: list[str]
+
+
+def _changes(rel: Release) -> dict[str, Any] | None:
+    path = rel.folder / "changes.json"
+    return json.loads(path.read_text(encoding="utf-8"))["reports"][0] if path.is_file() else None
+
+
+def active_banner(project: Project, policy: str, locale: str, today: date, notice_days: int) -> Banner | None:
+    """The major change users must be told about today: upcoming, or within the notice period."""
+    for rel in reversed(releases(project.root, policy)):
+        if rel.severity != "major" or locale not in rel.locales:
+            continue
+        if rel.effective_date > today or today <= rel.effective_date + timedelta(days=notice_days):
+            report = _changes(rel)
+            notice = (report or {}).get("notices", {}).get(locale)
+            if notice and notice.get("items"):
+                return Banner(rel, notice["banner"], list(notice["items"]))
+        return None  # an older major change is past its notice period, whatever came before it
+    return None
+
+
+def render_archive(project: Project, localized: list[LocalizedPolicy], today: date) -> tuple[dict[str, bytes], list[dict[str, Any]], dict[tuple[str, str], Banner]]:
+    """Archive pages, archived copies, feeds and banners for every localized page that has releases."""
+    from .report import template
+
+    env = environment(project)
+    files: dict[str, bytes] = {}
+    outputs: list[dict[str, Any]] = []
+    banners: dict[tuple[str, str], Banner] = {}
+    for item in localized:
+        policy, locale, fmt = item.policy.id, item.locale, item.formatter
+        found = [r for r in releases(project.root, policy) if locale in r.locales]
+        if not found:
+            continue
+        base = PagePaths(policy, locale).folder
+        current = in_force(project.root, policy, today)
+
+        def add(path: str, data: bytes, kind: str, version: str | None = None) -> None:
+            files[path] = data
+            outputs.append({"policy": policy, "locale": locale, "format": kind, "path": path, "sha256": sha256(data),
+                            **({"version": version} if version else {})})
+
+        rows = []
+        for rel in reversed(found):
+            folder = f"{base}versions/{rel.version}/"
+            add(f"{folder}index.html", (rel.folder / "output" / locale / "index.html").read_bytes(), "archived-html", rel.version)
+            add(f"{folder}{policy}-{locale}.pdf", (rel.folder / "output" / locale / f"{policy}-{locale}.pdf").read_bytes(), "archived-pdf", rel.version)
+            redline = rel.folder / "output" / locale / "redline.html"
+            if redline.is_file():
+                add(f"{folder}redline.html", redline.read_bytes(), "redline", rel.version)
+            status = ""
+            if rel.effective_date > today:
+                status = fmt.ui("upcoming").replace("{date}", fmt.date(rel.effective_date))
+            elif current is not None and rel.version == current.version:
+                status = fmt.ui("in_force")
+            rows.append({
+                "version": rel.version, "iso": rel.effective_date.isoformat(), "date": fmt.date(rel.effective_date),
+                "severity": template(locale, f"severity.{rel.severity}") if rel.severity else "",
+                "notes": rel.released_notes, "status": status,
+                "html": f"../versions/{rel.version}/", "pdf": f"../versions/{rel.version}/{policy}-{locale}.pdf",
+                "redline": f"../versions/{rel.version}/redline.html" if redline.is_file() else "",
+            })
+        ui = {key: fmt.ui(key) for key in ("version", "effective_date", "changes", "notes", "redline", "feed")}
+        page = render_template(env, "archive.html", {
+            "locale": locale, "dir": item.direction, "heading": fmt.ui("archive_title").replace("{title}", item.title_text),
+            "site_title": project.config.site_title, "generator": f"policygen {__version__}", "assets": relative(f"{base}archive/index.html", "assets/"),
+            "feed_href": "../feed.atom", "current_title": item.title_text, "rows": rows, "ui": ui,
+        })
+        add(f"{base}archive/index.html", page.encode("utf-8"), "archive-page")
+        add(f"{base}feed.atom", _feed(project, item, found), "feed")
+        banner = active_banner(project, policy, locale, today, project.config.notice_days)
+        if banner is not None:
+            banners[(policy, locale)] = banner
+            html = render_template(env, "banner.html", {
+                "policy": policy, "locale": locale, "dir": item.direction, "banner": banner.banner, "items": banner.items,
+                "ui": ui, "redline_href": relative(f"{base}index.html", f"{base}versions/{banner.release.version}/redline.html"),
+            })
+            add(f"{base}banner.html", html.encode("utf-8"), "banner-html")
+            payload = {"policy": policy, "locale": locale, "version": banner.release.version,
+                       "effective_date": banner.release.effective_date.isoformat(),
+                       "upcoming": banner.release.effective_date > today, "banner": banner.banner, "items": banner.items,
+                       "redline": f"versions/{banner.release.version}/redline.html"}
+            add(f"{base}banner.json", (json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"), "banner-json")
+    return files, outputs, banners
+
+
+def _feed(project: Project, item: LocalizedPolicy, found: list[Release]) -> bytes:
+    from feedgen.feed import FeedGenerator
+
+    from .report import template
+
+    policy, locale = item.policy.id, item.locale
+    # Without a base URL the feed's IDs are tag URIs and its links are relative to the feed.
+    page_url = f"{project.config.base_url}{policy}/{locale}/" if project.config.base_url else ""
+    ident = page_url or f"tag:policygen,{found[0].effective_date.year}:{policy}/{locale}/"
+
+    def stamp(day: date) -> datetime:
+        return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+
+    feed = FeedGenerator()
+    feed.id(ident + "feed.atom")
+    feed.title(item.title_text)
+    feed.author(name=item.policy.facts.controller.name)
+    feed.link(href=page_url or "./", rel="alternate")
+    feed.language(locale)
+    feed.updated(stamp(max(r.effective_date for r in found)))
+    feed.generator("policygen", version=__version__)
+    for rel in found:
+        entry = feed.add_entry(order="append")
+        entry.id(f"{ident}versions/{rel.version}/")
+        entry.title(f"{item.title_text} {rel.version}")
+        entry.updated(stamp(rel.effective_date))
+        entry.link(href=f"{page_url}versions/{rel.version}/", rel="alternate")
+        report = _changes(rel)
+        notice = (report or {}).get("notices", {}).get(locale) or {}
+        summary = " ".join([notice.get("banner", ""), *notice.get("items", [])]).strip()
+        entry.summary(summary or template(locale, "redline.none"))
+        if rel.severity:
+            entry.category(term=rel.severity, label=template(locale, f"severity.{rel.severity}"))
+    return feed.atom_str(pretty=True)
