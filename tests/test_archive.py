@@ -1,0 +1,246 @@
+"""Releases and the archive: append-only, hash-chained, atomic; the version in force on a date;
+archive pages, banners and feeds in the built site."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from policygen.archive import in_force, releases, verify
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def set_version(project: Path, version: str, effective: str, extra: str = "", old: str = "") -> None:
+    path = project / "sources" / "mini" / "policy.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = "\n".join(
+        f'version: "{version}"' if line.startswith("version:") else f"effective_date: {effective}" if line.startswith("effective_date:") else line
+        for line in text.splitlines()) + "\n"
+    if old:
+        text = text.replace(old, extra)
+    path.write_text(text, encoding="utf-8")
+
+
+def add_sensitive_category(project: Path) -> None:
+    policy = project / "sources" / "mini" / "policy.yaml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace("data_categories:\n", "data_categories:\n  - id: genes\n    sensitive: true\n", 1), encoding="utf-8")
+    glossary = project / "glossary.yaml"
+    glossary.write_text(glossary.read_text(encoding="utf-8").replace("data_category:\n", "data_category:\n  genes: genetic data\n", 1), encoding="utf-8")
+    po = project / "locales" / "nl" / "LC_MESSAGES" / "glossary.po"
+    po.write_text(po.read_text(encoding="utf-8") + '\nmsgctxt "data_category:genes"\nmsgid "genetic data"\nmsgstr "genetische gegevens"\n', encoding="utf-8")
+
+
+@pytest.fixture
+def released(mini: Path, cli) -> Path:
+    """Three releases of the mini policy; the second one is a major change."""
+    assert cli("release", "mini", "--version", "1.0", "--effective", "2026-05-05", "--notes", "First version", cwd=mini).exit_code == 0
+    set_version(mini, "1.1", "2026-07-01")
+    add_sensitive_category(mini)
+    result = cli("release", "mini", "--version", "1.1", "--effective", "2026-07-01", "--notes", "Genetic data", cwd=mini)
+    assert result.exit_code == 0, result.stderr
+    assert "major change against the previous release" in result.stdout
+    set_version(mini, "1.2", "2026-09-01")
+    prose = mini / "sources" / "mini" / "policy.md"
+    prose.write_text(prose.read_text(encoding="utf-8").replace("Write to", "Wirte to"), encoding="utf-8")
+    po = mini / "locales" / "nl" / "LC_MESSAGES" / "mini.po"
+    po.write_text(po.read_text(encoding="utf-8").replace('msgid "Write to', 'msgid "Wirte to'), encoding="utf-8")
+    result = cli("release", "mini", "--version", "1.2", "--effective", "2026-09-01", cwd=mini)
+    assert result.exit_code == 0, result.stderr
+    return mini
+
+
+def test_three_releases_verify(released: Path, cli) -> None:
+    result = cli("archive", "verify", cwd=released)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("OK: 3 releases")
+    found = releases(released, "mini")
+    assert [(r.version, r.sequence, r.severity) for r in found] == [("1.0", 1, None), ("1.1", 2, "major"), ("1.2", 3, "editorial")]
+    assert found[1].previous == found[0].digest and found[2].previous == found[1].digest
+    listing = cli("archive", "list", "mini", cwd=released).stdout
+    assert "1.1" in listing and "Genetic data" in listing
+    release_dir = released / "archive" / "mini" / "1.1"
+    assert (release_dir / "output" / "nl" / "mini-nl.pdf").is_file() and (release_dir / "output" / "nl" / "redline.html").is_file()
+    assert json.loads((release_dir / "changes.json").read_text(encoding="utf-8"))["severity"] == "major"
+
+
+def test_one_changed_byte_fails_verify(released: Path, cli) -> None:
+    target = released / "archive" / "mini" / "1.0" / "output" / "en" / "index.html"
+    data = bytearray(target.read_bytes())
+    data[100] ^= 1
+    target.write_bytes(bytes(data))
+    result = cli("archive", "verify", cwd=released)
+    assert result.exit_code == 1
+    assert "archive/mini/1.0/output/en/index.html: changed: its SHA-256 differs" in result.stderr
+
+
+def test_removed_extra_and_rewritten_history_fail_verify(released: Path, cli) -> None:
+    (released / "archive" / "mini" / "1.2" / "sources" / "policy.md").unlink()
+    (released / "archive" / "mini" / "1.2" / "notes.txt").write_text("added later")
+    manifest = released / "archive" / "mini" / "1.0" / "release.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["notes"] = "rewritten"
+    manifest.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    result = cli("archive", "verify", cwd=released)
+    assert result.exit_code == 1
+    assert "archive/mini/1.2/sources/policy.md: missing" in result.stderr
+    assert "archive/mini/1.2/notes.txt: extra" in result.stderr
+    assert "archive/mini/1.1/release.json: the hash of the previous release does not match" in result.stderr
+
+
+def test_release_refusals(released: Path, cli) -> None:
+    again = cli("release", "mini", "--version", "1.2", "--effective", "2026-09-01", cwd=released)
+    assert again.exit_code == 1 and "version 1.2 is already released" in again.stderr
+    set_version(released, "1.3", "2026-08-01")
+    earlier = cli("release", "mini", "--version", "1.3", "--effective", "2026-08-01", cwd=released)
+    assert earlier.exit_code == 1 and "is before that of the last release (1.2, 2026-09-01)" in earlier.stderr
+    unsafe = cli("release", "mini", "--version", "../1.3", "--effective", "2026-10-01", cwd=released)
+    assert unsafe.exit_code == 1 and "is not safe" in unsafe.stderr
+    mismatch = cli("release", "mini", "--version", "1.4", "--effective", "2026-10-01", cwd=released)
+    assert mismatch.exit_code == 1 and 'set version: "1.4"' in mismatch.stderr
+    set_version(released, "1.3", "2026-10-01")
+    prose = released / "sources" / "mini" / "policy.md"
+    prose.write_text(prose.read_text(encoding="utf-8").replace("Wirte to", "Please write to"), encoding="utf-8")
+    gated = cli("release", "mini", "--version", "1.3", "--effective", "2026-10-01", cwd=released)
+    assert gated.exit_code == 1 and "[nl] clause 'rights-text' is not in the catalog" in gated.stderr
+    assert [r.version for r in releases(released, "mini")] == ["1.0", "1.1", "1.2"]
+
+
+def test_show_at_answers_around_an_effective_date(released: Path, cli) -> None:
+    assert in_force(released, "mini", date(2026, 6, 30)).version == "1.0"
+    assert in_force(released, "mini", date(2026, 7, 1)).version == "1.1"
+    assert in_force(released, "mini", date(2026, 7, 2)).version == "1.1"
+    assert in_force(released, "mini", date(2026, 5, 4)) is None
+    result = cli("archive", "show", "mini", "--at", "2026-06-30", "--locale", "nl", cwd=released)
+    assert result.exit_code == 0
+    assert "mini 1.0, in force since 2026-05-05" in result.stdout and "archive/mini/1.0/output/nl/mini-nl.pdf" in result.stdout
+    assert "mini 1.1" in cli("archive", "show", "mini", "--at", "2026-07-01", cwd=released).stdout
+    none = cli("archive", "show", "mini", "--at", "2026-01-01", cwd=released)
+    assert none.exit_code == 1 and "no release was in force on 2026-01-01" in none.stderr
+
+
+def test_diff_archived_versions(released: Path, cli) -> None:
+    result = cli("diff", "mini@1.0", "mini@1.1", "--format", "json", cwd=released)
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["severity"] == "major"
+    assert report["reports"][0]["changes"][0]["path"] == "data_categories/genes"
+    bad = cli("diff", "mini@0.9", "mini@1.1", cwd=released)
+    assert bad.exit_code == 1 and "no archived release 0.9 of mini (released: 1.0, 1.1, 1.2)" in bad.stderr
+
+
+@pytest.mark.parametrize(("today", "shown"), [
+    ("2026-06-20", True),    # before it applies: users are told in advance
+    ("2026-07-01", True),    # on the effective date
+    ("2026-07-31", True),    # the last day of the 30-day notice period
+    ("2026-08-01", False),   # after it
+])
+def test_banner_only_inside_the_notice_period(released: Path, cli, today: str, shown: bool) -> None:
+    result = cli("build", "--today", today, cwd=released)
+    assert result.exit_code == 0, result.stderr
+    page = (released / "output" / "mini" / "nl" / "index.html").read_text(encoding="utf-8")
+    assert ('class="policygen-banner"' in page) is shown
+    assert (released / "output" / "mini" / "nl" / "banner.json").exists() is shown
+    if shown:
+        banner = json.loads((released / "output" / "mini" / "nl" / "banner.json").read_text(encoding="utf-8"))
+        assert banner["version"] == "1.1" and banner["upcoming"] is (today < "2026-07-01")
+        assert banner["items"] == ["We gaan een nieuwe categorie gevoelige persoonsgegevens verzamelen: genetische gegevens."]
+        fragment = (released / "output" / "mini" / "nl" / "banner.html").read_text(encoding="utf-8")
+        assert 'role="region"' in fragment and 'lang="nl"' in fragment
+
+
+def test_no_banner_for_a_release_that_is_not_major(mini: Path, cli) -> None:
+    assert cli("release", "mini", "--version", "1.0", "--effective", "2026-05-05", cwd=mini).exit_code == 0
+    assert cli("build", "--today", "2026-05-06", cwd=mini).exit_code == 0
+    assert 'class="policygen-banner"' not in (mini / "output" / "mini" / "en" / "index.html").read_text(encoding="utf-8")
+
+
+def test_archive_pages_and_feeds(released: Path, cli) -> None:
+    assert cli("build", "--today", "2026-08-15", cwd=released).exit_code == 0
+    out = released / "output" / "mini" / "nl"
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert '<a href="archive/">Alle versies van dit beleid</a>' in page
+    archive = (out / "archive" / "index.html").read_text(encoding="utf-8")
+    for version in ("1.0", "1.1", "1.2"):
+        assert f'<a href="../versions/{version}/">{version}</a>' in archive
+        assert (out / "versions" / version / "index.html").is_file() and (out / "versions" / version / "mini-nl.pdf").is_file()
+    assert "<strong>binnenkort: geldt vanaf 1 september 2026</strong>" in archive   # 1.2 is upcoming on 2026-08-15
+    assert '1.1</a> (<a href="../versions/1.1/mini-nl.pdf">PDF</a>) <strong>van kracht</strong>' in archive
+    assert '<a href="../versions/1.1/redline.html">' in archive and "Belangrijke wijziging" in archive and "Genetic data" in archive
+    feed = ET.fromstring((out / "feed.atom").read_bytes())
+    assert feed.tag == f"{ATOM}feed"
+    # RFC 4287: a feed has id, title, updated and an author; each entry id, title, updated and a link or content
+    for name in ("id", "title", "updated", "author"):
+        assert feed.find(f"{ATOM}{name}") is not None, name
+    entries = feed.findall(f"{ATOM}entry")
+    assert len(entries) == 3
+    for entry in entries:
+        for name in ("id", "title", "updated", "link", "summary"):
+            assert entry.find(f"{ATOM}{name}") is not None, name
+    major = next(e for e in entries if e.find(f"{ATOM}title").text.endswith("1.1"))
+    assert major.find(f"{ATOM}category").get("term") == "major"
+    assert "genetische gegevens" in major.find(f"{ATOM}summary").text
+    assert len({e.find(f"{ATOM}id").text for e in entries}) == 3
+
+
+KILL_SCRIPT = """
+import os, signal, sys, threading, time
+from datetime import date
+from pathlib import Path
+import policygen.archive as archive
+point = sys.argv[2]
+if point == "rename":
+    # killed at the very last step: everything written and synced, not yet renamed into place
+    archive.os.rename = lambda *a: os.kill(os.getpid(), signal.SIGKILL)
+else:
+    original = getattr(archive, point)
+    def killer(*args, **kwargs):
+        original(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGKILL)
+    setattr(archive, point, killer)
+archive.release(Path(sys.argv[1]), "mini", "1.3", date(2026, 10, 1))
+"""
+
+
+@pytest.mark.parametrize("point", ["_changes_against", "_fsync_tree", "rename"])
+def test_sigkill_during_a_release_leaves_the_archive_intact(released: Path, tmp_path: Path, point: str, cli) -> None:
+    set_version(released, "1.3", "2026-10-01")
+    before = {p: p.read_bytes() for p in (released / "archive").rglob("*") if p.is_file() and p.name != ".lock" and ".release-" not in str(p)}
+    script = tmp_path / "kill.py"
+    script.write_text(KILL_SCRIPT, encoding="utf-8")
+    process = subprocess.run([sys.executable, str(script), str(released), point], capture_output=True, timeout=300)
+    assert process.returncode == -signal.SIGKILL, process.stderr
+    after = {p: p.read_bytes() for p in (released / "archive").rglob("*") if p.is_file() and p.name != ".lock" and ".release-" not in str(p)}
+    assert after == before
+    result = cli("archive", "verify", cwd=released)
+    assert result.exit_code == 0, result.stderr
+    assert [r.version for r in releases(released, "mini")] == ["1.0", "1.1", "1.2"]
+    # and the next release still works, clearing what the killed one left behind
+    assert cli("release", "mini", "--version", "1.3", "--effective", "2026-10-01", cwd=released).exit_code == 0
+    assert not list((released / "archive" / "mini").glob(".release-*"))
+    assert cli("archive", "verify", cwd=released).exit_code == 0
+
+
+def test_second_release_waits_for_the_lock(released: Path) -> None:
+    import fcntl
+
+    from policygen.archive import release
+    from policygen.errors import PolicygenError
+
+    set_version(released, "1.3", "2026-10-01")
+    lock = os.open(released / "archive" / "mini" / ".lock", os.O_RDWR)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with pytest.raises(PolicygenError, match="another release of this policy is running"):
+            release(released, "mini", "1.3", date(2026, 10, 1))
+    finally:
+        os.close(lock)
