@@ -44,7 +44,7 @@ def init_project(directory: Path) -> list[Path]:
         raise PolicygenError(f"{directory}: would overwrite {', '.join(clashes)}; choose an empty folder")
     files = {directory / rel: data for rel, data in planned}
     if not (directory / ".gitignore").exists():
-        files[directory / ".gitignore"] = b"/output/\n/xliff/\n"
+        files[directory / ".gitignore"] = b"/output/\n/xliff/\narchive/**/.lock\narchive/**/.release-*\n"
     try:
         return write_all(files)
     except OSError as exc:
