@@ -30,8 +30,16 @@ def fail_on_logged_warnings(caplog: pytest.LogCaptureFixture):
 
 
 def copy_project(source: Path, dest: Path) -> Path:
-    """A private copy of a fixture project (without any output folder)."""
-    shutil.copytree(source, dest, ignore=shutil.ignore_patterns("output", "__pycache__"))
+    """A private copy of a fixture project, without its build output (the archive's own
+    output folders are part of the archive and are copied)."""
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        skipped = {"__pycache__", ".lock"}
+        if Path(folder) == source:
+            skipped.add("output")
+        return skipped & set(names)
+
+    shutil.copytree(source, dest, ignore=ignore)
     return dest
 
 

@@ -244,3 +244,13 @@ def test_second_release_waits_for_the_lock(released: Path) -> None:
             release(released, "mini", "1.3", date(2026, 10, 1))
     finally:
         os.close(lock)
+
+
+def test_the_sample_archive_verifies(cli) -> None:
+    from conftest import SAMPLE
+
+    result = cli("archive", "verify", cwd=SAMPLE)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("OK: 3 releases")
+    assert [r.version for r in releases(SAMPLE, "tonle-privacy")] == ["2.0", "2.1", "3.0"]
+    assert [r.severity for r in releases(SAMPLE, "tonle-privacy")] == [None, "minor", "major"]
