@@ -234,3 +234,16 @@ def test_khmer_breaks_only_in_text() -> None:
     assert 'href="https://x.example/ការផ្ទេរ"' in out
     assert "<code>ការផ្ទេរប្រាក់</code>" in out
     assert out.replace("\u200b", "") == html
+
+
+def test_font_timestamp_is_fixed_in_place() -> None:
+    from fontTools.ttLib import TTFont
+
+    from policygen.render_pdf import font_files, stable_font_bytes
+
+    out = stable_font_bytes(font_files().latin.read_bytes())
+    font = TTFont(io.BytesIO(out), checkChecksums=2)  # raises on a wrong table checksum
+    assert font["head"].modified == font["head"].created
+    saved = io.BytesIO()
+    TTFont(io.BytesIO(out), recalcTimestamp=False).save(saved)
+    assert TTFont(saved)["head"].checkSumAdjustment == font["head"].checkSumAdjustment

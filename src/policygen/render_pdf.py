@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import struct
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -170,14 +171,12 @@ def _reproducible_fonts() -> None:
 
     WeasyPrint 70 turns a variable font into a static instance with fontTools and saves it,
     which stamps the current time into the font's ``head.modified``: every PDF would differ.
-    After WeasyPrint's ``Font.clean``, the timestamp is set back to the source font's own.
+    After WeasyPrint's ``Font.clean``, the timestamp is set back to the font's own creation
+    time, in place (see :func:`stable_font_bytes`).
     """
     global _fonts_reproducible
     if _fonts_reproducible:
         return
-    import io
-
-    from fontTools.ttLib import TTFont
     from weasyprint.pdf.fonts import Font
 
     original_clean = Font.clean
@@ -186,14 +185,33 @@ def _reproducible_fonts() -> None:
         variable = "fvar" in self.tables
         original_clean(self, to_unicode, hinting)
         if variable:
-            font = TTFont(io.BytesIO(self.file_content), fontNumber=self.index, recalcTimestamp=False)
-            font["head"].modified = font["head"].created
-            out = io.BytesIO()
-            font.save(out)
-            self.file_content = out.getvalue()
+            self.file_content = stable_font_bytes(self.file_content)
 
     Font.clean = clean
     _fonts_reproducible = True
+
+
+def _checksum(data: bytes) -> int:
+    padded = data + b"\0" * (-len(data) % 4)
+    return sum(struct.unpack(f">{len(padded) // 4}I", padded)) & 0xFFFFFFFF
+
+
+def stable_font_bytes(font: bytes) -> bytes:
+    """A TrueType/OpenType font with ``head.modified`` set to ``head.created``, and the table
+    and whole-font checksums that depend on it recomputed (the sfnt rules)."""
+    data = bytearray(font)
+    tables = struct.unpack(">H", data[4:6])[0]
+    for index in range(tables):
+        record = 12 + 16 * index
+        tag, _checksum_old, offset, length = struct.unpack(">4sIII", data[record : record + 16])
+        if tag != b"head":
+            continue
+        data[offset + 28 : offset + 36] = data[offset + 20 : offset + 28]  # modified = created
+        data[offset + 8 : offset + 12] = b"\0\0\0\0"  # checkSumAdjustment, computed last
+        struct.pack_into(">I", data, record + 4, _checksum(bytes(data[offset : offset + length])))
+        struct.pack_into(">I", data, offset + 8, (0xB1B0AFBA - _checksum(bytes(data))) & 0xFFFFFFFF)
+        break
+    return bytes(data)
 
 
 class _Collect(logging.Handler):
