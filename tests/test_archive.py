@@ -254,3 +254,57 @@ def test_the_sample_archive_verifies(cli) -> None:
     assert result.stdout.startswith("OK: 3 releases")
     assert [r.version for r in releases(SAMPLE, "tonle-privacy")] == ["2.0", "2.1", "3.0"]
     assert [r.severity for r in releases(SAMPLE, "tonle-privacy")] == [None, "minor", "major"]
+
+
+def test_built_site_has_no_broken_links(sample: Path, cli) -> None:
+    import re
+
+    assert cli("build", "--today", "2026-03-10", cwd=sample).exit_code == 0
+    out = (sample / "output").resolve()
+    broken = []
+    for page in out.rglob("*.html"):
+        for target in re.findall(r'(?:href|src)="([^"#][^"]*)"', page.read_text(encoding="utf-8")):
+            if re.match(r"^[a-z]+:", target):
+                continue
+            path = (page.parent / target.split("#")[0]).resolve()
+            if target.split("#")[0].endswith("/"):
+                path = path / "index.html"
+            if not path.exists():
+                broken.append((page.relative_to(out).as_posix(), target))
+    assert broken == []
+    assert (out / "tonle-privacy" / "km" / "versions" / "2.0" / "index.html").is_file()
+
+
+def test_tampered_archive_is_not_published(released: Path, cli) -> None:
+    page = released / "archive" / "mini" / "1.0" / "output" / "en" / "index.html"
+    page.write_bytes(page.read_bytes() + b"<script>alert(1)</script>")
+    result = cli("build", "--today", "2026-08-15", cwd=released)
+    assert result.exit_code == 1
+    assert "archive/mini/1.0/output/en/index.html: differs from the hash recorded at release" in result.stderr
+
+
+def test_crafted_manifest_cannot_escape(released: Path, cli) -> None:
+    manifest = released / "archive" / "mini" / "1.0" / "release.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["version"] = "../../../../escaped"
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    result = cli("build", "--today", "2026-08-15", cwd=released)
+    assert result.exit_code == 1 and "does not describe this folder safely" in result.stderr
+    assert not (released.parent / "escaped").exists()
+    verified = cli("archive", "verify", cwd=released)
+    assert verified.exit_code == 1 and "Traceback" not in verified.stderr
+
+
+def test_verify_head_pin_and_unknown_policy(released: Path, cli) -> None:
+    result = cli("archive", "verify", cwd=released)
+    head = next(line for line in result.stdout.splitlines() if line.startswith("head mini="))
+    digest = head.split("=")[1].split()[0]
+    assert cli("archive", "verify", "--head", f"mini={digest}", cwd=released).exit_code == 0
+    import shutil
+
+    shutil.rmtree(released / "archive" / "mini" / "1.2")  # the newest release disappears
+    assert cli("archive", "verify", cwd=released).exit_code == 0  # the chain alone cannot tell
+    pinned = cli("archive", "verify", "--head", f"mini={digest}", cwd=released)
+    assert pinned.exit_code == 1 and "not the expected head" in pinned.stderr
+    typo = cli("archive", "verify", "mni", cwd=released)
+    assert typo.exit_code == 1 and "no archive for policy 'mni'" in typo.stderr

@@ -31,11 +31,12 @@ from pathlib import Path
 from typing import Any
 
 from .errors import PolicygenError
-from .model import Project
+from .model import SUPPORTED_LOCALES, Project
 
 ARCHIVE_DIR = "archive"
 RELEASE_FILE = "release.json"
-VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+VERSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
+"""A safe version label; always used with ``fullmatch`` (``$`` would accept a final newline)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,13 +72,35 @@ def releases(project_root: Path, policy: str) -> list[Release]:
         if path.name.startswith(".") or not (path / RELEASE_FILE).is_file():
             continue
         raw = (path / RELEASE_FILE).read_bytes()
-        data = json.loads(raw)
-        found.append(Release(
-            data["policy"], data["version"], date.fromisoformat(data["effective_date"]), data["sequence"],
-            data.get("notes", ""), data.get("severity"), data.get("previous"), data["files"], tuple(data["locales"]),
-            path, hashlib.sha256(raw).hexdigest(),
-        ))
+        found.append(_parse_release(path, raw, policy))
     return sorted(found, key=lambda r: r.sequence)
+
+
+def _parse_release(path: Path, raw: bytes, policy: str) -> Release:
+    """A ``release.json``, checked: every value that becomes a path or an order must be sound,
+    whatever is written in the file."""
+    where = path / RELEASE_FILE
+    try:
+        data = json.loads(raw)
+        files = data["files"]
+        release_ = Release(
+            str(data["policy"]), str(data["version"]), date.fromisoformat(data["effective_date"]), data["sequence"],
+            str(data.get("notes") or ""), data.get("severity"), data.get("previous"), dict(files), tuple(data["locales"]),
+            path, hashlib.sha256(raw).hexdigest(),
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise PolicygenError(f"{where}: not a valid release manifest ({exc}); run 'policygen archive verify'") from None
+    if (not VERSION_RE.fullmatch(release_.version) or release_.version != path.name or release_.policy != policy
+            or not isinstance(release_.sequence, int) or isinstance(release_.sequence, bool)
+            or not all(isinstance(k, str) and isinstance(v, str) and _safe_relative(k) for k, v in release_.files.items())
+            or not all(loc in SUPPORTED_LOCALES for loc in release_.locales)):
+        raise PolicygenError(f"{where}: the manifest does not describe this folder safely (version, policy, sequence, file paths or locales); run 'policygen archive verify'")
+    return release_
+
+
+def _safe_relative(rel: str) -> bool:
+    parts = rel.split("/")
+    return bool(rel) and not rel.startswith("/") and all(part not in ("", ".", "..") for part in parts)
 
 
 def in_force(project_root: Path, policy: str, on: date) -> Release | None:
@@ -124,7 +147,7 @@ def release(project_root: Path, policy_id: str, version: str, effective: date, n
     from .render_pdf import render_pdf
     from .render_html import render_policy
 
-    if not VERSION_RE.match(version) or version in (".", ".."):
+    if not VERSION_RE.fullmatch(version):
         raise PolicygenError(f"version label '{version}' is not safe: use letters, digits, '.', '-' and '_' (at most 32), like 3.1 or 2026-03")
     project = load_project(project_root, [policy_id])
     policy = project.policies[policy_id]
@@ -139,32 +162,30 @@ def release(project_root: Path, policy_id: str, version: str, effective: date, n
         previous = releases(project.root, policy_id)
         if any(r.version == version for r in previous):
             raise PolicygenError(f"{folder / version}: version {version} is already released; archived versions are never replaced")
+        if (folder / version).exists():
+            raise PolicygenError(f"{folder / version}: a folder of that name is already in the archive; it is not a release (see 'policygen archive verify'): move it away first")
         if previous and effective < previous[-1].effective_date:
             raise PolicygenError(f"effective date {effective.isoformat()} is before that of the last release ({previous[-1].version}, {previous[-1].effective_date.isoformat()})")
         # The publishing gate applies: a locale with missing or fuzzy translations is refused.
+        files: dict[str, bytes] = _snapshot(project, policy_id)
         project, localized = prepare(project.root, [policy_id], allow_incomplete=False)
         staging = Path(tempfile.mkdtemp(prefix=f".release-{version}-", dir=folder))
-        files: dict[str, bytes] = {}
-        files["sources/policy.yaml"] = policy.facts_path.read_bytes()
-        files["sources/policy.md"] = policy.prose_path.read_bytes()
-        if project.glossary.path.is_file():
-            files["sources/glossary.yaml"] = project.glossary.path.read_bytes()
-        for locale in policy.target_locales:
-            for domain in (policy_id, "glossary"):
-                po = project.catalog_path(locale, domain)
-                if po.is_file():
-                    files[f"locales/{locale}/{domain}.po"] = po.read_bytes()
+        os.chmod(staging, 0o755)
         for item in localized:
-            page, _fragment = render_policy(project, item)
+            page, _fragment = render_policy(project, item, version=version)
             files[f"output/{item.locale}/index.html"] = page
             files[f"output/{item.locale}/{policy_id}-{item.locale}.pdf"] = render_pdf(project, item, project.config.pdf_variant)
         severity = None
         if previous:
             severity = _changes_against(previous[-1], project, policy_id, files, staging)
+        if _snapshot(project, policy_id) != {k: v for k, v in files.items() if k.startswith(("sources/", "locales/"))}:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise PolicygenError(f"{policy.facts_path.parent}: the sources changed while the release was being made; nothing was archived, run it again")
         for rel, data in files.items():
             target = staging / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
+            os.chmod(target, 0o644)
         manifest = {
             "policy": policy_id, "version": version, "effective_date": effective.isoformat(),
             "sequence": (previous[-1].sequence + 1) if previous else 1,
@@ -174,13 +195,32 @@ def release(project_root: Path, policy_id: str, version: str, effective: date, n
         }
         (staging / RELEASE_FILE).write_bytes((json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8"))
         _fsync_tree(staging)
-        os.rename(staging, folder / version)  # the release appears whole, or not at all
+        try:
+            os.rename(staging, folder / version)  # the release appears whole, or not at all
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise PolicygenError(f"{folder / version}: cannot put the release in place ({exc.strerror}); nothing was archived") from None
         fd = os.open(folder, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
     return next(r for r in releases(project.root, policy_id) if r.version == version)
+
+
+def _snapshot(project: Project, policy_id: str) -> dict[str, bytes]:
+    """The sources and translations a release freezes, read once."""
+    policy_dir = project.root / "sources" / policy_id
+    files = {"sources/policy.yaml": (policy_dir / "policy.yaml").read_bytes(), "sources/policy.md": (policy_dir / "policy.md").read_bytes()}
+    if project.glossary.path.is_file():
+        files["sources/glossary.yaml"] = project.glossary.path.read_bytes()
+    policy = project.policies.get(policy_id)
+    for locale in policy.target_locales if policy else ():
+        for domain in (policy_id, "glossary"):
+            po = project.catalog_path(locale, domain)
+            if po.is_file():
+                files[f"locales/{locale}/{domain}.po"] = po.read_bytes()
+    return files
 
 
 def _changes_against(last: Release, project: Project, policy_id: str, files: dict[str, bytes], staging: Path) -> str | None:
@@ -228,7 +268,12 @@ class Problem:
 def verify(project_root: Path, policy: str | None = None) -> tuple[list[Release], list[Problem]]:
     """Recompute every hash and the chain. Returns the releases checked and the problems found."""
     root = archive_root(project_root)
-    policies = [policy] if policy else sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) if root.is_dir() else []
+    if not root.is_dir():
+        raise PolicygenError(f"{root}: there is no archive here; release a version first, or pass --project")
+    if policy is not None and not (root / policy).is_dir():
+        known = ", ".join(sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))) or "none"
+        raise PolicygenError(f"{root / policy}: no archive for policy '{policy}' (archived: {known})")
+    policies = [policy] if policy else sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     checked: list[Release] = []
     problems: list[Problem] = []
     for name in policies:
@@ -239,8 +284,8 @@ def verify(project_root: Path, policy: str | None = None) -> tuple[list[Release]
         previous: Release | None = None
         try:
             found = releases(project_root, name)
-        except (ValueError, KeyError) as exc:
-            problems.append(Problem(folder, f"a release.json cannot be read: {exc}"))
+        except PolicygenError as exc:
+            problems.append(Problem(folder, str(exc)))
             continue
         for rel in found:
             checked.append(rel)

@@ -15,6 +15,7 @@ from datetime import date
 import os
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,9 @@ def build(
     manifest = {"generator": f"policygen {__version__}", "manifest_version": 1, "outputs": outputs}
     manifest_bytes = (json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
+    for path in files:
+        if not _inside(out, out / path):  # paths come from IDs and labels that are validated; never trust that alone
+            raise PolicygenError(f"{path}: would be written outside the output folder; nothing was written")
     result = BuildResult(out, outputs, pages=len(localized))
     try:
         written = write_all({out / path: data for path, data in files.items()})
@@ -173,16 +177,23 @@ def render_pdfs(root: Path, project: Project, localized: list[LocalizedPolicy], 
         return [render_pdf(project, item, variant) for item in localized]
     keys = [(item.policy.id, item.locale) for item in localized]
     context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(root, allow_incomplete)) as pool:
-        return list(pool.map(_render_one_pdf, keys))
+    policies = sorted({p for p, _ in keys})
+    locales = sorted({loc for _, loc in keys})
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
+                                 initargs=(root, policies, locales, allow_incomplete)) as pool:
+            return list(pool.map(_render_one_pdf, keys))
+    except BrokenProcessPool:
+        raise PolicygenError("a PDF worker process stopped unexpectedly; run the build again with --jobs 1 to see why") from None
 
 
 _worker: dict[tuple[str, str], tuple[Project, LocalizedPolicy]] = {}
 
 
-def _init_worker(root: Path, allow_incomplete: bool | None) -> None:
-    # Each worker loads the project itself: cheaper and simpler than shipping token trees.
-    project, localized = prepare(root, allow_incomplete=allow_incomplete)
+def _init_worker(root: Path, policies: list[str], locales: list[str], allow_incomplete: bool | None) -> None:
+    # Each worker loads the selection itself: cheaper and simpler than shipping token trees.
+    # The parent has already checked the same selection, so this cannot fail on user input.
+    project, localized = prepare(root, policies, locales, allow_incomplete=allow_incomplete)
     for item in localized:
         _worker[(item.policy.id, item.locale)] = (project, item)
 
@@ -207,7 +218,7 @@ def render_site(project: Project, localized: list[LocalizedPolicy], full: bool, 
                 "items": banners[key].items, "ui": {"redline": item.formatter.ui("redline")},
                 "redline_href": f"versions/{banners[key].release.version}/redline.html",
             })
-        has_archive = bool(releases(project.root, item.policy.id))
+        has_archive = any(item.locale in r.locales for r in releases(project.root, item.policy.id))
         page, fragment = render_policy(project, item, env, banner_html, has_archive)
         paths = PagePaths(item.policy.id, item.locale)
         for fmt, path, data in (("html", paths.page, page), ("html-fragment", paths.fragment, fragment)):
@@ -227,7 +238,7 @@ def _check_output_dir(project: Project, out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise PolicygenError(f"{out}: the output folder is a file; choose another --output")
     resolved = out.resolve()
-    for source in ("sources", "locales", "theme"):
+    for source in ("sources", "locales", "theme", "archive"):
         folder = (project.root / source).resolve()
         if resolved == folder or resolved.is_relative_to(folder) or folder.is_relative_to(resolved):
             raise PolicygenError(f"{out}: the output folder overlaps the project's {source}/ folder; choose another --output")

@@ -100,7 +100,7 @@ def build(
     """Render every policy in every locale (HTML pages, PDFs) into the output folder, with manifest.json."""
     from .build import build as run_build
 
-    when = _parse_date(today, "--today") if today else None
+    when = _parse_date(today, "--today") if today is not None else None
     result = run_build(project, policy, locale, output, allow_incomplete, [f.strip() for f in formats.split(",") if f.strip()], jobs, when)
     if quiet:
         return
@@ -255,12 +255,25 @@ def archive_list(policy: Annotated[str, typer.Argument(help="The policy.")], pro
 
 @archive_app.command("verify")
 @reports_errors
-def archive_verify(policy: Annotated[Optional[str], typer.Argument(help="Only this policy.")] = None, project: ProjectOption = Path(".")) -> None:
+def archive_verify(
+    policy: Annotated[Optional[str], typer.Argument(help="Only this policy.")] = None,
+    project: ProjectOption = Path("."),
+    head: Annotated[Optional[list[str]], typer.Option("--head", help="POLICY=SHA256: the head you recorded elsewhere (a tag, a ticket); verify fails if the newest release differs, so a removed or re-made newest release is caught.")] = None,
+) -> None:
     """Recompute every hash and the chain; exit 1 on any changed, missing or extra file."""
-    from .archive import verify
+    from .archive import Problem, verify
     from .errors import display_path
 
     checked, problems = verify(project, policy)
+    newest = {}
+    for rel in checked:
+        newest[rel.policy] = rel
+    for pin in head or []:
+        name, _, digest = pin.partition("=")
+        if name not in newest:
+            problems.append(Problem(Path(name), "no releases to compare with the given --head"))
+        elif newest[name].digest != digest.strip():
+            problems.append(Problem(newest[name].folder / "release.json", f"the newest release's hash is {newest[name].digest}, not the expected head {digest.strip()}: the newest release was changed, removed or replaced"))
     for problem in problems:
         typer.echo(f"{display_path(problem.path)}: {problem.message}", err=True)
     if problems:
@@ -268,6 +281,9 @@ def archive_verify(policy: Annotated[Optional[str], typer.Argument(help="Only th
         raise typer.Exit(1)
     files = sum(len(r.files) for r in checked)
     typer.echo(f"OK: {len(checked)} release{'s' if len(checked) != 1 else ''}, {files} files, hash chain intact.")
+    for name, rel in sorted(newest.items()):
+        # Record this outside the archive (a signed tag, a ticket) and pass it back with --head.
+        typer.echo(f"head {name}={rel.digest} ({rel.version})")
 
 
 @archive_app.command("show")

@@ -26,6 +26,7 @@ from markupsafe import Markup
 
 from . import __version__
 from .archive import Release, in_force, releases
+from .errors import PolicygenError
 from .localize import LocalizedPolicy
 from .model import Project
 from .output import sha256
@@ -74,6 +75,17 @@ def render_archive(project: Project, localized: list[LocalizedPolicy], today: da
         base = PagePaths(policy, locale).folder
         current = in_force(project.root, policy, today)
 
+        def archived(rel: Release, file_rel: str) -> bytes:
+            # Published copies must be what was released: check each against release.json.
+            path = rel.folder / file_rel
+            try:
+                data = path.read_bytes()
+            except OSError:
+                raise PolicygenError(f"{path}: missing from the archive; run 'policygen archive verify'") from None
+            if rel.files.get(file_rel) != sha256(data):
+                raise PolicygenError(f"{path}: differs from the hash recorded at release; run 'policygen archive verify'")
+            return data
+
         def add(path: str, data: bytes, kind: str, version: str | None = None) -> None:
             files[path] = data
             outputs.append({"policy": policy, "locale": locale, "format": kind, "path": path, "sha256": sha256(data),
@@ -82,11 +94,11 @@ def render_archive(project: Project, localized: list[LocalizedPolicy], today: da
         rows = []
         for rel in reversed(found):
             folder = f"{base}versions/{rel.version}/"
-            add(f"{folder}index.html", (rel.folder / "output" / locale / "index.html").read_bytes(), "archived-html", rel.version)
-            add(f"{folder}{policy}-{locale}.pdf", (rel.folder / "output" / locale / f"{policy}-{locale}.pdf").read_bytes(), "archived-pdf", rel.version)
+            add(f"{folder}index.html", archived(rel, f"output/{locale}/index.html"), "archived-html", rel.version)
+            add(f"{folder}{policy}-{locale}.pdf", archived(rel, f"output/{locale}/{policy}-{locale}.pdf"), "archived-pdf", rel.version)
             redline = rel.folder / "output" / locale / "redline.html"
-            if redline.is_file():
-                add(f"{folder}redline.html", redline.read_bytes(), "redline", rel.version)
+            if f"output/{locale}/redline.html" in rel.files:
+                add(f"{folder}redline.html", archived(rel, f"output/{locale}/redline.html"), "redline", rel.version)
             status = ""
             if rel.effective_date > today:
                 status = fmt.ui("upcoming").replace("{date}", fmt.date(rel.effective_date))
@@ -141,6 +153,8 @@ def _feed(project: Project, item: LocalizedPolicy, found: list[Release]) -> byte
     feed.title(item.title_text)
     feed.author(name=item.policy.facts.controller.name)
     feed.link(href=page_url or "./", rel="alternate")
+    if page_url:
+        feed.link(href=page_url + "feed.atom", rel="self")
     feed.language(locale)
     feed.updated(stamp(max(r.effective_date for r in found)))
     feed.generator("policygen", version=__version__)

@@ -166,18 +166,20 @@ class PagePaths:
 
     policy: str
     locale: str
+    version: str | None = None
+    """Set for an archived version, which lives in ``versions/<version>/`` of its locale."""
 
     @property
     def page(self) -> str:
-        return f"{self.policy}/{self.locale}/index.html"
+        return f"{self.folder}index.html"
 
     @property
     def fragment(self) -> str:
-        return f"{self.policy}/{self.locale}/fragment.html"
+        return f"{self.folder}fragment.html"
 
     @property
     def folder(self) -> str:
-        return f"{self.policy}/{self.locale}/"
+        return f"{self.policy}/{self.locale}/" + (f"versions/{self.version}/" if self.version else "")
 
     @property
     def pdf(self) -> str:
@@ -194,19 +196,21 @@ def relative(from_file: str, to: str) -> str:
 
 def render_policy(
     project: Project, localized: LocalizedPolicy, env: jinja2.Environment | None = None,
-    banner: str | None = None, archive: bool = False,
+    banner: str | None = None, archive: bool = False, version: str | None = None,
 ) -> tuple[bytes, bytes]:
     """The full page and the body-only fragment of one policy in one locale. ``banner`` is the
-    major-change banner's HTML, if one is active; ``archive`` links the page to its archive."""
+    major-change banner's HTML, if one is active; ``archive`` links the page to its archive;
+    ``version`` renders the page for its place in the archive (``versions/<version>/``), with
+    its links pointing to the same version in the other languages."""
     policy, locale, fmt = localized.policy, localized.locale, localized.formatter
-    paths = PagePaths(policy.id, locale)
+    paths = PagePaths(policy.id, locale, version)
     env = env or environment(project)
     base = project.config.base_url
     alternates = []
     # The same order on every page of the site, whatever order a policy lists its locales in.
     order = {loc: i for i, loc in enumerate(project.config.locales)}
     for other in sorted(policy.locales, key=lambda loc: order.get(loc, len(order))):
-        target = PagePaths(policy.id, other).folder
+        target = PagePaths(policy.id, other, version).folder
         alternates.append({
             "locale": other,
             "name": _native_name(other),
@@ -228,7 +232,7 @@ def render_policy(
             fmt.ui("untranslated").format(language=fmt.list_of([fmt.language_name(loc) for loc in localized.fallback_locales]))
             if localized.fallback_locales else ""
         ),
-        "prevailing": _prevailing(project, localized, paths),
+        "prevailing": _prevailing(project, localized, paths, version),
         "banner": Markup(banner) if banner else "",
         "archive_link": {"href": "archive/", "text": fmt.ui("archive")} if archive else None,
         "source_locale": policy.source_locale,
@@ -246,7 +250,7 @@ def render_policy(
     return page.encode("utf-8"), fragment.encode("utf-8")
 
 
-def _prevailing(project: Project, localized: LocalizedPolicy, paths: PagePaths) -> dict[str, str] | None:
+def _prevailing(project: Project, localized: LocalizedPolicy, paths: PagePaths, version: str | None = None) -> dict[str, str] | None:
     """The prevailing-language statement of a translated page, with a link to that version."""
     policy, fmt = localized.policy, localized.formatter
     prevailing = policy.source_locale if project.config.prevailing == "source" else project.config.prevailing
@@ -254,7 +258,7 @@ def _prevailing(project: Project, localized: LocalizedPolicy, paths: PagePaths) 
         return None
     language = fmt.language_name(prevailing)
     statement = project.config.prevailing_statement.get(localized.locale) or fmt.ui("prevailing")
-    target = PagePaths(policy.id, prevailing).folder
+    target = PagePaths(policy.id, prevailing, version).folder
     return {
         "statement": statement.replace("{language}", language),
         "link_text": fmt.ui("read_version").replace("{language}", language),
