@@ -139,3 +139,26 @@ def test_html_and_markdown_input(project: Path, tmp_path: Path) -> None:
     report = import_policy(project, md, "from-md", "nl")
     assert (report.format, report.title, report.sections, report.list_items) == ("markdown", "Cookiebeleid", 1, 2)
     assert report.effective_date[0].isoformat() == "2026-05-05"
+
+
+def test_no_text_is_lost(project: Path, tmp_path: Path) -> None:
+    text = tmp_path / "policy.txt"
+    text.write_text("Privacy\n\nEffective date: 1 May 2026. This policy applies to all users.\n\n~~~ strike & more\n\n"
+                    "- your name and\n  your postal address,\n- your e-mail.\n", encoding="utf-8")
+    report = import_policy(project, text, "lossless", "en")
+    assert report.effective_date[0].isoformat() == "2026-05-01"
+    markdown = (project / "sources" / "lossless" / "policy.md").read_text(encoding="utf-8")
+    assert "This policy applies to all users." in markdown  # the date line kept its sentence
+    assert "\\~\\~\\~ strike \\& more" in markdown           # no accidental code fence or entity
+    assert "- your name and your postal address," in markdown
+    html = tmp_path / "page.html"
+    html.write_text("<html><head><title>Site title</title></head><body><h1>Privacy</h1>"
+                    "<p>Write to <a href='mailto:dpo@example.org'>our officer</a>.</p></body></html>", encoding="utf-8")
+    report = import_policy(project, html, "from-html-2", "en")
+    assert report.title == "Privacy" and not report.title_guessed
+    assert ("email", "dpo@example.org") in [(k, v) for k, v, _ in report.contacts]
+    md = tmp_path / "keep.md"
+    md.write_text("# Policy\n\nWe keep **your data** safe, see [rights](#x).\n\n    indented code block text\n", encoding="utf-8")
+    import_policy(project, md, "from-md-2", "en")
+    markdown = (project / "sources" / "from-md-2" / "policy.md").read_text(encoding="utf-8")
+    assert "We keep **your data** safe" in markdown and "indented code block text" in markdown

@@ -180,6 +180,8 @@ def blocks_from_text(text: str) -> list[Block]:
             blocks.append(Block("item", m.group(1), number, "bullet"))
         elif _short(line, 80) and ":" not in line and blank_before and blank_after and len(line.split()) <= 12 and (line[0].isupper() or line[0].isdigit()):
             blocks.append(Block("heading", line, number, "title-line"))
+        elif blocks and blocks[-1].kind == "item" and not blank_before and raw[:1].isspace():
+            blocks[-1].text += " " + line  # an indented line continues the list item above it
         elif blocks and blocks[-1].kind == "paragraph" and not blank_before and line[:1].islower() and not blocks[-1].text.endswith((".", ":", ";", "!", "?")):
             blocks[-1].text += " " + line  # a hard-wrapped paragraph continues
         else:
@@ -202,6 +204,9 @@ def blocks_from_markdown(text: str) -> list[Block]:
         elif token.type in ("bullet_list_close", "ordered_list_close"):
             depth -= 1
             ordered.pop()
+        elif token.type in ("fence", "code_block", "html_block") and token.content.strip():
+            line = (token.map[0] + 1) if token.map else 0
+            blocks.append(Block("paragraph", " ".join(token.content.split()), line, "md-raw"))
         elif token.type == "inline":
             opener = tokens[i - 1]
             line = (opener.map[0] + 1) if opener.map else 0
@@ -228,10 +233,15 @@ class _HTMLBlocks(HTMLParser):
         self.skip = 0
         self.start_line = 0
         self.bold = 0
+        self.emails: list[tuple[str, int]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style", "nav", "template"):
+        if tag in ("script", "style", "nav", "template", "head", "title"):
             self.skip += 1
+        elif tag == "a":
+            href = dict(attrs).get("href") or ""
+            if href.lower().startswith("mailto:"):
+                self.emails.append((href[7:].split("?")[0], self.getpos()[0]))
         elif tag in ("ul", "ol"):
             self._flush()
             self.lists.append(tag == "ol")
@@ -248,7 +258,7 @@ class _HTMLBlocks(HTMLParser):
             self.bold += 1
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "nav", "template"):
+        if tag in ("script", "style", "nav", "template", "head", "title"):
             self.skip = max(0, self.skip - 1)
         elif tag in ("ul", "ol"):
             self._flush()
@@ -290,6 +300,10 @@ def blocks_from_html(text: str) -> list[Block]:
     parser.feed(text)
     parser.close()
     parser._flush()
+    # Addresses only in a link target (mailto:) still count as contacts.
+    for email, line in parser.emails:
+        if not any(email in b.text for b in parser.blocks):
+            parser.blocks.append(Block("contact", email, line))
     return parser.blocks
 
 
@@ -319,6 +333,12 @@ def parse_date(text: str) -> date | None:
     if m := re.match(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text):
         return _date(int(m.group(3)), int(m.group(2)), int(m.group(1)))  # day first, as in Europe
     return None
+
+
+def _only_a_date(text: str) -> bool:
+    """The text is a date and nothing more (a final full stop aside)."""
+    rest = re.sub(r"^(\d{4}-\d{1,2}-\d{1,2}|[A-Za-z]+\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}\.?\s+[A-Za-z]+\.?\s+\d{4}|\d{1,2}[/.-]\d{1,2}[/.-]\d{4})", "", text.strip())
+    return rest.strip(" .") == ""
 
 
 def _date(year: int, month: int, day: int) -> date | None:
@@ -390,9 +410,13 @@ def slugify(text: str, fallback: str) -> str:
     return slug or fallback
 
 
-def escape(text: str) -> str:
-    """Plain text as Markdown that renders as the same text (bold markers from HTML kept)."""
-    text = re.sub(r"([\\`*_\[\]<>{}|])", r"\\\1", text)
+def escape(text: str, markdown: bool = False) -> str:
+    """Plain text as Markdown that renders as the same text (bold markers from HTML kept).
+    Text that already is Markdown keeps its syntax; only what policygen reads specially
+    (``{...}`` placeholders and IDs) is escaped."""
+    if markdown:
+        return re.sub(r"([{}])", r"\\\1", text)
+    text = re.sub(r"([\\`*_\[\]<>{}|&~])", r"\\\1", text)
     text = re.sub(r"^([#>+=-])", r"\\\1", text)
     text = re.sub(r"^(\d+)([.)])(\s)", r"\1\\\2\3", text)
     return text.replace(BOLD, "**")
@@ -410,14 +434,18 @@ class _Skeleton:
     nested: int
 
 
-def _structure(blocks: list[Block], locale: str) -> _Skeleton:
+def _structure(blocks: list[Block], locale: str, markdown: bool = False) -> _Skeleton:
     title, guessed = DEFAULT_TITLES[locale], True
     if blocks and blocks[0].kind == "heading" and (blocks[0].style in ("title-line", "md", "html") and blocks[0].level <= 1 or blocks[0].style == "title-line"):
         title, guessed = blocks[0].text, False
         blocks = blocks[1:]
+    blocks = [b for b in blocks if b.kind != "contact"]
     _mark_tables_of_contents(blocks)
     _levels(blocks)
-    out = [f"# {escape(title)}", ""]
+    def esc(text: str) -> str:
+        return escape(text, markdown)
+
+    out = [f"# {esc(title)}", ""]
     used: set[str] = set()
 
     def unique(base: str) -> str:
@@ -438,7 +466,7 @@ def _structure(blocks: list[Block], locale: str) -> _Skeleton:
             counter = 0
             sections += 1
             top += block.level == 2
-            out += [f"{'#' * block.level} {escape(block.text)} {{#{section}}}", ""]
+            out += [f"{'#' * block.level} {esc(block.text)} {{#{section}}}", ""]
             i += 1
             continue
         counter += 1
@@ -446,7 +474,7 @@ def _structure(blocks: list[Block], locale: str) -> _Skeleton:
         out.append(f"{{#{clause}}}")
         if block.kind == "paragraph":
             paragraphs += 1
-            out += [escape(block.text), ""]
+            out += [esc(block.text) if block.style != "md-raw" else escape(block.text), ""]
             i += 1
             continue
         # A run of list items is one clause: one list, nested where the markers nest.
@@ -454,7 +482,7 @@ def _structure(blocks: list[Block], locale: str) -> _Skeleton:
             item = blocks[i]
             items += 1
             nested += item.level > 0
-            out.append("   " * item.level + ("1. " if item.ordered else "- ") + escape(item.text))
+            out.append("   " * item.level + ("1. " if item.ordered else "- ") + esc(item.text))
             i += 1
         out.append("")
     return _Skeleton(title, guessed, "\n".join(out).rstrip() + "\n", sections, top, paragraphs, items, nested)
@@ -573,6 +601,8 @@ def import_policy(project_root: Path, source: Path, policy_id: str, locale: str,
     if locale not in SUPPORTED_LOCALES:
         raise PolicygenError(f"unknown language '{locale}'; policygen supports {', '.join(SUPPORTED_LOCALES)}")
     folder = root / "sources" / policy_id
+    if folder.exists() and not folder.is_dir():
+        raise PolicygenError(f"{folder}: exists and is not a folder; remove it or choose another --policy")
     if folder.exists() and not force:
         raise PolicygenError(f"{folder}: a policy with this ID exists; choose another --policy, or pass --force to replace its files")
     text, fmt = read_input(source)
@@ -582,11 +612,12 @@ def import_policy(project_root: Path, source: Path, policy_id: str, locale: str,
     effective = None
     body: list[Block] = []
     for block in blocks:
-        m = _DATE_LINE.match(block.text) if block.kind != "item" else None
+        m = _DATE_LINE.match(block.text) if block.kind in ("paragraph", "heading") else None
         when = parse_date(m.group(2)) if m else None
-        if when and effective is None and len(block.text) < 80:
+        if when and effective is None:
             effective = (when, block.line, block.text)
-            continue  # the page shows the effective date itself
+            if _only_a_date(m.group(2)):
+                continue  # the page shows the effective date itself; a longer block stays
         body.append(block)
     contacts: list[tuple[str, str, int]] = []
     for block in blocks:
@@ -598,7 +629,7 @@ def import_policy(project_root: Path, source: Path, policy_id: str, locale: str,
             full = url if url.lower().startswith("http") else "https://" + url
             if "@" not in url and all(full != value for _k, value, _l in contacts):
                 contacts.append(("url", full, block.line))
-    skeleton = _structure(body, locale)
+    skeleton = _structure(body, locale, markdown=fmt == "markdown")
     suggestions = _suggest(blocks)
     report = ImportReport(source, policy_id, locale, fmt, skeleton.title, skeleton.title_guessed, skeleton.sections,
                           skeleton.top_sections, skeleton.paragraphs, skeleton.items, skeleton.nested,
@@ -625,5 +656,8 @@ def import_policy(project_root: Path, source: Path, policy_id: str, locale: str,
         folder / "import-report.md": report.render().encode("utf-8"),
     }
     report.written = sorted(files)
-    write_all(files)
+    try:
+        write_all(files)
+    except OSError as exc:
+        raise PolicygenError(f"{exc.filename or folder}: cannot write ({exc.strerror}); nothing was written") from None
     return report
