@@ -102,6 +102,7 @@ class _Prose:
 
     texts: dict[str, str]
     placeholders: dict[str, set[str]]
+    by_fact: dict[tuple[str, str], set[str]]
     owner: dict[str, str | None]
     """Clause ID -> its top-level section."""
     section_topics: dict[str | None, set[str]]
@@ -117,13 +118,13 @@ def _prose(policy: Policy) -> _Prose:
     section_topics: dict[str | None, set[str]] = {}
     for clause, names in placeholders.items():
         section_topics.setdefault(owner.get(clause), set()).update(n.split(".")[0] for n in names)
-    return _Prose(clause_texts(policy), placeholders, owner, section_topics)
+    return _Prose(clause_texts(policy), placeholders, _by_fact(placeholders), owner, section_topics)
 
 
 def diff_policies(old: Policy, new: Policy) -> list[Change]:
     """Every change from ``old`` to ``new``: facts first, then prose, each in a stable order."""
     old_prose, new_prose = _prose(old), _prose(new)
-    changes = _fact_changes(old, new, old_prose.placeholders, new_prose.placeholders)
+    changes = _fact_changes(old, new, old_prose.by_fact, new_prose.by_fact)
     changes += _prose_changes(old_prose, new_prose, new, old)
     return changes
 
@@ -131,7 +132,7 @@ def diff_policies(old: Policy, new: Policy) -> list[Change]:
 # --- facts ---------------------------------------------------------------------------------------
 
 
-def _fact_changes(old: Policy, new: Policy, old_index: dict[str, set[str]], new_index: dict[str, set[str]]) -> list[Change]:
+def _fact_changes(old: Policy, new: Policy, old_index: dict[tuple[str, str], set[str]], new_index: dict[tuple[str, str], set[str]]) -> list[Change]:
     before, after = normalize(old), normalize(new)
     tree = DeepDiff(before, after, ignore_order=True, view="tree", verbose_level=2)
     # Group deepdiff's leaves by the fact they belong to: (top-level key, fact ID, field).
@@ -237,16 +238,28 @@ def _placeholder_index(policy: Policy) -> dict[str, set[str]]:
     return index
 
 
-def _affected(index: dict[str, set[str]], subject: str, ident: str | None, fld: str | None = None) -> tuple[str, ...]:
+def _by_fact(index: dict[str, set[str]]) -> dict[tuple[str, str], set[str]]:
+    """(root, second part of the name) -> clauses: ``data.health`` files under ("data", "health"),
+    ``data.*`` under ("data", "*"), ``minimum_age`` under ("minimum_age", "")."""
+    inverted: dict[tuple[str, str], set[str]] = {}
+    for clause, names in index.items():
+        for name in names:
+            root, _, rest = name.partition(".")
+            inverted.setdefault((root, rest.split(".")[0]), set()).add(clause)
+    return inverted
+
+
+def _affected(inverted: dict[tuple[str, str], set[str]], subject: str, ident: str | None, fld: str | None = None) -> tuple[str, ...]:
+    """Clauses whose placeholders show the fact that changed (found through the inverted index,
+    so the cost is the size of the answer, not of the policy)."""
     root = _PLACEHOLDER_ROOT.get(subject)
     if root is None:
         return ()
     if ident is None:
-        prefixes = (f"{root}.{fld}",) if fld else (root,)
-        wanted = lambda name: name == root or name.startswith(prefixes)  # noqa: E731
+        keys = [(root, fld or "")] if fld else [key for key in inverted if key[0] == root]
     else:
-        wanted = lambda name: name == f"{root}.*" or name == f"{root}.{ident}" or name.startswith(f"{root}.{ident}.")  # noqa: E731
-    return tuple(sorted(clause for clause, names in index.items() if any(wanted(n) for n in names)))
+        keys = [(root, "*"), (root, ident)]
+    return tuple(sorted(set().union(*(inverted.get(key, set()) for key in keys))))
 
 
 # --- prose ---------------------------------------------------------------------------------------
