@@ -364,13 +364,16 @@ def _prose_changes(old_prose: _Prose, new_prose: _Prose, new: Policy, old: Polic
     in_place = _in_place(common, {c: i for i, c in enumerate(old_texts)})
     for clause in common:
         before, after = old_texts[clause], new_texts[clause]
+        moved = clause not in in_place
+        if not moved and before == after:
+            continue  # the common case: nothing to compute for an unchanged clause
         topics = old_prose.topics(clause) | new_prose.topics(clause)
-        if clause not in in_place:
+        if moved:
             details = {"edit": "editorial", "topics": sorted(topics)}
             if before != after:
                 details = _prose_details(before, after, new, topics, old)
             changes.append(Change("clause", "moved", clause, None, before, after, details, (clause,)))
-        elif before != after:
+        else:
             changes.append(Change("clause", "changed", clause, None, before, after, _prose_details(before, after, new, topics, old), (clause,)))
     gone = [c for c in old_texts if c not in new_texts]
     fresh = [c for c in new_texts if c not in old_texts]
