@@ -8,14 +8,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ET
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from policygen.archive import in_force, releases, verify
+from policygen.archive import in_force, releases
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

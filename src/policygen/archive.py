@@ -28,7 +28,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from .errors import PolicygenError
 from .model import SUPPORTED_LOCALES, Project
@@ -105,7 +104,11 @@ def _safe_relative(rel: str) -> bool:
 
 def in_force(project_root: Path, policy: str, on: date) -> Release | None:
     """The release in force on ``on``: the latest whose effective date is not after it."""
-    candidates = [r for r in releases(project_root, policy) if r.effective_date <= on]
+    return latest_in_force(releases(project_root, policy), on)
+
+
+def latest_in_force(found: list[Release], on: date) -> Release | None:
+    candidates = [r for r in found if r.effective_date <= on]
     return max(candidates, key=lambda r: (r.effective_date, r.sequence)) if candidates else None
 
 
@@ -309,9 +312,3 @@ def verify(project_root: Path, policy: str | None = None) -> tuple[list[Release]
                     problems.append(Problem(path, "extra: not listed in release.json"))
             previous = rel
     return checked, problems
-
-
-def describe(release_: Release) -> dict[str, Any]:
-    return {"policy": release_.policy, "version": release_.version, "effective_date": release_.effective_date.isoformat(),
-            "sequence": release_.sequence, "severity": release_.severity, "notes": release_.released_notes,
-            "folder": release_.folder.as_posix()}

@@ -27,8 +27,7 @@ from .load import load_project
 from .localize import LocalizedPolicy, localize
 from .model import Project
 from .output import sha256, write_all
-from .archive import releases
-from .render_archive import render_archive
+from .render_archive import ArchiveSite, render_archive
 from .render_pdf import render_pdf
 from .translation import gate
 from .render_html import (
@@ -38,7 +37,6 @@ from .render_html import (
     environment,
     relative,
     render_index,
-    render_template,
     render_policy,
 )
 
@@ -118,8 +116,9 @@ def build(
     outputs: list[dict[str, Any]] = []
     if "html" in formats:
         # Released versions: archive pages, archived copies, feeds, and the banner pages show.
-        files, outputs, banners = render_archive(project, localized, today or date.today())
-        site_files, site_outputs = render_site(project, localized, full, banners)
+        archive = render_archive(project, localized, today or date.today())
+        files, outputs = archive.files, archive.outputs
+        site_files, site_outputs = render_site(project, localized, full, archive)
         files.update(site_files)
         outputs += site_outputs
     if "pdf" in formats:
@@ -203,23 +202,17 @@ def _render_one_pdf(key: tuple[str, str]) -> bytes:
     return render_pdf(project, item, project.config.pdf_variant)
 
 
-def render_site(project: Project, localized: list[LocalizedPolicy], full: bool, banners: dict | None = None) -> tuple[dict[str, bytes], list[dict[str, Any]]]:
-    """Render every page, fragment, asset and (on full builds) the index, in memory."""
+def render_site(project: Project, localized: list[LocalizedPolicy], full: bool, archive: ArchiveSite | None = None) -> tuple[dict[str, bytes], list[dict[str, Any]]]:
+    """Render every page, fragment, asset and (on full builds) the index, in memory. With
+    ``archive``, pages show their banner and link to their archive page."""
     env = environment(project)
     files: dict[str, bytes] = {}
     outputs: list[dict[str, Any]] = []
-    banners = banners or {}
     for item in localized:
         key = (item.policy.id, item.locale)
-        banner_html = None
-        if key in banners:
-            banner_html = render_template(env, "banner.html", {
-                "policy": item.policy.id, "locale": item.locale, "dir": item.direction, "banner": banners[key].banner,
-                "items": banners[key].items, "ui": {"redline": item.formatter.ui("redline")},
-                "redline_href": f"versions/{banners[key].release.version}/redline.html",
-            })
-        has_archive = any(item.locale in r.locales for r in releases(project.root, item.policy.id))
-        page, fragment = render_policy(project, item, env, banner_html, has_archive)
+        banner = archive.banners.get(key) if archive else None
+        has_archive = archive is not None and key in archive.archived
+        page, fragment = render_policy(project, item, env, banner.html if banner else None, has_archive)
         paths = PagePaths(item.policy.id, item.locale)
         for fmt, path, data in (("html", paths.page, page), ("html-fragment", paths.fragment, fragment)):
             files[path] = data

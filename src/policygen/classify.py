@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -168,7 +167,3 @@ def source_labels(project: Project) -> dict[tuple[str, str], str]:
             names = [labels.get(("data_category", d), d) for d in retention.data]
             labels.setdefault(("retention", retention.id), ", ".join(names))
     return labels
-
-
-def rules_path(project: Project) -> Path:
-    return project.root / RULES_FILE

@@ -358,7 +358,7 @@ def localize(project: Project, policy: Policy, locale: str, translations: Transl
             usable = False
             if entry is not None:
                 children = parse_inline(entry.text)
-                problems = [msg for _, msg in check_inline(children, check_placeholder, anchors)]
+                problems = check_inline(children, check_placeholder, anchors)
                 expected, found = Counter(placeholder_names(source.children or [])), Counter(placeholder_names(children))
                 if expected != found:
                     dropped = sorted((expected - found).elements())

@@ -110,25 +110,25 @@ def parse_inline(text: str) -> list[Token]:
     return tokens[0].children or []
 
 
-def check_inline(children: list[Token], resolve: Callable[[str], str | None], anchors: set[str] | None) -> list[tuple[int, str]]:
-    """Check one segment's inline tokens. Returns ``(line offset, message)`` pairs.
+def check_inline(children: list[Token], resolve: Callable[[str], str | None], anchors: set[str] | None) -> list[str]:
+    """Check one segment's inline tokens. Returns what is wrong, one message per problem.
 
     ``resolve`` returns an error message for an unknown placeholder, else None. ``anchors`` is
     the set of IDs in-page links may point to (None skips that check).
     """
-    problems: list[tuple[int, str]] = []
+    problems: list[str] = []
     for child in children:
         if child.type == "placeholder":
             error = resolve(child.content)
             if error:
-                problems.append((0, error))
+                problems.append(error)
         elif child.type == "link_open":
             href = str(child.attrGet("href") or "")
-            problems.extend((0, msg) for msg in check_href(href, anchors))
+            problems.extend(check_href(href, anchors))
         elif child.type == "image":
-            problems.append((0, "images are not allowed in policy prose; policygen embeds no external resources"))
+            problems.append("images are not allowed in policy prose; policygen embeds no external resources")
         elif child.type == "text" and ("{{" in child.content or "}}" in child.content):
-            problems.append((0, f"'{child.content.strip()}' looks like a broken placeholder; write {{{{name}}}} with no spaces inside the name, like {{{{data.contact-details}}}}"))
+            problems.append(f"'{child.content.strip()}' looks like a broken placeholder; write {{{{name}}}} with no spaces inside the name, like {{{{data.contact-details}}}}")
     return problems
 
 
@@ -361,7 +361,7 @@ class _Structurer:
             for child in inline.children or []:
                 if child.type in ("softbreak", "hardbreak"):
                     line += 1
-                for _, message in check_inline([child], self.resolve, anchors):
+                for message in check_inline([child], self.resolve, anchors):
                     self.error(line, message)
             stray = re.search(r"\{#[^}]*\}\s*$", segment.text)
             if stray and segment.kind != "heading":

@@ -22,10 +22,8 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from markupsafe import Markup
-
 from . import __version__
-from .archive import Release, in_force, releases
+from .archive import Release, latest_in_force, releases
 from .errors import PolicygenError
 from .localize import LocalizedPolicy
 from .model import Project
@@ -38,42 +36,64 @@ class Banner:
     release: Release
     banner: str
     items: list[str]
+    html: str = ""
+    """The rendered banner, shown in the page and written as ``banner.html``."""
 
 
-def _changes(rel: Release) -> dict[str, Any] | None:
-    path = rel.folder / "changes.json"
-    return json.loads(path.read_text(encoding="utf-8"))["reports"][0] if path.is_file() else None
+@dataclass
+class ArchiveSite:
+    """What the archive adds to a build."""
+
+    files: dict[str, bytes]
+    outputs: list[dict[str, Any]]
+    banners: dict[tuple[str, str], Banner]
+    archived: set[tuple[str, str]]
+    """(policy, locale) pairs that have releases, whose pages link to their archive."""
 
 
-def active_banner(project: Project, policy: str, locale: str, today: date, notice_days: int) -> Banner | None:
+class _Changes:
+    """Each release's ``changes.json``, read once."""
+
+    def __init__(self) -> None:
+        self._cache: dict[Path, dict[str, Any] | None] = {}
+
+    def __call__(self, rel: Release) -> dict[str, Any] | None:
+        if rel.folder not in self._cache:
+            path = rel.folder / "changes.json"
+            self._cache[rel.folder] = json.loads(path.read_text(encoding="utf-8"))["reports"][0] if path.is_file() else None
+        return self._cache[rel.folder]
+
+
+def active_banner(found: list[Release], locale: str, today: date, notice_days: int, changes: _Changes) -> Banner | None:
     """The major change users must be told about today: upcoming, or within the notice period."""
-    for rel in reversed(releases(project.root, policy)):
+    for rel in reversed(found):
         if rel.severity != "major" or locale not in rel.locales:
             continue
         if rel.effective_date > today or today <= rel.effective_date + timedelta(days=notice_days):
-            report = _changes(rel)
-            notice = (report or {}).get("notices", {}).get(locale)
+            notice = (changes(rel) or {}).get("notices", {}).get(locale)
             if notice and notice.get("items"):
                 return Banner(rel, notice["banner"], list(notice["items"]))
         return None  # an older major change is past its notice period, whatever came before it
     return None
 
 
-def render_archive(project: Project, localized: list[LocalizedPolicy], today: date) -> tuple[dict[str, bytes], list[dict[str, Any]], dict[tuple[str, str], Banner]]:
+def render_archive(project: Project, localized: list[LocalizedPolicy], today: date) -> ArchiveSite:
     """Archive pages, archived copies, feeds and banners for every localized page that has releases."""
     from .report import template
 
     env = environment(project)
-    files: dict[str, bytes] = {}
-    outputs: list[dict[str, Any]] = []
-    banners: dict[tuple[str, str], Banner] = {}
+    site = ArchiveSite({}, [], {}, set())
+    files, outputs = site.files, site.outputs
+    changes = _Changes()
+    by_policy = {policy: releases(project.root, policy) for policy in sorted({item.policy.id for item in localized})}
     for item in localized:
         policy, locale, fmt = item.policy.id, item.locale, item.formatter
-        found = [r for r in releases(project.root, policy) if locale in r.locales]
+        found = [r for r in by_policy[policy] if locale in r.locales]
         if not found:
             continue
+        site.archived.add((policy, locale))
         base = PagePaths(policy, locale).folder
-        current = in_force(project.root, policy, today)
+        current = latest_in_force(by_policy[policy], today)
 
         def archived(rel: Release, file_rel: str) -> bytes:
             # Published copies must be what was released: check each against release.json.
@@ -118,24 +138,25 @@ def render_archive(project: Project, localized: list[LocalizedPolicy], today: da
             "feed_href": "../feed.atom", "current_title": item.title_text, "rows": rows, "ui": ui,
         })
         add(f"{base}archive/index.html", page.encode("utf-8"), "archive-page")
-        add(f"{base}feed.atom", _feed(project, item, found), "feed")
-        banner = active_banner(project, policy, locale, today, project.config.notice_days)
+        add(f"{base}feed.atom", _feed(project, item, found, changes), "feed")
+        banner = active_banner(by_policy[policy], locale, today, project.config.notice_days, changes)
         if banner is not None:
-            banners[(policy, locale)] = banner
             html = render_template(env, "banner.html", {
                 "policy": policy, "locale": locale, "dir": item.direction, "banner": banner.banner, "items": banner.items,
                 "ui": ui, "redline_href": relative(f"{base}index.html", f"{base}versions/{banner.release.version}/redline.html"),
             })
+            banner = Banner(banner.release, banner.banner, banner.items, html)
+            site.banners[(policy, locale)] = banner
             add(f"{base}banner.html", html.encode("utf-8"), "banner-html")
             payload = {"policy": policy, "locale": locale, "version": banner.release.version,
                        "effective_date": banner.release.effective_date.isoformat(),
                        "upcoming": banner.release.effective_date > today, "banner": banner.banner, "items": banner.items,
                        "redline": f"versions/{banner.release.version}/redline.html"}
             add(f"{base}banner.json", (json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"), "banner-json")
-    return files, outputs, banners
+    return site
 
 
-def _feed(project: Project, item: LocalizedPolicy, found: list[Release]) -> bytes:
+def _feed(project: Project, item: LocalizedPolicy, found: list[Release], changes: _Changes) -> bytes:
     from feedgen.feed import FeedGenerator
 
     from .report import template
@@ -164,8 +185,7 @@ def _feed(project: Project, item: LocalizedPolicy, found: list[Release]) -> byte
         entry.title(f"{item.title_text} {rel.version}")
         entry.updated(stamp(rel.effective_date))
         entry.link(href=f"{page_url}versions/{rel.version}/", rel="alternate")
-        report = _changes(rel)
-        notice = (report or {}).get("notices", {}).get(locale) or {}
+        notice = (changes(rel) or {}).get("notices", {}).get(locale) or {}
         summary = " ".join([notice.get("banner", ""), *notice.get("items", [])]).strip()
         entry.summary(summary or template(locale, "redline.none"))
         if rel.severity:

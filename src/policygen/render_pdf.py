@@ -225,7 +225,6 @@ class _Collect(logging.Handler):
 
 def render_pdf(project: Project, localized: LocalizedPolicy, variant: str = "pdf/ua-1", strict: bool = True) -> bytes:
     """The PDF of one policy in one locale. In strict mode any WeasyPrint warning is an error."""
-    import weasyprint
     from weasyprint.urls import FatalURLFetchingError
 
     from .pdf_text import install
@@ -241,7 +240,7 @@ def render_pdf(project: Project, localized: LocalizedPolicy, variant: str = "pdf
     previous = logger.propagate
     logger.propagate = False  # collected here, and reported as policygen diagnostics instead
     try:
-        document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=_fetcher(project)).render()
+        document = _layout(project, html)
         identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode()
         options: dict[str, Any] = {"pdf_variant": variant, "pdf_identifier": identifier}
         if variant == "pdf/a-3u":
@@ -260,12 +259,17 @@ def render_pdf(project: Project, localized: LocalizedPolicy, variant: str = "pdf
 
 def render_document(project: Project, localized: LocalizedPolicy) -> Any:
     """The laid-out WeasyPrint document, for tests that inspect pages and boxes."""
-    import weasyprint
-
     from .pdf_text import install
 
     install()
-    return weasyprint.HTML(string=pdf_html(project, localized), base_url=BASE_URL, url_fetcher=_fetcher(project)).render()
+    return _layout(project, pdf_html(project, localized))
+
+
+def _layout(project: Project, html: str) -> Any:
+    """WeasyPrint's layout of ``html``, with the fixed base URL and the restricted fetcher."""
+    import weasyprint
+
+    return weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=_fetcher(project)).render()
 
 
 def overflowing_lines(document: Any) -> list[tuple[int, str]]:

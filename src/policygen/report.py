@@ -21,7 +21,6 @@ import tarfile
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -394,7 +393,3 @@ def redline(report: PolicyReport, locale: str) -> bytes:
         "blocks": blocks, "generator": f"policygen {__version__}", "reason_lang": "en",
     }
     return render_template(environment(report.new_project), "redline.html", context).encode("utf-8")
-
-
-def effective(d: date) -> str:
-    return d.isoformat()
