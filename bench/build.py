@@ -15,11 +15,11 @@ import time
 from pathlib import Path
 
 from policygen.build import build
-from policygen.catalogs import load_translations
 from policygen.errors import Collector
-from policygen.load import load_project
-from policygen.localize import localize
-from policygen.render_html import render_policy
+from policygen.i18n.catalogs import load_translations
+from policygen.i18n.localize import localize
+from policygen.render.html import render_policy
+from policygen.source.load import load_project
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,7 +32,7 @@ def timed(func):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("project", nargs="?", type=Path, default=ROOT / "examples" / "tonle")
+    parser.add_argument("project", nargs="?", type=Path, default=ROOT)
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
     rows: dict[str, list[float]] = {"load sources": [], "read catalogs": [], "localize": [], "render HTML": [], "full build (cold output)": [], "rebuild (nothing changed)": []}

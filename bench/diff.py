@@ -21,9 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from policygen.classify import classify, load_rules, source_labels
-from policygen.diff import diff_policies
-from policygen.load import load_project
+from policygen.changes.diff import diff_policies
+from policygen.changes.rules import classify, load_rules, source_labels
+from policygen.source.load import load_project
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = ROOT / "tests" / "fixtures" / "projects" / "mini"

@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def worker(mode: str, locale: str, project: Path, runs: int) -> None:
-    from policygen.build import prepare
-    from policygen.render_pdf import BASE_URL, _fetcher, pdf_html, render_pdf
+    from policygen.i18n.prepare import prepare
+    from policygen.render.pdf import BASE_URL, _fetcher, pdf_html, render_pdf
 
     loaded, localized = prepare(project, ["tonle-privacy"], [locale])
     item = localized[0]
@@ -42,8 +42,9 @@ def worker(mode: str, locale: str, project: Path, runs: int) -> None:
             document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=_fetcher(loaded)).render()
             data = document.write_pdf(pdf_variant="pdf/ua-1")
             times.append(time.perf_counter() - start)
-    from pypdf import PdfReader
     import io
+
+    from pypdf import PdfReader
 
     pages = len(PdfReader(io.BytesIO(data)).pages)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -52,7 +53,7 @@ def worker(mode: str, locale: str, project: Path, runs: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("project", nargs="?", type=Path, default=ROOT / "examples" / "tonle")
+    parser.add_argument("project", nargs="?", type=Path, default=ROOT)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--worker", nargs=2, metavar=("MODE", "LOCALE"), help=argparse.SUPPRESS)
     args = parser.parse_args()

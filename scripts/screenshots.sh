@@ -10,12 +10,12 @@ if ! command -v chromium >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi
-[ -f examples/tonle/output/manifest.json ] || bash scripts/build-sample.sh
+[ -f output/manifest.json ] || bash scripts/build-sample.sh
 mkdir -p "$out"
 profile=$(mktemp -d)
 trap 'rm -rf "$profile"' EXIT
-for page in examples/tonle/output/*/*/index.html; do
-  rel=${page#examples/tonle/output/}
+for page in output/*/*/index.html; do
+  rel=${page#output/}
   name=$(echo "${rel%/index.html}" | tr '/' '-')
   # The flags keep Chromium off the network: this machine has none, and the page needs none.
   chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \

@@ -16,7 +16,10 @@ from policygen.cli import app
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 GOLDEN = ROOT / "tests" / "golden"
-SAMPLE = ROOT / "examples" / "tonle"
+SAMPLE = ROOT
+"""The repository root is itself the sample project (a fictional money-transfer company)."""
+PROJECT_PARTS = ("policygen.yaml", "glossary.yaml", "rules.yaml", "sources", "locales", "theme", "archive")
+"""What a policygen project is made of; the rest of the repository (code, tests, docs) is not."""
 MINI = FIXTURES / "projects" / "mini"
 
 
@@ -30,16 +33,16 @@ def fail_on_logged_warnings(caplog: pytest.LogCaptureFixture):
 
 
 def copy_project(source: Path, dest: Path) -> Path:
-    """A private copy of a fixture project, without its build output (the archive's own
-    output folders are part of the archive and are copied)."""
-
-    def ignore(folder: str, names: list[str]) -> set[str]:
-        skipped = {"__pycache__", ".lock"}
-        if Path(folder) == source:
-            skipped.add("output")
-        return skipped & set(names)
-
-    shutil.copytree(source, dest, ignore=ignore)
+    """A private copy of a project: its own files only, without build output (the archive's
+    own output folders are part of the archive and are copied)."""
+    ignore = shutil.ignore_patterns("__pycache__", ".lock")
+    dest.mkdir(parents=True)
+    for name in PROJECT_PARTS:
+        path = source / name
+        if path.is_dir():
+            shutil.copytree(path, dest / name, ignore=ignore)
+        elif path.is_file():
+            shutil.copyfile(path, dest / name)
     return dest
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from policygen.archive import in_force, releases
+from policygen.archive.store import in_force, releases
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -195,7 +195,7 @@ KILL_SCRIPT = """
 import os, signal, sys, threading, time
 from datetime import date
 from pathlib import Path
-import policygen.archive as archive
+import policygen.archive.release as archive
 point = sys.argv[2]
 if point == "rename":
     # killed at the very last step: everything written and synced, not yet renamed into place
@@ -232,7 +232,7 @@ def test_sigkill_during_a_release_leaves_the_archive_intact(released: Path, tmp_
 def test_second_release_waits_for_the_lock(released: Path) -> None:
     import fcntl
 
-    from policygen.archive import release
+    from policygen.archive.release import release
     from policygen.errors import PolicygenError
 
     set_version(released, "1.3", "2026-10-01")

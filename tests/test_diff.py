@@ -10,9 +10,9 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 from conftest import ROOT, copy_project
-from policygen.report import tokenize
+
+from policygen.render.redline import tokenize
 
 
 def add_sensitive_category(project: Path) -> None:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import FIXTURES, MINI, SAMPLE, copy_project
-from policygen.report import compare
+
+from policygen.changes.compare import compare
 
 CASES = sorted((FIXTURES / "diff").glob("*.yaml"))
 BASES = {"mini": MINI, "tonle": SAMPLE}

@@ -8,9 +8,9 @@ tests/test_golden.py`` and review the diff like any other change.
 from __future__ import annotations
 
 import os
-from datetime import date
 import re
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import FIXTURES, ROOT
-from policygen.importer import import_policy
+
+from policygen.importers.project import import_policy
 from policygen.scaffold import init_project
 
 SEEDS = ROOT.parent / "shared" / "seeds"

@@ -9,13 +9,13 @@ import pytest
 from conftest import FIXTURES, MINI
 from markdown_it.token import Token
 
-from policygen.catalogs import load_translations
 from policygen.errors import Collector
-from policygen.load import load_project
-from policygen.localize import Formatter
+from policygen.i18n.catalogs import load_translations
+from policygen.i18n.localize import Formatter
 from policygen.model import Duration
-from policygen.prose import PARSER, parse_inline
-from policygen.render_html import _renderer
+from policygen.render.html import _renderer
+from policygen.source.load import load_project
+from policygen.source.prose import PARSER, parse_inline
 
 
 def read_cases() -> list[tuple[str, str, str]]:

@@ -9,12 +9,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLE, copy_project
 from pypdf import PdfReader
 
-from conftest import SAMPLE, copy_project
-from policygen.build import build, prepare
-from policygen.report import _clause_texts, tokenize
-from policygen.render_pdf import break_khmer_words, overflowing_lines, render_document
+from policygen.build import build
+from policygen.i18n.prepare import prepare
+from policygen.render.redline import _clause_texts, tokenize
+from policygen.render.pdf import break_khmer_words, overflowing_lines, render_document
 
 LOCALES = ("en", "nl", "km")
 
@@ -129,7 +130,7 @@ def test_khmer_word_breaks_prevent_overflow(built: Path) -> None:
     # without them it runs past the edge, and the overflow check must see it.
     import weasyprint
 
-    from policygen.render_pdf import _fetcher, pdf_html
+    from policygen.render.pdf import _fetcher, pdf_html
 
     project, localized = prepare(built, ["tonle-privacy"], ["km"])
     paragraph = "ការផ្ទេរប្រាក់ទៅកាន់ក្រុមគ្រួសារនៅប្រទេសកម្ពុជាត្រូវបានធ្វើឡើងដោយសុវត្ថិភាព" * 6
@@ -239,7 +240,7 @@ def test_khmer_breaks_only_in_text() -> None:
 def test_font_timestamp_is_fixed_in_place() -> None:
     from fontTools.ttLib import TTFont
 
-    from policygen.render_pdf import font_files, stable_font_bytes
+    from policygen.render.pdf import font_files, stable_font_bytes
 
     out = stable_font_bytes(font_files().latin.read_bytes())
     font = TTFont(io.BytesIO(out), checkChecksums=2)  # raises on a wrong table checksum

@@ -11,10 +11,10 @@ import pytest
 from conftest import FIXTURES, ROOT, SAMPLE
 
 from policygen.errors import Collector
-from policygen.load import schema
-from policygen.sourcefiles import read_yaml
+from policygen.source.files import read_yaml
+from policygen.source.load import schema
 
-STARTER = ROOT / "src" / "policygen" / "data" / "starter"
+STARTER = ROOT / "policygen" / "data" / "starter"
 PROJECTS = [SAMPLE, STARTER, FIXTURES / "projects" / "mini"]
 
 

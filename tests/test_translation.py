@@ -41,7 +41,7 @@ def test_one_edit_makes_exactly_that_clause_fuzzy(sample: Path, cli) -> None:
     for locale in ("nl", "km"):
         assert fuzzy_contexts(po_path(sample, locale)) == ["who-scope"]
         text = po_path(sample, locale).read_text(encoding="utf-8")
-        assert f'#| msgid "This policy applies to everyone' in text  # the previous source, for the translator
+        assert '#| msgid "This policy applies to everyone' in text  # the previous source, for the translator
     assert fuzzy_contexts(po_path(sample, "en", "tonle-cookies")) == []
 
 
@@ -71,7 +71,7 @@ def test_allow_incomplete_shows_the_source_clause_with_a_notice(sample: Path, cl
     result = cli("build", "--allow-incomplete", cwd=sample)
     assert result.exit_code == 0, result.stderr
     page = (sample / "output" / "tonle-privacy" / "nl" / "index.html").read_text(encoding="utf-8")
-    assert f'<p id="who-scope"><span lang="en">This policy applies to everyone' in page
+    assert '<p id="who-scope"><span lang="en">This policy applies to everyone' in page
     assert "Deze vertaling is onvolledig: de delen die nog niet vertaald zijn, worden getoond in het Engels." in page
     assert '<a href="../en/" hreflang="en">Lees de versie in het Engels</a>' in page
     # the stale Dutch text is not shown as current

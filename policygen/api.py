@@ -1,0 +1,193 @@
+"""The library API: one function per command, the same ones the CLI calls.
+
+Each function wires stages together and returns what the command reports; it prints nothing and
+has no logic of its own. Problems are raised as :class:`~policygen.errors.PolicygenError` (with
+``path:line`` diagnostics where they have a place), never printed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from policygen.archive import release as release_workflow
+from policygen.archive import store
+from policygen.atomic import write_all
+from policygen.build import FORMATS, BuildResult
+from policygen.build import build as build_site
+from policygen.build import check as check_project
+from policygen.changes.checkout import checkout
+from policygen.changes.compare import compare, worst
+from policygen.changes.report import report_json
+from policygen.changes.rules import RANK, Rule, load_rules
+from policygen.errors import Collector, PolicygenError, SourceError
+from policygen.i18n import catalogs, status, xliff
+from policygen.importers.project import ImportReport, import_policy
+from policygen.model import Project
+from policygen.render.changes import change_files
+from policygen.resources import schema as package_schema
+from policygen.scaffold import init_project
+from policygen.source.load import CONFIG_FILE, load_project
+
+SCHEMAS = ("policy", "project", "glossary", "rules", "change-report")
+SEVERITY_THRESHOLDS = ("major", "review", "minor")
+
+
+def init(directory: Path) -> list[Path]:
+    """``policygen init``: a starter project in ``directory``; the files written."""
+    if not str(directory).strip():
+        raise PolicygenError("give the folder to create the project in, for example: policygen init my-policies")
+    return init_project(directory)
+
+
+def build(
+    project: Path, policies: list[str] | None = None, locales: list[str] | None = None, output: Path | None = None,
+    allow_incomplete: bool | None = None, formats: Iterable[str] = FORMATS, jobs: int | None = None, today: date | None = None,
+) -> BuildResult:
+    """``policygen build``: the site in ``output`` (default: the project's ``output/``)."""
+    return build_site(project, policies, locales, output, allow_incomplete, formats, jobs, today)
+
+
+def check(project: Path, allow_incomplete: bool | None = None) -> Project:
+    """``policygen check``: the loaded project, when sources, catalogs, config and theme are sound."""
+    return check_project(project, allow_incomplete)
+
+
+@dataclass(frozen=True, slots=True)
+class DiffResult:
+    """What ``policygen diff`` found."""
+
+    report: dict[str, Any]
+    """The JSON change report."""
+    severity: str | None
+    """The most severe change, or None when nothing changed."""
+    written: list[Path]
+    """Files written into ``--output`` (empty without it)."""
+
+    def fails(self, threshold: str | None) -> bool:
+        """Whether a change reaches ``threshold`` (``--fail-on``)."""
+        return threshold is not None and self.severity is not None and RANK[self.severity] >= RANK[threshold]
+
+
+def diff(old: str, new: str, project: Path, policies: list[str] | None = None, output: Path | None = None,
+         fail_on: str | None = None) -> DiffResult:
+    """``policygen diff``: compare two versions (folders, ``git:REV`` or ``POLICY@VERSION``)."""
+    if fail_on is not None and fail_on not in SEVERITY_THRESHOLDS:
+        raise PolicygenError(f"--fail-on takes major, review or minor, not '{fail_on}'")
+    written: list[Path] = []
+    with checkout(old, project) as (old_root, old_label), checkout(new, project) as (new_root, new_label):
+        reports = compare(old_root, new_root, policies)
+        data = report_json(reports, old_label, new_label)
+        if output is not None:
+            files = {output / rel: content for rel, content in change_files(reports, data).items()}
+            try:
+                write_all(files)
+            except OSError as exc:
+                raise PolicygenError(f"{exc.filename or output}: cannot write ({exc.strerror})") from None
+            written = sorted(files)
+    return DiffResult(data, worst(reports), written)
+
+
+def release(project: Path, policy: str, version: str, effective: date, notes: str = "") -> store.Release:
+    """``policygen release``: freeze a version into the archive."""
+    return release_workflow.release(project, policy, version, effective, notes)
+
+
+def archive_list(project: Path, policy: str) -> list[store.Release]:
+    """``policygen archive list``: the releases of ``policy``, oldest first."""
+    return store.releases(project, policy)
+
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    """An archive that verified: what was checked, and the heads to record elsewhere."""
+
+    releases: list[store.Release]
+    heads: dict[str, store.Release]
+
+
+def archive_verify(project: Path, policy: str | None = None, heads: list[str] | None = None) -> Verified:
+    """``policygen archive verify``: every hash and the chain; raises with every problem found."""
+    pins: dict[str, str] = {}
+    for pin in heads or []:
+        name, sep, digest = pin.partition("=")
+        if not sep or not name or not digest.strip():
+            raise PolicygenError(f"--head '{pin}': write POLICY=SHA256, as 'policygen archive verify' prints it")
+        pins[name] = digest.strip()
+    checked, problems = store.verify(project, policy, pins)
+    if problems:
+        raise SourceError(problems)
+    return Verified(checked, store.newest(checked))
+
+
+def archive_show(project: Path, policy: str, at: date, locale: str | None = None) -> tuple[store.Release, dict[str, tuple[Path, Path]]]:
+    """``policygen archive show``: the release in force on ``at``, and per locale its page and PDF."""
+    found = store.in_force(project, policy, at)
+    if found is None:
+        raise PolicygenError(f"{policy}: no release was in force on {at.isoformat()}")
+    if locale is not None and locale not in found.locales:
+        raise PolicygenError(f"{policy} {found.version} has no locale '{locale}'; it has {', '.join(found.locales)}")
+    return found, {loc: store.release_outputs(found, loc) for loc in ([locale] if locale else found.locales)}
+
+
+def import_(project: Path, file: Path, policy: str, lang: str, force: bool = False) -> ImportReport:
+    """``policygen import``: a text, HTML or Markdown file -> ``sources/<policy>/`` and a report."""
+    return import_policy(project, file, policy, lang, force)
+
+
+def rules(project: Path) -> list[Rule]:
+    """``policygen rules``: the classification rules in force (the project's ``rules.yaml`` applied)."""
+    return load_rules(load_project(project) if (project / CONFIG_FILE).is_file() else None)
+
+
+def schema(name: str) -> dict[str, Any]:
+    """``policygen schema``: one of the JSON Schemas."""
+    if name not in SCHEMAS:
+        raise PolicygenError(f"unknown schema '{name}'; choose {', '.join(SCHEMAS)}")
+    return package_schema(name)
+
+
+def i18n_extract(project: Path) -> list[Path]:
+    """``policygen i18n extract``: templates, and every missing catalog; the files written."""
+    return catalogs.extract(load_project(project))
+
+
+def i18n_update(project: Path) -> list[Path]:
+    """``policygen i18n update``: templates merged into every catalog; the files written."""
+    return catalogs.update(load_project(project))
+
+
+def _translations(project: Path, locales: list[str] | None) -> tuple[Project, catalogs.Translations]:
+    loaded = load_project(project)
+    errors = Collector()
+    translations = catalogs.load_translations(loaded, locales, errors)
+    errors.raise_if_any()
+    return loaded, translations
+
+
+def i18n_status(project: Path, locales: list[str] | None = None) -> status.Report:
+    """``policygen i18n status``: how far each catalog is, and every gap."""
+    loaded, translations = _translations(project, locales)
+    return status.status(loaded, translations, locales)
+
+
+def i18n_check(project: Path, locales: list[str] | None = None) -> None:
+    """``policygen i18n check``: raises unless every translation keeps placeholders, links and markup."""
+    loaded, translations = _translations(project, locales)
+    status.check(loaded, translations, locales).raise_if_any()
+
+
+def i18n_export(project: Path, output_format: str = "xliff", locales: list[str] | None = None, output: Path | None = None) -> list[Path]:
+    """``policygen i18n export``: XLIFF files for CAT tools; the files written."""
+    if output_format != "xliff":
+        raise PolicygenError(f"unknown format '{output_format}'; policygen exports xliff")
+    loaded = load_project(project)
+    return xliff.export(loaded, output or loaded.root / "xliff", locales)
+
+
+def i18n_import(project: Path, files: list[Path]) -> list[Path]:
+    """``policygen i18n import``: translated XLIFF merged into the catalogs; the files written."""
+    return xliff.import_files(load_project(project), files)

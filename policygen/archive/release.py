@@ -1,0 +1,158 @@
+"""The release workflow: a project whose policy is ready to publish -> one more archived release.
+
+``release`` freezes one version into ``archive/<policy-id>/<version>/``: the sources (facts,
+prose, glossary), the translations, the rendered HTML and PDF of every locale, a redline and
+notices against the previous release, and ``release.json`` (see :mod:`policygen.archive.store`).
+
+A release is written into a temporary folder beside its final place and renamed into place in
+one step, under a lock: a crash at any point leaves the archive as it was (at worst with a
+temporary folder, which is not part of the archive and is cleared by the next release). An
+archived file is never rewritten.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+from policygen.archive.store import (
+    RELEASE_FILE,
+    VERSION_RE,
+    Release,
+    archive_root,
+    materialize,
+    releases,
+)
+from policygen.changes.compare import compare
+from policygen.changes.report import report_json
+from policygen.errors import PolicygenError
+from policygen.i18n.prepare import prepare
+from policygen.model import Project
+from policygen.render.html import render_policy
+from policygen.render.pdf import render_pdf
+from policygen.render.redline import redline
+from policygen.source.load import load_project
+
+
+@contextlib.contextmanager
+def _lock(folder: Path) -> Iterator[None]:
+    folder.mkdir(parents=True, exist_ok=True)
+    handle = os.open(folder / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise PolicygenError(f"{folder}: another release of this policy is running; try again when it has finished") from None
+        yield
+    finally:
+        os.close(handle)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+    for path in sorted([folder, *[p for p in folder.rglob("*") if p.is_dir()]], reverse=True):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def release(project_root: Path, policy_id: str, version: str, effective: date, notes: str = "", today: date | None = None) -> Release:
+    """Freeze ``policy_id`` at ``version`` into the archive. See the module docstring."""
+    if not VERSION_RE.fullmatch(version):
+        raise PolicygenError(f"version label '{version}' is not safe: use letters, digits, '.', '-' and '_' (at most 32), like 3.1 or 2026-03")
+    project = load_project(project_root, [policy_id])
+    policy = project.policies[policy_id]
+    if policy.version != version or policy.effective_date != effective:
+        raise PolicygenError(
+            f"{policy.facts_path}: policy.yaml says version {policy.version}, effective {policy.effective_date.isoformat()}; "
+            f"set version: \"{version}\" and effective_date: {effective.isoformat()} there, so the sources and the archive agree")
+    folder = archive_root(project.root) / policy_id
+    with _lock(folder):
+        for stale in folder.glob(".release-*"):
+            shutil.rmtree(stale, ignore_errors=True)  # left by an interrupted release
+        previous = releases(project.root, policy_id)
+        if any(r.version == version for r in previous):
+            raise PolicygenError(f"{folder / version}: version {version} is already released; archived versions are never replaced")
+        if (folder / version).exists():
+            raise PolicygenError(f"{folder / version}: a folder of that name is already in the archive; it is not a release (see 'policygen archive verify'): move it away first")
+        if previous and effective < previous[-1].effective_date:
+            raise PolicygenError(f"effective date {effective.isoformat()} is before that of the last release ({previous[-1].version}, {previous[-1].effective_date.isoformat()})")
+        # The publishing gate applies: a locale with missing or fuzzy translations is refused.
+        files: dict[str, bytes] = _snapshot(project, policy_id)
+        project, localized = prepare(project.root, [policy_id], allow_incomplete=False)
+        staging = Path(tempfile.mkdtemp(prefix=f".release-{version}-", dir=folder))
+        os.chmod(staging, 0o755)
+        for item in localized:
+            page, _fragment = render_policy(project, item, version=version)
+            files[f"output/{item.locale}/index.html"] = page
+            files[f"output/{item.locale}/{policy_id}-{item.locale}.pdf"] = render_pdf(project, item, project.config.pdf_variant)
+        severity = None
+        if previous:
+            severity = _changes_against(previous[-1], project, policy_id, files, staging)
+        if _snapshot(project, policy_id) != {k: v for k, v in files.items() if k.startswith(("sources/", "locales/"))}:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise PolicygenError(f"{policy.facts_path.parent}: the sources changed while the release was being made; nothing was archived, run it again")
+        for rel, data in files.items():
+            target = staging / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            os.chmod(target, 0o644)
+        manifest = {
+            "policy": policy_id, "version": version, "effective_date": effective.isoformat(),
+            "sequence": (previous[-1].sequence + 1) if previous else 1,
+            "previous": previous[-1].digest if previous else None,
+            "notes": notes, "severity": severity, "locales": list(policy.locales),
+            "files": {rel: hashlib.sha256(data).hexdigest() for rel, data in sorted(files.items())},
+        }
+        (staging / RELEASE_FILE).write_bytes((json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8"))
+        _fsync_tree(staging)
+        try:
+            os.rename(staging, folder / version)  # the release appears whole, or not at all
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise PolicygenError(f"{folder / version}: cannot put the release in place ({exc.strerror}); nothing was archived") from None
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    return next(r for r in releases(project.root, policy_id) if r.version == version)
+
+
+def _snapshot(project: Project, policy_id: str) -> dict[str, bytes]:
+    """The sources and translations a release freezes, read once."""
+    policy_dir = project.root / "sources" / policy_id
+    files = {"sources/policy.yaml": (policy_dir / "policy.yaml").read_bytes(), "sources/policy.md": (policy_dir / "policy.md").read_bytes()}
+    if project.glossary.path.is_file():
+        files["sources/glossary.yaml"] = project.glossary.path.read_bytes()
+    policy = project.policies.get(policy_id)
+    for locale in policy.target_locales if policy else ():
+        for domain in (policy_id, "glossary"):
+            po = project.catalog_path(locale, domain)
+            if po.is_file():
+                files[f"locales/{locale}/{domain}.po"] = po.read_bytes()
+    return files
+
+
+def _changes_against(last: Release, project: Project, policy_id: str, files: dict[str, bytes], staging: Path) -> str | None:
+    """Diff the release against the previous one; store the report, redlines and notices."""
+    with materialize(last, project) as old_root:
+        reports = compare(old_root, project.root, [policy_id])
+        data = report_json(reports, f"{policy_id}@{last.version}", "release")
+        files["changes.json"] = (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+        for locale in reports[0].new.locales:
+            files[f"output/{locale}/redline.html"] = redline(reports[0], locale)
+    return reports[0].severity

@@ -1,0 +1,75 @@
+"""Compare stage: two project folders -> one graded :class:`PolicyReport` per policy.
+
+Loads both versions, diffs each policy they share (:mod:`policygen.changes.diff`) and grades the
+changes (:mod:`policygen.changes.rules`). What people and machines read is made from the reports
+elsewhere: notices (:mod:`policygen.changes.notices`), the JSON change report
+(:mod:`policygen.changes.report`) and redlines (:mod:`policygen.render.redline`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from policygen.changes.diff import diff_policies
+from policygen.changes.rules import (
+    RANK,
+    Graded,
+    classify,
+    load_rules,
+    overall,
+    source_labels,
+)
+from policygen.errors import Collector
+from policygen.i18n.catalogs import Translations, load_translations
+from policygen.model import Policy, Project
+from policygen.source.load import load_project
+
+
+@dataclass
+class PolicyReport:
+    """The graded differences of one policy between two versions."""
+
+    policy_id: str
+    old: Policy
+    new: Policy
+    old_project: Project
+    new_project: Project
+    graded: list[Graded]
+    old_translations: Translations
+    new_translations: Translations
+
+    @property
+    def severity(self) -> str | None:
+        return overall(self.graded)
+
+    @property
+    def major(self) -> list[Graded]:
+        return [g for g in self.graded if g.severity == "major"]
+
+
+def compare(old_root: Path, new_root: Path, policies: list[str] | None = None) -> list[PolicyReport]:
+    """Diff and grade every policy both versions have (or the selected ones)."""
+    old_project = load_project(old_root)
+    new_project = load_project(new_root)
+    wanted = policies if policies is not None else sorted(set(old_project.policies) | set(new_project.policies))
+    errors = Collector()
+    for ident in wanted:
+        if ident not in old_project.policies or ident not in new_project.policies:
+            side = "old" if ident not in old_project.policies else "new"
+            errors.add(new_root / "sources" / ident, 0, f"policy '{ident}' is not in the {side} version; a diff needs it in both")
+    errors.raise_if_any()
+    old_tr = load_translations(old_project, None, Collector())
+    new_tr = load_translations(new_project, None, Collector())
+    rules = load_rules(new_project)
+    labels = source_labels(old_project) | source_labels(new_project)
+    reports = []
+    for ident in wanted:
+        old, new = old_project.policies[ident], new_project.policies[ident]
+        graded = classify(diff_policies(old, new), rules, labels)
+        reports.append(PolicyReport(ident, old, new, old_project, new_project, graded, old_tr, new_tr))
+    return reports
+
+
+def worst(reports: list[PolicyReport]) -> str | None:
+    return max((r.severity for r in reports if r.severity), key=RANK.__getitem__, default=None)

@@ -1,0 +1,489 @@
+"""Diff stage: two versions of a policy -> typed :class:`Change` records.
+
+Facts are compared with deepdiff, on a normalized form where every list of facts is a mapping
+keyed by fact ID and every list of references is compared as a set, so reordering a list is no
+change at all. Each difference becomes a :class:`Change` that says what changed (subject, kind,
+field) and carries the predicates the classification rules test: a data category is
+``sensitive``, a retention period got ``longer``, a minimum age got ``lower``.
+
+Prose is compared clause by clause (a clause is a block or a heading, with its ID). Clauses
+with the same ID are compared by text; the order of the common IDs shows which clauses moved;
+clauses whose ID disappeared are paired with new ones by text similarity, so a renamed clause
+is reported as a rename, not as a deletion plus an insertion. Each text change is graded as
+``editorial`` (whitespace, punctuation, case, a typo) or ``substantive``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import difflib
+import re
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from itertools import groupby
+from operator import attrgetter
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from policygen.model import Duration, Facts, Policy
+
+RENAME_SIMILARITY = 0.6
+"""Below this similarity a vanished and a new clause are a deletion and an insertion."""
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One difference between two versions of a policy."""
+
+    subject: str
+    """What changed: ``data_category``, ``purpose``, ``recipient``, ``transfer``, ``retention``,
+    ``right``, ``contact``, ``complaint``, ``controller``, ``minimum_age``, ``risk``, ``locales``,
+    or ``clause`` for prose."""
+    kind: str
+    """``added``, ``removed``, ``changed``, ``moved`` or ``renamed``."""
+    id: str | None = None
+    """The fact or clause ID (the new one, for a rename)."""
+    field: str | None = None
+    """The field of a fact that changed (``sensitive``, ``data``, ``period``...)."""
+    before: Any = None
+    after: Any = None
+    details: dict[str, Any] = dataclass_field(default_factory=dict)
+    """Predicates for the rules: ``sensitive``, ``direction``, ``edit``, ``topics``..."""
+    clauses: tuple[str, ...] = ()
+    """Clauses of the new version (or the old one, for removals) that this change affects."""
+
+    @property
+    def path(self) -> str:
+        collection = _COLLECTION_OF.get(self.subject, self.subject)
+        return "/".join(p for p in (collection, self.id, self.field) if p)
+
+
+_COLLECTIONS = {
+    "data_categories": "data_category", "purposes": "purpose", "recipients": "recipient", "transfers": "transfer",
+    "retention": "retention", "rights": "right", "contacts": "contact", "complaints": "complaint",
+}
+_COLLECTION_OF = {v: k for k, v in _COLLECTIONS.items()} | {"clause": "prose"}
+_PLACEHOLDER_ROOT = {"data_category": "data", "purpose": "purpose", "recipient": "recipient", "transfer": "transfer",
+                     "retention": "retention", "right": "right", "contact": "contact", "complaint": "complaint",
+                     "controller": "controller", "minimum_age": "minimum_age", "risk": "risk"}
+
+
+def normalize(policy: Policy) -> dict[str, Any]:
+    """Facts as plain data keyed by ID: what deepdiff compares."""
+    facts: Facts = policy.facts
+    out: dict[str, Any] = {
+        "controller": {k: getattr(facts.controller, k) for k in ("name", "address", "email", "phone", "url", "registration")},
+        "minimum_age": facts.minimum_age,
+        "risk": {"level": facts.risk.level, "assessed_on": facts.risk.assessed_on.isoformat()},
+        "locales": sorted(policy.locales),
+    }
+    for collection, _subject in _COLLECTIONS.items():
+        items = {}
+        for item in getattr(facts, collection):
+            fields = {}
+            for name in item.__dataclass_fields__:
+                if name == "id":
+                    continue
+                value = getattr(item, name)
+                if isinstance(value, Duration):
+                    value = value.iso
+                elif isinstance(value, tuple):
+                    value = sorted(value)
+                fields[name] = value
+            items[item.id] = fields
+        out[collection] = items
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Prose:
+    """What the diff needs of one version's prose, computed once."""
+
+    texts: dict[str, str]
+    placeholders: dict[str, set[str]]
+    by_fact: dict[tuple[str, str], set[str]]
+    owner: dict[str, str | None]
+    """Clause ID -> its top-level section."""
+    section_topics: dict[str | None, set[str]]
+
+    def topics(self, clause: str) -> set[str]:
+        """The fact types the clause's top-level section talks about (through placeholders)."""
+        return self.section_topics.get(self.owner.get(clause), set())
+
+
+def _prose(policy: Policy) -> _Prose:
+    placeholders = _placeholder_index(policy)
+    owner = _owners(policy)
+    section_topics: dict[str | None, set[str]] = {}
+    for clause, names in placeholders.items():
+        section_topics.setdefault(owner.get(clause), set()).update(n.split(".")[0] for n in names)
+    return _Prose(clause_texts(policy), placeholders, _by_fact(placeholders), owner, section_topics)
+
+
+def diff_policies(old: Policy, new: Policy) -> list[Change]:
+    """Every change from ``old`` to ``new``: facts first, then prose, each in a stable order."""
+    old_prose, new_prose = _prose(old), _prose(new)
+    changes = _fact_changes(old, new, old_prose.by_fact, new_prose.by_fact)
+    changes += _prose_changes(old_prose, new_prose, new, old)
+    return changes
+
+
+# --- facts ---------------------------------------------------------------------------------------
+
+
+def _fact_changes(old: Policy, new: Policy, old_index: dict[tuple[str, str], set[str]], new_index: dict[tuple[str, str], set[str]]) -> list[Change]:
+    before, after = normalize(old), normalize(new)
+    tree = DeepDiff(before, after, ignore_order=True, view="tree", verbose_level=2)
+    # Group deepdiff's leaves by the fact they belong to: (top-level key, fact ID, field).
+    grouped: dict[tuple[str, str | None, str | None], dict[str, list[Any]]] = {}
+    for report_type, levels in tree.items():
+        for level in levels:
+            path = level.path(output_format="list")
+            key, ident, fld = _locate(path)
+            bucket = grouped.setdefault((key, ident, fld), {"added": [], "removed": [], "changed": []})
+            if report_type in ("dictionary_item_added", "iterable_item_added"):
+                bucket["added"].append((path, level.t2))
+            elif report_type in ("dictionary_item_removed", "iterable_item_removed"):
+                bucket["removed"].append((path, level.t1))
+            else:
+                bucket["changed"].append((path, level.t1, level.t2))
+    changes = []
+    for (key, ident, fld), bucket in sorted(grouped.items(), key=lambda kv: tuple(str(p) for p in kv[0])):
+        changes.append(_fact_change(key, ident, fld, bucket, before, after, old, new, old_index, new_index))
+    return changes
+
+
+def _locate(path: list[Any]) -> tuple[str, str | None, str | None]:
+    key = str(path[0])
+    if key in _COLLECTIONS:
+        ident = str(path[1]) if len(path) > 1 else None
+        fld = str(path[2]) if len(path) > 2 else None
+        return key, ident, fld
+    if key in ("controller", "risk"):
+        return key, None, str(path[1]) if len(path) > 1 else None
+    return key, None, None
+
+
+def _sensitive(policy: Policy, ids: list[str]) -> bool:
+    sensitive = {d.id for d in policy.facts.data_categories if d.sensitive}
+    return any(i in sensitive for i in ids)
+
+
+def _fact_change(key, ident, fld, bucket, before, after, old, new, old_index, new_index) -> Change:
+    subject = _COLLECTIONS.get(key, key)
+    details: dict[str, Any] = {}
+    if key in _COLLECTIONS and fld is None:
+        # A whole fact was added or removed.
+        kind = "added" if bucket["added"] else "removed"
+        value = after[key][ident] if kind == "added" else before[key][ident]
+        if subject == "data_category":
+            details["sensitive"] = value["sensitive"]
+        if subject in ("purpose", "recipient", "retention") and "data" in value:
+            details["sensitive"] = _sensitive(new if kind == "added" else old, value["data"])
+        if subject == "transfer":
+            details["country"] = value["country"]
+        index = new_index if kind == "added" else old_index
+        return Change(subject, kind, ident, None, None if kind == "added" else value, value if kind == "added" else None,
+                      details, _affected(index, subject, ident))
+    if key in _COLLECTIONS:
+        old_value, new_value = before[key][ident].get(fld), after[key][ident].get(fld)
+    elif key in ("controller", "risk"):
+        old_value, new_value = before[key].get(fld), after[key].get(fld)
+    else:
+        old_value, new_value = before[key], after[key]
+    if isinstance(old_value, list) or isinstance(new_value, list):
+        added = sorted(set(new_value or []) - set(old_value or []))
+        removed = sorted(set(old_value or []) - set(new_value or []))
+        details["added"], details["removed"] = added, removed
+        details["direction"] = "added" if added and not removed else "removed" if removed and not added else "both"
+        if fld == "data":
+            details["sensitive"] = _sensitive(new, added)
+    elif (subject == "retention" and fld == "period") or fld == "response_time":
+        # No deadline at all is the weakest promise: dropping one makes it "longer".
+        a = Duration.parse(old_value).approx_days if old_value else float("inf")
+        b = Duration.parse(new_value).approx_days if new_value else float("inf")
+        details["direction"] = "longer" if b > a else "shorter" if b < a else "same"
+    elif subject == "minimum_age":
+        details["direction"] = "lower" if new_value < old_value else "higher"
+    elif subject == "data_category" and fld == "sensitive":
+        details["sensitive"] = bool(new_value)
+    elif subject == "risk" and fld == "level":
+        order = {"low": 0, "medium": 1, "high": 2}
+        details["direction"] = "higher" if order[new_value] > order[old_value] else "lower"
+        details["to"] = new_value
+    elif subject == "locales":
+        details["added"] = sorted(set(new_value) - set(old_value))
+        details["removed"] = sorted(set(old_value) - set(new_value))
+    kind = "changed"
+    if old_value is None and new_value is not None:
+        kind = "added"
+    elif new_value is None and old_value is not None:
+        kind = "removed"
+    clauses = _affected(new_index, subject, ident, fld) or _affected(old_index, subject, ident, fld)
+    return Change(subject, kind, ident, fld, old_value, new_value, details, clauses)
+
+
+_CLAUSE = attrgetter("clause")
+_NAME = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
+
+
+def _placeholder_index(policy: Policy) -> dict[str, set[str]]:
+    """Clause ID -> placeholder names used in it."""
+    index: dict[str, set[str]] = {}
+    for clause, segments in groupby((policy.document.title, *policy.document.segments), key=_CLAUSE):
+        found = _NAME.findall("\n".join(segment.text for segment in segments))
+        if found:
+            index.setdefault(clause, set()).update(found)
+    return index
+
+
+def _by_fact(index: dict[str, set[str]]) -> dict[tuple[str, str], set[str]]:
+    """(root, second part of the name) -> clauses: ``data.health`` files under ("data", "health"),
+    ``data.*`` under ("data", "*"), ``minimum_age`` under ("minimum_age", "")."""
+    inverted: dict[tuple[str, str], set[str]] = {}
+    for clause, names in index.items():
+        for name in names:
+            root, _, rest = name.partition(".")
+            inverted.setdefault((root, rest.split(".")[0]), set()).add(clause)
+    return inverted
+
+
+def _affected(inverted: dict[tuple[str, str], set[str]], subject: str, ident: str | None, fld: str | None = None) -> tuple[str, ...]:
+    """Clauses whose placeholders show the fact that changed (found through the inverted index,
+    so the cost is the size of the answer, not of the policy)."""
+    root = _PLACEHOLDER_ROOT.get(subject)
+    if root is None:
+        return ()
+    if ident is None:
+        keys = [(root, fld or "")] if fld else [key for key in inverted if key[0] == root]
+    else:
+        keys = [(root, "*"), (root, ident)]
+    return tuple(sorted(set().union(*(inverted.get(key, set()) for key in keys))))
+
+
+# --- prose ---------------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"\{\{[^{}]*\}\}|\w+|[^\w\s]", re.UNICODE)
+_DURATION = re.compile(
+    r"(\d+)\s*(years?|jaar|jaren|months?|maanden|maand|weeks?|weken|week|days?|dagen|dag)\b", re.IGNORECASE)
+_DAYS = {"y": 365.25, "j": 365.25, "m": 30.44, "w": 7.0, "d": 1.0}
+
+
+def clause_texts(policy: Policy) -> dict[str, str]:
+    """Clause ID -> its source text (segments joined), in document order."""
+    # A clause's segments are contiguous in document order, so grouping needs no lookups.
+    return {
+        clause: "\n".join(segment.text for segment in segments)
+        for clause, segments in groupby((policy.document.title, *policy.document.segments), key=_CLAUSE)
+    }
+
+
+def _owners(policy: Policy) -> dict[str, str | None]:
+    """Clause or section ID -> the top-level section it belongs to."""
+    parent = {s.id: s.parent for s in policy.document.sections}
+    top = {}
+    for section in policy.document.sections:
+        node = section.id
+        while parent.get(node):
+            node = parent[node]
+        top[section.id] = node
+    owner: dict[str, str | None] = {c.id: top.get(c.section) if c.section else None for c in policy.document.clauses}
+    owner.update(top)
+    return owner
+
+
+def words(text: str) -> list[str]:
+    return _TOKEN.findall(text)
+
+
+_ANCHOR_TARGET = re.compile(r"\]\(#[^)\s]*\)")
+
+
+def edit_kind(before: str, after: str) -> str:
+    """``editorial`` when only whitespace, punctuation, case or typos changed; else ``substantive``.
+
+    An in-page link target does not count: it changes when the clause it points to is renamed.
+    """
+    a, b = words(_ANCHOR_TARGET.sub("](#)", before)), words(_ANCHOR_TARGET.sub("](#)", after))
+    if a == b:
+        return "editorial"
+    plain_a = [w.lower() for w in a if w[0].isalnum() or w.startswith("{{")]
+    plain_b = [w.lower() for w in b if w[0].isalnum() or w.startswith("{{")]
+    if plain_a == plain_b:
+        return "editorial"
+    matcher = difflib.SequenceMatcher(None, plain_a, plain_b, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        if tag != "replace" or (i2 - i1) != (j2 - j1):
+            return "substantive"
+        for old_word, new_word in zip(plain_a[i1:i2], plain_b[j1:j2]):
+            # A typo fix keeps the word recognisable; numbers and placeholders never count as typos.
+            if old_word.isdigit() or new_word.isdigit() or old_word.startswith("{{") or new_word.startswith("{{"):
+                return "substantive"
+            if difflib.SequenceMatcher(None, old_word, new_word).ratio() < 0.75:
+                return "substantive"
+    return "editorial"
+
+
+def longest_duration(text: str, policy: Policy | None = None) -> float:
+    """The longest period a reader sees in a text, in days: written out ("5 years", "30 dagen")
+    or rendered by a placeholder (``{{retention.account}}``)."""
+    best = 0.0
+    for amount, unit in _DURATION.findall(text):
+        best = max(best, int(amount) * _DAYS[unit[0].lower()])
+    if policy is not None:
+        periods = {f"retention.{r.id}": r.period for r in policy.facts.retention}
+        periods |= {f"right.{r.id}.response_time": r.response_time for r in policy.facts.rights if r.response_time}
+        for name in _NAME.findall(text):
+            if name in periods:
+                best = max(best, periods[name].approx_days)
+    return best
+
+
+def _prose_details(before: str, after: str, new: Policy, topics: set[str], old: Policy | None = None) -> dict[str, Any]:
+    details: dict[str, Any] = {"edit": edit_kind(before, after), "topics": sorted(topics)}
+    old_ph = set(_NAME.findall(before))
+    new_ph = set(_NAME.findall(after))
+    added_data = [n.split(".")[1] for n in new_ph - old_ph if n.startswith("data.") and n.count(".") == 1]
+    if _sensitive(new, added_data):
+        details["sensitive"] = True
+    a, b = longest_duration(before, old), longest_duration(after, new)
+    if b > a and a > 0:
+        details["duration"] = "longer"
+    elif b < a and b > 0:
+        details["duration"] = "shorter"
+    return details
+
+
+def _prose_changes(old_prose: _Prose, new_prose: _Prose, new: Policy, old: Policy | None = None) -> list[Change]:
+    old_texts, new_texts = old_prose.texts, new_prose.texts
+    changes: list[Change] = []
+    common = [c for c in new_texts if c in old_texts]
+    in_place = _in_place(common, {c: i for i, c in enumerate(old_texts)})
+    for clause in common:
+        before, after = old_texts[clause], new_texts[clause]
+        moved = clause not in in_place
+        if not moved and before == after:
+            continue  # the common case: nothing to compute for an unchanged clause
+        topics = old_prose.topics(clause) | new_prose.topics(clause)
+        if moved:
+            details = {"edit": "editorial", "topics": sorted(topics)}
+            if before != after:
+                details = _prose_details(before, after, new, topics, old)
+            changes.append(Change("clause", "moved", clause, None, before, after, details, (clause,)))
+        else:
+            changes.append(Change("clause", "changed", clause, None, before, after, _prose_details(before, after, new, topics, old), (clause,)))
+    gone = [c for c in old_texts if c not in new_texts]
+    fresh = [c for c in new_texts if c not in old_texts]
+    pairs = _pair_by_similarity(gone, fresh, old_texts, new_texts)
+    for old_id, new_id in pairs:
+        before, after = old_texts[old_id], new_texts[new_id]
+        topics = old_prose.topics(old_id) | new_prose.topics(new_id)
+        details = _prose_details(before, after, new, topics, old) if before != after else {"edit": "editorial", "topics": sorted(topics)}
+        details["old_id"] = old_id
+        changes.append(Change("clause", "renamed", new_id, None, before, after, details, (new_id,)))
+    paired_old = {o for o, _n in pairs}
+    paired_new = {n for _o, n in pairs}
+    for clause in fresh:
+        if clause not in paired_new:
+            details = _prose_details("", new_texts[clause], new, new_prose.topics(clause))
+            details["edit"] = "substantive"
+            changes.append(Change("clause", "added", clause, None, None, new_texts[clause], details, (clause,)))
+    for clause in gone:
+        if clause not in paired_old:
+            details = {"edit": "substantive", "topics": sorted(old_prose.topics(clause))}
+            changes.append(Change("clause", "removed", clause, None, old_texts[clause], None, details, (clause,)))
+    return changes
+
+
+def _in_place(common: list[str], old_position: dict[str, int]) -> set[str]:
+    """The clauses that kept their relative order: the longest increasing run of old positions.
+
+    Every other common clause moved. Patience sorting finds it in O(n log n).
+    """
+    tails: list[int] = []  # tails[k]: index in ``common`` ending the best run of length k + 1
+    tail_positions: list[int] = []  # their old positions, kept sorted for bisect
+    previous: list[int] = [-1] * len(common)
+    for i, clause in enumerate(common):
+        position = old_position[clause]
+        k = bisect.bisect_left(tail_positions, position)
+        if k > 0:
+            previous[i] = tails[k - 1]
+        if k == len(tails):
+            tails.append(i)
+            tail_positions.append(position)
+        else:
+            tails[k] = i
+            tail_positions[k] = position
+    kept: set[str] = set()
+    at = tails[-1] if tails else -1
+    while at >= 0:
+        kept.add(common[at])
+        at = previous[at]
+    return kept
+
+
+def _pair_by_similarity(gone: list[str], fresh: list[str], old_texts: dict[str, str], new_texts: dict[str, str]) -> list[tuple[str, str]]:
+    """Pair vanished clauses with new ones whose text is close enough, best pairs first.
+
+    Comparing every vanished clause with every new one is quadratic in the number of changes.
+    Instead, clauses are indexed by their word 3-grams: only pairs that share some are
+    compared, and only the few best candidates of each new clause. Identical texts pair first.
+    """
+    if not gone or not fresh:
+        return []
+    pairs: list[tuple[str, str]] = []
+    used_old: set[str] = set()
+    used_new: set[str] = set()
+    by_text: dict[str, list[str]] = {}
+    for old_id in gone:
+        by_text.setdefault(old_texts[old_id], []).append(old_id)
+    for new_id in fresh:
+        same = by_text.get(new_texts[new_id])
+        if same:
+            old_id = same.pop(0)
+            pairs.append((old_id, new_id))
+            used_old.add(old_id)
+            used_new.add(new_id)
+    old_words = {o: words(old_texts[o]) for o in gone if o not in used_old}
+    index: dict[tuple[str, ...], list[str]] = {}
+    for old_id, tokens in old_words.items():
+        for gram in set(_grams(tokens)):
+            index.setdefault(gram, []).append(old_id)
+    common = max(8, len(old_words) // 20)  # a 3-gram in many clauses tells nothing apart
+    candidates = []
+    for new_id in fresh:
+        if new_id in used_new:
+            continue
+        tokens = words(new_texts[new_id])
+        shared: dict[str, int] = {}
+        for gram in set(_grams(tokens)):
+            holders = index.get(gram, ())
+            if len(holders) <= common:
+                for old_id in holders:
+                    shared[old_id] = shared.get(old_id, 0) + 1
+        best = sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+        matcher = difflib.SequenceMatcher(None, autojunk=False)
+        matcher.set_seq2(tokens)
+        for old_id, _count in best:
+            matcher.set_seq1(old_words[old_id])
+            if matcher.quick_ratio() < RENAME_SIMILARITY:
+                continue
+            ratio = matcher.ratio()
+            if ratio >= RENAME_SIMILARITY:
+                candidates.append((-ratio, old_id, new_id))
+    for _neg, old_id, new_id in sorted(candidates):
+        if old_id not in used_old and new_id not in used_new:
+            pairs.append((old_id, new_id))
+            used_old.add(old_id)
+            used_new.add(new_id)
+    return sorted(pairs, key=lambda p: p[1])
+
+
+def _grams(tokens: list[str]) -> list[tuple[str, ...]]:
+    lowered = [t.lower() for t in tokens if t[0].isalnum() or t.startswith("{{")]
+    if len(lowered) < 3:
+        return [tuple(lowered)] if lowered else []
+    return [tuple(lowered[i : i + 3]) for i in range(len(lowered) - 2)]

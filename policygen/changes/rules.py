@@ -1,0 +1,166 @@
+"""Classify stage: :class:`~policygen.diff.Change` records -> graded changes.
+
+Rules come from ``policygen/data/rules.yaml`` and may be adjusted by a project's ``rules.yaml``
+(disable a rule, change its severity, add rules). Every change gets the most severe rule that
+matches it (on a tie: a project rule first, then the first default), the rule's ID, its basis,
+and a reason in plain words that a lawyer can read without knowing policygen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from policygen.changes.diff import Change
+from policygen.errors import Collector
+from policygen.model import Project
+from policygen.resources import builtin, default_rules
+from policygen.source.files import inside, read_yaml
+from policygen.source.load import validate
+
+SEVERITIES = ("major", "review", "minor", "editorial")
+RANK = {name: len(SEVERITIES) - i for i, name in enumerate(SEVERITIES)}
+RULES_FILE = "rules.yaml"
+_FIELDS = ("label", "id", "field", "before", "after", "added", "removed", "country", "subject", "topics", "old_id")
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    severity: str
+    when: dict[str, Any]
+    reason: str
+    basis: str
+    notice: dict[str, str]
+    origin: str
+    """``default`` or the project's rules file."""
+
+    def matches(self, change: Change) -> bool:
+        for key, wanted in self.when.items():
+            actual = getattr(change, key) if key in ("subject", "kind", "field") else change.details.get(key)
+            options = wanted if isinstance(wanted, list) else [wanted]
+            if isinstance(actual, (list, tuple, set)):
+                if not set(actual) & set(options):
+                    return False
+            elif actual not in options:
+                return False
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class Graded:
+    """A change with its severity, the rule that decided it, and why."""
+
+    change: Change
+    severity: str
+    rule: Rule
+    reason: str
+
+
+def load_rules(project: Project | None) -> list[Rule]:
+    """The default rules, adjusted by the project's ``rules.yaml`` when it has one."""
+    rules = [_rule(r, "default") for r in default_rules()]
+    if project is None or not (project.root / RULES_FILE).is_file():
+        return rules
+    path = project.root / RULES_FILE
+    errors = Collector()
+    if not inside(path, project.root, errors):
+        errors.raise_if_any()
+    loaded = read_yaml(path, errors)
+    if loaded is None:
+        errors.raise_if_any()
+    data, lines = loaded  # type: ignore[misc]
+    data = data or {}
+    if not validate(data, "rules", path, lines, errors):
+        errors.raise_if_any()
+    known = {r.id for r in rules}
+    for key in ("disable", "severity"):
+        entries = data.get(key, [])
+        for i, ident in enumerate(entries):
+            if ident not in known:
+                errors.add(path, lines.line((key, ident) if key == "severity" else (key, i)), f"no default rule '{ident}'; see 'policygen rules' for their IDs")
+    own = [_rule(r, str(path)) for r in data.get("rules", [])]
+    for i, rule in enumerate(own):
+        if rule.id in known:
+            errors.add(path, lines.line(("rules", i, "id")), f"rule '{rule.id}' already exists; give yours another ID, or change the default with 'severity:' or 'disable:'")
+        problem = _check_template(rule.reason)
+        if problem:
+            errors.add(path, lines.line(("rules", i, "reason")), problem)
+    errors.raise_if_any()
+    disabled = set(data.get("disable", []))
+    severities = data.get("severity", {})
+    adjusted = [
+        Rule(r.id, severities.get(r.id, r.severity), r.when, r.reason, r.basis, r.notice, r.origin)
+        for r in rules if r.id not in disabled
+    ]
+    return own + adjusted
+
+
+def _rule(data: dict[str, Any], origin: str) -> Rule:
+    return Rule(data["id"], data["severity"], dict(data.get("when") or {}), data["reason"], data["basis"], dict(data.get("notice") or {}), origin)
+
+
+def _check_template(text: str) -> str | None:
+    try:
+        text.format(**{name: "" for name in _FIELDS})
+    except (KeyError, IndexError, ValueError) as exc:
+        return f"reason uses an unknown field {exc}; available: {', '.join('{' + f + '}' for f in _FIELDS)}"
+    return None
+
+
+def classify(changes: list[Change], rules: list[Rule], labels: dict[tuple[str, str], str]) -> list[Graded]:
+    """Grade every change. ``labels`` maps (subject, ID) to a readable label."""
+    graded = []
+    specific = [r for r in rules if r.when]
+    # A rule with an empty 'when' is a catch-all: it decides only what no other rule describes.
+    catch_all = [r for r in rules if not r.when]
+    for change in changes:
+        best: Rule | None = None
+        for rule in specific:
+            if rule.matches(change) and (best is None or RANK[rule.severity] > RANK[best.severity]):
+                best = rule
+        if best is None:
+            best = catch_all[0] if catch_all else Rule("unclassified", "review", {}, "A change no rule describes.", "No rule matched", {}, "default")
+        graded.append(Graded(change, best.severity, best, best.reason.format(**reason_fields(change, labels))))
+    return graded
+
+
+def overall(graded: list[Graded]) -> str | None:
+    """The most severe grade, or None when nothing changed."""
+    return max((g.severity for g in graded), key=RANK.__getitem__, default=None)
+
+
+def _show(value: Any) -> str:
+    if value is None or value == [] or value == "":
+        return "none"
+    if isinstance(value, (list, tuple, set)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def reason_fields(change: Change, labels: dict[tuple[str, str], str]) -> dict[str, str]:
+    from babel import Locale
+
+    details = change.details
+    label = labels.get((change.subject, change.id or ""), change.id or change.subject.replace("_", " "))
+    if change.subject == "right" and change.id and (change.subject, change.id) not in labels:
+        label = builtin()["terms"]["right"].get(change.id, {}).get("en", change.id)
+    country = details.get("country") or ""
+    return {
+        "label": label, "id": change.id or "", "field": (change.field or "").replace("_", " "),
+        "before": _show(change.before), "after": _show(change.after),
+        "added": _show(details.get("added")), "removed": _show(details.get("removed")),
+        "country": Locale("en").territories.get(country, country), "subject": change.subject.replace("_", " "),
+        "topics": _show(details.get("topics")), "old_id": details.get("old_id", ""),
+    }
+
+
+def source_labels(project: Project) -> dict[tuple[str, str], str]:
+    """(subject, ID) -> the fact's label in the glossary's language, for reasons."""
+    kinds = {"data_category": "data_category", "purpose": "purpose", "recipient": "recipient", "right": "right"}
+    labels = {(kinds[kind], ident): term.label for (kind, ident), term in project.glossary.terms.items() if kind in kinds}
+    for policy in project.policies.values():
+        for retention in policy.facts.retention:
+            names = [labels.get(("data_category", d), d) for d in retention.data]
+            labels.setdefault(("retention", retention.id), ", ".join(names))
+    return labels

@@ -1,0 +1,351 @@
+"""The ``policygen`` command line: a thin typer layer over :mod:`policygen.api`.
+
+Each command parses its arguments, makes one call into the API and prints the result. The one
+error boundary is :class:`_Commands`: a :class:`~policygen.errors.PolicygenError` raised by any
+command becomes its messages on stderr (``path:line: message`` per problem) and exit code 1,
+never a traceback.
+
+The API (and with it every stage) is imported when a command runs, not when the CLI module is
+imported, so ``policygen --help`` starts at once.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from policygen import __version__
+from policygen.errors import PolicygenError, display_path
+
+if TYPE_CHECKING:
+    from policygen import api as api_module
+
+FAIL_EXIT = 3
+"""Exit code of ``diff --fail-on`` when a change reaches the threshold (1 stays "an error")."""
+
+
+class _Commands(TyperGroup):
+    """The CLI's one error boundary: every command runs inside :meth:`invoke`."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PolicygenError as exc:
+            diagnostics = exc.diagnostics()
+            for diagnostic in diagnostics:
+                typer.echo(diagnostic.format(), err=True)
+            if diagnostics:
+                typer.echo(f"policygen: {_count(len(diagnostics), 'error')}", err=True)
+            else:
+                typer.echo(f"policygen: {exc}", err=True)
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(
+    name="policygen", cls=_Commands,
+    help="Compile structured, versioned policy sources into localized HTML and PDF.",
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+)
+i18n_app = typer.Typer(help="Translation catalogs (gettext PO) for translators.", no_args_is_help=True)
+app.add_typer(i18n_app, name="i18n")
+archive_app = typer.Typer(help="The archive of released versions: list, verify, show.", no_args_is_help=True)
+app.add_typer(archive_app, name="archive")
+
+ProjectOption = Annotated[Path, typer.Option("--project", "-C", help="Project folder (holds policygen.yaml).", file_okay=False)]
+LocalesOption = Annotated[list[str] | None, typer.Option("--locale", "-l", help="Only this locale (repeatable).")]
+
+
+def api() -> api_module:
+    """The library API, imported on first use (it imports every stage)."""
+    from policygen import api as loaded
+
+    return loaded
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _parse_date(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise PolicygenError(f"{option}: '{value}' is not a date; write YYYY-MM-DD") from None
+
+
+def _report_written(written: list[Path]) -> None:
+    if not written:
+        typer.echo("Catalogs are up to date.")
+    for path in written:
+        typer.echo(f"wrote {display_path(path)}")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"policygen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool | None, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")] = None,
+) -> None:
+    """policygen compiles policy sources (facts + Markdown prose) into localized HTML and PDF."""
+
+
+@app.command()
+def init(directory: Annotated[Path, typer.Argument(help="Folder to create the project in.")]) -> None:
+    """Scaffold a project: policygen.yaml, a starter policy and its translations."""
+    created = api().init(directory)
+    typer.echo(f"Created a policygen project in {directory} ({len(created)} files).")
+    typer.echo(f"Next: policygen build -C {directory}")
+
+
+@app.command()
+def build(
+    project: ProjectOption = Path("."),
+    policy: Annotated[list[str] | None, typer.Option("--policy", "-p", help="Build only this policy (repeatable).")] = None,
+    locale: Annotated[list[str] | None, typer.Option("--locale", "-l", help="Build only this locale (repeatable).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Output folder (default: PROJECT/output).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
+    allow_incomplete: Annotated[bool | None, typer.Option("--allow-incomplete/--no-allow-incomplete", help="Publish locales with missing or fuzzy translations (shown in the source language, with a notice). Default: the project's setting.")] = None,
+    formats: Annotated[str, typer.Option("--format", "-f", help="Comma-separated: html, pdf.")] = "html,pdf",
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="PDFs to render at once (default: one per core).", min=1)] = None,
+    today: Annotated[str | None, typer.Option("--today", help="Build as if it were this date (YYYY-MM-DD): which version is in force, which banner shows.")] = None,
+) -> None:
+    """Render every policy in every locale (HTML pages, PDFs) into the output folder, with manifest.json."""
+    when = _parse_date(today, "--today") if today is not None else None
+    chosen = [f.strip() for f in formats.split(",") if f.strip()]
+    result = api().build(project, policy, locale, output, allow_incomplete, chosen, jobs, when)
+    if quiet:
+        return
+    typer.echo(
+        f"Built {_count(result.pages, 'page')} into {result.output_dir}: {_count(len(result.written), 'file')} written, "
+        f"{len(result.unchanged)} unchanged" + (f", {len(result.removed)} removed" if result.removed else "") + "."
+    )
+    for (policy_id, loc), count in sorted(result.untranslated.items()):
+        typer.echo(f"note: {policy_id} [{loc}]: {_count(count, 'block')} not translated, shown in the source language", err=True)
+    for (policy_id, loc), count in sorted(result.missing_labels.items()):
+        typer.echo(f"note: {policy_id} [{loc}]: {_count(count, 'glossary label')} not translated, shown in the glossary's language", err=True)
+
+
+@app.command()
+def check(
+    project: ProjectOption = Path("."),
+    allow_incomplete: Annotated[bool | None, typer.Option("--allow-incomplete/--no-allow-incomplete", help="Do not fail on missing or fuzzy translations.")] = None,
+) -> None:
+    """Validate sources, catalogs and config without building. Reports every error found."""
+    loaded = api().check(project, allow_incomplete)
+    count = len(loaded.policies)
+    typer.echo(f"OK: {count} polic{'ies' if count != 1 else 'y'}, {len(loaded.config.locales)} locales, no errors.")
+
+
+@app.command()
+def diff(
+    old: Annotated[str, typer.Argument(help="The old version: a project folder, git:REV or POLICY@VERSION.")],
+    new: Annotated[str, typer.Argument(help="The new version: a project folder, git:REV or POLICY@VERSION.")],
+    project: ProjectOption = Path("."),
+    policy: Annotated[list[str] | None, typer.Option("--policy", "-p", help="Only this policy (repeatable).")] = None,
+    output_format: Annotated[str, typer.Option("--format", "-f", help="text or json (the change report, on stdout).")] = "text",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write report.json, redlines and notices for every locale here.")] = None,
+    fail_on: Annotated[str | None, typer.Option("--fail-on", help="Exit with code 3 when a change is at least this severe: major, review or minor.")] = None,
+) -> None:
+    """Compare two versions: every change graded major/review/minor/editorial, with its reason."""
+    if output_format not in ("text", "json"):
+        raise PolicygenError(f"unknown format '{output_format}'; choose text or json")
+    result = api().diff(old, new, project, policy, output, fail_on)
+    if output_format == "json":
+        typer.echo(json.dumps(result.report, ensure_ascii=False, indent=2, sort_keys=True))
+    else:
+        _diff_summary(result.report)
+    if result.fails(fail_on):
+        raise typer.Exit(FAIL_EXIT)
+
+
+def _diff_summary(data: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=120, color_system=None, soft_wrap=False)
+    if not data["reports"]:
+        console.print("No policies to compare.")
+    for report in data["reports"]:
+        severity = (report["severity"] or "no change").upper()
+        console.print(f"{report['policy']}: {report['from']['version']} -> {report['to']['version']}  {severity}")
+        if not report["changes"]:
+            console.print("  no changes")
+            continue
+        counts = ", ".join(f"{n} {name}" for name, n in report["counts"].items() if n)
+        console.print(f"  {counts}")
+        table = Table(show_header=True, box=None, pad_edge=False)
+        for column in ("severity", "change", "rule", "reason"):
+            table.add_column(column, overflow="fold")
+        for change in report["changes"]:
+            table.add_row(change["severity"], f"{change['kind']} {change['path']}", change["rule"], change["reason"])
+        console.print(table)
+        console.print()
+
+
+@app.command()
+def release(
+    policy: Annotated[str, typer.Argument(help="The policy to release.")],
+    version: Annotated[str, typer.Option("--version", help="The version label (must match policy.yaml).")],
+    effective: Annotated[str, typer.Option("--effective", help="The effective date, YYYY-MM-DD (must match policy.yaml).")],
+    notes: Annotated[str, typer.Option("--notes", help="Release notes, shown on the archive page.")] = "",
+    project: ProjectOption = Path("."),
+) -> None:
+    """Freeze a version into the archive: sources, translations, HTML and PDF in every locale."""
+    done = api().release(project, policy, version, _parse_date(effective, "--effective"), notes)
+    severity = f", {done.severity} change against the previous release" if done.severity else ""
+    typer.echo(f"Released {policy} {done.version} (effective {done.effective_date.isoformat()}, #{done.sequence}{severity}) into {display_path(done.folder)}")
+
+
+@archive_app.command("list")
+def archive_list(policy: Annotated[str, typer.Argument(help="The policy.")], project: ProjectOption = Path(".")) -> None:
+    """Every released version of a policy, oldest first."""
+    found = api().archive_list(project, policy)
+    if not found:
+        typer.echo(f"{policy}: no releases yet")
+    for rel in found:
+        typer.echo(f"{rel.sequence:>3}  {rel.version:<12} effective {rel.effective_date.isoformat()}  {rel.severity or '-':<9}  {rel.released_notes}")
+
+
+@archive_app.command("verify")
+def archive_verify(
+    policy: Annotated[str | None, typer.Argument(help="Only this policy.")] = None,
+    project: ProjectOption = Path("."),
+    head: Annotated[list[str] | None, typer.Option("--head", help="POLICY=SHA256: the head you recorded elsewhere (a tag, a ticket); verify fails if the newest release differs, so a removed or re-made newest release is caught.")] = None,
+) -> None:
+    """Recompute every hash and the chain; exit 1 on any changed, missing or extra file."""
+    verified = api().archive_verify(project, policy, head)
+    files = sum(len(r.files) for r in verified.releases)
+    typer.echo(f"OK: {_count(len(verified.releases), 'release')}, {files} files, hash chain intact.")
+    for name, rel in sorted(verified.heads.items()):
+        # Record this outside the archive (a signed tag, a ticket) and pass it back with --head.
+        typer.echo(f"head {name}={rel.digest} ({rel.version})")
+
+
+@archive_app.command("show")
+def archive_show(
+    policy: Annotated[str, typer.Argument(help="The policy.")],
+    at: Annotated[str, typer.Option("--at", help="The date, YYYY-MM-DD.")],
+    locale: Annotated[str | None, typer.Option("--locale", "-l", help="Show the outputs of this locale.")] = None,
+    project: ProjectOption = Path("."),
+) -> None:
+    """Which version was in force on a date, and where its outputs are."""
+    rel, outputs = api().archive_show(project, policy, _parse_date(at, "--at"), locale)
+    typer.echo(f"{policy} {rel.version}, in force since {rel.effective_date.isoformat()} (release #{rel.sequence})")
+    for loc, (page, pdf) in outputs.items():
+        typer.echo(f"  {loc}: {display_path(page)}  {display_path(pdf)}")
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="The policy to import: plain text, HTML or Markdown.")],
+    policy: Annotated[str, typer.Option("--policy", "-p", help="ID of the new policy (a safe slug).")],
+    lang: Annotated[str, typer.Option("--lang", help="Language of the text: en, nl or km.")],
+    project: ProjectOption = Path("."),
+    force: Annotated[bool, typer.Option("--force", help="Replace the files of an existing policy with this ID.")] = False,
+) -> None:
+    """Turn an existing policy into a source skeleton, and report what a person must still do."""
+    report = api().import_(project, file, policy, lang, force)
+    typer.echo(report.render())
+    for path in report.written:
+        typer.echo(f"wrote {display_path(path)}")
+
+
+@app.command()
+def rules(project: ProjectOption = Path(".")) -> None:
+    """List the change-classification rules in force: ID, severity, and what each rests on."""
+    for rule in api().rules(project):
+        typer.echo(f"{rule.severity:<9} {rule.id:<34} {rule.basis}")
+
+
+@app.command()
+def schema(name: Annotated[str, typer.Argument(help="policy, project, glossary, rules or change-report.")] = "policy") -> None:
+    """Print a JSON Schema, for editors that validate YAML while you type."""
+    typer.echo(json.dumps(api().schema(name), indent=2, ensure_ascii=False))
+
+
+@i18n_app.command("extract")
+def i18n_extract(project: ProjectOption = Path(".")) -> None:
+    """Write the templates (.pot) and create every missing catalog (.po)."""
+    _report_written(api().i18n_extract(project))
+
+
+@i18n_app.command("update")
+def i18n_update(project: ProjectOption = Path(".")) -> None:
+    """Refresh templates and merge them into every catalog (changed text becomes fuzzy)."""
+    _report_written(api().i18n_update(project))
+
+
+@i18n_app.command("status")
+def i18n_status(
+    project: ProjectOption = Path("."),
+    locale: LocalesOption = None,
+    output_format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+) -> None:
+    """How far each catalog is; exits 1 while anything is not publishable (missing or fuzzy)."""
+    if output_format not in ("table", "json"):
+        raise PolicygenError(f"unknown format '{output_format}'; choose table or json")
+    report = api().i18n_status(project, locale)
+    if output_format == "json":
+        typer.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+    else:
+        _status_table(report)
+    if not report.complete:
+        raise typer.Exit(1)
+
+
+def _status_table(report: api_module.status.Report) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Translation status", title_justify="left")
+    for name in ("catalog", "locale"):
+        table.add_column(name, justify="left")
+    for name in ("translated", "fuzzy", "missing", "obsolete", "publishable words"):
+        table.add_column(name, justify="right")
+    for row in report.statuses:
+        share = f"{row.publishable_words}/{row.words} ({row.publishable_share:.0%})"
+        table.add_row(row.domain, row.locale, str(row.translated), str(row.fuzzy), str(row.missing), str(row.obsolete), share)
+    Console(width=110, color_system=None).print(table)
+    for gap in report.gaps:
+        typer.echo(f"{gap.path.relative_to(report.root).as_posix()}:{gap.line}: [{gap.locale}] {gap.context}: {gap.state}")
+
+
+@i18n_app.command("check")
+def i18n_check(project: ProjectOption = Path("."), locale: LocalesOption = None) -> None:
+    """Check that translations keep their source's placeholders, link targets and markup."""
+    api().i18n_check(project, locale)
+    typer.echo("OK: every translation keeps its placeholders, link targets and markup.")
+
+
+@i18n_app.command("export")
+def i18n_export(
+    project: ProjectOption = Path("."),
+    output_format: Annotated[str, typer.Option("--format", "-f", help="Exchange format: xliff.")] = "xliff",
+    locale: LocalesOption = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Folder to write to (default: PROJECT/xliff).")] = None,
+) -> None:
+    """Export catalogs as XLIFF for agencies' CAT tools: OUTPUT/<locale>/<catalog>.xlf."""
+    _report_written(api().i18n_export(project, output_format, locale, output))
+
+
+@i18n_app.command("import")
+def i18n_import(
+    files: Annotated[list[Path], typer.Argument(help="XLIFF files to merge into the catalogs.")],
+    project: ProjectOption = Path("."),
+) -> None:
+    """Merge translated XLIFF files back into the PO catalogs (all or nothing)."""
+    _report_written(api().i18n_import(project, files))
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app(prog_name="policygen")

@@ -1,0 +1,49 @@
+"""The common ground of every command that publishes: a project folder -> localized policies.
+
+Loads and validates the sources (:mod:`policygen.source`), reads the catalogs, localizes every
+selected (policy, locale) and applies the publishing gate. ``build``, ``check``, ``release`` and
+the PDF workers all start here, so they agree on what is publishable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from policygen.errors import Collector, PolicygenError
+from policygen.i18n.catalogs import Translations, load_translations
+from policygen.i18n.localize import LocalizedPolicy, localize
+from policygen.i18n.status import gate
+from policygen.model import Project
+from policygen.source.load import load_project
+
+
+def prepare(
+    root: Path, policies: Iterable[str] | None = None, locales: Iterable[str] | None = None, allow_incomplete: bool | None = None,
+) -> tuple[Project, list[LocalizedPolicy]]:
+    """Load, validate and localize; the common ground of ``build`` and ``check``.
+
+    Unless incomplete translations are allowed (``allow_incomplete``, else the project's
+    setting), every missing or fuzzy block of a published locale is an error: the publishing
+    gate. Raises :class:`~policygen.errors.SourceError` listing every problem found.
+    """
+    project = load_project(root, policies)
+    wanted_locales = list(locales) if locales is not None else None
+    errors = Collector()
+    if wanted_locales is not None:
+        for loc in wanted_locales:
+            if loc not in project.config.locales:
+                errors.add(project.config.path, 0, f"unknown locale '{loc}'; this project publishes {', '.join(project.config.locales)}")
+        errors.raise_if_any()
+    translations: Translations = load_translations(project, wanted_locales, errors)
+    localized = []
+    for policy in project.policies.values():
+        for loc in policy.locales:
+            if wanted_locales is None or loc in wanted_locales:
+                localized.append(localize(project, policy, loc, translations, errors))
+    if not (project.config.allow_incomplete if allow_incomplete is None else allow_incomplete):
+        gate(project, translations, wanted_locales, errors)
+    errors.raise_if_any()
+    if not localized:
+        raise PolicygenError(f"nothing to build: no selected policy is published in {', '.join(wanted_locales or [])}")
+    return project, localized

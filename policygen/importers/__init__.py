@@ -1,0 +1,1 @@
+"""IMPORT: an existing policy (plain text, HTML or Markdown) -> a source skeleton and a report."""

@@ -1,0 +1,190 @@
+"""Render stage, archive: releases -> archive pages, archived copies, banners and feeds.
+
+Takes the archive (:mod:`policygen.archive`) and a date ("today", which a build takes as
+``--today`` for reproducibility) and produces, for every policy and locale:
+
+* ``archive/index.html``: every version with its effective date, severity, notes, and links to
+  its HTML, its PDF and the redline against the version before it; the version in force and
+  any upcoming one are marked;
+* ``versions/<version>/``: the archived page, PDF and redline, exactly as released;
+* ``feed.atom``: an Atom feed with one entry per release, carrying its severity and the
+  localized summary of its major changes;
+* while a major change is upcoming or inside the notice period after its effective date: a
+  banner, shown at the top of the current page, and written as ``banner.html`` (to embed) and
+  ``banner.json`` (for a site's own pop-up).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from policygen import __version__
+from policygen.archive.store import Release, latest_in_force, releases
+from policygen.atomic import sha256
+from policygen.errors import PolicygenError
+from policygen.resources import notice_template
+from policygen.i18n.localize import LocalizedPolicy
+from policygen.model import Project
+from policygen.render.html import PagePaths, environment, relative, render_template
+
+
+@dataclass(frozen=True, slots=True)
+class Banner:
+    release: Release
+    banner: str
+    items: list[str]
+    html: str = ""
+    """The rendered banner, shown in the page and written as ``banner.html``."""
+
+
+@dataclass
+class ArchiveSite:
+    """What the archive adds to a build."""
+
+    files: dict[str, bytes]
+    outputs: list[dict[str, Any]]
+    banners: dict[tuple[str, str], Banner]
+    archived: set[tuple[str, str]]
+    """(policy, locale) pairs that have releases, whose pages link to their archive."""
+
+
+class _Changes:
+    """Each release's ``changes.json``, read once."""
+
+    def __init__(self) -> None:
+        self._cache: dict[Path, dict[str, Any] | None] = {}
+
+    def __call__(self, rel: Release) -> dict[str, Any] | None:
+        if rel.folder not in self._cache:
+            path = rel.folder / "changes.json"
+            self._cache[rel.folder] = json.loads(path.read_text(encoding="utf-8"))["reports"][0] if path.is_file() else None
+        return self._cache[rel.folder]
+
+
+def active_banner(found: list[Release], locale: str, today: date, notice_days: int, changes: _Changes) -> Banner | None:
+    """The major change users must be told about today: upcoming, or within the notice period."""
+    for rel in reversed(found):
+        if rel.severity != "major" or locale not in rel.locales:
+            continue
+        if rel.effective_date > today or today <= rel.effective_date + timedelta(days=notice_days):
+            notice = (changes(rel) or {}).get("notices", {}).get(locale)
+            if notice and notice.get("items"):
+                return Banner(rel, notice["banner"], list(notice["items"]))
+        return None  # an older major change is past its notice period, whatever came before it
+    return None
+
+
+def render_archive(project: Project, localized: list[LocalizedPolicy], today: date) -> ArchiveSite:
+    """Archive pages, archived copies, feeds and banners for every localized page that has releases."""
+    env = environment(project)
+    site = ArchiveSite({}, [], {}, set())
+    files, outputs = site.files, site.outputs
+    changes = _Changes()
+    by_policy = {policy: releases(project.root, policy) for policy in sorted({item.policy.id for item in localized})}
+    for item in localized:
+        policy, locale, fmt = item.policy.id, item.locale, item.formatter
+        found = [r for r in by_policy[policy] if locale in r.locales]
+        if not found:
+            continue
+        site.archived.add((policy, locale))
+        base = PagePaths(policy, locale).folder
+        current = latest_in_force(by_policy[policy], today)
+
+        def archived(rel: Release, file_rel: str) -> bytes:
+            # Published copies must be what was released: check each against release.json.
+            path = rel.folder / file_rel
+            try:
+                data = path.read_bytes()
+            except OSError:
+                raise PolicygenError(f"{path}: missing from the archive; run 'policygen archive verify'") from None
+            if rel.files.get(file_rel) != sha256(data):
+                raise PolicygenError(f"{path}: differs from the hash recorded at release; run 'policygen archive verify'")
+            return data
+
+        def add(path: str, data: bytes, kind: str, version: str | None = None) -> None:
+            files[path] = data
+            outputs.append({"policy": policy, "locale": locale, "format": kind, "path": path, "sha256": sha256(data),
+                            **({"version": version} if version else {})})
+
+        rows = []
+        for rel in reversed(found):
+            folder = f"{base}versions/{rel.version}/"
+            add(f"{folder}index.html", archived(rel, f"output/{locale}/index.html"), "archived-html", rel.version)
+            add(f"{folder}{policy}-{locale}.pdf", archived(rel, f"output/{locale}/{policy}-{locale}.pdf"), "archived-pdf", rel.version)
+            redline = rel.folder / "output" / locale / "redline.html"
+            if f"output/{locale}/redline.html" in rel.files:
+                add(f"{folder}redline.html", archived(rel, f"output/{locale}/redline.html"), "redline", rel.version)
+            status = ""
+            if rel.effective_date > today:
+                status = fmt.ui("upcoming").replace("{date}", fmt.date(rel.effective_date))
+            elif current is not None and rel.version == current.version:
+                status = fmt.ui("in_force")
+            rows.append({
+                "version": rel.version, "iso": rel.effective_date.isoformat(), "date": fmt.date(rel.effective_date),
+                "severity": notice_template(locale, f"severity.{rel.severity}") if rel.severity else "",
+                "notes": rel.released_notes, "status": status,
+                "html": f"../versions/{rel.version}/", "pdf": f"../versions/{rel.version}/{policy}-{locale}.pdf",
+                "redline": f"../versions/{rel.version}/redline.html" if redline.is_file() else "",
+            })
+        ui = {key: fmt.ui(key) for key in ("version", "effective_date", "changes", "notes", "redline", "feed")}
+        page = render_template(env, "archive.html", {
+            "locale": locale, "dir": item.direction, "heading": fmt.ui("archive_title").replace("{title}", item.title_text),
+            "site_title": project.config.site_title, "generator": f"policygen {__version__}", "assets": relative(f"{base}archive/index.html", "assets/"),
+            "feed_href": "../feed.atom", "current_title": item.title_text, "rows": rows, "ui": ui,
+        })
+        add(f"{base}archive/index.html", page.encode("utf-8"), "archive-page")
+        add(f"{base}feed.atom", _feed(project, item, found, changes), "feed")
+        banner = active_banner(by_policy[policy], locale, today, project.config.notice_days, changes)
+        if banner is not None:
+            html = render_template(env, "banner.html", {
+                "policy": policy, "locale": locale, "dir": item.direction, "banner": banner.banner, "items": banner.items,
+                "ui": ui, "redline_href": relative(f"{base}index.html", f"{base}versions/{banner.release.version}/redline.html"),
+            })
+            banner = Banner(banner.release, banner.banner, banner.items, html)
+            site.banners[(policy, locale)] = banner
+            add(f"{base}banner.html", html.encode("utf-8"), "banner-html")
+            payload = {"policy": policy, "locale": locale, "version": banner.release.version,
+                       "effective_date": banner.release.effective_date.isoformat(),
+                       "upcoming": banner.release.effective_date > today, "banner": banner.banner, "items": banner.items,
+                       "redline": f"versions/{banner.release.version}/redline.html"}
+            add(f"{base}banner.json", (json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"), "banner-json")
+    return site
+
+
+def _feed(project: Project, item: LocalizedPolicy, found: list[Release], changes: _Changes) -> bytes:
+    from feedgen.feed import FeedGenerator
+
+    policy, locale = item.policy.id, item.locale
+    # Without a base URL the feed's IDs are tag URIs and its links are relative to the feed.
+    page_url = f"{project.config.base_url}{policy}/{locale}/" if project.config.base_url else ""
+    ident = page_url or f"tag:policygen,{found[0].effective_date.year}:{policy}/{locale}/"
+
+    def stamp(day: date) -> datetime:
+        return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+
+    feed = FeedGenerator()
+    feed.id(ident + "feed.atom")
+    feed.title(item.title_text)
+    feed.author(name=item.policy.facts.controller.name)
+    feed.link(href=page_url or "./", rel="alternate")
+    if page_url:
+        feed.link(href=page_url + "feed.atom", rel="self")
+    feed.language(locale)
+    feed.updated(stamp(max(r.effective_date for r in found)))
+    feed.generator("policygen", version=__version__)
+    for rel in found:
+        entry = feed.add_entry(order="append")
+        entry.id(f"{ident}versions/{rel.version}/")
+        entry.title(f"{item.title_text} {rel.version}")
+        entry.updated(stamp(rel.effective_date))
+        entry.link(href=f"{page_url}versions/{rel.version}/", rel="alternate")
+        notice = (changes(rel) or {}).get("notices", {}).get(locale) or {}
+        summary = " ".join([notice.get("banner", ""), *notice.get("items", [])]).strip()
+        entry.summary(summary or notice_template(locale, "redline.none"))
+        if rel.severity:
+            entry.category(term=rel.severity, label=notice_template(locale, f"severity.{rel.severity}"))
+    return feed.atom_str(pretty=True)

@@ -1,0 +1,311 @@
+"""Render stage: :class:`~policygen.localize.LocalizedPolicy` -> HTML page and fragment bytes.
+
+The policy body is rendered by markdown-it's renderer with a few rules of our own (sections,
+permalinks on headings, placeholders, source-language spans). Around it, Jinja2 templates
+build the page: the package's templates, unless the project's ``theme/templates/`` has one of
+the same name. Templates are autoescaped; the only markup that reaches them unescaped is what
+this module rendered from tokens.
+"""
+
+from __future__ import annotations
+
+import html
+import posixpath
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markupsafe import Markup
+
+from policygen import __version__
+from policygen.errors import Collector, Diagnostic, SourceError
+from policygen.i18n.localize import Formatter, LocalizedPolicy, placeholder_context
+from policygen.model import Project
+from policygen.resources import PACKAGE, TEMPLATES, builtin, font_files, stylesheet
+from policygen.source.files import inside
+from policygen.source.prose import PARSER
+
+
+class PolicyRenderer(RendererHTML):
+    """markdown-it's HTML renderer, taught policygen's tokens."""
+
+    def render(self, tokens: Sequence[Token], options: Any, env: Any) -> str:
+        out = []
+        for i, token in enumerate(tokens):
+            if token.type == "inline":
+                out.append(self.inline(token, options, env))
+            elif token.type in self.rules:
+                out.append(self.rules[token.type](tokens, i, options, env))
+            else:
+                out.append(self.renderToken(tokens, i, options, env))
+        return "".join(out)
+
+    def inline(self, token: Token, options: Any, env: Any) -> str:
+        children = token.children or []
+        lang = (token.meta or {}).get("lang")
+        # A block shown in the source language formats its facts in that language too, so a
+        # Dutch fallback sentence never carries an English date (or the other way round).
+        formatter = env["source_formatter"] if lang else env["formatter"]
+        inline_env = {**env, "formatter": formatter, "placeholders": placeholder_context(children)}
+        rendered = self.renderInline(children, options, inline_env)
+        return f'<span lang="{lang}">{rendered}</span>' if lang else rendered
+
+    def placeholder(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        formatter: Formatter = env["formatter"]
+        sentence_start, in_link = env["placeholders"][idx]
+        return formatter.render(tokens[idx].content, sentence_start=sentence_start, in_link=in_link)
+
+    def section_open(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        return f'<section aria-labelledby="{tokens[idx].meta["id"]}">\n'
+
+    def section_close(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        return "</section>\n"
+
+    def heading_close(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        opener = tokens[idx - 2]
+        ident = opener.attrGet("id")
+        link = ""
+        if ident:
+            label = html.escape(env["formatter"].ui("link_to_section"))
+            link = f' <a class="permalink" href="#{ident}" aria-label="{label}">#</a>'
+        return f"{link}</{tokens[idx].tag}>\n"
+
+    def link_open(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        token = tokens[idx]
+        href = str(token.attrGet("href") or "")
+        if not href.startswith("#") and not href.startswith(("mailto:", "tel:")):
+            token.attrSet("rel", "noopener noreferrer")
+        return self.renderToken(tokens, idx, options, env)
+
+
+@cache
+def _renderer() -> PolicyRenderer:
+    renderer = PolicyRenderer(PARSER)
+    renderer.rules["placeholder"] = renderer.placeholder
+    renderer.rules["section_open"] = renderer.section_open
+    renderer.rules["section_close"] = renderer.section_close
+    renderer.rules["heading_close"] = renderer.heading_close
+    renderer.rules["link_open"] = renderer.link_open
+    return renderer
+
+
+def render_body(localized: LocalizedPolicy) -> str:
+    env = {"formatter": localized.formatter, "source_formatter": localized.source_formatter}
+    return _renderer().render(localized.tokens, PARSER.options, env)
+
+
+def render_title(localized: LocalizedPolicy) -> str:
+    env = {"formatter": localized.formatter, "source_formatter": localized.source_formatter}
+    return _renderer().inline(localized.title, PARSER.options, env)
+
+
+class _ThemeLoader(jinja2.FileSystemLoader):
+    """Loads a project's theme templates, refusing any that lead outside the project."""
+
+    def __init__(self, folder: Path, root: Path):
+        super().__init__(str(folder))
+        self.root = root.resolve()
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        source, filename, uptodate = super().get_source(environment, template)
+        if not Path(filename).resolve().is_relative_to(self.root):
+            raise SourceError([Diagnostic(Path(filename), 0, "theme template leads outside the project (through a symlink?); policygen reads only files inside the project")])
+        return source, filename, uptodate
+
+
+def environment(project: Project) -> jinja2.Environment:
+    """Templates from the project's theme first, then the package's own.
+
+    The environment is sandboxed: a theme is data a web team edits, and a template must not be
+    able to reach Python internals (and through them the machine that builds the site).
+    """
+    loaders: list[jinja2.BaseLoader] = []
+    theme = project.theme_dir / "templates"
+    if theme.is_dir():
+        loaders.append(_ThemeLoader(theme, project.root))
+    loaders.append(jinja2.PackageLoader(PACKAGE, TEMPLATES))
+    return SandboxedEnvironment(
+        loader=jinja2.ChoiceLoader(loaders), autoescape=True, undefined=jinja2.StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+    )
+
+
+def render_template(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
+    """Render one template; a broken theme template becomes a ``path:line`` error."""
+    try:
+        return env.get_template(name).render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise SourceError([Diagnostic(Path(exc.filename or name), exc.lineno or 0, f"template error: {exc.message}")]) from None
+    except jinja2.TemplateNotFound as exc:
+        raise SourceError([Diagnostic(Path(name), 0, f"template error: no template '{exc.name}' in the theme or in policygen")]) from None
+    except (jinja2.TemplateError, SecurityError) as exc:
+        path, line = _template_frame(exc)
+        raise SourceError([Diagnostic(path or Path(name), line, f"template error: {exc}")]) from None
+
+
+def _template_frame(exc: BaseException) -> tuple[Path | None, int]:
+    """The innermost template file and line in a traceback (Jinja maps frames to templates)."""
+    found: tuple[Path | None, int] = (None, 0)
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".html"):
+            found = (Path(filename), tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class PagePaths:
+    """Where a policy's outputs go, relative to the output folder (always POSIX)."""
+
+    policy: str
+    locale: str
+    version: str | None = None
+    """Set for an archived version, which lives in ``versions/<version>/`` of its locale."""
+
+    @property
+    def page(self) -> str:
+        return f"{self.folder}index.html"
+
+    @property
+    def fragment(self) -> str:
+        return f"{self.folder}fragment.html"
+
+    @property
+    def folder(self) -> str:
+        return f"{self.policy}/{self.locale}/" + (f"versions/{self.version}/" if self.version else "")
+
+    @property
+    def pdf(self) -> str:
+        return f"{self.policy}/{self.locale}/{self.policy}-{self.locale}.pdf"
+
+
+def relative(from_file: str, to: str) -> str:
+    """A relative URL from one output file to another, so the site works from any base path."""
+    rel = posixpath.relpath(to, posixpath.dirname(from_file) or ".")
+    if to.endswith("/"):
+        rel += "/"
+    return rel
+
+
+def render_policy(
+    project: Project, localized: LocalizedPolicy, env: jinja2.Environment | None = None,
+    banner: str | None = None, archive: bool = False, version: str | None = None,
+) -> tuple[bytes, bytes]:
+    """The full page and the body-only fragment of one policy in one locale. ``banner`` is the
+    major-change banner's HTML, if one is active; ``archive`` links the page to its archive;
+    ``version`` renders the page for its place in the archive (``versions/<version>/``), with
+    its links pointing to the same version in the other languages."""
+    policy, locale, fmt = localized.policy, localized.locale, localized.formatter
+    paths = PagePaths(policy.id, locale, version)
+    env = env or environment(project)
+    base = project.config.base_url
+    alternates = []
+    # The same order on every page of the site, whatever order a policy lists its locales in.
+    order = {loc: i for i, loc in enumerate(project.config.locales)}
+    for other in sorted(policy.locales, key=lambda loc: order.get(loc, len(order))):
+        target = PagePaths(policy.id, other, version).folder
+        alternates.append({
+            "locale": other,
+            "name": _native_name(other),
+            "href": (base + target) if base else relative(paths.page, target),
+            "current": other == locale,
+        })
+    context = {
+        "policy": policy,
+        "locale": locale,
+        "dir": localized.direction,
+        "title": localized.title_text,
+        "title_html": Markup(render_title(localized)),
+        "body_html": Markup(render_body(localized)),
+        "toc": localized.toc,
+        "ui": {key: fmt.ui(key) for key in ("contents", "version", "effective_date", "languages", "skip_to_content", "generated_by")},
+        "effective_date": Markup(fmt._time(policy.effective_date, True)),
+        "version": policy.version,
+        "untranslated_notice": (
+            fmt.ui("untranslated").format(language=fmt.list_of([fmt.language_name(loc) for loc in localized.fallback_locales]))
+            if localized.fallback_locales else ""
+        ),
+        "prevailing": _prevailing(project, localized, paths, version),
+        "banner": Markup(banner) if banner else "",
+        "archive_link": {"href": "archive/", "text": fmt.ui("archive")} if archive else None,
+        "source_locale": policy.source_locale,
+        "digits": project.config.options(locale).digits,
+        "alternates": alternates,
+        "x_default": next(a["href"] for a in alternates if a["locale"] == policy.source_locale),
+        "canonical": (base + paths.folder) if base else None,
+        "assets": relative(paths.page, "assets/"),
+        "site_title": project.config.site_title,
+        "index_href": relative(paths.page, "index.html"),
+        "generator": f"policygen {__version__}",
+    }
+    fragment = render_template(env, "fragment.html", context)
+    page = render_template(env, "page.html", {**context, "fragment": Markup(fragment)})
+    return page.encode("utf-8"), fragment.encode("utf-8")
+
+
+def _prevailing(project: Project, localized: LocalizedPolicy, paths: PagePaths, version: str | None = None) -> dict[str, str] | None:
+    """The prevailing-language statement of a translated page, with a link to that version."""
+    policy, fmt = localized.policy, localized.formatter
+    prevailing = policy.source_locale if project.config.prevailing == "source" else project.config.prevailing
+    if localized.locale == prevailing or prevailing not in policy.locales:
+        return None
+    language = fmt.language_name(prevailing)
+    statement = project.config.prevailing_statement.get(localized.locale) or fmt.ui("prevailing")
+    target = PagePaths(policy.id, prevailing, version).folder
+    return {
+        "statement": statement.replace("{language}", language),
+        "link_text": fmt.ui("read_version").replace("{language}", language),
+        "href": (project.config.base_url + target) if project.config.base_url else relative(paths.page, target),
+        "locale": prevailing,
+    }
+
+
+def _native_name(locale: str) -> str:
+    from babel import Locale
+
+    name = Locale.parse(locale).display_name or locale
+    return name[:1].upper() + name[1:]
+
+
+def render_index(project: Project, entries: list[dict[str, Any]], env: jinja2.Environment | None = None) -> bytes:
+    """The site index: every policy, in every locale it is published in."""
+    env = env or environment(project)
+    locale = project.config.locales[0]
+    page = render_template(env, "index.html", {
+        "locale": locale,
+        "site_title": project.config.site_title,
+        "policies_label": builtin()["ui"]["policies"][locale],
+        "entries": entries,
+        "assets": "assets/",
+        "generator": f"policygen {__version__}",
+    })
+    return page.encode("utf-8")
+
+
+def asset_files(project: Project) -> dict[str, bytes]:
+    """Static files for ``output/assets/``: the stylesheet and the Khmer web font.
+
+    A project's ``theme/assets/`` adds files or replaces ours by name.
+    """
+    files: dict[str, bytes] = {
+        "assets/policygen.css": stylesheet(),
+    }
+    # Many readers, and most fresh systems, have no Khmer font at all; shipping one makes the
+    # Khmer pages render the same everywhere. The variable font covers every weight in one file.
+    files["assets/fonts/NotoSansKhmer.ttf"] = font_files().khmer.read_bytes()
+    theme_assets = project.theme_dir / "assets"
+    if theme_assets.is_dir():
+        errors = Collector()
+        for path in sorted(theme_assets.rglob("*")):
+            if path.is_file() and inside(path, project.root, errors):
+                files["assets/" + path.relative_to(theme_assets).as_posix()] = path.read_bytes()
+        errors.raise_if_any()
+    return files

@@ -1,0 +1,267 @@
+"""Render stage, PDF: :class:`~policygen.localize.LocalizedPolicy` -> PDF bytes (WeasyPrint).
+
+Takes a localized policy and produces a tagged PDF/UA-1 document (PDF/A-3u on request) with
+embedded fonts, a running header, a localized "page X of Y" footer, a table of contents with
+page numbers, clause anchors as PDF destinations, and an outline that follows the headings.
+
+What makes it trustworthy for Khmer and for evidence:
+
+* fonts come from files policygen ships (Noto Sans and Noto Sans Khmer, through pip), under
+  family names no system font has, so fontconfig never substitutes a face;
+* Khmer text gets U+200B between words (from the khmercut segmenter) in text nodes only, so
+  Pango can break lines between words; link targets and code are left alone;
+* :mod:`policygen.pdf_text` makes the PDF's text layer extract exactly;
+* a restricted URL fetcher serves those font files and the project's theme assets and refuses
+  everything else, so rendering never touches the network or other files;
+* every WeasyPrint warning (a missing glyph, a refused fetch) is an error in strict mode;
+* the output is reproducible: no dates, and a document identifier derived from the content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import struct
+from typing import Any
+
+from markupsafe import Markup
+
+from policygen import __version__
+from policygen.errors import Diagnostic, PolicygenError, SourceError
+from policygen.i18n.localize import LocalizedPolicy
+from policygen.model import Project
+from policygen.render.html import PagePaths, environment, render_policy, render_template
+from policygen.resources import font_files
+
+PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3u")
+BASE_URL = "file:///policygen-project/"
+"""What relative URLs in a PDF's HTML resolve against: a fixed name, never the project's real
+path, which would end up in the PDF and make its bytes depend on where it was built."""
+_RELATIVE_HREF = re.compile(r'<a href="(?!#|https?:|mailto:|tel:)([^"]*)"([^>]*)>')
+_KHMER = re.compile(r"[\u1780-\u17ff\u19e0-\u19ff]+")
+_TAG = re.compile(r"(<[^>]+>)")
+
+
+def break_khmer_words(html: str) -> str:
+    """Insert U+200B between Khmer words in the text of ``html``; tags, attributes, link
+    targets and code stay as they are."""
+    from khmercut import tokenize
+
+    out = []
+    code_depth = 0
+    for part in _TAG.split(html):
+        if part.startswith("<"):
+            name = part[1:].split(maxsplit=1)[0].rstrip(">").lower() if len(part) > 2 else ""
+            if name in ("code", "pre", "style", "title"):
+                code_depth += 1
+            elif name in ("/code", "/pre", "/style", "/title"):
+                code_depth = max(0, code_depth - 1)
+            out.append(part)
+        elif code_depth or not _KHMER.search(part):
+            out.append(part)
+        else:
+            out.append(_KHMER.sub(lambda m: "\u200b".join(tokenize(m.group(0))), part))
+    return "".join(out)
+
+
+def pdf_html(project: Project, localized: LocalizedPolicy) -> str:
+    """The HTML WeasyPrint lays out: the policy's fragment in a print wrapper."""
+    env = environment(project)
+    fmt = localized.formatter
+    _page, fragment = render_policy(project, localized, env)
+    digits = project.config.options(localized.locale).digits
+    counter = ", khmer" if localized.locale == "km" and digits == "native" else ""
+    page_of = fmt.ui("page_of")
+    before, _, rest = page_of.partition("{page}")
+    between, _, after = rest.partition("{pages}")
+
+    def css_string(text: str) -> str:
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    page_content = f"{css_string(before)} counter(page{counter}) {css_string(between)} counter(pages{counter}) {css_string(after)}"
+    fonts = font_files()
+    context = {
+        "locale": localized.locale, "dir": localized.direction, "title": localized.title_text,
+        "version": localized.policy.version, "effective_date_text": fmt.date(localized.policy.effective_date),
+        "ui": {"version": fmt.ui("version")}, "generator": f"policygen {__version__}",
+        "fonts": {"latin": fonts.latin.as_uri(), "latin_italic": fonts.latin_italic.as_uri(), "khmer": fonts.khmer.as_uri()},
+        "css": Markup(render_template(env, "pdf.css", {"counter": counter})),
+        "page_of": Markup(page_content),
+        "fragment": Markup(fragment.decode("utf-8")),
+    }
+    html = render_template(env, "pdf.html", context)
+    return break_khmer_words(_absolute_links(project, localized, html))
+
+
+def _absolute_links(project: Project, localized: LocalizedPolicy, html: str) -> str:
+    """Links to other pages of the site: absolute on the site when it has a base URL, else
+    plain text. A PDF travels alone; a relative link in it points nowhere."""
+    from urllib.parse import urljoin
+
+    page = PagePaths(localized.policy.id, localized.locale).page
+    base = project.config.base_url
+
+    def replace(match: re.Match[str]) -> str:
+        if base:
+            return f'<a href="{urljoin(base + page, match.group(1))}"{match.group(2)}>'
+        return f"<a{match.group(2)}>"
+
+    return _RELATIVE_HREF.sub(replace, html)
+
+
+def _fetcher(project: Project) -> Any:
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+    fonts = font_files()
+    allowed_files = {fonts.latin.as_uri(): fonts.latin, fonts.latin_italic.as_uri(): fonts.latin_italic, fonts.khmer.as_uri(): fonts.khmer}
+    root = project.root.resolve()
+    theme_assets = (project.theme_dir / "assets").resolve()
+
+    class RestrictedFetcher(URLFetcher):
+        """Serves policygen's fonts and the project's theme assets; refuses everything else."""
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if url in allowed_files:
+                return URLFetcherResponse(url, allowed_files[url].read_bytes())
+            if url.startswith(BASE_URL):
+                from urllib.parse import unquote
+
+                path = (root / unquote(url[len(BASE_URL):].split("?")[0].split("#")[0])).resolve()
+                if path.is_relative_to(theme_assets) and path.is_file():
+                    return URLFetcherResponse(url, path.read_bytes())
+            raise FatalURLFetchingError(f"policygen does not fetch '{url}': PDFs embed only policygen's fonts and files in theme/assets/")
+
+    return RestrictedFetcher()
+
+
+_fonts_reproducible = False
+
+
+def _reproducible_fonts() -> None:
+    """Make WeasyPrint's variable-font instances byte-stable.
+
+    WeasyPrint 70 turns a variable font into a static instance with fontTools and saves it,
+    which stamps the current time into the font's ``head.modified``: every PDF would differ.
+    After WeasyPrint's ``Font.clean``, the timestamp is set back to the font's own creation
+    time, in place (see :func:`stable_font_bytes`).
+    """
+    global _fonts_reproducible
+    if _fonts_reproducible:
+        return
+    from weasyprint.pdf.fonts import Font
+
+    original_clean = Font.clean
+
+    def clean(self: Any, to_unicode: Any, hinting: Any) -> None:
+        variable = "fvar" in self.tables
+        original_clean(self, to_unicode, hinting)
+        if variable:
+            self.file_content = stable_font_bytes(self.file_content)
+
+    Font.clean = clean
+    _fonts_reproducible = True
+
+
+def _checksum(data: bytes) -> int:
+    padded = data + b"\0" * (-len(data) % 4)
+    return sum(struct.unpack(f">{len(padded) // 4}I", padded)) & 0xFFFFFFFF
+
+
+def stable_font_bytes(font: bytes) -> bytes:
+    """A TrueType/OpenType font with ``head.modified`` set to ``head.created``, and the table
+    and whole-font checksums that depend on it recomputed (the sfnt rules)."""
+    data = bytearray(font)
+    tables = struct.unpack(">H", data[4:6])[0]
+    for index in range(tables):
+        record = 12 + 16 * index
+        tag, _checksum_old, offset, length = struct.unpack(">4sIII", data[record : record + 16])
+        if tag != b"head":
+            continue
+        data[offset + 28 : offset + 36] = data[offset + 20 : offset + 28]  # modified = created
+        data[offset + 8 : offset + 12] = b"\0\0\0\0"  # checkSumAdjustment, computed last
+        struct.pack_into(">I", data, record + 4, _checksum(bytes(data[offset : offset + length])))
+        struct.pack_into(">I", data, offset + 8, (0xB1B0AFBA - _checksum(bytes(data))) & 0xFFFFFFFF)
+        break
+    return bytes(data)
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def render_pdf(project: Project, localized: LocalizedPolicy, variant: str = "pdf/ua-1", strict: bool = True) -> bytes:
+    """The PDF of one policy in one locale. In strict mode any WeasyPrint warning is an error."""
+    from weasyprint.urls import FatalURLFetchingError
+
+    from policygen.render.pdf_text import install
+
+    install()
+    _reproducible_fonts()
+    if variant not in PDF_VARIANTS:
+        raise PolicygenError(f"unknown PDF variant '{variant}'; choose {', '.join(PDF_VARIANTS)}")
+    html = pdf_html(project, localized)
+    logger = logging.getLogger("weasyprint")
+    handler = _Collect()
+    logger.addHandler(handler)
+    previous = logger.propagate
+    logger.propagate = False  # collected here, and reported as policygen diagnostics instead
+    try:
+        document = _layout(project, html)
+        identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode()
+        options: dict[str, Any] = {"pdf_variant": variant, "pdf_identifier": identifier}
+        if variant == "pdf/a-3u":
+            options["pdf_tags"] = True
+        data = document.write_pdf(**options)
+    except FatalURLFetchingError as exc:
+        raise SourceError([Diagnostic(localized.policy.prose_path, 0, f"PDF ({localized.locale}): {exc}")]) from None
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = previous
+    if strict and handler.messages:
+        where = PagePaths(localized.policy.id, localized.locale)
+        raise SourceError([Diagnostic(localized.policy.prose_path, 0, f"PDF {where.pdf}: {message}") for message in sorted(set(handler.messages))])
+    return data
+
+
+def render_document(project: Project, localized: LocalizedPolicy) -> Any:
+    """The laid-out WeasyPrint document, for tests that inspect pages and boxes."""
+    from policygen.render.pdf_text import install
+
+    install()
+    return _layout(project, pdf_html(project, localized))
+
+
+def _layout(project: Project, html: str) -> Any:
+    """WeasyPrint's layout of ``html``, with the fixed base URL and the restricted fetcher."""
+    import weasyprint
+
+    return weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=_fetcher(project)).render()
+
+
+def overflowing_lines(document: Any) -> list[tuple[int, str]]:
+    """Lines whose text runs past the right edge of their block: (page number, text)."""
+    from weasyprint.formatting_structure.boxes import (
+        BlockContainerBox,
+        LineBox,
+        TextBox,
+    )
+
+    found = []
+    for number, page in enumerate(document.pages, start=1):
+        for box in page._page_box.descendants():
+            if not isinstance(box, BlockContainerBox):
+                continue
+            right = box.content_box_x() + box.width
+            for line in box.children:
+                if not isinstance(line, LineBox):
+                    continue
+                for child in line.descendants():
+                    if isinstance(child, TextBox) and child.position_x + child.width > right + 0.5:
+                        found.append((number, child.text[:60]))
+    return found

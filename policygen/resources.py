@@ -1,0 +1,107 @@
+"""Package data in one place: schemas, policygen's own strings, notice templates, default rules,
+page templates, the starter project and the shipped fonts.
+
+Every stage that needs a file shipped with policygen asks here, so the package's layout is
+known to one module, and each file is read (and parsed) once per process.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from babel.messages.pofile import read_po
+
+from policygen.errors import PolicygenError
+
+PACKAGE = "policygen"
+TEMPLATES = "templates"
+"""The folder of the package's page templates (a Jinja2 ``PackageLoader`` reads it)."""
+
+
+def package_file(*parts: str) -> Traversable:
+    """A file or folder shipped inside the package."""
+    return resources.files(PACKAGE).joinpath(*parts)
+
+
+@cache
+def schema(name: str) -> dict[str, Any]:
+    """A JSON Schema shipped with policygen (``policy``, ``project``, ``glossary``, ``rules``,
+    ``change-report``)."""
+    return json.loads(package_file("schema", f"{name}.schema.json").read_text(encoding="utf-8"))
+
+
+@cache
+def builtin() -> dict[str, Any]:
+    """policygen's own strings and enumeration labels, in every supported locale."""
+    return yaml.safe_load(package_file("data", "builtin.yaml").read_text(encoding="utf-8"))
+
+
+@cache
+def default_rules() -> list[dict[str, Any]]:
+    """The default classification rules, as written in ``data/rules.yaml``."""
+    return yaml.safe_load(package_file("data", "rules.yaml").read_text(encoding="utf-8"))["rules"]
+
+
+@cache
+def notice_templates(locale: str) -> dict[str, str]:
+    """Notice, banner and redline texts for ``locale``: the English msgids of
+    ``data/notices/notices.pot``, or the translations of ``data/notices/<locale>.po``."""
+    folder = package_file("data", "notices")
+    with folder.joinpath("notices.pot").open("rb") as handle:
+        english = {m.context: str(m.id) for m in read_po(handle) if m.id}
+    if locale == "en":
+        return english
+    with folder.joinpath(f"{locale}.po").open("rb") as handle:
+        translated = {m.context: m.string for m in read_po(handle, locale=locale) if m.id and m.string and not m.fuzzy}
+    return {key: translated.get(key, value) for key, value in english.items()}
+
+
+def notice_template(locale: str, key: str) -> str:
+    """One notice text (``banner``, ``severity.major``, ``redline.title``, ...) in ``locale``."""
+    return notice_templates(locale)[key]
+
+
+def stylesheet() -> bytes:
+    """The stylesheet of the HTML pages."""
+    return package_file(TEMPLATES, "policygen.css").read_bytes()
+
+
+def starter() -> Traversable:
+    """The starter project that ``policygen init`` copies."""
+    return package_file("data", "starter")
+
+
+@dataclass(frozen=True, slots=True)
+class FontFiles:
+    """The font files every page and PDF uses, from the pinned font packages."""
+
+    latin: Path
+    latin_italic: Path
+    khmer: Path
+
+
+@cache
+def font_files() -> FontFiles:
+    """The shipped fonts. Named explicitly, never found through fontconfig, so a machine's own
+    fonts can never change a page."""
+    import fontpkg_noto_sans
+    import fontpkg_noto_sans_khmer
+
+    def one(root: str, pattern: str) -> Path:
+        found = sorted(Path(root, "files").glob(pattern))
+        if not found:
+            raise PolicygenError(f"font file {pattern} is missing from {root}; reinstall policygen (bash scripts/setup.sh)")
+        return found[0]
+
+    return FontFiles(
+        latin=one(fontpkg_noto_sans.ROOT, "NotoSans[[]*.ttf"),
+        latin_italic=one(fontpkg_noto_sans.ROOT, "NotoSans-Italic*.ttf"),
+        khmer=one(fontpkg_noto_sans_khmer.ROOT, "NotoSansKhmer*.ttf"),
+    )

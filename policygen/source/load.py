@@ -1,0 +1,367 @@
+"""Load stage: a project folder -> :class:`~policygen.model.Project`.
+
+Reads ``policygen.yaml``, ``glossary.yaml`` and every ``sources/<id>/`` (facts, then prose),
+validates them against the JSON Schemas in ``policygen/schema/`` and against each other (every
+referenced ID exists, every fact has a label), and returns typed model objects. All problems
+in all files are collected and raised together as one :class:`~policygen.errors.SourceError`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from policygen.errors import Collector, ProjectNotFound
+from policygen.model import (
+    SUPPORTED_LOCALES,
+    Complaint,
+    Config,
+    Contact,
+    Controller,
+    DataCategory,
+    Duration,
+    Facts,
+    Glossary,
+    LocaleOptions,
+    Policy,
+    Project,
+    Purpose,
+    Recipient,
+    Retention,
+    Right,
+    Risk,
+    Term,
+    Transfer,
+    is_safe_slug,
+)
+from policygen.resources import builtin, schema
+from policygen.source.files import LineMap, inside, read_source, read_yaml
+from policygen.source.placeholders import problem
+from policygen.source.prose import parse_prose
+
+CONFIG_FILE = "policygen.yaml"
+GLOSSARY_FILE = "glossary.yaml"
+FACTS_FILE = "policy.yaml"
+PROSE_FILE = "policy.md"
+GLOSSARY_KINDS = ("data_category", "purpose", "recipient", "right")
+RESERVED_IDS = ("glossary",)
+# CLDR territory codes that are not countries: a transfer goes to a country.
+_NOT_COUNTRIES = {"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB"}
+
+
+def find_project(start: Path) -> Path:
+    """The project folder: ``start`` itself, which must hold ``policygen.yaml``."""
+    if (start / CONFIG_FILE).is_file():
+        return start
+    raise ProjectNotFound(f"{start}: no {CONFIG_FILE} here; run 'policygen init {start}' to start a project, or pass --project DIR")
+
+
+def load_project(root: Path, policies: Iterable[str] | None = None) -> Project:
+    """Load and validate a whole project. ``policies`` limits which policies are read."""
+    root = find_project(root)
+    errors = Collector()
+    config = _load_config(root / CONFIG_FILE, errors)
+    glossary = _load_glossary(root, config.glossary_locale if config else "en", errors)
+    sources = root / "sources"
+    found: dict[str, Policy] = {}
+    wanted = set(policies) if policies is not None else None
+    if not sources.is_dir():
+        errors.add(root / CONFIG_FILE, 0, "the project has no sources/ folder; each policy lives in sources/<policy-id>/")
+    else:
+        names = sorted(p.name for p in sources.iterdir() if p.is_dir() and not p.name.startswith("."))
+        if not names:
+            errors.add(sources, 0, "no policies; each policy lives in its own folder, sources/<policy-id>/")
+        if wanted is not None:
+            for missing in sorted(wanted - set(names)):
+                errors.add(sources, 0, f"no policy '{missing}'; known policies: {', '.join(names) or 'none'}")
+        for name in names:
+            if wanted is not None and name not in wanted:
+                continue
+            if not is_safe_slug(name):
+                errors.add(sources / name, 0, f"policy ID '{name}' is not a safe slug; rename the folder using lowercase letters, digits and single hyphens")
+                continue
+            if name in RESERVED_IDS:
+                errors.add(sources / name, 0, f"'{name}' is reserved (the shared {name} catalog uses it); rename the folder")
+                continue
+            policy = _load_policy(root, sources / name, config, glossary, errors)
+            if policy is not None:
+                found[name] = policy
+    errors.raise_if_any()
+    assert config is not None and glossary is not None
+    return Project(root, config, glossary, found)
+
+
+# --- schema validation -------------------------------------------------------------------------
+
+
+def validate(data: Any, schema_name: str, path: Path, lines: LineMap, errors: Collector) -> bool:
+    """Validate against a bundled schema, reporting every violation at its line."""
+    validator = jsonschema.Draft202012Validator(schema(schema_name), format_checker=jsonschema.FormatChecker())
+    ok = True
+    for error in sorted(validator.iter_errors(data), key=lambda e: (lines.line(tuple(e.absolute_path)), e.message)):
+        ok = False
+        errors.add(path, _line(error, lines), _explain(error))
+    return ok
+
+
+def _line(error: jsonschema.ValidationError, lines: LineMap) -> int:
+    at = tuple(error.absolute_path)
+    if isinstance(error.instance, str) and at + (error.instance,) in lines.lines:
+        return lines.line(at + (error.instance,))  # a bad key (propertyNames): its own line
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        # Point at the offending key itself, not at the mapping that contains it.
+        allowed = error.schema.get("properties", {})
+        extra = [key for key in error.instance if key not in allowed]
+        if extra:
+            return lines.line(at + (extra[0],))
+    return lines.line(at)
+
+
+def _where(error: jsonschema.ValidationError) -> str:
+    parts = [str(p) if not isinstance(p, int) else f"[{p}]" for p in error.absolute_path]
+    return ".".join(parts).replace(".[", "[") or "the file"
+
+
+def _explain(error: jsonschema.ValidationError) -> str:
+    """Turn a schema violation into a sentence that says how to fix it."""
+    where = _where(error)
+    kind = error.validator
+    inside = f" in {where}" if error.absolute_path else ""
+    if kind == "required":
+        missing = str(error.message).split("'")[1]
+        return f"missing required fact '{missing}'{inside}; add it (see docs/source-format.md)"
+    if kind == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = [p for p in error.instance if p not in allowed] if isinstance(error.instance, dict) else []
+        hints = []
+        for key in extra:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hints.append(f"'{key}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+        return f"unknown key {', '.join(hints)}{inside}; allowed keys: {', '.join(allowed)}"
+    if kind == "enum" and list(error.validator_value) == list(SUPPORTED_LOCALES):
+        return f"unknown locale {error.instance!r}; policygen supports {', '.join(SUPPORTED_LOCALES)}"
+    if kind == "enum":
+        options = ", ".join(str(o) for o in error.validator_value)
+        return f"{where}: {error.instance!r} is not allowed; use one of: {options}"
+    if kind == "pattern":
+        desc = error.schema.get("description")
+        if desc:
+            return f"{where}: {error.instance!r} is not valid. {desc}"
+        return f"{where}: {error.instance!r} is not valid (expected the pattern {error.validator_value})"
+    if kind == "type":
+        if isinstance(error.instance, bool) and error.validator_value == "string":
+            return f"{where}: YAML read this as {str(error.instance).lower()}; put the value in quotes (YAML takes yes/no/on/off/NO as booleans)"
+        if error.validator_value == "string" and isinstance(error.instance, (int, float)):
+            return f"{where}: expected text, got the number {error.instance!r}; put it in quotes (\"{error.instance}\")"
+        return f"{where}: expected {error.validator_value}, got {type(error.instance).__name__} {error.instance!r}"
+    if kind == "format":
+        return f"{where}: {error.instance!r} is not a valid {error.validator_value} (write dates as YYYY-MM-DD)"
+    if kind == "anyOf" and where == "controller":
+        return "controller needs at least one of email, phone or url"
+    if kind == "uniqueItems":
+        return f"{where}: list contains duplicates"
+    return f"{where}: {error.message}"
+
+
+# --- config and glossary -----------------------------------------------------------------------
+
+
+def _load_config(path: Path, errors: Collector) -> Config | None:
+    loaded = read_yaml(path, errors)
+    if loaded is None:
+        return None
+    data, lines = loaded
+    if not validate(data, "project", path, lines, errors):
+        return None
+    options = {
+        loc: LocaleOptions(digits=opts.get("digits", LocaleOptions.default(loc).digits))
+        for loc, opts in data.get("locale_options", {}).items()
+    }
+    return Config(
+        path=path,
+        site_title=data["site"]["title"],
+        base_url=data["site"].get("base_url"),
+        locales=tuple(data["locales"]),
+        glossary_locale=data.get("glossary_locale", "en"),
+        locale_options=options,
+        allow_incomplete=data.get("translation", {}).get("allow_incomplete", False),
+        prevailing=data.get("translation", {}).get("prevailing", "source"),
+        prevailing_statement=dict(data.get("translation", {}).get("prevailing_statement", {})),
+        pdf_variant=data.get("pdf", {}).get("variant", "pdf/ua-1"),
+        notice_days=data.get("archive", {}).get("notice_days", 30),
+    )
+
+
+def _load_glossary(root: Path, locale: str, errors: Collector) -> Glossary | None:
+    path = root / GLOSSARY_FILE
+    if not path.is_file():
+        return Glossary(path, locale, {})
+    if not inside(path, root, errors):
+        return None
+    loaded = read_yaml(path, errors)
+    if loaded is None:
+        return None
+    data, lines = loaded
+    if isinstance(data, dict):
+        # An emptied section ("recipient:" with nothing under it) means no labels, not an error.
+        data = {kind: ({} if value is None else value) for kind, value in data.items()}
+    if not validate(data, "glossary", path, lines, errors):
+        return None
+    terms = {
+        (kind, ident): Term(kind, ident, label.strip(), lines.line((kind, ident)))
+        for kind in GLOSSARY_KINDS
+        for ident, label in (data.get(kind) or {}).items()
+    }
+    return Glossary(path, locale, terms)
+
+
+def has_label(glossary: Glossary, kind: str, ident: str) -> bool:
+    """A label exists in the project glossary or among policygen's built-in terms."""
+    return (kind, ident) in glossary.terms or ident in builtin()["terms"].get(kind, {})
+
+
+# --- one policy --------------------------------------------------------------------------------
+
+
+def _load_policy(root: Path, folder: Path, config: Config | None, glossary: Glossary | None, errors: Collector) -> Policy | None:
+    facts_path, prose_path = folder / FACTS_FILE, folder / PROSE_FILE
+    for required in (facts_path, prose_path):
+        if not required.is_file():
+            errors.add(required, 0, f"missing file; every policy folder needs {FACTS_FILE} and {PROSE_FILE}")
+    if not facts_path.is_file() or not prose_path.is_file():
+        return None
+    if not (inside(facts_path, root, errors) & inside(prose_path, root, errors)):
+        return None
+    facts = _load_facts(facts_path, config, glossary, errors)
+    data, _lines = facts if facts else (None, None)
+    text = read_source(prose_path, errors)
+    if text is None:
+        return None
+    # With broken facts, the prose is still checked for everything but its placeholders, so
+    # one run reports the problems of both files.
+    check = (lambda name: problem(name, data.facts)) if data else (lambda name: None)
+    document = parse_prose(prose_path, text, check, errors)
+    if document is None or data is None:
+        return None
+    return Policy(
+        id=folder.name,
+        source_locale=data.raw["source_locale"],
+        locales=tuple(data.raw["locales"]),
+        version=data.raw["version"],
+        effective_date=date.fromisoformat(data.raw["effective_date"]),
+        facts=data.facts,
+        document=document,
+        facts_path=facts_path,
+        prose_path=prose_path,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _LoadedFacts:
+    raw: dict[str, Any]
+    facts: Facts
+
+
+def _load_facts(path: Path, config: Config | None, glossary: Glossary | None, errors: Collector) -> tuple[_LoadedFacts, LineMap] | None:
+    loaded = read_yaml(path, errors)
+    if loaded is None:
+        return None
+    data, lines = loaded
+    if not isinstance(data, dict):
+        errors.add(path, 1, "policy.yaml must be a mapping of facts (see docs/source-format.md)")
+        return None
+    if not validate(data, "policy", path, lines, errors):
+        return None
+    before = len(errors.items)
+    _check_locales(data, path, lines, config, errors)
+    _check_references(data, path, lines, errors)
+    if glossary is not None:
+        _check_labels(data, path, lines, glossary, errors)
+    if len(errors.items) > before:
+        return None
+    return _LoadedFacts(data, _facts(data)), lines
+
+
+def _check_locales(data: dict[str, Any], path: Path, lines: LineMap, config: Config | None, errors: Collector) -> None:
+    if data["source_locale"] not in data["locales"]:
+        errors.add(path, lines.line(("locales",)), f"locales must include the source locale '{data['source_locale']}'")
+    if config is None:
+        return
+    for i, loc in enumerate(data["locales"]):
+        if loc not in config.locales:
+            errors.add(path, lines.line(("locales", i)), f"locale '{loc}' is not published by this project; add it to 'locales' in policygen.yaml ({', '.join(config.locales)})")
+
+
+_REFS = {
+    # list key -> (reference field, target list key, noun)
+    "purposes": [("data", "data_categories", "data category")],
+    "recipients": [("data", "data_categories", "data category"), ("purposes", "purposes", "purpose")],
+    "transfers": [("recipients", "recipients", "recipient")],
+    "retention": [("data", "data_categories", "data category")],
+    "rights": [("channels", "contacts", "contact")],
+}
+_LISTS = ("data_categories", "purposes", "recipients", "transfers", "retention", "rights", "contacts", "complaints")
+
+
+def _check_references(data: dict[str, Any], path: Path, lines: LineMap, errors: Collector) -> None:
+    ids: dict[str, list[str]] = {}
+    for key in _LISTS:
+        seen: dict[str, int] = {}
+        for i, item in enumerate(data[key]):
+            line = lines.line((key, i, "id"))
+            if item["id"] in seen:
+                errors.add(path, line, f"duplicate ID '{item['id']}' in {key}; it is already used on line {seen[item['id']]}")
+            seen.setdefault(item["id"], line)
+        ids[key] = list(seen)
+    for key, refs in _REFS.items():
+        for i, item in enumerate(data[key]):
+            for field, target, noun in refs:
+                for j, ref in enumerate(item.get(field, [])):
+                    if ref not in ids[target]:
+                        close = difflib.get_close_matches(ref, ids[target], n=1)
+                        hint = f"; did you mean '{close[0]}'?" if close else f"; define it under {target}"
+                        errors.add(path, lines.line((key, i, field, j)), f"{key}[{i}].{field} refers to unknown {noun} '{ref}'{hint}")
+    from babel import Locale
+
+    territories = Locale("en").territories
+    for key in ("transfers", "complaints"):
+        for i, item in enumerate(data[key]):
+            country = item.get("country")
+            if country and (country not in territories or country in _NOT_COUNTRIES):
+                errors.add(path, lines.line((key, i, "country")), f"'{country}' is not an ISO 3166-1 alpha-2 country code")
+
+
+def _check_labels(data: dict[str, Any], path: Path, lines: LineMap, glossary: Glossary, errors: Collector) -> None:
+    for key, kind in (("data_categories", "data_category"), ("purposes", "purpose"), ("recipients", "recipient"), ("rights", "right")):
+        for i, item in enumerate(data[key]):
+            if not has_label(glossary, kind, item["id"]):
+                errors.add(path, lines.line((key, i, "id")), f"{kind.replace('_', ' ')} '{item['id']}' has no label; add it to glossary.yaml under '{kind}:'")
+
+
+def _facts(data: dict[str, Any]) -> Facts:
+    c = data["controller"]
+    return Facts(
+        controller=Controller(c["name"], c["address"], c.get("email"), c.get("phone"), c.get("url"), c.get("registration")),
+        data_categories=tuple(DataCategory(d["id"], d["sensitive"]) for d in data["data_categories"]),
+        purposes=tuple(Purpose(p["id"], p["legal_basis"], tuple(p["data"])) for p in data["purposes"]),
+        recipients=tuple(Recipient(r["id"], r["category"], tuple(r["data"]), tuple(r.get("purposes", ()))) for r in data["recipients"]),
+        transfers=tuple(Transfer(t["id"], t["country"], tuple(t["recipients"]), t["safeguard"]) for t in data["transfers"]),
+        retention=tuple(Retention(r["id"], tuple(r["data"]), Duration.parse(r["period"])) for r in data["retention"]),
+        rights=tuple(
+            Right(r["id"], tuple(r["channels"]), Duration.parse(r["response_time"]) if "response_time" in r else None)
+            for r in data["rights"]
+        ),
+        minimum_age=data["minimum_age"],
+        contacts=tuple(Contact(k["id"], k["kind"], k["value"]) for k in data["contacts"]),
+        complaints=tuple(Complaint(k["id"], k["name"], k["url"], k.get("country")) for k in data["complaints"]),
+        risk=Risk(data["risk"]["level"], date.fromisoformat(data["risk"]["assessed_on"])),
+    )
+
+
+__all__ = ["SUPPORTED_LOCALES", "find_project", "load_project"]
