@@ -35,7 +35,8 @@ def main() -> None:
     parser.add_argument("project", nargs="?", type=Path, default=ROOT)
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
-    rows: dict[str, list[float]] = {"load sources": [], "read catalogs": [], "localize": [], "render HTML": [], "full build (cold output)": [], "rebuild (nothing changed)": []}
+    rows: dict[str, list[float]] = {"load sources": [], "read catalogs": [], "localize": [], "render HTML": [], "full build (cold "
+        "output)": [], "rebuild (nothing changed)": []}
     pages = 0
     for _ in range(args.runs):
         project, t = timed(lambda: load_project(args.project))

@@ -81,7 +81,8 @@ def measure(clauses: int, runs: int) -> tuple[float, float]:
         write(old, blocks)
         write(new, mutate(rng, blocks))
         policy = new / "sources" / "mini" / "policy.yaml"
-        policy.write_text(policy.read_text(encoding="utf-8").replace("period: P5Y", "period: P7Y").replace("minimum_age: 16", "minimum_age: 13"), encoding="utf-8")
+        policy.write_text(policy.read_text(encoding="utf-8").replace("period: P5Y", "period: P7Y").replace("minimum_age: 16", "minimum_age: "
+            "13"), encoding="utf-8")
         start = time.perf_counter()
         old_project, new_project = load_project(old), load_project(new)
         load_time = time.perf_counter() - start

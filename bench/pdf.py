@@ -72,7 +72,8 @@ def main() -> None:
         plain, ours = result["plain"], result["policygen"]
         per_plain = plain["seconds"] / plain["pages"] * 1000
         per_ours = ours["seconds"] / ours["pages"] * 1000
-        print(f"| {locale:<6} | {ours['pages']:>5} | {per_plain:>13.0f} | {per_ours:>17.0f} | {per_ours / per_plain - 1:>+6.0%} | {plain['peak_mb']:>8.0f} | {ours['peak_mb']:>12.0f} |")
+        print(f"| {locale:<6} | {ours['pages']:>5} | {per_plain:>13.0f} | {per_ours:>17.0f} | {per_ours / per_plain - 1:>+6.0%} | "
+            f"{plain['peak_mb']:>8.0f} | {ours['peak_mb']:>12.0f} |")
 
 
 if __name__ == "__main__":

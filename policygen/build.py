@@ -22,9 +22,9 @@ from typing import Any
 
 from policygen import __version__
 from policygen.atomic import sha256, write_all
-from policygen.i18n.prepare import prepare
 from policygen.errors import PolicygenError
 from policygen.i18n.localize import LocalizedPolicy
+from policygen.i18n.prepare import prepare
 from policygen.model import Project
 from policygen.render.archive_pages import ArchiveSite, render_archive
 from policygen.render.html import (
@@ -89,7 +89,7 @@ def build(
         files.update(site_files)
         outputs += site_outputs
     if "pdf" in formats:
-        for item, data in zip(localized, render_pdfs(root, project, localized, allow_incomplete, jobs)):
+        for item, data in zip(localized, render_pdfs(root, project, localized, allow_incomplete, jobs), strict=True):
             path = PagePaths(item.policy.id, item.locale).pdf
             files[path] = data
             outputs.append(_entry(item.policy.id, item.locale, "pdf", path, data, item))
@@ -130,7 +130,7 @@ def build(
             (out / stale).unlink()
             result.removed.append(stale)
     result.untranslated = {(i.policy.id, i.locale): len(i.untranslated) for i in localized if i.untranslated}
-    result.missing_labels = {(i.policy.id, i.locale): len(set(i.formatter.missing_labels)) for i in localized if i.formatter.missing_labels}
+    result.missing_labels = {(i.policy.id, i.locale): len(i.missing_labels) for i in localized if i.missing_labels}
     return result
 
 
@@ -169,7 +169,9 @@ def _render_one_pdf(key: tuple[str, str]) -> bytes:
     return render_pdf(project, item, project.config.pdf_variant)
 
 
-def render_site(project: Project, localized: list[LocalizedPolicy], full: bool, archive: ArchiveSite | None = None) -> tuple[dict[str, bytes], list[dict[str, Any]]]:
+def render_site(
+    project: Project, localized: list[LocalizedPolicy], full: bool, archive: ArchiveSite | None = None,
+) -> tuple[dict[str, bytes], list[dict[str, Any]]]:
     """Render every page, fragment, asset and (on full builds) the index, in memory. With
     ``archive``, pages show their banner and link to their archive page."""
     env = environment(project)

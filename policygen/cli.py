@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -23,7 +24,7 @@ from policygen import __version__
 from policygen.errors import PolicygenError, display_path
 
 if TYPE_CHECKING:
-    from policygen import api as api_module
+    from policygen.i18n.status import Report
 
 FAIL_EXIT = 3
 """Exit code of ``diff --fail-on`` when a change reaches the threshold (1 stays "an error")."""
@@ -60,7 +61,7 @@ ProjectOption = Annotated[Path, typer.Option("--project", "-C", help="Project fo
 LocalesOption = Annotated[list[str] | None, typer.Option("--locale", "-l", help="Only this locale (repeatable).")]
 
 
-def api() -> api_module:
+def api() -> ModuleType:
     """The library API, imported on first use (it imports every stage)."""
     from policygen import api as loaded
 
@@ -113,10 +114,12 @@ def build(
     locale: Annotated[list[str] | None, typer.Option("--locale", "-l", help="Build only this locale (repeatable).")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Output folder (default: PROJECT/output).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
-    allow_incomplete: Annotated[bool | None, typer.Option("--allow-incomplete/--no-allow-incomplete", help="Publish locales with missing or fuzzy translations (shown in the source language, with a notice). Default: the project's setting.")] = None,
+    allow_incomplete: Annotated[bool | None, typer.Option("--allow-incomplete/--no-allow-incomplete", help="Publish locales with missing or fuzzy "
+        "translations (shown in the source language, with a notice). Default: the project's setting.")] = None,
     formats: Annotated[str, typer.Option("--format", "-f", help="Comma-separated: html, pdf.")] = "html,pdf",
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="PDFs to render at once (default: one per core).", min=1)] = None,
-    today: Annotated[str | None, typer.Option("--today", help="Build as if it were this date (YYYY-MM-DD): which version is in force, which banner shows.")] = None,
+    today: Annotated[str | None, typer.Option("--today", help="Build as if it were this date (YYYY-MM-DD): which version is in force, which banner "
+        "shows.")] = None,
 ) -> None:
     """Render every policy in every locale (HTML pages, PDFs) into the output folder, with manifest.json."""
     when = _parse_date(today, "--today") if today is not None else None
@@ -137,7 +140,8 @@ def build(
 @app.command()
 def check(
     project: ProjectOption = Path("."),
-    allow_incomplete: Annotated[bool | None, typer.Option("--allow-incomplete/--no-allow-incomplete", help="Do not fail on missing or fuzzy translations.")] = None,
+    allow_incomplete: Annotated[bool | None, typer.Option("--allow-incomplete/--no-allow-incomplete", help="Do not fail on missing or fuzzy "
+        "translations.")] = None,
 ) -> None:
     """Validate sources, catalogs and config without building. Reports every error found."""
     loaded = api().check(project, allow_incomplete)
@@ -219,7 +223,8 @@ def archive_list(policy: Annotated[str, typer.Argument(help="The policy.")], pro
 def archive_verify(
     policy: Annotated[str | None, typer.Argument(help="Only this policy.")] = None,
     project: ProjectOption = Path("."),
-    head: Annotated[list[str] | None, typer.Option("--head", help="POLICY=SHA256: the head you recorded elsewhere (a tag, a ticket); verify fails if the newest release differs, so a removed or re-made newest release is caught.")] = None,
+    head: Annotated[list[str] | None, typer.Option("--head", help="POLICY=SHA256: the head you recorded elsewhere (a tag, a ticket); verify fails if "
+        "the newest release differs, so a removed or re-made newest release is caught.")] = None,
 ) -> None:
     """Recompute every hash and the chain; exit 1 on any changed, missing or extra file."""
     verified = api().archive_verify(project, policy, head)
@@ -302,7 +307,7 @@ def i18n_status(
         raise typer.Exit(1)
 
 
-def _status_table(report: api_module.status.Report) -> None:
+def _status_table(report: Report) -> None:
     from rich.console import Console
     from rich.table import Table
 

@@ -58,7 +58,7 @@ class SourceError(PolicygenError):
     def diagnostics(self) -> list[Diagnostic]:
         return list(self._diagnostics)
 
-    def __reduce__(self):  # type: ignore[no-untyped-def]
+    def __reduce__(self) -> tuple[type[SourceError], tuple[list[Diagnostic]]]:
         # Errors cross process boundaries when PDFs render in parallel.
         return (SourceError, (self._diagnostics,))
 

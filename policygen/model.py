@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from markdown_it.token import Token
 
@@ -54,6 +54,71 @@ class Duration:
     def approx_days(self) -> float:
         """Length in days, for ordering periods of different units."""
         return self.amount * _APPROX_DAYS[self.unit]
+
+
+# --- the kinds of facts -----------------------------------------------------------------------
+
+PLACEHOLDER_RE = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
+"""A placeholder in prose, ``{{ data.health }}``; group 1 is its name. The one pattern every
+stage uses (the prose parser, the diff, word counts)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FactKind:
+    """One kind of fact kept as a list in ``policy.yaml`` (data categories, purposes, ...).
+
+    :data:`FACT_KINDS` is the one table of them: loading, placeholders, localizing, the diff,
+    the translation status, the rules and the notices all read it, so a new kind of fact is
+    added in one place.
+    """
+
+    kind: str
+    """Singular ID: the subject of a change, the glossary section of its labels (``data_category``)."""
+    collection: str
+    """The list's key in ``policy.yaml`` and its attribute of :class:`Facts` (``data_categories``)."""
+    root: str
+    """The first part of a placeholder naming one (``data`` in ``{{data.health}}``)."""
+    noun: str
+    """How messages name one (``data category``)."""
+    fields: tuple[str | None, ...]
+    """What a placeholder may add after the ID (None: the fact itself, ``{{purpose.support}}``)."""
+    listable: bool
+    """Whether ``{{root.*}}`` lists them all."""
+    labelled: bool
+    """Whether each one has a label in the glossary (translated through ``glossary.po``)."""
+    refs: tuple[tuple[str, str], ...] = ()
+    """``(field, kind)``: fields that list IDs of another kind (a purpose's ``data``)."""
+    enum_fields: tuple[tuple[str, str], ...] = ()
+    """``(placeholder field, label kind)``: fields shown through policygen's own labels."""
+
+
+FACT_KINDS: tuple[FactKind, ...] = (
+    FactKind("data_category", "data_categories", "data", "data category", (None,), True, True),
+    FactKind("purpose", "purposes", "purpose", "purpose", (None, "basis", "data"), True, True,
+             refs=(("data", "data_category"),), enum_fields=(("basis", "legal_basis"),)),
+    FactKind("recipient", "recipients", "recipient", "recipient", (None, "category", "data"), True, True,
+             refs=(("data", "data_category"), ("purposes", "purpose")), enum_fields=(("category", "recipient_category"),)),
+    FactKind("transfer", "transfers", "transfer", "transfer", (None, "country", "safeguard", "recipients"), True, False,
+             refs=(("recipients", "recipient"),), enum_fields=(("safeguard", "safeguard"),)),
+    FactKind("retention", "retention", "retention", "retention period", (None, "data"), False, False,
+             refs=(("data", "data_category"),)),
+    FactKind("right", "rights", "right", "right", (None, "channels", "response_time"), True, True,
+             refs=(("channels", "contact"),)),
+    FactKind("contact", "contacts", "contact", "contact", (None,), True, False),
+    FactKind("complaint", "complaints", "complaint", "complaint channel", (None,), True, False),
+)
+KIND = {k.kind: k for k in FACT_KINDS}
+"""Fact kinds by :attr:`FactKind.kind`."""
+COLLECTION = {k.collection: k for k in FACT_KINDS}
+"""Fact kinds by :attr:`FactKind.collection`."""
+ROOT = {k.root: k for k in FACT_KINDS}
+"""Fact kinds by placeholder root."""
+LABELLED_KINDS = tuple(k.kind for k in FACT_KINDS if k.labelled)
+"""The kinds whose labels live in the glossary."""
+SCALAR_FACTS = ("minimum_age", "version", "effective_date")
+"""Placeholders that name one value (``{{minimum_age}}``)."""
+CONTROLLER_FIELDS = ("name", "address", "email", "phone", "url", "registration")
+RISK_FIELDS = ("level", "assessed_on")
 
 
 # --- facts -------------------------------------------------------------------------------------
@@ -168,6 +233,14 @@ class Facts:
     contacts: tuple[Contact, ...]
     complaints: tuple[Complaint, ...]
     risk: Risk
+
+    def items(self, kind: str) -> tuple[Any, ...]:
+        """The facts of ``kind`` (a :attr:`FactKind.kind`), in their order in ``policy.yaml``."""
+        return getattr(self, KIND[kind].collection)
+
+    def find(self, kind: str, ident: str) -> Any | None:
+        """The fact of ``kind`` with ID ``ident``, or None."""
+        return next((item for item in self.items(kind) if getattr(item, "id", None) == ident), None)
 
 
 # --- prose -------------------------------------------------------------------------------------

@@ -55,11 +55,11 @@ def notice_templates(locale: str) -> dict[str, str]:
     ``data/notices/notices.pot``, or the translations of ``data/notices/<locale>.po``."""
     folder = package_file("data", "notices")
     with folder.joinpath("notices.pot").open("rb") as handle:
-        english = {m.context: str(m.id) for m in read_po(handle) if m.id}
+        english = {str(m.context): str(m.id) for m in read_po(handle) if m.id}
     if locale == "en":
         return english
     with folder.joinpath(f"{locale}.po").open("rb") as handle:
-        translated = {m.context: m.string for m in read_po(handle, locale=locale) if m.id and m.string and not m.fuzzy}
+        translated = {str(m.context): str(m.string) for m in read_po(handle, locale=locale) if m.id and m.string and not m.fuzzy}
     return {key: translated.get(key, value) for key, value in english.items()}
 
 

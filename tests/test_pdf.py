@@ -14,8 +14,8 @@ from pypdf import PdfReader
 
 from policygen.build import build
 from policygen.i18n.prepare import prepare
-from policygen.render.redline import _clause_texts, tokenize
 from policygen.render.pdf import break_khmer_words, overflowing_lines, render_document
+from policygen.render.redline import _clause_texts, tokenize
 
 LOCALES = ("en", "nl", "km")
 

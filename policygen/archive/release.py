@@ -87,9 +87,11 @@ def release(project_root: Path, policy_id: str, version: str, effective: date, n
         if any(r.version == version for r in previous):
             raise PolicygenError(f"{folder / version}: version {version} is already released; archived versions are never replaced")
         if (folder / version).exists():
-            raise PolicygenError(f"{folder / version}: a folder of that name is already in the archive; it is not a release (see 'policygen archive verify'): move it away first")
+            raise PolicygenError(f"{folder / version}: a folder of that name is already in the archive; it is not a release (see 'policygen archive "
+                "verify'): move it away first")
         if previous and effective < previous[-1].effective_date:
-            raise PolicygenError(f"effective date {effective.isoformat()} is before that of the last release ({previous[-1].version}, {previous[-1].effective_date.isoformat()})")
+            raise PolicygenError(f"effective date {effective.isoformat()} is before that of the last release ({previous[-1].version}, "
+                f"{previous[-1].effective_date.isoformat()})")
         # The publishing gate applies: a locale with missing or fuzzy translations is refused.
         files: dict[str, bytes] = _snapshot(project, policy_id)
         project, localized = prepare(project.root, [policy_id], allow_incomplete=False)

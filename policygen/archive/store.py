@@ -84,7 +84,8 @@ def _parse_release(path: Path, raw: bytes, policy: str) -> Release:
             or not isinstance(release_.sequence, int) or isinstance(release_.sequence, bool)
             or not all(isinstance(k, str) and isinstance(v, str) and _safe_relative(k) for k, v in release_.files.items())
             or not all(loc in SUPPORTED_LOCALES for loc in release_.locales)):
-        raise PolicygenError(f"{where}: the manifest does not describe this folder safely (version, policy, sequence, file paths or locales); run 'policygen archive verify'")
+        raise PolicygenError(f"{where}: the manifest does not describe this folder safely (version, policy, sequence, file paths or locales); run "
+            "'policygen archive verify'")
     return release_
 
 
@@ -166,9 +167,11 @@ def verify(project_root: Path, policy: str | None = None, heads: dict[str, str] 
             checked.append(rel)
             expected_sequence = previous.sequence + 1 if previous else 1
             if rel.sequence != expected_sequence:
-                problems.append(Diagnostic(rel.folder / RELEASE_FILE, 0, f"sequence {rel.sequence}, expected {expected_sequence}: a release is missing or was added out of order"))
+                problems.append(Diagnostic(rel.folder / RELEASE_FILE, 0, f"sequence {rel.sequence}, expected {expected_sequence}: a release is "
+                    "missing or was added out of order"))
             if rel.previous != (previous.digest if previous else None):
-                problems.append(Diagnostic(rel.folder / RELEASE_FILE, 0, "the hash of the previous release does not match: an earlier release was changed, removed or replaced"))
+                problems.append(Diagnostic(rel.folder / RELEASE_FILE, 0, "the hash of the previous release does not match: an earlier release was "
+                    "changed, removed or replaced"))
             if rel.folder.name != rel.version or rel.policy != name:
                 problems.append(Diagnostic(rel.folder / RELEASE_FILE, 0, f"release.json describes {rel.policy}@{rel.version}, not this folder"))
             listed = set(rel.files)
@@ -199,5 +202,6 @@ def _check_heads(checked: list[Release], heads: dict[str, str]) -> list[Diagnost
         if name not in found:
             problems.append(Diagnostic(Path(name), 0, "no releases to compare with the given --head"))
         elif found[name].digest != digest.strip():
-            problems.append(Diagnostic(found[name].folder / RELEASE_FILE, 0, f"the newest release's hash is {found[name].digest}, not the expected head {digest.strip()}: the newest release was changed, removed or replaced"))
+            problems.append(Diagnostic(found[name].folder / RELEASE_FILE, 0, f"the newest release's hash is {found[name].digest}, not the expected "
+                f"head {digest.strip()}: the newest release was changed, removed or replaced"))
     return problems

@@ -26,7 +26,7 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
-from policygen.model import Duration, Facts, Policy
+from policygen.model import FACT_KINDS, PLACEHOLDER_RE, Duration, Facts, Policy
 
 RENAME_SIMILARITY = 0.6
 """Below this similarity a vanished and a new clause are a deletion and an insertion."""
@@ -59,14 +59,9 @@ class Change:
         return "/".join(p for p in (collection, self.id, self.field) if p)
 
 
-_COLLECTIONS = {
-    "data_categories": "data_category", "purposes": "purpose", "recipients": "recipient", "transfers": "transfer",
-    "retention": "retention", "rights": "right", "contacts": "contact", "complaints": "complaint",
-}
-_COLLECTION_OF = {v: k for k, v in _COLLECTIONS.items()} | {"clause": "prose"}
-_PLACEHOLDER_ROOT = {"data_category": "data", "purpose": "purpose", "recipient": "recipient", "transfer": "transfer",
-                     "retention": "retention", "right": "right", "contact": "contact", "complaint": "complaint",
-                     "controller": "controller", "minimum_age": "minimum_age", "risk": "risk"}
+_COLLECTIONS = {k.collection: k.kind for k in FACT_KINDS}
+_COLLECTION_OF = {k.kind: k.collection for k in FACT_KINDS} | {"clause": "prose"}
+_PLACEHOLDER_ROOT = {k.kind: k.root for k in FACT_KINDS} | {name: name for name in ("controller", "minimum_age", "risk")}
 
 
 def normalize(policy: Policy) -> dict[str, Any]:
@@ -225,14 +220,13 @@ def _fact_change(key, ident, fld, bucket, before, after, old, new, old_index, ne
 
 
 _CLAUSE = attrgetter("clause")
-_NAME = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
 
 
 def _placeholder_index(policy: Policy) -> dict[str, set[str]]:
     """Clause ID -> placeholder names used in it."""
     index: dict[str, set[str]] = {}
     for clause, segments in groupby((policy.document.title, *policy.document.segments), key=_CLAUSE):
-        found = _NAME.findall("\n".join(segment.text for segment in segments))
+        found = PLACEHOLDER_RE.findall("\n".join(segment.text for segment in segments))
         if found:
             index.setdefault(clause, set()).update(found)
     return index
@@ -264,7 +258,8 @@ def _affected(inverted: dict[tuple[str, str], set[str]], subject: str, ident: st
 
 # --- prose ---------------------------------------------------------------------------------------
 
-_TOKEN = re.compile(r"\{\{[^{}]*\}\}|\w+|[^\w\s]", re.UNICODE)
+# Words, punctuation, and each placeholder as one token (the placeholder pattern, uncaptured).
+_TOKEN = re.compile(PLACEHOLDER_RE.pattern.replace("(", "(?:", 1) + r"|\w+|[^\w\s]", re.UNICODE)
 _DURATION = re.compile(
     r"(\d+)\s*(years?|jaar|jaren|months?|maanden|maand|weeks?|weken|week|days?|dagen|dag)\b", re.IGNORECASE)
 _DAYS = {"y": 365.25, "j": 365.25, "m": 30.44, "w": 7.0, "d": 1.0}
@@ -282,11 +277,11 @@ def clause_texts(policy: Policy) -> dict[str, str]:
 def _owners(policy: Policy) -> dict[str, str | None]:
     """Clause or section ID -> the top-level section it belongs to."""
     parent = {s.id: s.parent for s in policy.document.sections}
-    top = {}
+    top: dict[str, str] = {}
     for section in policy.document.sections:
         node = section.id
-        while parent.get(node):
-            node = parent[node]
+        while (up := parent.get(node)) is not None:
+            node = up
         top[section.id] = node
     owner: dict[str, str | None] = {c.id: top.get(c.section) if c.section else None for c in policy.document.clauses}
     owner.update(top)
@@ -318,7 +313,7 @@ def edit_kind(before: str, after: str) -> str:
             continue
         if tag != "replace" or (i2 - i1) != (j2 - j1):
             return "substantive"
-        for old_word, new_word in zip(plain_a[i1:i2], plain_b[j1:j2]):
+        for old_word, new_word in zip(plain_a[i1:i2], plain_b[j1:j2], strict=True):
             # A typo fix keeps the word recognisable; numbers and placeholders never count as typos.
             if old_word.isdigit() or new_word.isdigit() or old_word.startswith("{{") or new_word.startswith("{{"):
                 return "substantive"
@@ -336,7 +331,7 @@ def longest_duration(text: str, policy: Policy | None = None) -> float:
     if policy is not None:
         periods = {f"retention.{r.id}": r.period for r in policy.facts.retention}
         periods |= {f"right.{r.id}.response_time": r.response_time for r in policy.facts.rights if r.response_time}
-        for name in _NAME.findall(text):
+        for name in PLACEHOLDER_RE.findall(text):
             if name in periods:
                 best = max(best, periods[name].approx_days)
     return best
@@ -344,8 +339,8 @@ def longest_duration(text: str, policy: Policy | None = None) -> float:
 
 def _prose_details(before: str, after: str, new: Policy, topics: set[str], old: Policy | None = None) -> dict[str, Any]:
     details: dict[str, Any] = {"edit": edit_kind(before, after), "topics": sorted(topics)}
-    old_ph = set(_NAME.findall(before))
-    new_ph = set(_NAME.findall(after))
+    old_ph = set(PLACEHOLDER_RE.findall(before))
+    new_ph = set(PLACEHOLDER_RE.findall(after))
     added_data = [n.split(".")[1] for n in new_ph - old_ph if n.startswith("data.") and n.count(".") == 1]
     if _sensitive(new, added_data):
         details["sensitive"] = True

@@ -12,7 +12,7 @@ from policygen.changes.compare import PolicyReport
 from policygen.changes.diff import Change
 from policygen.errors import Collector
 from policygen.i18n.localize import Formatter, localize
-from policygen.model import Duration
+from policygen.model import KIND, LABELLED_KINDS, Duration
 from policygen.resources import notice_template, notice_templates
 
 
@@ -26,7 +26,8 @@ def _localized_fields(change: Change, fmt: Formatter) -> dict[str, str]:
         except KeyError:
             return item
 
-    list_kind = {"data": "data_category", "recipients": "recipient", "purposes": "purpose"}.get(change.field or "", "data_category")
+    # A list field names facts of another kind (a purpose's "data" lists data categories).
+    list_kind = dict(KIND[subject].refs).get(change.field or "", "data_category") if subject in KIND else "data_category"
 
     def value(v: Any) -> str:
         if isinstance(v, str) and v.startswith("P") and v[1:-1].isdigit():
@@ -37,7 +38,7 @@ def _localized_fields(change: Change, fmt: Formatter) -> dict[str, str]:
             return fmt.list_of([label(list_kind, x) for x in v])
         return "" if v is None else str(v)
 
-    if subject in ("data_category", "purpose", "recipient", "right") and ident:
+    if subject in LABELLED_KINDS and ident:
         main = label(subject, ident)
     elif subject == "retention" and ident:
         retention = next((r for r in fmt.policy.facts.retention if r.id == ident), None)

@@ -13,7 +13,7 @@ from typing import Any
 
 from policygen.changes.diff import Change
 from policygen.errors import Collector
-from policygen.model import Project
+from policygen.model import LABELLED_KINDS, Project
 from policygen.resources import builtin, default_rules
 from policygen.source.files import inside, read_yaml
 from policygen.source.load import validate
@@ -82,7 +82,8 @@ def load_rules(project: Project | None) -> list[Rule]:
     own = [_rule(r, str(path)) for r in data.get("rules", [])]
     for i, rule in enumerate(own):
         if rule.id in known:
-            errors.add(path, lines.line(("rules", i, "id")), f"rule '{rule.id}' already exists; give yours another ID, or change the default with 'severity:' or 'disable:'")
+            errors.add(path, lines.line(("rules", i, "id")), f"rule '{rule.id}' already exists; give yours another ID, or change the default with "
+                "'severity:' or 'disable:'")
         problem = _check_template(rule.reason)
         if problem:
             errors.add(path, lines.line(("rules", i, "reason")), problem)
@@ -157,8 +158,7 @@ def reason_fields(change: Change, labels: dict[tuple[str, str], str]) -> dict[st
 
 def source_labels(project: Project) -> dict[tuple[str, str], str]:
     """(subject, ID) -> the fact's label in the glossary's language, for reasons."""
-    kinds = {"data_category": "data_category", "purpose": "purpose", "recipient": "recipient", "right": "right"}
-    labels = {(kinds[kind], ident): term.label for (kind, ident), term in project.glossary.terms.items() if kind in kinds}
+    labels = {(kind, ident): term.label for (kind, ident), term in project.glossary.terms.items() if kind in LABELLED_KINDS}
     for policy in project.policies.values():
         for retention in policy.facts.retention:
             names = [labels.get(("data_category", d), d) for d in retention.data]

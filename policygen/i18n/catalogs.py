@@ -27,7 +27,10 @@ from policygen.model import Policy, Project
 from policygen.source.files import inside
 
 GLOSSARY_DOMAIN = "glossary"
-_KIND_NOTES = {"title": "policy title", "heading": "section heading", "paragraph": "paragraph", "item": "list item", "cell": "table cell", "term": "defined term", "definition": "definition of a term"}
+_KIND_NOTES = {
+    "title": "policy title", "heading": "section heading", "paragraph": "paragraph", "item": "list item",
+    "cell": "table cell", "term": "defined term", "definition": "definition of a term",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,7 +276,7 @@ def load_translations(project: Project, locales: list[str] | None, errors: Colle
                 if not message.id or not isinstance(message.id, str):
                     continue
                 text = message.string if isinstance(message.string, str) else ""
-                entries[(message.context or "", message.id)] = Entry(text, path, message.lineno, message.fuzzy)
+                entries[(message.context or "", message.id)] = Entry(text, path, message.lineno or 0, message.fuzzy)
             translations.entries[(domain, locale)] = entries
             translations.obsolete[(domain, locale)] = len(catalog.obsolete)
     _stray_catalogs(project, errors, locales)

@@ -12,8 +12,8 @@ the glossary, dates and durations from CLDR via Babel, native digits where confi
 
 from __future__ import annotations
 
+import datetime
 import html
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,9 +26,9 @@ from markdown_it.token import Token
 
 from policygen.errors import Collector
 from policygen.i18n.catalogs import GLOSSARY_DOMAIN, Translations
-from policygen.model import Duration, Policy, Project, Segment
+from policygen.model import ROOT, Duration, Policy, Project, Segment
 from policygen.resources import builtin
-from policygen.source.placeholders import Ref, resolve
+from policygen.source.placeholders import Ref, kept, labels_used, resolve
 from policygen.source.prose import (
     SAFE_SCHEMES,
     check_inline,
@@ -47,7 +47,6 @@ class Formatter:
     policy: Policy
     locale: str
     translations: Translations
-    missing_labels: list[tuple[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.babel = Locale.parse(self.locale)
@@ -89,7 +88,6 @@ class Formatter:
             entry = self.translations.get(GLOSSARY_DOMAIN, self.locale, term.context, term.label)
             if entry is not None:
                 return entry.text.strip(), None
-            self.missing_labels.append((kind, ident))
             return term.label, glossary.locale
         builtin_term = builtin()["terms"][kind][ident]
         return builtin_term[self.locale], None
@@ -192,9 +190,7 @@ class Formatter:
                 return self._label("risk_level", facts.risk.level, as_html)
             return self._time(facts.risk.assessed_on, as_html)
         if item == "*":
-            collection = {"data": facts.data_categories, "purpose": facts.purposes, "recipient": facts.recipients,
-                          "transfer": facts.transfers, "right": facts.rights, "contact": facts.contacts,
-                          "complaint": facts.complaints}[root]
+            collection = facts.items(ROOT[root].kind)
             return self._list([self._render(Ref(root, entry.id), as_html) for entry in collection])
         assert item is not None
         if root == "data":
@@ -240,7 +236,7 @@ class Formatter:
             return self._link(complaint.url, complaint.name, as_html)
         raise AssertionError(f"unhandled placeholder {ref}")
 
-    def _time(self, value: date, as_html: bool) -> str:
+    def _time(self, value: datetime.date, as_html: bool) -> str:
         self._capitalize = False
         text = self.date(value)
         if not as_html:
@@ -274,6 +270,9 @@ class LocalizedPolicy:
     """Formats the facts inside segments shown in the source language."""
     segment_tokens: dict[str, Token]
     """Message context -> the segment's localized inline token."""
+    missing_labels: tuple[tuple[str, str], ...] = ()
+    """Glossary labels, as ``(kind, id)``, that this page shows in the glossary's language
+    because their translation is missing."""
 
     @property
     def fallback_locales(self) -> list[str]:
@@ -281,7 +280,7 @@ class LocalizedPolicy:
         found = set()
         if self.untranslated:
             found.add(self.policy.source_locale)
-        if self.formatter.missing_labels:
+        if self.missing_labels:
             found.add(self.formatter.project.glossary.locale)
         return sorted(found - {self.locale})
 
@@ -364,15 +363,7 @@ def localize(project: Project, policy: Policy, locale: str, translations: Transl
             if entry is not None:
                 children = parse_inline(entry.text)
                 problems = check_inline(children, check_placeholder, anchors)
-                expected, found = Counter(placeholder_names(source.children or [])), Counter(placeholder_names(children))
-                if expected != found:
-                    dropped = sorted((expected - found).elements())
-                    added = sorted((found - expected).elements())
-                    detail = "; ".join(filter(None, [
-                        "drops " + ", ".join(f"{{{{{p}}}}}" for p in dropped) if dropped else "",
-                        "adds " + ", ".join(f"{{{{{p}}}}}" for p in added) if added else "",
-                    ]))
-                    problems.append(f"translation {detail}; a translation must keep exactly the placeholders of its source")
+                problems += kept(placeholder_names(source.children or []), placeholder_names(children))
                 for message in problems:
                     errors.add(entry.path, entry.line, f"clause '{segment.context}': {message}")
                 if not problems:
@@ -392,7 +383,25 @@ def localize(project: Project, policy: Policy, locale: str, translations: Transl
     last_title_token = document.title.token_index + 1 if document.title.token_index >= 0 else -1
     tokens = [replaced.get(i, tok) for i, tok in enumerate(document.tokens) if i > last_title_token]
     toc = _toc(document, replaced, formatter, source_formatter)
-    return LocalizedPolicy(policy, locale, formatter, title_token, tokens, toc, untranslated, source_formatter, by_context)
+    missing = _missing_labels(formatter, [t for t in by_context.values() if formatter is source_formatter or not (t.meta or {}).get("lang")])
+    return LocalizedPolicy(policy, locale, formatter, title_token, tokens, toc, untranslated, source_formatter, by_context, missing)
+
+
+def _missing_labels(formatter: Formatter, tokens: list[Token]) -> tuple[tuple[str, str], ...]:
+    """The glossary labels the ``formatter``'s placeholders in ``tokens`` show untranslated.
+
+    Worked out from the tokens, not recorded while rendering, so every renderer (HTML, PDF, in
+    any process and any order) sees the same answer.
+    """
+    used = {label for token in tokens for name in placeholder_names(token.children or [])
+            for label in labels_used(_ref(name, formatter.policy), formatter.policy.facts)}
+    return tuple(sorted(label for label in used if formatter.label(*label)[1] is not None))
+
+
+def _ref(name: str, policy: Policy) -> Ref:
+    ref = resolve(name, policy.facts)
+    assert isinstance(ref, Ref), ref  # the load stage rejected unknown placeholders
+    return ref
 
 
 def _toc(document, replaced: dict[int, Token], formatter: Formatter, source_formatter: Formatter) -> list[TocEntry]:

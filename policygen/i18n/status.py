@@ -24,11 +24,11 @@ from markdown_it.token import Token
 
 from policygen.errors import Collector
 from policygen.i18n.catalogs import GLOSSARY_DOMAIN, Translations, domains
-from policygen.model import Project
+from policygen.model import PLACEHOLDER_RE, Project
+from policygen.source.placeholders import kept
 from policygen.source.prose import parse_inline, placeholder_names
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-_PLACEHOLDER = re.compile(r"\{\{[^{}]*\}\}")
 
 
 def word_count(text: str) -> int:
@@ -37,7 +37,7 @@ def word_count(text: str) -> int:
     Khmer writes no spaces between words, so this counts Khmer runs as one word each; the
     sources policygen ships are English and Dutch, where the count is the usual one.
     """
-    return len(_WORD.findall(_PLACEHOLDER.sub(" ", text)))
+    return len(_WORD.findall(PLACEHOLDER_RE.sub(" ", text)))
 
 
 @dataclass
@@ -182,8 +182,7 @@ def gate(project: Project, translations: Translations, locales: list[str] | None
 
 def _label_used(project: Project, context: str) -> bool:
     kind, _, ident = context.partition(":")
-    attr = {"data_category": "data_categories", "purpose": "purposes", "recipient": "recipients", "right": "rights"}[kind]
-    return any(ident == item.id for policy in project.policies.values() for item in getattr(policy.facts, attr))
+    return any(policy.facts.find(kind, ident) is not None for policy in project.policies.values())
 
 
 # --- structural checks -------------------------------------------------------------------------
@@ -221,10 +220,7 @@ def compare(source: str, translation: str) -> list[str]:
     want_ph, want_links, want_markup = structure(parse_inline(source))
     got_ph, got_links, got_markup = structure(parse_inline(translation))
     problems = []
-    for name in sorted((want_ph - got_ph).elements()):
-        problems.append(f"drops the placeholder {{{{{name}}}}}")
-    for name in sorted((got_ph - want_ph).elements()):
-        problems.append(f"adds the placeholder {{{{{name}}}}}, which the source does not have")
+    problems += kept(want_ph.elements(), got_ph.elements())
     for href in sorted((want_links - got_links).elements()):
         problems.append(f"drops or changes the link target '{href}'; link targets are never translated")
     for href in sorted((got_links - want_links).elements()):

@@ -15,7 +15,9 @@ older source: it is reported, not merged.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from babel.messages.catalog import Catalog
 from translate.storage import xliff as ttk_xliff
 
 from policygen.atomic import write_all
@@ -41,7 +43,7 @@ def export(project: Project, output: Path, locales: list[str] | None = None) -> 
             catalog = read_catalog(po, locale, errors, project.root)
             if catalog is None:
                 continue
-            store = ttk_xliff.xlifffile(sourcelanguage=source_locale, targetlanguage=locale)
+            store: Any = ttk_xliff.xlifffile(sourcelanguage=source_locale, targetlanguage=locale)
             store.setfilename(store.getfilenode("NoName"), domain)
             for message in catalog:
                 if not message.id:
@@ -64,7 +66,7 @@ def export(project: Project, output: Path, locales: list[str] | None = None) -> 
 def import_files(project: Project, files: list[Path]) -> list[Path]:
     """Merge the translations of XLIFF files into their catalogs. All or nothing."""
     errors = Collector()
-    catalogs: dict[Path, object] = {}
+    catalogs: dict[Path, Catalog] = {}
     known = {domain: targets for domain, _t, targets in domains(project)}
     for path in files:
         try:

@@ -21,8 +21,14 @@ import yaml
 
 from policygen.atomic import write_all
 from policygen.errors import PolicygenError
-from policygen.importers.read import Block, blocks_from_html, blocks_from_markdown, blocks_from_text, read_input
-from policygen.importers.structure import DATE_LINE, only_a_date, structure, parse_date
+from policygen.importers.read import (
+    Block,
+    blocks_from_html,
+    blocks_from_markdown,
+    blocks_from_text,
+    read_input,
+)
+from policygen.importers.structure import DATE_LINE, only_a_date, parse_date, structure
 from policygen.importers.suggest import EMAIL, URL, Suggestion, facts_yaml, suggest
 from policygen.model import SUPPORTED_LOCALES, is_safe_slug
 from policygen.source.load import CONFIG_FILE, find_project
@@ -78,10 +84,6 @@ def _clip(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _clip(text: str, limit: int = 160) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def import_policy(project_root: Path, source: Path, policy_id: str, locale: str, force: bool = False) -> ImportReport:
     """Import ``source`` into ``project_root/sources/<policy_id>/``. Nothing is written on error."""
     root = find_project(project_root)
@@ -103,7 +105,7 @@ def import_policy(project_root: Path, source: Path, policy_id: str, locale: str,
     for block in blocks:
         m = DATE_LINE.match(block.text) if block.kind in ("paragraph", "heading") else None
         when = parse_date(m.group(2)) if m else None
-        if when and effective is None:
+        if m and when and effective is None:
             effective = (when, block.line, block.text)
             if only_a_date(m.group(2)):
                 continue  # the page shows the effective date itself; a longer block stays
@@ -127,7 +129,8 @@ def import_policy(project_root: Path, source: Path, policy_id: str, locale: str,
         "controller.name and controller.address in policy.yaml",
         *([] if any(k in ("email", "url") for k, _v, _l in contacts) else ["controller.email, .phone or .url (no address was found in the text)"]),
         *([] if effective else ["effective_date (no 'Last updated' date was found)"]),
-        "minimum_age" + (f" (suggested: {next(s.value for s in suggestions if s.kind == 'minimum age')})" if any(s.kind == "minimum age" for s in suggestions) else ""),
+        "minimum_age" + (" (suggested: "
+            f"{next(s.value for s in suggestions if s.kind == 'minimum age')})" if any(s.kind == "minimum age" for s in suggestions) else ""),
         "risk.level and risk.assessed_on",
         "recommended: data_categories, purposes, recipients, transfers, retention, rights and complaints, as facts "
         "(labels in glossary.yaml), so that 'policygen diff' can grade changes; then use placeholders in the prose",

@@ -66,7 +66,8 @@ def _binary(sample: bytes) -> bool:
     return controls > len(sample) * 0.05
 
 
-_PART = re.compile(r"^(part|deel|chapter|hoofdstuk|section|artikel|article)\s+(\d+|[ivxlc]+|one|two|three|four|five|six|seven|eight|nine|ten|een|twee|drie|vier|vijf|zes|zeven|acht|negen|tien)\b\s*[:.\-–]?\s*\S", re.I)
+_PART = re.compile(r"^(part|deel|chapter|hoofdstuk|section|artikel|article)\s+(\d+|[ivxlc]+|one|two|three|four|five|six|seven|eight|nine|ten|een|twee|"
+    r"drie|vier|vijf|zes|zeven|acht|negen|tien)\b\s*[:.\-–]?\s*\S", re.I)
 _NUM_CJK = re.compile(r"^(\d+)、\s*(.*)$")
 _PAREN = re.compile(r"^[(（](\d+)[)）]\s*(.*)$")
 _NUM_DOT = re.compile(r"^(\d+)[.)]\s+(.*)$")

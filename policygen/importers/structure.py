@@ -17,7 +17,8 @@ MAX_SLUG = 48
 DEFAULT_TITLES = {"en": "Privacy policy", "nl": "Privacyverklaring", "km": "គោលការណ៍ឯកជនភាព"}
 
 
-DATE_LINE = re.compile(r"(last updated|last modified|updated on|effective date|effective as of|laatst bijgewerkt|laatst gewijzigd|bijgewerkt op|ingangsdatum|geldig vanaf)\s*[:\-–]?\s*(.+)", re.I)
+DATE_LINE = re.compile(r"(last updated|last modified|updated on|effective date|effective as of|laatst bijgewerkt|laatst gewijzigd|bijgewerkt op|"
+    r"ingangsdatum|geldig vanaf)\s*[:\-–]?\s*(.+)", re.I)
 
 
 def parse_date(text: str) -> date | None:
@@ -45,7 +46,8 @@ def parse_date(text: str) -> date | None:
 
 def only_a_date(text: str) -> bool:
     """The text is a date and nothing more (a final full stop aside)."""
-    rest = re.sub(r"^(\d{4}-\d{1,2}-\d{1,2}|[A-Za-z]+\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}\.?\s+[A-Za-z]+\.?\s+\d{4}|\d{1,2}[/.-]\d{1,2}[/.-]\d{4})", "", text.strip())
+    rest = re.sub(r"^(\d{4}-\d{1,2}-\d{1,2}|[A-Za-z]+\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}\.?\s+[A-Za-z]+\.?\s+\d{4}|"
+        r"\d{1,2}[/.-]\d{1,2}[/.-]\d{4})", "", text.strip())
     return rest.strip(" .") == ""
 
 

@@ -24,8 +24,10 @@ class Suggestion:
 
 
 _DURATION = re.compile(r"\b(\d{1,3})\s*(years?|months?|weeks?|days?|jaar|jaren|maanden|maand|weken|week|dagen|dag)\b", re.I)
-_AGE = re.compile(r"\b(?:under|below|younger than|onder|jonger dan|beneden)\s+(?:the age of\s+|de leeftijd van\s+)?(\d{1,2})\b|\b(\d{1,2})\s*(?:years? old|years of age|jaar of ouder|jaar en ouder)", re.I)
-_SENSITIVE = re.compile(r"\b(sensitive|gevoelig\w*|biometric\w*|biometrisch\w*|health|gezondheid\w*|criminal|crimine\w*|strafrecht\w*|religio\w*|ethnic\w*|etnisch\w*|racial|ras|genetic\w*|genetisch\w*|sexual|seksue\w*|political|politie\w*|passport|paspoort\w*|face photo|gezichtsfoto)\b", re.I)
+_AGE = re.compile(r"\b(?:under|below|younger than|onder|jonger dan|beneden)\s+(?:the age of\s+|de leeftijd van\s+)?(\d{1,2})\b|"
+    r"\b(\d{1,2})\s*(?:years? old|years of age|jaar of ouder|jaar en ouder)", re.I)
+_SENSITIVE = re.compile(r"\b(sensitive|gevoelig\w*|biometric\w*|biometrisch\w*|health|gezondheid\w*|criminal|crimine\w*|strafrecht\w*|religio\w*|"
+    r"ethnic\w*|etnisch\w*|racial|ras|genetic\w*|genetisch\w*|sexual|seksue\w*|political|politie\w*|passport|paspoort\w*|face photo|gezichtsfoto)\b", re.I)
 _COLLECT = re.compile(r"collect|gather|verzamel|gegevens nodig|information we|we process|verwerken", re.I)
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 URL = re.compile(r"\b(?:https?://|www\.)[^\s)<>\]\[\"']+", re.I)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +26,10 @@ from policygen import __version__
 from policygen.archive.store import Release, latest_in_force, releases
 from policygen.atomic import sha256
 from policygen.errors import PolicygenError
-from policygen.resources import notice_template
 from policygen.i18n.localize import LocalizedPolicy
 from policygen.model import Project
 from policygen.render.html import PagePaths, environment, relative, render_template
+from policygen.resources import notice_template
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +105,7 @@ def render_archive(project: Project, localized: list[LocalizedPolicy], today: da
                 raise PolicygenError(f"{path}: differs from the hash recorded at release; run 'policygen archive verify'")
             return data
 
-        def add(path: str, data: bytes, kind: str, version: str | None = None) -> None:
+        def add(path: str, data: bytes, kind: str, version: str | None = None, policy: str = policy, locale: str = locale) -> None:
             files[path] = data
             outputs.append({"policy": policy, "locale": locale, "format": kind, "path": path, "sha256": sha256(data),
                             **({"version": version} if version else {})})
@@ -164,7 +164,7 @@ def _feed(project: Project, item: LocalizedPolicy, found: list[Release], changes
     ident = page_url or f"tag:policygen,{found[0].effective_date.year}:{policy}/{locale}/"
 
     def stamp(day: date) -> datetime:
-        return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+        return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
     feed = FeedGenerator()
     feed.id(ident + "feed.atom")

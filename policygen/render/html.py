@@ -80,18 +80,15 @@ class PolicyRenderer(RendererHTML):
         token = tokens[idx]
         href = str(token.attrGet("href") or "")
         if not href.startswith("#") and not href.startswith(("mailto:", "tel:")):
-            token.attrSet("rel", "noopener noreferrer")
-        return self.renderToken(tokens, idx, options, env)
+            # A copy: the tokens belong to the frozen model, which rendering never changes.
+            token = token.copy(attrs={**token.attrs, "rel": "noopener noreferrer"})
+        return self.renderToken([token], 0, options, env)
 
 
 @cache
 def _renderer() -> PolicyRenderer:
+    # RendererHTML registers every public method named after a token type as its rule.
     renderer = PolicyRenderer(PARSER)
-    renderer.rules["placeholder"] = renderer.placeholder
-    renderer.rules["section_open"] = renderer.section_open
-    renderer.rules["section_close"] = renderer.section_close
-    renderer.rules["heading_close"] = renderer.heading_close
-    renderer.rules["link_open"] = renderer.link_open
     return renderer
 
 
@@ -115,7 +112,8 @@ class _ThemeLoader(jinja2.FileSystemLoader):
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
         source, filename, uptodate = super().get_source(environment, template)
         if not Path(filename).resolve().is_relative_to(self.root):
-            raise SourceError([Diagnostic(Path(filename), 0, "theme template leads outside the project (through a symlink?); policygen reads only files inside the project")])
+            raise SourceError([Diagnostic(Path(filename), 0, "theme template leads outside the project (through a symlink?); policygen reads only "
+                "files inside the project")])
         return source, filename, uptodate
 
 

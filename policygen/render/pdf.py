@@ -32,6 +32,7 @@ from policygen.errors import Diagnostic, PolicygenError, SourceError
 from policygen.i18n.localize import LocalizedPolicy
 from policygen.model import Project
 from policygen.render.html import PagePaths, environment, render_policy, render_template
+from policygen.render.pdf_text import install
 from policygen.resources import font_files
 
 PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3u")
@@ -199,8 +200,6 @@ def render_pdf(project: Project, localized: LocalizedPolicy, variant: str = "pdf
     """The PDF of one policy in one locale. In strict mode any WeasyPrint warning is an error."""
     from weasyprint.urls import FatalURLFetchingError
 
-    from policygen.render.pdf_text import install
-
     install()
     _reproducible_fonts()
     if variant not in PDF_VARIANTS:
@@ -231,8 +230,6 @@ def render_pdf(project: Project, localized: LocalizedPolicy, variant: str = "pdf
 
 def render_document(project: Project, localized: LocalizedPolicy) -> Any:
     """The laid-out WeasyPrint document, for tests that inspect pages and boxes."""
-    from policygen.render.pdf_text import install
-
     install()
     return _layout(project, pdf_html(project, localized))
 

@@ -27,26 +27,39 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-import pydyf
-from weasyprint.draw import text as draw_text
-from weasyprint.pdf import fonts as pdf_fonts
-from weasyprint.text.ffi import FROM_UNITS, ffi, pango
-
 COENG = "\u17d2"
 ZWJ = "\u200d"
 _FIRST_EXTRA_CID_GAP = 256
 """Extra CIDs start this far above the font's glyphs, clear of WeasyPrint's own .notdef IDs."""
 
-_original_draw_first_line = draw_text.draw_first_line
-_original_build_vector_font_dictionary = pdf_fonts._build_vector_font_dictionary
+# WeasyPrint is imported by install(), not with this module: importing it costs half a second,
+# which a command that renders no PDF should not pay.
+pydyf: Any = None
+draw_text: Any = None
+pdf_fonts: Any = None
+ffi: Any = None
+pango: Any = None
+FROM_UNITS: Any = None
+_original_draw_first_line: Any = None
+_original_build_vector_font_dictionary: Any = None
 _installed = False
 
 
 def install() -> None:
     """Hook the text layer into WeasyPrint (idempotent)."""
-    global _installed
+    global _installed, pydyf, draw_text, pdf_fonts, ffi, pango, FROM_UNITS
+    global _original_draw_first_line, _original_build_vector_font_dictionary
     if _installed:
         return
+    import pydyf as pydyf_module
+    from weasyprint.draw import text as draw_text_module
+    from weasyprint.pdf import fonts as pdf_fonts_module
+    from weasyprint.text import ffi as ffi_module
+
+    pydyf, draw_text, pdf_fonts = pydyf_module, draw_text_module, pdf_fonts_module
+    ffi, pango, FROM_UNITS = ffi_module.ffi, ffi_module.pango, ffi_module.FROM_UNITS
+    _original_draw_first_line = draw_text.draw_first_line
+    _original_build_vector_font_dictionary = pdf_fonts._build_vector_font_dictionary
     draw_text.draw_first_line = _draw_first_line
     pdf_fonts._build_vector_font_dictionary = _build_vector_font_dictionary
     _installed = True

@@ -19,6 +19,10 @@ import jsonschema
 
 from policygen.errors import Collector, ProjectNotFound
 from policygen.model import (
+    COLLECTION,
+    FACT_KINDS,
+    KIND,
+    LABELLED_KINDS,
     SUPPORTED_LOCALES,
     Complaint,
     Config,
@@ -49,7 +53,6 @@ CONFIG_FILE = "policygen.yaml"
 GLOSSARY_FILE = "glossary.yaml"
 FACTS_FILE = "policy.yaml"
 PROSE_FILE = "policy.md"
-GLOSSARY_KINDS = ("data_category", "purpose", "recipient", "right")
 RESERVED_IDS = ("glossary",)
 # CLDR territory codes that are not countries: a transfer goes to a country.
 _NOT_COUNTRIES = {"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB"}
@@ -215,7 +218,7 @@ def _load_glossary(root: Path, locale: str, errors: Collector) -> Glossary | Non
         return None
     terms = {
         (kind, ident): Term(kind, ident, label.strip(), lines.line((kind, ident)))
-        for kind in GLOSSARY_KINDS
+        for kind in LABELLED_KINDS
         for ident, label in (data.get(kind) or {}).items()
     }
     return Glossary(path, locale, terms)
@@ -295,23 +298,15 @@ def _check_locales(data: dict[str, Any], path: Path, lines: LineMap, config: Con
         return
     for i, loc in enumerate(data["locales"]):
         if loc not in config.locales:
-            errors.add(path, lines.line(("locales", i)), f"locale '{loc}' is not published by this project; add it to 'locales' in policygen.yaml ({', '.join(config.locales)})")
+            errors.add(path, lines.line(("locales", i)), f"locale '{loc}' is not published by this project; add it to 'locales' in policygen.yaml "
+                f"({', '.join(config.locales)})")
 
 
-_REFS = {
-    # list key -> (reference field, target list key, noun)
-    "purposes": [("data", "data_categories", "data category")],
-    "recipients": [("data", "data_categories", "data category"), ("purposes", "purposes", "purpose")],
-    "transfers": [("recipients", "recipients", "recipient")],
-    "retention": [("data", "data_categories", "data category")],
-    "rights": [("channels", "contacts", "contact")],
-}
-_LISTS = ("data_categories", "purposes", "recipients", "transfers", "retention", "rights", "contacts", "complaints")
 
 
 def _check_references(data: dict[str, Any], path: Path, lines: LineMap, errors: Collector) -> None:
     ids: dict[str, list[str]] = {}
-    for key in _LISTS:
+    for key in COLLECTION:
         seen: dict[str, int] = {}
         for i, item in enumerate(data[key]):
             line = lines.line((key, i, "id"))
@@ -319,9 +314,11 @@ def _check_references(data: dict[str, Any], path: Path, lines: LineMap, errors: 
                 errors.add(path, line, f"duplicate ID '{item['id']}' in {key}; it is already used on line {seen[item['id']]}")
             seen.setdefault(item["id"], line)
         ids[key] = list(seen)
-    for key, refs in _REFS.items():
+    for kind in FACT_KINDS:
+        key = kind.collection
         for i, item in enumerate(data[key]):
-            for field, target, noun in refs:
+            for field, target_kind in kind.refs:
+                target, noun = KIND[target_kind].collection, KIND[target_kind].noun
                 for j, ref in enumerate(item.get(field, [])):
                     if ref not in ids[target]:
                         close = difflib.get_close_matches(ref, ids[target], n=1)
@@ -338,7 +335,8 @@ def _check_references(data: dict[str, Any], path: Path, lines: LineMap, errors: 
 
 
 def _check_labels(data: dict[str, Any], path: Path, lines: LineMap, glossary: Glossary, errors: Collector) -> None:
-    for key, kind in (("data_categories", "data_category"), ("purposes", "purpose"), ("recipients", "recipient"), ("rights", "right")):
+    for kind in LABELLED_KINDS:
+        key = KIND[kind].collection
         for i, item in enumerate(data[key]):
             if not has_label(glossary, kind, item["id"]):
                 errors.add(path, lines.line((key, i, "id")), f"{kind.replace('_', ' ')} '{item['id']}' has no label; add it to glossary.yaml under '{kind}:'")

@@ -10,26 +10,19 @@ Grammar: ``root`` | ``root.field`` | ``root.ID`` | ``root.ID.field`` | ``root.*`
 from __future__ import annotations
 
 import difflib
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from policygen.model import Facts
-
-SCALARS = ("minimum_age", "version", "effective_date")
-CONTROLLER_FIELDS = ("name", "address", "email", "phone", "url", "registration")
-RISK_FIELDS = ("level", "assessed_on")
-
-# For each collection root: the Facts attribute, a noun for messages, the fields an item has
-# (None = the item itself), and whether ``root.*`` lists them all.
-COLLECTIONS: dict[str, tuple[str, str, tuple[str | None, ...], bool]] = {
-    "data": ("data_categories", "data category", (None,), True),
-    "purpose": ("purposes", "purpose", (None, "basis", "data"), True),
-    "recipient": ("recipients", "recipient", (None, "category", "data"), True),
-    "transfer": ("transfers", "transfer", (None, "country", "safeguard", "recipients"), True),
-    "retention": ("retention", "retention period", (None, "data"), False),
-    "right": ("rights", "right", (None, "channels", "response_time"), True),
-    "contact": ("contacts", "contact", (None,), True),
-    "complaint": ("complaints", "complaint channel", (None,), True),
-}
+from policygen.model import (
+    CONTROLLER_FIELDS,
+    KIND,
+    PLACEHOLDER_RE,
+    RISK_FIELDS,
+    ROOT,
+    SCALAR_FACTS,
+    Facts,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +40,7 @@ def resolve(name: str, facts: Facts) -> Ref | str:
     """Resolve ``name`` against ``facts``: a :class:`Ref`, or an error message saying why not."""
     parts = name.split(".")
     root = parts[0]
-    if root in SCALARS:
+    if root in SCALAR_FACTS:
         if len(parts) == 1:
             return Ref(root)
         return f"'{root}' has no parts; write {{{{{root}}}}}"
@@ -61,11 +54,12 @@ def resolve(name: str, facts: Facts) -> Ref | str:
         if len(parts) != 2 or parts[1] not in RISK_FIELDS:
             return f"unknown fact '{name}'{_hint(name, ['risk.' + f for f in RISK_FIELDS])}"
         return Ref("risk", field=parts[1])
-    if root not in COLLECTIONS:
-        known = sorted([*SCALARS, "controller", "risk", *COLLECTIONS])
+    if root not in ROOT:
+        known = sorted([*SCALAR_FACTS, "controller", "risk", *ROOT])
         return f"unknown fact '{name}'{_hint(root, known, prefix_of=name)}; a placeholder starts with one of: {', '.join(known)}"
-    attr, noun, fields, listable = COLLECTIONS[root]
-    ids = [item.id for item in getattr(facts, attr)]
+    kind = ROOT[root]
+    noun, fields, listable = kind.noun, kind.fields, kind.listable
+    ids = [item.id for item in facts.items(kind.kind)]
     if len(parts) < 2:
         return f"'{root}' needs an ID: {{{{{root}.ID}}}}" + (f" or {{{{{root}.*}}}} for all" if listable else "")
     item = parts[1]
@@ -83,9 +77,8 @@ def resolve(name: str, facts: Facts) -> Ref | str:
     if len(parts) > 3 or field not in fields:
         options = ", ".join(f"'{root}.{item}" + (f".{f}'" if f else "'") for f in fields)
         return f"unknown fact '{name}'; use one of {options}"
-    if field in ("data", "recipients", "channels"):
-        entry = next(e for e in getattr(facts, attr) if e.id == item)
-        if not getattr(entry, field):
+    if field in dict(kind.refs):
+        if not getattr(facts.find(kind.kind, item), field):
             return f"'{name}' lists nothing: {noun} '{item}' has an empty '{field}' list in policy.yaml"
     if root == "right" and field == "response_time":
         right = next(r for r in facts.rights if r.id == item)
@@ -108,3 +101,35 @@ def _hint(word: str, candidates: list[str], prefix_of: str = "") -> str:
     if prefix_of and not suggestion.startswith(prefix_of):
         suggestion = prefix_of + suggestion if prefix_of.endswith(".") else suggestion
     return f"; did you mean '{suggestion}'?"
+
+
+def names_in(text: str) -> list[str]:
+    """The placeholder names in a piece of Markdown source, in order."""
+    return PLACEHOLDER_RE.findall(text)
+
+
+def kept(source: Iterable[str], translation: Iterable[str]) -> list[str]:
+    """The one check that a translation keeps its source's placeholders: one message per
+    placeholder it drops or adds (each counted, so a doubled placeholder is seen too)."""
+    want, got = Counter(source), Counter(translation)
+    return [f"drops the placeholder {{{{{name}}}}}; a translation keeps every placeholder of its source"
+            for name in sorted((want - got).elements())] + \
+           [f"adds the placeholder {{{{{name}}}}}, which the source does not have"
+            for name in sorted((got - want).elements())]
+
+
+def labels_used(ref: Ref, facts: Facts) -> list[tuple[str, str]]:
+    """The glossary labels, as ``(kind, id)``, that rendering ``ref`` shows."""
+    kind = ROOT.get(ref.root)
+    if kind is None or ref.item is None:
+        return []
+    if ref.item == "*":
+        return [label for item in facts.items(kind.kind) for label in labels_used(Ref(ref.root, item.id), facts)]
+    refs = dict(kind.refs)
+    if ref.field is None:
+        return [(kind.kind, ref.item)] if kind.labelled else []
+    if ref.field in refs:
+        target = refs[ref.field]
+        shown = getattr(facts.find(kind.kind, ref.item), ref.field)
+        return [(target, ident) for ident in shown] if KIND[target].labelled else []
+    return []

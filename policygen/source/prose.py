@@ -27,6 +27,7 @@ from mdit_py_plugins.deflist import deflist_plugin
 
 from policygen.errors import Collector
 from policygen.model import (
+    PLACEHOLDER_RE,
     SLUG_MAX,
     Clause,
     Document,
@@ -38,7 +39,6 @@ from policygen.model import (
 
 _ANCHOR_LINE = re.compile(r"^\{#([^}]*)\}\s*$")
 _HEADING_ID = re.compile(r"\s*\{#([^}]*)\}\s*$")
-_PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
 SAFE_SCHEMES = ("http:", "https:", "mailto:", "tel:")
 _CLAUSE_BLOCKS = {"paragraph_open", "bullet_list_open", "ordered_list_open", "table_open", "blockquote_open", "dl_open", "code_block", "fence", "hr"}
 
@@ -74,7 +74,7 @@ def _heading_id_rule(state: StateCore) -> None:
 def _placeholder_rule(state: StateInline, silent: bool) -> bool:
     if not state.src.startswith("{{", state.pos):
         return False
-    match = _PLACEHOLDER.match(state.src, state.pos)
+    match = PLACEHOLDER_RE.match(state.src, state.pos)
     if not match:
         return False
     if not silent:
@@ -94,7 +94,7 @@ def make_parser() -> MarkdownIt:
     # markdown-it silently drops links it thinks unsafe (javascript:, data:, ...), leaving the
     # Markdown as text. We parse every link and let check_href reject all but the safe schemes
     # with an error, so an author learns about the link instead of publishing broken text.
-    md.validateLink = lambda url: True
+    md.validateLink = lambda url: True  # type: ignore[method-assign]
     md.block.ruler.before("paragraph", "clause_anchor", _clause_anchor_rule, {"alt": ["paragraph"]})
     md.core.ruler.after("block", "heading_ids", _heading_id_rule)
     md.inline.ruler.before("text", "placeholder", _placeholder_rule)
@@ -128,7 +128,8 @@ def check_inline(children: list[Token], resolve: Callable[[str], str | None], an
         elif child.type == "image":
             problems.append("images are not allowed in policy prose; policygen embeds no external resources")
         elif child.type == "text" and ("{{" in child.content or "}}" in child.content):
-            problems.append(f"'{child.content.strip()}' looks like a broken placeholder; write {{{{name}}}} with no spaces inside the name, like {{{{data.contact-details}}}}")
+            problems.append(f"'{child.content.strip()}' looks like a broken placeholder; write {{{{name}}}} with no spaces inside the name, like "
+                f"{{{{data.contact-details}}}}")
     return problems
 
 
@@ -176,7 +177,8 @@ class _Structurer:
 
     def claim(self, ident: str, line: int, what: str) -> bool:
         if not is_safe_slug(ident):
-            self.error(line, f"{what} ID '{ident}' is not a safe slug; use lowercase letters, digits and single hyphens, at most {SLUG_MAX} characters (like 'data-we-collect')")
+            self.error(line, f"{what} ID '{ident}' is not a safe slug; use lowercase letters, digits and single hyphens, at most {SLUG_MAX} "
+                "characters (like 'data-we-collect')")
             return False
         if ident in self.ids:
             self.error(line, f"duplicate ID '{ident}'; it is already used on line {self.ids[ident]}")

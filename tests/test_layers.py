@@ -1,0 +1,122 @@
+"""The package's layers: no stage reaches back into a later one.
+
+Walks every module's imports (ast, not import-time tracing, so a lazy import inside a function
+is seen too) and fails on
+
+* an import of a policygen module from a higher layer;
+* an import from another package of the same layer that is not listed below with its reason;
+* a policygen import inside a function (a hidden cycle), except the CLI's lazy import of
+  :mod:`policygen.api`, which keeps ``policygen --help`` fast.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "policygen"
+
+LAYERS: list[tuple[str, ...]] = [
+    ("policygen", "policygen.errors", "policygen.model", "policygen.resources", "policygen.atomic"),
+    ("policygen.source", "policygen.archive.store"),
+    ("policygen.i18n",),
+    ("policygen.changes",),
+    ("policygen.render",),
+    ("policygen.build", "policygen.archive.release", "policygen.archive", "policygen.importers", "policygen.scaffold"),
+    ("policygen.api",),
+    ("policygen.cli",),
+    ("policygen.__main__",),
+]
+"""Lowest first. A module belongs to the group (and layer) of the longest prefix that names it.
+The modules of layer 0 (the errors, the model, package data, atomic writes) form one group."""
+
+SAME_LAYER = {
+    # (importer's group, imported group): why the two may meet in one layer
+}
+"""Imports across groups of one layer, each with its reason (none are needed today)."""
+
+LAZY_ALLOWED = {("policygen.cli", "policygen.api")}
+"""(module, imported module) pairs allowed inside a function: the CLI loads the API on first use."""
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def group(name: str) -> tuple[int, str]:
+    """(layer, the group's prefix) of a module name."""
+    best: tuple[int, str] = (-1, "")
+    for level, prefixes in enumerate(LAYERS):
+        for prefix in prefixes:
+            if (name == prefix or name.startswith(prefix + ".")) and len(prefix) > len(best[1]):
+                best = (level, prefix)
+    assert best[0] >= 0, f"{name} is in no layer; add it to LAYERS in tests/test_layers.py"
+    return best
+
+
+def imports(tree: ast.Module, name: str, is_package: bool) -> list[tuple[str, int, bool]]:
+    """(imported policygen module, line, inside a function) for every import in a module."""
+    found = []
+    functions = [node for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    nested = {id(inner) for fn in functions for inner in ast.walk(fn) if inner is not fn}
+    nested |= {id(fn) for fn in functions}
+    type_checking = {id(inner) for node in ast.walk(tree) if isinstance(node, ast.If)
+                     and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING" for inner in ast.walk(node)}
+    for node in ast.walk(tree):
+        if id(node) in type_checking:
+            continue
+        in_function = id(node) in nested
+        if isinstance(node, ast.Import):
+            found += [(alias.name, node.lineno, in_function) for alias in node.names if alias.name.split(".")[0] == "policygen"]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = name.split(".") if is_package else name.split(".")[:-1]
+                base = base[: len(base) - node.level + 1]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            if module.split(".")[0] != "policygen":
+                continue
+            # "from policygen.archive import store" imports the module policygen.archive.store.
+            targets = [f"{module}.{alias.name}" if (PACKAGE.parent / f"{module}.{alias.name}".replace(".", "/")).with_suffix(".py").exists()
+                       or (PACKAGE.parent / f"{module}.{alias.name}".replace(".", "/")).is_dir() else module for alias in node.names]
+            found += [(target, node.lineno, in_function) for target in targets]
+    return found
+
+
+MODULES = sorted(PACKAGE.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=[module_name(p) for p in MODULES])
+def test_no_upward_or_hidden_import(path: Path) -> None:
+    name = module_name(path)
+    level, prefix = group(name)
+    problems = []
+    for target, line, in_function in imports(ast.parse(path.read_text(encoding="utf-8")), name, path.name == "__init__.py"):
+        where = f"{path.relative_to(PACKAGE.parent)}:{line}"
+        if in_function and (name, target) not in LAZY_ALLOWED:
+            problems.append(f"{where}: imports {target} inside a function (a hidden dependency); import it at the top")
+        target_level, target_prefix = group(target)
+        if target_level > level:
+            problems.append(f"{where}: {name} (layer {level}) imports {target} (layer {target_level}): a stage reaches back")
+        elif target_level == level and target_prefix != prefix and level > 0 and (prefix, target_prefix) not in SAME_LAYER:
+            problems.append(f"{where}: {name} imports {target} from another group of its layer; list it in SAME_LAYER with a reason")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_module_is_in_a_layer() -> None:
+    for path in MODULES:
+        group(module_name(path))
+
+
+def test_the_walker_sees_what_it_must() -> None:
+    """The test above can fail: an upward import, a lazy one and a relative one are all found."""
+    source = "from policygen.api import build\n\ndef f():\n    from policygen.build import build\n\nfrom ..render import html\n"
+    found = imports(ast.parse(source), "policygen.source.load", False)
+    assert ("policygen.api", 1, False) in found
+    assert ("policygen.build", 4, True) in found
+    assert ("policygen.render.html", 6, False) in found
+    assert group("policygen.api")[0] > group("policygen.source.load")[0]
