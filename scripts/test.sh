@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Set up, then run the whole test suite (on both cores).
+# Set up, then lint, type-check and run the whole test suite (on both cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+.venv/bin/ruff check policygen tests bench
+.venv/bin/mypy
 exec .venv/bin/python -m pytest -n 2 -q "$@"
