@@ -145,8 +145,11 @@ def check(
 ) -> None:
     """Validate sources, catalogs and config without building. Reports every error found."""
     loaded = api().check(project, allow_incomplete)
+    for warning in loaded.warnings:
+        typer.echo(warning.format(), err=True)
     count = len(loaded.policies)
-    typer.echo(f"OK: {count} polic{'ies' if count != 1 else 'y'}, {len(loaded.config.locales)} locales, no errors.")
+    warned = f", {_count(len(loaded.warnings), 'warning')}" if loaded.warnings else ""
+    typer.echo(f"OK: {count} polic{'ies' if count != 1 else 'y'}, {len(loaded.config.locales)} locales, no errors{warned}.")
 
 
 @app.command()

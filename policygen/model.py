@@ -16,6 +16,8 @@ from typing import Any, Literal
 
 from markdown_it.token import Token
 
+from policygen.errors import Diagnostic
+
 SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 SLUG_MAX = 64
 SUPPORTED_LOCALES = ("en", "nl", "km")
@@ -129,7 +131,7 @@ class Controller:
     """The organisation responsible for the processing."""
 
     name: str
-    address: str
+    address: str | None = None
     email: str | None = None
     phone: str | None = None
     url: str | None = None
@@ -220,19 +222,24 @@ class Risk:
 
 @dataclass(frozen=True, slots=True)
 class Facts:
-    """Everything about a policy that rules can reason about."""
+    """Everything about a policy that rules can reason about.
 
-    controller: Controller
-    data_categories: tuple[DataCategory, ...]
-    purposes: tuple[Purpose, ...]
-    recipients: tuple[Recipient, ...]
-    transfers: tuple[Transfer, ...]
-    retention: tuple[Retention, ...]
-    rights: tuple[Right, ...]
-    minimum_age: int
-    contacts: tuple[Contact, ...]
-    complaints: tuple[Complaint, ...]
-    risk: Risk
+    Every fact is optional: a prose-only policy (an import, or a team that never models its
+    facts) has empty collections and no controller, minimum age or risk. An empty collection
+    and a missing one look the same here; ``Policy.missing_facts`` tells them apart.
+    """
+
+    controller: Controller | None = None
+    data_categories: tuple[DataCategory, ...] = ()
+    purposes: tuple[Purpose, ...] = ()
+    recipients: tuple[Recipient, ...] = ()
+    transfers: tuple[Transfer, ...] = ()
+    retention: tuple[Retention, ...] = ()
+    rights: tuple[Right, ...] = ()
+    minimum_age: int | None = None
+    contacts: tuple[Contact, ...] = ()
+    complaints: tuple[Complaint, ...] = ()
+    risk: Risk | None = None
 
     def items(self, kind: str) -> tuple[Any, ...]:
         """The facts of ``kind`` (a :attr:`FactKind.kind`), in their order in ``policy.yaml``."""
@@ -317,6 +324,9 @@ class Policy:
     document: Document
     facts_path: Path
     prose_path: Path
+    missing_facts: tuple[tuple[str, int], ...] = ()
+    """(fact, line): the facts ``policy.yaml`` does not model (``controller``, ``recipients``, ...): ``check``
+    lists them as warnings, or as errors under the project setting ``facts: required``."""
 
     @property
     def target_locales(self) -> tuple[str, ...]:
@@ -356,6 +366,8 @@ class Config:
     """Days after its effective date that a major change keeps its banner."""
     pdf_variant: str = "pdf/ua-1"
     """``pdf/ua-1`` (tagged, accessible; the default) or ``pdf/a-3u`` (archival, tagged too)."""
+    facts_required: bool = False
+    """``facts: required``: a fact missing from ``policy.yaml`` is an error, not a warning."""
 
     def options(self, locale: str) -> LocaleOptions:
         return self.locale_options.get(locale, LocaleOptions.default(locale))
@@ -392,6 +404,8 @@ class Project:
     config: Config
     glossary: Glossary
     policies: dict[str, Policy]
+    warnings: tuple[Diagnostic, ...] = ()
+    """Problems that do not stop a build (facts a policy does not model yet): ``check`` lists them."""
 
     @property
     def locales_dir(self) -> Path:

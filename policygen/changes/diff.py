@@ -68,9 +68,9 @@ def normalize(policy: Policy) -> dict[str, Any]:
     """Facts as plain data keyed by ID: what deepdiff compares."""
     facts: Facts = policy.facts
     out: dict[str, Any] = {
-        "controller": {k: getattr(facts.controller, k) for k in ("name", "address", "email", "phone", "url", "registration")},
+        "controller": {k: getattr(facts.controller, k, None) for k in ("name", "address", "email", "phone", "url", "registration")},
         "minimum_age": facts.minimum_age,
-        "risk": {"level": facts.risk.level, "assessed_on": facts.risk.assessed_on.isoformat()},
+        "risk": {"level": facts.risk.level if facts.risk else None, "assessed_on": facts.risk.assessed_on.isoformat() if facts.risk else None},
         "locales": sorted(policy.locales),
     }
     for collection, _subject in _COLLECTIONS.items():
@@ -199,11 +199,11 @@ def _fact_change(key, ident, fld, bucket, before, after, old, new, old_index, ne
         a = Duration.parse(old_value).approx_days if old_value else float("inf")
         b = Duration.parse(new_value).approx_days if new_value else float("inf")
         details["direction"] = "longer" if b > a else "shorter" if b < a else "same"
-    elif subject == "minimum_age":
+    elif subject == "minimum_age" and old_value is not None and new_value is not None:
         details["direction"] = "lower" if new_value < old_value else "higher"
     elif subject == "data_category" and fld == "sensitive":
         details["sensitive"] = bool(new_value)
-    elif subject == "risk" and fld == "level":
+    elif subject == "risk" and fld == "level" and old_value and new_value:
         order = {"low": 0, "medium": 1, "high": 2}
         details["direction"] = "higher" if order[new_value] > order[old_value] else "lower"
         details["to"] = new_value

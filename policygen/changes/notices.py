@@ -78,10 +78,11 @@ def notices(report: PolicyReport, locale: str) -> dict[str, Any]:
     base = report.new_project.config.base_url
     url = f"{base}{report.policy_id}/{locale}/" if base else ""
     facts = report.new.facts
-    contact = facts.controller.email or next((c.value for c in facts.contacts if c.kind == "email"), "") or facts.controller.url or ""
+    controller = facts.controller
+    contact = (controller and controller.email) or next((c.value for c in facts.contacts if c.kind == "email"), "") or (controller and controller.url) or ""
     body = notice_template(locale, "email.body").format(
         title=title, date=when, changes="\n".join(f"- {line}" for line in lines),
-        link=notice_template(locale, "email.link").format(url=url) if url else "", contact=contact, controller=facts.controller.name,
+        link=notice_template(locale, "email.link").format(url=url) if url else "", contact=contact, controller=controller.name if controller else "",
     )
     return {
         "banner": notice_template(locale, "banner").format(title=title, date=when) if lines else "",

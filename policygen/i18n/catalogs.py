@@ -83,7 +83,7 @@ def _date(policy_or_none: Policy | None) -> datetime:
 def policy_template(project: Project, policy: Policy) -> Catalog:
     """The template of a policy's prose: one message per segment, in document order."""
     catalog = Catalog(
-        project=f"{policy.id}", version=policy.version, copyright_holder=policy.facts.controller.name,
+        project=f"{policy.id}", version=policy.version, copyright_holder=policy.facts.controller.name if policy.facts.controller else "",
         creation_date=_date(policy), revision_date=_date(policy), fuzzy=False,
         msgid_bugs_address="", charset="utf-8",
     )

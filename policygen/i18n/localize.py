@@ -177,6 +177,7 @@ class Formatter:
         root, item, fld = ref.root, ref.item, ref.field
         if root == "minimum_age":
             self._capitalize = False
+            assert facts.minimum_age is not None  # resolve() refuses the placeholder otherwise
             return self.number(facts.minimum_age)
         if root == "version":
             return self._text(self.policy.version, as_html)
@@ -186,6 +187,7 @@ class Formatter:
             value = getattr(facts.controller, fld or "name")
             return self._reach(fld if fld in ("email", "phone", "url") else "postal", value, as_html)
         if root == "risk":
+            assert facts.risk is not None  # resolve() refuses the placeholder otherwise
             if fld == "level":
                 return self._label("risk_level", facts.risk.level, as_html)
             return self._time(facts.risk.assessed_on, as_html)

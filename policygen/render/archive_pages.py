@@ -169,7 +169,8 @@ def _feed(project: Project, item: LocalizedPolicy, found: list[Release], changes
     feed = FeedGenerator()
     feed.id(ident + "feed.atom")
     feed.title(item.title_text)
-    feed.author(name=item.policy.facts.controller.name)
+    controller = item.policy.facts.controller
+    feed.author(name=controller.name if controller else project.config.site_title)
     feed.link(href=page_url or "./", rel="alternate")
     if page_url:
         feed.link(href=page_url + "feed.atom", rel="self")

@@ -17,7 +17,7 @@ from typing import Any
 
 import jsonschema
 
-from policygen.errors import Collector, ProjectNotFound
+from policygen.errors import Collector, Diagnostic, ProjectNotFound
 from policygen.model import (
     COLLECTION,
     FACT_KINDS,
@@ -56,6 +56,16 @@ PROSE_FILE = "policy.md"
 RESERVED_IDS = ("glossary",)
 # CLDR territory codes that are not countries: a transfer goes to a country.
 _NOT_COUNTRIES = {"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB"}
+FACT_KEYS = ("controller", "data_categories", "purposes", "recipients", "transfers", "retention", "rights", "minimum_age", "contacts",
+             "complaints", "risk")
+"""The facts of ``policy.yaml``, every one optional: a missing one is a warning (an error under
+``facts: required`` in ``policygen.yaml``); an empty list says "none" and is no warning."""
+_MISSING_HINT = {
+    "controller": "name the organisation responsible, with an address and an e-mail, phone or URL",
+    "transfers": "write 'transfers: []' if no data leaves the country",
+    "minimum_age": "give the youngest age the service accepts",
+    "risk": "give the level and date of the latest impact assessment",
+}
 
 
 def find_project(start: Path) -> Path:
@@ -95,9 +105,29 @@ def load_project(root: Path, policies: Iterable[str] | None = None) -> Project:
             policy = _load_policy(root, sources / name, config, glossary, errors)
             if policy is not None:
                 found[name] = policy
+    warnings = missing_fact_diagnostics(found.values())
+    if config is not None and config.facts_required:
+        errors.items.extend(Diagnostic(w.path, w.line, w.message.replace("warning: ", "", 1)) for w in warnings)
+        warnings = []
     errors.raise_if_any()
     assert config is not None and glossary is not None
-    return Project(root, config, glossary, found)
+    return Project(root, config, glossary, found, tuple(warnings))
+
+
+def missing_fact_diagnostics(policies: Iterable[Policy]) -> list[Diagnostic]:
+    """A warning per fact a policy does not model, at its place in ``policy.yaml``."""
+    found = []
+    for policy in policies:
+        for name, line in policy.missing_facts:
+            found.append(Diagnostic(policy.facts_path, line, f"warning: {name} is not modelled as a fact; "
+                f"{_MISSING_HINT.get(name, _list_hint(name))} (see docs/source-format.md)"))
+    return found
+
+
+def _list_hint(name: str) -> str:
+    if name.startswith("controller."):
+        return "add it under 'controller:'"
+    return f"list them under '{name}:' ('{name}: []' says there are none)"
 
 
 # --- schema validation -------------------------------------------------------------------------
@@ -165,8 +195,6 @@ def _explain(error: jsonschema.ValidationError) -> str:
         return f"{where}: expected {error.validator_value}, got {type(error.instance).__name__} {error.instance!r}"
     if kind == "format":
         return f"{where}: {error.instance!r} is not a valid {error.validator_value} (write dates as YYYY-MM-DD)"
-    if kind == "anyOf" and where == "controller":
-        return "controller needs at least one of email, phone or url"
     if kind == "uniqueItems":
         return f"{where}: list contains duplicates"
     return f"{where}: {error.message}"
@@ -198,6 +226,7 @@ def _load_config(path: Path, errors: Collector) -> Config | None:
         prevailing_statement=dict(data.get("translation", {}).get("prevailing_statement", {})),
         pdf_variant=data.get("pdf", {}).get("variant", "pdf/ua-1"),
         notice_days=data.get("archive", {}).get("notice_days", 30),
+        facts_required=data.get("facts", "optional") == "required",
     )
 
 
@@ -262,6 +291,7 @@ def _load_policy(root: Path, folder: Path, config: Config | None, glossary: Glos
         document=document,
         facts_path=facts_path,
         prose_path=prose_path,
+        missing_facts=data.missing,
     )
 
 
@@ -269,6 +299,8 @@ def _load_policy(root: Path, folder: Path, config: Config | None, glossary: Glos
 class _LoadedFacts:
     raw: dict[str, Any]
     facts: Facts
+    missing: tuple[tuple[str, int], ...]
+    """(fact, line) for every fact the file does not model."""
 
 
 def _load_facts(path: Path, config: Config | None, glossary: Glossary | None, errors: Collector) -> tuple[_LoadedFacts, LineMap] | None:
@@ -288,7 +320,19 @@ def _load_facts(path: Path, config: Config | None, glossary: Glossary | None, er
         _check_labels(data, path, lines, glossary, errors)
     if len(errors.items) > before:
         return None
-    return _LoadedFacts(data, _facts(data)), lines
+    return _LoadedFacts(data, _facts(data), _missing(data, lines)), lines
+
+
+def _missing(data: dict[str, Any], lines: LineMap) -> tuple[tuple[str, int], ...]:
+    missing = [(key, 1) for key in FACT_KEYS if key not in data]
+    controller = data.get("controller")
+    if controller is not None:
+        line = lines.line(("controller",))
+        if "address" not in controller:
+            missing.append(("controller.address", line))
+        if not any(key in controller for key in ("email", "phone", "url")):
+            missing.append(("controller.email (or phone or url)", line))
+    return tuple(missing)
 
 
 def _check_locales(data: dict[str, Any], path: Path, lines: LineMap, config: Config | None, errors: Collector) -> None:
@@ -308,7 +352,7 @@ def _check_references(data: dict[str, Any], path: Path, lines: LineMap, errors: 
     ids: dict[str, list[str]] = {}
     for key in COLLECTION:
         seen: dict[str, int] = {}
-        for i, item in enumerate(data[key]):
+        for i, item in enumerate(data.get(key, [])):
             line = lines.line((key, i, "id"))
             if item["id"] in seen:
                 errors.add(path, line, f"duplicate ID '{item['id']}' in {key}; it is already used on line {seen[item['id']]}")
@@ -316,7 +360,7 @@ def _check_references(data: dict[str, Any], path: Path, lines: LineMap, errors: 
         ids[key] = list(seen)
     for kind in FACT_KINDS:
         key = kind.collection
-        for i, item in enumerate(data[key]):
+        for i, item in enumerate(data.get(key, [])):
             for field, target_kind in kind.refs:
                 target, noun = KIND[target_kind].collection, KIND[target_kind].noun
                 for j, ref in enumerate(item.get(field, [])):
@@ -328,7 +372,7 @@ def _check_references(data: dict[str, Any], path: Path, lines: LineMap, errors: 
 
     territories = Locale("en").territories
     for key in ("transfers", "complaints"):
-        for i, item in enumerate(data[key]):
+        for i, item in enumerate(data.get(key, [])):
             country = item.get("country")
             if country and (country not in territories or country in _NOT_COUNTRIES):
                 errors.add(path, lines.line((key, i, "country")), f"'{country}' is not an ISO 3166-1 alpha-2 country code")
@@ -337,28 +381,33 @@ def _check_references(data: dict[str, Any], path: Path, lines: LineMap, errors: 
 def _check_labels(data: dict[str, Any], path: Path, lines: LineMap, glossary: Glossary, errors: Collector) -> None:
     for kind in LABELLED_KINDS:
         key = KIND[kind].collection
-        for i, item in enumerate(data[key]):
+        for i, item in enumerate(data.get(key, [])):
             if not has_label(glossary, kind, item["id"]):
                 errors.add(path, lines.line((key, i, "id")), f"{kind.replace('_', ' ')} '{item['id']}' has no label; add it to glossary.yaml under '{kind}:'")
 
 
 def _facts(data: dict[str, Any]) -> Facts:
-    c = data["controller"]
+    c = data.get("controller")
+    risk = data.get("risk")
+
+    def each(key: str) -> list[dict[str, Any]]:
+        return data.get(key) or []
+
     return Facts(
-        controller=Controller(c["name"], c["address"], c.get("email"), c.get("phone"), c.get("url"), c.get("registration")),
-        data_categories=tuple(DataCategory(d["id"], d["sensitive"]) for d in data["data_categories"]),
-        purposes=tuple(Purpose(p["id"], p["legal_basis"], tuple(p["data"])) for p in data["purposes"]),
-        recipients=tuple(Recipient(r["id"], r["category"], tuple(r["data"]), tuple(r.get("purposes", ()))) for r in data["recipients"]),
-        transfers=tuple(Transfer(t["id"], t["country"], tuple(t["recipients"]), t["safeguard"]) for t in data["transfers"]),
-        retention=tuple(Retention(r["id"], tuple(r["data"]), Duration.parse(r["period"])) for r in data["retention"]),
+        controller=Controller(c["name"], c.get("address"), c.get("email"), c.get("phone"), c.get("url"), c.get("registration")) if c else None,
+        data_categories=tuple(DataCategory(d["id"], d["sensitive"]) for d in each("data_categories")),
+        purposes=tuple(Purpose(p["id"], p["legal_basis"], tuple(p["data"])) for p in each("purposes")),
+        recipients=tuple(Recipient(r["id"], r["category"], tuple(r["data"]), tuple(r.get("purposes", ()))) for r in each("recipients")),
+        transfers=tuple(Transfer(t["id"], t["country"], tuple(t["recipients"]), t["safeguard"]) for t in each("transfers")),
+        retention=tuple(Retention(r["id"], tuple(r["data"]), Duration.parse(r["period"])) for r in each("retention")),
         rights=tuple(
             Right(r["id"], tuple(r["channels"]), Duration.parse(r["response_time"]) if "response_time" in r else None)
-            for r in data["rights"]
+            for r in each("rights")
         ),
-        minimum_age=data["minimum_age"],
-        contacts=tuple(Contact(k["id"], k["kind"], k["value"]) for k in data["contacts"]),
-        complaints=tuple(Complaint(k["id"], k["name"], k["url"], k.get("country")) for k in data["complaints"]),
-        risk=Risk(data["risk"]["level"], date.fromisoformat(data["risk"]["assessed_on"])),
+        minimum_age=data.get("minimum_age"),
+        contacts=tuple(Contact(k["id"], k["kind"], k["value"]) for k in each("contacts")),
+        complaints=tuple(Complaint(k["id"], k["name"], k["url"], k.get("country")) for k in each("complaints")),
+        risk=Risk(risk["level"], date.fromisoformat(risk["assessed_on"])) if risk else None,
     )
 
 

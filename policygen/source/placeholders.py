@@ -41,18 +41,24 @@ def resolve(name: str, facts: Facts) -> Ref | str:
     parts = name.split(".")
     root = parts[0]
     if root in SCALAR_FACTS:
-        if len(parts) == 1:
-            return Ref(root)
-        return f"'{root}' has no parts; write {{{{{root}}}}}"
+        if len(parts) != 1:
+            return f"'{root}' has no parts; write {{{{{root}}}}}"
+        if root == "minimum_age" and facts.minimum_age is None:
+            return f"'{name}' is used but policy.yaml gives no minimum_age"
+        return Ref(root)
     if root == "controller":
         if len(parts) != 2 or parts[1] not in CONTROLLER_FIELDS:
             return f"unknown fact '{name}'{_hint(name, ['controller.' + f for f in CONTROLLER_FIELDS])}"
+        if facts.controller is None:
+            return f"'{name}' is used but policy.yaml names no controller"
         if getattr(facts.controller, parts[1]) is None:
             return f"'{name}' is used but policy.yaml gives the controller no {parts[1]}"
         return Ref("controller", field=parts[1])
     if root == "risk":
         if len(parts) != 2 or parts[1] not in RISK_FIELDS:
             return f"unknown fact '{name}'{_hint(name, ['risk.' + f for f in RISK_FIELDS])}"
+        if facts.risk is None:
+            return f"'{name}' is used but policy.yaml gives no risk"
         return Ref("risk", field=parts[1])
     if root not in ROOT:
         known = sorted([*SCALAR_FACTS, "controller", "risk", *ROOT])
