@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import struct
+from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
@@ -117,10 +119,11 @@ def _fetcher(project: Project) -> Any:
     fonts = font_files()
     allowed_files = {fonts.latin.as_uri(): fonts.latin, fonts.latin_italic.as_uri(): fonts.latin_italic, fonts.khmer.as_uri(): fonts.khmer}
     root = project.root.resolve()
-    theme_assets = (project.theme_dir / "assets").resolve()
+    theme_assets = Path(os.path.normpath(root / project.theme_dir.relative_to(project.root) / "assets"))
 
     class RestrictedFetcher(URLFetcher):
-        """Serves policygen's fonts and the project's theme assets; refuses everything else."""
+        """Serves policygen's fonts and the project's theme assets; refuses everything else,
+        including a file in theme/assets/ that is (or lies under) a link to outside the project."""
 
         def fetch(self, url: str, headers: Any = None) -> Any:
             if url in allowed_files:
@@ -128,10 +131,11 @@ def _fetcher(project: Project) -> Any:
             if url.startswith(BASE_URL):
                 from urllib.parse import unquote
 
-                path = (root / unquote(url[len(BASE_URL):].split("?")[0].split("#")[0])).resolve()
-                if path.is_relative_to(theme_assets) and path.is_file():
+                written = Path(os.path.normpath(root / unquote(url[len(BASE_URL):].split("?")[0].split("#")[0])))
+                path = written.resolve()
+                if written.is_relative_to(theme_assets) and path.is_relative_to(root) and path.is_file():
                     return URLFetcherResponse(url, path.read_bytes())
-            raise FatalURLFetchingError(f"policygen does not fetch '{url}': PDFs embed only policygen's fonts and files in theme/assets/")
+            raise FatalURLFetchingError(f"policygen does not fetch '{url}': PDFs embed only policygen's fonts and files in theme/assets/ inside the project")
 
     return RestrictedFetcher()
 
@@ -218,14 +222,55 @@ def render_pdf(project: Project, localized: LocalizedPolicy, variant: str = "pdf
             options["pdf_tags"] = True
         data = document.write_pdf(**options)
     except FatalURLFetchingError as exc:
-        raise SourceError([Diagnostic(localized.policy.prose_path, 0, f"PDF ({localized.locale}): {exc}")]) from None
+        url = str(exc).split("'")[1] if str(exc).count("'") >= 2 else ""
+        path, line = _css_source(project, html, url=url) or (localized.policy.prose_path, 0)
+        raise SourceError([Diagnostic(path, line, f"PDF ({localized.locale}): {exc}")]) from None
     finally:
         logger.removeHandler(handler)
         logger.propagate = previous
     if strict and handler.messages:
         where = PagePaths(localized.policy.id, localized.locale)
-        raise SourceError([Diagnostic(localized.policy.prose_path, 0, f"PDF {where.pdf}: {message}") for message in sorted(set(handler.messages))])
+        diagnostics = []
+        for message in sorted(set(handler.messages)):
+            path, line = _css_source(project, html, message=message) or (localized.policy.prose_path, 0)
+            if line:  # WeasyPrint's line counts the HTML's style element, not the file
+                message = _CSS_POSITION.sub(lambda m: f" at column {m.group(2)}", message, count=1)
+            diagnostics.append(Diagnostic(path, line, f"PDF {where.pdf}: {message}"))
+        raise SourceError(diagnostics)
     return data
+
+
+_CSS_POSITION = re.compile(r" at (\d+):(\d+)\b")
+
+
+def _css_source(project: Project, html: str, *, url: str = "", message: str = "") -> tuple[Path, int] | None:
+    """Where a problem WeasyPrint found in the PDF style sheet comes from: ``pdf.css`` (the
+    theme's, or policygen's own) and its line. ``url`` is a refused address; ``message`` a
+    WeasyPrint warning, whose ``at LINE:COLUMN`` counts lines of the HTML's style element."""
+    env = environment(project)
+    template = env.get_template("pdf.css")
+    if not template.filename:
+        return None
+    source = Path(template.filename)
+    css = render_template(env, "pdf.css", {"counter": ""})
+    if url:
+        written = url[len(BASE_URL):] if url.startswith(BASE_URL) else url
+        for number, text in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
+            if written and written in text:
+                return source, number
+        return None
+    position = _CSS_POSITION.search(message)
+    if not position:
+        return None
+    start = html.find(css.strip()[:200]) if css.strip() else -1
+    style = html.rfind("<style>", 0, start)
+    if start < 0 or style < 0:
+        return None
+    first = html.count("\n", style + len("<style>"), start) + 1  # the style element's line where pdf.css starts
+    line = int(position.group(1)) - first + 1
+    if 1 <= line <= css.count("\n") + 1:
+        return source, line
+    return None
 
 
 def render_document(project: Project, localized: LocalizedPolicy) -> Any:

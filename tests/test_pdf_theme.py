@@ -1,0 +1,53 @@
+"""A PDF build reads only what it should, and reports a theme's style-sheet problems where
+they are: the file and line of the theme's pdf.css (issue 16, findings F05 and F18)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from policygen.resources import font_files
+
+PACKAGE_CSS = Path(__file__).resolve().parent.parent / "policygen" / "templates" / "pdf.css"
+
+
+def test_theme_assets_linked_outside_the_project_are_refused(mini: Path, cli, tmp_path: Path) -> None:
+    # F05: theme/assets is a link to a folder outside the project. Its files must not end up
+    # in the PDF; a real theme/assets folder inside the project is still served.
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret-font.ttf").write_bytes(font_files().latin.read_bytes())
+    (mini / "theme" / "templates").mkdir(parents=True)
+    css = PACKAGE_CSS.read_text(encoding="utf-8")
+    css += '\n@font-face { font-family: "Leak"; src: url("theme/assets/secret-font.ttf"); }\nh1 { font-family: "Leak"; }\n'
+    (mini / "theme" / "templates" / "pdf.css").write_text(css, encoding="utf-8")
+    (mini / "theme" / "assets").symlink_to(outside)
+    result = cli("build", "--format", "pdf", "--locale", "en", cwd=mini)
+    assert result.exit_code == 1
+    assert "policygen does not fetch 'file:///policygen-project/theme/assets/secret-font.ttf'" in result.stderr
+    assert not (mini / "output" / "mini" / "en" / "mini-en.pdf").exists()
+
+    (mini / "theme" / "assets").unlink()
+    (mini / "theme" / "assets").mkdir()
+    (mini / "theme" / "assets" / "secret-font.ttf").write_bytes(font_files().latin.read_bytes())
+    result = cli("build", "--format", "pdf", "--locale", "en", cwd=mini)
+    assert result.exit_code == 0, result.stderr
+
+
+@pytest.mark.parametrize(("rule", "expected"), [
+    ("body { background: url(http://evil.example/track.png) }", "policygen does not fetch 'http://evil.example/track.png'"),
+    ("body { colour: red }", "Ignored `colour: red"),
+])
+def test_pdf_css_problems_point_at_the_css_line(mini: Path, cli, rule: str, expected: str) -> None:
+    # F18: a problem in the theme's pdf.css is reported against that file and line, not
+    # against the policy's prose.
+    (mini / "theme" / "templates").mkdir(parents=True)
+    css = PACKAGE_CSS.read_text(encoding="utf-8")
+    line = css.count("\n") + 1
+    (mini / "theme" / "templates" / "pdf.css").write_text(css + rule + "\n", encoding="utf-8")
+    result = cli("build", "--format", "pdf", "--locale", "en", cwd=mini)
+    assert result.exit_code == 1
+    assert re.search(rf"theme/templates/pdf\.css:{line}: .*{re.escape(expected)}", result.stderr), result.stderr
+    assert "policy.md" not in result.stderr
