@@ -180,12 +180,12 @@ def i18n_check(project: Path, locales: list[str] | None = None) -> None:
     status.check(loaded, translations, locales).raise_if_any()
 
 
-def i18n_export(project: Path, output_format: str = "xliff", locales: list[str] | None = None, output: Path | None = None) -> list[Path]:
+def i18n_export(project: Path, output_format: str = "xliff12", locales: list[str] | None = None, output: Path | None = None) -> list[Path]:
     """``policygen i18n export``: XLIFF files for CAT tools; the files written."""
-    if output_format != "xliff":
-        raise PolicygenError(f"unknown format '{output_format}'; policygen exports xliff")
+    if output_format not in xliff.FORMATS:
+        raise PolicygenError(f"unknown format '{output_format}'; policygen exports {', '.join(xliff.FORMATS)} (xliff is 1.2)")
     loaded = load_project(project)
-    return xliff.export(loaded, output or loaded.root / "xliff", locales)
+    return xliff.export(loaded, output or loaded.root / "xliff", locales, xliff.FORMATS[output_format])
 
 
 def i18n_import(project: Path, files: list[Path]) -> list[Path]:

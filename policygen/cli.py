@@ -337,11 +337,11 @@ def i18n_check(project: ProjectOption = Path("."), locale: LocalesOption = None)
 @i18n_app.command("export")
 def i18n_export(
     project: ProjectOption = Path("."),
-    output_format: Annotated[str, typer.Option("--format", "-f", help="Exchange format: xliff.")] = "xliff",
+    output_format: Annotated[str, typer.Option("--format", "-f", help="Exchange format: xliff12 (XLIFF 1.2), xliff20 (XLIFF 2.0); xliff is 1.2.")] = "xliff12",
     locale: LocalesOption = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Folder to write to (default: PROJECT/xliff).")] = None,
 ) -> None:
-    """Export catalogs as XLIFF for agencies' CAT tools: OUTPUT/<locale>/<catalog>.xlf."""
+    """Export catalogs as XLIFF 1.2 or 2.0 for agencies' CAT tools: OUTPUT/<locale>/<catalog>.xlf."""
     _report_written(api().i18n_export(project, output_format, locale, output))
 
 

@@ -1,113 +1,179 @@
-"""Translation catalogs: gettext PO files read and written through ``babel.messages``.
+"""Translation catalogs: gettext PO files, read and written through translate-toolkit's ``pypo``.
 
 Takes a loaded :class:`~policygen.model.Project` and produces templates (``.pot``) and
 catalogs (``.po``): one message per translatable block, its clause ID as ``msgctxt``, its
-Markdown source as ``msgid``. Reading a catalog yields :class:`Translations`, the lookup the
+Markdown source as ``msgid``, and comments that say what kind of block it is and what each
+placeholder renders to. Reading a catalog yields :class:`Translations`, the lookup the
 ``localize`` stage uses; broken files are reported as ``file:line``.
 
-Files are written deterministically (the creation date is the policy's effective date, never
-the clock) and atomically, so a crash never leaves a half-written catalog.
+Why ``pypo``: it is the parser and writer Weblate uses, it reads and writes previous msgids
+(``#|``) the way GNU gettext does, and it keeps the lines of every message it did not change
+byte for byte, so a catalog wrapped by Poedit or msgmerge keeps its wrapping. Merging follows
+``msgmerge``: a message whose source changed keeps its translation, marked fuzzy, with the
+previous source text beside it; messages no longer in the template become obsolete (``#~``).
+
+Files are written deterministically (dates are the policies' effective dates, never the clock)
+and atomically, so a crash never leaves a half-written catalog.
 """
 
 from __future__ import annotations
 
-import io
 import re
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
-from babel.messages.catalog import Catalog, Message
-from babel.messages.pofile import PoFileError, read_po, write_po
+from babel import Locale, UnknownLocaleError
+from babel.messages.plurals import get_plural
+from translate.storage import pypo
+from translate.storage.poparser import PoParseError
 
 from policygen import __version__
 from policygen.atomic import write_all
 from policygen.errors import Collector
-from policygen.model import Policy, Project
+from policygen.i18n.localize import Formatter
+from policygen.i18n.translations import GLOSSARY_DOMAIN, Entry, Translations
+from policygen.model import PLACEHOLDER_RE, Policy, Project
 from policygen.source.files import inside
 
-GLOSSARY_DOMAIN = "glossary"
+__all__ = ["GLOSSARY_DOMAIN", "Entry", "Translations", "domains", "extract", "load_translations", "read_catalog", "render_catalog", "update"]
+
+Catalog = pypo.pofile
+Unit = pypo.pounit
+
 _KIND_NOTES = {
     "title": "policy title", "heading": "section heading", "paragraph": "paragraph", "item": "list item",
     "cell": "table cell", "term": "defined term", "definition": "definition of a term",
 }
+MAX_PLURALS = 6
+"""No language has more plural forms than this (Arabic has six); more is a broken header."""
+MAX_CATALOG_BYTES = 32 * 1024 * 1024
+"""A catalog larger than this is not a catalog of policies; refuse it rather than exhaust memory."""
+
+# Values Babel (and older policygen) wrote into headers where it knew nothing better; an update
+# replaces them with the project's real values. A value a translator or a tool set is kept.
+_PLACEHOLDER_VALUES = re.compile(r"FULL NAME <EMAIL@ADDRESS>|EMAIL@ADDRESS|<LL@li\.org>|YEAR-MO-DA|LANGUAGE")
+# Babel read ``#| msgid "..."`` as a translator comment and wrote it back as ``# | msgid``: lines
+# of no use to anyone, which an update removes.
+_MANGLED_PREVIOUS = re.compile(r'^# ?\| ?(?:(?:msgctxt|msgid|msgid_plural) )?"')
+_BABEL_COMMENT = re.compile(r"FIRST AUTHOR <EMAIL@ADDRESS>|Copyright \(C\) \d+ ORGANIZATION|PACKAGE")
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One message of a catalog and where it is written."""
-
-    text: str
-    path: Path
-    line: int
-    fuzzy: bool = False
-
-    @property
-    def usable(self) -> bool:
-        """Publishable: translated, and not marked fuzzy (a fuzzy one was made for an older source)."""
-        return not self.fuzzy and bool(self.text.strip())
+def _stamp(day: date) -> str:
+    return f"{day.isoformat()} 00:00+0000"
 
 
-@dataclass
-class Translations:
-    """Every translated message of a project, by domain and locale."""
-
-    entries: dict[tuple[str, str], dict[tuple[str, str], Entry]] = field(default_factory=dict)
-    """``(domain, locale) -> (msgctxt, msgid) -> Entry``, every active message."""
-    obsolete: dict[tuple[str, str], int] = field(default_factory=dict)
-    """``(domain, locale) ->`` how many obsolete (``#~``) messages the catalog keeps."""
-    paths: dict[tuple[str, str], Path] = field(default_factory=dict)
-    """``(domain, locale) ->`` the catalog file, whether or not it exists yet."""
-    unreadable: set[tuple[str, str]] = field(default_factory=set)
-    """Catalogs that could not be read (their errors are already reported)."""
-
-    def get(self, domain: str, locale: str, context: str, msgid: str) -> Entry | None:
-        """The publishable translation of a message, if there is one."""
-        entry = self.entry(domain, locale, context, msgid)
-        return entry if entry is not None and entry.usable else None
-
-    def entry(self, domain: str, locale: str, context: str, msgid: str) -> Entry | None:
-        """The catalog's message for this source text, fuzzy or empty ones included."""
-        return self.entries.get((domain, locale), {}).get((context, msgid))
+def _glossary_date(project: Project) -> date:
+    # The newest effective date of the project: a real date that changes only with the sources.
+    dates = [policy.effective_date for policy in project.policies.values()]
+    return max(dates) if dates else date(2000, 1, 1)
 
 
-def _date(policy_or_none: Policy | None) -> datetime:
-    # A fixed date keeps templates byte-identical across runs; the effective date is the
-    # one date that means something to the people who read the header.
-    if policy_or_none is None:
-        return datetime(2000, 1, 1, tzinfo=UTC)
-    d = policy_or_none.effective_date
-    return datetime(d.year, d.month, d.day, tzinfo=UTC)
+def _language_name(locale: str) -> str:
+    try:
+        return Locale.parse(locale).get_display_name("en") or locale
+    except (ValueError, UnknownLocaleError):
+        return locale
+
+
+def _plural_forms(locale: str) -> str:
+    forms = get_plural(locale)
+    return f"nplurals={forms.num_plurals}; plural={forms.plural_expr};"
+
+
+def _header(fields: list[tuple[str, str]], comments: list[str], fuzzy: bool = False) -> Unit:
+    unit = pypo.pounit("")
+    unit.target = "".join(f"{key}: {value}\n" for key, value in fields)
+    for comment in comments:
+        unit.addnote(comment, origin="translator")
+    unit.markfuzzy(fuzzy)
+    return unit
+
+
+def _template(domain: str, title: str, version: str, day: date, holder: str, bugs_to: str) -> Catalog:
+    store = pypo.pofile()
+    store.units = []
+    comments = [f"Translation template of {title}.", f"Copyright (C) {day.year} {holder}"]
+    # A template's header is fuzzy and keeps gettext's blanks for the translator's fields, the
+    # way xgettext writes it; msginit, Poedit and Weblate fill them in for each language.
+    store.addunit(_header([
+        ("Project-Id-Version", f"{domain} {version}".strip()),
+        ("Report-Msgid-Bugs-To", bugs_to),
+        ("POT-Creation-Date", _stamp(day)),
+        ("PO-Revision-Date", "YEAR-MO-DA HO:MI+ZONE"),
+        ("Last-Translator", "FULL NAME <EMAIL@ADDRESS>"),
+        ("Language-Team", "LANGUAGE <LL@li.org>"),
+        ("Language", ""),
+        ("MIME-Version", "1.0"),
+        ("Content-Type", "text/plain; charset=UTF-8"),
+        ("Content-Transfer-Encoding", "8bit"),
+        ("X-Generator", f"policygen {__version__}"),
+    ], comments, fuzzy=True))
+    return store
+
+
+def _message(context: str, msgid: str, location: str, notes: list[str]) -> Unit:
+    unit = pypo.pounit(msgid)
+    unit.setcontext(context)
+    for note in notes:
+        unit.addnote(note, origin="developer")
+    unit.addlocation(location)
+    return unit
+
+
+def placeholder_hints(formatter: Formatter, text: str) -> list[str]:
+    """What each placeholder of ``text`` renders to in the source language, for translators."""
+    hints = []
+    for name in dict.fromkeys(match.group(1) for match in PLACEHOLDER_RE.finditer(text)):
+        rendered = formatter.render(name, as_html=False)
+        hints.append(f"{{{{{name}}}}} renders as: {rendered}")
+    return hints
 
 
 def policy_template(project: Project, policy: Policy) -> Catalog:
     """The template of a policy's prose: one message per segment, in document order."""
-    catalog = Catalog(
-        project=f"{policy.id}", version=policy.version, copyright_holder=policy.facts.controller.name if policy.facts.controller else "",
-        creation_date=_date(policy), revision_date=_date(policy), fuzzy=False,
-        msgid_bugs_address="", charset="utf-8",
-    )
-    catalog.locale = None
+    day = policy.effective_date
+    store = _template(policy.id, f"the policy {policy.id}", policy.version, day, *_holder(policy))
     rel = policy.prose_path.relative_to(project.root).as_posix()
+    formatter = Formatter(project, policy, policy.source_locale, Translations())
     doc = policy.document
     for segment in (doc.title, *doc.segments):
-        catalog.add(
-            segment.text, context=segment.context, locations=[(rel, segment.line)],
-            auto_comments=[f"{_KIND_NOTES[segment.kind]} in clause '{segment.clause}'; source language: {policy.source_locale}"],
-        )
-    return catalog
+        notes = [f"{_KIND_NOTES[segment.kind]} in clause '{segment.clause}'; source language: {policy.source_locale}"]
+        notes += placeholder_hints(formatter, segment.text)
+        store.addunit(_message(segment.context, segment.text, f"{rel}:{segment.line}", notes))
+    return store
 
 
 def glossary_template(project: Project) -> Catalog:
     """The template of the shared glossary: one message per label, context ``kind:id``."""
-    catalog = Catalog(project=GLOSSARY_DOMAIN, version="", creation_date=_date(None), revision_date=_date(None),
-                      fuzzy=False, msgid_bugs_address="", charset="utf-8")
+    holders = sorted({_holder(policy)[0] for policy in project.policies.values()} - {""})
+    emails = sorted({_holder(policy)[1] for policy in project.policies.values()} - {""})
+    store = _template(GLOSSARY_DOMAIN, "the glossary", "", _glossary_date(project), ", ".join(holders), emails[0] if emails else "")
     rel = project.glossary.path.relative_to(project.root).as_posix()
     for key in sorted(project.glossary.terms):
         term = project.glossary.terms[key]
-        catalog.add(term.label, context=term.context, locations=[(rel, term.line)],
-                    auto_comments=[f"label of a {term.kind.replace('_', ' ')}; source language: {project.glossary.locale}"])
-    return catalog
+        note = f"label of a {term.kind.replace('_', ' ')}; source language: {project.glossary.locale}"
+        store.addunit(_message(term.context, term.label, f"{rel}:{term.line}", [note]))
+    return store
+
+
+def targets(project: Project) -> list[tuple[str, list[str]]]:
+    """Every catalog domain of the project with its target locales (no templates built)."""
+    result = [(GLOSSARY_DOMAIN, [loc for loc in project.config.locales if loc != project.glossary.locale])]
+    result += [(policy.id, list(policy.target_locales)) for policy in project.policies.values()]
+    return result
+
+
+def sources(project: Project) -> dict[str, list[tuple[str, str, Path, int]]]:
+    """For each catalog domain: its current messages as ``(context, msgid, source file, line)``."""
+    result: dict[str, list[tuple[str, str, Path, int]]] = {}
+    glossary = project.glossary
+    terms = [glossary.terms[key] for key in sorted(glossary.terms)]
+    result[GLOSSARY_DOMAIN] = [(term.context, term.label, glossary.path, term.line) for term in terms]
+    for policy in project.policies.values():
+        doc = policy.document
+        result[policy.id] = [(segment.context, segment.text, policy.prose_path, segment.line) for segment in (doc.title, *doc.segments)]
+    return result
 
 
 def domains(project: Project) -> list[tuple[str, Catalog, list[str]]]:
@@ -120,23 +186,196 @@ def domains(project: Project) -> list[tuple[str, Catalog, list[str]]]:
     return result
 
 
-def render_catalog(catalog: Catalog) -> bytes:
-    """Serialize a catalog the same way every time (previous msgids kept for translators)."""
-    buffer = io.BytesIO()
-    write_po(buffer, catalog, width=0, include_previous=True, sort_output=False, sort_by_file=False)
-    data = buffer.getvalue()
-    # Babel stamps its own version into the header; ours is the one that matters.
-    return data.replace(b"Generated-By: Babel", f"Generated-By: policygen {__version__}, Babel".encode())
+def render_catalog(store: Catalog) -> bytes:
+    """Serialize a catalog: translate-toolkit's writer, gettext's conventions (79 columns)."""
+    return bytes(store)
 
 
-def _new_catalog(template: Catalog, locale: str) -> Catalog:
-    catalog = Catalog(locale=locale, project=template.project, version=template.version,
-                      copyright_holder=template.copyright_holder, creation_date=template.creation_date,
-                      revision_date=template.creation_date, fuzzy=False, msgid_bugs_address="", charset="utf-8")
-    for message in template:
-        if message.id:
-            catalog[message.id] = Message(message.id, "", locations=message.locations, auto_comments=message.auto_comments, context=message.context)
-    return catalog
+def messages(store: Catalog) -> Iterator[Unit]:
+    """The active, singular messages of a catalog (no header, no obsolete or plural ones)."""
+    for unit in store.units:
+        if not (unit.isheader() or unit.isobsolete() or unit.hasplural()):
+            yield unit
+
+
+def header_fields(store: Catalog) -> dict[str, str]:
+    return dict(store.parseheader())
+
+
+def _set_header(store: Catalog, changes: dict[str, str]) -> None:
+    """Change some header fields in place, keeping the others and their order."""
+    header = store.header()
+    assert header is not None
+    lines = header.target.split("\n")
+    done = set()
+    for index, line in enumerate(lines):
+        key = line.split(":", 1)[0].strip()
+        if key in changes and ":" in line:
+            lines[index] = f"{key}: {changes[key]}"
+            done.add(key)
+    missing = [f"{key}: {value}" for key, value in changes.items() if key not in done]
+    if missing:
+        if lines and lines[-1] == "":
+            lines = lines[:-1] + missing + [""]
+        else:
+            lines += missing
+    new = "\n".join(lines)
+    if new != header.target:
+        header.target = new
+
+
+def new_catalog(template: Catalog, locale: str) -> Catalog:
+    """A catalog for ``locale`` with every message of ``template`` untranslated (what msginit makes)."""
+    fields = header_fields(template)
+    store = pypo.pofile()
+    store.units = []
+    comments = [line for line in template.header().getnotes("translator").split("\n")]
+    comments[0] = comments[0].replace("Translation template", f"{_language_name(locale)} translation")
+    day = fields.get("POT-Creation-Date", "")
+    store.addunit(_header([
+        ("Project-Id-Version", fields.get("Project-Id-Version", "")),
+        ("Report-Msgid-Bugs-To", fields.get("Report-Msgid-Bugs-To", "")),
+        ("POT-Creation-Date", day),
+        ("PO-Revision-Date", day),
+        ("Last-Translator", ""),
+        ("Language-Team", _language_name(locale)),
+        ("Language", locale),
+        ("MIME-Version", "1.0"),
+        ("Content-Type", "text/plain; charset=UTF-8"),
+        ("Content-Transfer-Encoding", "8bit"),
+        ("Plural-Forms", _plural_forms(locale)),
+        ("X-Generator", f"policygen {__version__}"),
+    ], comments))
+    for unit in messages(template):
+        store.addunit(_copy(unit))
+    return store
+
+
+def _copy(unit: Unit) -> Unit:
+    fresh = pypo.pounit(unit.source)
+    fresh.setcontext(unit.getcontext())
+    fresh.automaticcomments = list(unit.automaticcomments)
+    fresh.sourcecomments = list(unit.sourcecomments)
+    return fresh
+
+
+def merge(existing: Catalog, template: Catalog, locale: str) -> Catalog:
+    """``msgmerge existing template``: the catalog brought up to date with the template.
+
+    A message whose context and source are unchanged is kept as it is (its lines, flags and
+    translator comments), with the template's comments and references. A message whose context
+    remains but whose source changed keeps its translation, marked fuzzy, with the source the
+    translation was made for as the previous msgid (``#|``); a message found by its source under
+    another context does the same with the previous context. Messages no longer in the template
+    become obsolete; obsolete ones stay, unless they come back.
+    """
+    active: dict[tuple[str, str], Unit] = {}
+    by_context: dict[str, Unit] = {}
+    by_source: dict[str, Unit] = {}
+    for unit in existing.units:
+        if unit.isheader() or unit.hasplural():
+            continue
+        key = (unit.getcontext(), unit.source)
+        if unit.isobsolete():
+            by_context.setdefault(key[0], unit)
+            continue
+        active[key] = unit
+        by_context[key[0]] = unit
+        by_source.setdefault(key[1], unit)
+    merged = pypo.pofile()
+    merged.units = []
+    header = existing.header()
+    merged.addunit(header if header is not None else new_catalog(template, locale).units[0])
+    used: set[int] = set()
+    for tunit in messages(template):
+        context, source = tunit.getcontext(), tunit.source
+        kept = active.get((context, source))
+        if kept is not None:
+            used.add(id(kept))
+            _drop_mangled_comments(kept)
+            if kept.automaticcomments != tunit.automaticcomments:
+                kept.automaticcomments = list(tunit.automaticcomments)
+            if kept.sourcecomments != tunit.sourcecomments:
+                kept.sourcecomments = list(tunit.sourcecomments)
+            if not kept.isfuzzy() and (kept.prev_msgid or kept.prev_msgctxt):
+                kept.prev_source = None
+                kept.prev_context = None
+            merged.addunit(kept)
+            continue
+        fresh = _copy(tunit)
+        old = by_context.get(context)
+        if old is None or id(old) in used:
+            old = by_source.get(source)
+            if old is not None and id(old) in used:
+                old = None
+        if old is not None and old.target:
+            used.add(id(old))
+            fresh.target = old.target
+            fresh.othercomments = [line for line in old.othercomments if not _MANGLED_PREVIOUS.match(line)]
+            fresh.markfuzzy(True)
+            # The translation was made for the old message's previous source if it was already
+            # fuzzy, else for its source; that is the text a translator must compare against.
+            made_for = old.prev_source if (old.isfuzzy() and old.prev_msgid) else old.source
+            if made_for != source:
+                fresh.prev_source = made_for
+            old_context = old.prev_context if (old.isfuzzy() and old.prev_msgctxt) else old.getcontext()
+            if old_context != context:
+                fresh.prev_context = old_context
+        merged.addunit(fresh)
+    for unit in existing.units:
+        if unit.isheader() or id(unit) in used:
+            continue
+        if unit.hasplural() and not unit.isobsolete():
+            continue
+        if not unit.isobsolete():
+            if not unit.target:
+                continue  # msgmerge drops untranslated messages rather than keep them obsolete
+            unit.makeobsolete()
+        merged.addunit(unit)
+    _refresh_header(merged, template, locale)
+    return merged
+
+
+def _drop_mangled_comments(unit: Unit) -> None:
+    kept = [line for line in unit.othercomments if not _MANGLED_PREVIOUS.match(line)]
+    if kept != unit.othercomments:
+        unit.othercomments = kept
+
+
+def _refresh_header(store: Catalog, template: Catalog, locale: str) -> None:
+    """The template's creation date and version; the project's values where only placeholders
+    were; every field a translator or a tool set (Last-Translator, Language-Team,
+    PO-Revision-Date, X-Generator, ...) kept as it is."""
+    fields = header_fields(store)
+    source = header_fields(template)
+    changes = {key: source[key] for key in ("POT-Creation-Date", "Project-Id-Version") if fields.get(key) != source.get(key)}
+    defaults = header_fields(new_catalog(template, locale))
+    for key, value in fields.items():
+        if _PLACEHOLDER_VALUES.search(value) and key in defaults:
+            changes[key] = defaults[key]
+    for key in ("Language", "Plural-Forms", "Content-Type", "Content-Transfer-Encoding", "MIME-Version"):
+        if key not in fields:
+            changes[key] = defaults[key]
+    if "Generated-By" in fields and "Babel" in fields["Generated-By"]:
+        changes.pop("Generated-By", None)
+        _drop_header_field(store, "Generated-By")
+        if "X-Generator" not in fields:
+            changes["X-Generator"] = defaults["X-Generator"]
+    if changes:
+        _set_header(store, changes)
+    header = store.header()
+    assert header is not None
+    notes = header.getnotes("translator")
+    if _BABEL_COMMENT.search(notes):
+        header.othercomments = []
+        for line in new_catalog(template, locale).header().getnotes("translator").split("\n"):
+            header.addnote(line, origin="translator")
+
+
+def _drop_header_field(store: Catalog, key: str) -> None:
+    header = store.header()
+    assert header is not None
+    header.target = "\n".join(line for line in header.target.split("\n") if line.split(":", 1)[0].strip() != key)
 
 
 def extract(project: Project) -> list[Path]:
@@ -147,16 +386,15 @@ def extract(project: Project) -> list[Path]:
         for locale in targets:
             po = project.catalog_path(locale, domain)
             if not po.exists():
-                planned[po] = render_catalog(_new_catalog(template, locale))
-    return write_all(planned)
+                planned[po] = render_catalog(new_catalog(template, locale))
+    return write_all(planned, project.root)
 
 
 def update(project: Project, errors: Collector | None = None) -> list[Path]:
-    """Merge the current templates into every catalog.
+    """Merge the current templates into every catalog (see :func:`merge`).
 
-    A changed source text keeps its old translation, marked fuzzy with the previous ``msgid``
-    beside it; a removed block becomes obsolete; a new block arrives empty. Every catalog is
-    read and merged before anything is written, so a broken catalog changes no file.
+    Every catalog is read and merged before anything is written, so a broken catalog changes
+    no file.
     """
     errors = Collector() if errors is None else errors
     planned: dict[Path, bytes] = {}
@@ -165,32 +403,41 @@ def update(project: Project, errors: Collector | None = None) -> list[Path]:
         for locale in targets:
             po = project.catalog_path(locale, domain)
             if not po.exists():
-                catalog = _new_catalog(template, locale)
-            else:
-                existing = read_catalog(po, locale, errors, project.root)
-                if existing is None:
-                    continue
-                catalog = existing
-                catalog.update(template, no_fuzzy_matching=False, update_header_comment=False, keep_user_comments=True, update_creation_date=True)
-                catalog.revision_date = template.creation_date
-            planned[po] = render_catalog(catalog)
+                planned[po] = render_catalog(new_catalog(template, locale))
+                continue
+            existing = read_catalog(po, locale, errors, project.root)
+            if existing is not None:
+                planned[po] = render_catalog(merge(existing, template, locale))
     errors.raise_if_any()
-    return write_all(planned)
+    return write_all(planned, project.root)
 
 
 _STRING = r'"(?:[^"\\]|\\.)*"'
-_PO_LINE = re.compile(rf"^(?:#~\s*)?(?:(?:msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)\s+{_STRING}|{_STRING})\s*$")
+_PO_LINE = re.compile(rf"^(?:(?:msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)\s+{_STRING}|{_STRING})\s*$")
+
+
+def lines_of(text: str) -> list[str]:
+    """A PO file's lines. Only a line feed ends a line (with an optional carriage return before
+    it): gettext reads U+2028, U+0085 and form feeds as characters of the text, and so must we."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
 
 
 def lint_po(text: str) -> list[tuple[int, str]]:
-    """Syntax errors Babel's lenient reader would let through (it drops the character before a
-    missing closing quote, for one). Returns ``(line, message)`` pairs."""
+    """Syntax errors, the way GNU gettext would report them. Returns ``(line, message)`` pairs."""
     problems = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or (stripped.startswith("#") and not stripped.startswith("#~")):
+    for number, line in enumerate(lines_of(text), start=1):
+        stripped = line.strip(" \t")
+        if not stripped:
             continue
-        if stripped.startswith("#~") and not stripped[2:].strip():
+        if stripped.startswith("#~|"):
+            stripped = stripped[3:].strip(" \t")
+        elif stripped.startswith("#~"):
+            stripped = stripped[2:].strip(" \t")
+        elif stripped.startswith("#|"):
+            stripped = stripped[2:].strip(" \t")
+        elif stripped.startswith("#"):
+            continue
+        if not stripped:
             continue
         if not _PO_LINE.match(stripped):
             if stripped.count('"') % 2 == 1 or '"' not in stripped:
@@ -200,67 +447,107 @@ def lint_po(text: str) -> list[tuple[int, str]]:
     return problems
 
 
+_CHARSET = re.compile(r"charset\s*=\s*([^\s;\\\"]*)", re.IGNORECASE)
+_NPLURALS = re.compile(r"nplurals\s*=\s*([^;\\\"]*)")
+
+
+def _header_problems(text: str, lines: list[str]) -> list[tuple[int, str]]:
+    """The header fields policygen depends on: a UTF-8 charset and a sane number of plurals."""
+    problems = []
+    for number, line in enumerate(lines[:80], start=1):
+        if line.startswith('"Content-Type:'):
+            found = _CHARSET.search(line)
+            charset = found.group(1) if found else ""
+            if charset.lower().replace("_", "-") not in ("utf-8", "utf8", "charset"):
+                problems.append((number, f"the catalog says charset={charset or '(nothing)'}; policygen reads catalogs as UTF-8 only: "
+                                         "convert the file (msgconv --to-code=UTF-8) or, if it is UTF-8 already, fix the header to 'charset=UTF-8'"))
+        elif line.startswith('"Plural-Forms:'):
+            found = _NPLURALS.search(line)
+            value = found.group(1).strip() if found else ""
+            if not (value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_PLURALS):
+                problems.append((number, f"Plural-Forms says nplurals={value or '(nothing)'}; a language has from 1 to {MAX_PLURALS} plural forms: "
+                                         "fix the header, or delete the line and run 'policygen i18n update'"))
+        elif line.startswith("msgid ") and number > 1 and not line.startswith('msgid ""'):
+            break
+    return problems
+
+
 def read_catalog(path: Path, locale: str, errors: Collector, root: Path | None = None) -> Catalog | None:
-    """Read a PO file strictly; every syntax error becomes a diagnostic at its line."""
+    """Read a PO file strictly; every problem becomes a diagnostic at its line."""
     if root is not None and not inside(path, root, errors):
         return None
     try:
+        if path.stat().st_size > MAX_CATALOG_BYTES:
+            errors.add(path, 0, f"catalog larger than {MAX_CATALOG_BYTES // (1024 * 1024)} MB; policygen does not read it")
+            return None
         raw = path.read_bytes()
+    except OSError as exc:
+        errors.add(path, 0, f"cannot read: {exc.strerror}")
+        return None
+    return parse_catalog(raw, path, locale, errors)
+
+
+def parse_catalog(raw: bytes, path: Path, locale: str | None, errors: Collector) -> Catalog | None:
+    """Parse the bytes of a PO file read from ``path``; ``None`` (with diagnostics) if broken."""
+    try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         errors.add(path, exc.object[: exc.start].count(b"\n") + 1, f"broken PO file: not valid UTF-8 ({exc.reason}); save it as UTF-8")
         return None
-    except OSError as exc:
-        errors.add(path, 0, f"cannot read: {exc.strerror}")
-        return None
-    problems = lint_po(text)
+    lines = lines_of(text)
+    hint = "; fix the entry, or delete the file and run 'policygen i18n update'"
+    problems = [(line, message + hint) for line, message in lint_po(text)]
+    if "\x00" in text:
+        problems.append((text[: text.index("\x00")].count("\n") + 1, "broken PO file: a NUL character; save the file as text"))
+    problems += _header_problems(text, lines)
     for line, message in problems:
-        errors.add(path, line, message + "; fix the entry, or delete the file and run 'policygen i18n update'")
+        errors.add(path, line, message)
     if problems:
         return None
+    store = pypo.pofile()
     try:
-        catalog = read_po(io.BytesIO(text.encode("utf-8")), locale=locale, abort_invalid=True)
-    except PoFileError as exc:
-        errors.add(path, exc.lineno + 1, f"broken PO file: {str(exc).rsplit(' on ', 1)[0].lower()} ({exc.line.strip()!r})")
+        store.parse(text.encode("utf-8"))
+    except PoParseError as exc:
+        errors.add(path, exc.parse_state.lineno, f"broken PO file: {str(exc).split(' on line ', 1)[0].lower()}{hint}")
         return None
-    except (ValueError, LookupError) as exc:
+    except (ValueError, LookupError, UnicodeError) as exc:
         errors.add(path, 0, f"broken PO file: {exc}")
         return None
-    declared = str(catalog.locale) if catalog.locale else None
-    if declared and declared != locale:
-        errors.add(path, _header_line(text, "Language"), f"the catalog says 'Language: {declared}' but lives in the '{locale}' folder; fix the header")
+    if locale is not None:
+        declared = header_fields(store).get("Language", "").strip()
+        if declared and declared.replace("-", "_") != locale:
+            errors.add(path, _header_line(lines, "Language"), f"the catalog says 'Language: {declared}' but lives in the '{locale}' folder; fix the header")
     seen: dict[tuple[str, str], int] = {}
-    for number, key in _entries(text):
+    for unit in messages(store):
+        key = (unit.getcontext(), unit.source)
+        number = msgid_line(unit, lines)
         if key in seen:
-            errors.add(path, number, f"duplicate message (context {key[0] or 'none'}); it already appears on line {seen[key]}; delete one of them")
+            errors.add(path, number, f"duplicate message (context \"{key[0]}\"); it already appears on line {seen[key]}; delete one of them")
         seen.setdefault(key, number)
-    return catalog
+    return store
 
 
-def _header_line(text: str, field_name: str) -> int:
-    for number, line in enumerate(text.splitlines(), start=1):
+def msgid_line(unit: Unit, lines: list[str]) -> int:
+    """The line of a message's ``msgid`` keyword (its unit starts at its first comment)."""
+    start = unit.line_number or 1
+    for number in range(start, len(lines) + 1):
+        if lines[number - 1].lstrip("#~ ").startswith("msgid ") and not lines[number - 1].startswith("#|"):
+            return number
+    return start
+
+
+def _header_line(lines: list[str], field_name: str) -> int:
+    for number, line in enumerate(lines, start=1):
         if line.startswith(f'"{field_name}:'):
             return number
     return 1
 
 
-def _entries(text: str) -> list[tuple[int, tuple[str, str]]]:
-    """(line, (msgctxt, msgid)) of every active single-line entry, to find duplicates."""
-    found, context = [], ""
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.startswith("msgctxt "):
-            context = line[8:].strip()
-        elif line.startswith("msgid ") and line[6:].strip() != '""':
-            found.append((number, (context, line[6:].strip())))
-            context = ""
-    return found
-
-
 def load_translations(project: Project, locales: list[str] | None, errors: Collector) -> Translations:
     """Read every catalog the selected locales need. A missing catalog just means no translations."""
     translations = Translations()
-    for domain, _template, targets in domains(project):
-        for locale in targets:
+    for domain, locales_of in targets(project):
+        for locale in locales_of:
             if locales is not None and locale not in locales:
                 continue
             path = project.catalog_path(locale, domain)
@@ -271,14 +558,12 @@ def load_translations(project: Project, locales: list[str] | None, errors: Colle
             if catalog is None:
                 translations.unreadable.add((domain, locale))
                 continue
+            lines = lines_of(path.read_text(encoding="utf-8-sig"))
             entries: dict[tuple[str, str], Entry] = {}
-            for message in catalog:
-                if not message.id or not isinstance(message.id, str):
-                    continue
-                text = message.string if isinstance(message.string, str) else ""
-                entries[(message.context or "", message.id)] = Entry(text, path, message.lineno or 0, message.fuzzy)
+            for unit in messages(catalog):
+                entries[(unit.getcontext(), unit.source)] = Entry(unit.target or "", path, msgid_line(unit, lines), unit.isfuzzy())
             translations.entries[(domain, locale)] = entries
-            translations.obsolete[(domain, locale)] = len(catalog.obsolete)
+            translations.obsolete[(domain, locale)] = sum(1 for unit in catalog.units if unit.isobsolete())
     _stray_catalogs(project, errors, locales)
     return translations
 
@@ -287,7 +572,7 @@ def _stray_catalogs(project: Project, errors: Collector, locales: list[str] | No
     """Catalogs nobody reads are usually a mistake (a typo in a folder name, a renamed policy)."""
     if not project.locales_dir.is_dir():
         return
-    expected = {project.catalog_path(loc, domain) for domain, _t, targets in domains(project) for loc in targets}
+    expected = {project.catalog_path(loc, domain) for domain, locales_of in targets(project) for loc in locales_of}
     sources = project.root / "sources"
     existing_policies = {p.name for p in sources.iterdir() if p.is_dir()} if sources.is_dir() else set()
     for po in sorted(project.locales_dir.glob("*/LC_MESSAGES/*.po")):
@@ -306,3 +591,9 @@ def _stray_catalogs(project: Project, errors: Collector, locales: list[str] | No
             errors.add(po, 0, f"policy '{domain}' is written in '{locale}' and needs no catalog for it; remove this file")
         # Otherwise the policy is not published in this locale right now; its catalog keeps the
         # translation work for when it is again.
+
+
+def _holder(policy: Policy) -> tuple[str, str]:
+    """The controller's name and e-mail for catalog headers ("" when the facts name none)."""
+    controller = policy.facts.controller
+    return (controller.name, controller.email or "") if controller else ("", "")

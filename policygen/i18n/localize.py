@@ -25,7 +25,7 @@ from babel.numbers import format_decimal
 from markdown_it.token import Token
 
 from policygen.errors import Collector
-from policygen.i18n.catalogs import GLOSSARY_DOMAIN, Translations
+from policygen.i18n.translations import GLOSSARY_DOMAIN, Translations
 from policygen.model import ROOT, Duration, Policy, Project, Segment
 from policygen.resources import builtin
 from policygen.source.placeholders import Ref, kept, labels_used, resolve

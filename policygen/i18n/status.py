@@ -23,7 +23,7 @@ from pathlib import Path
 from markdown_it.token import Token
 
 from policygen.errors import Collector
-from policygen.i18n.catalogs import GLOSSARY_DOMAIN, Translations, domains
+from policygen.i18n.catalogs import GLOSSARY_DOMAIN, Translations, sources, targets
 from policygen.model import PLACEHOLDER_RE, Project
 from policygen.source.placeholders import kept
 from policygen.source.prose import parse_inline, placeholder_names
@@ -114,24 +114,15 @@ class Report:
 
 def _sources(project: Project) -> dict[str, list[tuple[str, str, Path | None, int]]]:
     """For each catalog domain: its current messages (context, msgid, source file, line)."""
-    result: dict[str, list[tuple[str, str, Path | None, int]]] = {}
-    for domain, template, _targets in domains(project):
-        items = []
-        for message in template:
-            if not message.id:
-                continue
-            file, line = message.locations[0] if message.locations else ("", 0)
-            items.append((message.context or "", str(message.id), project.root / file if file else None, line))
-        result[domain] = items
-    return result
+    return {domain: [(context, msgid, path, line) for context, msgid, path, line in items] for domain, items in sources(project).items()}
 
 
 def status(project: Project, translations: Translations, locales: list[str] | None = None) -> Report:
     """Count every catalog's messages and list the gaps, in a stable order."""
     report = Report(project.root)
     sources = _sources(project)
-    for domain, _template, targets in domains(project):
-        for locale in targets:
+    for domain, locales_of in targets(project):
+        for locale in locales_of:
             if (locales is not None and locale not in locales) or (domain, locale) in translations.unreadable:
                 continue
             path = translations.paths.get((domain, locale), project.catalog_path(locale, domain))
@@ -201,8 +192,8 @@ def check(project: Project, translations: Translations, locales: list[str] | Non
     """Compare every translation with its source; problems are reported at the PO line."""
     errors = Collector()
     sources = _sources(project)
-    for domain, _template, targets in domains(project):
-        for locale in targets:
+    for domain, locales_of in targets(project):
+        for locale in locales_of:
             if locales is not None and locale not in locales:
                 continue
             for context, msgid, _path, _line in sources[domain]:

@@ -1,39 +1,333 @@
-"""XLIFF exchange for agencies: catalogs -> XLIFF 1.1 files, and XLIFF files -> catalogs.
+"""XLIFF exchange for agencies: catalogs -> XLIFF 1.2 or 2.0 files, and XLIFF files -> catalogs.
 
-Agencies work in CAT tools (Trados, memoQ) that speak XLIFF rather than PO. translate-toolkit
-reads and writes the XLIFF. Export writes one file per catalog and locale; each unit's ``id`` is
-the message context (the clause ID), its source the Markdown source text, its target the
-translation, and a fuzzy message is marked not approved.
+Agencies work in CAT tools (Trados, memoQ, Phrase, OmegaT) that speak XLIFF rather than PO.
+Export writes one file per catalog and locale. Each unit's ``id`` (and ``resname`` in 1.2,
+``name`` in 2.0) is the message context, the clause ID; its source the Markdown source text, with
+placeholders (``{{...}}``), code spans, links and emphasis turned into protected inline codes
+(1.2: ``<ph>``, ``<bpt>``/``<ept>``; 2.0: ``<ph>``, ``<pc>`` with ``<originalData>``), so a
+translator can move them but not break them; its target the translation. A fuzzy message keeps
+its old translation as the target, marked ``needs-review-translation`` (1.2) or
+``state="initial"`` (2.0). The extracted comment (what the block is, what each placeholder
+renders to) is the unit's developer note, and its first line names the context, so it survives
+translate-toolkit's ``xliff2po``/``po2xliff``, which keep notes but not ``msgctxt``.
 
-Import merges translations back into the existing PO catalogs and nothing else: comments,
-locations and previous source texts stay in the PO files, where translators' tools expect
-them. An export followed by an import of the unchanged files leaves every catalog
-byte-identical. A unit whose source text no longer matches the catalog was translated from an
-older source: it is reported, not merged.
+Import reads XLIFF 1.1, 1.2 and 2.0 (ours, or what a CAT tool or ``po2xliff`` made of them) and
+merges translations back into the existing PO catalogs and nothing else: comments, locations
+and previous source texts stay in the PO files. An export followed by an import of the
+unchanged files leaves every catalog byte-identical. It refuses, with ``file:line``, a file of
+another project, a unit translated from an older source, and a target whose inline codes or
+placeholders differ from its source's.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from babel.messages.catalog import Catalog
-from translate.storage import xliff as ttk_xliff
+from lxml import etree
 
 from policygen.atomic import write_all
 from policygen.errors import Collector, PolicygenError
-from policygen.i18n.catalogs import domains, read_catalog, render_catalog
-from policygen.model import SUPPORTED_LOCALES, Project, is_safe_slug
+from policygen.i18n.catalogs import Catalog, Unit, messages, read_catalog, render_catalog, targets
+from policygen.model import PLACEHOLDER_RE, SUPPORTED_LOCALES, Project, is_safe_slug
 from policygen.source.files import inside
 
+XLIFF12 = "urn:oasis:names:tc:xliff:document:1.2"
+XLIFF11 = "urn:oasis:names:tc:xliff:document:1.1"
+XLIFF20 = "urn:oasis:names:tc:xliff:document:2.0"
+PG = "urn:policygen:xliff"
+"""policygen's own attributes: ``pg:project`` names the project a file belongs to."""
+FORMATS = {"xliff12": "1.2", "xliff20": "2.0", "xliff": "1.2"}
+"""``--format`` values; ``xliff`` is 1.2, the version every CAT tool reads."""
+MAX_XLIFF_BYTES = 64 * 1024 * 1024
+_CONTEXT_NOTE = "context: "
+_FUZZY_STATES_12 = {"new", "needs-translation", "needs-adaptation", "needs-l10n", "needs-review-translation",
+                    "needs-review-adaptation", "needs-review-l10n"}
 
-def export(project: Project, output: Path, locales: list[str] | None = None) -> list[Path]:
+# Markdown inline syntax that a translator must keep: escapes (text), placeholders and code
+# spans (isolated codes), link openers and closers, bold and italic markers (paired codes).
+_INLINE = re.compile(
+    r"(?P<escape>\\.)|(?P<ph>\{\{\s*[^{}\s]+\s*\}\})|(?P<code>`+)|(?P<close>\]\((?:[^()\s]|\([^()\s]*\))*\))"
+    r"|(?P<open>\[)|(?P<strong>\*\*|__)|(?P<em>\*|(?<![\w])_|_(?![\w]))"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """A stretch of a Markdown source: text, or an inline code (``kind`` ph, open or close)."""
+
+    kind: str
+    text: str
+    ident: int = 0
+    ctype: str = ""
+
+
+def pieces(source: str) -> list[Piece]:
+    """Split inline Markdown into text and inline codes; unpaired markers stay text."""
+    found: list[Piece] = []
+    stack: list[tuple[str, int]] = []
+    pos = 0
+    while pos < len(source):
+        match = _INLINE.search(source, pos)
+        if match is None:
+            found.append(Piece("text", source[pos:]))
+            break
+        if match.start() > pos:
+            found.append(Piece("text", source[pos:match.start()]))
+        kind, text = match.lastgroup or "", match.group(0)
+        pos = match.end()
+        if kind == "escape":
+            found.append(Piece("text", text))
+        elif kind == "ph":
+            found.append(Piece("ph", text, ctype="x-placeholder"))
+        elif kind == "code":
+            end = source.find(text, pos)
+            if end < 0:
+                found.append(Piece("text", text))
+            else:
+                found.append(Piece("ph", source[match.start():end + len(text)], ctype="x-code"))
+                pos = end + len(text)
+        elif kind == "open":
+            stack.append(("link", len(found)))
+            found.append(Piece("open", text, ctype="link"))
+        elif kind == "close":
+            opener = next((i for i in range(len(stack) - 1, -1, -1) if stack[i][0] == "link"), None)
+            if opener is None:
+                found.append(Piece("text", text))
+            else:
+                del stack[opener:]
+                found.append(Piece("close", text, ctype="link"))
+        else:
+            ctype = "bold" if kind == "strong" else "italic"
+            if stack and stack[-1][0] == text:
+                stack.pop()
+                found.append(Piece("close", text, ctype=ctype))
+            else:
+                stack.append((text, len(found)))
+                found.append(Piece("open", text, ctype=ctype))
+    # Pair codes; openers left on the stack were never closed and are text after all.
+    unpaired = {index for _kind, index in stack}
+    result: list[Piece] = []
+    opened: list[int] = []
+    counter = 0
+    for index, piece in enumerate(found):
+        if piece.kind == "text" or index in unpaired:
+            text = piece.text
+            if result and result[-1].kind == "text":
+                result[-1] = Piece("text", result[-1].text + text)
+            else:
+                result.append(Piece("text", text))
+            continue
+        if piece.kind == "close" and not opened:
+            result.append(Piece("text", piece.text))
+            continue
+        if piece.kind == "close":
+            result.append(Piece("close", piece.text, opened.pop(), piece.ctype))
+            continue
+        counter += 1
+        if piece.kind == "open":
+            opened.append(counter)
+        result.append(Piece(piece.kind, piece.text, counter, piece.ctype))
+    return result
+
+
+def aligned(source: list[Piece], target: list[Piece]) -> list[Piece]:
+    """The target's pieces, each code numbered as the same code of the source (a translation
+    may reorder them), codes the source does not have numbered after the source's."""
+    free = [p for p in source if p.kind in ("ph", "open")]
+    mapping: dict[int, int] = {}
+    counter = max((p.ident for p in source), default=0)
+    result = []
+    for piece in target:
+        if piece.kind in ("ph", "open"):
+            match = next((p for p in free if p.kind == piece.kind and p.text == piece.text), None)
+            if match is not None:
+                free.remove(match)
+                mapping[piece.ident] = match.ident
+            else:
+                counter += 1
+                mapping[piece.ident] = counter
+        if piece.kind == "text":
+            result.append(piece)
+        else:
+            result.append(Piece(piece.kind, piece.text, mapping[piece.ident], piece.ctype))
+    return result
+
+
+# -- export ----------------------------------------------------------------------------------
+
+
+def _fill_12(element: etree._Element, items: list[Piece]) -> None:
+    last: etree._Element | None = None
+    for piece in items:
+        if piece.kind == "text":
+            if last is None:
+                element.text = (element.text or "") + piece.text
+            else:
+                last.tail = (last.tail or "") + piece.text
+            continue
+        tag = {"ph": "ph", "open": "bpt", "close": "ept"}[piece.kind]
+        last = etree.SubElement(element, f"{{{XLIFF12}}}{tag}", id=str(piece.ident))
+        if piece.kind != "close":
+            last.set("ctype", piece.ctype)
+        last.text = piece.text
+
+
+def _fill_20(element: etree._Element, items: list[Piece], data: dict[str, str]) -> None:
+    """Inline content of a 2.0 ``<source>`` or ``<target>``; the codes' text goes to ``data``."""
+    parents = [element]
+    last: etree._Element | None = None
+
+    def add_text(text: str) -> None:
+        if last is None or last.getparent() is not parents[-1]:
+            parents[-1].text = (parents[-1].text or "") + text
+        else:
+            last.tail = (last.tail or "") + text
+
+    for piece in items:
+        if piece.kind == "text":
+            add_text(piece.text)
+            continue
+        if piece.kind == "ph":
+            ref = _data_ref(piece)
+            data[ref] = piece.text
+            last = etree.SubElement(parents[-1], f"{{{XLIFF20}}}ph", id=str(piece.ident), dataRef=ref, equiv=piece.text)
+            if piece.ctype == "x-placeholder":
+                last.set("type", "other")
+                last.set("subType", "policygen:placeholder")
+            else:
+                last.set("type", "code")
+            last.set("canDelete", "no")
+            continue
+        if piece.kind == "open":
+            ref = _data_ref(piece)
+            data[ref] = piece.text
+            pc = etree.SubElement(parents[-1], f"{{{XLIFF20}}}pc", id=str(piece.ident), dataRefStart=ref, canDelete="no")
+            pc.set("type", "link" if piece.ctype == "link" else "fmt")
+            pc.set("subType", "policygen:link" if piece.ctype == "link" else f"xlf:{'b' if piece.ctype == 'bold' else 'i'}")
+            parents.append(pc)
+            last = None
+            continue
+        ref = _data_ref(piece)
+        data[ref] = piece.text
+        pc = parents.pop()
+        pc.set("dataRefEnd", ref)
+        last = pc
+
+
+def _notes_of(unit: Unit) -> list[str]:
+    notes = [_CONTEXT_NOTE + unit.getcontext()]
+    comment = unit.getnotes("developer")
+    if comment:
+        notes.append(comment)
+    return notes
+
+
+def _serialize(root: etree._Element, pending: list[tuple[etree._Element, list[Piece]]], data: dict[int, dict[str, str]] | None = None) -> bytes:
+    # Indent the skeleton first, then fill the inline content: indenting mixed content would
+    # add whitespace to the translatable text.
+    etree.indent(root, space="  ")
+    for element, items in pending:
+        if data is None:
+            _fill_12(element, items)
+        else:
+            _fill_20(element, items, data[id(element)])
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def export_12(catalog: Catalog, domain: str, project_name: str, source_locale: str, locale: str) -> bytes:
+    pending: list[tuple[etree._Element, list[Piece]]] = []
+    root = etree.Element(f"{{{XLIFF12}}}xliff", nsmap={None: XLIFF12, "pg": PG}, version="1.2")
+    file = etree.SubElement(root, f"{{{XLIFF12}}}file", original=domain, datatype="x-markdown")
+    file.set("source-language", source_locale)
+    file.set("target-language", locale)
+    file.set("product-name", project_name)
+    file.set(f"{{{PG}}}project", project_name)
+    body = etree.SubElement(file, f"{{{XLIFF12}}}body")
+    for message in messages(catalog):
+        context = message.getcontext()
+        unit = etree.SubElement(body, f"{{{XLIFF12}}}trans-unit", id=context, resname=context)
+        unit.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+        source = etree.SubElement(unit, f"{{{XLIFF12}}}source")
+        pending.append((source, pieces(message.source)))
+        if message.target:
+            target = etree.SubElement(unit, f"{{{XLIFF12}}}target", state="needs-review-translation" if message.isfuzzy() else "translated")
+            pending.append((target, aligned(pieces(message.source), pieces(message.target))))
+            unit.set("approved", "no" if message.isfuzzy() else "yes")
+        else:
+            unit.set("approved", "no")
+        if message.isfuzzy() and message.prev_source:
+            alt = etree.SubElement(unit, f"{{{XLIFF12}}}alt-trans", origin="previous-source")
+            pending.append((etree.SubElement(alt, f"{{{XLIFF12}}}source"), pieces(message.prev_source)))
+            pending.append((etree.SubElement(alt, f"{{{XLIFF12}}}target"), aligned(pieces(message.prev_source), pieces(message.target))))
+        group = etree.SubElement(unit, f"{{{XLIFF12}}}context-group", name="po-entry", purpose="information")
+        etree.SubElement(group, f"{{{XLIFF12}}}context", {"context-type": "x-po-msgctxt"}).text = context
+        for location in message.getlocations():
+            file_name, _, line = location.rpartition(":")
+            ref = etree.SubElement(unit, f"{{{XLIFF12}}}context-group", name="po-reference", purpose="location")
+            etree.SubElement(ref, f"{{{XLIFF12}}}context", {"context-type": "sourcefile"}).text = file_name or location
+            if line.isdigit():
+                etree.SubElement(ref, f"{{{XLIFF12}}}context", {"context-type": "linenumber"}).text = line
+        for note in _notes_of(message):
+            etree.SubElement(unit, f"{{{XLIFF12}}}note", {"from": "developer"}).text = note
+    return _serialize(root, pending)
+
+
+def _data_ref(piece: Piece) -> str:
+    return f"d{piece.ident}" + {"ph": "", "open": "s", "close": "e"}[piece.kind]
+
+
+def export_20(catalog: Catalog, domain: str, project_name: str, source_locale: str, locale: str) -> bytes:
+    pending: list[tuple[etree._Element, list[Piece]]] = []
+    datas: dict[int, dict[str, str]] = {}
+    root = etree.Element(f"{{{XLIFF20}}}xliff", nsmap={None: XLIFF20, "pg": PG}, version="2.0", srcLang=source_locale, trgLang=locale)
+    file = etree.SubElement(root, f"{{{XLIFF20}}}file", id=domain, original=domain)
+    file.set(f"{{{PG}}}project", project_name)
+    for message in messages(catalog):
+        context = message.getcontext()
+        unit = etree.SubElement(file, f"{{{XLIFF20}}}unit", id=context, name=context)
+        notes = etree.SubElement(unit, f"{{{XLIFF20}}}notes")
+        for note in _notes_of(message):
+            etree.SubElement(notes, f"{{{XLIFF20}}}note", category="description", appliesTo="source").text = note
+        for location in message.getlocations():
+            etree.SubElement(notes, f"{{{XLIFF20}}}note", category="location").text = location
+        if message.isfuzzy() and message.prev_source:
+            etree.SubElement(notes, f"{{{XLIFF20}}}note", category="previous-source").text = message.prev_source
+        data: dict[str, str] = {}
+        source_items = pieces(message.source)
+        target_items = aligned(source_items, pieces(message.target)) if message.target else []
+        for piece in (*source_items, *target_items):
+            if piece.kind != "text":
+                data.setdefault(_data_ref(piece), piece.text)
+                if data[_data_ref(piece)] != piece.text:
+                    raise AssertionError("aligned() numbers codes by their text")
+        if data:
+            original = etree.SubElement(unit, f"{{{XLIFF20}}}originalData")
+            for key in sorted(data, key=lambda k: (int(re.sub(r"\D", "", k)), k)):
+                etree.SubElement(original, f"{{{XLIFF20}}}data", id=key).text = data[key]
+        segment = etree.SubElement(unit, f"{{{XLIFF20}}}segment", id="s1")
+        segment.set("state", "initial" if (message.isfuzzy() or not message.target) else "translated")
+        source = etree.SubElement(segment, f"{{{XLIFF20}}}source")
+        source.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+        pending.append((source, source_items))
+        datas[id(source)] = {}
+        if message.target:
+            target = etree.SubElement(segment, f"{{{XLIFF20}}}target")
+            target.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+            pending.append((target, target_items))
+            datas[id(target)] = {}
+    return _serialize(root, pending, datas)
+
+
+def export(project: Project, output: Path, locales: list[str] | None = None, version: str = "1.2") -> list[Path]:
     """Write ``output/<locale>/<catalog>.xlf`` for every catalog. Returns the written paths."""
     errors = Collector()
     planned: dict[Path, bytes] = {}
-    for domain, _template, targets in domains(project):
+    writer = export_20 if version == "2.0" else export_12
+    for domain, locales_of in targets(project):
         source_locale = project.glossary.locale if domain == "glossary" else project.policies[domain].source_locale
-        for locale in targets:
+        for locale in locales_of:
             if locales is not None and locale not in locales:
                 continue
             po = project.catalog_path(locale, domain)
@@ -43,79 +337,290 @@ def export(project: Project, output: Path, locales: list[str] | None = None) -> 
             catalog = read_catalog(po, locale, errors, project.root)
             if catalog is None:
                 continue
-            store: Any = ttk_xliff.xlifffile(sourcelanguage=source_locale, targetlanguage=locale)
-            store.setfilename(store.getfilenode("NoName"), domain)
-            for message in catalog:
-                if not message.id:
-                    continue
-                unit = ttk_xliff.xliffunit(str(message.id))
-                unit.setid(message.context or "")
-                if isinstance(message.string, str) and message.string:
-                    unit.target = message.string
-                    unit.markfuzzy(message.fuzzy)
-                    if not message.fuzzy:
-                        unit.markapproved(True)
-                for comment in message.auto_comments:
-                    unit.addnote(comment, origin="developer")
-                store.addunit(unit)
-            planned[output / locale / f"{domain}.xlf"] = bytes(store)
+            planned[output / locale / f"{domain}.xlf"] = writer(catalog, domain, project.config.site_title, source_locale, locale)
     errors.raise_if_any()
-    return write_all(planned)
+    return write_all(planned, output)
+
+
+# -- import ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReadUnit:
+    """One unit of an XLIFF file, its inline codes turned back into Markdown."""
+
+    line: int
+    ident: str
+    contexts: tuple[str, ...]
+    """Every way the unit names its message context: id, resname/name, context, note."""
+    source: str
+    target: str | None
+    fuzzy: bool
+    target_line: int
+    locations: tuple[str, ...] = ()
+    """``file:line`` references, the last way to find a message whose context a tool dropped."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReadFile:
+    line: int
+    version: str
+    original: str
+    project: str | None
+    target_language: str
+    units: list[ReadUnit]
+
+
+class XliffError(PolicygenError):
+    """A problem with an XLIFF file, at its line (the import reports it as ``file:line``)."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def _local(element: etree._Element) -> str:
+    tag = element.tag
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def _text_12(element: etree._Element) -> str:
+    """Markdown of a 1.x ``<source>``/``<target>``: text, with each code's native text."""
+    parts = [element.text or ""]
+    for child in element:
+        name = _local(child)
+        if name in ("ph", "bpt", "ept", "it", "ph"):
+            parts.append("".join(child.itertext()))
+        elif name in ("g", "mrk"):
+            parts.append(_text_12(child))
+        elif name in ("x", "bx", "ex"):
+            parts.append(child.get("equiv-text") or "")
+        elif name == "sub":
+            parts.append(_text_12(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _codes_12(element: etree._Element) -> list[tuple[str, str]]:
+    return [(_local(child), child.get("id") or "") for child in element.iter() if _local(child) in ("ph", "bpt", "ept", "x", "bx", "ex", "g")]
+
+
+def _text_20(element: etree._Element, data: dict[str, str]) -> str:
+    parts = [element.text or ""]
+    for child in element:
+        name = _local(child)
+        if name == "ph":
+            ref = child.get("dataRef")
+            parts.append(data[ref] if ref in data else child.get("equiv") or "")
+        elif name == "pc":
+            start, end = child.get("dataRefStart"), child.get("dataRefEnd")
+            parts.append(data.get(start or "", child.get("equivStart") or ""))
+            parts.append(_text_20(child, data))
+            parts.append(data.get(end or "", child.get("equivEnd") or ""))
+        elif name in ("sc", "ec"):
+            ref = child.get("dataRef")
+            parts.append(data[ref] if ref in data else child.get("equiv") or "")
+        elif name == "mrk":
+            parts.append(_text_20(child, data))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _codes_20(element: etree._Element) -> list[tuple[str, str]]:
+    return [(_local(child), child.get("id") or "") for child in element.iter() if _local(child) in ("ph", "pc", "sc", "ec")]
+
+
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True, remove_pis=True, load_dtd=False)
+
+
+def read_xliff(raw: bytes) -> ReadFile:
+    """Parse an XLIFF 1.1, 1.2 or 2.0 file with one ``<file>``. Raises :class:`XliffError`."""
+    try:
+        root = etree.fromstring(raw, parser=_PARSER)
+    except etree.XMLSyntaxError as exc:
+        line = exc.lineno if isinstance(exc.lineno, int) else 0
+        raise XliffError(line, f"not a readable XLIFF file: {exc.msg}") from None
+    if _local(root) != "xliff" or not isinstance(root.tag, str):
+        raise XliffError(root.sourceline or 1, "not an XLIFF file: the root element is not <xliff>")
+    namespace = etree.QName(root.tag).namespace or ""
+    files = [child for child in root if _local(child) == "file"]
+    if len(files) != 1:
+        raise XliffError(root.sourceline or 1, f"expected one <file> element, found {len(files)}; export each catalog to its own file")
+    file = files[0]
+    project = file.get(f"{{{PG}}}project")
+    if namespace == XLIFF20:
+        return _read_20(root, file, project)
+    if namespace not in (XLIFF12, XLIFF11, ""):
+        raise XliffError(root.sourceline or 1, f"unknown XLIFF namespace '{namespace}'; policygen reads XLIFF 1.1, 1.2 and 2.0")
+    units = []
+    for element in file.iter(f"{{{namespace}}}trans-unit" if namespace else "trans-unit"):
+        if element.get("restype") == "x-gettext-domain-header":
+            continue
+        source = element.find(f"{{{namespace}}}source" if namespace else "source")
+        if source is None:
+            raise XliffError(element.sourceline or 0, f"unit '{element.get('id', '')}' has no <source>")
+        target = element.find(f"{{{namespace}}}target" if namespace else "target")
+        contexts = [element.get("resname") or "", element.get("id") or ""]
+        for context in element.iter(f"{{{namespace}}}context" if namespace else "context"):
+            if context.get("context-type") == "x-po-msgctxt":
+                contexts.insert(0, context.text or "")
+        for note in element.iter(f"{{{namespace}}}note" if namespace else "note"):
+            contexts += _note_contexts(note.text or "")
+        locations = []
+        for group in element.iter(f"{{{namespace}}}context-group" if namespace else "context-group"):
+            if group.get("purpose") == "location":
+                parts = {c.get("context-type"): (c.text or "") for c in group}
+                locations.append(f"{parts.get('sourcefile', '')}:{parts.get('linenumber', '')}")
+        text = None if target is None else _text_12(target)
+        state = target.get("state", "") if target is not None else ""
+        approved = element.get("approved")
+        fuzzy = bool(text) and (state in _FUZZY_STATES_12 or (approved == "no" and state not in ("translated", "final", "signed-off")))
+        if target is not None:
+            _check_codes(_codes_12(source), _codes_12(target), target.sourceline or 0, element.get("id", ""))
+        units.append(ReadUnit(element.sourceline or 0, element.get("id") or "", tuple(c for c in contexts if c), _text_12(source), text, fuzzy,
+                              (target.sourceline or 0) if target is not None else 0, tuple(locations)))
+    language = file.get("target-language") or ""
+    return ReadFile(file.sourceline or 1, "1.2", file.get("original") or "", project or file.get("product-name"), language, units)
+
+
+def _note_contexts(text: str) -> list[str]:
+    return [line[len(_CONTEXT_NOTE):].strip() for line in text.split("\n") if line.startswith(_CONTEXT_NOTE)]
+
+
+def _read_20(root: etree._Element, file: etree._Element, project: str | None) -> ReadFile:
+    ns = f"{{{XLIFF20}}}"
+    units = []
+    for element in file.iter(f"{ns}unit"):
+        data = {d.get("id") or "": "".join(d.itertext()) for d in element.iter(f"{ns}data")}
+        contexts = [element.get("name") or "", element.get("id") or ""]
+        for note in element.iter(f"{ns}note"):
+            contexts += _note_contexts(note.text or "")
+        segments = list(element.iter(f"{ns}segment"))
+        sources, targets, states = [], [], []
+        target_line = 0
+        for segment in segments:
+            source = segment.find(f"{ns}source")
+            if source is None:
+                raise XliffError(segment.sourceline or 0, f"unit '{element.get('id', '')}' has a segment without <source>")
+            target = segment.find(f"{ns}target")
+            sources.append(_text_20(source, data))
+            if target is not None:
+                _check_codes(_codes_20(source), _codes_20(target), target.sourceline or 0, element.get("id", ""))
+                targets.append(_text_20(target, data))
+                target_line = target_line or target.sourceline or 0
+            states.append(segment.get("state", "initial"))
+        for ignorable in element.iter(f"{ns}ignorable"):
+            text = ignorable.find(f"{ns}source")
+            sources.append("" if text is None else _text_20(text, data))
+            ttext = ignorable.find(f"{ns}target")
+            targets.append(sources[-1] if ttext is None else _text_20(ttext, data))
+        text = "".join(targets) if targets else None
+        fuzzy = bool(text) and any(state == "initial" for state in states)
+        units.append(ReadUnit(element.sourceline or 0, element.get("id") or "", tuple(c for c in contexts if c), "".join(sources), text, fuzzy, target_line))
+    return ReadFile(file.sourceline or 1, "2.0", file.get("original") or file.get("id") or "", project, root.get("trgLang") or "", units)
+
+
+def _check_codes(source: list[tuple[str, str]], target: list[tuple[str, str]], line: int, ident: str) -> None:
+    """A target keeps every inline code of its source, once each (order may change)."""
+    if sorted(source) != sorted(target):
+        missing = sorted(set(source) - set(target))
+        extra = sorted(set(target) - set(source))
+        detail = []
+        if missing:
+            detail.append("drops " + ", ".join(f"<{tag} id='{code}'>" for tag, code in missing))
+        if extra:
+            detail.append("adds " + ", ".join(f"<{tag} id='{code}'>" for tag, code in extra))
+        if not detail:
+            detail.append("repeats an inline code")
+        raise XliffError(line, f"unit '{ident}': the target {' and '.join(detail)}; a translation keeps every placeholder, link and emphasis of its source")
 
 
 def import_files(project: Project, files: list[Path]) -> list[Path]:
     """Merge the translations of XLIFF files into their catalogs. All or nothing."""
     errors = Collector()
     catalogs: dict[Path, Catalog] = {}
-    known = {domain: targets for domain, _t, targets in domains(project)}
+    known = dict(targets(project))
+    if not files:
+        raise PolicygenError("no XLIFF files given")
     for path in files:
         try:
-            store = ttk_xliff.xlifffile.parsestring(path.read_bytes())
+            if path.stat().st_size > MAX_XLIFF_BYTES:
+                errors.add(path, 0, f"larger than {MAX_XLIFF_BYTES // (1024 * 1024)} MB; not an XLIFF file of policies")
+                continue
+            raw = path.read_bytes()
         except OSError as exc:
             errors.add(path, 0, f"cannot read: {exc.strerror}")
             continue
-        except Exception as exc:  # lxml and translate-toolkit raise many kinds for bad XML
-            errors.add(path, getattr(exc, "lineno", 0) or 0, f"not a readable XLIFF file: {exc}")
+        try:
+            read = read_xliff(raw)
+        except XliffError as exc:
+            errors.add(path, exc.line, exc.message)
             continue
-        locale = store.gettargetlanguage() or ""
-        names = store.getfilenames()
-        domain = names[0] if len(names) == 1 else ""
-        if locale not in SUPPORTED_LOCALES:
-            errors.add(path, 0, f"target-language '{locale}' is not a locale policygen publishes ({', '.join(SUPPORTED_LOCALES)})")
-            continue
-        if not (domain == "glossary" or is_safe_slug(domain)) or domain not in known:
-            errors.add(path, 0, f"<file original='{domain}'> names no catalog of this project; expected one of: {', '.join(sorted(known))}")
-            continue
-        if locale not in known[domain]:
-            errors.add(path, 0, f"catalog '{domain}' is not translated into '{locale}' in this project")
-            continue
-        po = project.catalog_path(locale, domain)
-        if not po.exists() or not inside(po, project.root, errors):
-            errors.add(po, 0, "no catalog to merge into; run 'policygen i18n extract' first")
-            continue
-        catalog = catalogs.get(po) or read_catalog(po, locale, errors, project.root)
-        if catalog is None:
-            continue
-        catalogs[po] = catalog
-        by_context = {m.context or "": m for m in catalog if m.id}
-        for unit in store.units:
-            if unit.isheader():
-                continue
-            context = unit.getid().split("\x04", 1)[-1]
-            message = by_context.get(context)
-            if message is None:
-                errors.add(path, 0, f"unit '{context}' is not in {po.name}; it was removed from the source, or the file belongs to another project")
-                continue
-            if str(unit.source) != str(message.id):
-                errors.add(path, 0, f"unit '{context}' was translated from an older source text; export again and translate the current text")
-                continue
-            target = str(unit.target or "")
-            message.string = target
-            if target and not unit.isfuzzy():
-                message.flags.discard("fuzzy")
-            elif target:
-                message.flags.add("fuzzy")
+        _merge_file(project, path, read, known, catalogs, errors)
     errors.raise_if_any()
-    if not catalogs:
-        raise PolicygenError("no XLIFF files given")
-    return write_all({po: render_catalog(catalog) for po, catalog in catalogs.items()})
+    return write_all({po: render_catalog(catalog) for po, catalog in catalogs.items()}, project.root)
+
+
+def _merge_file(project: Project, path: Path, read: ReadFile, known: dict[str, list[str]], catalogs: dict[Path, Catalog], errors: Collector) -> None:
+    locale = read.target_language.replace("_", "-")
+    if read.project is not None and read.project != project.config.site_title:
+        errors.add(path, read.line, f"this file belongs to the project '{read.project}', not to '{project.config.site_title}'; import it into its own project")
+        return
+    if locale not in SUPPORTED_LOCALES:
+        errors.add(path, read.line, f"target language '{locale}' is not a locale policygen publishes ({', '.join(SUPPORTED_LOCALES)})")
+        return
+    domain = Path(read.original).stem if read.original.endswith(".po") else read.original
+    if not (domain == "glossary" or is_safe_slug(domain)) or domain not in known:
+        errors.add(path, read.line, f"<file original='{read.original}'> names no catalog of this project; expected one of: {', '.join(sorted(known))}")
+        return
+    if locale not in known[domain]:
+        errors.add(path, read.line, f"catalog '{domain}' is not translated into '{locale}' in this project")
+        return
+    po = project.catalog_path(locale, domain)
+    if not po.exists() or not inside(po, project.root, errors):
+        errors.add(po, 0, "no catalog to merge into; run 'policygen i18n extract' first")
+        return
+    catalog = catalogs.get(po) or read_catalog(po, locale, errors, project.root)
+    if catalog is None:
+        return
+    catalogs[po] = catalog
+    by_context = {m.getcontext(): m for m in messages(catalog)}
+    by_source: dict[str, list[Unit]] = {}
+    for entry in messages(catalog):
+        by_source.setdefault(entry.source, []).append(entry)
+    for unit in read.units:
+        message: Unit | None = next((by_context[c] for c in unit.contexts if c in by_context), None)
+        if message is None:
+            # A tool that dropped the context (po2xliff does): a text found once, or its location.
+            candidates = by_source.get(unit.source, [])
+            if len(candidates) > 1:
+                candidates = [m for m in candidates if set(m.getlocations()) & set(unit.locations)]
+            message = candidates[0] if len(candidates) == 1 else None
+        if message is None:
+            errors.add(path, unit.line, f"unit '{unit.ident}' is not in {po.name}; it was removed from the source, or the file belongs to another project")
+            continue
+        context = message.getcontext()
+        if unit.source != message.source:
+            errors.add(path, unit.line, f"unit '{context}' was translated from an older source text; export again and translate the current text")
+            continue
+        if unit.target is None:
+            continue
+        source_ph = sorted(PLACEHOLDER_RE.findall(message.source))
+        target_ph = sorted(PLACEHOLDER_RE.findall(unit.target))
+        if unit.target and source_ph != target_ph:
+            errors.add(path, unit.target_line or unit.line, f"unit '{context}': the target's placeholders {target_ph} differ from the source's {source_ph}; "
+                                                         "keep each placeholder as it is")
+            continue
+        if "\n" in unit.target and "\n" not in message.source:
+            errors.add(path, unit.target_line or unit.line, f"unit '{context}': the target has a line break where the source has none; "
+                                                         "a block is one paragraph")
+            continue
+        if (message.target or "") != unit.target:
+            message.target = unit.target
+        fuzzy = bool(unit.target) and unit.fuzzy
+        if message.isfuzzy() != fuzzy:
+            message.markfuzzy(fuzzy)
+            if not fuzzy:
+                message.prev_source = None
+                message.prev_context = None

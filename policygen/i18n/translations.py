@@ -1,0 +1,51 @@
+"""What the catalogs hold once read: every translated message, by domain and locale.
+
+Produced by :func:`policygen.i18n.catalogs.load_translations` and read by the ``localize``
+stage, the status report and the publishing gate. Kept apart from the PO reading and writing so
+that localizing never depends on how catalogs are stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+GLOSSARY_DOMAIN = "glossary"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One message of a catalog and where it is written."""
+
+    text: str
+    path: Path
+    line: int
+    fuzzy: bool = False
+
+    @property
+    def usable(self) -> bool:
+        """Publishable: translated, and not marked fuzzy (a fuzzy one was made for an older source)."""
+        return not self.fuzzy and bool(self.text.strip())
+
+
+@dataclass
+class Translations:
+    """Every translated message of a project, by domain and locale."""
+
+    entries: dict[tuple[str, str], dict[tuple[str, str], Entry]] = field(default_factory=dict)
+    """``(domain, locale) -> (msgctxt, msgid) -> Entry``, every active message."""
+    obsolete: dict[tuple[str, str], int] = field(default_factory=dict)
+    """``(domain, locale) ->`` how many obsolete (``#~``) messages the catalog keeps."""
+    paths: dict[tuple[str, str], Path] = field(default_factory=dict)
+    """``(domain, locale) ->`` the catalog file, whether or not it exists yet."""
+    unreadable: set[tuple[str, str]] = field(default_factory=set)
+    """Catalogs that could not be read (their errors are already reported)."""
+
+    def get(self, domain: str, locale: str, context: str, msgid: str) -> Entry | None:
+        """The publishable translation of a message, if there is one."""
+        entry = self.entry(domain, locale, context, msgid)
+        return entry if entry is not None and entry.usable else None
+
+    def entry(self, domain: str, locale: str, context: str, msgid: str) -> Entry | None:
+        """The catalog's message for this source text, fuzzy or empty ones included."""
+        return self.entries.get((domain, locale), {}).get((context, msgid))

@@ -1,0 +1,211 @@
+"""The translator's cycle on the standard toolchain.
+
+A whole cycle on the sample (extract, translate, edit, update, edit again, update again,
+translate, build) leaves, after every step, catalogs that GNU gettext (``msgfmt -c
+--check-format``), translate-toolkit (the parser Weblate uses, and ``pofilter``) and polib all
+accept; an update of a catalog saved by Poedit changes only what changed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import polib
+import pytest
+from translate.storage import pypo
+
+MSGFMT = shutil.which("msgfmt")
+needs_gettext = pytest.mark.skipif(MSGFMT is None and "CI" not in __import__("os").environ,
+                                   reason="GNU gettext (msgfmt) is not installed; scripts/setup.sh installs it")
+POFILTER_TESTS = ("escapes", "newlines", "tabs", "printf", "pythonbraceformat", "xmltags", "emails")
+"""pofilter's checks of a catalog's integrity (its other checks are about style and language)."""
+
+LONG_OLD = "It does not cover other companies' websites or apps that you reach through links in our app."
+LONG_NEW = ("It does not cover the websites or apps of other companies, even when you reach them through a link in our "
+            "app, and it does not cover what those companies do with your data.")
+LONG_NEWER = ("It does not cover websites or apps of other companies, even when you reach them through a link in our app; "
+              "what those companies do with your data is up to them, and their own policies apply.")
+PERCENT = "Tonlé is 100% owned by its founders, and no other company decides how we use your data."
+
+
+def catalogs(project: Path) -> list[Path]:
+    return sorted((project / "locales").rglob("*.po")) + sorted((project / "locales").glob("*.pot"))
+
+
+def problems(project: Path) -> list[str]:
+    """What GNU gettext, translate-toolkit and polib say about every catalog of ``project``."""
+    found = []
+    for path in catalogs(project):
+        name = path.relative_to(project).as_posix()
+        if MSGFMT is not None:
+            args = ["-c", "--check-format"] if path.suffix == ".po" else ["--check-format", "--check-domain"]
+            run = subprocess.run([MSGFMT, *args, "-o", "/dev/null", str(path)], capture_output=True, text=True)
+            if run.returncode or run.stderr:
+                found.append(f"msgfmt {name}: {run.stderr.strip()}")
+        try:
+            pypo.pofile.parsefile(str(path))
+        except Exception as exc:  # any refusal is a finding
+            found.append(f"translate-toolkit {name}: {exc}")
+        try:
+            entries = polib.pofile(str(path))
+            if any("python-format" in entry.flags for entry in entries):
+                found.append(f"polib {name}: a python-format flag")
+        except Exception as exc:
+            found.append(f"polib {name}: {exc}")
+        if path.suffix == ".po":
+            out = path.with_suffix(".pofilter")
+            tests = [arg for test in POFILTER_TESTS for arg in ("-t", test)]
+            subprocess.run([sys.executable, "-m", "translate.filters.pofilter", "--progress=none", *tests, str(path), str(out)],
+                           check=True, capture_output=True)
+            flagged = [line for line in out.read_text(encoding="utf-8").splitlines() if line.startswith("# (pofilter)")] if out.exists() else []
+            out.unlink(missing_ok=True)
+            found += [f"pofilter {name}: {line}" for line in flagged]
+    return found
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def entry(project: Path, locale: str, context: str) -> polib.POEntry:
+    po = polib.pofile(str(project / "locales" / locale / "LC_MESSAGES" / "tonle-privacy.po"))
+    found = [e for e in po if e.msgctxt == context and not e.obsolete]
+    assert len(found) == 1, context
+    return found[0]
+
+
+def translate(project: Path, locale: str, context: str, text: str) -> None:
+    """What a translator's tool does: set the translation, clear fuzzy and the previous msgid."""
+    path = project / "locales" / locale / "LC_MESSAGES" / "tonle-privacy.po"
+    po = polib.pofile(str(path), wrapwidth=79)
+    for e in po:
+        if e.msgctxt == context and not e.obsolete:
+            e.msgstr = text
+            if "fuzzy" in e.flags:
+                e.flags.remove("fuzzy")
+            e.previous_msgid = e.previous_msgctxt = None
+    po.save(str(path))
+
+
+@needs_gettext
+def test_the_whole_cycle_passes_every_tool(sample: Path, cli) -> None:
+    prose = sample / "sources" / "tonle-privacy" / "policy.md"
+    steps = []
+
+    def step(name: str) -> None:
+        steps.append((name, problems(sample)))
+
+    for po in (sample / "locales").rglob("*.po"):
+        po.unlink()
+    assert cli("i18n", "extract", cwd=sample).exit_code == 0
+    step("extract")
+    shutil.copytree(Path(__file__).parent.parent / "locales", sample / "locales", dirs_exist_ok=True)
+    translate(sample, "nl", "who-scope", "Deze privacyverklaring geldt voor iedereen die een Tonlé-account aanmaakt.")
+    step("translate")
+    edit(prose, LONG_OLD, LONG_NEW + " " + PERCENT)
+    assert cli("i18n", "update", cwd=sample).exit_code == 0
+    step("update")
+    changed = entry(sample, "nl", "who-scope")
+    assert "fuzzy" in changed.flags and "python-format" not in changed.flags
+    assert changed.previous_msgid is not None and LONG_OLD in changed.previous_msgid
+    assert changed.msgstr.startswith("Deze privacyverklaring geldt")
+    edit(prose, LONG_NEW, LONG_NEWER)
+    assert cli("i18n", "update", cwd=sample).exit_code == 0
+    step("update again")
+    again = entry(sample, "nl", "who-scope")
+    # The translation was made for the first text: that stays the previous msgid.
+    assert "fuzzy" in again.flags and again.previous_msgid is not None and LONG_OLD in again.previous_msgid
+    assert LONG_NEWER in again.msgid
+    assert cli("i18n", "update", cwd=sample).exit_code == 0
+    assert entry(sample, "nl", "who-scope").previous_msgid == again.previous_msgid  # an update of an update changes nothing
+    translate(sample, "nl", "who-scope", "Deze privacyverklaring geldt niet voor websites of apps van andere bedrijven, ook niet als je die "
+              "via een link in onze app bereikt; wat die bedrijven met je gegevens doen, bepalen zij zelf, en hun eigen "
+              "privacyverklaringen zijn daarop van toepassing. Tonlé is voor 100% in handen van de oprichters, en geen ander "
+              "bedrijf bepaalt hoe wij je gegevens gebruiken.")
+    translate(sample, "km", "who-scope", "គោលការណ៍នេះមិនគ្របដណ្ដប់លើគេហទំព័រ ឬកម្មវិធីរបស់ក្រុមហ៊ុនផ្សេងទៀតទេ ទោះបីជាអ្នកចូលទៅកាន់វាតាមរយៈតំណនៅក្នុងកម្មវិធីរបស់យើងក៏ដោយ។ "
+              "Tonlé ជាកម្មសិទ្ធិ 100% របស់ស្ថាបនិក ហើយគ្មានក្រុមហ៊ុនផ្សេងណាមួយសម្រេចពីរបៀបដែលយើងប្រើប្រាស់ទិន្នន័យរបស់អ្នកឡើយ។")
+    step("translate again")
+    result = cli("build", "--format", "html", cwd=sample)
+    assert result.exit_code == 0, result.stderr
+    step("build")
+    assert "100% in handen" in (sample / "output" / "tonle-privacy" / "nl" / "index.html").read_text(encoding="utf-8")
+    assert [(name, found) for name, found in steps if found] == []
+
+
+def poedit_save(path: Path) -> None:
+    """What Poedit does on save: wraps at 79 columns (GNU gettext's layout) and writes its own
+    header fields."""
+    assert MSGFMT is not None
+    msgcat = Path(MSGFMT).with_name("msgcat")
+    subprocess.run([str(msgcat), "--width=79", "-o", str(path), str(path)], check=True)
+    text = path.read_text(encoding="utf-8")
+    text = text.replace('"Last-Translator: \\n"', '"Last-Translator: Sanne de Vries <sanne@vertalers.example>\\n"')
+    text = text.replace('"Language-Team: Dutch\\n"', '"Language-Team: Vertaalbureau Noord <nl@vertalers.example>\\n"')
+    text = text.replace('"PO-Revision-Date: 2026-03-01 00:00+0000\\n"', '"PO-Revision-Date: 2026-04-02 14:31+0200\\n"')
+    text = text.replace('"X-Generator: policygen 0.1.0\\n"', '"X-Generator: Poedit 3.4.2\\n"')
+    path.write_text(text, encoding="utf-8")
+
+
+@needs_gettext
+def test_an_update_after_poedit_changes_only_what_changed(sample: Path, cli) -> None:
+    po = sample / "locales" / "nl" / "LC_MESSAGES" / "tonle-privacy.po"
+    poedit_save(po)
+    before = po.read_text(encoding="utf-8").splitlines()
+    assert "Poedit" in "\n".join(before)
+    edit(sample / "sources" / "tonle-privacy" / "policy.md", LONG_OLD, LONG_NEW)
+    edit(sample / "sources" / "tonle-privacy" / "policy.yaml", "effective_date: 2026-03-01", "effective_date: 2026-04-01")
+    assert cli("i18n", "update", cwd=sample).exit_code == 0
+    after = po.read_text(encoding="utf-8").splitlines()
+    changed = [line for line in difflib.unified_diff(before, after, lineterm="", n=0) if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    # The header's POT date, and the one entry: fuzzy, the previous source, the new source.
+    assert changed[:2] == ['-"POT-Creation-Date: 2026-03-01 00:00+0000\\n"', '+"POT-Creation-Date: 2026-04-01 00:00+0000\\n"']
+    # The effective date changed too (for a new POT date): its hint says so, where it is used.
+    body = [line for line in changed[2:] if not line[1:].startswith("#. {{effective_date}} renders as:")]
+    hint = "#. {{effective_date}} renders as: "
+    assert {line for line in changed[2:] if line not in body} == {f"-{hint}March 1, 2026", f"+{hint}April 1, 2026"}
+    assert body[0] == "+#, fuzzy"
+    assert all(line.startswith(("+#|", "-\"", "+\"", "-msgid", "+msgid")) for line in body[1:]), "\n".join(body)
+    start = after.index('msgctxt "who-scope"')
+    window = "\n".join(after[start - 12 : start + 12])
+    assert all(line[1:] in window or line.startswith("-") for line in body)
+    for kept in ("Last-Translator: Sanne de Vries <sanne@vertalers.example>", "Language-Team: Vertaalbureau Noord <nl@vertalers.example>",
+                 "PO-Revision-Date: 2026-04-02 14:31+0200", "X-Generator: Poedit 3.4.2"):
+        assert f'"{kept}\\n"' in after
+    assert not any("python-format" in line or "EMAIL@ADDRESS" in line or "ORGANIZATION" in line for line in after)
+    # A second update with nothing changed changes nothing.
+    text = po.read_bytes()
+    assert cli("i18n", "update", cwd=sample).exit_code == 0
+    assert po.read_bytes() == text
+
+
+def test_headers_carry_the_projects_values(sample: Path, cli) -> None:
+    for po in (sample / "locales").rglob("*.po"):
+        po.unlink()
+    assert cli("i18n", "extract", cwd=sample).exit_code == 0
+    po = polib.pofile(str(sample / "locales" / "km" / "LC_MESSAGES" / "glossary.po"))
+    assert po.metadata["Plural-Forms"] == "nplurals=1; plural=0;"
+    assert po.metadata["Language"] == "km" and po.metadata["Language-Team"] == "Khmer"
+    assert po.metadata["POT-Creation-Date"] == "2026-03-01 00:00+0000"  # the newest effective date, not 2000-01-01
+    assert po.metadata["Report-Msgid-Bugs-To"] == "privacy@tonle.example"
+    assert po.header.startswith("Khmer translation of the glossary.\nCopyright (C) 2026 Tonlé Transfer B.V.")
+    text = (sample / "locales" / "km" / "LC_MESSAGES" / "glossary.po").read_text(encoding="utf-8")
+    for placeholder in ("FIRST AUTHOR", "EMAIL@ADDRESS", "ORGANIZATION", "VERSION", "Babel"):
+        assert placeholder not in text
+
+
+def test_placeholder_hints_say_what_each_placeholder_renders_to(sample: Path, cli) -> None:
+    assert cli("i18n", "extract", cwd=sample).exit_code == 0
+    pot = polib.pofile(str(sample / "locales" / "tonle-privacy.pot"))
+    who = next(e for e in pot if e.msgctxt == "who-dpo")
+    assert "{{contact.dpo-email}} renders as: dpo@tonle.example" in who.comment
+    hints = "\n".join(e.comment for e in pot)
+    assert "{{data.contact-details}} renders as: contact details" in hints
+    # the policy written in Dutch tells its translators in Dutch where Dutch labels exist
+    cookies = polib.pofile(str(sample / "locales" / "tonle-cookies.pot"))
+    assert any("renders as: toestemming" in e.comment for e in cookies)
