@@ -59,7 +59,7 @@ def problems(project: Path) -> list[str]:
         if path.suffix == ".po":
             out = path.with_suffix(".pofilter")
             tests = [arg for test in POFILTER_TESTS for arg in ("-t", test)]
-            subprocess.run([sys.executable, "-m", "translate.filters.pofilter", "--progress=none", *tests, str(path), str(out)],
+            subprocess.run([str(Path(sys.executable).with_name("pofilter")), "--progress=none", *tests, str(path), str(out)],
                            check=True, capture_output=True)
             flagged = [line for line in out.read_text(encoding="utf-8").splitlines() if line.startswith("# (pofilter)")] if out.exists() else []
             out.unlink(missing_ok=True)

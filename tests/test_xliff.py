@@ -1,0 +1,89 @@
+"""XLIFF 1.2 and 2.0: protected inline codes, fuzzy states, context through translate-toolkit's
+converters, and the refusals of import (another project, a stale source, a broken code)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+XLF = Path("xliff/nl/tonle-privacy.xlf")
+
+
+def po_bytes(sample: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in sorted((sample / "locales").rglob("*.po"))}
+
+
+@pytest.mark.parametrize("fmt", ["xliff12", "xliff20"])
+def test_export_import_round_trip_is_byte_identical(sample: Path, cli, fmt: str) -> None:
+    before = po_bytes(sample)
+    assert cli("i18n", "export", "--format", fmt, cwd=sample).exit_code == 0
+    text = (sample / XLF).read_text(encoding="utf-8")
+    if fmt == "xliff12":
+        assert 'version="1.2"' in text and '<ph id="1" ctype="x-placeholder">{{controller.name}}</ph>' in text
+        assert '<bpt id="4" ctype="italic">*</bpt>controller<ept id="4">*</ept>' in text
+    else:
+        assert 'version="2.0"' in text and '<data id="d1">{{controller.name}}</data>' in text
+        assert '<pc id="4" dataRefStart="d4s" canDelete="no" type="fmt" subType="xlf:i" dataRefEnd="d4e">controller</pc>' in text
+    assert "{{contact.dpo-email}} renders as: dpo@tonle.example" in text  # the source comment, hints included
+    result = cli("i18n", "import", *map(str, sorted((sample / "xliff").rglob("*.xlf"))), cwd=sample)
+    assert result.exit_code == 0, result.stderr
+    assert po_bytes(sample) == before
+
+
+def test_fuzzy_units_keep_their_old_target(sample: Path, cli) -> None:
+    prose = sample / "sources" / "tonle-privacy" / "policy.md"
+    old = "It does not cover other companies' websites or apps that you reach through links in our app."
+    prose.write_text(prose.read_text(encoding="utf-8").replace(old, "It does not cover other websites."), encoding="utf-8")
+    assert cli("i18n", "update", cwd=sample).exit_code == 0
+    assert cli("i18n", "export", "--format", "xliff12", "--locale", "nl", cwd=sample).exit_code == 0
+    assert cli("i18n", "export", "--format", "xliff20", "--locale", "nl", "-o", str(sample / "x20"), cwd=sample).exit_code == 0
+    v12 = (sample / XLF).read_text(encoding="utf-8")
+    unit = v12[v12.index('<trans-unit id="who-scope"'):]
+    unit = unit[: unit.index("</trans-unit>")]
+    assert '<target state="needs-review-translation">Deze privacyverklaring geldt' in unit and 'approved="no"' in unit
+    v20 = (sample / "x20" / "nl" / "tonle-privacy.xlf").read_text(encoding="utf-8")
+    unit = v20[v20.index('<unit id="who-scope"'):]
+    unit = unit[: unit.index("</unit>")]
+    assert '<segment id="s1" state="initial">' in unit and "<target xml:space=\"preserve\">Deze privacyverklaring geldt" in unit
+
+
+def test_context_survives_translate_toolkits_converters(sample: Path, cli, tmp_path: Path) -> None:
+    assert cli("i18n", "export", "--locale", "nl", cwd=sample).exit_code == 0
+    converted = tmp_path / "agency.po"
+    subprocess.run([str(Path(sys.executable).with_name("xliff2po")), str(sample / XLF), str(converted)], check=True, capture_output=True)
+    assert "#. context: who-intro" in converted.read_text(encoding="utf-8")
+    # po2xliff drops msgctxt; import finds each message by its note, its unique text or its location
+    back = sample / "back.xlf"
+    po = sample / "locales" / "nl" / "LC_MESSAGES" / "tonle-privacy.po"
+    subprocess.run([str(Path(sys.executable).with_name("po2xliff")), str(po), str(back)], check=True, capture_output=True)
+    before = po_bytes(sample)
+    result = cli("i18n", "import", str(back), cwd=sample)
+    assert result.exit_code == 0, result.stderr
+    assert po_bytes(sample) == before
+
+
+def test_import_refuses_another_project_a_stale_source_and_a_broken_code(sample: Path, cli) -> None:
+    assert cli("i18n", "export", "--locale", "nl", cwd=sample).exit_code == 0
+    xlf = sample / XLF
+    text = xlf.read_text(encoding="utf-8")
+    before = po_bytes(sample)
+
+    def attempt(changed: str) -> str:
+        xlf.write_text(changed, encoding="utf-8")
+        result = cli("i18n", "import", str(xlf), cwd=sample)
+        assert result.exit_code == 1
+        assert po_bytes(sample) == before
+        return result.stderr
+
+    other = text.replace('pg:project="Tonlé Transfer · Legal"', 'pg:project="Another Company · Legal"')
+    assert "xliff/nl/tonle-privacy.xlf:3: this file belongs to the project 'Another Company · Legal'" in attempt(other)
+    stale = text.replace("<source>Who we are</source>", "<source>Who we were</source>")
+    line = stale[: stale.index("<source>Who we were</source>")].count("\n")
+    assert f"xliff/nl/tonle-privacy.xlf:{line}: unit 'who-we-are' was translated from an older source text" in attempt(stale)
+    broken = text.replace('<ph id="2" ctype="x-placeholder">{{controller.registration}}</ph>, en ons', "{{controller.registratie}}, en ons", 1)
+    line = broken[: broken.index("{{controller.registratie}}")].count("\n") + 1
+    message = attempt(broken)
+    assert f"xliff/nl/tonle-privacy.xlf:{line}: unit 'who-intro': the target drops <ph id='2'>" in message
