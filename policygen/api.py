@@ -15,7 +15,7 @@ from typing import Any
 
 from policygen.archive import release as release_workflow
 from policygen.archive import store
-from policygen.atomic import write_all
+from policygen.atomic import contained, write_all
 from policygen.build import FORMATS, BuildResult
 from policygen.build import build as build_site
 from policygen.build import check as check_project
@@ -46,9 +46,10 @@ def init(directory: Path) -> list[Path]:
 def build(
     project: Path, policies: list[str] | None = None, locales: list[str] | None = None, output: Path | None = None,
     allow_incomplete: bool | None = None, formats: Iterable[str] = FORMATS, jobs: int | None = None, today: date | None = None,
+    use_cache: bool = True,
 ) -> BuildResult:
     """``policygen build``: the site in ``output`` (default: the project's ``output/``)."""
-    return build_site(project, policies, locales, output, allow_incomplete, formats, jobs, today)
+    return build_site(project, policies, locales, output, allow_incomplete, formats, jobs, today, use_cache)
 
 
 def check(project: Path, allow_incomplete: bool | None = None) -> Project:
@@ -84,7 +85,8 @@ def diff(old: str, new: str, project: Path, policies: list[str] | None = None, o
         if output is not None:
             files = {output / rel: content for rel, content in change_files(reports, data).items()}
             try:
-                write_all(files)
+                # --output is a folder the user named: it may be anywhere, and every file stays inside it.
+                write_all(files, output)
             except OSError as exc:
                 raise PolicygenError(f"{exc.filename or output}: cannot write ({exc.strerror})") from None
             written = sorted(files)
@@ -185,7 +187,8 @@ def i18n_export(project: Path, output_format: str = "xliff12", locales: list[str
     if output_format not in xliff.FORMATS:
         raise PolicygenError(f"unknown format '{output_format}'; policygen exports {', '.join(xliff.FORMATS)} (xliff is 1.2)")
     loaded = load_project(project)
-    return xliff.export(loaded, output or loaded.root / "xliff", locales, xliff.FORMATS[output_format])
+    # The default folder must lie in the project; a folder named with --output may be anywhere.
+    return xliff.export(loaded, output or contained(loaded.root / "xliff", loaded.root), locales, xliff.FORMATS[output_format])
 
 
 def i18n_import(project: Path, files: list[Path]) -> list[Path]:

@@ -1,23 +1,68 @@
-"""Writing files: atomically, all or nothing, and only when their bytes change.
+"""Writing files: only inside the project, atomically, all or nothing, and only when their bytes change.
+
+Every file policygen writes goes through this module, and every path is first checked by
+:func:`contained`: resolved (symlinks followed, a dangling one too) and refused unless it lies
+under the root it belongs to (the project, or a folder the user named with ``--output``). Reads
+have the same rule (:func:`policygen.source.files.inside`); a symlinked ``locales/`` or
+``sources/<id>`` can no longer carry a write out of the project.
 
 :func:`write_all` writes a set of files in two phases. First every changed file is written to
 a temporary file beside its target and flushed to disk; if any of that fails (a full disk, a
 permission, a folder where a file should go), the temporary files are removed and no target
-has changed. Then each temporary file replaces its target in one rename. A crash during the
-renames leaves each file either old or new, never half-written. Unchanged files are not
-touched, so their modification times stay put and website deploys stay small.
+has changed. Then each temporary file replaces its target in one rename. Unchanged files are
+not touched, so their modification times stay put.
+
+:func:`publish` writes a whole output folder at once, for ``build``: the complete new tree is
+made beside the old one (unchanged files and the site's own files are hard links to the old
+ones) and swapped in with one atomic rename, so a crash at any moment leaves either the old
+output or the new one, never a mix. :func:`lock` keeps two processes from doing that at once.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import errno
 import hashlib
 import os
+import shutil
+import stat
+import sys
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from filelock import FileLock, Timeout
 
-def write_all(files: dict[Path, bytes]) -> list[Path]:
-    """Write every file or none of them. Returns the paths whose bytes changed, in order."""
+from policygen.errors import PolicygenError, display_path
+
+WORK_SUFFIX = ".policygen"
+"""``output/`` is built in ``.output.policygen/`` beside it: the lock, the new tree, temp files."""
+
+
+def contained(path: Path, root: Path) -> Path:
+    """``path`` with symlinks resolved, when it lies under ``root`` (also resolved); else an error."""
+    resolved_root = root.resolve()
+    resolved = path.resolve()
+    if resolved != resolved_root and not resolved.is_relative_to(resolved_root):
+        raise PolicygenError(f"{_shown(path)}: leads outside {_shown(root)} (through a symlink?); "
+                             "policygen writes only inside the project or the output folder you name")
+    return resolved
+
+
+def _shown(path: Path) -> str:
+    """``path`` as the user wrote it (symlinks not followed), relative to the working folder when inside it."""
+    absolute = os.path.abspath(path)
+    relative = os.path.relpath(absolute)
+    return relative if not relative.startswith("..") else absolute
+
+
+def write_all(files: dict[Path, bytes], root: Path) -> list[Path]:
+    """Write every file (each under ``root``) or none of them. Returns the paths whose bytes
+    changed, in order."""
+    for path in files:
+        contained(path, root)  # all of them before the first folder is made
     staged: list[tuple[Path, str]] = []
     try:
         for path, data in sorted(files.items()):
@@ -27,13 +72,7 @@ def write_all(files: dict[Path, bytes]) -> list[Path]:
             except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
                 pass
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            staged.append((path, tmp))
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, 0o644)
+            staged.append((path, _temp_file(path.parent, path.name, data)))
         for path, _tmp in staged:
             if path.is_dir():
                 raise IsADirectoryError(21, "a folder stands where a file must go", str(path))
@@ -46,5 +85,229 @@ def write_all(files: dict[Path, bytes]) -> list[Path]:
     return [path for path, _tmp in staged]
 
 
+def _temp_file(folder: Path, name: str, data: bytes) -> str:
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """A new file in a folder nobody else writes to (the staging tree), flushed to disk."""
+    with open(path, "xb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(path, 0o644)
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def work_dir(out: Path) -> Path:
+    """The folder beside ``out`` that holds its lock, its next tree and its temp files."""
+    return out.parent / f".{out.name}{WORK_SUFFIX}"
+
+
+@contextlib.contextmanager
+def lock(path: Path, busy: str) -> Iterator[None]:
+    """Hold the lock file ``path``, or fail at once with ``busy``. The lock is the operating
+    system's (flock, or LockFileEx on Windows): a process that dies, even by kill -9, releases
+    it, so a stale lock file from a killed run never blocks the next one."""
+    held = FileLock(path, timeout=0)
+    for attempt in (1, 2):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            held.acquire()
+            break
+        except Timeout:
+            raise PolicygenError(busy) from None
+        except FileNotFoundError:
+            if attempt == 2:  # the folder was removed under us twice: report, do not loop
+                raise
+    try:
+        yield
+    finally:
+        held.release()
+
+
+@contextlib.contextmanager
+def output_lock(out: Path) -> Iterator[Path]:
+    """Lock the output folder ``out`` for one build; yields its work folder, cleared of what an
+    interrupted build left there (a half-made tree, temp files)."""
+    work = work_dir(out)
+    busy = (f"{display_path(out)}: another build is writing into this folder (lock {display_path(work / 'lock')}); "
+            "wait for it to finish, or build into another --output")
+    with lock(work / "lock", busy):
+        recover(out)
+        yield work
+
+
+def recover(out: Path) -> None:
+    """Finish or undo what a killed build left beside ``out``. Call it holding the lock."""
+    work = work_dir(out)
+    new, old = work / "new", work / "old"
+    if not out.exists() and (work / "ready").exists() and new.is_dir():
+        os.rename(new, out)  # killed between the two renames of the fallback switch: finish it
+    elif not out.exists() and old.is_dir():
+        os.rename(old, out)
+    for leftover in (new, old, work / "tmp"):
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover)
+    (work / "ready").unlink(missing_ok=True)
+
+
+@dataclass
+class Published:
+    """What :func:`publish` did, as paths relative to the output folder."""
+
+    written: list[str] = field(default_factory=list)
+    """Files whose bytes changed (or are new)."""
+    unchanged: list[str] = field(default_factory=list)
+    """Files given whose bytes were already there (kept as they were, modification time too)."""
+    removed: list[str] = field(default_factory=list)
+    """Files of ``drop`` that were there and are gone."""
+
+
+def publish(out: Path, root: Path, files: dict[str, bytes], drop: set[str]) -> Published:
+    """Replace the output folder ``out`` (under ``root``) in one step: ``files`` (relative
+    POSIX paths -> bytes) as given, the files of ``drop`` gone, every other file and folder of
+    the old ``out`` (a site's own files) kept. Call it inside :func:`output_lock`.
+
+    The new tree is made in the work folder, flushed to disk, and swapped with ``out`` in one
+    atomic rename (``renameat2(RENAME_EXCHANGE)`` on Linux). Where the system has no atomic
+    swap, ``out`` is renamed away and the new tree renamed in; a crash between the two renames
+    is finished by the next build (:func:`recover`)."""
+    out = contained(out, root)
+    work = work_dir(out)
+    new = work / "new"
+    new.mkdir(parents=True)
+    result = Published()
+    try:
+        _carry_over(out, new, files, drop, result)
+        for rel, data in sorted(files.items()):
+            target = contained(new / rel, new)
+            if target.is_dir():
+                raise PolicygenError(f"{display_path(out / rel)}: a folder stands where policygen must write a file; move it away")
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+            except (FileExistsError, NotADirectoryError):
+                raise PolicygenError(f"{display_path(out / rel)}: a file of the site stands where policygen needs a folder; move it away") from None
+            old = out / rel
+            if _same_file_bytes(old, data):
+                _link_or_copy(old, target)
+                result.unchanged.append(rel)
+            else:
+                _write_new(target, data)
+                result.written.append(rel)
+        _fsync_folders(new)
+        _switch(new, out, work)
+    except BaseException:
+        shutil.rmtree(new, ignore_errors=True)
+        raise
+    shutil.rmtree(new, ignore_errors=True)  # the old tree, after the swap
+    return result
+
+
+def _carry_over(out: Path, new: Path, files: dict[str, bytes], drop: set[str], result: Published) -> None:
+    """Hard-link (or copy) every file of ``out`` that stays into ``new``; folders and symlinks
+    of the site are made again as they were (a symlink is copied, never followed)."""
+    if not out.is_dir():
+        return
+    os.chmod(new, stat.S_IMODE(out.stat().st_mode))
+    for folder, dirs, names in os.walk(out):
+        rel_folder = Path(folder).relative_to(out)
+        for name in dirs:
+            source = Path(folder) / name
+            if source.is_symlink():
+                os.symlink(os.readlink(source), new / rel_folder / name)
+            else:
+                (new / rel_folder / name).mkdir()
+                os.chmod(new / rel_folder / name, stat.S_IMODE(source.stat().st_mode))
+        dirs[:] = [d for d in dirs if not (Path(folder) / d).is_symlink()]
+        for name in names:
+            rel = (rel_folder / name).as_posix()
+            source = Path(folder) / name
+            if rel in files:
+                continue
+            if rel in drop:
+                result.removed.append(rel)
+                continue
+            if source.is_symlink():
+                os.symlink(os.readlink(source), new / rel)
+            else:
+                _link_or_copy(source, new / rel)
+
+
+def _same_file_bytes(path: Path, data: bytes) -> bool:
+    try:
+        return not path.is_symlink() and path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _fsync_folders(tree: Path) -> None:
+    if sys.platform == "win32":
+        return  # folders cannot be opened for fsync on Windows; NTFS journals the renames
+    for folder, _dirs, _names in os.walk(tree):
+        _fsync_dir(Path(folder))
+
+
+def _fsync_dir(folder: Path) -> None:
+    if sys.platform == "win32":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _switch(new: Path, out: Path, work: Path) -> None:
+    if not out.exists():
+        os.rename(new, out)
+    elif not _exchange(new, out):
+        (work / "ready").touch()
+        _fsync_dir(work)
+        os.rename(out, work / "old")
+        os.rename(new, out)
+        os.rename(work / "old", new)
+        (work / "ready").unlink()
+    _fsync_dir(out.parent)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one atomic step; False where the system cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False  # a file system without the swap: use the two renames
+    raise OSError(code, os.strerror(code), str(b))

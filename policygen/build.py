@@ -2,16 +2,28 @@
 
 Runs the stages in order: load the sources, read the catalogs, localize every selected
 (policy, locale), render the pages. Everything is rendered in memory first, so that any error
-in any policy stops the build before a single file is written. Then each file is written
-atomically, unchanged files are left alone, and ``manifest.json`` is written last: a website
-step that reads the manifest never sees a file list that does not match the files.
+in any policy stops the build before a single file is written. Then the whole output folder is
+published in one step (:func:`policygen.atomic.publish`): the new tree, with its
+``manifest.json``, is made beside the old one and swapped in by one atomic rename, so a reader,
+or a build killed at any moment, sees the old output or the new one and never a mix. Unchanged
+files keep their modification times; files an earlier build did not list (a site's own) stay.
+
+One build at a time writes into an output folder (:func:`policygen.atomic.output_lock`); PDF
+worker processes end with the build that started them, even when it is killed.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import multiprocessing
 import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -21,7 +33,9 @@ from pathlib import Path
 from typing import Any
 
 from policygen import __version__
-from policygen.atomic import sha256, write_all
+from policygen.atomic import contained, output_lock, publish, sha256
+from policygen.cache import Cache, code_digest, folder_digest, package_version
+from policygen.cache import key as cache_key
 from policygen.errors import PolicygenError
 from policygen.i18n.localize import LocalizedPolicy
 from policygen.i18n.prepare import prepare
@@ -36,7 +50,7 @@ from policygen.render.html import (
     render_index,
     render_policy,
 )
-from policygen.render.pdf import render_pdf
+from policygen.render.pdf import pdf_html, render_pdf
 
 MANIFEST = "manifest.json"
 
@@ -56,6 +70,12 @@ class BuildResult:
     """``(policy, locale) -> glossary labels shown in the glossary's language``."""
     untranslated: dict[tuple[str, str], int] = field(default_factory=dict)
     """``(policy, locale) -> segments shown in the source language``."""
+    pdfs_rendered: list[str] = field(default_factory=list)
+    """PDFs this build rendered (their keys were not in the cache)."""
+    pdfs_cached: list[str] = field(default_factory=list)
+    """PDFs taken from the build cache, unchanged inputs and all."""
+    seconds: float = 0.0
+    """How long the build took."""
 
 
 FORMATS = ("html", "pdf")
@@ -64,11 +84,13 @@ FORMATS = ("html", "pdf")
 def build(
     root: Path, policies: Iterable[str] | None = None, locales: Iterable[str] | None = None,
     output_dir: Path | None = None, allow_incomplete: bool | None = None, formats: Iterable[str] = FORMATS,
-    jobs: int | None = None, today: date | None = None,
+    jobs: int | None = None, today: date | None = None, use_cache: bool = True,
 ) -> BuildResult:
     """Build the site. With ``policies`` or ``locales``, only that subset is rendered and the
     manifest keeps its entries for the rest. ``formats`` chooses HTML, PDF or both; PDFs render
-    in ``jobs`` worker processes (default: one per core)."""
+    in ``jobs`` worker processes (default: one per core), unless the build cache has them
+    (``use_cache=False`` renders everything again)."""
+    began = time.monotonic()
     policies = list(policies) if policies is not None else None
     locales = list(locales) if locales is not None else None
     formats = list(formats)
@@ -76,9 +98,23 @@ def build(
         if fmt not in FORMATS:
             raise PolicygenError(f"unknown format '{fmt}'; choose from {', '.join(FORMATS)}")
     project, localized = prepare(root, policies, locales, allow_incomplete)
-    out = output_dir or (project.root / "output")
+    out, out_root = _output_dir(project, output_dir)
     _check_output_dir(project, out)
-    full = policies is None and locales is None
+    with output_lock(out) as work:
+        result = _build_locked(root, project, localized, out, out_root, work, full=policies is None and locales is None,
+                               allow_incomplete=allow_incomplete, formats=formats, jobs=jobs, today=today,
+                               cache=Cache(project.root, enabled=use_cache))
+    result.seconds = time.monotonic() - began
+    return result
+
+
+def _build_locked(
+    root: Path, project: Project, localized: list[LocalizedPolicy], out: Path, out_root: Path, work: Path, *, full: bool,
+    allow_incomplete: bool | None, formats: list[str], jobs: int | None, today: date | None, cache: Cache,
+) -> BuildResult:
+    """Render everything in memory, then publish the whole output in one step (the caller
+    holds the output's lock)."""
+    result = BuildResult(out, [], pages=len(localized))
     files: dict[str, bytes] = {}
     outputs: list[dict[str, Any]] = []
     if "html" in formats:
@@ -89,10 +125,12 @@ def build(
         files.update(site_files)
         outputs += site_outputs
     if "pdf" in formats:
-        for item, data in zip(localized, render_pdfs(root, project, localized, allow_incomplete, jobs), strict=True):
+        pdfs = cached_pdfs(root, project, localized, allow_incomplete, jobs, work / "tmp", cache, prune=full)
+        for item, (data, was_cached) in zip(localized, pdfs, strict=True):
             path = PagePaths(item.policy.id, item.locale).pdf
             files[path] = data
             outputs.append(_entry(item.policy.id, item.locale, "pdf", path, data, item))
+            (result.pdfs_cached if was_cached else result.pdfs_rendered).append(path)
 
     previous = _read_manifest(out)
     # Keep what this run did not rebuild (other policies, locales or formats); an entry of a
@@ -109,59 +147,150 @@ def build(
     outputs.sort(key=lambda o: o["path"])
     manifest = {"generator": f"policygen {__version__}", "manifest_version": 1, "outputs": outputs}
     manifest_bytes = (json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
-
-    for path in files:
-        if not _inside(out, out / path):  # paths come from IDs and labels that are validated; never trust that alone
-            raise PolicygenError(f"{path}: would be written outside the output folder; nothing was written")
-    result = BuildResult(out, outputs, pages=len(localized))
-    try:
-        written = write_all({out / path: data for path, data in files.items()})
-        # The manifest goes last: a reader never sees it list a file that is not there yet.
-        write_all({out / MANIFEST: manifest_bytes})
-    except OSError as exc:
-        raise PolicygenError(f"{exc.filename or out}: cannot write the output ({exc.strerror}); nothing was changed") from None
-    result.written = sorted(p.relative_to(out).as_posix() for p in written)
-    result.unchanged = sorted(set(files) - set(result.written))
     # Only files an earlier build listed are removed: output/ may hold files of the site's own.
     current = {o["path"] for o in outputs}
-    for entry in previous:
-        stale = entry.get("path", "")
-        if stale not in current and _inside(out, out / stale) and (out / stale).is_file():
-            (out / stale).unlink()
-            result.removed.append(stale)
+    stale = {entry["path"] for entry in previous if entry["path"] not in current}
+
+    result.outputs = outputs
+    try:
+        # The whole folder is swapped in at once: a reader, or a build killed at any moment,
+        # sees the old output or the new one, each with its own manifest.json.
+        published = publish(out, out_root, {**files, MANIFEST: manifest_bytes}, stale - {MANIFEST})
+    except OSError as exc:
+        raise PolicygenError(f"{exc.filename or out}: cannot write the output ({exc.strerror}); nothing was changed") from None
+    result.written = [p for p in published.written if p != MANIFEST]
+    result.unchanged = [p for p in published.unchanged if p != MANIFEST]
+    result.removed = published.removed
     result.untranslated = {(i.policy.id, i.locale): len(i.untranslated) for i in localized if i.untranslated}
     result.missing_labels = {(i.policy.id, i.locale): len(i.missing_labels) for i in localized if i.missing_labels}
     return result
 
 
-def render_pdfs(root: Path, project: Project, localized: list[LocalizedPolicy], allow_incomplete: bool | None, jobs: int | None) -> list[bytes]:
+def _output_dir(project: Project, output_dir: Path | None) -> tuple[Path, Path]:
+    """The output folder, and the root its writes must stay under. The default ``output/``
+    must lie in the project (a symlink out of it is refused); a folder named with ``--output``
+    is the user's choice, and every file then stays inside it."""
+    if output_dir is None:
+        return contained(project.root / "output", project.root), project.root
+    out = output_dir.resolve()
+    return out, out
+
+
+def pdf_key(project: Project, item: LocalizedPolicy) -> str:
+    """The cache key of a PDF: the exact HTML WeasyPrint lays out, and everything else that
+    reaches the PDF (variant, theme assets, fonts, WeasyPrint, policygen's own code)."""
+    return cache_key("pdf", code_digest(), project.config.pdf_variant, folder_digest(project.theme_dir / "assets"),
+                     package_version("weasyprint"), package_version("fontpkg-noto-sans"), package_version("fontpkg-noto-sans-khmer"),
+                     pdf_html(project, item))
+
+
+def cached_pdfs(root: Path, project: Project, localized: list[LocalizedPolicy], allow_incomplete: bool | None, jobs: int | None,
+                scratch: Path, cache: Cache, prune: bool = False) -> list[tuple[bytes, bool]]:
+    """Every selected PDF, in order, with whether it came from ``cache``. Only PDFs whose key
+    is not in the cache are rendered; after a full build (``prune``) entries it no longer uses go."""
+    keys = [pdf_key(project, item) for item in localized]
+    found = [cache.get(k) for k in keys]
+    missing = [i for i, data in enumerate(found) if data is None]
+    rendered = render_pdfs(root, project, [localized[i] for i in missing], allow_incomplete, jobs, scratch) if missing else []
+    cache.put({keys[i]: data for i, data in zip(missing, rendered, strict=True)})
+    for i, data in zip(missing, rendered, strict=True):
+        found[i] = data
+    if prune:
+        cache.prune(keys)
+    return [(data, i not in missing) for i, data in enumerate(found) if data is not None]
+
+
+def render_pdfs(root: Path, project: Project, localized: list[LocalizedPolicy], allow_incomplete: bool | None, jobs: int | None,
+                scratch: Path) -> list[bytes]:
     """Every selected PDF, in order. Several render at once in worker processes: WeasyPrint
-    is single-threaded, and a PDF takes a second or two."""
+    is single-threaded, and a PDF takes a second or two. WeasyPrint's temporary font folders
+    go into ``scratch``, which is removed afterwards (workers end without running finalizers)."""
     variant = project.config.pdf_variant
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(localized)))
-    if jobs == 1:
-        return [render_pdf(project, item, variant) for item in localized]
+    scratch.mkdir(parents=True, exist_ok=True)
+    saved = tempfile.tempdir
+    try:
+        if jobs == 1:
+            tempfile.tempdir = str(scratch)
+            return [render_pdf(project, item, variant) for item in localized]
+        return _render_in_pool(root, localized, allow_incomplete, jobs, scratch)
+    finally:
+        tempfile.tempdir = saved
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _render_in_pool(root: Path, localized: list[LocalizedPolicy], allow_incomplete: bool | None, jobs: int, scratch: Path) -> list[bytes]:
     keys = [(item.policy.id, item.locale) for item in localized]
     context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
     policies = sorted({p for p, _ in keys})
     locales = sorted({loc for _, loc in keys})
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
+                               initargs=(root, policies, locales, allow_incomplete, os.getpid(), str(scratch)))
     try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
-                                 initargs=(root, policies, locales, allow_incomplete)) as pool:
-            return list(pool.map(_render_one_pdf, keys))
+        # Largest first, so that the last PDF to start is a short one and no core idles long.
+        order = sorted(range(len(keys)), key=lambda i: (-_weight(localized[i]), i))
+        futures = {i: pool.submit(_render_one_pdf, keys[i]) for i in order}
+        results = [futures[i].result() for i in range(len(keys))]
     except BrokenProcessPool:
+        _stop(pool)
         raise PolicygenError("a PDF worker process stopped unexpectedly; run the build again with --jobs 1 to see why") from None
+    except BaseException:
+        _stop(pool)  # an error in one PDF, Ctrl-C or SIGTERM: the others are not waited for
+        raise
+    pool.shutdown()
+    return results
+
+
+def _weight(item: LocalizedPolicy) -> int:
+    """A PDF's expected rendering cost: the length of its text."""
+    return sum(len(token.content) for token in item.tokens)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(5)
 
 
 _worker: dict[tuple[str, str], tuple[Project, LocalizedPolicy]] = {}
 
 
-def _init_worker(root: Path, policies: list[str], locales: list[str], allow_incomplete: bool | None) -> None:
+def _init_worker(root: Path, policies: list[str], locales: list[str], allow_incomplete: bool | None, parent: int, scratch: str) -> None:
+    _die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the parent stops the workers
+    tempfile.tempdir = scratch
     # Each worker loads the selection itself: cheaper and simpler than shipping token trees.
     # The parent has already checked the same selection, so this cannot fail on user input.
     project, localized = prepare(root, policies, locales, allow_incomplete=allow_incomplete)
     for item in localized:
         _worker[(item.policy.id, item.locale)] = (project, item)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """End this worker when the build that started it ends, even by kill -9: the kernel's
+    parent-death signal on Linux, elsewhere a thread that watches the parent."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+                if os.getppid() != parent:  # the parent died before the signal was asked for
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="policygen-parent-watch", daemon=True).start()
 
 
 def _render_one_pdf(key: tuple[str, str]) -> bytes:
@@ -232,14 +361,6 @@ def _read_manifest(out: Path) -> list[dict[str, Any]]:
         return [o for o in data.get("outputs", []) if isinstance(o, dict) and isinstance(o.get("path"), str)]
     except (OSError, ValueError, AttributeError):
         return []
-
-
-def _inside(root: Path, path: Path) -> bool:
-    try:
-        path.resolve().relative_to(root.resolve())
-        return True
-    except ValueError:
-        return False
 
 
 def check(root: Path, allow_incomplete: bool | None = None) -> Project:

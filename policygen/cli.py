@@ -12,6 +12,7 @@ imported, so ``policygen --help`` starts at once.
 from __future__ import annotations
 
 import json
+import signal
 from datetime import date
 from pathlib import Path
 from types import ModuleType
@@ -120,16 +121,19 @@ def build(
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="PDFs to render at once (default: one per core).", min=1)] = None,
     today: Annotated[str | None, typer.Option("--today", help="Build as if it were this date (YYYY-MM-DD): which version is in force, which banner "
         "shows.")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", "--force", help="Render every PDF again, whatever the build cache "
+        "(.policygen/cache/) holds.")] = False,
 ) -> None:
     """Render every policy in every locale (HTML pages, PDFs) into the output folder, with manifest.json."""
     when = _parse_date(today, "--today") if today is not None else None
     chosen = [f.strip() for f in formats.split(",") if f.strip()]
-    result = api().build(project, policy, locale, output, allow_incomplete, chosen, jobs, when)
+    result = api().build(project, policy, locale, output, allow_incomplete, chosen, jobs, when, use_cache=not no_cache)
     if quiet:
         return
+    pdfs = f"{_count(len(result.pdfs_rendered), 'PDF')} rendered, {len(result.pdfs_cached)} from cache; " if result.pdfs_rendered or result.pdfs_cached else ""
     typer.echo(
-        f"Built {_count(result.pages, 'page')} into {result.output_dir}: {_count(len(result.written), 'file')} written, "
-        f"{len(result.unchanged)} unchanged" + (f", {len(result.removed)} removed" if result.removed else "") + "."
+        f"Built {_count(result.pages, 'page')} into {result.output_dir}: {pdfs}{_count(len(result.written), 'file')} written, "
+        f"{len(result.unchanged)} unchanged" + (f", {len(result.removed)} removed" if result.removed else "") + f" ({result.seconds:.1f} s)."
     )
     for (policy_id, loc), count in sorted(result.untranslated.items()):
         typer.echo(f"note: {policy_id} [{loc}]: {_count(count, 'block')} not translated, shown in the source language", err=True)
@@ -354,6 +358,13 @@ def i18n_import(
     _report_written(api().i18n_import(project, files))
 
 
+def _terminate(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
 def run() -> None:
     """Console-script entry point."""
+    # SIGTERM (a CI timeout, systemd, kill) ends policygen the way Ctrl-C does: the cleanup runs,
+    # PDF workers are stopped and temporary folders removed, and the output is left as it was.
+    signal.signal(signal.SIGTERM, _terminate)
     app(prog_name="policygen")

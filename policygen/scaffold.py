@@ -43,8 +43,8 @@ def init_project(directory: Path) -> list[Path]:
         raise PolicygenError(f"{directory}: would overwrite {', '.join(clashes)}; choose an empty folder")
     files = {directory / rel: data for rel, data in planned}
     if not (directory / ".gitignore").exists():
-        files[directory / ".gitignore"] = b"/output/\n/xliff/\narchive/**/.lock\narchive/**/.release-*\n"
+        files[directory / ".gitignore"] = b"/output/\n/.output.policygen/\n/.policygen/cache/\n/xliff/\narchive/**/.lock\narchive/**/.release-*\n"
     try:
-        return write_all(files)
+        return write_all(files, directory)
     except OSError as exc:
         raise PolicygenError(f"{exc.filename or directory}: cannot create the project ({exc.strerror}); nothing was written") from None

@@ -19,7 +19,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "policygen"
 
 LAYERS: list[tuple[str, ...]] = [
-    ("policygen", "policygen.errors", "policygen.model", "policygen.resources", "policygen.atomic"),
+    # policygen.cache: the build cache, a store of bytes by key written through atomic (issue 13).
+    ("policygen", "policygen.errors", "policygen.model", "policygen.resources", "policygen.atomic", "policygen.cache"),
     ("policygen.source", "policygen.archive.store"),
     ("policygen.i18n",),
     ("policygen.changes",),

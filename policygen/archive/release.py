@@ -6,20 +6,21 @@ notices against the previous release, and ``release.json`` (see :mod:`policygen.
 
 A release is written into a temporary folder beside its final place and renamed into place in
 one step, under a lock: a crash at any point leaves the archive as it was (at worst with a
-temporary folder, which is not part of the archive and is cleared by the next release). An
-archived file is never rewritten.
+temporary folder, which is not part of the archive and is cleared by the next release). The
+lock is the operating system's (through ``filelock``, on Linux, macOS and Windows alike), so a
+release killed with kill -9 never leaves a lock that blocks the next one. Every file goes
+through :func:`policygen.atomic.write_all`, which refuses a path that leads out of the project.
+An archived file is never rewritten.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from policygen.archive.store import (
     materialize,
     releases,
 )
+from policygen.atomic import contained, lock, write_all
 from policygen.changes.compare import compare
 from policygen.changes.report import report_json
 from policygen.errors import PolicygenError
@@ -42,18 +44,10 @@ from policygen.render.redline import redline
 from policygen.source.load import load_project
 
 
-@contextlib.contextmanager
-def _lock(folder: Path) -> Iterator[None]:
+def _lock(folder: Path) -> AbstractContextManager[None]:
+    """The release lock of one policy's folder (see the module docstring)."""
     folder.mkdir(parents=True, exist_ok=True)
-    handle = os.open(folder / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise PolicygenError(f"{folder}: another release of this policy is running; try again when it has finished") from None
-        yield
-    finally:
-        os.close(handle)
+    return lock(folder / ".lock", f"{folder}: another release of this policy is running; try again when it has finished")
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -79,7 +73,7 @@ def release(project_root: Path, policy_id: str, version: str, effective: date, n
         raise PolicygenError(
             f"{policy.facts_path}: policy.yaml says version {policy.version}, effective {policy.effective_date.isoformat()}; "
             f"set version: \"{version}\" and effective_date: {effective.isoformat()} there, so the sources and the archive agree")
-    folder = archive_root(project.root) / policy_id
+    folder = contained(archive_root(project.root) / policy_id, project.root)
     with _lock(folder):
         for stale in folder.glob(".release-*"):
             shutil.rmtree(stale, ignore_errors=True)  # left by an interrupted release
@@ -107,11 +101,7 @@ def release(project_root: Path, policy_id: str, version: str, effective: date, n
         if _snapshot(project, policy_id) != {k: v for k, v in files.items() if k.startswith(("sources/", "locales/"))}:
             shutil.rmtree(staging, ignore_errors=True)
             raise PolicygenError(f"{policy.facts_path.parent}: the sources changed while the release was being made; nothing was archived, run it again")
-        for rel, data in files.items():
-            target = staging / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-            os.chmod(target, 0o644)
+        write_all({staging / rel: data for rel, data in files.items()}, project.root)
         manifest = {
             "policy": policy_id, "version": version, "effective_date": effective.isoformat(),
             "sequence": (previous[-1].sequence + 1) if previous else 1,
@@ -119,7 +109,7 @@ def release(project_root: Path, policy_id: str, version: str, effective: date, n
             "notes": notes, "severity": severity, "locales": list(policy.locales),
             "files": {rel: hashlib.sha256(data).hexdigest() for rel, data in sorted(files.items())},
         }
-        (staging / RELEASE_FILE).write_bytes((json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8"))
+        write_all({staging / RELEASE_FILE: (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")}, project.root)
         _fsync_tree(staging)
         try:
             os.rename(staging, folder / version)  # the release appears whole, or not at all

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from policygen.atomic import write_all
+from policygen.atomic import contained, write_all
 from policygen.errors import PolicygenError
 from policygen.importers.read import (
     Block,
@@ -92,6 +92,7 @@ def import_policy(project_root: Path, source: Path, policy_id: str, locale: str,
     if locale not in SUPPORTED_LOCALES:
         raise PolicygenError(f"unknown language '{locale}'; policygen supports {', '.join(SUPPORTED_LOCALES)}")
     folder = root / "sources" / policy_id
+    contained(folder, root)  # a symlinked sources/ or sources/<id> leading out of the project is refused
     if folder.exists() and not folder.is_dir():
         raise PolicygenError(f"{folder}: exists and is not a folder; remove it or choose another --policy")
     if folder.exists() and not force:
@@ -145,7 +146,7 @@ def import_policy(project_root: Path, source: Path, policy_id: str, locale: str,
     }
     report.written = sorted(files)
     try:
-        write_all(files)
+        write_all(files, root)
     except OSError as exc:
         raise PolicygenError(f"{exc.filename or folder}: cannot write ({exc.strerror}); nothing was written") from None
     return report

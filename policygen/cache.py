@@ -1,0 +1,128 @@
+"""The build cache: rendered outputs kept under the hash of everything they depend on.
+
+A key is the SHA-256 of every input of one output, written out in full: for a PDF, the exact
+HTML WeasyPrint lays out (which already holds the localized text, the facts, the glossary labels
+and the templates that made it), the PDF variant, the project's theme assets, the versions of
+WeasyPrint and the font packages, and a digest of policygen's own code and templates. An
+unchanged key means an unchanged output, so it is not rendered again; any change to any input
+makes a new key. Nothing is invalidated by hand, and nothing can go stale.
+
+Entries live in the project, in ``.policygen/cache/`` (ignored by git): one file per key, the
+SHA-256 of the content followed by the content. Each is written atomically through
+:func:`policygen.atomic.write_all`, and verified on read: a torn or altered entry is a miss, is
+removed, and the output is rendered again. ``build --no-cache`` bypasses the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+
+from policygen.atomic import write_all
+
+CACHE_DIR = ".policygen/cache"
+_DIGEST = 32
+
+
+@cache
+def code_digest() -> str:
+    """A digest of policygen's own code, templates and data: a new policygen (or an edited
+    checkout) never reuses what an older one rendered."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@cache
+def package_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "absent"
+
+
+def key(*parts: str | bytes) -> str:
+    """The key of an output from its inputs (each one length-prefixed, so no two lists collide)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8") if isinstance(part, str) else part
+        digest.update(len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
+
+
+def folder_digest(folder: Path) -> str:
+    """Names and bytes of every file under ``folder`` (empty when it does not exist)."""
+    digest = hashlib.sha256()
+    if folder.is_dir():
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+class Cache:
+    """The cache of one project. With ``enabled=False`` every lookup misses and nothing is stored."""
+
+    def __init__(self, project_root: Path, enabled: bool = True) -> None:
+        self.root = project_root
+        self.folder = project_root / CACHE_DIR
+        self.enabled = enabled
+
+    def _path(self, entry: str) -> Path:
+        return self.folder / entry[:2] / entry
+
+    def get(self, entry: str) -> bytes | None:
+        """The content stored under ``entry``, if it is there and intact."""
+        if not self.enabled:
+            return None
+        path = self._path(entry)
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            return None
+        content = raw[_DIGEST:]
+        if len(raw) < _DIGEST or hashlib.sha256(content).digest() != raw[:_DIGEST]:
+            path.unlink(missing_ok=True)  # torn or altered: render again
+            return None
+        return content
+
+    def put(self, entries: dict[str, bytes]) -> None:
+        """Store ``entries`` (key -> content). A full disk costs only speed: the build goes on."""
+        if not self.enabled or not entries:
+            return
+        try:
+            write_all({self._path(entry): hashlib.sha256(data).digest() + data for entry, data in entries.items()}, self.root)
+        except OSError:
+            pass
+
+    def prune(self, keep: Iterable[str]) -> int:
+        """Remove every entry not in ``keep`` (after a full build: what it no longer uses);
+        returns how many went."""
+        if not self.enabled or not self.folder.is_dir():
+            return 0
+        wanted = set(keep)
+        removed = 0
+        for bucket in self.folder.iterdir():
+            if not bucket.is_dir() or bucket.is_symlink():
+                continue
+            for path in bucket.iterdir():
+                if path.name not in wanted and path.is_file():
+                    path.unlink(missing_ok=True)
+                    removed += 1
+        return removed
+
+    def size(self) -> int:
+        """How many entries the cache holds."""
+        if not self.folder.is_dir():
+            return 0
+        return sum(1 for path in self.folder.glob("*/*") if not path.name.startswith("."))
+
+
+__all__ = ["CACHE_DIR", "Cache", "code_digest", "folder_digest", "key", "package_version"]

@@ -1,0 +1,320 @@
+"""A build's safety: writes stay inside the project, one build at a time per output folder, the
+output is swapped in whole, PDF workers end with their build, and no temp files are left.
+
+Turned from the reproducers F02, F03, F04, F07 and F13 (``../shared/reproducers``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from policygen.atomic import output_lock, work_dir, write_all
+from policygen.errors import PolicygenError
+
+POSIX = pytest.mark.skipif(sys.platform == "win32", reason="uses symlinks, process groups and signals")
+
+
+def run(*args: str, cwd: Path, env: dict[str, str] | None = None, **kwargs) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "policygen", *args], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=120, **kwargs)
+
+
+def manifest_problems(out: Path) -> list[str]:
+    """Every way ``out`` disagrees with its manifest.json (empty when they agree)."""
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    problems = []
+    for entry in manifest["outputs"]:
+        path = out / entry["path"]
+        if not path.is_file():
+            problems.append(f"missing {entry['path']}")
+        elif hashlib.sha256(path.read_bytes()).hexdigest() != entry["sha256"]:
+            problems.append(f"differs {entry['path']}")
+    listed = {entry["path"] for entry in manifest["outputs"]} | {"manifest.json"}
+    problems += [f"not listed {p.relative_to(out).as_posix()}" for p in out.rglob("*")
+                 if p.is_file() and p.relative_to(out).as_posix() not in listed and not p.relative_to(out).as_posix().startswith("own/")]
+    return problems
+
+
+# --- F07: every write stays inside the project ------------------------------------------------
+
+
+@POSIX
+def test_import_force_refuses_a_symlinked_policy_folder(mini: Path, tmp_path: Path, cli) -> None:
+    outside = tmp_path / "outside-policy"
+    outside.mkdir()
+    (mini / "sources" / "victim").symlink_to(outside)
+    text = tmp_path / "in.txt"
+    text.write_text("Privacy\n\nWe collect your e-mail.\n", encoding="utf-8")
+    result = cli("import", str(text), "--policy", "victim", "--lang", "en", "--force", "-C", str(mini))
+    assert result.exit_code == 1
+    assert "sources/victim: leads outside" in result.stderr
+    assert list(outside.iterdir()) == []
+
+
+@POSIX
+def test_import_refuses_a_symlinked_sources_folder(mini: Path, tmp_path: Path, cli) -> None:
+    outside = tmp_path / "outside-sources"
+    (mini / "sources").rename(outside)
+    (mini / "sources").symlink_to(outside)
+    text = tmp_path / "in.txt"
+    text.write_text("Privacy\n\nWe collect your e-mail.\n", encoding="utf-8")
+    result = cli("import", str(text), "--policy", "newpol", "--lang", "en", "-C", str(mini))
+    assert result.exit_code == 1
+    assert "leads outside" in result.stderr
+    assert not (outside / "newpol").exists()
+
+
+@POSIX
+def test_i18n_extract_refuses_a_symlinked_locales_folder(mini: Path, tmp_path: Path, cli) -> None:
+    outside = tmp_path / "outside-locales"
+    outside.mkdir()
+    import shutil
+
+    shutil.rmtree(mini / "locales")
+    (mini / "locales").symlink_to(outside)
+    result = cli("i18n", "extract", "-C", str(mini))
+    assert result.exit_code == 1
+    assert "locales/" in result.stderr and "leads outside" in result.stderr
+    assert [p for p in outside.rglob("*") if p.is_file()] == []
+
+
+@POSIX
+def test_build_refuses_a_default_output_that_leads_outside(mini: Path, tmp_path: Path, cli) -> None:
+    outside = tmp_path / "www"
+    outside.mkdir()
+    (mini / "output").symlink_to(outside)
+    result = cli("build", "-C", str(mini))
+    assert result.exit_code == 1
+    assert "output: leads outside" in result.stderr
+    assert list(outside.iterdir()) == []
+    # A folder the user names is theirs to choose, wherever it is.
+    assert cli("build", "-C", str(mini), "--output", str(outside)).exit_code == 0
+    assert manifest_problems(outside) == []
+
+
+@POSIX
+def test_write_all_refuses_every_path_out_of_its_root(tmp_path: Path) -> None:
+    root, outside = tmp_path / "project", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    (root / "link").symlink_to(outside)
+    (root / "dangling").symlink_to(outside / "not-yet")
+    for path in (root / "link" / "x", root / "dangling", root / ".." / "outside" / "y", root / "sub" / ".." / ".." / "z"):
+        with pytest.raises(PolicygenError, match="leads outside"):
+            write_all({root / "fine": b"1", path: b"2"}, root)
+    assert not (root / "fine").exists()  # checked before anything is written
+    assert list(outside.iterdir()) == []
+    assert write_all({root / "a" / "b": b"3"}, root) == [root / "a" / "b"]
+
+
+@POSIX
+def test_diff_output_stays_inside_the_folder_named(sample: Path, tmp_path: Path, cli) -> None:
+    report = tmp_path / "report"
+    (report / "tonle-privacy").mkdir(parents=True)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    old = tmp_path / "old"
+    import shutil
+
+    shutil.copytree(sample, old)
+    policy = sample / "sources" / "tonle-privacy" / "policy.md"
+    policy.write_text(policy.read_text(encoding="utf-8").replace("We", "We really", 1), encoding="utf-8")
+    assert cli("diff", str(old), str(sample), "-C", str(sample), "--output", str(report)).exit_code in (0, 3)
+    assert (report / "report.json").is_file()
+    shutil.rmtree(report)
+    report.mkdir()
+    (report / "tonle-privacy").symlink_to(outside)
+    result = cli("diff", str(old), str(sample), "-C", str(sample), "--output", str(report))
+    assert result.exit_code == 1 and "leads outside" in result.stderr
+    assert list(outside.iterdir()) == []
+
+
+# --- F13: one build at a time per output folder ------------------------------------------------
+
+
+def test_a_second_build_into_the_same_output_is_refused(mini: Path, cli) -> None:
+    out = mini / "output"
+    with output_lock(out):
+        result = cli("build", "-C", str(mini))
+    assert result.exit_code == 1
+    assert "another build is writing into this folder" in result.stderr
+    assert not out.exists()
+    # A lock file left by a killed build is not a held lock: the next build goes ahead.
+    assert (work_dir(out) / "lock").exists()
+    assert cli("build", "-C", str(mini)).exit_code == 0
+    assert manifest_problems(out) == []
+
+
+def test_two_projects_into_one_output_share_the_lock(mini: Path, tmp_path: Path, cli) -> None:
+    shared = tmp_path / "shared"
+    with output_lock(shared):
+        result = cli("build", "-C", str(mini), "--output", str(shared))
+    assert result.exit_code == 1 and "another build" in result.stderr
+
+
+# --- F02: the output is swapped in whole -------------------------------------------------------
+
+
+def test_site_files_survive_and_unchanged_files_keep_their_inode(mini: Path, cli) -> None:
+    out = mini / "output"
+    assert cli("build", "-C", str(mini)).exit_code == 0
+    (out / "own" / "deep").mkdir(parents=True)
+    (out / "own" / "deep" / "robots.txt").write_text("User-agent: *\n", encoding="utf-8")
+    (out / "own" / "empty").mkdir()
+    if sys.platform != "win32":
+        (out / "own" / "link").symlink_to("deep/robots.txt")
+    page = out / "index.html"
+    before = page.stat()
+    assert cli("build", "-C", str(mini)).exit_code == 0
+    assert (out / "own" / "deep" / "robots.txt").read_text(encoding="utf-8") == "User-agent: *\n"
+    assert (out / "own" / "empty").is_dir()
+    if sys.platform != "win32":
+        assert os.readlink(out / "own" / "link") == "deep/robots.txt"
+    assert page.stat().st_ino == before.st_ino and page.stat().st_mtime_ns == before.st_mtime_ns
+    assert manifest_problems(out) == []
+    assert sorted(p.name for p in work_dir(out).iterdir()) == ["lock"]  # no temp files left
+
+
+def test_a_site_folder_where_a_page_must_go_changes_nothing(mini: Path, cli) -> None:
+    out = mini / "output"
+    assert cli("build", "-C", str(mini)).exit_code == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    (out / "index.html").unlink()
+    (out / "index.html").mkdir()
+    del before[out / "index.html"]
+    result = cli("build", "-C", str(mini))
+    assert result.exit_code == 1 and "a folder stands where" in result.stderr
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in work_dir(out).iterdir()) == ["lock"]
+
+
+@POSIX
+@pytest.mark.skipif(not Path("/usr/bin/strace").exists(), reason="needs strace to kill at an exact system call")
+@pytest.mark.parametrize(("call", "when"), [("fsync", 2), ("link", 3), ("renameat2", 1), ("unlinkat", 1)])
+def test_killed_at_a_system_call_of_the_write_phase(mini: Path, call: str, when: int) -> None:
+    """F02 exactly: SIGKILL injected into a system call while the new output is written."""
+    assert run("build", "-C", str(mini), "--format", "html", "-q", cwd=mini).returncode == 0
+    out = mini / "output"
+    old = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    config = mini / "policygen.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("Mini test site", "Mini test site (B)"), encoding="utf-8")
+    # Writing the new tree (fsync, link), the swap (renameat2), removing the old tree (unlinkat).
+    killed = subprocess.run(["strace", "-f", "-qq", "-o", "/dev/null", "-e", f"trace={call}", "-e", f"inject={call}:signal=SIGKILL:when={when}",
+                             sys.executable, "-m", "policygen", "build", "-C", str(mini), "--format", "html", "-q"], cwd=mini, capture_output=True)
+    assert killed.returncode != 0
+    now = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert now == old or b"Mini test site (B)" in now[Path("index.html")]
+    assert manifest_problems(out) == []
+    assert [p for p in out.rglob("*") if p.name.endswith(".tmp")] == []
+    assert run("build", "-C", str(mini), "--format", "html", "-q", cwd=mini).returncode == 0
+    assert b"Mini test site (B)" in (out / "index.html").read_bytes()
+    assert manifest_problems(out) == []
+    assert sorted(p.name for p in work_dir(out).iterdir()) == ["lock"]
+
+
+# --- F03 and F04: PDF workers and WeasyPrint's temp folders ------------------------------------
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for status in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = status.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(status.parent.name))
+    return found
+
+
+def _start_pdf_build(mini: Path, tmp: Path) -> subprocess.Popen[bytes]:
+    tmp.mkdir(exist_ok=True)
+    return subprocess.Popen([sys.executable, "-m", "policygen", "build", "-C", str(mini), "--format", "pdf", "--jobs", "2", "-q"],
+                            cwd=mini, env={**os.environ, "TMPDIR": str(tmp)}, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _wait_for_workers(process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while len(_children(process.pid)) < 2:
+        assert process.poll() is None, "the build ended before its workers started"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_pdf_workers_die_with_a_killed_build(mini: Path, tmp_path: Path) -> None:
+    process = _start_pdf_build(mini, tmp_path / "tmp")
+    _wait_for_workers(process)
+    process.kill()
+    process.wait()
+    deadline = time.monotonic() + 10
+    while _group_alive(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    alive = _group_alive(process.pid)
+    if alive:
+        os.killpg(process.pid, signal.SIGKILL)
+    assert not alive, "PDF workers outlived the build that started them"
+    assert not (mini / "output").exists()
+    # What the killed build left beside the output goes with the next build.
+    assert run("build", "-C", str(mini), "--format", "html", "-q", cwd=mini).returncode == 0
+    assert sorted(p.name for p in work_dir(mini / "output").iterdir()) == ["lock"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_sigterm_stops_the_workers_and_cleans_up(mini: Path, tmp_path: Path) -> None:
+    process = _start_pdf_build(mini, tmp_path / "tmp")
+    _wait_for_workers(process)
+    process.terminate()
+    assert process.wait(timeout=30) == 128 + signal.SIGTERM
+    deadline = time.monotonic() + 10
+    while _group_alive(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _group_alive(process.pid)
+    assert sorted(p.name for p in work_dir(mini / "output").iterdir()) == ["lock"]
+    assert not (mini / "output").exists()
+
+
+def test_a_pdf_build_leaves_no_temp_folders(mini: Path, tmp_path: Path) -> None:
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    for jobs in ("1", "2"):
+        result = run("build", "-C", str(mini), "--jobs", jobs, "-q", cwd=mini, env={"TMPDIR": str(tmp)})
+        assert result.returncode == 0, result.stderr
+        assert list(tmp.iterdir()) == []
+    assert manifest_problems(mini / "output") == []
+    assert sorted(p.name for p in work_dir(mini / "output").iterdir()) == ["lock"]
+
+
+POSIX_ONLY = {"fcntl", "termios", "pwd", "grp", "resource", "posix", "tty", "pty", "syslog", "crypt"}
+
+
+def test_the_package_imports_no_posix_only_module() -> None:
+    """Point 7 of issue 16: ``build`` and ``release`` run on Windows too; file locks come from
+    filelock, and Linux-only calls go through ctypes behind a platform check."""
+    import ast
+
+    package = Path(__file__).resolve().parent.parent / "policygen"
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            found += [f"{path.name}:{node.lineno}: {name}" for name in names if name.split(".")[0] in POSIX_ONLY]
+    assert found == []
