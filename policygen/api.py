@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from policygen.archive import release as release_workflow
-from policygen.archive import store
+from policygen.archive import sign, store
 from policygen.atomic import contained, write_all
 from policygen.build import FORMATS, BuildResult
 from policygen.build import build as build_site
@@ -30,7 +30,7 @@ from policygen.model import Project
 from policygen.render.changes import change_files
 from policygen.resources import schema as package_schema
 from policygen.scaffold import init_project
-from policygen.source.load import CONFIG_FILE, load_project
+from policygen.source.load import CONFIG_FILE, find_project, load_project
 
 SCHEMAS = ("policy", "project", "glossary", "rules", "change-report")
 SEVERITY_THRESHOLDS = ("major", "review", "minor")
@@ -93,9 +93,10 @@ def diff(old: str, new: str, project: Path, policies: list[str] | None = None, o
     return DiffResult(data, worst(reports), written)
 
 
-def release(project: Path, policy: str, version: str, effective: date, notes: str = "") -> store.Release:
-    """``policygen release``: freeze a version into the archive."""
-    return release_workflow.release(project, policy, version, effective, notes)
+def release(project: Path, policy: str, version: str, effective: date, notes: str = "", signing_key: Path | None = None) -> store.Release:
+    """``policygen release``: freeze a version into the archive (signed with ``signing_key``, a
+    private key outside the project, when given; required when the project has public keys)."""
+    return release_workflow.release(project, policy, version, effective, notes, signing_key=signing_key)
 
 
 def archive_list(project: Path, policy: str) -> list[store.Release]:
@@ -109,20 +110,46 @@ class Verified:
 
     releases: list[store.Release]
     heads: dict[str, store.Release]
+    ignored: list[Path]
+    """Temporary folders of interrupted releases (not part of the archive)."""
+    signed: int
+    """How many releases carry a signature that verified."""
 
 
-def archive_verify(project: Path, policy: str | None = None, heads: list[str] | None = None) -> Verified:
-    """``policygen archive verify``: every hash and the chain; raises with every problem found."""
+def archive_verify(project: Path, policy: str | None = None, heads: list[str] | None = None, against: Path | None = None,
+                   keys: list[Path] | None = None) -> Verified:
+    """``policygen archive verify``: every hash, the chain, nothing unlisted, no symbolic link,
+    the signatures; with ``heads`` (POLICY=SHA256) or ``against`` (a saved ``manifest.json`` of
+    the published site) the newest releases too. ``keys``: public keys to trust instead of the
+    project's ``archive/_keys/``. Raises with every problem found."""
     pins: dict[str, str] = {}
     for pin in heads or []:
         name, sep, digest = pin.partition("=")
         if not sep or not name or not digest.strip():
             raise PolicygenError(f"--head '{pin}': write POLICY=SHA256, as 'policygen archive verify' prints it")
         pins[name] = digest.strip()
-    checked, problems = store.verify(project, policy, pins)
+    published = store.read_published(against) if against is not None else None
+    trusted = {key.fingerprint: key for key in (sign.read_public_key(path) for path in keys)} if keys else None
+    result = store.verify(project, policy, pins, trusted)
+    problems = list(result.problems)
+    if published is not None:
+        problems += store.check_published(project, result.releases, published, policy)
     if problems:
         raise SourceError(problems)
-    return Verified(checked, store.newest(checked))
+    return Verified(result.releases, store.newest(result.releases), result.ignored, result.signed)
+
+
+def archive_keygen(project: Path, name: str, private_key: Path) -> tuple[Path, Path]:
+    """``policygen archive keygen``: an Ed25519 key pair; the private key outside the project, the
+    public one in ``archive/_keys/<name>.pub``. Returns (public, private)."""
+    root = find_project(project)
+    return sign.generate(store.archive_root(root), root, name, private_key)
+
+
+def archive_sign(project: Path, policy: str, signing_key: Path | None) -> store.Release:
+    """``policygen archive sign``: sign the newest release of ``policy`` when it is not signed yet
+    (a project that starts signing). The archive must verify first, signature aside."""
+    return release_workflow.sign_head(project, policy, signing_key)
 
 
 def archive_show(project: Path, policy: str, at: date, locale: str | None = None) -> tuple[store.Release, dict[str, tuple[Path, Path]]]:

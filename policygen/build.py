@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from policygen import __version__
+from policygen.archive.store import published_heads
 from policygen.atomic import contained, output_lock, publish, sha256
 from policygen.cache import Cache, code_digest, folder_digest, package_version
 from policygen.cache import key as cache_key
@@ -145,7 +146,8 @@ def _build_locked(
         if key not in rebuilt and entry.get("format") not in complete and (out / entry["path"]).is_file():
             outputs.append(entry)
     outputs.sort(key=lambda o: o["path"])
-    manifest = {"generator": f"policygen {__version__}", "manifest_version": 1, "outputs": outputs}
+    manifest = {"generator": f"policygen {__version__}", "manifest_version": 1, "outputs": outputs,
+                "archive": manifest_archive_entry(project)}
     manifest_bytes = (json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
     # Only files an earlier build listed are removed: output/ may hold files of the site's own.
     current = {o["path"] for o in outputs}
@@ -323,6 +325,13 @@ def render_site(
         files["index.html"] = index
         outputs.append({"policy": None, "locale": None, "format": "site-index", "path": "index.html", "sha256": sha256(index)})
     return files, outputs
+
+
+def manifest_archive_entry(project: Project) -> dict[str, dict[str, Any]]:
+    """``manifest.json``'s ``archive`` entry: the head of every archived policy's chain (policy ->
+    SHA-256 of the newest ``release.json``, its version and sequence), published with every build
+    so that anyone who saw the site can pin it (``policygen archive verify --against``)."""
+    return {name: head.as_json() for name, head in published_heads(project.root).items()}
 
 
 def _check_output_dir(project: Project, out: Path) -> None:

@@ -55,7 +55,7 @@ app = typer.Typer(
 )
 i18n_app = typer.Typer(help="Translation catalogs (gettext PO) for translators.", no_args_is_help=True)
 app.add_typer(i18n_app, name="i18n")
-archive_app = typer.Typer(help="The archive of released versions: list, verify, show.", no_args_is_help=True)
+archive_app = typer.Typer(help="The archive of released versions: list, verify, show, keygen, sign.", no_args_is_help=True)
 app.add_typer(archive_app, name="archive")
 
 ProjectOption = Annotated[Path, typer.Option("--project", "-C", help="Project folder (holds policygen.yaml).", file_okay=False)]
@@ -202,6 +202,10 @@ def _diff_summary(data: dict[str, Any]) -> None:
         console.print()
 
 
+SigningKeyOption = Annotated[Path | None, typer.Option("--signing-key", envvar="POLICYGEN_SIGNING_KEY", dir_okay=False,
+    help="The private Ed25519 key that signs release.json (outside the project); required when archive/_keys/ holds public keys.")]
+
+
 @app.command()
 def release(
     policy: Annotated[str, typer.Argument(help="The policy to release.")],
@@ -209,9 +213,10 @@ def release(
     effective: Annotated[str, typer.Option("--effective", help="The effective date, YYYY-MM-DD (must match policy.yaml).")],
     notes: Annotated[str, typer.Option("--notes", help="Release notes, shown on the archive page.")] = "",
     project: ProjectOption = Path("."),
+    signing_key: SigningKeyOption = None,
 ) -> None:
     """Freeze a version into the archive: sources, translations, HTML and PDF in every locale."""
-    done = api().release(project, policy, version, _parse_date(effective, "--effective"), notes)
+    done = api().release(project, policy, version, _parse_date(effective, "--effective"), notes, signing_key)
     severity = f", {done.severity} change against the previous release" if done.severity else ""
     typer.echo(f"Released {policy} {done.version} (effective {done.effective_date.isoformat()}, #{done.sequence}{severity}) into {display_path(done.folder)}")
 
@@ -232,14 +237,47 @@ def archive_verify(
     project: ProjectOption = Path("."),
     head: Annotated[list[str] | None, typer.Option("--head", help="POLICY=SHA256: the head you recorded elsewhere (a tag, a ticket); verify fails if "
         "the newest release differs, so a removed or re-made newest release is caught.")] = None,
+    against: Annotated[Path | None, typer.Option("--against", dir_okay=False, help="A manifest.json saved from the published site: verify "
+        "fails if a release it names as a head is gone or differs (releases made since are fine).")] = None,
+    key: Annotated[list[Path] | None, typer.Option("--key", dir_okay=False, help="A public key (.pub) to trust instead of the project's "
+        "archive/_keys/, for example one you got from the publisher.")] = None,
 ) -> None:
-    """Recompute every hash and the chain; exit 1 on any changed, missing or extra file."""
-    verified = api().archive_verify(project, policy, head)
+    """Recompute every hash and the chain, check signatures; exit 1 on any changed, missing, extra
+    or linked file, bad signature, or difference from a pinned head."""
+    verified = api().archive_verify(project, policy, head, against, key)
     files = sum(len(r.files) for r in verified.releases)
-    typer.echo(f"OK: {_count(len(verified.releases), 'release')}, {files} files, hash chain intact.")
+    signed = f", {verified.signed} signed" if verified.signed else ""
+    typer.echo(f"OK: {_count(len(verified.releases), 'release')}{signed}, {files} files, hash chain intact.")
+    for folder in verified.ignored:
+        typer.echo(f"note: {display_path(folder)}: left by an interrupted release; not part of the archive, the next release removes it",
+                   err=True)
     for name, rel in sorted(verified.heads.items()):
         # Record this outside the archive (a signed tag, a ticket) and pass it back with --head.
         typer.echo(f"head {name}={rel.digest} ({rel.version})")
+
+
+@archive_app.command("keygen")
+def archive_keygen(
+    name: Annotated[str, typer.Argument(help="The key's name: archive/_keys/NAME.pub.")],
+    private_key: Annotated[Path, typer.Option("--private-key", dir_okay=False, help="Where to write the private key: a path outside "
+        "the project (never commit it).")],
+    project: ProjectOption = Path("."),
+) -> None:
+    """Create an Ed25519 key pair for signing releases."""
+    public, private = api().archive_keygen(project, name, private_key)
+    typer.echo(f"Wrote {display_path(public)} (commit it) and {private} (keep it secret, outside the project).")
+    typer.echo("Sign releases with --signing-key or POLICYGEN_SIGNING_KEY; sign an unsigned archive's head with 'policygen archive sign'.")
+
+
+@archive_app.command("sign")
+def archive_sign(
+    policy: Annotated[str, typer.Argument(help="The policy whose newest release to sign.")],
+    project: ProjectOption = Path("."),
+    signing_key: SigningKeyOption = None,
+) -> None:
+    """Sign the newest release of a policy that is not signed yet (when a project starts signing)."""
+    head = api().archive_sign(project, policy, signing_key)
+    typer.echo(f"Signed {policy} {head.version} (#{head.sequence}).")
 
 
 @archive_app.command("show")

@@ -34,8 +34,10 @@ class Diagnostic:
 def display_path(path: Path, relative_to: Path | None = None) -> str:
     """Show ``path`` relative to ``relative_to`` (default: the working directory) when inside it."""
     base = (relative_to or Path.cwd()).resolve()
+    # Resolve the folder, not the file: a diagnostic about a symbolic link names the link.
+    resolved = path.parent.resolve() / path.name if path.name not in ("", ".", "..") else path.resolve()
     try:
-        return os.fspath(path.resolve().relative_to(base))
+        return os.fspath(resolved.relative_to(base))
     except ValueError:
         return os.fspath(path)
 

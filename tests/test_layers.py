@@ -21,11 +21,14 @@ PACKAGE = Path(__file__).resolve().parent.parent / "policygen"
 LAYERS: list[tuple[str, ...]] = [
     # policygen.cache: the build cache, a store of bytes by key written through atomic (issue 13).
     ("policygen", "policygen.errors", "policygen.model", "policygen.resources", "policygen.atomic", "policygen.cache"),
-    ("policygen.source", "policygen.archive.store"),
+    # archive.sign (release signatures) sits with archive.store: verify checks signatures, and
+    # the release workflow (layer 5) signs.
+    ("policygen.source", "policygen.archive.store", "policygen.archive.sign"),
     ("policygen.i18n",),
     ("policygen.changes",),
     ("policygen.render",),
-    ("policygen.build", "policygen.archive.release", "policygen.archive", "policygen.importers", "policygen.scaffold"),
+    # policygen.serve: the live preview, which rebuilds through policygen.build (issue 13).
+    ("policygen.build", "policygen.archive.release", "policygen.archive", "policygen.importers", "policygen.scaffold", "policygen.serve"),
     ("policygen.api",),
     ("policygen.cli",),
     ("policygen.__main__",),
@@ -35,8 +38,10 @@ The modules of layer 0 (the errors, the model, package data, atomic writes) form
 
 SAME_LAYER = {
     # (importer's group, imported group): why the two may meet in one layer
+    ("policygen.serve", "policygen.build"),  # the preview rebuilds the site on every save
+    ("policygen.archive.store", "policygen.archive.sign"),  # verify checks each release's signature
 }
-"""Imports across groups of one layer, each with its reason (none are needed today)."""
+"""Imports across groups of one layer, each with its reason."""
 
 LAZY_ALLOWED = {("policygen.cli", "policygen.api")}
 """(module, imported module) pairs allowed inside a function: the CLI loads the API on first use."""

@@ -24,13 +24,18 @@ from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
 
+from policygen.archive import sign
 from policygen.archive.store import (
+    LOCK_FILE,
+    POLICY_DIR_RE,
     RELEASE_FILE,
+    TEMP_PREFIX,
     VERSION_RE,
     Release,
     archive_root,
     materialize,
     releases,
+    verify,
 )
 from policygen.atomic import contained, lock, write_all
 from policygen.changes.compare import compare
@@ -47,7 +52,7 @@ from policygen.source.load import load_project
 def _lock(folder: Path) -> AbstractContextManager[None]:
     """The release lock of one policy's folder (see the module docstring)."""
     folder.mkdir(parents=True, exist_ok=True)
-    return lock(folder / ".lock", f"{folder}: another release of this policy is running; try again when it has finished")
+    return lock(folder / LOCK_FILE, f"{folder}: another release of this policy is running; try again when it has finished")
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -63,8 +68,10 @@ def _fsync_tree(folder: Path) -> None:
             os.close(fd)
 
 
-def release(project_root: Path, policy_id: str, version: str, effective: date, notes: str = "", today: date | None = None) -> Release:
-    """Freeze ``policy_id`` at ``version`` into the archive. See the module docstring."""
+def release(project_root: Path, policy_id: str, version: str, effective: date, notes: str = "", today: date | None = None, *,
+            signing_key: Path | None = None) -> Release:
+    """Freeze ``policy_id`` at ``version`` into the archive. See the module docstring. With
+    ``signing_key`` (required when the project has public keys) ``release.sig`` signs ``release.json``."""
     if not VERSION_RE.fullmatch(version):
         raise PolicygenError(f"version label '{version}' is not safe: use letters, digits, '.', '-' and '_' (at most 32), like 3.1 or 2026-03")
     project = load_project(project_root, [policy_id])
@@ -74,8 +81,9 @@ def release(project_root: Path, policy_id: str, version: str, effective: date, n
             f"{policy.facts_path}: policy.yaml says version {policy.version}, effective {policy.effective_date.isoformat()}; "
             f"set version: \"{version}\" and effective_date: {effective.isoformat()} there, so the sources and the archive agree")
     folder = contained(archive_root(project.root) / policy_id, project.root)
+    signer = sign.signer_for(archive_root(project.root), project.root, signing_key)
     with _lock(folder):
-        for stale in folder.glob(".release-*"):
+        for stale in folder.glob(f"{TEMP_PREFIX}*"):
             shutil.rmtree(stale, ignore_errors=True)  # left by an interrupted release
         previous = releases(project.root, policy_id)
         if any(r.version == version for r in previous):
@@ -89,7 +97,7 @@ def release(project_root: Path, policy_id: str, version: str, effective: date, n
         # The publishing gate applies: a locale with missing or fuzzy translations is refused.
         files: dict[str, bytes] = _snapshot(project, policy_id)
         project, localized = prepare(project.root, [policy_id], allow_incomplete=False)
-        staging = Path(tempfile.mkdtemp(prefix=f".release-{version}-", dir=folder))
+        staging = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{version}-", dir=folder))
         os.chmod(staging, 0o755)
         for item in localized:
             page, _fragment = render_policy(project, item, version=version)
@@ -109,7 +117,11 @@ def release(project_root: Path, policy_id: str, version: str, effective: date, n
             "notes": notes, "severity": severity, "locales": list(policy.locales),
             "files": {rel: hashlib.sha256(data).hexdigest() for rel, data in sorted(files.items())},
         }
-        write_all({staging / RELEASE_FILE: (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")}, project.root)
+        manifest_bytes = (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+        final = {staging / RELEASE_FILE: manifest_bytes}
+        if signer is not None:
+            final[staging / sign.SIGNATURE_FILE] = sign.signature(signer, manifest_bytes)
+        write_all(final, project.root)
         _fsync_tree(staging)
         try:
             os.rename(staging, folder / version)  # the release appears whole, or not at all
@@ -148,3 +160,37 @@ def _changes_against(last: Release, project: Project, policy_id: str, files: dic
         for locale in reports[0].new.locales:
             files[f"output/{locale}/redline.html"] = redline(reports[0], locale)
     return reports[0].severity
+
+
+def sign_head(project_root: Path, policy_id: str, signing_key: Path | None) -> Release:
+    """Sign the newest release of ``policy_id`` if it is not signed: how a project with an
+    unsigned archive starts signing (the chain ties the earlier releases to this signature).
+    Only ``release.sig`` is added; the archive must verify otherwise, or nothing is written."""
+    if signing_key is None:
+        raise PolicygenError(f"give the private key with --signing-key or {sign.PRIVATE_KEY_ENV}")
+    root = archive_root(project_root)
+    if not POLICY_DIR_RE.fullmatch(policy_id) or not (root / policy_id).is_dir():
+        raise PolicygenError(f"{root / policy_id}: no archive for policy '{policy_id}'")
+    signer = sign.signer_for(root, project_root, signing_key)
+    assert signer is not None
+    with _lock(root / policy_id):
+        found = releases(project_root, policy_id)
+        if not found:
+            raise PolicygenError(f"{root / policy_id}: no releases of '{policy_id}' to sign")
+        head = found[-1]
+        target = head.folder / sign.SIGNATURE_FILE
+        if target.exists() or target.is_symlink():
+            raise PolicygenError(f"{target}: the newest release is already signed; a signature is never replaced")
+        data = (head.folder / RELEASE_FILE).read_bytes()
+        try:
+            with target.open("xb") as handle:
+                handle.write(sign.signature(signer, data))
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            raise PolicygenError(f"{target}: cannot write the signature ({exc.strerror})") from None
+        problems = verify(project_root, policy_id).problems
+        if problems:
+            target.unlink()  # our own file, just written: the archive is left as it was
+            raise PolicygenError("the archive does not verify, so its head was not signed:\n" + "\n".join(d.format() for d in sorted(problems)))
+    return head

@@ -124,7 +124,7 @@ def render_archive(project: Project, localized: list[LocalizedPolicy], today: da
             elif current is not None and rel.version == current.version:
                 status = fmt.ui("in_force")
             rows.append({
-                "version": rel.version, "iso": rel.effective_date.isoformat(), "date": fmt.date(rel.effective_date),
+                "version": fmt.version(rel.version), "iso": rel.effective_date.isoformat(), "date": fmt.date(rel.effective_date),
                 "severity": notice_template(locale, f"severity.{rel.severity}") if rel.severity else "",
                 "notes": rel.released_notes, "status": status,
                 "html": f"../versions/{rel.version}/", "pdf": f"../versions/{rel.version}/{policy}-{locale}.pdf",
@@ -135,9 +135,10 @@ def render_archive(project: Project, localized: list[LocalizedPolicy], today: da
             "locale": locale, "dir": item.direction, "heading": fmt.ui("archive_title").replace("{title}", item.title_text),
             "site_title": project.config.site_title, "generator": f"policygen {__version__}", "assets": relative(f"{base}archive/index.html", "assets/"),
             "feed_href": "../feed.atom", "current_title": item.title_text, "rows": rows, "ui": ui,
+            "head": _head(by_policy[policy][-1], fmt.ui("archive_head")),
         })
         add(f"{base}archive/index.html", page.encode("utf-8"), "archive-page")
-        add(f"{base}feed.atom", _feed(project, item, found, changes), "feed")
+        add(f"{base}feed.atom", _feed(project, item, found, changes, by_policy[policy][-1]), "feed")
         banner = active_banner(by_policy[policy], locale, today, project.config.notice_days, changes)
         if banner is not None:
             html = render_template(env, "banner.html", {
@@ -155,8 +156,33 @@ def render_archive(project: Project, localized: list[LocalizedPolicy], today: da
     return site
 
 
-def _feed(project: Project, item: LocalizedPolicy, found: list[Release], changes: _Changes) -> bytes:
+def _head(head: Release, label: str) -> dict[str, str]:
+    """The head of the policy's chain, as the archive page shows it: anyone can pin it and later
+    check the archive against it (``policygen archive verify --head``)."""
+    return {"policy": head.policy, "digest": head.digest, "version": head.version, "sequence": str(head.sequence),
+            "label": label.replace("{version}", head.version).replace("{sequence}", str(head.sequence))}
+
+
+HEAD_NS = "tag:policygen,2026:archive"
+"""The namespace of the feed's ``<policygen:archive-head>`` element (the chain's head)."""
+
+
+def _feed(project: Project, item: LocalizedPolicy, found: list[Release], changes: _Changes, head: Release) -> bytes:
+    from feedgen.ext.base import BaseExtension
     from feedgen.feed import FeedGenerator
+
+    class ArchiveHead(BaseExtension):
+        """``<policygen:archive-head policy=".." version=".." sequence="..">SHA-256</policygen:archive-head>``."""
+
+        def extend_ns(self) -> dict[str, str]:
+            return {"policygen": HEAD_NS}
+
+        def extend_atom(self, feed: Any) -> Any:
+            element = feed.makeelement(f"{{{HEAD_NS}}}archive-head", {"policy": head.policy, "version": head.version,
+                                                                      "sequence": str(head.sequence)})
+            element.text = head.digest
+            feed.append(element)
+            return feed
 
     policy, locale = item.policy.id, item.locale
     # Without a base URL the feed's IDs are tag URIs and its links are relative to the feed.
@@ -177,10 +203,11 @@ def _feed(project: Project, item: LocalizedPolicy, found: list[Release], changes
     feed.language(locale)
     feed.updated(stamp(max(r.effective_date for r in found)))
     feed.generator("policygen", version=__version__)
+    feed.register_extension("policygen", ArchiveHead, None, atom=True, rss=False)
     for rel in found:
         entry = feed.add_entry(order="append")
         entry.id(f"{ident}versions/{rel.version}/")
-        entry.title(f"{item.title_text} {rel.version}")
+        entry.title(f"{item.title_text} {item.formatter.version(rel.version)}")
         entry.updated(stamp(rel.effective_date))
         entry.link(href=f"{page_url}versions/{rel.version}/", rel="alternate")
         notice = (changes(rel) or {}).get("notices", {}).get(locale) or {}
