@@ -339,11 +339,24 @@ class LocaleOptions:
     """Per-locale settings from ``policygen.yaml``."""
 
     digits: Literal["native", "latin"] = "latin"
+    """``native``: every number the tool writes (dates, durations, counts, version labels) in the
+    locale's own digits (០១២… for Khmer); ``latin``: 0123…."""
+    dates: Literal["native", "cldr"] = "cldr"
+    """``native``: the locale's formal written date where CLDR's differs (Khmer "ថ្ងៃទី១ ខែមីនា
+    ឆ្នាំ២០២៦"); ``cldr``: CLDR's long date as Babel gives it ("១ មីនា ២០២៦")."""
+    lists: Literal["native", "cldr"] = "cldr"
+    """``native``: lists joined as the locale's legal writing joins them where CLDR's differs
+    (Khmer "ក ខ និងគ", no Latin commas); ``cldr``: CLDR's list pattern ("ក, ខ និង គ")."""
+    latin_space: bool = False
+    """A space between a Khmer word and a Latin run (an e-mail address, an untranslated label)
+    that a placeholder puts next to it: "ទៅ privacy@…", never "ទៅprivacy@…"."""
 
     @classmethod
     def default(cls, locale: str) -> LocaleOptions:
-        """Khmer counts in Khmer digits unless a project says otherwise."""
-        return cls(digits="native" if locale == "km" else "latin")
+        """Khmer conventions for Khmer unless a project says otherwise; CLDR's elsewhere."""
+        if locale == "km":
+            return cls(digits="native", dates="native", lists="native", latin_space=True)
+        return cls()
 
 
 @dataclass(frozen=True, slots=True)

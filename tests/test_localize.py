@@ -4,14 +4,16 @@ labels, bold sensitive data, sentence-start capitals. Cases live in fixtures/pla
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
+import yaml
 from conftest import FIXTURES, MINI
 from markdown_it.token import Token
 
-from policygen.errors import Collector
+from policygen.errors import Collector, SourceError
 from policygen.i18n.catalogs import load_translations
-from policygen.i18n.localize import Formatter
+from policygen.i18n.localize import Formatter, space_latin_runs
 from policygen.model import Duration
 from policygen.render.html import _renderer
 from policygen.source.load import load_project
@@ -42,8 +44,12 @@ CASES = read_cases()
 
 @pytest.mark.parametrize(("locale", "source", "expected"), CASES, ids=[f"{c[0]}:{c[1]}" for c in CASES])
 def test_placeholder(locale: str, source: str, expected: str, formatters: dict[str, Formatter]) -> None:
-    token = Token("inline", "", 0, content=source, children=parse_inline(source))
-    env = {"formatter": formatters[locale], "source_formatter": formatters["en"]}
+    formatter = formatters[locale]
+    children = parse_inline(source)
+    if formatter.options.latin_space:  # as the localize stage does
+        children = space_latin_runs(children, formatter)
+    token = Token("inline", "", 0, content=source, children=children)
+    env = {"formatter": formatter, "source_formatter": formatters["en"]}
     assert _renderer().inline(token, PARSER.options, env) == expected
 
 
@@ -59,7 +65,7 @@ def test_latin_digits_for_khmer_when_configured(tmp_path, formatters) -> None:
     km = formatters["km"]
     km.digit_map = None
     try:
-        assert km.date(date(2026, 5, 5)) == "5 ឧសភា 2026"
+        assert km.date(date(2026, 5, 5)) == "ថ្ងៃទី5 ខែឧសភា ឆ្នាំ2026"
     finally:
         km.__post_init__()
 
@@ -69,3 +75,51 @@ def test_duration_ordering() -> None:
     assert Duration.parse("P5Y").iso == "P5Y"
     with pytest.raises(ValueError):
         Duration.parse("P1Y2M")
+
+
+def test_khmer_lists(formatters: dict[str, Formatter]) -> None:
+    km = formatters["km"]
+    assert km.list_of(["ឈ្មោះ", "អាសយដ្ឋាន", "លេខទូរស័ព្ទ"]) == "ឈ្មោះ អាសយដ្ឋាន និងលេខទូរស័ព្ទ"
+    assert km.list_of(["ឈ្មោះ", "privacy@x.example"]) == "ឈ្មោះ និង privacy@x.example"
+    assert km.list_of(["ឈ្មោះ", '<a href="mailto:a@x.example">a@x.example</a>']).endswith('និង <a href="mailto:a@x.example">a@x.example</a>')
+    assert km.list_of(["ឈ្មោះ"]) == "ឈ្មោះ"
+    assert "," not in km.list_of(["ក", "ខ", "គ", "ឃ"])
+    assert formatters["nl"].list_of(["a", "b", "c"]) == "a, b en c"
+
+
+def khmer_with(project: Path, **options: object) -> tuple[Formatter, Path]:
+    """A Khmer formatter for the sample's privacy policy with ``locale_options: {km: options}``."""
+    config = project / "policygen.yaml"
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data["locale_options"] = {"km": options}
+    config.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    loaded = load_project(project)
+    errors = Collector()
+    translations = load_translations(loaded, None, errors)
+    assert not errors
+    return Formatter(loaded, loaded.policies["tonle-privacy"], "km", translations), config
+
+
+def test_khmer_conventions_by_default_and_each_overridable(sample: Path) -> None:
+    default, _ = khmer_with(sample)
+    assert default.date(date(2026, 3, 1)) == "ថ្ងៃទី១ ខែមីនា ឆ្នាំ២០២៦"
+    assert default.version("3.0") == "៣.០" and default.number(1200) == "១,២០០"
+    assert default.list_of(["ក", "ខ", "គ"]) == "ក ខ និងគ"
+    assert default.options.latin_space
+    cldr, _ = khmer_with(sample, dates="cldr", lists="cldr", latin_space=False)
+    assert cldr.date(date(2026, 3, 1)) == "១ មីនា ២០២៦"  # digits stay native: each option on its own
+    assert cldr.list_of(["ក", "ខ", "គ"]) == "ក, ខ និង គ"
+    assert cldr.options.latin_space is False
+    children = parse_inline("ទៅ{{contact.privacy-email}}")
+    assert space_latin_runs(children, default)[0].content == "ទៅ "
+    assert children[0].content == "ទៅ"  # the input tokens are not touched
+    latin, _ = khmer_with(sample, digits="latin")
+    assert latin.date(date(2026, 3, 1)) == "ថ្ងៃទី1 ខែមីនា ឆ្នាំ2026" and latin.version("3.0") == "3.0"
+
+
+def test_bad_locale_option_is_reported_at_its_line(sample: Path) -> None:
+    config = sample / "policygen.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "    dates: formal\n", encoding="utf-8")
+    with pytest.raises(SourceError) as raised:
+        load_project(sample)
+    assert f"{config}:" in str(raised.value) and "dates" in str(raised.value)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -37,6 +38,15 @@ from policygen.source.prose import (
 )
 
 _NATIVE_DIGITS = {"km": str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")}
+# The formal written date where it differs from CLDR's long form: a Khmer legal text dates
+# itself "ថ្ងៃទី១ ខែមីនា ឆ្នាំ២០២៦" (day, month, year each named), not "១ មីនា ២០២៦".
+_NATIVE_DATES = {"km": "ថ្ងៃទី{day} ខែ{month} ឆ្នាំ{year}"}
+# Khmer legal writing separates list items with a space (Khmer has no comma in its own script
+# and does not borrow the Latin one) and writes "និង" against the last item: "ក ខ និងគ".
+_NATIVE_LIST_AND = {"km": "និង"}
+# Khmer letters, signs, digits and ៗ: what a word is made of (not ។, ៕ and the other punctuation).
+_KHMER = "\u1780-\u17d3\u17d7\u17dc\u17dd\u17e0-\u17e9\u19e0-\u19ff"
+_TAGS = re.compile(r"^(?:<[^>]*>)*")
 
 
 @dataclass
@@ -52,8 +62,8 @@ class Formatter:
         self.babel = Locale.parse(self.locale)
         self._capitalize = False
         self._links = True
-        digits = self.project.config.options(self.locale).digits
-        self.digit_map = _NATIVE_DIGITS.get(self.locale) if digits == "native" else None
+        self.options = self.project.config.options(self.locale)
+        self.digit_map = _NATIVE_DIGITS.get(self.locale) if self.options.digits == "native" else None
 
     # -- primitives --------------------------------------------------------------------------
 
@@ -61,10 +71,19 @@ class Formatter:
         return text.translate(self.digit_map) if self.digit_map else text
 
     def date(self, value: date) -> str:
+        pattern = _NATIVE_DATES.get(self.locale) if self.options.dates == "native" else None
+        if pattern:
+            month = self.babel.months["format"]["wide"][value.month]
+            return self.digits(pattern.format(day=value.day, month=month, year=value.year))
         return self.digits(format_date(value, format="long", locale=self.babel))
 
     def number(self, value: int) -> str:
         return self.digits(format_decimal(value, locale=self.babel))
+
+    def version(self, label: str) -> str:
+        """A version label as a reader sees it ("៣.០" on a Khmer page); IDs, paths and
+        attributes keep the label itself."""
+        return self.digits(label)
 
     def duration(self, value: Duration) -> str:
         units = self.babel._data["unit_patterns"][f"duration-{value.unit}"]
@@ -143,7 +162,17 @@ class Formatter:
         return f'<a href="{html.escape(href)}">{html.escape(text, quote=False)}</a>'
 
     def _list(self, items: list[str]) -> str:
-        return format_list(items, locale=self.babel) if items else ""
+        if not items:
+            return ""
+        conjunction = _NATIVE_LIST_AND.get(self.locale) if self.options.lists == "native" else None
+        if conjunction is None:
+            return format_list(items, locale=self.babel)
+        if len(items) == 1:
+            return items[0]
+        last = items[-1]
+        # "និង" joins the Khmer word after it; a Latin item keeps its own space ("និង privacy@…").
+        glue = "" if starts_khmer(last) else " "
+        return " ".join(items[:-1]) + f" {conjunction}{glue}{last}"
 
     def list_of(self, items: list[str]) -> str:
         """Items joined the way this locale joins them ("A, B en C")."""
@@ -180,7 +209,7 @@ class Formatter:
             assert facts.minimum_age is not None  # resolve() refuses the placeholder otherwise
             return self.number(facts.minimum_age)
         if root == "version":
-            return self._text(self.policy.version, as_html)
+            return self._text(self.version(self.policy.version), as_html)
         if root == "effective_date":
             return self._time(self.policy.effective_date, as_html)
         if root == "controller":
@@ -296,6 +325,12 @@ class LocalizedPolicy:
         return plain_text(self.title.children or [], formatter)
 
 
+def starts_khmer(text: str) -> bool:
+    """Whether the visible text of ``text`` (HTML or plain) starts with a Khmer character."""
+    visible = text[_TAGS.match(text).end():]  # type: ignore[union-attr]  # the pattern always matches
+    return bool(re.match(f"[{_KHMER}]", visible))
+
+
 def plain_text(children: list[Token], formatter: Formatter) -> str:
     """The text of inline tokens without markup, placeholders formatted as plain text."""
     context = placeholder_context(children)
@@ -375,6 +410,8 @@ def localize(project: Project, policy: Policy, locale: str, translations: Transl
             if not usable:
                 token.meta["lang"] = policy.source_locale
                 untranslated.append(segment)
+        if formatter.options.latin_space and not (token.meta or {}).get("lang"):
+            token.children = space_latin_runs(token.children or [], formatter)
         by_context[segment.context] = token
         if segment.kind == "title":
             title_token = token
@@ -387,6 +424,44 @@ def localize(project: Project, policy: Policy, locale: str, translations: Transl
     toc = _toc(document, replaced, formatter, source_formatter)
     missing = _missing_labels(formatter, [t for t in by_context.values() if formatter is source_formatter or not (t.meta or {}).get("lang")])
     return LocalizedPolicy(policy, locale, formatter, title_token, tokens, toc, untranslated, source_formatter, by_context, missing)
+
+
+_INLINE_MARKUP = ("strong_open", "strong_close", "em_open", "em_close", "link_open", "link_close")
+
+
+def space_latin_runs(children: list[Token], formatter: Formatter) -> list[Token]:
+    """``children`` with a space between a Khmer word and a placeholder that renders a Latin
+    run ("ទៅ privacy@…", "… privacy@… ដើម្បី…"), so the two do not read as one word.
+
+    Khmer writes no spaces between words, but it does set Latin runs apart; a translator
+    cannot know what a placeholder renders to, so the tool adds the space. Text tokens are
+    copied before they change: the model's tokens are never touched.
+    """
+    out = list(children)
+
+    def neighbour(index: int, step: int) -> int | None:
+        index += step
+        while 0 <= index < len(out) and out[index].type in _INLINE_MARKUP:
+            index += step
+        return index if 0 <= index < len(out) and out[index].type == "text" else None
+
+    def latin(char: str) -> bool:
+        return char.isalnum() and not re.match(f"[{_KHMER}]", char)
+
+    for index, child in enumerate(children):
+        if child.type != "placeholder":
+            continue
+        text = formatter.render(child.content, as_html=False)
+        if not text:
+            continue
+        before, after = neighbour(index, -1), neighbour(index, 1)
+        if before is not None and latin(text[0]) and re.search(f"[{_KHMER}]$", out[before].content):
+            out[before] = out[before].copy()
+            out[before].content += " "
+        if after is not None and latin(text[-1]) and re.match(f"[{_KHMER}]", out[after].content):
+            out[after] = out[after].copy()
+            out[after].content = " " + out[after].content
+    return out
 
 
 def _missing_labels(formatter: Formatter, tokens: list[Token]) -> tuple[tuple[str, str], ...]:

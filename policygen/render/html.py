@@ -227,6 +227,7 @@ def render_policy(
         "ui": {key: fmt.ui(key) for key in ("contents", "version", "effective_date", "languages", "skip_to_content", "generated_by")},
         "effective_date": Markup(fmt._time(policy.effective_date, True)),
         "version": policy.version,
+        "version_text": fmt.version(policy.version),
         "untranslated_notice": (
             fmt.ui("untranslated").format(language=fmt.list_of([fmt.language_name(loc) for loc in localized.fallback_locales]))
             if localized.fallback_locales else ""

@@ -86,7 +86,7 @@ def pdf_html(project: Project, localized: LocalizedPolicy) -> str:
     fonts = font_files()
     context = {
         "locale": localized.locale, "dir": localized.direction, "title": localized.title_text,
-        "version": localized.policy.version, "effective_date_text": fmt.date(localized.policy.effective_date),
+        "version": fmt.version(localized.policy.version), "effective_date_text": fmt.date(localized.policy.effective_date),
         "ui": {"version": fmt.ui("version")}, "generator": f"policygen {__version__}",
         "fonts": {"latin": fonts.latin.as_uri(), "latin_italic": fonts.latin_italic.as_uri(), "khmer": fonts.khmer.as_uri()},
         "css": Markup(render_template(env, "pdf.css", {"counter": counter})),

@@ -121,7 +121,8 @@ def redline(report: PolicyReport, locale: str) -> bytes:
     fmt = new.formatter
     context = {
         "locale": locale, "dir": new.direction,
-        "title": notice_template(locale, "redline.title").format(title=new.title_text, old=report.old.version, new=report.new.version),
+        "title": notice_template(locale, "redline.title").format(
+            title=new.title_text, old=fmt.version(report.old.version), new=fmt.version(report.new.version)),
         "effective": notice_template(locale, "redline.effective").format(date=fmt.date(report.new.effective_date)),
         "summary_heading": notice_template(locale, "redline.summary"), "none": notice_template(locale, "redline.none"),
         "text_heading": notice_template(locale, "redline.text"), "all_heading": notice_template(locale, "redline.all"),

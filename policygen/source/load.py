@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -210,10 +210,8 @@ def _load_config(path: Path, errors: Collector) -> Config | None:
     data, lines = loaded
     if not validate(data, "project", path, lines, errors):
         return None
-    options = {
-        loc: LocaleOptions(digits=opts.get("digits", LocaleOptions.default(loc).digits))
-        for loc, opts in data.get("locale_options", {}).items()
-    }
+    # Each option a project leaves out keeps the locale's default.
+    options = {loc: replace(LocaleOptions.default(loc), **opts) for loc, opts in data.get("locale_options", {}).items()}
     return Config(
         path=path,
         site_title=data["site"]["title"],
