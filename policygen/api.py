@@ -162,9 +162,10 @@ def archive_show(project: Path, policy: str, at: date, locale: str | None = None
     return found, {loc: store.release_outputs(found, loc) for loc in ([locale] if locale else found.locales)}
 
 
-def import_(project: Path, file: Path, policy: str, lang: str, force: bool = False) -> ImportReport:
-    """``policygen import``: a text, HTML or Markdown file -> ``sources/<policy>/`` and a report."""
-    return import_policy(project, file, policy, lang, force)
+def import_(project: Path, file: Path, policy: str, lang: str, force: bool = False, update: bool = False) -> ImportReport:
+    """``policygen import``: a text, HTML or Markdown file -> ``sources/<policy>/`` and a report; with
+    ``update``, a new version of an imported policy, keeping the IDs of clauses whose text matches."""
+    return import_policy(project, file, policy, lang, force, update)
 
 
 def rules(project: Path) -> list[Rule]:

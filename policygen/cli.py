@@ -301,9 +301,11 @@ def import_(
     lang: Annotated[str, typer.Option("--lang", help="Language of the text: en, nl or km.")],
     project: ProjectOption = Path("."),
     force: Annotated[bool, typer.Option("--force", help="Replace the files of an existing policy with this ID.")] = False,
+    update: Annotated[bool, typer.Option("--update", help="Bring in a new version of an imported policy: clauses whose text matches keep "
+        "their IDs, policy.yaml is kept (with the new effective date).")] = False,
 ) -> None:
     """Turn an existing policy into a source skeleton, and report what a person must still do."""
-    report = api().import_(project, file, policy, lang, force)
+    report = api().import_(project, file, policy, lang, force, update)
     typer.echo(report.render())
     for path in report.written:
         typer.echo(f"wrote {display_path(path)}")

@@ -2,41 +2,52 @@
 
 Takes a file a legal team already has and writes ``sources/<id>/policy.md`` (the text,
 structured into a title, nested sections, paragraphs and lists, every block with a stable
-slug ID) and ``sources/<id>/policy.yaml`` (the facts that could be read reliably: the
-effective date, contact addresses; everything else left for a person to fill in). It also
-returns an :class:`ImportReport` listing what was recognized, what is only *suggested* (with
-the sentence it came from), and what must be filled in before ``policygen check`` passes.
+slug ID) and ``sources/<id>/policy.yaml`` (the facts the text states reliably: the effective
+date, the organisation responsible, contacts from contact contexts; every other fact left out,
+which ``policygen check`` lists as warnings). The result passes ``policygen check`` as it is:
+what check would refuse (images, in-page links, script links, raw HTML, empty headings, a
+literal ``{{``) is repaired, and each repair is listed in the :class:`ImportReport`, with what
+is only *suggested* (with the sentence it came from).
 
-Facts cannot be read reliably from prose, so durations, ages, data categories and words that
-mark sensitive data are suggestions, never facts.
+With ``update``, a new version of an already imported policy comes in over the old one: blocks
+whose text matches an earlier clause keep that clause's ID, so the two versions diff cleanly.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import groupby
 from pathlib import Path
 
-import yaml
-
 from policygen.atomic import contained, write_all
-from policygen.errors import PolicygenError
+from policygen.errors import Collector, PolicygenError
+from policygen.importers.facts import Dated, Found, contacts, controller, effective_date, facts_yaml
 from policygen.importers.read import (
     Block,
+    Repairs,
     blocks_from_html,
     blocks_from_markdown,
     blocks_from_text,
+    escape,
     read_input,
 )
-from policygen.importers.structure import DATE_LINE, only_a_date, parse_date, structure
-from policygen.importers.suggest import EMAIL, URL, Suggestion, facts_yaml, suggest
+from policygen.importers.structure import Previous, Skeleton, drop_navigation, structure
+from policygen.importers.suggest import Suggestion, suggest
 from policygen.model import SUPPORTED_LOCALES, is_safe_slug
-from policygen.source.load import CONFIG_FILE, find_project
+from policygen.source.files import read_source, read_yaml
+from policygen.source.load import CONFIG_FILE, FACTS_FILE, PROSE_FILE, find_project
+from policygen.source.prose import parse_prose
+
+MIN_POLICY_WORDS = 10
+"""Below this many words of running text a page is reported as not a policy (a crawl failure, a menu)."""
+_PRIVACY_WORDS = re.compile(r"\b(?:personal|privacy|data|information|gegevens|persoonsgegevens|privacy)\b", re.I)
 
 
 @dataclass
 class ImportReport:
-    """What an import recognized, suggests, and leaves to a person."""
+    """What an import recognized, repaired, suggests, and leaves to a person."""
 
     source: Path
     policy_id: str
@@ -51,30 +62,44 @@ class ImportReport:
     nested_items: int = 0
     effective_date: tuple[date, int, str] | None = None
     contacts: list[tuple[str, str, int]] = field(default_factory=list)
+    controller: tuple[str, int] | None = None
     suggestions: list[Suggestion] = field(default_factory=list)
+    repairs: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     todo: list[str] = field(default_factory=list)
+    reused: int | None = None
+    """With ``update``: how many sections and clauses kept their earlier IDs."""
+    words: int = 0
     written: list[Path] = field(default_factory=list)
 
     def render(self) -> str:
         """The report as Markdown, for the terminal and for ``import-report.md``."""
-        lines = [f"# Import report: {self.policy_id}", "", f"Source: `{self.source.name}` ({self.format}), language: {self.locale}", "",
-                 "## Recognized", ""]
+        lines = [f"# Import report: {self.policy_id}", "", f"Source: `{self.source.name}` ({self.format}), language: {self.locale}", ""]
+        if self.warnings:
+            lines += ["## Warnings", "", *[f"- {w}" for w in self.warnings], ""]
+        lines += ["## Recognized", ""]
         lines.append(f"- title: {self.title}" + (" (guessed: the file has no title line; check it)" if self.title_guessed else ""))
         lines.append(f"- {self.sections} sections ({self.top_sections} top-level), {self.paragraphs} paragraphs, "
-                     f"{self.list_items} list items ({self.nested_items} nested)")
+                     f"{self.list_items} list items ({self.nested_items} nested), {self.words} words")
+        if self.reused is not None:
+            lines.append(f"- {self.reused} sections and clauses kept their IDs from the earlier import (matched by their text)")
         if self.effective_date:
             when, line, sentence = self.effective_date
-            lines.append(f"- effective date: {when.isoformat()} (line {line}: \"{sentence}\")")
+            lines.append(f"- effective date: {when.isoformat()} (line {line}: \"{_clip(sentence)}\")")
         else:
             lines.append("- effective date: not found")
+        if self.controller:
+            lines.append(f"- controller: {self.controller[0]} (line {self.controller[1]})")
         for kind, value, line in self.contacts:
             lines.append(f"- contact ({kind}): {value} (line {line})")
+        lines += ["", "## Repairs (so that `policygen check` passes)", ""]
+        lines += [f"- {r}" for r in self.repairs] or ["- none"]
         lines += ["", "## Suggestions (confirm before you turn them into facts)", ""]
         if not self.suggestions:
             lines.append("- none")
         for s in self.suggestions:
             lines.append(f"- {s.kind}: **{s.value}** (line {s.line}: \"{_clip(s.sentence)}\")")
-        lines += ["", "## To fill in before `policygen check` passes", ""]
+        lines += ["", "## Still to do", ""]
         lines += [f"- {item}" for item in self.todo]
         lines.append("")
         return "\n".join(lines)
@@ -84,64 +109,158 @@ def _clip(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def import_policy(project_root: Path, source: Path, policy_id: str, locale: str, force: bool = False) -> ImportReport:
+def read_blocks(source: Path, repairs: Repairs) -> tuple[list[Block], str]:
+    """The blocks of ``source`` and its format; refuses files with no text."""
+    text, fmt = read_input(source)
+    reader = {"html": blocks_from_html, "markdown": blocks_from_markdown}.get(fmt, blocks_from_text)
+    try:
+        blocks = reader(text, repairs)
+    except PolicygenError as exc:
+        raise PolicygenError(f"{source}: {exc}") from None
+    if not blocks:
+        raise PolicygenError(f"{source}: no text found to import")
+    return blocks, fmt
+
+
+@dataclass
+class Converted:
+    """A file turned into a skeleton, before anything is written."""
+
+    report: ImportReport
+    markdown: str
+    facts: str
+
+
+def convert(source: Path, policy_id: str, locale: str, today: date, previous: Previous | None = None) -> Converted:
+    """Read, structure and repair ``source``: the ``policy.md`` and ``policy.yaml`` it becomes."""
+    repairs = Repairs()
+    blocks, fmt = read_blocks(source, repairs)
+    dated = effective_date(blocks)
+    owner = controller(blocks, locale)
+    found = contacts(blocks, locale)
+    body = [b for b in blocks if not (dated and b.line == dated.line and dated.alone and b.text == dated.sentence)]
+    body = drop_navigation(body, repairs)
+    skeleton = _checked(body, locale, previous, repairs)
+    words = sum(len(b.text.split()) for b in body if b.kind in ("paragraph", "item") and len(b.text.split()) >= 5)
+    report = ImportReport(source, policy_id, locale, fmt, skeleton.title, skeleton.title_guessed, skeleton.sections,
+                          skeleton.top_sections, skeleton.paragraphs, skeleton.items, skeleton.nested,
+                          (dated.when, dated.line, dated.sentence) if dated else None,
+                          [(f.kind, f.value, f.line) for f in found], (owner.value, owner.line) if owner else None,
+                          suggest(blocks), repairs.lines(), words=words)
+    if previous is not None:
+        report.reused = skeleton.reused
+    if words < MIN_POLICY_WORDS or not any(_PRIVACY_WORDS.search(b.text) for b in body):
+        report.warnings.append(f"this does not look like a privacy policy: {words} words of running text"
+                               + (f" (\"{_clip(' '.join(b.text for b in blocks), 60)}\")" if words < MIN_POLICY_WORDS else "")
+                               + "; was the page saved before it loaded, or is it only navigation?")
+    report.todo = _todo(dated, owner, found, report.suggestions)
+    return Converted(report, skeleton.markdown, facts_yaml(locale, dated, today, owner, found))
+
+
+def _todo(dated: Dated | None, owner: Found | None, found: list[Found], suggestions: list[Suggestion]) -> list[str]:
+    todo = []
+    if dated is None:
+        todo.append("effective_date: the text gives none, so it is the day of the import; correct it in policy.yaml")
+    elif not dated.exact:
+        todo.append("effective_date: the text gives only the month; check the day in policy.yaml")
+    if owner is None:
+        todo.append("controller: the text names no organisation as responsible; add it to policy.yaml")
+    if not found:
+        todo.append("contacts: no e-mail, phone or contact address was found")
+    age = next((s.value for s in suggestions if s.kind == "minimum age"), None)
+    todo.append("recommended: model data_categories, purposes, recipients, transfers, retention, rights, minimum_age"
+                + (f" (suggested: {age})" if age else "") + ", complaints and risk as facts (labels in glossary.yaml), so that "
+                "'policygen diff' can grade changes to them exactly; 'policygen check' lists what is missing")
+    return todo
+
+
+def _checked(blocks: list[Block], locale: str, previous: Previous | None, repairs: Repairs) -> Skeleton:
+    """The skeleton, parsed back as ``check`` parses it; a block it still refuses is written as plain text."""
+    for _attempt in range(3):
+        skeleton = structure(blocks, locale, previous)
+        errors = Collector()
+        parse_prose(Path(PROSE_FILE), skeleton.markdown, lambda name: "no placeholders in an import", errors)
+        if not errors:
+            return skeleton
+        plain = 0
+        for diagnostic in errors.items:
+            block = skeleton.lines.get(diagnostic.line)
+            if block is not None and block.markdown != escape(block.text):
+                block.markdown = escape(block.text)
+                plain += 1
+        if not plain:
+            break
+        repairs.add("blocks written as plain text (their Markdown did not pass check)", 0, plain)
+    shown = "; ".join(f"line {d.line}: {d.message}" for d in errors.items[:3])
+    raise PolicygenError(f"the import could not be made to pass 'policygen check' ({shown}); please report this file")
+
+
+def previous_import(folder: Path) -> Previous:
+    """The sections and clauses of the policy already in ``folder``, for ``update``."""
+    errors = Collector()
+    prose = folder / PROSE_FILE
+    text = read_source(prose, errors)
+    document = parse_prose(prose, text, lambda name: None, errors) if text is not None else None
+    errors.raise_if_any()
+    assert document is not None
+    previous = Previous()
+    for clause, segments in groupby(document.segments, key=lambda s: s.clause):
+        parts = list(segments)
+        if parts[0].kind == "heading":
+            previous.sections[clause] = parts[0].text
+            parts = parts[1:]
+        if parts:
+            previous.clauses[clause] = "\n".join(s.text for s in parts)
+    return previous
+
+
+def _config_locales(root: Path) -> list[str]:
+    """The project's locales; a broken ``policygen.yaml`` is reported with its place, not a traceback."""
+    errors = Collector()
+    path = root / CONFIG_FILE
+    loaded = read_yaml(path, errors)
+    errors.raise_if_any()
+    assert loaded is not None
+    data, lines = loaded
+    if not isinstance(data, dict):
+        errors.add(path, 1, "policygen.yaml must be a mapping of settings (site:, locales:, ...); see docs/source-format.md")
+        errors.raise_if_any()
+    found = data.get("locales")
+    if not isinstance(found, list):
+        errors.add(path, lines.line(("locales",)) if "locales" in data else 1, "'locales' must be a list of locales, like [en, nl]")
+        errors.raise_if_any()
+    return [str(loc) for loc in found]
+
+
+def import_policy(project_root: Path, source: Path, policy_id: str, locale: str, force: bool = False, update: bool = False,
+                  today: date | None = None) -> ImportReport:
     """Import ``source`` into ``project_root/sources/<policy_id>/``. Nothing is written on error."""
     root = find_project(project_root)
     if not is_safe_slug(policy_id):
         raise PolicygenError(f"policy ID '{policy_id}' is not a safe slug; use lowercase letters, digits and single hyphens (like 'acme-privacy')")
     if locale not in SUPPORTED_LOCALES:
         raise PolicygenError(f"unknown language '{locale}'; policygen supports {', '.join(SUPPORTED_LOCALES)}")
+    locales = _config_locales(root)
     folder = root / "sources" / policy_id
     contained(folder, root)  # a symlinked sources/ or sources/<id> leading out of the project is refused
     if folder.exists() and not folder.is_dir():
         raise PolicygenError(f"{folder}: exists and is not a folder; remove it or choose another --policy")
-    if folder.exists() and not force:
-        raise PolicygenError(f"{folder}: a policy with this ID exists; choose another --policy, or pass --force to replace its files")
-    text, fmt = read_input(source)
-    blocks = {"html": blocks_from_html, "markdown": blocks_from_markdown}.get(fmt, blocks_from_text)(text)
-    if not blocks:
-        raise PolicygenError(f"{source}: no text found to import")
-    effective = None
-    body: list[Block] = []
-    for block in blocks:
-        m = DATE_LINE.match(block.text) if block.kind in ("paragraph", "heading") else None
-        when = parse_date(m.group(2)) if m else None
-        if m and when and effective is None:
-            effective = (when, block.line, block.text)
-            if only_a_date(m.group(2)):
-                continue  # the page shows the effective date itself; a longer block stays
-        body.append(block)
-    contacts: list[tuple[str, str, int]] = []
-    for block in blocks:
-        for email in EMAIL.findall(block.text):
-            if all(email != value for _k, value, _l in contacts):
-                contacts.append(("email", email, block.line))
-        for url in URL.findall(block.text):
-            url = url.rstrip(".,;:")
-            full = url if url.lower().startswith("http") else "https://" + url
-            if "@" not in url and all(full != value for _k, value, _l in contacts):
-                contacts.append(("url", full, block.line))
-    skeleton = structure(body, locale, markdown=fmt == "markdown")
-    suggestions = suggest(blocks)
-    report = ImportReport(source, policy_id, locale, fmt, skeleton.title, skeleton.title_guessed, skeleton.sections,
-                          skeleton.top_sections, skeleton.paragraphs, skeleton.items, skeleton.nested,
-                          effective, contacts, suggestions)
-    report.todo = [
-        "controller.name and controller.address in policy.yaml",
-        *([] if any(k in ("email", "url") for k, _v, _l in contacts) else ["controller.email, .phone or .url (no address was found in the text)"]),
-        *([] if effective else ["effective_date (no 'Last updated' date was found)"]),
-        "minimum_age" + (" (suggested: "
-            f"{next(s.value for s in suggestions if s.kind == 'minimum age')})" if any(s.kind == "minimum age" for s in suggestions) else ""),
-        "risk.level and risk.assessed_on",
-        "recommended: data_categories, purposes, recipients, transfers, retention, rights and complaints, as facts "
-        "(labels in glossary.yaml), so that 'policygen diff' can grade changes; then use placeholders in the prose",
-    ]
-    config = yaml.safe_load((root / CONFIG_FILE).read_text(encoding="utf-8")) or {}
-    if locale not in (config.get("locales") or []):
+    if update and not (folder / PROSE_FILE).is_file():
+        raise PolicygenError(f"{folder}: no imported policy '{policy_id}' to update; import it first without --update")
+    if folder.exists() and not force and not update:
+        raise PolicygenError(f"{folder}: a policy with this ID exists; pass --update to bring in a new version of it (clause IDs kept), "
+                             "--force to replace its files, or choose another --policy")
+    previous = previous_import(folder) if update else None
+    converted = convert(source, policy_id, locale, today or date.today(), previous)
+    report = converted.report
+    if locale not in locales:
         report.todo.insert(0, f"add '{locale}' to 'locales' in policygen.yaml")
+    facts = converted.facts
+    if update and (folder / FACTS_FILE).is_file():
+        facts = _updated_facts((folder / FACTS_FILE).read_text(encoding="utf-8"), report)
     files = {
-        folder / "policy.md": skeleton.markdown.encode("utf-8"),
-        folder / "policy.yaml": facts_yaml(locale, effective[0] if effective else None, contacts, suggestions).encode("utf-8"),
+        folder / PROSE_FILE: converted.markdown.encode("utf-8"),
+        folder / FACTS_FILE: facts.encode("utf-8"),
         folder / "import-report.md": report.render().encode("utf-8"),
     }
     report.written = sorted(files)
@@ -150,3 +269,14 @@ def import_policy(project_root: Path, source: Path, policy_id: str, locale: str,
     except OSError as exc:
         raise PolicygenError(f"{exc.filename or folder}: cannot write ({exc.strerror}); nothing was written") from None
     return report
+
+
+def _updated_facts(existing: str, report: ImportReport) -> str:
+    """The earlier ``policy.yaml`` (a person may have filled it in), with the new effective date."""
+    if report.effective_date is None:
+        report.todo.insert(0, "policy.yaml is kept as it was: set its effective_date and version for the new text")
+        return existing
+    when = report.effective_date[0].isoformat()
+    updated, n = re.subn(r"(?m)^effective_date:.*$", f"effective_date: {when}", existing, count=1)
+    report.todo.insert(0, f"policy.yaml is kept, with effective_date {when}: set its version for the new text")
+    return updated if n else existing

@@ -1,59 +1,78 @@
 """Structure: blocks -> the Markdown skeleton of ``policy.md``.
 
 A title, nested sections, paragraphs and lists, every block with a stable slug ID; effective-date
-lines recognized; tables of contents dropped.
+lines recognized; tables of contents and page navigation dropped. On a re-import
+(``--update``), a block whose text matches a clause of the earlier import keeps that clause's
+ID (matched by content, not position), so successive imports diff cleanly.
 """
 
 from __future__ import annotations
 
+import difflib
+import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
-from policygen.importers.read import BOLD, Block
+from policygen.importers.read import Block, Repairs, escape
 
 MAX_SLUG = 48
 DEFAULT_TITLES = {"en": "Privacy policy", "nl": "Privacyverklaring", "km": "គោលការណ៍ឯកជនភាព"}
+REUSE_SIMILARITY = 0.6
+"""A new block keeps the ID of an earlier clause whose words are at least this similar."""
+
+_MONTH_WORDS = (r"(?:jan(?:uary|uari)?|feb(?:ruary|ruari)?|mar(?:ch)?|maart|apr(?:il)?|may|mei|june?|juni|july?|juli|aug(?:ust|ustus)?|"
+    r"sep(?:t|tember)?|oct(?:ober)?|okt(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+_DATE = (r"(?:\d{4}-\d{1,2}-\d{1,2}|" + _MONTH_WORDS + r"\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}|\d{1,2}(?:st|nd|rd|th)?\.?\s+(?:of\s+)?"
+    + _MONTH_WORDS + r",?\s+\d{4}|\d{1,2}[/.-]\d{1,2}[/.-]\d{4}|" + _MONTH_WORDS + r",?\s+\d{4})")
+DATE_LINE = re.compile(r"(?:last\s+(?:updated|modified|revised|amended|changed)|updated|modified|revised|effective(?:\s+date)?|"
+    r"date\s+of\s+last\s+(?:revision|update)|version\s+date|in\s+effect|laatst\s+(?:bijgewerkt|gewijzigd|aangepast)|bijgewerkt|gewijzigd|"
+    r"ingangsdatum|geldig\s+(?:vanaf|per)|versie(?:datum)?)\b(?:\s+(?:on|as\s+of|from|op|per|vanaf))?\s*[:\-–]?\s*(?:on\s+|as\s+of\s+|op\s+)?(" + _DATE + r")",
+    re.I)
+"""A line that gives the effective date: "Last updated: 5 May 2026", "Effective May 5, 2026", "Laatst bijgewerkt op 5 mei 2026"."""
 
 
-DATE_LINE = re.compile(r"(last updated|last modified|updated on|effective date|effective as of|laatst bijgewerkt|laatst gewijzigd|bijgewerkt op|"
-    r"ingangsdatum|geldig vanaf)\s*[:\-–]?\s*(.+)", re.I)
-
-
-def parse_date(text: str) -> date | None:
-    """A date written in English or Dutch ("May 5, 2026", "5 mei 2026", "2026-05-05", "05/05/2026")."""
+def parse_date(text: str) -> tuple[date, bool] | None:
+    """A date written in English or Dutch ("May 5, 2026", "5 mei 2026", "2026-05-05", "05/05/2026",
+    "January 2020"), and whether its day was given (a month alone means its first day)."""
     from babel.dates import get_month_names
 
-    text = text.strip().rstrip(".")
+    text = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text.strip().rstrip("."), flags=re.I).replace(" of ", " ")
     if m := re.match(r"(\d{4})-(\d{1,2})-(\d{1,2})", text):
-        return _date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        return _date(int(m.group(1)), int(m.group(2)), int(m.group(3)), True)
     months: dict[str, int] = {}
     for locale in ("en", "nl"):
         for width in ("wide", "abbreviated"):
             for number, name in get_month_names(width, locale=locale).items():
                 months[name.lower().rstrip(".")] = number
+    months["sept"] = 9
     if m := re.match(r"([A-Za-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})", text):
         month = months.get(m.group(1).lower())
-        return _date(int(m.group(3)), month, int(m.group(2))) if month else None
-    if m := re.match(r"(\d{1,2})\.?\s+([A-Za-z]+)\.?\s+(\d{4})", text):
+        return _date(int(m.group(3)), month, int(m.group(2)), True) if month else None
+    if m := re.match(r"(\d{1,2})\.?\s+([A-Za-z]+)\.?,?\s+(\d{4})", text):
         month = months.get(m.group(2).lower())
-        return _date(int(m.group(3)), month, int(m.group(1))) if month else None
+        return _date(int(m.group(3)), month, int(m.group(1)), True) if month else None
     if m := re.match(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text):
-        return _date(int(m.group(3)), int(m.group(2)), int(m.group(1)))  # day first, as in Europe
+        first, second = int(m.group(1)), int(m.group(2))
+        if first <= 12 < second:
+            return _date(int(m.group(3)), first, second, True)  # 12/31/2026: month first
+        return _date(int(m.group(3)), second, first, True)  # day first, as in Europe
+    if m := re.match(r"([A-Za-z]+)\.?,?\s+(\d{4})", text):
+        month = months.get(m.group(1).lower())
+        return _date(int(m.group(2)), month, 1, False) if month else None
     return None
 
 
-def only_a_date(text: str) -> bool:
-    """The text is a date and nothing more (a final full stop aside)."""
-    rest = re.sub(r"^(\d{4}-\d{1,2}-\d{1,2}|[A-Za-z]+\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}\.?\s+[A-Za-z]+\.?\s+\d{4}|"
-        r"\d{1,2}[/.-]\d{1,2}[/.-]\d{4})", "", text.strip())
-    return rest.strip(" .") == ""
+def only_a_date(text: str, match: re.Match[str]) -> bool:
+    """The block says nothing but the date line (a final full stop aside)."""
+    rest = text[: match.start()] + text[match.end():]
+    return len(re.findall(r"\w+", rest)) <= 2
 
 
-def _date(year: int, month: int, day: int) -> date | None:
+def _date(year: int, month: int, day: int, exact: bool) -> tuple[date, bool] | None:
     try:
-        return date(year, month, day)
+        return date(year, month, day), exact
     except ValueError:
         return None
 
@@ -81,6 +100,49 @@ def _mark_tables_of_contents(blocks: list[Block]) -> None:
             block.kind, block.ordered = "item", True
 
 
+_SENTENCE_END = re.compile(r"\w[.!?:;]['’\"”)]?(?:\s|$)")
+
+
+def is_prose(block: Block) -> bool:
+    """A block a reader reads (a sentence of some length), as opposed to a menu entry or a label."""
+    return block.kind in ("paragraph", "item") and len(block.text.split()) >= 8 and _SENTENCE_END.search(block.text) is not None
+
+
+def drop_navigation(blocks: list[Block], repairs: Repairs) -> list[Block]:
+    """Page chrome before the first and after the last sentence of the policy: menus, link lists,
+    logos, footers (short items and labels that are not sentences). Headings and date lines stay."""
+    prose = [i for i, b in enumerate(blocks) if is_prose(b)]
+    if not prose:
+        return blocks
+    first, last = prose[0], prose[-1]
+
+    def chrome(block: Block) -> bool:
+        return block.kind in ("item", "paragraph") and not is_prose(block) and DATE_LINE.search(block.text) is None
+
+    head = [b for b in blocks[:first] if chrome(b)]
+    # The end of a policy is often a short list or contact block (a name, a street, an e-mail):
+    # only a run of links after the last sentence is navigation.
+    tail: list[Block] = []
+    for block in reversed(blocks[last + 1:]):
+        if block.kind in ("item", "paragraph") and block.link_only and chrome(block):
+            tail.append(block)
+        elif block.kind != "heading":
+            break
+    if len(head) >= 3:
+        repairs.add("navigation dropped (menu entries and labels before the policy text)", head[0].line, len(head))
+    else:
+        head = []
+    if len(tail) >= 3:
+        repairs.add("navigation dropped (link lists after the policy text)", tail[-1].line, len(tail))
+    else:
+        tail = []
+    gone = {id(b) for b in head + tail}
+    kept = [b for b in blocks if id(b) not in gone]
+    # A heading left with nothing under it before the next heading of its level or higher was navigation too.
+    return [b for i, b in enumerate(kept) if not (b.kind == "heading" and i < first and i + 1 < len(kept) and kept[i + 1].kind == "heading"
+                                                    and kept[i + 1].level <= b.level and b.style in ("md", "html"))] if head else kept
+
+
 def _levels(blocks: list[Block]) -> None:
     """Heading levels from the nesting of marker styles; list depths from marker changes."""
     stack: list[str] = []
@@ -104,36 +166,41 @@ def _levels(blocks: list[Block]) -> None:
                 del items[items.index(block.style) + 1 :]
             else:
                 items.append(block.style)
-            block.level = items.index(block.style)
+            block.level = min(items.index(block.style), 3)
         else:
             items = []
 
 
 def slugify(text: str, fallback: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower()[:2000])
     slug = ""
     for word in words:
         if len(slug) + len(word) + 1 > MAX_SLUG:
             break
-        slug = f"{slug}-{word}" if slug else word
+        slug = f"{slug}-{word}" if slug else word[:MAX_SLUG]
     return slug or fallback
 
 
-def escape(text: str, markdown: bool = False) -> str:
-    """Plain text as Markdown that renders as the same text (bold markers from HTML kept).
-    Text that already is Markdown keeps its syntax; only what policygen reads specially
-    (``{...}`` placeholders and IDs) is escaped."""
-    if markdown:
-        return re.sub(r"([{}])", r"\\\1", text)
-    text = re.sub(r"([\\`*_\[\]<>{}|&~])", r"\\\1", text)
-    text = re.sub(r"^([#>+=-])", r"\\\1", text)
-    text = re.sub(r"^(\d+)([.)])(\s)", r"\1\\\2\3", text)
-    return text.replace(BOLD, "**")
+def value_id(prefix: str, value: str) -> str:
+    """An ID derived from a value, never from a position: ``email-privacy-example-org``."""
+    slug = slugify(value, "x")
+    ident = f"{prefix}-{slug}"
+    if len(ident) > 40 or slugify(value, "") != "-".join(re.findall(r"[a-z0-9]+", value.lower())):
+        ident = f"{prefix}-{slug[:30].strip('-')}-{hashlib.sha256(value.encode()).hexdigest()[:6]}"
+    return ident
 
 
 @dataclass
-class _Skeleton:
+class Previous:
+    """The clauses and sections of an earlier import, for ``--update``: ID -> text."""
+
+    sections: dict[str, str] = field(default_factory=dict)
+    clauses: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Skeleton:
     title: str
     title_guessed: bool
     markdown: str
@@ -142,57 +209,140 @@ class _Skeleton:
     paragraphs: int
     items: int
     nested: int
+    reused: int = 0
+    lines: dict[int, Block] = field(default_factory=dict)
+    """Line in ``policy.md`` -> the block written there (to repair what ``check`` still refuses)."""
 
 
-def structure(blocks: list[Block], locale: str, markdown: bool = False) -> _Skeleton:
-    title, guessed = DEFAULT_TITLES[locale], True
-    if blocks and blocks[0].kind == "heading" and (blocks[0].style in ("title-line", "md", "html") and blocks[0].level <= 1 or blocks[0].style == "title-line"):
-        title, guessed = blocks[0].text, False
-        blocks = blocks[1:]
-    blocks = [b for b in blocks if b.kind != "contact"]
-    _mark_tables_of_contents(blocks)
-    _levels(blocks)
-    def esc(text: str) -> str:
-        return escape(text, markdown)
+class _Ids:
+    """Unique IDs; with an earlier import, IDs of matching clauses come back (by content)."""
 
-    out = [f"# {esc(title)}", ""]
-    used: set[str] = set()
+    def __init__(self, previous: Previous | None) -> None:
+        self.previous = previous or Previous()
+        self.used: set[str] = set(self.previous.sections) | set(self.previous.clauses)
+        self.taken: set[str] = set()
+        self.reused = 0
+        self._exact: dict[tuple[str, str], list[str]] = {}
+        for kind, table in (("section", self.previous.sections), ("clause", self.previous.clauses)):
+            for ident, text in table.items():
+                self._exact.setdefault((kind, _normalized(text)), []).append(ident)
 
-    def unique(base: str) -> str:
+    def unique(self, base: str) -> str:
         ident, n = base, 2
-        while ident in used:
+        while ident in self.used or ident in self.taken:
             ident, n = f"{base}-{n}", n + 1
-        used.add(ident)
+        self.taken.add(ident)
         return ident
 
+    def match(self, kind: str, text: str) -> str | None:
+        """The ID of an unused earlier section or clause with this text, or close to it."""
+        for ident in self._exact.get((kind, _normalized(text)), []):
+            if ident not in self.taken:
+                return self._take(ident)
+        table = self.previous.sections if kind == "section" else self.previous.clauses
+        if not table:
+            return None
+        words = _normalized(text).split()
+        best, best_ratio = None, REUSE_SIMILARITY
+        matcher = difflib.SequenceMatcher(None, autojunk=False)
+        matcher.set_seq2(words)
+        for ident in self._candidates(kind, words, table):
+            matcher.set_seq1(_normalized(table[ident]).split())
+            if matcher.real_quick_ratio() >= best_ratio and matcher.quick_ratio() >= best_ratio:
+                ratio = matcher.ratio()
+                if ratio >= best_ratio:
+                    best, best_ratio = ident, ratio
+        return self._take(best) if best else None
+
+    def _candidates(self, kind: str, words: list[str], table: dict[str, str]) -> list[str]:
+        # Only earlier clauses that share a rare word pair are compared: linear, not quadratic.
+        index = self._index(kind, table)
+        counts: dict[str, int] = {}
+        for pair in set(zip(words, words[1:], strict=False)):
+            holders = index.get(pair, ())
+            if len(holders) <= 12:
+                for ident in holders:
+                    if ident not in self.taken:
+                        counts[ident] = counts.get(ident, 0) + 1
+        return [ident for ident, _n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:8]]
+
+    _indexes: dict[str, dict[tuple[str, str], list[str]]]
+
+    def _index(self, kind: str, table: dict[str, str]) -> dict[tuple[str, str], list[str]]:
+        if not hasattr(self, "_indexes"):
+            self._indexes = {}
+        if kind not in self._indexes:
+            index: dict[tuple[str, str], list[str]] = {}
+            for ident, text in table.items():
+                words = _normalized(text).split()
+                for pair in set(zip(words, words[1:], strict=False)):
+                    index.setdefault(pair, []).append(ident)
+            self._indexes[kind] = index
+        return self._indexes[kind]
+
+    def _take(self, ident: str) -> str:
+        self.taken.add(ident)
+        self.reused += 1
+        return ident
+
+
+def structure(blocks: list[Block], locale: str, previous: Previous | None = None) -> Skeleton:
+    title, guessed = DEFAULT_TITLES[locale], True
+    first = next((i for i, b in enumerate(blocks) if b.kind == "heading"), None)
+    if first is not None and first <= 2 and all(b.kind != "paragraph" or not is_prose(b) for b in blocks[:first]):
+        block = blocks[first]
+        if block.text.strip() and ((block.style in ("title-line", "md", "html") and block.level <= 1) or block.style == "title-line"):
+            title, guessed = block.text, False
+            blocks = blocks[:first] + blocks[first + 1:]
+    blocks = [b for b in blocks if b.kind != "contact" and b.text.strip() and b.markdown.strip()]
+    _mark_tables_of_contents(blocks)
+    _levels(blocks)
+    ids = _Ids(previous)
+    out = [f"# {_title_markdown(title)}", ""]
+    lines: dict[int, Block] = {}
     section = "preamble"
     counter = 0
     sections = top = paragraphs = items = nested = 0
+    level = 1
     i = 0
     while i < len(blocks):
         block = blocks[i]
         if block.kind == "heading":
-            section = unique(slugify(block.text, f"section-{sections + 1}"))
+            level = min(block.level, level + 1)  # no skipped levels: "##" then "####" reads as a sub-section
+            section = ids.match("section", block.text) or ids.unique(slugify(block.text, f"section-{sections + 1}"))
             counter = 0
             sections += 1
-            top += block.level == 2
-            out += [f"{'#' * block.level} {esc(block.text)} {{#{section}}}", ""]
+            top += level == 2
+            lines[len(out) + 1] = block
+            out += [f"{'#' * level} {block.markdown} {{#{section}}}", ""]
             i += 1
             continue
+        run = [block] if block.kind == "paragraph" else []
+        if not run:
+            while i + len(run) < len(blocks) and blocks[i + len(run)].kind == "item":
+                run.append(blocks[i + len(run)])
+        text = "\n".join(b.text for b in run)
         counter += 1
-        clause = unique(f"{section}-{counter}")
+        clause = ids.match("clause", text) or ids.unique(f"{section}-{counter}")
         out.append(f"{{#{clause}}}")
         if block.kind == "paragraph":
             paragraphs += 1
-            out += [esc(block.text) if block.style != "md-raw" else escape(block.text), ""]
+            lines[len(out) + 1] = block
+            out += [block.markdown, ""]
             i += 1
             continue
         # A run of list items is one clause: one list, nested where the markers nest.
-        while i < len(blocks) and blocks[i].kind == "item":
-            item = blocks[i]
+        depth = -1
+        for item in run:
+            depth = min(item.level, depth + 1)
             items += 1
-            nested += item.level > 0
-            out.append("   " * item.level + ("1. " if item.ordered else "- ") + esc(item.text))
-            i += 1
+            nested += depth > 0
+            lines[len(out) + 1] = item
+            out.append("   " * depth + ("1. " if item.ordered else "- ") + item.markdown)
+        i += len(run)
         out.append("")
-    return _Skeleton(title, guessed, "\n".join(out).rstrip() + "\n", sections, top, paragraphs, items, nested)
+    return Skeleton(title, guessed, "\n".join(out).rstrip() + "\n", sections, top, paragraphs, items, nested, ids.reused, lines)
+
+
+def _title_markdown(title: str) -> str:
+    return escape(" ".join(title.split()))
