@@ -3,9 +3,12 @@ fetch, a Babel fallback): noise is a failure, as in WeasyPrint's own ``assert_no
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
+import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -43,6 +46,61 @@ def copy_project(source: Path, dest: Path) -> Path:
             shutil.copytree(path, dest / name, ignore=ignore)
         elif path.is_file():
             shutil.copyfile(path, dest / name)
+    return dest
+
+
+def build_once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], None]) -> Path:
+    """A folder that ``make`` fills, made once per test run and shared by every test (and every
+    pytest-xdist worker) that asks for ``name``: a file lock lets the first worker make it while
+    the others wait. Tests must treat it as read-only; a test that changes it works on a copy
+    (:func:`private_copy`)."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, shared by its workers (each has its own below it)
+    done = base / f"{name}.done"
+    with (base / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            staging = base / f"{name}.partial-{os.getpid()}"
+            shutil.rmtree(staging, ignore_errors=True)
+            staging.mkdir()
+            with _warnings_are_errors(name):
+                make(staging)
+            staging.rename(base / name)
+            done.touch()
+    return base / name
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextlib.contextmanager
+def _warnings_are_errors(name: str) -> Iterator[None]:
+    """What ``fail_on_logged_warnings`` does for a test, for a shared folder's making (which
+    runs outside any one test's log capture)."""
+    root = logging.getLogger()
+    handler, level = _Records(), root.level
+    root.addHandler(handler)
+    if level > logging.WARNING:
+        root.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    if handler.records:
+        pytest.fail(f"logged while making {name}: " + "; ".join(f"{r.name}: {r.getMessage()}" for r in handler.records))
+
+
+def private_copy(shared: Path, dest: Path) -> Path:
+    """A test's own copy of a folder made by :func:`build_once`."""
+    shutil.copytree(shared, dest, symlinks=True)
     return dest
 
 

@@ -4,17 +4,20 @@ archive pages, banners and feeds in the built site."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import MINI, build_once, copy_project, private_copy
+from typer.testing import CliRunner
 
 from policygen.archive.store import in_force, releases
+from policygen.cli import app
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -39,23 +42,38 @@ def add_sensitive_category(project: Path) -> None:
     po.write_text(po.read_text(encoding="utf-8") + '\nmsgctxt "data_category:genes"\nmsgid "genetic data"\nmsgstr "genetische gegevens"\n', encoding="utf-8")
 
 
-@pytest.fixture
-def released(mini: Path, cli) -> Path:
-    """Three releases of the mini policy; the second one is a major change."""
-    assert cli("release", "mini", "--version", "1.0", "--effective", "2026-05-05", "--notes", "First version", cwd=mini).exit_code == 0
+def make_releases(folder: Path) -> None:
+    """Three releases of the mini policy, in ``folder/mini``; the second one is a major change."""
+    mini = copy_project(MINI, folder / "mini")
+    runner = CliRunner()
+
+    def release(*args: str) -> str:
+        result = runner.invoke(app, ["release", "mini", *args, "--project", str(mini)], catch_exceptions=False)
+        assert result.exit_code == 0, result.stderr
+        return result.stdout
+
+    release("--version", "1.0", "--effective", "2026-05-05", "--notes", "First version")
     set_version(mini, "1.1", "2026-07-01")
     add_sensitive_category(mini)
-    result = cli("release", "mini", "--version", "1.1", "--effective", "2026-07-01", "--notes", "Genetic data", cwd=mini)
-    assert result.exit_code == 0, result.stderr
-    assert "major change against the previous release" in result.stdout
+    assert "major change against the previous release" in release("--version", "1.1", "--effective", "2026-07-01", "--notes", "Genetic data")
     set_version(mini, "1.2", "2026-09-01")
     prose = mini / "sources" / "mini" / "policy.md"
     prose.write_text(prose.read_text(encoding="utf-8").replace("Write to", "Wirte to"), encoding="utf-8")
     po = mini / "locales" / "nl" / "LC_MESSAGES" / "mini.po"
     po.write_text(po.read_text(encoding="utf-8").replace('msgid "Write to', 'msgid "Wirte to'), encoding="utf-8")
-    result = cli("release", "mini", "--version", "1.2", "--effective", "2026-09-01", cwd=mini)
-    assert result.exit_code == 0, result.stderr
-    return mini
+    release("--version", "1.2", "--effective", "2026-09-01")
+
+
+@pytest.fixture(scope="session")
+def three_releases(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The mini project after three releases (with their PDFs), made once per test run."""
+    return build_once(tmp_path_factory, "mini-three-releases", make_releases) / "mini"
+
+
+@pytest.fixture
+def released(three_releases: Path, tmp_path: Path) -> Path:
+    """This test's own copy of :func:`three_releases`: it may change the archive."""
+    return private_copy(three_releases, tmp_path / "mini")
 
 
 def test_three_releases_verify(released: Path, cli) -> None:
@@ -229,20 +247,41 @@ def test_sigkill_during_a_release_leaves_the_archive_intact(released: Path, tmp_
     assert cli("archive", "verify", cwd=released).exit_code == 0
 
 
-def test_second_release_waits_for_the_lock(released: Path) -> None:
-    import fcntl
+HOLD_LOCK = """
+import fcntl, os, select, sys
+handle = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
+fcntl.flock(handle, fcntl.LOCK_EX)
+print("locked", flush=True)
+select.select([sys.stdin], [], [], 120)  # hold it until the test says so (or two minutes pass)
+"""
 
+
+def test_a_concurrent_release_is_refused_while_another_holds_the_lock(released: Path) -> None:
+    """A release takes the policy's archive lock without waiting: while another process holds
+    it, a second release stops at once with a clear message and archives nothing; once the
+    lock is free, the same release goes through."""
     from policygen.archive.release import release
     from policygen.errors import PolicygenError
 
     set_version(released, "1.3", "2026-10-01")
-    lock = os.open(released / "archive" / "mini" / ".lock", os.O_RDWR)
+    folder = released / "archive" / "mini"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(folder / ".lock")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        with pytest.raises(PolicygenError, match="another release of this policy is running"):
+        assert holder.stdout.readline() == "locked\n"
+        before = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+        started = time.monotonic()
+        with pytest.raises(PolicygenError, match="another release of this policy is running; try again when it has finished"):
             release(released, "mini", "1.3", date(2026, 10, 1))
+        assert time.monotonic() - started < 30, "refused, but only after waiting"
+        assert holder.poll() is None, "the lock was still held when the release was refused"
+        assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")) == before
     finally:
-        os.close(lock)
+        holder.communicate("done\n", timeout=60)
+    assert holder.returncode == 0
+    done = release(released, "mini", "1.3", date(2026, 10, 1))
+    assert done.version == "1.3" and done.sequence == 4
+    assert [r.version for r in releases(released, "mini")] == ["1.0", "1.1", "1.2", "1.3"]
+    assert not list(folder.glob(".release-*"))
 
 
 def test_the_sample_archive_verifies(cli) -> None:

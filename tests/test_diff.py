@@ -10,6 +10,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+import yaml
 from conftest import ROOT, copy_project
 
 from policygen.render.redline import tokenize
@@ -28,23 +29,42 @@ def add_sensitive_category(project: Path) -> None:
         po.write_text(po.read_text(encoding="utf-8") + f'\nmsgctxt "data_category:health-data"\nmsgid "health information"\nmsgstr "{label}"\n', encoding="utf-8")
 
 
+CORRECT, TYPO = "contacts our support team.", "contacts our suport team."
+
+
+def replace_once(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{path.name}: expected {old!r} once"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def introduce_typo(project: Path) -> None:
+    """The version that shipped with a typo (its translations were made from that text)."""
+    replace_once(project / "sources" / "tonle-privacy" / "policy.md", CORRECT, TYPO)
+    for locale in ("nl", "km"):
+        replace_once(project / "locales" / locale / "LC_MESSAGES" / "tonle-privacy.po", CORRECT, TYPO)
+
+
 def fix_typo(project: Path) -> None:
-    prose = project / "sources" / "tonle-privacy" / "policy.md"
-    text = prose.read_text(encoding="utf-8")
-    prose.write_text(text.replace("sends money with us", "sends money with us", 1).replace("contacts our support team.", "contacts our suport team.", 1), encoding="utf-8")
+    """The next version: the typo corrected in the source; the translations are as they were."""
+    replace_once(project / "sources" / "tonle-privacy" / "policy.md", TYPO, CORRECT)
 
 
 @pytest.fixture
-def versions(tmp_path: Path, sample: Path) -> tuple[Path, Path, Path]:
+def versions(tmp_path: Path, sample: Path) -> tuple[Path, Path, Path, Path]:
+    """The sample, the sample with a new sensitive category, and a version with a typo and
+    the one that fixes it."""
     major = copy_project(sample, tmp_path / "major")
     add_sensitive_category(major)
     typo = copy_project(sample, tmp_path / "typo")
-    fix_typo(typo)
-    return sample, major, typo
+    introduce_typo(typo)
+    fixed = copy_project(typo, tmp_path / "fixed")
+    fix_typo(fixed)
+    return sample, major, typo, fixed
 
 
 def test_sensitive_category_is_major_everywhere(versions, tmp_path: Path, cli) -> None:
-    old, major, _typo = versions
+    old, major, _typo, _fixed = versions
     out = tmp_path / "out"
     result = cli("diff", str(old), str(major), "--output", str(out))
     assert result.exit_code == 0, result.stderr
@@ -84,23 +104,27 @@ def test_sensitive_category_is_major_everywhere(versions, tmp_path: Path, cli) -
 
 
 def test_typo_fix_is_editorial(versions, cli) -> None:
-    old, _major, typo = versions
-    result = cli("diff", str(old), str(typo), "--format", "json")
-    assert result.exit_code == 0
+    _old, _major, typo, fixed = versions
+    result = cli("diff", str(typo), str(fixed), "--format", "json")
+    assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["severity"] == "editorial"
     privacy = next(r for r in report["reports"] if r["policy"] == "tonle-privacy")
+    assert privacy["severity"] == "editorial"
     assert [(c["path"], c["severity"], c["rule"]) for c in privacy["changes"]] == [("prose/who-scope", "editorial", "editorial")]
     assert privacy["notices"]["nl"] == {"banner": "", "items": [], "email_subject": "", "email_body": ""}
+    assert all(not r["changes"] for r in report["reports"] if r["policy"] != "tonle-privacy")
+    terminal = cli("diff", str(typo), str(fixed))
+    assert terminal.exit_code == 0 and "tonle-privacy: 3.0 -> 3.0  EDITORIAL" in terminal.stdout
 
 
 def test_fail_on_major_only_for_the_major_change(versions, cli) -> None:
-    old, major, typo = versions
+    old, major, typo, fixed = versions
     assert cli("diff", str(old), str(major), "--fail-on", "major").exit_code == 3
-    assert cli("diff", str(old), str(typo), "--fail-on", "major").exit_code == 0
-    assert cli("diff", str(old), str(typo), "--fail-on", "minor").exit_code == 0
+    assert cli("diff", str(typo), str(fixed), "--fail-on", "major").exit_code == 0
+    assert cli("diff", str(typo), str(fixed), "--fail-on", "minor").exit_code == 0
     assert cli("diff", str(old), str(old), "--fail-on", "minor").exit_code == 0
-    bad = cli("diff", str(old), str(typo), "--fail-on", "huge")
+    bad = cli("diff", str(typo), str(fixed), "--fail-on", "huge")
     assert bad.exit_code == 1 and "--fail-on takes major, review or minor" in bad.stderr
 
 
@@ -144,11 +168,35 @@ def test_project_rules_override(tmp_path: Path, mini: Path, cli) -> None:
     assert "rules.yaml:1: no default rule 'no-such-rule'" in result.stderr
 
 
-def test_rules_command_lists_every_rule_with_its_basis(cli) -> None:
-    result = cli("rules")
-    assert result.exit_code == 0
-    assert re.search(r"major\s+new-sensitive-data\s+Major-change commitment", result.stdout)
-    assert len(result.stdout.splitlines()) >= 30
+def printed_rules(stdout: str) -> list[tuple[str, str, str]]:
+    """``policygen rules`` output as (severity, ID, basis), one rule a line."""
+    rows = []
+    for line in stdout.splitlines():
+        severity, ident, basis = line.split(maxsplit=2)
+        rows.append((severity, ident, basis))
+    return rows
+
+
+def test_rules_command_lists_every_rule_with_its_basis(tmp_path: Path, mini: Path, cli) -> None:
+    defaults = yaml.safe_load((ROOT / "policygen" / "data" / "rules.yaml").read_text(encoding="utf-8"))["rules"]
+    expected = [(r["severity"], r["id"], r["basis"]) for r in defaults]
+    assert len(expected) >= 30 and len({r[1] for r in expected}) == len(expected)
+    result = cli("rules", cwd=tmp_path)  # outside a project: the defaults
+    assert result.exit_code == 0, result.stderr
+    assert printed_rules(result.stdout) == expected
+    assert cli("rules", cwd=mini).stdout == result.stdout  # a project without rules.yaml: the same
+
+    # A project's rules.yaml disables one rule, changes the severity of another and adds its own.
+    disabled, changed = expected[1][1], expected[2][1]
+    assert expected[2][0] != "editorial"
+    (mini / "rules.yaml").write_text(
+        f"disable: [{disabled}]\nseverity:\n  {changed}: editorial\n"
+        "rules:\n  - id: no-children\n    severity: major\n    when: {subject: minimum_age, direction: lower}\n"
+        "    reason: \"Children under {before} may now sign up.\"\n    basis: \"Our own promise to parents\"\n", encoding="utf-8")
+    result = cli("rules", cwd=mini)
+    assert result.exit_code == 0, result.stderr
+    adjusted = [("editorial" if ident == changed else severity, ident, basis) for severity, ident, basis in expected if ident != disabled]
+    assert printed_rules(result.stdout) == [("major", "no-children", "Our own promise to parents"), *adjusted]
 
 
 def test_khmer_words_come_from_the_segmenter() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -41,11 +42,23 @@ def compared(output: Path) -> dict[str, bytes]:
     }
 
 
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """``site(name)``: the output folder of that project built (HTML, on ``TODAY``), once per
+    module and worker; the tests here only read it."""
+    built: dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        if name not in built:
+            built[name] = build(make_project(name, tmp_path_factory.mktemp(name)), formats=["html"], today=TODAY).output_dir
+        return built[name]
+
+    return get
+
+
 @pytest.mark.parametrize("name", ["starter", "mini", "tonle"])
-def test_golden_site(name: str, tmp_path: Path) -> None:
-    project = make_project(name, tmp_path)
-    result = build(project, formats=["html"], today=TODAY)
-    files = compared(result.output_dir)
+def test_golden_site(name: str, site: Callable[[str], Path]) -> None:
+    files = compared(site(name))
     golden = GOLDEN / name
     if UPDATE:
         shutil.rmtree(golden, ignore_errors=True)
@@ -59,9 +72,11 @@ def test_golden_site(name: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", ["starter", "tonle"])
-def test_fragment_is_the_pages_article(name: str, tmp_path: Path) -> None:
-    output = build(make_project(name, tmp_path), formats=["html"]).output_dir
-    for fragment in output.rglob("fragment.html"):
+def test_fragment_is_the_pages_article(name: str, site: Callable[[str], Path]) -> None:
+    output = site(name)
+    fragments = sorted(output.rglob("fragment.html"))
+    assert len(fragments) >= 3, "every page has a fragment"
+    for fragment in fragments:
         page = (fragment.parent / "index.html").read_text(encoding="utf-8")
         text = fragment.read_text(encoding="utf-8")
         assert text.startswith("<article ") and text.rstrip().endswith("</article>")
@@ -69,8 +84,8 @@ def test_fragment_is_the_pages_article(name: str, tmp_path: Path) -> None:
         assert text in page
 
 
-def test_pages_have_lang_dir_toc_anchors_and_alternates(tmp_path: Path) -> None:
-    output = build(make_project("tonle", tmp_path), formats=["html"]).output_dir
+def test_pages_have_lang_dir_toc_anchors_and_alternates(site: Callable[[str], Path]) -> None:
+    output = site("tonle")
     for locale in ("en", "nl", "km"):
         page = (output / "tonle-privacy" / locale / "index.html").read_text(encoding="utf-8")
         assert f'<html lang="{locale}" dir="ltr">' in page

@@ -38,7 +38,6 @@ def headings(markdown: str) -> list[tuple[int, str]]:
 
 
 @needs_seeds
-@needs_seeds
 @pytest.mark.parametrize("seed", sorted(CASES))
 def test_seed_keeps_its_structure(project: Path, seed: str) -> None:
     policy, lang, title, top, sections, items, nested = CASES[seed]
@@ -52,7 +51,6 @@ def test_seed_keeps_its_structure(project: Path, seed: str) -> None:
 
 
 @needs_seeds
-@needs_seeds
 def test_nesting_follows_the_text(project: Path) -> None:
     import_policy(project, SEEDS / "002_b81b069f5d5ed17f.txt", "mall-privacy", "en")
     found = headings((project / "sources" / "mall-privacy" / "policy.md").read_text(encoding="utf-8"))
@@ -64,7 +62,6 @@ def test_nesting_follows_the_text(project: Path) -> None:
     assert sum(1 for level, text in found if text == "How to contact us") == 1
 
 
-@needs_seeds
 @needs_seeds
 def test_dates_and_contacts(project: Path) -> None:
     gov = import_policy(project, SEEDS / "000_9018008437f7b145.txt", "gov-privacy", "en")
@@ -127,7 +124,6 @@ def test_bad_input_writes_nothing(project: Path, tmp_path: Path, cli, name: str,
     assert not (project / "sources" / "bad").exists()
 
 
-@needs_seeds
 @needs_seeds
 def test_import_refuses_to_overwrite(project: Path, cli) -> None:
     args = ("import", str(SEEDS / "000_9018008437f7b145.txt"), "--policy", "gov", "--lang", "en", "--project", str(project))

@@ -3,13 +3,14 @@ overflowing line, embedded fonts, metadata and tagging, outline, reproducible by
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE, copy_project
+from conftest import SAMPLE, build_once, copy_project
 from pypdf import PdfReader
 
 from policygen.build import build
@@ -20,11 +21,15 @@ from policygen.render.redline import _clause_texts, tokenize
 LOCALES = ("en", "nl", "km")
 
 
-@pytest.fixture(scope="module")
+def build_pdfs(folder: Path) -> None:
+    build(copy_project(SAMPLE, folder / "tonle"), formats=["pdf"])
+
+
+@pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = copy_project(SAMPLE, tmp_path_factory.mktemp("pdf") / "tonle")
-    build(project, formats=["pdf"])
-    return project
+    """The sample's PDFs, built once per test run (with one worker process per core) and
+    shared: the tests only read them."""
+    return build_once(tmp_path_factory, "tonle-pdf", build_pdfs) / "tonle"
 
 
 def pdf_path(project: Path, policy: str, locale: str) -> Path:
@@ -38,6 +43,7 @@ def pdftotext(path: Path) -> str:
     return subprocess.run(["pdftotext", "-raw", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 
+@functools.cache  # the outline test reads the Khmer text again; the PDFs do not change
 def pypdf_text(path: Path) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(path).pages)
 
@@ -62,15 +68,16 @@ def normalize(text: str) -> str:
     return re.sub(r"[\s\u200b\u00ad\-‐]+", "", text)
 
 
-def expected_words(project: Path, policy: str, locale: str) -> list[list[str]]:
+@functools.cache  # the same for each of the three extractors
+def expected_words(project: Path, policy: str, locale: str) -> tuple[tuple[str, ...], ...]:
     """Per clause, the words a reader sees, in order (Khmer split by the segmenter)."""
     loaded, localized = prepare(project, [policy], [locale])
     texts, _fallback = _clause_texts(localized[0])
     clauses = []
     for text in texts.values():
         words = [normalize(w) for w in tokenize(text, locale)]
-        clauses.append([w for w in words if w and re.search(r"\w", w)])
-    return clauses
+        clauses.append(tuple(w for w in words if w and re.search(r"\w", w)))
+    return tuple(clauses)
 
 
 def anchor(text: str, words: list[str], cursor: int) -> int | None:
@@ -132,7 +139,8 @@ def test_khmer_word_breaks_prevent_overflow(built: Path) -> None:
 
     from policygen.render.pdf import _fetcher, pdf_html
 
-    project, localized = prepare(built, ["tonle-privacy"], ["km"])
+    # In the shorter of the two policies: the rest of the document only adds layout time.
+    project, localized = prepare(built, ["tonle-cookies"], ["km"])
     paragraph = "ការផ្ទេរប្រាក់ទៅកាន់ក្រុមគ្រួសារនៅប្រទេសកម្ពុជាត្រូវបានធ្វើឡើងដោយសុវត្ថិភាព" * 6
     html = pdf_html(project, localized[0]).replace("<div class=\"policy-body\">", f"<div class=\"policy-body\"><p>{paragraph}</p>", 1)
     unbroken = html.replace(break_khmer_words(paragraph), paragraph)
