@@ -7,16 +7,17 @@ has no logic of its own. Problems are raised as :class:`~policygen.errors.Policy
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from policygen import serve as preview
 from policygen.archive import release as release_workflow
 from policygen.archive import sign, store
 from policygen.atomic import contained, write_all
-from policygen.build import FORMATS, BuildResult
+from policygen.build import FORMATS, BuildResult, Progress
 from policygen.build import build as build_site
 from policygen.build import check as check_project
 from policygen.changes.checkout import checkout
@@ -46,10 +47,11 @@ def init(directory: Path) -> list[Path]:
 def build(
     project: Path, policies: list[str] | None = None, locales: list[str] | None = None, output: Path | None = None,
     allow_incomplete: bool | None = None, formats: Iterable[str] = FORMATS, jobs: int | None = None, today: date | None = None,
-    use_cache: bool = True,
+    use_cache: bool = True, progress: Progress | None = None,
 ) -> BuildResult:
-    """``policygen build``: the site in ``output`` (default: the project's ``output/``)."""
-    return build_site(project, policies, locales, output, allow_incomplete, formats, jobs, today, use_cache)
+    """``policygen build``: the site in ``output`` (default: the project's ``output/``); ``progress``
+    is told how the PDFs advance."""
+    return build_site(project, policies, locales, output, allow_incomplete, formats, jobs, today, use_cache, progress)
 
 
 def check(project: Path, allow_incomplete: bool | None = None) -> Project:
@@ -166,6 +168,12 @@ def import_(project: Path, file: Path, policy: str, lang: str, force: bool = Fal
     """``policygen import``: a text, HTML or Markdown file -> ``sources/<policy>/`` and a report; with
     ``update``, a new version of an imported policy, keeping the IDs of clauses whose text matches."""
     return import_policy(project, file, policy, lang, force, update)
+
+
+def serve(project: Path, port: int = 8000, host: str = "127.0.0.1", output: Path | None = None, today: date | None = None,
+          say: Callable[[str], None] = print, pdf: bool = True) -> None:
+    """``policygen serve``: build, serve the output on ``host:port``, rebuild on every save (until Ctrl-C)."""
+    preview.serve(project, port, host, output, today, say, pdf)
 
 
 def rules(project: Path) -> list[Rule]:

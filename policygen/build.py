@@ -24,8 +24,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import date
@@ -54,6 +54,9 @@ from policygen.render.html import (
 from policygen.render.pdf import pdf_html, render_pdf
 
 MANIFEST = "manifest.json"
+
+Progress = Callable[[str, int, int], None]
+"""Told ``(what, done, total)`` as long work advances (the CLI draws a progress bar with it)."""
 
 
 @dataclass
@@ -85,7 +88,7 @@ FORMATS = ("html", "pdf")
 def build(
     root: Path, policies: Iterable[str] | None = None, locales: Iterable[str] | None = None,
     output_dir: Path | None = None, allow_incomplete: bool | None = None, formats: Iterable[str] = FORMATS,
-    jobs: int | None = None, today: date | None = None, use_cache: bool = True,
+    jobs: int | None = None, today: date | None = None, use_cache: bool = True, progress: Progress | None = None,
 ) -> BuildResult:
     """Build the site. With ``policies`` or ``locales``, only that subset is rendered and the
     manifest keeps its entries for the rest. ``formats`` chooses HTML, PDF or both; PDFs render
@@ -104,14 +107,14 @@ def build(
     with output_lock(out) as work:
         result = _build_locked(root, project, localized, out, out_root, work, full=policies is None and locales is None,
                                allow_incomplete=allow_incomplete, formats=formats, jobs=jobs, today=today,
-                               cache=Cache(project.root, enabled=use_cache))
+                               cache=Cache(project.root, enabled=use_cache), progress=progress)
     result.seconds = time.monotonic() - began
     return result
 
 
 def _build_locked(
     root: Path, project: Project, localized: list[LocalizedPolicy], out: Path, out_root: Path, work: Path, *, full: bool,
-    allow_incomplete: bool | None, formats: list[str], jobs: int | None, today: date | None, cache: Cache,
+    allow_incomplete: bool | None, formats: list[str], jobs: int | None, today: date | None, cache: Cache, progress: Progress | None = None,
 ) -> BuildResult:
     """Render everything in memory, then publish the whole output in one step (the caller
     holds the output's lock)."""
@@ -126,7 +129,7 @@ def _build_locked(
         files.update(site_files)
         outputs += site_outputs
     if "pdf" in formats:
-        pdfs = cached_pdfs(root, project, localized, allow_incomplete, jobs, work / "tmp", cache, prune=full)
+        pdfs = cached_pdfs(root, project, localized, allow_incomplete, jobs, work / "tmp", cache, prune=full, progress=progress)
         for item, (data, was_cached) in zip(localized, pdfs, strict=True):
             path = PagePaths(item.policy.id, item.locale).pdf
             files[path] = data
@@ -187,13 +190,13 @@ def pdf_key(project: Project, item: LocalizedPolicy) -> str:
 
 
 def cached_pdfs(root: Path, project: Project, localized: list[LocalizedPolicy], allow_incomplete: bool | None, jobs: int | None,
-                scratch: Path, cache: Cache, prune: bool = False) -> list[tuple[bytes, bool]]:
+                scratch: Path, cache: Cache, prune: bool = False, progress: Progress | None = None) -> list[tuple[bytes, bool]]:
     """Every selected PDF, in order, with whether it came from ``cache``. Only PDFs whose key
     is not in the cache are rendered; after a full build (``prune``) entries it no longer uses go."""
     keys = [pdf_key(project, item) for item in localized]
     found = [cache.get(k) for k in keys]
     missing = [i for i, data in enumerate(found) if data is None]
-    rendered = render_pdfs(root, project, [localized[i] for i in missing], allow_incomplete, jobs, scratch) if missing else []
+    rendered = render_pdfs(root, project, [localized[i] for i in missing], allow_incomplete, jobs, scratch, progress) if missing else []
     cache.put({keys[i]: data for i, data in zip(missing, rendered, strict=True)})
     for i, data in zip(missing, rendered, strict=True):
         found[i] = data
@@ -203,7 +206,7 @@ def cached_pdfs(root: Path, project: Project, localized: list[LocalizedPolicy], 
 
 
 def render_pdfs(root: Path, project: Project, localized: list[LocalizedPolicy], allow_incomplete: bool | None, jobs: int | None,
-                scratch: Path) -> list[bytes]:
+                scratch: Path, progress: Progress | None = None) -> list[bytes]:
     """Every selected PDF, in order. Several render at once in worker processes: WeasyPrint
     is single-threaded, and a PDF takes a second or two. WeasyPrint's temporary font folders
     go into ``scratch``, which is removed afterwards (workers end without running finalizers)."""
@@ -214,14 +217,20 @@ def render_pdfs(root: Path, project: Project, localized: list[LocalizedPolicy], 
     try:
         if jobs == 1:
             tempfile.tempdir = str(scratch)
-            return [render_pdf(project, item, variant) for item in localized]
-        return _render_in_pool(root, localized, allow_incomplete, jobs, scratch)
+            done = []
+            for item in localized:
+                done.append(render_pdf(project, item, variant))
+                if progress is not None:
+                    progress("PDFs", len(done), len(localized))
+            return done
+        return _render_in_pool(root, localized, allow_incomplete, jobs, scratch, progress)
     finally:
         tempfile.tempdir = saved
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _render_in_pool(root: Path, localized: list[LocalizedPolicy], allow_incomplete: bool | None, jobs: int, scratch: Path) -> list[bytes]:
+def _render_in_pool(root: Path, localized: list[LocalizedPolicy], allow_incomplete: bool | None, jobs: int, scratch: Path,
+                    progress: Progress | None) -> list[bytes]:
     keys = [(item.policy.id, item.locale) for item in localized]
     context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
     policies = sorted({p for p, _ in keys})
@@ -232,6 +241,9 @@ def _render_in_pool(root: Path, localized: list[LocalizedPolicy], allow_incomple
         # Largest first, so that the last PDF to start is a short one and no core idles long.
         order = sorted(range(len(keys)), key=lambda i: (-_weight(localized[i]), i))
         futures = {i: pool.submit(_render_one_pdf, keys[i]) for i in order}
+        for count, _future in enumerate(as_completed(futures.values()), start=1):
+            if progress is not None:
+                progress("PDFs", count, len(keys))
         results = [futures[i].result() for i in range(len(keys))]
     except BrokenProcessPool:
         _stop(pool)

@@ -11,8 +11,12 @@ imported, so ``policygen --help`` starts at once.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import signal
+import sys
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from types import ModuleType
@@ -27,12 +31,29 @@ from policygen.errors import PolicygenError, display_path
 if TYPE_CHECKING:
     from policygen.i18n.status import Report
 
+_VERBOSITY_FLAGS = ("-q", "--quiet", "-v", "--verbose")
+
+
+class _Output:
+    """What the global -q and -v asked for."""
+
+    quiet = False
+    verbose = False
+
+
 FAIL_EXIT = 3
 """Exit code of ``diff --fail-on`` when a change reaches the threshold (1 stays "an error")."""
 
 
 class _Commands(TyperGroup):
     """The CLI's one error boundary: every command runs inside :meth:`invoke`."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        # -q and -v work on every command, before or after its name (policygen build -q).
+        end = args.index("--") if "--" in args else len(args)
+        flags = [a for a in args[:end] if a in _VERBOSITY_FLAGS]
+        rest = [a for a in args[:end] if a not in _VERBOSITY_FLAGS] + args[end:]
+        return super().parse_args(ctx, flags + rest)
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -95,9 +116,16 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     version: Annotated[bool | None, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors (any command, before or after its name).")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print more: every file written, PDF progress as plain lines "
+        "(any command).")] = False,
 ) -> None:
     """policygen compiles policy sources (facts + Markdown prose) into localized HTML and PDF."""
+    _Output.quiet, _Output.verbose = quiet, verbose and not quiet
+    if quiet:
+        ctx.with_resource(contextlib.redirect_stdout(io.StringIO()))
 
 
 @app.command()
@@ -127,9 +155,15 @@ def build(
     """Render every policy in every locale (HTML pages, PDFs) into the output folder, with manifest.json."""
     when = _parse_date(today, "--today") if today is not None else None
     chosen = [f.strip() for f in formats.split(",") if f.strip()]
-    result = api().build(project, policy, locale, output, allow_incomplete, chosen, jobs, when, use_cache=not no_cache)
-    if quiet:
+    with _progress() as progress:
+        result = api().build(project, policy, locale, output, allow_incomplete, chosen, jobs, when, use_cache=not no_cache, progress=progress)
+    if _Output.quiet:
         return
+    if _Output.verbose:
+        for path in result.written:
+            typer.echo(f"wrote {path}")
+        for path in result.removed:
+            typer.echo(f"removed {path}")
     pdfs = f"{_count(len(result.pdfs_rendered), 'PDF')} rendered, {len(result.pdfs_cached)} from cache; " if result.pdfs_rendered or result.pdfs_cached else ""
     typer.echo(
         f"Built {_count(result.pages, 'page')} into {result.output_dir}: {pdfs}{_count(len(result.written), 'file')} written, "
@@ -139,6 +173,31 @@ def build(
         typer.echo(f"note: {policy_id} [{loc}]: {_count(count, 'block')} not translated, shown in the source language", err=True)
     for (policy_id, loc), count in sorted(result.missing_labels.items()):
         typer.echo(f"note: {policy_id} [{loc}]: {_count(count, 'glossary label')} not translated, shown in the glossary's language", err=True)
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[Callable[[str, int, int], None] | None]:
+    """A progress bar on a terminal (stderr); plain lines with -v elsewhere; nothing otherwise or with -q."""
+    if _Output.quiet:
+        yield None
+    elif sys.stderr.isatty():
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=Console(stderr=True), transient=True) as bar:
+            tasks: dict[str, Any] = {}
+
+            def advance(what: str, done: int, total: int) -> None:
+                if what not in tasks:
+                    tasks[what] = bar.add_task(f"Rendering {what}", total=total)
+                bar.update(tasks[what], completed=done, total=total)
+
+            yield advance
+    elif _Output.verbose:
+        yield lambda what, done, total: typer.echo(f"{what}: {done}/{total}", err=True)
+    else:
+        yield None
 
 
 @app.command()
@@ -309,6 +368,24 @@ def import_(
     typer.echo(report.render())
     for path in report.written:
         typer.echo(f"wrote {display_path(path)}")
+
+
+@app.command()
+def serve(
+    project: ProjectOption = Path("."),
+    port: Annotated[int, typer.Option("--port", help="The port to serve on.", min=1, max=65535)] = 8000,
+    host: Annotated[str, typer.Option("--host", help="The address to listen on. The default serves this machine only; "
+        "another address shows your drafts to the network.")] = "127.0.0.1",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Output folder (default: PROJECT/output).")] = None,
+    today: Annotated[str | None, typer.Option("--today", help="Build as if it were this date (YYYY-MM-DD).")] = None,
+    no_pdf: Annotated[bool, typer.Option("--no-pdf", help="Build HTML only (PDFs are rendered after the HTML otherwise).")] = False,
+) -> None:
+    """Preview while you write: build, serve the output on localhost, rebuild on every save and reload the page."""
+    when = _parse_date(today, "--today") if today is not None else None
+    try:
+        api().serve(project, port, host, output, when, say=typer.echo, pdf=not no_pdf)
+    except KeyboardInterrupt:
+        typer.echo("Stopped.")
 
 
 @app.command()

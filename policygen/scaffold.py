@@ -43,7 +43,9 @@ def init_project(directory: Path) -> list[Path]:
         raise PolicygenError(f"{directory}: would overwrite {', '.join(clashes)}; choose an empty folder")
     files = {directory / rel: data for rel, data in planned}
     if not (directory / ".gitignore").exists():
-        files[directory / ".gitignore"] = b"/output/\n/.output.policygen/\n/.policygen/cache/\n/xliff/\narchive/**/.lock\narchive/**/.release-*\n"
+        # The build's lock (and a killed build's unfinished tree) and the build cache are local state.
+        files[directory / ".gitignore"] = (b"/output/\n/.output.policygen/\n/.policygen/cache/\n/xliff/\n"
+                                           b"archive/**/.lock\narchive/**/.release-*\n")
     try:
         return write_all(files, directory)
     except OSError as exc:

@@ -24,8 +24,6 @@ from itertools import groupby
 from operator import attrgetter
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from policygen.model import FACT_KINDS, PLACEHOLDER_RE, Duration, Facts, Policy
 
 RENAME_SIMILARITY = 0.6
@@ -128,6 +126,8 @@ def diff_policies(old: Policy, new: Policy) -> list[Change]:
 
 
 def _fact_changes(old: Policy, new: Policy, old_index: dict[tuple[str, str], set[str]], new_index: dict[tuple[str, str], set[str]]) -> list[Change]:
+    from deepdiff import DeepDiff  # imported on first use: it pulls in numpy, which check does not need
+
     before, after = normalize(old), normalize(new)
     tree = DeepDiff(before, after, ignore_order=True, view="tree", verbose_level=2)
     # Group deepdiff's leaves by the fact they belong to: (top-level key, fact ID, field).

@@ -1,0 +1,217 @@
+"""Live preview: build, serve the output on localhost, rebuild on every save, reload the page.
+
+``serve`` builds the project (HTML first, then the PDFs), serves the output folder over HTTP on
+127.0.0.1 (a port of your choice), and watches the project with ``watchfiles``. On a save it
+rebuilds the HTML at once, tells open pages to reload, and then renders the PDFs (the build cache
+keeps that to the PDFs whose inputs changed). A build error is printed and the last good output
+stays up.
+
+Only files inside the output folder are served: a path is resolved (symlinks followed) and
+refused unless it lies inside the output, so neither ``..`` nor a symlink in the output reaches
+another file. The pages on disk are never changed: the few lines that make an open page reload
+are added to HTML responses only.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from policygen.atomic import work_dir
+from policygen.build import BuildResult, build
+from policygen.cache import CACHE_DIR
+from policygen.errors import PolicygenError
+
+STATUS_PATH = "/__policygen__/status"
+RELOAD_SCRIPT = (
+    "<script>/* policygen serve: reload when the site is rebuilt */(function(){var seen=null;"
+    "function poll(){fetch('" + STATUS_PATH + "',{cache:'no-store'}).then(function(r){return r.json()}).then(function(s){"
+    "if(seen!==null&&s.html!==seen){location.reload()}seen=s.html}).catch(function(){}).finally(function(){setTimeout(poll,300)})}"
+    "poll()})();</script>"
+)
+
+
+@dataclass
+class State:
+    """What the server knows about the builds, shared by the watcher and the request handlers."""
+
+    html: int = 0
+    """Counts the HTML builds that succeeded; an open page reloads when it changes."""
+    pdf: int = 0
+    """Counts the PDF builds that succeeded."""
+    error: str | None = None
+    """The last build's error, while it stands."""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _handler(out: Path, state: State) -> type[http.server.SimpleHTTPRequestHandler]:
+    root = out.resolve()
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=str(out), **kwargs)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # quiet: the terminal shows builds, not requests
+
+        def do_GET(self) -> None:
+            if urlsplit(self.path).path == STATUS_PATH:
+                body = json.dumps({"html": state.html, "pdf": state.pdf, "error": state.error}).encode()
+                self._send(200, "application/json", body)
+                return
+            target = self._inside()
+            if target is None:
+                self.send_error(404, "Not found")
+                return
+            url = urlsplit(self.path)
+            if target.name == "index.html" and not url.path.endswith(("/", ".html")):
+                self.send_response(301)  # a folder without its slash: relative links need it
+                self.send_header("Location", url.path + "/" + (f"?{url.query}" if url.query else ""))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            if target.is_file() and target.suffix == ".html":
+                body = target.read_bytes()
+                marker = body.lower().rfind(b"</body>")
+                body = body[:marker] + RELOAD_SCRIPT.encode() + body[marker:] if marker >= 0 else body + RELOAD_SCRIPT.encode()
+                self._send(200, "text/html; charset=utf-8", body)
+                return
+            super().do_GET()
+
+        def do_HEAD(self) -> None:
+            if self._inside() is None:
+                self.send_error(404, "Not found")
+                return
+            super().do_HEAD()
+
+        def _inside(self) -> Path | None:
+            """The file a request names, when it really lies in the output folder."""
+            path = unquote(urlsplit(self.path).path)
+            if "\0" in path:
+                return None
+            target = (root / path.lstrip("/")).resolve()
+            if target != root and not target.is_relative_to(root):
+                return None
+            if target.is_dir():
+                index = (target / "index.html").resolve()
+                if not index.is_relative_to(root):
+                    return None
+                return index if index.is_file() else target
+            return target if target.exists() else None
+
+        def translate_path(self, path: str) -> str:
+            found = self._inside()
+            # Never a file outside: an unknown path becomes one that does not exist in the output.
+            return str(found) if found is not None else str(root / "__policygen_not_found__")
+
+        def _send(self, status: int, kind: str, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
+
+
+class Preview:
+    """A running preview: the server, the watcher, and the builds they trigger."""
+
+    def __init__(self, project: Path, port: int = 8000, host: str = "127.0.0.1", output: Path | None = None,
+                 today: date | None = None, say: Callable[[str], None] = print, pdf: bool = True) -> None:
+        self.project = project.resolve()
+        self.formats = [["html"], ["pdf"]] if pdf else [["html"]]
+        self.out = (output or self.project / "output").resolve()
+        self.today = today
+        self.say = say
+        self.state = State()
+        self.stop = threading.Event()
+        self.host = host
+        self.server = http.server.ThreadingHTTPServer((host, port), _handler(self.out, self.state))
+        self.server.daemon_threads = True
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.server.server_address[1]}/"
+
+    def rebuild(self) -> None:
+        """HTML first (an open page reloads), then the PDFs."""
+        for formats in self.formats:
+            try:
+                result = build(self.project, output_dir=self.out, formats=formats, today=self.today)
+            except PolicygenError as exc:
+                diagnostics = exc.diagnostics()
+                self.state.error = "\n".join(d.format() for d in diagnostics) if diagnostics else str(exc)
+                self.say(f"build failed; still serving the last good output:\n{self.state.error}")
+                return
+            self.state.error = None
+            with self.state.lock:
+                if formats == ["html"]:
+                    self.state.html += 1
+                else:
+                    self.state.pdf += 1
+            self.say(_summary(formats[0], result))
+            if self.stop.is_set():
+                return
+
+    def start(self) -> None:
+        """Build once, then serve and watch in background threads."""
+        self.out.mkdir(parents=True, exist_ok=True)
+        self._threads = [threading.Thread(target=self.server.serve_forever, name="policygen-serve", daemon=True),
+                         threading.Thread(target=self._watch, name="policygen-watch", daemon=True)]
+        self._threads[0].start()
+        self.say(f"Serving {self.out} at {self.url} (Ctrl-C to stop)")
+        self.rebuild()
+        self._threads[1].start()
+
+    def _watch(self) -> None:
+        from watchfiles import watch
+
+        ignored = [self.out, work_dir(self.out), self.project / CACHE_DIR, self.project / ".git"]
+
+        def wanted(_change: Any, path: str) -> bool:
+            resolved = Path(path)
+            return not any(resolved == folder or resolved.is_relative_to(folder) for folder in ignored) and not resolved.name.endswith(".tmp")
+
+        for _changes in watch(self.project, watch_filter=wanted, debounce=50, step=25, stop_event=self.stop, raise_interrupt=False):
+            self.rebuild()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.server.shutdown()
+        self.server.server_close()
+        for thread in self._threads:
+            thread.join(10)
+
+
+def _summary(kind: str, result: BuildResult) -> str:
+    if kind == "pdf":
+        return (f"PDFs: {len(result.pdfs_rendered)} rendered, {len(result.pdfs_cached)} from cache "
+                f"({result.seconds:.1f} s)")
+    return f"HTML: {result.pages} pages, {len(result.written)} files written, {len(result.unchanged)} unchanged ({result.seconds:.1f} s)"
+
+
+def serve(project: Path, port: int = 8000, host: str = "127.0.0.1", output: Path | None = None, today: date | None = None,
+          say: Callable[[str], None] = print, pdf: bool = True) -> None:
+    """Run the preview until interrupted (Ctrl-C)."""
+    try:
+        preview = Preview(project, port, host, output, today, say, pdf)
+    except OSError as exc:
+        raise PolicygenError(f"cannot serve on {host}:{port} ({exc.strerror}); choose another --port") from None
+    try:
+        preview.start()
+        preview.stop.wait()
+    finally:
+        preview.close()
+
+
+__all__ = ["Preview", "serve"]

@@ -1,0 +1,37 @@
+"""What the commands print: -q and -v on every command, the build's summary, PDF progress."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def test_quiet_on_any_command_before_or_after_its_name(mini: Path, cli) -> None:
+    for args in (("check", "-q"), ("-q", "check"), ("i18n", "check", "--quiet"), ("build", "-q"), ("--quiet", "build", "--format", "html")):
+        result = cli(*args, "-C", str(mini))
+        assert result.exit_code == 0, (args, result.stderr)
+        assert result.stdout == "", args
+    # Errors are still said.
+    result = cli("check", "-q", "-C", str(mini / "nope"))
+    assert result.exit_code == 1 and "policygen.yaml" in result.stderr
+
+
+def test_summary_and_verbose_file_list(mini: Path, cli) -> None:
+    result = cli("build", "-C", str(mini))
+    assert result.exit_code == 0
+    assert "7 files written, 0 unchanged (" in result.stdout and " s)." in result.stdout
+    result = cli("build", "-v", "-C", str(mini))
+    assert "0 files written, 7 unchanged" in result.stdout and "wrote" not in result.stdout
+    config = mini / "policygen.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("Mini test site", "Mini site"), encoding="utf-8")
+    result = cli("-v", "build", "-C", str(mini), "--format", "html")
+    assert "wrote index.html" in result.stdout.splitlines()
+
+
+def test_pdf_progress_is_plain_lines_with_verbose_off_a_terminal(mini: Path, cli) -> None:
+    result = cli("build", "-v", "-C", str(mini), "--format", "pdf", "--jobs", "1")
+    assert result.exit_code == 0
+    assert "PDFs: 1/2" in result.stderr and "PDFs: 2/2" in result.stderr
+    assert "2 PDFs rendered, 0 from cache" in result.stdout
+    result = cli("build", "-C", str(mini), "--format", "pdf", "--jobs", "1")
+    assert result.stderr == ""  # not a terminal, not verbose: no progress at all
+    assert "0 PDFs rendered, 2 from cache" in result.stdout

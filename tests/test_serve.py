@@ -1,0 +1,111 @@
+"""``policygen serve``: serves the output on 127.0.0.1, only files inside it, rebuilds on a save
+and tells the open page to reload."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from policygen.serve import RELOAD_SCRIPT, STATUS_PATH, Preview
+
+
+@pytest.fixture
+def preview(mini: Path) -> Iterator[Preview]:
+    running = Preview(mini, port=0, say=lambda _message: None, pdf=False)
+    running.start()
+    yield running
+    running.close()
+
+
+def get(preview: Preview, path: str) -> tuple[int, dict[str, str], bytes]:
+    host, port = preview.server.server_address[:2]
+    connection = http.client.HTTPConnection(str(host), int(port), timeout=10)
+    connection.request("GET", path)  # sent as written: no client-side normalization of '..'
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response.status, dict(response.getheaders()), body
+
+
+def status(preview: Preview) -> dict[str, object]:
+    return json.loads(get(preview, STATUS_PATH)[2])
+
+
+def test_serves_the_site_on_localhost_with_a_reload_script(preview: Preview, mini: Path) -> None:
+    assert preview.server.server_address[0] == "127.0.0.1"
+    code, headers, body = get(preview, "/")
+    assert code == 200 and headers["Content-Type"].startswith("text/html")
+    assert RELOAD_SCRIPT.encode() in body and b"Mini test site" in body
+    assert RELOAD_SCRIPT.encode() not in (mini / "output" / "index.html").read_bytes()  # the files stay as built
+    code, headers, _ = get(preview, "/mini/en")
+    assert code == 301 and headers["Location"] == "/mini/en/"
+    assert get(preview, "/mini/en/")[0] == 200
+    code, headers, body = get(preview, "/assets/policygen.css")
+    assert code == 200 and body == (mini / "output" / "assets" / "policygen.css").read_bytes()
+    assert get(preview, "/nope.html")[0] == 404
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symlinks")
+def test_never_serves_a_file_outside_the_output(preview: Preview, mini: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("top secret\n", encoding="utf-8")
+    out = mini / "output"
+    (out / "leak.txt").symlink_to(secret)
+    (out / "leakdir").symlink_to(tmp_path)
+    for path in ("/../policygen.yaml", "/%2e%2e/policygen.yaml", "/..%2fpolicygen.yaml", "/mini/../../policygen.yaml",
+                 "/leak.txt", "/leakdir/secret.txt", "/leakdir/", "//etc/passwd", "/%00", "/assets/../../glossary.yaml"):
+        code, _headers, body = get(preview, path)
+        assert code == 404, path
+        assert b"top secret" not in body and b"Mini B.V." not in body and b"root:" not in body
+
+
+def test_rebuilds_on_a_save_and_the_page_reloads(preview: Preview, mini: Path) -> None:
+    first = status(preview)
+    assert first["html"] == 1 and first["error"] is None
+    config = mini / "policygen.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("Mini test site", "Mini preview site"), encoding="utf-8")
+    deadline = time.monotonic() + 60
+    while status(preview)["html"] == first["html"]:
+        assert time.monotonic() < deadline, "no rebuild after a save"
+        time.sleep(0.05)
+    assert b"Mini preview site" in get(preview, "/")[2]
+    # A mistake: the error is reported, and the last good site stays up until it is fixed.
+    prose = mini / "sources" / "mini" / "policy.md"
+    good = prose.read_text(encoding="utf-8")
+    prose.write_text(good.replace("{{retention.account}}", "{{retention.nope}}"), encoding="utf-8")
+    while status(preview)["error"] is None:
+        assert time.monotonic() < deadline, "the broken source was not reported"
+        time.sleep(0.05)
+    assert "retention.nope" in str(status(preview)["error"])
+    assert get(preview, "/")[0] == 200
+    before = status(preview)["html"]
+    prose.write_text(good, encoding="utf-8")
+    while status(preview)["html"] == before:
+        assert time.monotonic() < deadline, "no rebuild after the fix"
+        time.sleep(0.05)
+    assert status(preview)["error"] is None
+
+
+def test_pdfs_come_after_the_html(mini: Path) -> None:
+    messages: list[str] = []
+    running = Preview(mini, port=0, say=messages.append)
+    try:
+        running.start()
+        assert running.state.html == 1 and running.state.pdf == 1
+        assert [m.split(":")[0] for m in messages[1:]] == ["HTML", "PDFs"]
+        assert get(running, "/mini/en/mini-en.pdf")[2].startswith(b"%PDF-")
+    finally:
+        running.close()
+
+
+def test_the_port_in_use_is_a_clear_error(preview: Preview, mini: Path, cli) -> None:
+    port = preview.server.server_address[1]
+    result = cli("serve", "-C", str(mini), "--port", str(port))
+    assert result.exit_code == 1
+    assert f"cannot serve on 127.0.0.1:{port}" in result.stderr
