@@ -9,6 +9,7 @@ APT_PACKAGES=(
   libharfbuzz-subset0   # font subsetting for PDF output (WeasyPrint)
   libpango-1.0-0 libpangoft2-1.0-0
   poppler-utils         # pdftotext, used by the PDF text-extraction tests
+  strace                # kills a build at an exact system call (tests/test_build_safety.py)
   gettext               # msgfmt -c: CI checks every shipped catalog with GNU gettext itself
 )
 
