@@ -25,6 +25,8 @@ ellipsis and fonts without TrueType outlines are left to WeasyPrint's own code.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 COENG = "\u17d2"
@@ -43,6 +45,10 @@ FROM_UNITS: Any = None
 _original_draw_first_line: Any = None
 _original_build_vector_font_dictionary: Any = None
 _installed = False
+_enabled = True
+SILENT = "\u200b"
+"""The text of a glyph that carries none (every glyph of a cluster but its first)."""
+_KHMER_RANGES = (("\u1780", "\u17ff"), ("\u19e0", "\u19ff"))
 
 
 def install() -> None:
@@ -65,6 +71,18 @@ def install() -> None:
     _installed = True
 
 
+@contextmanager
+def disabled() -> Iterator[None]:
+    """Render with WeasyPrint's own text layer (the control in tests and benchmarks)."""
+    global _enabled
+    install()
+    _enabled = False
+    try:
+        yield
+    finally:
+        _enabled = True
+
+
 def _joins_previous(text: str, previous: str) -> bool:
     if previous.endswith((COENG, ZWJ)):
         return True
@@ -80,37 +98,90 @@ def _state(font: Any) -> tuple[dict[tuple[int, str], int], dict[int, int]]:
 
 
 def _draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
+    if not _enabled:
+        return _original_draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix)
     if text_overflow == "ellipsis" or block_ellipsis != "none" or not textbox.text.strip() or textbox.style["font_size"] < 1e-6:
         return _original_draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix)
     pango.pango_layout_set_single_paragraph_mode(textbox.pango_layout.layout, True)
     first_line, _index = textbox.pango_layout.get_first_line()
     utf8 = textbox.pango_layout.text.encode()
-    restore: list[tuple[Any, int]] = []
+    runs = []
     run = first_line.runs[0]
     while run != ffi.NULL:
-        glyph_item = run.data
+        runs.append(run.data)
         run = run.next
-        _map_run(stream, textbox, glyph_item, utf8, restore)
+    layered = _has_khmer(textbox.text) and all(_plain_outlines(stream.add_font(r.item.analysis.font)[0]) for r in runs)
+    restore: list[tuple[Any, int]] = []
+    layer = [_map_run(stream, textbox, glyph_item, utf8, restore, layered) for glyph_item in runs]
     try:
-        return _original_draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix)
+        if layered:
+            # The glyphs drawn read nothing where the engine honours ActualText (poppler, MuPDF):
+            # the text layer below has the text.
+            stream.begin_marked_content("Span", pydyf.Dictionary({"ActualText": pydyf.String("")}))
+        emojis = _original_draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix)
+        if layered:
+            stream.end_marked_content()
+            _draw_text_layer(stream, matrix, layer)
+        return emojis
     finally:
         # Pango's glyph strings belong to the layout, which WeasyPrint may draw again.
         for info, glyph in restore:
             info.glyph = glyph
 
 
-def _map_run(stream, textbox, glyph_item, utf8: bytes, restore: list[tuple[Any, int]]) -> None:
+def _plain_outlines(font: Any) -> bool:
+    return not (font.bitmap or font.png or font.svg or font.colr or font.type == "otf")
+
+
+def _draw_text_layer(stream, matrix, layer) -> None:
+    """The line's text in logical order, invisible (text render mode 3): one code per grapheme
+    cluster, as wide as the cluster, over the glyphs that WeasyPrint drew."""
+    stream.set_text_rendering(3)
+    stream.set_text_matrix(*matrix.values)
+    for font_hash, font_size, items in layer:
+        if not items:
+            continue
+        stream.set_font_size(font_hash, font_size)
+        parts = []
+        for item in items:
+            parts.append(f"<{item:04x}>" if item >= 0 else f"{item + 1}")
+        stream.show_text(" ".join(parts))
+    stream.set_text_rendering(0)
+
+
+def _extra_cid(font: Any, glyph: int, text: str, width: int | None = None) -> int | None:
+    """A code that draws ``glyph`` and reads ``text`` (and is ``width`` wide when given)."""
+    cids, gids = _state(font)
+    key = (glyph, text) if width is None else (glyph, text, width)
+    cid = cids.get(key)
+    if cid is None:
+        cid = font.glyph_count + _FIRST_EXTRA_CID_GAP + len(cids)
+        if cid > 0xFFFF:
+            return None  # out of CIDs: keep WeasyPrint's mapping rather than break the page
+        cids[key] = cid
+        gids[cid] = glyph
+        font.to_unicode[cid] = text
+        if width is not None:
+            font.widths[cid] = width
+    return cid
+
+
+def _map_run(stream, textbox, glyph_item, utf8: bytes, restore: list[tuple[Any, int]], layered: bool) -> tuple[Any, float, list[int]]:
+    """Map the run's glyphs to text; return its part of the invisible text layer (when
+    ``layered``): the font, its size and the codes to show (a negative item -n-1 is a move of
+    n thousandths of an em to the left, for text that has no glyph)."""
     item = glyph_item.item
     pango_font = item.analysis.font
     font, font_size = stream.add_font(pango_font)
-    if font.bitmap or font.png or font.svg or font.colr or font.type == "otf":
-        return  # emoji fonts and CFF outlines keep WeasyPrint's mapping
     if pango.pango_version() < 14802:
         font_size = textbox.style["font_size"]
+    layer: list[int] = []
+    if not _plain_outlines(font):
+        return font.hash, font_size, layer  # emoji fonts and CFF outlines keep WeasyPrint's mapping
     glyphs = glyph_item.glyphs
     count = glyphs.num_glyphs
     if count == 0:
-        return
+        return font.hash, font_size, layer
     clusters = [glyphs.log_clusters[i] for i in range(count)]
     starts = sorted(set(clusters))
     ends = {start: (starts[k + 1] if k + 1 < len(starts) else item.length) for k, start in enumerate(starts)}
@@ -125,31 +196,32 @@ def _map_run(stream, textbox, glyph_item, utf8: bytes, restore: list[tuple[Any, 
             group_text.append(text)
         group_of[start] = len(group_text) - 1
     first_glyph: dict[int, int] = {}
-    for i in range(count):
-        first_glyph.setdefault(group_of[clusters[i]], i)
-    cids, gids = _state(font)
+    group_width = [0] * len(group_text)
+    group_glyph = [-1] * len(group_text)
     infos = glyphs.glyphs
+    for i in range(count):
+        group = group_of[clusters[i]]
+        first_glyph.setdefault(group, i)
+        group_width[group] += infos[i].geometry.width
+        glyph = infos[i].glyph
+        if group_glyph[group] < 0 and glyph != pango.PANGO_GLYPH_EMPTY and not glyph & pango.PANGO_GLYPH_UNKNOWN_FLAG:
+            group_glyph[group] = glyph
     for i in range(count):
         info = infos[i]
         glyph = info.glyph
         if glyph == pango.PANGO_GLYPH_EMPTY or glyph & pango.PANGO_GLYPH_UNKNOWN_FLAG:
             continue
         group = group_of[clusters[i]]
-        wanted = group_text[group] if first_glyph[group] == i else ""
+        wanted = SILENT if layered or first_glyph[group] != i else group_text[group]
         known = font.to_unicode.get(glyph)
         if known is None:
             font.to_unicode[glyph] = wanted
             continue
         if known == wanted:
             continue
-        cid = cids.get((glyph, wanted))
+        cid = _extra_cid(font, glyph, wanted)
         if cid is None:
-            cid = font.glyph_count + _FIRST_EXTRA_CID_GAP + len(cids)
-            if cid > 0xFFFF:
-                continue  # out of CIDs: keep WeasyPrint's mapping rather than break the page
-            cids[(glyph, wanted)] = cid
-            gids[cid] = glyph
-            font.to_unicode[cid] = wanted
+            continue
         if cid not in font.widths:
             if glyph not in font.widths:
                 pango.pango_font_get_glyph_extents(pango_font, glyph, stream.ink_rect, stream.logical_rect)
@@ -157,9 +229,35 @@ def _map_run(stream, textbox, glyph_item, utf8: bytes, restore: list[tuple[Any, 
             font.widths[cid] = font.widths[glyph]
         restore.append((info, glyph))
         info.glyph = cid
+    if layered:
+        for group, text in enumerate(group_text):
+            text = text.replace("\u200b", "")
+            width = round(group_width[group] * 1000 * FROM_UNITS / font_size)
+            if not text or group_glyph[group] < 0:
+                if width:
+                    layer.append(-width - 1)
+                continue
+            # pdf.js takes any text with a nonspacing mark for a zero-width mark, and MuPDF
+            # sees a gap after a mark that has a width: the cluster's leading letters carry its
+            # width, the marks and what follows them none.
+            mark = next((k for k, ch in enumerate(text) if unicodedata.category(ch) == "Mn"), 0)
+            parts = [(text[:mark], width), (text[mark:], 0)] if mark else [(text, width)]
+            for part, part_width in parts:
+                cid = _extra_cid(font, group_glyph[group], part, part_width)
+                if cid is None:
+                    layer.append(-part_width - 1)
+                else:
+                    layer.append(cid)
+    return font.hash, font_size, layer
+
+
+def _has_khmer(text: str) -> bool:
+    return any(low <= ch <= high for ch in text for low, high in _KHMER_RANGES)
 
 
 def _build_vector_font_dictionary(font_dictionary, pdf, font, widths, compress, reference, pdf_version):
+    if not _enabled:
+        return _original_build_vector_font_dictionary(font_dictionary, pdf, font, widths, compress, reference, pdf_version)
     _original_build_vector_font_dictionary(font_dictionary, pdf, font, widths, compress, reference, pdf_version)
     gids = getattr(font, "policygen_gids", None)
     if not gids:

@@ -1,0 +1,216 @@
+"""Text extraction by the engines that PDF readers use, for the PDF text tests and bench/pdf.py.
+
+Each engine takes a list of PDF paths and returns their text, one string per PDF, in the
+engine's own reading order (what copy-all, search and a screen reader built on it get):
+
+* ``pdfium``: PDFium through pypdfium2 (Chrome's and Edge's PDF viewer);
+* ``pdfjs``: pdf.js through pdfjs-dist under node (Firefox), ``tools/pdfjs/extract.mjs``;
+* ``pdftotext`` and ``pdftotext-raw``: poppler (Evince, Okular), layout order and stream order;
+* ``mupdf``: MuPDF through PyMuPDF;
+* ``pypdf`` and ``pdfminer``: the two pure-Python libraries (pdfminer.six with its default
+  layout analysis).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+from collections.abc import Callable, Sequence
+from html import unescape
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PDFJS_TOOL = ROOT / "tools" / "pdfjs" / "extract.mjs"
+
+
+def pdfium(paths: Sequence[Path]) -> list[str]:
+    import pypdfium2
+
+    texts = []
+    for path in paths:
+        document = pypdfium2.PdfDocument(str(path))
+        try:
+            pages = []
+            for page in document:
+                textpage = page.get_textpage()
+                pages.append(textpage.get_text_range())
+                textpage.close()
+                page.close()
+            texts.append("\n".join(pages))
+        finally:
+            document.close()
+    return texts
+
+
+def pdfjs(paths: Sequence[Path]) -> list[str]:
+    out = subprocess.run(["node", str(PDFJS_TOOL), *map(str, paths)], capture_output=True, text=True, check=True).stdout
+    pages = json.loads(out)
+    return ["\n".join(pages[str(path)]) for path in paths]
+
+
+def _pdftotext(path: Path, *options: str) -> str:
+    return subprocess.run(["pdftotext", *options, "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def pdftotext(paths: Sequence[Path]) -> list[str]:
+    return [_pdftotext(path) for path in paths]
+
+
+def pdftotext_raw(paths: Sequence[Path]) -> list[str]:
+    return [_pdftotext(path, "-raw") for path in paths]
+
+
+def mupdf(paths: Sequence[Path]) -> list[str]:
+    import pymupdf
+
+    texts = []
+    for path in paths:
+        with pymupdf.open(path) as document:
+            texts.append("\n".join(page.get_text() for page in document))
+    return texts
+
+
+def pypdf(paths: Sequence[Path]) -> list[str]:
+    from pypdf import PdfReader
+
+    return ["\n".join(page.extract_text() for page in PdfReader(path).pages) for path in paths]
+
+
+def pdfminer(paths: Sequence[Path]) -> list[str]:
+    from pdfminer.high_level import extract_text
+
+    return [extract_text(str(path)) for path in paths]
+
+
+def pdfminer_stream_order(path: Path) -> str:
+    """pdfminer.six without layout analysis (content-stream order)."""
+    from pdfminer.converter import TextConverter
+    from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+    from pdfminer.pdfpage import PDFPage
+
+    out, manager = io.StringIO(), PDFResourceManager()
+    with path.open("rb") as handle:
+        device = TextConverter(manager, out, laparams=None)
+        interpreter = PDFPageInterpreter(manager, device)
+        for page in PDFPage.get_pages(handle):
+            interpreter.process_page(page)
+        device.close()
+    return out.getvalue()
+
+
+ENGINES: dict[str, Callable[[Sequence[Path]], list[str]]] = {
+    "pdfium": pdfium,
+    "pdfjs": pdfjs,
+    "pdftotext": pdftotext,
+    "pdftotext-raw": pdftotext_raw,
+    "mupdf": mupdf,
+    "pypdf": pypdf,
+    "pdfminer": pdfminer,
+}
+
+
+def extract_all(paths: Sequence[Path]) -> dict[str, dict[Path, str]]:
+    """Every engine's text of every PDF: {engine: {path: text}}, each engine run once."""
+    return {name: dict(zip(paths, engine(paths), strict=True)) for name, engine in ENGINES.items()}
+
+
+# --- What a reader gets: normalisation, clause matching and word search ----------------------
+
+KHMER_RUN = re.compile(r"[\u1780-\u17ff\u19e0-\u19ff]+")
+_LINE_END_HYPHEN = re.compile(r"[\u2010\u00ad]\s+")
+_LINK_TARGET = re.compile(r"\s*\(https?://[^)]*\)")
+"""The PDF prints an external link's address after its text (pdf.css); the page does not."""
+
+
+def normalize(text: str) -> str:
+    """Runs of whitespace to one space, the U+200B break hints out, and the hyphen that
+    hyphenation adds at a line end joined back to its word (U+2010, never in the sources)."""
+    text = text.replace("\u200b", "")
+    text = _LINE_END_HYPHEN.sub("", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def furniture_pattern(title: str, meta: str, page_of: str) -> re.Pattern[str]:
+    """The running header and footer of every page: the running ``meta`` line (version and
+    date), with the running ``title`` beside it, and the localized "page X of Y" (``page_of``
+    with ``{page}`` and ``{pages}``), each allowing whitespace between its characters
+    (engines split page furniture differently). The title alone is the document's heading."""
+
+    def loose(literal: str) -> str:
+        return r"\s*".join(re.escape(ch) for ch in literal if not ch.isspace())
+
+    digits = r"[0-9\u17e0-\u17e9]+"
+    page = r"\s*".join(loose(part) for part in re.split(r"(\{page\}|\{pages\})", page_of) if part)
+    page = page.replace(loose("{page}"), digits).replace(loose("{pages}"), digits)
+    header = f"(?:{loose(title)})?\\s*{loose(meta)}(?:\\s*{loose(title)})?"
+    return re.compile(f"{header}|{page}")
+
+
+def reader_text(text: str, furniture: re.Pattern[str]) -> str:
+    """An engine's text as the clause and search checks read it: normalised, with the running
+    header and footer and the printed link targets taken out."""
+    return normalize(furniture.sub(" ", _LINK_TARGET.sub("", normalize(text))))
+
+
+_BREAK = "\x00"
+
+
+def laid_out_text(html: str) -> str:
+    """The text of the HTML that WeasyPrint laid out, whitespace normalised, with a NUL
+    wherever a line may break or an engine may see a gap between two words written together:
+    at each U+200B and at each tag."""
+    html = re.sub(r"(?s)<(style|title|script)\b.*?</\1>", "", html)
+    text = unescape(re.sub(r"<[^>]*>", _BREAK, html)).replace("\u200b", _BREAK).replace("\u00ad", "")
+    return re.sub(r"\s+", " ", text)
+
+
+class Clauses:
+    """Finds clauses in an engine's text, allowing one space where the laid-out HTML
+    allowed a line break or a gap (``laid_out``, from :func:`laid_out_text`)."""
+
+    def __init__(self, laid_out: str) -> None:
+        plain, breaks = [], set()
+        for ch in laid_out:
+            if ch == _BREAK:
+                breaks.add(len(plain))
+            else:
+                plain.append(ch)
+        self.plain, self.breaks = "".join(plain), breaks
+
+    def pattern(self, clause: str) -> re.Pattern[str]:
+        """A clause as it must come out: every word exactly as written (no space, stray
+        character or reordering inside it), a space wherever the clause has whitespace, and at
+        most one space where two words written together meet (a line break between two Khmer
+        words, an engine's gap between an emphasised word and the next, or before punctuation)."""
+        text = normalize(clause)
+        start = self.plain.find(text)
+        out = []
+        for index, ch in enumerate(text):
+            if index and ch != " " and text[index - 1] != " ":
+                if (start >= 0 and start + index in self.breaks) or _kind(ch) != _kind(text[index - 1]):
+                    out.append(r"\s?")
+            out.append(r"\s" if ch == " " else re.escape(ch))
+        return re.compile("".join(out))
+
+
+def _kind(ch: str) -> str:
+    if "\u1780" <= ch <= "\u17ff" or "\u19e0" <= ch <= "\u19ff":
+        return "km"
+    return "w" if ch.isalnum() else "p"
+
+
+def count(text: str, word: str) -> int:
+    return len(re.findall(re.escape(word), text))
+
+
+def frequent_khmer_words(text: str, limit: int = 30) -> list[str]:
+    """The ``limit`` most frequent Khmer words of ``text`` (segmented by the project's
+    segmenter), most frequent first, ties in alphabetical order."""
+    from collections import Counter
+
+    from khmercut import tokenize
+
+    counted = Counter(word for part in KHMER_RUN.findall(normalize(text)) for word in tokenize(part))
+    return [word for word, _n in sorted(counted.items(), key=lambda item: (-item[1], item[0]))[:limit]]
