@@ -11,6 +11,7 @@ import time
 import xml.etree.ElementTree as ET
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import MINI, build_once, copy_project, private_copy
@@ -74,6 +75,19 @@ def three_releases(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def released(three_releases: Path, tmp_path: Path) -> Path:
     """This test's own copy of :func:`three_releases`: it may change the archive."""
     return private_copy(three_releases, tmp_path / "mini")
+
+
+def placeholder_pdf(project: object, item: Any, variant: str = "pdf/ua-1") -> bytes:
+    return b"%PDF-1.7 placeholder for " + item.locale.encode()
+
+
+@pytest.fixture
+def placeholder_pdfs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Releases in this test archive a placeholder instead of a laid-out PDF: for tests about
+    the archive's locking, atomicity and banners, what a PDF holds does not matter, and laying
+    one out takes most of a release's time. (The releases of :func:`three_releases` have real
+    PDFs, and tests/test_pdf.py tests them.)"""
+    monkeypatch.setattr("policygen.archive.release.render_pdf", placeholder_pdf)
 
 
 def test_three_releases_verify(released: Path, cli) -> None:
@@ -175,7 +189,7 @@ def test_banner_only_inside_the_notice_period(released: Path, cli, today: str, s
         assert 'role="region"' in fragment and 'lang="nl"' in fragment
 
 
-def test_no_banner_for_a_release_that_is_not_major(mini: Path, cli) -> None:
+def test_no_banner_for_a_release_that_is_not_major(mini: Path, cli, placeholder_pdfs: None) -> None:
     assert cli("release", "mini", "--version", "1.0", "--effective", "2026-05-05", cwd=mini).exit_code == 0
     assert cli("build", "--today", "2026-05-06", cwd=mini).exit_code == 0
     assert 'class="policygen-banner"' not in (mini / "output" / "mini" / "en" / "index.html").read_text(encoding="utf-8")
@@ -214,6 +228,9 @@ import os, signal, sys, threading, time
 from datetime import date
 from pathlib import Path
 import policygen.archive.release as archive
+# What the PDFs hold does not matter here, only where the process dies: a placeholder spares
+# loading WeasyPrint and laying out pages in every killed process.
+archive.render_pdf = lambda project, item, variant="pdf/ua-1": b"%PDF-1.7 placeholder for " + item.locale.encode()  # as placeholder_pdfs
 point = sys.argv[2]
 if point == "rename":
     # killed at the very last step: everything written and synced, not yet renamed into place
@@ -229,7 +246,7 @@ archive.release(Path(sys.argv[1]), "mini", "1.3", date(2026, 10, 1))
 
 
 @pytest.mark.parametrize("point", ["_changes_against", "_fsync_tree", "rename"])
-def test_sigkill_during_a_release_leaves_the_archive_intact(released: Path, tmp_path: Path, point: str, cli) -> None:
+def test_sigkill_during_a_release_leaves_the_archive_intact(released: Path, tmp_path: Path, point: str, cli, placeholder_pdfs: None) -> None:
     set_version(released, "1.3", "2026-10-01")
     before = {p: p.read_bytes() for p in (released / "archive").rglob("*") if p.is_file() and p.name != ".lock" and ".release-" not in str(p)}
     script = tmp_path / "kill.py"
@@ -256,7 +273,7 @@ select.select([sys.stdin], [], [], 120)  # hold it until the test says so (or tw
 """
 
 
-def test_a_concurrent_release_is_refused_while_another_holds_the_lock(released: Path) -> None:
+def test_a_concurrent_release_is_refused_while_another_holds_the_lock(released: Path, placeholder_pdfs: None) -> None:
     """A release takes the policy's archive lock without waiting: while another process holds
     it, a second release stops at once with a clear message and archives nothing; once the
     lock is free, the same release goes through."""
