@@ -33,8 +33,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from filelock import FileLock, Timeout
-
 from policygen.errors import PolicygenError, display_path
 
 WORK_SUFFIX = ".policygen"
@@ -122,6 +120,8 @@ def lock(path: Path, busy: str) -> Iterator[None]:
     """Hold the lock file ``path``, or fail at once with ``busy``. The lock is the operating
     system's (flock, or LockFileEx on Windows): a process that dies, even by kill -9, releases
     it, so a stale lock file from a killed run never blocks the next one."""
+    from filelock import FileLock, Timeout  # imported on first use: check and the CLI's start never lock
+
     held = FileLock(path, timeout=0)
     for attempt in (1, 2):
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -14,20 +14,22 @@ are added to HTML responses only.
 
 from __future__ import annotations
 
-import http.server
 import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from policygen.atomic import work_dir
 from policygen.build import BuildResult, build
 from policygen.cache import CACHE_DIR
 from policygen.errors import PolicygenError
+
+if TYPE_CHECKING:
+    import http.server
 
 STATUS_PATH = "/__policygen__/status"
 RELOAD_SCRIPT = (
@@ -52,6 +54,8 @@ class State:
 
 
 def _handler(out: Path, state: State) -> type[http.server.SimpleHTTPRequestHandler]:
+    import http.server  # imported on first use: every other command starts without it
+
     root = out.resolve()
 
     class Handler(http.server.SimpleHTTPRequestHandler):
@@ -135,7 +139,10 @@ class Preview:
         self.state = State()
         self.stop = threading.Event()
         self.host = host
-        self.server = http.server.ThreadingHTTPServer((host, port), _handler(self.out, self.state))
+        handler = _handler(self.out, self.state)
+        from http.server import ThreadingHTTPServer
+
+        self.server = ThreadingHTTPServer((host, port), handler)
         self.server.daemon_threads = True
         self._threads: list[threading.Thread] = []
 
