@@ -36,7 +36,8 @@ def set_version(project: Path, version: str, effective: str, extra: str = "", ol
 
 def add_sensitive_category(project: Path) -> None:
     policy = project / "sources" / "mini" / "policy.yaml"
-    policy.write_text(policy.read_text(encoding="utf-8").replace("data_categories:\n", "data_categories:\n  - id: genes\n    sensitive: true\n", 1), encoding="utf-8")
+    text = policy.read_text(encoding="utf-8")
+    policy.write_text(text.replace("data_categories:\n", "data_categories:\n  - id: genes\n    sensitive: true\n", 1), encoding="utf-8")
     glossary = project / "glossary.yaml"
     glossary.write_text(glossary.read_text(encoding="utf-8").replace("data_category:\n", "data_category:\n  genes: genetic data\n", 1), encoding="utf-8")
     po = project / "locales" / "nl" / "LC_MESSAGES" / "glossary.po"

@@ -20,13 +20,16 @@ def add_sensitive_category(project: Path) -> None:
     policy = project / "sources" / "tonle-privacy" / "policy.yaml"
     text = policy.read_text(encoding="utf-8")
     text = text.replace("data_categories:\n", "data_categories:\n  - id: health-data\n    sensitive: true\n", 1)
-    text = text.replace("    data: [contact-details, account-credentials, transaction-details", "    data: [health-data, contact-details, account-credentials, transaction-details", 1)
+    used = "    data: [contact-details, account-credentials, transaction-details"
+    text = text.replace(used, used.replace("[", "[health-data, "), 1)
     policy.write_text(text, encoding="utf-8")
     glossary = project / "glossary.yaml"
-    glossary.write_text(glossary.read_text(encoding="utf-8").replace("data_category:\n", "data_category:\n  health-data: health information\n", 1), encoding="utf-8")
+    text = glossary.read_text(encoding="utf-8")
+    glossary.write_text(text.replace("data_category:\n", "data_category:\n  health-data: health information\n", 1), encoding="utf-8")
     for locale, label in (("nl", "gezondheidsgegevens"), ("km", "ព័ត៌មានសុខភាព")):
         po = project / "locales" / locale / "LC_MESSAGES" / "glossary.po"
-        po.write_text(po.read_text(encoding="utf-8") + f'\nmsgctxt "data_category:health-data"\nmsgid "health information"\nmsgstr "{label}"\n', encoding="utf-8")
+        entry = f'\nmsgctxt "data_category:health-data"\nmsgid "health information"\nmsgstr "{label}"\n'
+        po.write_text(po.read_text(encoding="utf-8") + entry, encoding="utf-8")
 
 
 CORRECT, TYPO = "contacts our support team.", "contacts our suport team."
@@ -159,7 +162,8 @@ def test_project_rules_override(tmp_path: Path, mini: Path, cli) -> None:
     report = json.loads(cli("diff", str(mini), str(new), "--format", "json").stdout)
     change = report["reports"][0]["changes"][0]
     assert (change["rule"], change["severity"], change["reason"]) == ("no-children", "major", "Children under 16 may now sign up.")
-    (new / "rules.yaml").write_text("disable: [no-such-rule]\nrules:\n  - id: x\n    severity: huge\n    when: {}\n    reason: r\n    basis: b\n", encoding="utf-8")
+    (new / "rules.yaml").write_text(
+        "disable: [no-such-rule]\nrules:\n  - id: x\n    severity: huge\n    when: {}\n    reason: r\n    basis: b\n", encoding="utf-8")
     result = cli("diff", str(mini), str(new))
     assert result.exit_code == 1
     assert re.search(r"rules.yaml:\d+: rules\[0\].severity: 'huge' is not allowed", result.stderr)
