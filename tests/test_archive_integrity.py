@@ -11,7 +11,7 @@ import json
 import os
 import shutil
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
@@ -55,15 +55,21 @@ def _outside_link(a: Path) -> None:
     page.symlink_to(outside)
 
 
+def _put(path: Path, text: str = "x") -> None:
+    """A file, with the folders it needs."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
 def _linked_release(a: Path) -> None:
     shutil.move(a / "2.0", a.parent.parent.parent / "moved-2.0")
     (a / "2.0").symlink_to(a.parent.parent.parent / "moved-2.0")
 
 
-STRAYS: list[tuple[str, Callable[[Path], None], str]] = [
+STRAYS: list[tuple[str, Callable[[Path], object], str]] = [
     ("file next to the releases", lambda a: (a / "evil.html").write_text("<script>alert(1)</script>"),
      f"archive/{POLICY}/evil.html: not part of any release"),
-    ("hidden folder next to the releases", lambda a: ((a / ".hidden").mkdir(), (a / ".hidden" / "x.html").write_text("x")),
+    ("hidden folder next to the releases", lambda a: _put(a / ".hidden" / "x.html"),
      f"archive/{POLICY}/.hidden: not part of any release"),
     ("hidden policy folder in archive/", lambda a: shutil.copytree(a / "2.0", a.parent / ".shadow" / "2.0"),
      "archive/.shadow: not part of the archive"),
@@ -75,14 +81,14 @@ STRAYS: list[tuple[str, Callable[[Path], None], str]] = [
      f"archive/{POLICY}/2.0/output/xx: extra folder: holds no file listed in release.json"),
     ("hidden file inside a release", lambda a: (a / "2.1" / "locales" / ".notes").write_text("x"),
      f"archive/{POLICY}/2.1/locales/.notes: extra: not listed in release.json"),
-    ("hidden folder inside a release", lambda a: ((a / "3.0" / ".git").mkdir(), (a / "3.0" / ".git" / "config").write_text("x")),
+    ("hidden folder inside a release", lambda a: _put(a / "3.0" / ".git" / "config"),
      f"archive/{POLICY}/3.0/.git: extra folder"),
     ("archived file replaced by a symlink to a copy outside", _outside_link,
      f"archive/{POLICY}/2.0/output/en/index.html: a symbolic link (to "),
     ("release folder replaced by a symlink", _linked_release, f"archive/{POLICY}/2.0: a symbolic link (to "),
     ("symlink next to the releases", lambda a: (a / "latest").symlink_to("3.0"), f"archive/{POLICY}/latest: a symbolic link (to 3.0)"),
     ("symlinked lock file", lambda a: (a / ".lock").symlink_to("/etc/passwd"), f"archive/{POLICY}/.lock: a symbolic link"),
-    ("a stray in _keys/", lambda a: ((a.parent / "_keys").mkdir(), (a.parent / "_keys" / "notes.txt").write_text("x")),
+    ("a stray in _keys/", lambda a: _put(a.parent / "_keys" / "notes.txt"),
      "archive/_keys/notes.txt: not a public key"),
     ("temp-like name that is a file", lambda a: (a / ".release-3.1-abcd1234").write_text("x"),
      f"archive/{POLICY}/.release-3.1-abcd1234: not part of any release"),
@@ -90,7 +96,7 @@ STRAYS: list[tuple[str, Callable[[Path], None], str]] = [
 
 
 @pytest.mark.parametrize(("case", "tamper", "message"), STRAYS, ids=[case for case, _, _ in STRAYS])
-def test_anything_unlisted_and_any_symlink_is_reported(sample: Path, cli, case: str, tamper: Callable[[Path], None], message: str) -> None:
+def test_anything_unlisted_and_any_symlink_is_reported(sample: Path, cli, case: str, tamper: Callable[[Path], object], message: str) -> None:
     assert cli("archive", "verify", cwd=sample).exit_code == 0
     tamper(sample / "archive" / POLICY)
     result = cli("archive", "verify", cwd=sample)
@@ -167,7 +173,7 @@ def _edit_effective_date(a: Path) -> None:
     rewrite(a / "3.0" / "release.json", lambda d: d.__setitem__("effective_date", "2027-03-01"))
 
 
-HEAD_CASES: list[tuple[str, Callable[[Path], None], str]] = [
+HEAD_CASES: list[tuple[str, Callable[[Path], object], str]] = [
     ("edit the newest release.json (notes)", _edit_notes, f"archive/{POLICY}/3.0/release.json: differs from the published head of release 3"),
     ("change the newest release's effective date", _edit_effective_date, f"archive/{POLICY}/3.0/release.json: differs from the published head"),
     ("delete the newest release", lambda a: shutil.rmtree(a / "3.0"),
@@ -179,7 +185,7 @@ HEAD_CASES: list[tuple[str, Callable[[Path], None], str]] = [
 
 @pytest.mark.parametrize(("case", "tamper", "message"), HEAD_CASES, ids=[case for case, _, _ in HEAD_CASES])
 def test_the_newest_release_needs_a_pin(sample: Path, published: Path, tmp_path: Path, cli, case: str,
-                                        tamper: Callable[[Path], None], message: str) -> None:
+                                        tamper: Callable[[Path], object], message: str) -> None:
     """The chain alone cannot tell these (the threat model says so); a pin can: --head with the
     digest 'archive verify' printed, or --against a manifest.json saved from the published site."""
     saved = tmp_path / "saved-manifest.json"
@@ -271,20 +277,22 @@ def test_signed_releases_verify(signed: tuple[Path, Path], cli) -> None:
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("OK: 2 releases, 2 signed,")
     # The signature covers the exact bytes of release.json: anyone can check it with the public key alone.
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
     public = load_pem_public_key((archive / "_keys" / "release.pub").read_bytes())
+    assert isinstance(public, Ed25519PublicKey)
     for version in ("1.0", "1.1"):
         sig = json.loads((archive / "mini" / version / "release.sig").read_text(encoding="utf-8"))
         assert sig["algorithm"] == "ed25519" and sig["key"].startswith("sha256:")
-        public.verify(base64.b64decode(sig["signature"]), (archive / "mini" / version / "release.json").read_bytes())  # type: ignore[union-attr]
+        public.verify(base64.b64decode(sig["signature"]), (archive / "mini" / version / "release.json").read_bytes())
         assert "release.sig" not in json.loads((archive / "mini" / version / "release.json").read_text(encoding="utf-8"))["files"]
     # The chain is the same as without signatures: release.sig is listed in no manifest.
     second = json.loads((archive / "mini" / "1.1" / "release.json").read_text(encoding="utf-8"))
     assert second["previous"] == digest(archive / "mini" / "1.0" / "release.json")
 
 
-SIGNED_TAMPERING: list[tuple[str, Callable[[Path], None], list[str]]] = [
+SIGNED_TAMPERING: list[tuple[str, Callable[[Path], object], list[str]]] = [
     ("edit the newest notes", lambda a: rewrite(a / "mini" / "1.1" / "release.json", lambda d: d.__setitem__("notes", "rewritten")),
      ["archive/mini/1.1/release.sig: the signature by key 'release' does not match release.json"]),
     ("change the newest effective date", lambda a: rewrite(a / "mini" / "1.1" / "release.json", lambda d: d.__setitem__("effective_date", "2027-01-01")),
@@ -294,7 +302,7 @@ SIGNED_TAMPERING: list[tuple[str, Callable[[Path], None], list[str]]] = [
       "archive/mini/1.1/release.sig: the signature by key 'release' does not match"]),
     ("remove the newest signature", lambda a: (a / "mini" / "1.1" / "release.sig").unlink(),
      ["archive/mini/1.1/release.json: not signed, but an earlier release is"]),
-    ("remove every signature", lambda a: [p.unlink() for p in a.glob("mini/*/release.sig")],
+    ("remove every signature", lambda a: _remove(a.glob("mini/*/release.sig")),
      ["archive/mini/1.1/release.json: the newest release is not signed"]),
     ("swap the public key", lambda a: _swap_key(a),
      ["archive/mini/1.0/release.sig: signed by a key that is not trusted here (sha256:",
@@ -308,6 +316,11 @@ SIGNED_TAMPERING: list[tuple[str, Callable[[Path], None], list[str]]] = [
 ]
 
 
+def _remove(paths: Iterable[Path]) -> None:
+    for path in paths:
+        path.unlink()
+
+
 def _swap_key(archive: Path) -> None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -317,7 +330,7 @@ def _swap_key(archive: Path) -> None:
 
 
 @pytest.mark.parametrize(("case", "tamper", "messages"), SIGNED_TAMPERING, ids=[case for case, _, _ in SIGNED_TAMPERING])
-def test_tampering_with_a_signed_archive_fails_verify(signed: tuple[Path, Path], cli, case: str, tamper: Callable[[Path], None],
+def test_tampering_with_a_signed_archive_fails_verify(signed: tuple[Path, Path], cli, case: str, tamper: Callable[[Path], object],
                                                       messages: list[str]) -> None:
     project, _key = signed
     tamper(project / "archive")
