@@ -189,7 +189,8 @@ class Preview:
             resolved = Path(path)
             return not any(resolved == folder or resolved.is_relative_to(folder) for folder in ignored) and not resolved.name.endswith(".tmp")
 
-        for _changes in watch(self.project, watch_filter=wanted, debounce=50, step=25, stop_event=self.stop, raise_interrupt=False):
+        for _changes in watch(self.project, watch_filter=wanted, debounce=50, step=25, rust_timeout=500, stop_event=self.stop,
+                              raise_interrupt=False):
             self.rebuild()
 
     def close(self) -> None:
@@ -197,7 +198,8 @@ class Preview:
         self.server.shutdown()
         self.server.server_close()
         for thread in self._threads:
-            thread.join(10)
+            if thread.ident is not None:  # started (a stop during the first build comes before the watcher starts)
+                thread.join(10)
 
 
 def _summary(kind: str, result: BuildResult) -> str:
