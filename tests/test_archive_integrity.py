@@ -445,3 +445,29 @@ def test_the_docs_give_the_pins_and_the_threat_model() -> None:
     for row in ("the newest release's `release.json` edited", "the newest release deleted", "an earlier release forged and every later one re-chained",
                 "a file or folder next to the releases", "replaced by a symbolic link"):
         assert row in doc, row
+
+
+def test_an_unreadable_file_or_folder_is_a_diagnostic_not_a_traceback(sample: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Root reads everything, so the refusals are simulated where verify reads."""
+    from policygen.archive import store
+
+    page = (sample / "archive" / POLICY / "2.0" / "output" / "en" / "index.html").resolve()
+    real_sha, real_iterdir = store._sha, Path.iterdir
+
+    def sha(path: Path) -> str:
+        if path.resolve() == page:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_sha(path)
+
+    def iterdir(self: Path):
+        if self.name == "archive" and self.resolve() == (sample / "archive").resolve():
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_iterdir(self)
+
+    monkeypatch.setattr(store, "_sha", sha)
+    result = cli("archive", "verify", cwd=sample)
+    assert result.exit_code == 1 and f"archive/{POLICY}/2.0/output/en/index.html: cannot be read (Permission denied)" in result.stderr
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    result = cli("archive", "verify", cwd=sample)
+    assert result.exit_code == 1 and result.exception is None
+    assert "archive: cannot be read (Permission denied)" in result.stderr

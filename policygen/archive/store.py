@@ -81,7 +81,10 @@ def releases(project_root: Path, policy: str) -> list[Release]:
     for path in sorted(folder.iterdir()):
         if path.name.startswith(".") or path.is_symlink() or not (path / RELEASE_FILE).is_file():
             continue  # a symbolic link is not a release (verify reports it)
-        raw = (path / RELEASE_FILE).read_bytes()
+        try:
+            raw = (path / RELEASE_FILE).read_bytes()
+        except OSError as exc:
+            raise PolicygenError(f"{path / RELEASE_FILE}: cannot be read ({exc.strerror})") from None
         found.append(_parse_release(path, raw, policy))
     return sorted(found, key=lambda r: r.sequence)
 
@@ -173,7 +176,10 @@ def policies_in(root: Path) -> list[str]:
     """The policies with a folder in the archive ``root`` (symbolic links are not followed)."""
     if not root.is_dir():
         return []
-    return sorted(p.name for p in root.iterdir() if POLICY_DIR_RE.fullmatch(p.name) and p.is_dir() and not p.is_symlink())
+    try:
+        return sorted(p.name for p in root.iterdir() if POLICY_DIR_RE.fullmatch(p.name) and p.is_dir() and not p.is_symlink())
+    except OSError as exc:
+        raise PolicygenError(f"{root}: cannot be read ({exc.strerror})") from None
 
 
 def verify(project_root: Path, policy: str | None = None, heads: dict[str, str] | None = None,
@@ -239,14 +245,22 @@ def _symlink(path: Path) -> Diagnostic:
     return Diagnostic(path, 0, f"a symbolic link (to {os.readlink(path)}): everything in the archive must be a regular file or folder")
 
 
+def _entries(folder: Path, problems: list[Diagnostic]) -> list[Path]:
+    try:
+        return sorted(folder.iterdir())
+    except OSError as exc:
+        problems.append(Diagnostic(folder, 0, f"cannot be read ({exc.strerror}): verify cannot see what it holds"))
+        return []
+
+
 def _strays_at_top(root: Path) -> list[Diagnostic]:
     """``archive/`` holds one folder per policy, and ``_keys/`` with public keys; nothing else."""
-    problems = []
-    for path in sorted(root.iterdir()):
+    problems: list[Diagnostic] = []
+    for path in _entries(root, problems):
         if path.is_symlink():
             problems.append(_symlink(path))
         elif path.name == sign.KEYS_DIR and path.is_dir():
-            for key in sorted(path.iterdir()):
+            for key in _entries(path, problems):
                 if key.is_symlink():
                     problems.append(_symlink(key))
                 elif not (key.is_file() and sign.is_key_file(key)):
@@ -259,8 +273,8 @@ def _strays_at_top(root: Path) -> list[Diagnostic]:
 
 def _strays_in_policy(folder: Path, ignored: list[Path]) -> list[Diagnostic]:
     """``archive/<policy>/`` holds releases, the release lock, and temporary folders of releases."""
-    problems = []
-    for path in sorted(folder.iterdir()):
+    problems: list[Diagnostic] = []
+    for path in _entries(folder, problems):
         if path.is_symlink():
             problems.append(_symlink(path))
         elif path.name == LOCK_FILE and path.is_file():
@@ -285,7 +299,11 @@ def _check_files(rel: Release) -> list[Diagnostic]:
     listed = set(rel.files)
     holders = {parent for name in listed for parent in Path(name).parents if parent != Path(".")}
     linked: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(rel.folder):  # symbolic links are not followed
+
+    def unreadable(exc: OSError) -> None:
+        problems.append(Diagnostic(Path(exc.filename or rel.folder), 0, f"cannot be read ({exc.strerror}): verify cannot see what it holds"))
+
+    for dirpath, dirnames, filenames in os.walk(rel.folder, onerror=unreadable):  # symbolic links are not followed
         here = Path(dirpath)
         for name in sorted([*dirnames, *filenames]):
             path = here / name
@@ -305,7 +323,13 @@ def _check_files(rel: Release) -> list[Diagnostic]:
             continue  # the link is reported; what it points to is not archived
         if not path.is_file():
             problems.append(Diagnostic(path, 0, "missing: listed in release.json but not in the archive"))
-        elif _sha(path) != digest:
+            continue
+        try:
+            actual = _sha(path)
+        except OSError as exc:
+            problems.append(Diagnostic(path, 0, f"cannot be read ({exc.strerror})"))
+            continue
+        if actual != digest:
             problems.append(Diagnostic(path, 0, "changed: its SHA-256 differs from the one recorded at release"))
     return problems
 
@@ -329,7 +353,10 @@ def _check_signatures(found: list[Release], trusted: dict[str, sign.PublicKey]) 
                 problems.append(Diagnostic(sig_path, 0, f"signed, but no public key is configured ({ARCHIVE_DIR}/{sign.KEYS_DIR}/*.pub): "
                     "were the keys removed? restore them, or pass the key with --key"))
                 continue
-            message = sign.check(manifest.read_bytes(), sig_path.read_bytes(), trusted)
+            try:
+                message = sign.check(manifest.read_bytes(), sig_path.read_bytes(), trusted)
+            except OSError as exc:
+                message = f"cannot be read ({exc.strerror})"
             if message:
                 problems.append(Diagnostic(sig_path, 0, message))
             else:
