@@ -135,7 +135,8 @@ def render_archive(project: Project, localized: list[LocalizedPolicy], today: da
             "locale": locale, "dir": item.direction, "heading": fmt.ui("archive_title").replace("{title}", item.title_text),
             "site_title": project.config.site_title, "generator": f"policygen {__version__}", "assets": relative(f"{base}archive/index.html", "assets/"),
             "feed_href": "../feed.atom", "current_title": item.title_text, "rows": rows, "ui": ui,
-            "head": _head(by_policy[policy][-1], fmt.ui("archive_head")),
+            "head": _head(by_policy[policy][-1], fmt.ui("archive_head"), fmt.version(by_policy[policy][-1].version),
+                          fmt.number(by_policy[policy][-1].sequence)),
         })
         add(f"{base}archive/index.html", page.encode("utf-8"), "archive-page")
         add(f"{base}feed.atom", _feed(project, item, found, changes, by_policy[policy][-1]), "feed")
@@ -156,11 +157,12 @@ def render_archive(project: Project, localized: list[LocalizedPolicy], today: da
     return site
 
 
-def _head(head: Release, label: str) -> dict[str, str]:
+def _head(head: Release, label: str, version_shown: str, sequence_shown: str) -> dict[str, str]:
     """The head of the policy's chain, as the archive page shows it: anyone can pin it and later
-    check the archive against it (``policygen archive verify --head``)."""
+    check the archive against it (``policygen archive verify --head``). The label is localized
+    (digits too); the digest and the data attributes are not."""
     return {"policy": head.policy, "digest": head.digest, "version": head.version, "sequence": str(head.sequence),
-            "label": label.replace("{version}", head.version).replace("{sequence}", str(head.sequence))}
+            "label": label.replace("{version}", version_shown).replace("{sequence}", sequence_shown)}
 
 
 HEAD_NS = "tag:policygen,2026:archive"
