@@ -471,3 +471,12 @@ def test_an_unreadable_file_or_folder_is_a_diagnostic_not_a_traceback(sample: Pa
     result = cli("archive", "verify", cwd=sample)
     assert result.exit_code == 1 and result.exception is None
     assert "archive: cannot be read (Permission denied)" in result.stderr
+
+
+def test_keygen_does_not_write_through_a_symlinked_keys_folder(sample: Path, tmp_path: Path, cli) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (sample / "archive" / "_keys").symlink_to(outside)
+    result = cli("archive", "keygen", "release", "--private-key", str(tmp_path / "release.key"), cwd=sample)
+    assert result.exit_code == 1 and "leads outside" in result.stderr
+    assert list(outside.iterdir()) == [] and not (tmp_path / "release.key").exists()

@@ -181,6 +181,7 @@ def sign_head(project_root: Path, policy_id: str, signing_key: Path | None) -> R
         target = head.folder / sign.SIGNATURE_FILE
         if target.exists() or target.is_symlink():
             raise PolicygenError(f"{target}: the newest release is already signed; a signature is never replaced")
+        target = contained(target, project_root)  # archive/<policy> may not lead outside the project
         data = (head.folder / RELEASE_FILE).read_bytes()
         try:
             with target.open("xb") as handle:

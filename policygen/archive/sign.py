@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from policygen.atomic import contained
 from policygen.errors import Diagnostic, PolicygenError
 
 KEYS_DIR = "_keys"
@@ -117,19 +118,19 @@ def generate(archive: Path, project_root: Path, name: str, private_path: Path) -
 
     if not KEY_NAME_RE.fullmatch(name):
         raise PolicygenError(f"key name '{name}' is not safe: use lowercase letters, digits and single hyphens, like release-2026")
+    private_path = private_path.expanduser()
     _outside(project_root, private_path)
-    public_path = keys_dir(archive) / f"{name}.pub"
+    public_path = contained(keys_dir(archive) / f"{name}.pub", project_root)  # archive/_keys may not lead outside
     for path in (public_path, private_path):
         if path.exists() or path.is_symlink():
             raise PolicygenError(f"{path}: already exists; keys are never overwritten (choose another name or path)")
-    if not private_path.expanduser().parent.is_dir():
+    if not private_path.parent.is_dir():
         raise PolicygenError(f"{private_path.parent}: no such folder for the private key")
     key = Ed25519PrivateKey.generate()
     private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     public_pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    private_file = private_path.expanduser()
     try:
-        fd = os.open(private_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(private_pem)
         public_path.parent.mkdir(parents=True, exist_ok=True)
@@ -137,7 +138,7 @@ def generate(archive: Path, project_root: Path, name: str, private_path: Path) -
             handle.write(public_pem)
     except OSError as exc:
         raise PolicygenError(f"{exc.filename or private_path}: cannot write the key ({exc.strerror})") from None
-    return public_path, private_file
+    return public_path, private_path
 
 
 def load_signer(project_root: Path, path: Path) -> Signer:
