@@ -301,8 +301,7 @@ def archive_verify(
     key: Annotated[list[Path] | None, typer.Option("--key", dir_okay=False, help="A public key (.pub) to trust instead of the project's "
         "archive/_keys/, for example one you got from the publisher.")] = None,
 ) -> None:
-    """Recompute every hash and the chain, check signatures; exit 1 on any changed, missing, extra
-    or linked file, bad signature, or difference from a pinned head."""
+    """Recompute every hash and the chain, check signatures; exit 1 on any problem or pin mismatch."""
     verified = api().archive_verify(project, policy, head, against, key)
     files = sum(len(r.files) for r in verified.releases)
     signed = f", {verified.signed} signed" if verified.signed else ""
