@@ -391,13 +391,17 @@ class Term:
     """A glossary label in the glossary's source language."""
 
     kind: str
+    """A labelled fact kind, or ``policy`` for the name notices give a policy."""
     id: str
     label: str
     line: int
+    form: str = ""
+    """``""`` for the label itself; ``noun`` for its noun-phrase form ("customer support" for
+    the purpose "helping you when you contact us"), which sentences with a noun slot use."""
 
     @property
     def context(self) -> str:
-        return f"{self.kind}:{self.id}"
+        return f"{self.kind}:{self.id}" + (f":{self.form}" if self.form else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,6 +411,13 @@ class Glossary:
     path: Path
     locale: str
     terms: dict[tuple[str, str], Term]
+    """(kind, ID) -> the label; kind ``policy``: the name notices give that policy mid-sentence."""
+    forms: dict[tuple[str, str, str], Term] = field(default_factory=dict)
+    """(kind, ID, form) -> another form of a label (``noun``)."""
+
+    def all_terms(self) -> list[Term]:
+        """Every label and form, in catalog order (by context)."""
+        return sorted([*self.terms.values(), *self.forms.values()], key=lambda t: t.context)
 
 
 @dataclass(frozen=True, slots=True)

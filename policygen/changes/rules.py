@@ -8,12 +8,16 @@ and a reason in plain words that a lawyer can read without knowing policygen.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
+from babel.lists import format_list
+
 from policygen.changes.diff import Change
 from policygen.errors import Collector
-from policygen.model import LABELLED_KINDS, Project
+from policygen.i18n.localize import format_duration
+from policygen.model import LABELLED_KINDS, Duration, Project
 from policygen.resources import builtin, default_rules
 from policygen.source.files import inside, read_yaml
 from policygen.source.load import validate
@@ -21,7 +25,8 @@ from policygen.source.load import validate
 SEVERITIES = ("major", "review", "minor", "editorial")
 RANK = {name: len(SEVERITIES) - i for i, name in enumerate(SEVERITIES)}
 RULES_FILE = "rules.yaml"
-_FIELDS = ("label", "id", "field", "before", "after", "added", "removed", "country", "subject", "topics", "old_id")
+ISO_PERIOD = re.compile(r"P[0-9]+[YMWD]")
+_FIELDS = ("label", "id", "field", "before", "after", "added", "removed", "country", "subject", "topics", "old_id", "quote", "editorial", "finding")
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,10 +137,13 @@ def overall(graded: list[Graded]) -> str | None:
 
 
 def _show(value: Any) -> str:
+    """A value as a reason reads it: periods in words ("3 years", not "P3Y"), lists joined."""
     if value is None or value == [] or value == "":
         return "none"
     if isinstance(value, (list, tuple, set)):
-        return ", ".join(str(v) for v in value)
+        return format_list([str(v) for v in value], locale="en")
+    if isinstance(value, str) and ISO_PERIOD.fullmatch(value):
+        return format_duration(Duration.parse(value), "en")
     return str(value)
 
 
@@ -153,6 +161,8 @@ def reason_fields(change: Change, labels: dict[tuple[str, str], str]) -> dict[st
         "added": _show(details.get("added")), "removed": _show(details.get("removed")),
         "country": Locale("en").territories.get(country, country), "subject": change.subject.replace("_", " "),
         "topics": _show(details.get("topics")), "old_id": details.get("old_id", ""),
+        "quote": " ".join(str(details.get("quote", "")).split())[:200], "editorial": details.get("editorial", "typo, punctuation or formatting"),
+        "finding": str(details.get("finding", "")).replace("-", " "),
     }
 
 
@@ -162,5 +172,5 @@ def source_labels(project: Project) -> dict[tuple[str, str], str]:
     for policy in project.policies.values():
         for retention in policy.facts.retention:
             names = [labels.get(("data_category", d), d) for d in retention.data]
-            labels.setdefault(("retention", retention.id), ", ".join(names))
+            labels.setdefault(("retention", retention.id), format_list(names, locale="en"))
     return labels

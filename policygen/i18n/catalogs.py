@@ -33,7 +33,7 @@ from policygen.atomic import write_all
 from policygen.errors import Collector
 from policygen.i18n.localize import Formatter
 from policygen.i18n.translations import GLOSSARY_DOMAIN, Entry, Translations
-from policygen.model import PLACEHOLDER_RE, Policy, Project
+from policygen.model import PLACEHOLDER_RE, Policy, Project, Term
 from policygen.source.files import inside
 
 __all__ = ["GLOSSARY_DOMAIN", "Entry", "Translations", "domains", "extract", "load_translations", "read_catalog", "render_catalog", "update"]
@@ -150,11 +150,22 @@ def glossary_template(project: Project) -> Catalog:
     emails = sorted({_holder(policy)[1] for policy in project.policies.values()} - {""})
     store = _template(GLOSSARY_DOMAIN, "the glossary", "", _glossary_date(project), ", ".join(holders), emails[0] if emails else "")
     rel = project.glossary.path.relative_to(project.root).as_posix()
-    for key in sorted(project.glossary.terms):
-        term = project.glossary.terms[key]
-        note = f"label of a {term.kind.replace('_', ' ')}; source language: {project.glossary.locale}"
-        store.addunit(_message(term.context, term.label, f"{rel}:{term.line}", [note]))
+    for term in project.glossary.all_terms():
+        store.addunit(_message(term.context, term.label, f"{rel}:{term.line}", [_term_note(project, term)]))
     return store
+
+
+def _term_note(project: Project, term: Term) -> str:
+    """What a glossary message is for, so a translator can give it the right grammar."""
+    language = f"source language: {project.glossary.locale}"
+    if term.kind == "policy":
+        return (f"how notices and e-mails name the policy '{term.id}' mid-sentence, with its possessive or "
+                f"article ('onze privacyverklaring', 'ons cookiebeleid'); {language}")
+    kind = term.kind.replace("_", " ")
+    if term.form == "noun":
+        label = project.glossary.terms[term.kind, term.id].label
+        return f"noun-phrase form of the {kind} '{label}', for sentences such as 'We use sensitive data for …'; {language}"
+    return f"label of a {kind}; {language}"
 
 
 def targets(project: Project) -> list[tuple[str, list[str]]]:
@@ -168,8 +179,7 @@ def sources(project: Project) -> dict[str, list[tuple[str, str, Path, int]]]:
     """For each catalog domain: its current messages as ``(context, msgid, source file, line)``."""
     result: dict[str, list[tuple[str, str, Path, int]]] = {}
     glossary = project.glossary
-    terms = [glossary.terms[key] for key in sorted(glossary.terms)]
-    result[GLOSSARY_DOMAIN] = [(term.context, term.label, glossary.path, term.line) for term in terms]
+    result[GLOSSARY_DOMAIN] = [(term.context, term.label, glossary.path, term.line) for term in glossary.all_terms()]
     for policy in project.policies.values():
         doc = policy.document
         result[policy.id] = [(segment.context, segment.text, policy.prose_path, segment.line) for segment in (doc.title, *doc.segments)]

@@ -27,7 +27,7 @@ from markdown_it.token import Token
 
 from policygen.errors import Collector
 from policygen.i18n.translations import GLOSSARY_DOMAIN, Translations
-from policygen.model import ROOT, Duration, Policy, Project, Segment
+from policygen.model import ROOT, Duration, Policy, Project, Segment, Term
 from policygen.resources import builtin
 from policygen.source.placeholders import Ref, kept, labels_used, resolve
 from policygen.source.prose import (
@@ -86,21 +86,13 @@ class Formatter:
         return self.digits(label)
 
     def duration(self, value: Duration) -> str:
-        units = self.babel._data["unit_patterns"][f"duration-{value.unit}"]
-        plural = self.babel.plural_form(value.amount)
-        # CLDR lets a locale leave out long forms that equal the short ones (Khmer does for
-        # years and days, Dutch for days); Babel does not apply that fallback, so we do.
-        for length in ("long", "short"):
-            patterns = units.get(length, {})
-            pattern = patterns.get(plural) or patterns.get("other")
-            if pattern:
-                return self.digits(pattern.replace("{0}", format_decimal(value.amount, locale=self.babel)))
-        raise AssertionError(f"CLDR has no pattern for {value.unit} in {self.locale}")
+        return self.digits(format_duration(value, self.babel))
 
-    def label(self, kind: str, ident: str) -> tuple[str, str | None]:
-        """A fact's label in this locale, and the language it is actually in when that differs."""
+    def label(self, kind: str, ident: str, form: str = "") -> tuple[str, str | None]:
+        """A fact's label (or its ``form``, such as ``noun``) in this locale, and the language it
+        is actually in when that differs."""
         glossary = self.project.glossary
-        term = glossary.terms.get((kind, ident))
+        term = glossary.forms.get((kind, ident, form)) if form else glossary.terms.get((kind, ident))
         if term is not None:
             if self.locale == glossary.locale:
                 return term.label, None
@@ -108,8 +100,18 @@ class Formatter:
             if entry is not None:
                 return entry.text.strip(), None
             return term.label, glossary.locale
+        if form:
+            raise KeyError((kind, ident, form))  # callers ask has_form() first
         builtin_term = builtin()["terms"][kind][ident]
         return builtin_term[self.locale], None
+
+    def has_form(self, kind: str, ident: str, form: str) -> bool:
+        return (kind, ident, form) in self.project.glossary.forms
+
+    def term(self, kind: str, ident: str, form: str = "") -> Term | None:
+        """The glossary entry behind a label, for diagnostics; None for built-in labels."""
+        glossary = self.project.glossary
+        return glossary.forms.get((kind, ident, form)) if form else glossary.terms.get((kind, ident))
 
     def ui(self, key: str) -> str:
         return builtin()["ui"][key][self.locale]
@@ -323,6 +325,21 @@ class LocalizedPolicy:
     def title_text(self) -> str:
         formatter = self.source_formatter if (self.title.meta or {}).get("lang") else self.formatter
         return plain_text(self.title.children or [], formatter)
+
+
+def format_duration(value: Duration, locale: Locale | str) -> str:
+    """A period in words, CLDR's long form ("3 years", "3 jaar"), in Latin digits."""
+    babel = Locale.parse(locale)
+    units = babel._data["unit_patterns"][f"duration-{value.unit}"]
+    plural = babel.plural_form(value.amount)
+    # CLDR lets a locale leave out long forms that equal the short ones (Khmer does for
+    # years and days, Dutch for days); Babel does not apply that fallback, so we do.
+    for length in ("long", "short"):
+        patterns = units.get(length, {})
+        pattern = patterns.get(plural) or patterns.get("other")
+        if pattern:
+            return str(pattern.replace("{0}", format_decimal(value.amount, locale=babel)))
+    raise AssertionError(f"CLDR has no pattern for {value.unit} in {babel}")
 
 
 def starts_khmer(text: str) -> bool:

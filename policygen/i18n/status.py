@@ -24,7 +24,7 @@ from markdown_it.token import Token
 
 from policygen.errors import Collector
 from policygen.i18n.catalogs import GLOSSARY_DOMAIN, Translations, sources, targets
-from policygen.model import PLACEHOLDER_RE, Project
+from policygen.model import LABELLED_KINDS, PLACEHOLDER_RE, Project
 from policygen.source.placeholders import kept
 from policygen.source.prose import parse_inline, placeholder_names
 
@@ -172,7 +172,11 @@ def gate(project: Project, translations: Translations, locales: list[str] | None
 
 
 def _label_used(project: Project, context: str) -> bool:
+    """Whether a page shows this label. Policy names and noun forms appear only in notices,
+    which check their own translations (:mod:`policygen.changes.notices`)."""
     kind, _, ident = context.partition(":")
+    if kind not in LABELLED_KINDS or ":" in ident:
+        return False
     return any(policy.facts.find(kind, ident) is not None for policy in project.policies.values())
 
 

@@ -243,12 +243,18 @@ def _load_glossary(root: Path, locale: str, errors: Collector) -> Glossary | Non
         data = {kind: ({} if value is None else value) for kind, value in data.items()}
     if not validate(data, "glossary", path, lines, errors):
         return None
-    terms = {
-        (kind, ident): Term(kind, ident, label.strip(), lines.line((kind, ident)))
-        for kind in LABELLED_KINDS
-        for ident, label in (data.get(kind) or {}).items()
-    }
-    return Glossary(path, locale, terms)
+    terms: dict[tuple[str, str], Term] = {}
+    forms: dict[tuple[str, str, str], Term] = {}
+    for kind in (*LABELLED_KINDS, "policy"):
+        for ident, entry in (data.get(kind) or {}).items():
+            # A label is a string, or a mapping with the label and the other forms sentences need.
+            if isinstance(entry, str):
+                terms[kind, ident] = Term(kind, ident, entry.strip(), lines.line((kind, ident)))
+                continue
+            terms[kind, ident] = Term(kind, ident, entry["label"].strip(), lines.line((kind, ident, "label")))
+            for form in sorted(set(entry) - {"label"}):
+                forms[kind, ident, form] = Term(kind, ident, entry[form].strip(), lines.line((kind, ident, form)), form)
+    return Glossary(path, locale, terms, forms)
 
 
 def has_label(glossary: Glossary, kind: str, ident: str) -> bool:
