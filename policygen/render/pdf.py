@@ -279,11 +279,21 @@ def render_document(project: Project, localized: LocalizedPolicy) -> Any:
     return _layout(project, pdf_html(project, localized))
 
 
+_font_config: Any = None
+
+
 def _layout(project: Project, html: str) -> Any:
     """WeasyPrint's layout of ``html``, with the fixed base URL and the restricted fetcher."""
     import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
 
-    return weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=_fetcher(project)).render()
+    global _font_config
+    folder = getattr(_font_config, "_folder", None)
+    if _font_config is None or (folder is not None and not folder.exists()):
+        # One per process, so the fonts are loaded once and not for every PDF (a third of a small
+        # PDF's time); a new one when a build removed the temporary folder that holds its fonts.
+        _font_config = FontConfiguration()
+    return weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=_fetcher(project)).render(font_config=_font_config)
 
 
 def overflowing_lines(document: Any) -> list[tuple[int, str]]:
