@@ -13,7 +13,6 @@ engine's own reading order (what copy-all, search and a screen reader built on i
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import subprocess
@@ -84,22 +83,6 @@ def pdfminer(paths: Sequence[Path]) -> list[str]:
     return [extract_text(str(path)) for path in paths]
 
 
-def pdfminer_stream_order(path: Path) -> str:
-    """pdfminer.six without layout analysis (content-stream order)."""
-    from pdfminer.converter import TextConverter
-    from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
-    from pdfminer.pdfpage import PDFPage
-
-    out, manager = io.StringIO(), PDFResourceManager()
-    with path.open("rb") as handle:
-        device = TextConverter(manager, out, laparams=None)
-        interpreter = PDFPageInterpreter(manager, device)
-        for page in PDFPage.get_pages(handle):
-            interpreter.process_page(page)
-        device.close()
-    return out.getvalue()
-
-
 ENGINES: dict[str, Callable[[Sequence[Path]], list[str]]] = {
     "pdfium": pdfium,
     "pdfjs": pdfjs,
@@ -125,11 +108,17 @@ _LINK_TARGET = re.compile(r"\s*\(https?://[^)]*\)")
 
 
 def normalize(text: str) -> str:
-    """Runs of whitespace to one space, the U+200B break hints out, and the hyphen that
-    hyphenation adds at a line end joined back to its word (U+2010, never in the sources)."""
-    text = text.replace("\u200b", "")
+    """Runs of whitespace to one space, the U+200B break hints out, the hyphen that
+    hyphenation adds at a line end joined back to its word (U+2010, never in the sources), and
+    PDFium's mark for a hyphen it joined across a line end (U+FFFE) read as the hyphen."""
+    text = text.replace("\u200b", "").replace("\ufffe", "-")  # PDFium marks a line-end "-" with U+FFFE
     text = _LINE_END_HYPHEN.sub("", text)
     return re.sub(r"\s+", " ", text).strip()
+
+
+_DIGIT = r"[0-9\u17e0-\u17e9]"
+_BULLET = re.compile(r"\s*\u2022\s*")
+"""A list item's bullet: drawn by the PDF (and the page's CSS), not part of the clause's text."""
 
 
 def furniture_pattern(title: str, meta: str, page_of: str) -> re.Pattern[str]:
@@ -139,19 +128,37 @@ def furniture_pattern(title: str, meta: str, page_of: str) -> re.Pattern[str]:
     (engines split page furniture differently). The title alone is the document's heading."""
 
     def loose(literal: str) -> str:
-        return r"\s*".join(re.escape(ch) for ch in literal if not ch.isspace())
+        return r"\s*".join(_DIGIT if ch.isdigit() else re.escape(ch) for ch in literal if not ch.isspace())
 
     digits = r"[0-9\u17e0-\u17e9]+"
     page = r"\s*".join(loose(part) for part in re.split(r"(\{page\}|\{pages\})", page_of) if part)
     page = page.replace(loose("{page}"), digits).replace(loose("{pages}"), digits)
-    header = f"(?:{loose(title)})?\\s*{loose(meta)}(?:\\s*{loose(title)})?"
+    header = f"(?:{loose(title)})?\\s*{loose(meta)}"
     return re.compile(f"{header}|{page}")
 
 
 def reader_text(text: str, furniture: re.Pattern[str]) -> str:
     """An engine's text as the clause and search checks read it: normalised, with the running
-    header and footer and the printed link targets taken out."""
-    return normalize(furniture.sub(" ", _LINK_TARGET.sub("", normalize(text))))
+    header and footer, the list bullets and the printed link targets taken out."""
+    return normalize(_BULLET.sub(" ", furniture.sub(" ", _LINK_TARGET.sub("", normalize(text)))))
+
+
+def table_headers(html: str) -> list[str]:
+    """The header rows of the tables in the laid-out HTML (a table that crosses a page repeats
+    its header row there)."""
+    return [normalize(unescape(re.sub(r"<[^>]*>", " ", head))) for head in re.findall(r"(?s)<thead\b.*?</thead>", html)]
+
+
+def drop_repeated(text: str, headers: Sequence[str]) -> str:
+    """``text`` with every repetition of a table header row after its first occurrence taken out."""
+    for header in headers:
+        if not header:
+            continue
+        pattern = re.compile(r"\s?".join(re.escape(ch) for ch in header.replace(" ", "")))
+        first = pattern.search(text)
+        if first:
+            text = text[: first.end()] + pattern.sub(" ", text[first.end():])
+    return normalize(text)
 
 
 _BREAK = "\x00"
@@ -171,27 +178,31 @@ class Clauses:
     allowed a line break or a gap (``laid_out``, from :func:`laid_out_text`)."""
 
     def __init__(self, laid_out: str) -> None:
-        plain, breaks = [], set()
+        plain: list[str] = []
+        breaks: set[int] = set()
         for ch in laid_out:
             if ch == _BREAK:
                 breaks.add(len(plain))
-            else:
+            elif not (ch == " " and (not plain or plain[-1] == " ")):
                 plain.append(ch)
         self.plain, self.breaks = "".join(plain), breaks
 
-    def pattern(self, clause: str) -> re.Pattern[str]:
+    def pattern(self, clause: str, hyphen_optional: bool = False) -> re.Pattern[str]:
         """A clause as it must come out: every word exactly as written (no space, stray
         character or reordering inside it), a space wherever the clause has whitespace, and at
         most one space where two words written together meet (a line break between two Khmer
-        words, an engine's gap between an emphasised word and the next, or before punctuation)."""
+        words, an engine's gap between an emphasised word and the next, or beside punctuation).
+        ``hyphen_optional``: for poppler's layout mode, which drops a "-" that ends a line (it
+        takes every such hyphen for a hyphenation)."""
         text = normalize(clause)
         start = self.plain.find(text)
         out = []
         for index, ch in enumerate(text):
             if index and ch != " " and text[index - 1] != " ":
-                if (start >= 0 and start + index in self.breaks) or _kind(ch) != _kind(text[index - 1]):
+                kinds = {_kind(ch), _kind(text[index - 1])}
+                if (start >= 0 and start + index in self.breaks) or len(kinds) > 1 or kinds == {"p"}:
                     out.append(r"\s?")
-            out.append(r"\s" if ch == " " else re.escape(ch))
+            out.append(r"\s" if ch == " " else "-?" if ch == "-" and hyphen_optional else re.escape(ch))
         return re.compile("".join(out))
 
 

@@ -89,8 +89,8 @@ def _joins_previous(text: str, previous: str) -> bool:
     return bool(text) and unicodedata.category(text[0]) in ("Mn", "Mc", "Me")
 
 
-def _state(font: Any) -> tuple[dict[tuple[int, str], int], dict[int, int]]:
-    """Per-font maps: (glyph, text) -> extra CID, and extra CID -> glyph."""
+def _state(font: Any) -> tuple[dict[tuple[Any, ...], int], dict[int, int]]:
+    """Per-font maps: (glyph, text[, width]) -> extra CID, and extra CID -> glyph."""
     if not hasattr(font, "policygen_cids"):
         font.policygen_cids = {}
         font.policygen_gids = {}
@@ -239,9 +239,10 @@ def _map_run(stream, textbox, glyph_item, utf8: bytes, restore: list[tuple[Any, 
                 continue
             # pdf.js takes any text with a nonspacing mark for a zero-width mark, and MuPDF
             # sees a gap after a mark that has a width: the cluster's leading letters carry its
-            # width, the marks and what follows them none.
+            # width, the marks and what follows them next to none.
             mark = next((k for k, ch in enumerate(text) if unicodedata.category(ch) == "Mn"), 0)
-            parts = [(text[:mark], width), (text[mark:], 0)] if mark else [(text, width)]
+            tail = 1 if width > 1 else 0  # a thousandth of an em: engines that sort by position keep the order
+            parts = [(text[:mark], width - tail), (text[mark:], tail)] if mark else [(text, width)]
             for part, part_width in parts:
                 cid = _extra_cid(font, group_glyph[group], part, part_width)
                 if cid is None:
