@@ -33,4 +33,16 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
+# pdf.js (Firefox's PDF engine) for the PDF text tests and bench/pdf.py: pinned in
+# tools/pdfjs/package-lock.json, run by the machine's Node.js (20 or newer).
+if [ -f tools/pdfjs/package-lock.json ]; then
+  if ! command -v npm >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing nodejs npm"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  fi
+  if [ ! -d tools/pdfjs/node_modules/pdfjs-dist ]; then
+    (cd tools/pdfjs && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+fi
 echo "setup: ready ($(.venv/bin/policygen --version))"
