@@ -95,10 +95,12 @@ def diff(old: str, new: str, project: Path, policies: list[str] | None = None, o
     return DiffResult(data, worst(reports), written)
 
 
-def release(project: Path, policy: str, version: str, effective: date, notes: str = "", signing_key: Path | None = None) -> store.Release:
+def release(project: Path, policy: str, version: str, effective: date, notes: str = "", signing_key: Path | None = None,
+            allow_incomplete: bool = False) -> store.Release:
     """``policygen release``: freeze a version into the archive (signed with ``signing_key``, a
-    private key outside the project, when given; required when the project has public keys)."""
-    return release_workflow.release(project, policy, version, effective, notes, signing_key=signing_key)
+    private key outside the project, when given; required when the project has public keys);
+    with ``allow_incomplete``, with translations pending."""
+    return release_workflow.release(project, policy, version, effective, notes, signing_key=signing_key, allow_incomplete=allow_incomplete)
 
 
 def archive_list(project: Path, policy: str) -> list[store.Release]:

@@ -273,11 +273,18 @@ def release(
     notes: Annotated[str, typer.Option("--notes", help="Release notes, shown on the archive page.")] = "",
     project: ProjectOption = Path("."),
     signing_key: SigningKeyOption = None,
+    allow_incomplete: Annotated[bool, typer.Option("--allow-incomplete", help="Release even with missing or fuzzy translations (an urgent "
+        "change): those blocks appear in the source language, and release.json, the archive page, the feed and the banner say which "
+        "languages are pending; a later release completes them.")] = False,
 ) -> None:
     """Freeze a version into the archive: sources, translations, HTML and PDF in every locale."""
-    done = api().release(project, policy, version, _parse_date(effective, "--effective"), notes, signing_key)
+    done = api().release(project, policy, version, _parse_date(effective, "--effective"), notes, signing_key, allow_incomplete)
     severity = f", {done.severity} change against the previous release" if done.severity else ""
     typer.echo(f"Released {policy} {done.version} (effective {done.effective_date.isoformat()}, #{done.sequence}{severity}) into {display_path(done.folder)}")
+    for locale, counts in sorted(done.incomplete.items()):
+        blocks, labels = counts['blocks'], counts['labels']
+        typer.echo(f"  translation pending: {locale} ({blocks} block{'' if blocks == 1 else 's'} and {labels} glossary label{'' if labels == 1 else 's'} "
+                   "in the source language)")
 
 
 @archive_app.command("list")

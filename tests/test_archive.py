@@ -364,3 +364,76 @@ def test_verify_head_pin_and_unknown_policy(released: Path, cli) -> None:
     assert pinned.exit_code == 1 and "not the expected head" in pinned.stderr
     typo = cli("archive", "verify", "mni", cwd=released)
     assert typo.exit_code == 1 and "no archive for policy 'mni'" in typo.stderr
+
+
+def add_biometrics(project: Path) -> None:
+    """A new sensitive category, with its Dutch label: a major change whose notice is complete."""
+    policy = project / "sources" / "mini" / "policy.yaml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace("data_categories:\n", "data_categories:\n  - id: biometrics\n    sensitive: true\n", 1),
+                      encoding="utf-8")
+    glossary = project / "glossary.yaml"
+    glossary.write_text(glossary.read_text(encoding="utf-8").replace("data_category:\n", "data_category:\n  biometrics: biometric data\n", 1), encoding="utf-8")
+    po = project / "locales" / "nl" / "LC_MESSAGES" / "glossary.po"
+    po.write_text(po.read_text(encoding="utf-8") + '\nmsgctxt "data_category:biometrics"\nmsgid "biometric data"\nmsgstr "biometrische gegevens"\n',
+                  encoding="utf-8")
+
+
+def test_release_with_pending_translations_then_completed(released: Path, cli, placeholder_pdfs: None) -> None:
+    """An urgent change goes out with its Dutch translation pending (release.json, archive page,
+    feed and banner say so); a later release with the translation done completes it."""
+    set_version(released, "1.3", "2026-10-01")
+    add_biometrics(released)
+    prose = released / "sources" / "mini" / "policy.md"
+    prose.write_text(prose.read_text(encoding="utf-8").replace("Wirte to", "Write to"), encoding="utf-8")  # its Dutch is now missing
+    refused = cli("release", "mini", "--version", "1.3", "--effective", "2026-10-01", cwd=released)
+    assert refused.exit_code == 1 and "[nl] clause" in refused.stderr and not (released / "archive" / "mini" / "1.3").exists()
+    done = cli("release", "mini", "--version", "1.3", "--effective", "2026-10-01", "--allow-incomplete", cwd=released)
+    assert done.exit_code == 0, done.stderr
+    assert "translation pending: nl (1 block and 0 glossary labels in the source language)" in done.stdout
+    manifest = json.loads((released / "archive" / "mini" / "1.3" / "release.json").read_text(encoding="utf-8"))
+    assert manifest["incomplete"] == {"nl": {"blocks": 1, "labels": 0}} and manifest["severity"] == "major"
+    assert cli("archive", "verify", cwd=released).exit_code == 0
+
+    # The live site too is built with the translation pending, as the release was.
+    assert cli("build", "--today", "2026-10-01", cwd=released).exit_code == 1
+    assert cli("build", "--today", "2026-10-01", "--allow-incomplete", cwd=released).exit_code == 0
+    out = released / "output" / "mini"
+    assert "Deze vertaling is onvolledig" in (out / "nl" / "index.html").read_text(encoding="utf-8")
+    pending_nl = "Vertaling nog niet gereed: Nederlands."
+    assert pending_nl in (out / "nl" / "banner.html").read_text(encoding="utf-8")
+    assert pending_nl in (out / "nl" / "index.html").read_text(encoding="utf-8")
+    assert json.loads((out / "nl" / "banner.json").read_text(encoding="utf-8"))["pending"] == ["nl"]
+    assert "Translation still pending: Dutch." in (out / "en" / "banner.html").read_text(encoding="utf-8")
+    archive = (out / "en" / "archive" / "index.html").read_text(encoding="utf-8")
+    row = archive.split('<a href="../versions/1.3/">')[1].split("</tr>")[0]
+    assert '<span class="policy-pending">Translation still pending: Dutch.' in row
+    assert "pending" not in archive.split('<a href="../versions/1.2/">')[1].split("</tr>")[0]
+    feed = ET.fromstring((out / "nl" / "feed.atom").read_bytes())
+    entry = next(e for e in feed.findall(f"{ATOM}entry") if e.find(f"{ATOM}title").text.endswith("1.3"))
+    assert pending_nl in entry.find(f"{ATOM}summary").text
+
+    # The translators catch up; the next release, same legal text, completes Dutch.
+    po = released / "locales" / "nl" / "LC_MESSAGES" / "mini.po"
+    po.write_text(po.read_text(encoding="utf-8").replace('msgid "Wirte to', 'msgid "Write to'), encoding="utf-8")
+    set_version(released, "1.4", "2026-10-01")
+    done = cli("release", "mini", "--version", "1.4", "--effective", "2026-10-01", "--notes", "Dutch translation completed", cwd=released)
+    assert done.exit_code == 0, done.stderr
+    assert "translation pending" not in done.stdout
+    assert "incomplete" not in json.loads((released / "archive" / "mini" / "1.4" / "release.json").read_text(encoding="utf-8"))
+    assert cli("build", "--today", "2026-10-02", cwd=released).exit_code == 0
+    assert "Vertaling nog niet gereed" not in (out / "nl" / "banner.html").read_text(encoding="utf-8")  # the 1.3 banner stays, complete
+    assert json.loads((out / "nl" / "banner.json").read_text(encoding="utf-8"))["pending"] == []
+    archive = (out / "nl" / "archive" / "index.html").read_text(encoding="utf-8")
+    assert '<span class="policy-completed">Vertaling gereed: Nederlands.</span>' in archive.split('<a href="../versions/1.4/">')[1].split("</tr>")[0]
+    assert "Vertaling nog niet gereed: Nederlands." in archive.split('<a href="../versions/1.3/">')[1].split("</tr>")[0]  # history is kept
+    assert "Deze vertaling is onvolledig" not in (out / "nl" / "index.html").read_text(encoding="utf-8")
+    assert cli("archive", "verify", cwd=released).exit_code == 0
+
+
+def test_a_release_manifest_with_a_bad_incomplete_record_is_refused(released: Path, cli, placeholder_pdfs: None) -> None:
+    path = released / "archive" / "mini" / "1.2" / "release.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["incomplete"] = {"km": {"blocks": 1, "labels": 0}}  # not a locale of this release
+    path.write_text(json.dumps(data), encoding="utf-8")
+    result = cli("archive", "list", "mini", cwd=released)
+    assert result.exit_code == 1 and "release.json: the manifest does not describe this folder safely" in result.stderr

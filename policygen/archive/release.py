@@ -69,9 +69,12 @@ def _fsync_tree(folder: Path) -> None:
 
 
 def release(project_root: Path, policy_id: str, version: str, effective: date, notes: str = "", today: date | None = None, *,
-            signing_key: Path | None = None) -> Release:
+            signing_key: Path | None = None, allow_incomplete: bool = False) -> Release:
     """Freeze ``policy_id`` at ``version`` into the archive. See the module docstring. With
-    ``signing_key`` (required when the project has public keys) ``release.sig`` signs ``release.json``."""
+    ``signing_key`` (required when the project has public keys) ``release.sig`` signs ``release.json``.
+    With ``allow_incomplete`` a locale with missing or fuzzy translations is released with those
+    blocks in the source language, and ``release.json`` records it under ``incomplete``; a
+    later release with the translations complete records nothing there."""
     if not VERSION_RE.fullmatch(version):
         raise PolicygenError(f"version label '{version}' is not safe: use letters, digits, '.', '-' and '_' (at most 32), like 3.1 or 2026-03")
     project = load_project(project_root, [policy_id])
@@ -94,9 +97,12 @@ def release(project_root: Path, policy_id: str, version: str, effective: date, n
         if previous and effective < previous[-1].effective_date:
             raise PolicygenError(f"effective date {effective.isoformat()} is before that of the last release ({previous[-1].version}, "
                 f"{previous[-1].effective_date.isoformat()})")
-        # The publishing gate applies: a locale with missing or fuzzy translations is refused.
+        # The publishing gate applies (a locale with missing or fuzzy translations is refused)
+        # unless the release is asked to go out with translations pending.
         files: dict[str, bytes] = _snapshot(project, policy_id)
-        project, localized = prepare(project.root, [policy_id], allow_incomplete=False)
+        project, localized = prepare(project.root, [policy_id], allow_incomplete=allow_incomplete)
+        incomplete = {item.locale: {"blocks": len(item.untranslated), "labels": len(item.missing_labels)}
+                      for item in localized if item.untranslated or item.missing_labels}
         staging = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{version}-", dir=folder))
         os.chmod(staging, 0o755)
         for item in localized:
@@ -116,6 +122,7 @@ def release(project_root: Path, policy_id: str, version: str, effective: date, n
             "previous": previous[-1].digest if previous else None,
             "notes": notes, "severity": severity, "locales": list(policy.locales),
             "files": {rel: hashlib.sha256(data).hexdigest() for rel, data in sorted(files.items())},
+            **({"incomplete": incomplete} if incomplete else {}),
         }
         manifest_bytes = (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
         final = {staging / RELEASE_FILE: manifest_bytes}

@@ -27,7 +27,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -65,6 +65,10 @@ class Release:
     folder: Path
     digest: str
     """SHA-256 of this release's ``release.json``: what the next release chains to."""
+    incomplete: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Locales released with pending translations (``release --allow-incomplete``): locale ->
+    ``{"blocks": n, "labels": m}``, how many blocks and glossary labels fell back to the source
+    language. Empty for a complete release."""
 
 
 def archive_root(project_root: Path) -> Path:
@@ -99,14 +103,16 @@ def _parse_release(path: Path, raw: bytes, policy: str) -> Release:
         release_ = Release(
             str(data["policy"]), str(data["version"]), date.fromisoformat(data["effective_date"]), data["sequence"],
             str(data.get("notes") or ""), data.get("severity"), data.get("previous"), dict(files), tuple(data["locales"]),
-            path, hashlib.sha256(raw).hexdigest(),
+            path, hashlib.sha256(raw).hexdigest(), {str(k): dict(v) for k, v in (data.get("incomplete") or {}).items()},
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise PolicygenError(f"{where}: not a valid release manifest ({exc}); run 'policygen archive verify'") from None
     if (not VERSION_RE.fullmatch(release_.version) or release_.version != path.name or release_.policy != policy
             or not isinstance(release_.sequence, int) or isinstance(release_.sequence, bool)
             or not all(isinstance(k, str) and isinstance(v, str) and _safe_relative(k) for k, v in release_.files.items())
-            or not all(loc in SUPPORTED_LOCALES for loc in release_.locales)):
+            or not all(loc in SUPPORTED_LOCALES for loc in release_.locales)
+            or not all(loc in release_.locales and all(isinstance(n, int) and not isinstance(n, bool) for n in counts.values())
+                       for loc, counts in release_.incomplete.items())):
         raise PolicygenError(f"{where}: the manifest does not describe this folder safely (version, policy, sequence, file paths or locales); run "
             "'policygen archive verify'")
     return release_

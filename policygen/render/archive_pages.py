@@ -17,6 +17,7 @@ Takes the archive (:mod:`policygen.archive`) and a date ("today", which a build 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -111,6 +112,7 @@ def render_archive(project: Project, localized: list[LocalizedPolicy], today: da
                             **({"version": version} if version else {})})
 
         rows = []
+        before = {rel.sequence: prev for prev, rel in zip(by_policy[policy], by_policy[policy][1:], strict=False)}
         for rel in reversed(found):
             folder = f"{base}versions/{rel.version}/"
             add(f"{folder}index.html", archived(rel, f"output/{locale}/index.html"), "archived-html", rel.version)
@@ -129,6 +131,8 @@ def render_archive(project: Project, localized: list[LocalizedPolicy], today: da
                 "notes": rel.released_notes, "status": status,
                 "html": f"../versions/{rel.version}/", "pdf": f"../versions/{rel.version}/{policy}-{locale}.pdf",
                 "redline": f"../versions/{rel.version}/redline.html" if redline.is_file() else "",
+                "pending": _languages(item, "pending", rel.incomplete),
+                "completed": _languages(item, "completed", set(before[rel.sequence].incomplete) - set(rel.incomplete) if rel.sequence in before else ()),
             })
         ui = {key: fmt.ui(key) for key in ("version", "effective_date", "changes", "notes", "redline", "feed")}
         page = render_template(env, "archive.html", {
@@ -142,8 +146,11 @@ def render_archive(project: Project, localized: list[LocalizedPolicy], today: da
         add(f"{base}feed.atom", _feed(project, item, found, changes, by_policy[policy][-1]), "feed")
         banner = active_banner(by_policy[policy], locale, today, project.config.notice_days, changes)
         if banner is not None:
+            # Languages still pending now: the newest release's, whichever release the banner is about.
+            pending = sorted(by_policy[policy][-1].incomplete)
             html = render_template(env, "banner.html", {
                 "policy": policy, "locale": locale, "dir": item.direction, "banner": banner.banner, "items": banner.items,
+                "pending": _languages(item, "pending", pending),
                 "ui": ui, "redline_href": relative(f"{base}index.html", f"{base}versions/{banner.release.version}/redline.html"),
             })
             banner = Banner(banner.release, banner.banner, banner.items, html)
@@ -151,10 +158,17 @@ def render_archive(project: Project, localized: list[LocalizedPolicy], today: da
             add(f"{base}banner.html", html.encode("utf-8"), "banner-html")
             payload = {"policy": policy, "locale": locale, "version": banner.release.version,
                        "effective_date": banner.release.effective_date.isoformat(),
-                       "upcoming": banner.release.effective_date > today, "banner": banner.banner, "items": banner.items,
+                       "upcoming": banner.release.effective_date > today, "banner": banner.banner, "items": banner.items, "pending": pending,
                        "redline": f"versions/{banner.release.version}/redline.html"}
             add(f"{base}banner.json", (json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"), "banner-json")
     return site
+
+
+def _languages(item: LocalizedPolicy, key: str, locales: Iterable[str]) -> str:
+    """The ``pending``/``completed`` sentence naming ``locales`` in the page's language, or ""."""
+    fmt = item.formatter
+    names = [fmt.language_name(loc) for loc in sorted(locales)]
+    return fmt.ui(key).replace("{languages}", fmt.list_of(names)) if names else ""
 
 
 def _head(head: Release, label: str, version_shown: str, sequence_shown: str) -> dict[str, str]:
@@ -213,7 +227,8 @@ def _feed(project: Project, item: LocalizedPolicy, found: list[Release], changes
         entry.updated(stamp(rel.effective_date))
         entry.link(href=f"{page_url}versions/{rel.version}/", rel="alternate")
         notice = (changes(rel) or {}).get("notices", {}).get(locale) or {}
-        summary = " ".join([notice.get("banner", ""), *notice.get("items", [])]).strip()
+        pending = _languages(item, "pending", rel.incomplete)
+        summary = " ".join([notice.get("banner", ""), *notice.get("items", []), pending]).strip()
         entry.summary(summary or notice_template(locale, "redline.none"))
         if rel.severity:
             entry.category(term=rel.severity, label=notice_template(locale, f"severity.{rel.severity}"))
