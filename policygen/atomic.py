@@ -196,11 +196,13 @@ def publish(out: Path, root: Path, files: dict[str, bytes], drop: set[str]) -> P
         for rel, data in sorted(files.items()):
             target = contained(new / rel, new)
             if target.is_dir():
-                raise PolicygenError(f"{display_path(out / rel)}: a folder stands where policygen must write a file; move it away")
+                raise PolicygenError(f"{display_path(out / rel)}: cannot write the output: a folder stands where policygen must write a file; "
+                                     "move it away (nothing was changed)")
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
             except (FileExistsError, NotADirectoryError):
-                raise PolicygenError(f"{display_path(out / rel)}: a file of the site stands where policygen needs a folder; move it away") from None
+                raise PolicygenError(f"{display_path(out / rel)}: cannot write the output: a file of the site stands where policygen needs a "
+                                     "folder; move it away (nothing was changed)") from None
             old = out / rel
             if _same_file_bytes(old, data):
                 _link_or_copy(old, target)

@@ -51,7 +51,7 @@ from policygen.render.html import (
     render_index,
     render_policy,
 )
-from policygen.render.pdf import pdf_html, render_pdf
+from policygen.render.pdf import pdf_source_html, render_pdf
 
 MANIFEST = "manifest.json"
 
@@ -182,11 +182,12 @@ def _output_dir(project: Project, output_dir: Path | None) -> tuple[Path, Path]:
 
 
 def pdf_key(project: Project, item: LocalizedPolicy) -> str:
-    """The cache key of a PDF: the exact HTML WeasyPrint lays out, and everything else that
-    reaches the PDF (variant, theme assets, fonts, WeasyPrint, policygen's own code)."""
+    """The cache key of a PDF: the HTML WeasyPrint lays out (before the Khmer word breaks, a pure
+    function of it through khmercut), and everything else that reaches the PDF (variant, theme
+    assets, fonts, WeasyPrint, khmercut, policygen's own code)."""
     return cache_key("pdf", code_digest(), project.config.pdf_variant, folder_digest(project.theme_dir / "assets"),
                      package_version("weasyprint"), package_version("fontpkg-noto-sans"), package_version("fontpkg-noto-sans-khmer"),
-                     pdf_html(project, item))
+                     package_version("khmercut"), pdf_source_html(project, item))
 
 
 def cached_pdfs(root: Path, project: Project, localized: list[LocalizedPolicy], allow_incomplete: bool | None, jobs: int | None,

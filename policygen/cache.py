@@ -1,9 +1,10 @@
 """The build cache: rendered outputs kept under the hash of everything they depend on.
 
-A key is the SHA-256 of every input of one output, written out in full: for a PDF, the exact
-HTML WeasyPrint lays out (which already holds the localized text, the facts, the glossary labels
-and the templates that made it), the PDF variant, the project's theme assets, the versions of
-WeasyPrint and the font packages, and a digest of policygen's own code and templates. An
+A key is the SHA-256 of every input of one output, written out in full: for a PDF, the HTML
+WeasyPrint lays out, before the Khmer word breaks that khmercut adds to it (it already holds the
+localized text, the facts, the glossary labels and the templates that made it), the PDF variant,
+the project's theme assets, the versions of WeasyPrint, khmercut and the font packages, and a
+digest of policygen's own code and templates. An
 unchanged key means an unchanged output, so it is not rendered again; any change to any input
 makes a new key. Nothing is invalidated by hand, and nothing can go stale.
 

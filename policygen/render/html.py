@@ -123,10 +123,18 @@ def environment(project: Project) -> jinja2.Environment:
     The environment is sandboxed: a theme is data a web team edits, and a template must not be
     able to reach Python internals (and through them the machine that builds the site).
     """
-    loaders: list[jinja2.BaseLoader] = []
     theme = project.theme_dir / "templates"
-    if theme.is_dir():
-        loaders.append(_ThemeLoader(theme, project.root))
+    names = tuple(sorted(p.relative_to(theme).as_posix() for p in theme.rglob("*"))) if theme.is_dir() else None
+    return _environment(theme.resolve(), names, project.root.resolve())  # resolved: the same key whatever the working folder
+
+
+@cache
+def _environment(theme: Path, names: tuple[str, ...] | None, root: Path) -> jinja2.Environment:
+    # One environment per theme (and set of theme files), so a build, and every build of
+    # 'policygen serve', compiles each template once; Jinja reloads a template whose file changed.
+    loaders: list[jinja2.BaseLoader] = []
+    if names is not None:
+        loaders.append(_ThemeLoader(theme, root))
     loaders.append(jinja2.PackageLoader(PACKAGE, TEMPLATES))
     return SandboxedEnvironment(
         loader=jinja2.ChoiceLoader(loaders), autoescape=True, undefined=jinja2.StrictUndefined,

@@ -70,6 +70,12 @@ def break_khmer_words(html: str) -> str:
 
 def pdf_html(project: Project, localized: LocalizedPolicy) -> str:
     """The HTML WeasyPrint lays out: the policy's fragment in a print wrapper."""
+    return break_khmer_words(pdf_source_html(project, localized))
+
+
+def pdf_source_html(project: Project, localized: LocalizedPolicy) -> str:
+    """:func:`pdf_html` before the Khmer word breaks, which are a pure function of it: what the
+    build cache keys a PDF by (segmenting Khmer takes longer than the rest of a no-op build)."""
     env = environment(project)
     fmt = localized.formatter
     _page, fragment = render_policy(project, localized, env)
@@ -94,7 +100,7 @@ def pdf_html(project: Project, localized: LocalizedPolicy) -> str:
         "fragment": Markup(fragment.decode("utf-8")),
     }
     html = render_template(env, "pdf.html", context)
-    return break_khmer_words(_absolute_links(project, localized, html))
+    return _absolute_links(project, localized, html)
 
 
 def _absolute_links(project: Project, localized: LocalizedPolicy, html: str) -> str:
