@@ -26,6 +26,7 @@ from policygen.changes.report import report_json
 from policygen.changes.rules import RANK, Rule, load_rules
 from policygen.errors import Collector, PolicygenError, SourceError
 from policygen.i18n import catalogs, status, xliff
+from policygen.importers.files import DOCUMENT_ID, document_versions, is_document
 from policygen.importers.project import ImportReport, import_policy
 from policygen.model import Project
 from policygen.render.changes import change_files
@@ -76,10 +77,13 @@ class DiffResult:
 
 
 def diff(old: str, new: str, project: Path, policies: list[str] | None = None, output: Path | None = None,
-         fail_on: str | None = None) -> DiffResult:
-    """``policygen diff``: compare two versions (folders, ``git:REV`` or ``POLICY@VERSION``)."""
+         fail_on: str | None = None, lang: str = "en") -> DiffResult:
+    """``policygen diff``: compare two versions (folders, ``git:REV``, ``POLICY@VERSION``, or two
+    text, HTML or Markdown files, imported in language ``lang``)."""
     if fail_on is not None and fail_on not in SEVERITY_THRESHOLDS:
         raise PolicygenError(f"--fail-on takes major, review or minor, not '{fail_on}'")
+    if is_document(old) or is_document(new):
+        return _diff_documents(Path(old), Path(new), lang, output, fail_on)
     written: list[Path] = []
     with checkout(old, project) as (old_root, old_label), checkout(new, project) as (new_root, new_label):
         reports = compare(old_root, new_root, policies)
@@ -88,6 +92,25 @@ def diff(old: str, new: str, project: Path, policies: list[str] | None = None, o
             files = {output / rel: content for rel, content in change_files(reports, data).items()}
             try:
                 # --output is a folder the user named: it may be anywhere, and every file stays inside it.
+                write_all(files, output)
+            except OSError as exc:
+                raise PolicygenError(f"{exc.filename or output}: cannot write ({exc.strerror})") from None
+            written = sorted(files)
+    return DiffResult(data, worst(reports), written)
+
+
+def _diff_documents(old: Path, new: Path, lang: str, output: Path | None, fail_on: str | None) -> DiffResult:
+    """``policygen diff old.html new.md``: both files imported as ``policygen import`` does, then compared."""
+    for path in (old, new):
+        if not path.is_file():
+            raise PolicygenError(f"{path}: not a file; compare two files (text, HTML or Markdown), or two versions of a project")
+    written: list[Path] = []
+    with document_versions(old, new, lang, date.today()) as (old_root, new_root, _imports):
+        reports = compare(old_root, new_root, [DOCUMENT_ID])
+        data = report_json(reports, old.name, new.name)
+        if output is not None:
+            files = {output / rel: content for rel, content in change_files(reports, data).items()}
+            try:
                 write_all(files, output)
             except OSError as exc:
                 raise PolicygenError(f"{exc.filename or output}: cannot write ({exc.strerror})") from None

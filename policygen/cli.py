@@ -217,18 +217,20 @@ def check(
 
 @app.command()
 def diff(
-    old: Annotated[str, typer.Argument(help="The old version: a project folder, git:REV or POLICY@VERSION.")],
-    new: Annotated[str, typer.Argument(help="The new version: a project folder, git:REV or POLICY@VERSION.")],
+    old: Annotated[str, typer.Argument(help="The old version: a project folder, git:REV, POLICY@VERSION, or a text, HTML or Markdown file.")],
+    new: Annotated[str, typer.Argument(help="The new version: a project folder, git:REV, POLICY@VERSION, or a text, HTML or Markdown file.")],
     project: ProjectOption = Path("."),
     policy: Annotated[list[str] | None, typer.Option("--policy", "-p", help="Only this policy (repeatable).")] = None,
     output_format: Annotated[str, typer.Option("--format", "-f", help="text or json (the change report, on stdout).")] = "text",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write report.json, redlines and notices for every locale here.")] = None,
     fail_on: Annotated[str | None, typer.Option("--fail-on", help="Exit with code 3 when a change is at least this severe: major, review or minor.")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language of two files compared directly: en, nl or km.")] = "en",
 ) -> None:
-    """Compare two versions: every change graded major/review/minor/editorial, with its reason."""
+    """Compare two versions: every change graded major/review/minor/editorial, with its reason.
+    OLD and NEW may also be two files (text, HTML or Markdown), compared without a project."""
     if output_format not in ("text", "json"):
         raise PolicygenError(f"unknown format '{output_format}'; choose text or json")
-    result = api().diff(old, new, project, policy, output, fail_on)
+    result = api().diff(old, new, project, policy, output, fail_on, lang)
     if output_format == "json":
         typer.echo(json.dumps(result.report, ensure_ascii=False, indent=2, sort_keys=True))
     else:

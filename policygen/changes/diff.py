@@ -24,6 +24,17 @@ from itertools import groupby
 from operator import attrgetter
 from typing import Any
 
+from policygen.changes.prose import (
+    Document,
+    analyse,
+    editorial_reason,
+    is_furniture,
+    moved_text,
+    only_furniture,
+    plain,
+    regulated_topics,
+    says_nothing_about_data,
+)
 from policygen.model import FACT_KINDS, PLACEHOLDER_RE, Duration, Facts, Policy
 
 RENAME_SIMILARITY = 0.6
@@ -99,6 +110,9 @@ class _Prose:
     owner: dict[str, str | None]
     """Clause ID -> its top-level section."""
     section_topics: dict[str | None, set[str]]
+    document: Document
+    """The whole version's plain text, for "is this term new?" questions."""
+    locale: str
 
     def topics(self, clause: str) -> set[str]:
         """The fact types the clause's top-level section talks about (through placeholders)."""
@@ -111,7 +125,8 @@ def _prose(policy: Policy) -> _Prose:
     section_topics: dict[str | None, set[str]] = {}
     for clause, names in placeholders.items():
         section_topics.setdefault(owner.get(clause), set()).update(n.split(".")[0] for n in names)
-    return _Prose(clause_texts(policy), placeholders, _by_fact(placeholders), owner, section_topics)
+    texts = clause_texts(policy)
+    return _Prose(texts, placeholders, _by_fact(placeholders), owner, section_topics, Document.of(list(texts.values())), policy.source_locale)
 
 
 def diff_policies(old: Policy, new: Policy) -> list[Change]:
@@ -300,6 +315,8 @@ def edit_kind(before: str, after: str) -> str:
 
     An in-page link target does not count: it changes when the clause it points to is renamed.
     """
+    if not PLACEHOLDER_RE.search(before) and not PLACEHOLDER_RE.search(after):
+        return "editorial" if editorial_reason(before, after) is not None else "substantive"
     a, b = words(_ANCHOR_TARGET.sub("](#)", before)), words(_ANCHOR_TARGET.sub("](#)", after))
     if a == b:
         return "editorial"
@@ -337,8 +354,11 @@ def longest_duration(text: str, policy: Policy | None = None) -> float:
     return best
 
 
-def _prose_details(before: str, after: str, new: Policy, topics: set[str], old: Policy | None = None) -> dict[str, Any]:
+def _prose_details(before: str, after: str, new: Policy, topics: set[str], old: Policy | None = None,
+                   context: tuple[_Prose, _Prose] | None = None) -> dict[str, Any]:
     details: dict[str, Any] = {"edit": edit_kind(before, after), "topics": sorted(topics)}
+    if details["edit"] == "editorial":
+        details["editorial"] = _editorial_reason(before, after, new.source_locale)
     old_ph = set(PLACEHOLDER_RE.findall(before))
     new_ph = set(PLACEHOLDER_RE.findall(after))
     added_data = [n.split(".")[1] for n in new_ph - old_ph if n.startswith("data.") and n.count(".") == 1]
@@ -349,11 +369,48 @@ def _prose_details(before: str, after: str, new: Policy, topics: set[str], old: 
         details["duration"] = "longer"
     elif b < a and b > 0:
         details["duration"] = "shorter"
+    if details["edit"] == "substantive" and context is not None and not old_ph and not new_ph:
+        # Prose the facts render is graded through the facts; prose analysis reads the rest.
+        _add_findings(details, before, after, context)
     return details
+
+
+def _editorial_reason(before: str, after: str, locale: str) -> str:
+    if PLACEHOLDER_RE.search(before) or PLACEHOLDER_RE.search(after):
+        return "typo, punctuation or formatting"
+    return editorial_reason(before, after, locale) or "typo, punctuation or formatting"
+
+
+def _add_findings(details: dict[str, Any], before: str, after: str, context: tuple[_Prose, _Prose]) -> None:
+    """Prose analysis: the most severe finding decides (``finding``); all are listed (``findings``)."""
+    old_prose, new_prose = context
+    if moved_text(before, after, old_prose.document, new_prose.document):
+        details["edit"] = "editorial"
+        details["editorial"] = "text moved between clauses"
+        return
+    findings = analyse(before, after, old_prose.document, new_prose.document, new_prose.locale)
+    if findings:
+        details.pop("duration", None)  # the detector's finding quotes the periods
+        details["finding"] = findings[0].kind
+        details["findings"] = sorted({f.kind for f in findings})
+        details["quote"] = findings[0].quote
+        details["sentence"] = findings[0].sentence
+    elif ((not before or not after) and is_furniture(after or before)) or only_furniture(before, after):
+        details["edit"] = "editorial"
+        details["editorial"] = "navigation or page furniture (menu entries, labels, links; no sentence)"
+    elif says_nothing_about_data(before, after, new_prose.locale):
+        details["edit"] = "editorial"
+        details["editorial"] = "no statement about personal data (page text around the policy)"
+    elif before and after and (topics := regulated_topics(before, after, new_prose.locale)):
+        details["regulated"] = topics
 
 
 def _prose_changes(old_prose: _Prose, new_prose: _Prose, new: Policy, old: Policy | None = None) -> list[Change]:
     old_texts, new_texts = old_prose.texts, new_prose.texts
+    context = (old_prose, new_prose)
+    whole = _document_change(old_prose, new_prose)
+    if whole is not None:
+        return [whole]
     changes: list[Change] = []
     common = [c for c in new_texts if c in old_texts]
     in_place = _in_place(common, {c: i for i, c in enumerate(old_texts)})
@@ -366,31 +423,102 @@ def _prose_changes(old_prose: _Prose, new_prose: _Prose, new: Policy, old: Polic
         if moved:
             details = {"edit": "editorial", "topics": sorted(topics)}
             if before != after:
-                details = _prose_details(before, after, new, topics, old)
+                details = _prose_details(before, after, new, topics, old, context)
             changes.append(Change("clause", "moved", clause, None, before, after, details, (clause,)))
         else:
-            changes.append(Change("clause", "changed", clause, None, before, after, _prose_details(before, after, new, topics, old), (clause,)))
+            details = _prose_details(before, after, new, topics, old, context)
+            if clause in _headings(new) and details["edit"] == "substantive" and "finding" not in details:
+                details["edit"], details["editorial"] = "editorial", "a heading"  # a heading names a section; it promises nothing
+            changes.append(Change("clause", "changed", clause, None, before, after, details, (clause,)))
     gone = [c for c in old_texts if c not in new_texts]
     fresh = [c for c in new_texts if c not in old_texts]
     pairs = _pair_by_similarity(gone, fresh, old_texts, new_texts)
     for old_id, new_id in pairs:
         before, after = old_texts[old_id], new_texts[new_id]
         topics = old_prose.topics(old_id) | new_prose.topics(new_id)
-        details = _prose_details(before, after, new, topics, old) if before != after else {"edit": "editorial", "topics": sorted(topics)}
+        details = _prose_details(before, after, new, topics, old, context) if before != after else {"edit": "editorial", "topics": sorted(topics)}
         details["old_id"] = old_id
         changes.append(Change("clause", "renamed", new_id, None, before, after, details, (new_id,)))
     paired_old = {o for o, _n in pairs}
     paired_new = {n for _o, n in pairs}
-    for clause in fresh:
-        if clause not in paired_new:
-            details = _prose_details("", new_texts[clause], new, new_prose.topics(clause))
+    unpaired_old = [c for c in gone if c not in paired_old]
+    unpaired_new = [c for c in fresh if c not in paired_new]
+    regrouped = _regrouped(unpaired_old, unpaired_new, old_texts, new_texts)
+    for clause in unpaired_new:
+        if clause in regrouped:
+            kind, sources = regrouped[clause]
+            changes.append(Change("clause", kind, clause, None, "\n".join(old_texts[s] for s in sources), new_texts[clause],
+                                  {"edit": "editorial", "editorial": f"text of {', '.join(sources)} regrouped", "topics": [], "old_id": sources[0]},
+                                  (clause,)))
+            continue
+        details = _prose_details("", new_texts[clause], new, new_prose.topics(clause), None, context)
+        if details.get("editorial") is None:
             details["edit"] = "substantive"
-            changes.append(Change("clause", "added", clause, None, None, new_texts[clause], details, (clause,)))
-    for clause in gone:
-        if clause not in paired_old:
-            details = {"edit": "substantive", "topics": sorted(old_prose.topics(clause))}
-            changes.append(Change("clause", "removed", clause, None, old_texts[clause], None, details, (clause,)))
+        if clause in _headings(new) and "finding" not in details:
+            details["edit"], details["editorial"] = "editorial", "a heading"
+        changes.append(Change("clause", "added", clause, None, None, new_texts[clause], details, (clause,)))
+    for clause in unpaired_old:
+        if clause in regrouped:
+            continue
+        details = {"edit": "substantive", "topics": sorted(old_prose.topics(clause))}
+        _add_findings(details, old_texts[clause], "", context)
+        if old is not None and clause in _headings(old) and "finding" not in details:
+            details["edit"], details["editorial"] = "editorial", "a heading"
+        changes.append(Change("clause", "removed", clause, None, old_texts[clause], None, details, (clause,)))
     return changes
+
+
+def _headings(policy: Policy) -> set[str]:
+    """The title and the section IDs: their text names a part of the policy."""
+    return {policy.document.title.clause, *(section.id for section in policy.document.sections)}
+
+
+MIN_WORDS = 10
+"""A version with fewer words of text is not a policy (a crawl failure, a page of navigation)."""
+TRUNCATED = 0.2
+"""A new version with less than this share of the old one's words (of 300 or more) is reported as cut short."""
+
+
+def _document_change(old_prose: _Prose, new_prose: _Prose) -> Change | None:
+    """One change for a new version that is not a policy or far shorter, instead of hundreds of removals."""
+    old_words, new_words = old_prose.document.words, new_prose.document.words
+    if new_words < MIN_WORDS <= old_words:
+        text = " ".join(new_prose.document.text.split())[:80]
+        return Change("document", "not-a-policy", None, None, old_words, new_words,
+                      {"quote": text, "topics": []})
+    if old_words >= 300 and new_words < old_words * TRUNCATED:
+        return Change("document", "truncated", None, None, old_words, new_words, {"quote": f"{new_words} of {old_words} words", "topics": []})
+    return None
+
+
+def _regrouped(gone: list[str], fresh: list[str], old_texts: dict[str, str], new_texts: dict[str, str]) -> dict[str, tuple[str, list[str]]]:
+    """New clauses made only of the sentences of vanished ones: ``split`` (one old clause into
+    several new ones) or ``merged`` (several old clauses into one). New clause -> (kind, old clauses)."""
+    if not gone or not fresh:
+        return {}
+    owner: dict[str, str] = {}
+    for old_id in gone:
+        for sentence in _sentence_keys(old_texts[old_id]):
+            owner.setdefault(sentence, old_id)
+    found: dict[str, tuple[str, list[str]]] = {}
+    uses: dict[str, int] = {}
+    for new_id in fresh:
+        keys = _sentence_keys(new_texts[new_id])
+        if not keys or any(k not in owner for k in keys):
+            continue
+        sources = sorted({owner[k] for k in keys}, key=gone.index)
+        found[new_id] = ("merged" if len(sources) > 1 else "split", sources)
+        for source in sources:
+            uses[source] = uses.get(source, 0) + 1
+    # Only old clauses whose text went entirely into new ones are accounted for.
+    covered = {k for new_id in found for k in _sentence_keys(new_texts[new_id])}
+    complete = {o for o in gone if _sentence_keys(old_texts[o]) and all(k in covered for k in _sentence_keys(old_texts[o]))}
+    return {n: (("split" if uses.get(srcs[0], 0) > 1 and kind == "split" else kind), srcs) for n, (kind, srcs) in found.items()
+            if all(s in complete for s in srcs)}
+
+
+def _sentence_keys(text: str) -> list[str]:
+    return [k for k in (" ".join(re.findall(r"\w+", s.lower())) for s in re.split(r"(?<=[.!?;:])\s+|\n+", plain(text))) if k]
 
 
 def _in_place(common: list[str], old_position: dict[str, int]) -> set[str]:

@@ -26,7 +26,8 @@ SEVERITIES = ("major", "review", "minor", "editorial")
 RANK = {name: len(SEVERITIES) - i for i, name in enumerate(SEVERITIES)}
 RULES_FILE = "rules.yaml"
 ISO_PERIOD = re.compile(r"P[0-9]+[YMWD]")
-_FIELDS = ("label", "id", "field", "before", "after", "added", "removed", "country", "subject", "topics", "old_id", "quote", "editorial", "finding")
+_FIELDS = ("label", "id", "field", "before", "after", "added", "removed", "country", "subject", "topics", "old_id",
+           "quote", "editorial", "finding", "regulated")
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +163,7 @@ def reason_fields(change: Change, labels: dict[tuple[str, str], str]) -> dict[st
         "country": Locale("en").territories.get(country, country), "subject": change.subject.replace("_", " "),
         "topics": _show(details.get("topics")), "old_id": details.get("old_id", ""),
         "quote": " ".join(str(details.get("quote", "")).split())[:200], "editorial": details.get("editorial", "typo, punctuation or formatting"),
-        "finding": str(details.get("finding", "")).replace("-", " "),
+        "finding": str(details.get("finding", "")).replace("-", " "), "regulated": _show(details.get("regulated")),
     }
 
 

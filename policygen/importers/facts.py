@@ -127,7 +127,7 @@ def _yaml(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def facts_yaml(locale: str, dated: Dated | None, today: date, owner: Found | None, found: list[Found]) -> str:
+def facts_yaml(locale: str, dated: Dated | None, today: date, owner: Found | None, found: list[Found], version: str = "1.0") -> str:
     """``policy.yaml`` of the skeleton: what the text states, and comments for the rest."""
     when = dated.when if dated else today
     note = "" if dated and dated.exact else ("  # the text gives only the month: check the day" if dated else
@@ -137,7 +137,7 @@ def facts_yaml(locale: str, dated: Dated | None, today: date, owner: Found | Non
         "# (import-report.md) lists what the text suggests, each with the sentence it came from.",
         f"source_locale: {locale}",
         f"locales: [{locale}]",
-        'version: "1.0"',
+        f"version: {_yaml(version)}",
         f"effective_date: {when.isoformat()}{note}",
     ]
     first = {kind: next((f.value for f in found if f.kind == kind), None) for kind in ("email", "phone", "url")}

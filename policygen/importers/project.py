@@ -131,8 +131,10 @@ class Converted:
     facts: str
 
 
-def convert(source: Path, policy_id: str, locale: str, today: date, previous: Previous | None = None) -> Converted:
-    """Read, structure and repair ``source``: the ``policy.md`` and ``policy.yaml`` it becomes."""
+def convert(source: Path, policy_id: str, locale: str, today: date, previous: Previous | None = None, facts: bool = True,
+            version: str = "1.0") -> Converted:
+    """Read, structure and repair ``source``: the ``policy.md`` and ``policy.yaml`` it becomes.
+    Without ``facts``, ``policy.yaml`` holds no controller and no contacts (the text alone is compared)."""
     repairs = Repairs()
     blocks, fmt = read_blocks(source, repairs)
     dated = effective_date(blocks)
@@ -154,7 +156,8 @@ def convert(source: Path, policy_id: str, locale: str, today: date, previous: Pr
                                + (f" (\"{_clip(' '.join(b.text for b in blocks), 60)}\")" if words < MIN_POLICY_WORDS else "")
                                + "; was the page saved before it loaded, or is it only navigation?")
     report.todo = _todo(dated, owner, found, report.suggestions)
-    return Converted(report, skeleton.markdown, facts_yaml(locale, dated, today, owner, found))
+    yaml_text = facts_yaml(locale, dated, today, owner if facts else None, found if facts else [], version)
+    return Converted(report, skeleton.markdown, yaml_text)
 
 
 def _todo(dated: Dated | None, owner: Found | None, found: list[Found], suggestions: list[Suggestion]) -> list[str]:

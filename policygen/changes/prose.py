@@ -1,0 +1,465 @@
+"""Prose analysis: two versions of a clause's text -> what a privacy lawyer looks for in the change.
+
+Works on the source language, sentence by sentence. A change that keeps the words (link targets,
+formatting, whitespace, punctuation and apostrophe variants, letter case, list numbering, a date
+line, a spelling fix, crawler artefacts) is *editorial*, with a reason that says which. For a
+substantive change, every changed or added sentence is paired with the old sentence it most
+resembles, and data-driven detectors (``policygen/data/prose/<locale>.yaml``) look for:
+
+* a newly named organisation or recipient category in a sharing context (a new recipient);
+* a newly named country or region in a transfer context (a new transfer);
+* a data category or purpose the old version never names (sensitive data flagged);
+* a retention period that got longer, appeared or disappeared; an age that got lower;
+* a commitment that lost its negation or its strength ("we do not sell" -> "we may sell");
+* a right the new version no longer names, or a scope qualifier that narrows a sentence;
+* a changed company name or a changed e-mail, phone number or postal address.
+
+"New" means absent from the whole old document, not only from the old clause, so text that moved
+between sections is not mistaken for new processing. Each finding quotes the words it is about.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from policygen.changes.lexicon import Lexicon, lexicon
+
+SEVERITY = {
+    "new-recipient": 0, "new-recipient-category": 0, "new-transfer": 0, "new-sensitive-data": 0, "new-data-category": 0,
+    "new-purpose": 0, "longer-retention": 0, "retention-limit-removed": 0, "commitment-weakened": 0, "commitment-removed": 0,
+    "right-removed": 0, "controller-changed": 0, "contact-changed": 0, "lower-age": 0,
+    "scope-narrowed": 1,
+    "new-retention-limit": 2, "shorter-retention": 2, "right-added": 2, "contact-added": 2, "higher-age": 2,
+}
+"""Finding kinds, most severe first (0 = major, 1 = review, 2 = minor); the rules decide the grade."""
+
+_LINK_TARGET = re.compile(r"\]\([^)]*\)")
+_MARKUP = re.compile(r"\\([\\`*_\[\]{}()#+\-.!|<>&~])|\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)|`")
+_BULLET = re.compile(r"(?m)^\s*(?:[-*•·●▪◦–]|\d{1,3}[.)]|\(?[a-z0-9]{1,3}\))\s+")
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-", "\u00a0": " ", "\u200b": "", "\ufeff": ""})
+_URLISH = re.compile(r"^(?:https?://|www\.|[\w-]+\.[a-z]{2,}(?:/|$))", re.I)
+_CODE = re.compile(r"^(?=.*\d)(?=.*[a-z])[a-z0-9_-]{8,}$", re.I)
+_SENTENCE = re.compile(r"(?<=[.!?;:])\s+(?=\S)|\n+")
+_EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"\+?\d[\d ().-]{6,}\d")
+
+
+def plain(markdown: str) -> str:
+    """The words a reader sees: no link targets, emphasis, escapes or list markers."""
+    text = _LINK_TARGET.sub("]", markdown)
+    text = text.replace("[", "").replace("]", "")
+    text = _MARKUP.sub(lambda m: m.group(1) or "", text)
+    return text.translate(_QUOTES)
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[\w@.'/:%+-]*\w|[^\w\s]", text)
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.split(text) if len(s.strip()) > 1]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What a detector found in one changed sentence."""
+
+    kind: str
+    quote: str
+    """The words it is about (a name, a country, a period, the changed commitment)."""
+    sentence: str
+
+    @property
+    def rank(self) -> int:
+        return SEVERITY.get(self.kind, 3)
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """What the detectors need of a whole version: its plain text, once."""
+
+    text: str
+    lower: str
+    words: int
+    norm: str
+    """Lowercase words only, for "does this sentence occur anywhere?"."""
+
+    @classmethod
+    def of(cls, texts: list[str]) -> Document:
+        joined = "\n".join(plain(t) for t in texts)
+        return cls(joined, joined.lower(), len(joined.split()), _norm(joined))
+
+
+# --- editorial -----------------------------------------------------------------------------------
+
+
+def editorial_reason(before: str, after: str, locale: str = "en") -> str | None:
+    """Why a change is editorial ("link target", "punctuation", ...), or None when it is substantive."""
+    if before == after:
+        return "no visible change"
+    noise = lexicon(locale).pattern("crawler_noise")
+    steps = [
+        ("link target", lambda t: _LINK_TARGET.sub("]", t)),
+        ("formatting", lambda t: _BULLET.sub("", plain(t))),
+        ("whitespace", lambda t: " ".join(t.split())),
+        ("crawler artefact", lambda t: noise.sub(" ", t)),
+        ("punctuation", lambda t: " ".join(w for w in words(t) if w[0].isalnum())),
+        ("capitalisation", str.lower),
+    ]
+    a, b = before, after
+    for reason, step in steps:
+        a, b = step(a), step(b)
+        if a == b:
+            return reason
+    return _word_level(a.split(), b.split())
+
+
+def _word_level(a: list[str], b: list[str]) -> str | None:
+    """Spelling fixes, link text that is an address, identifiers and date-line changes."""
+    reasons = set()
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        old, new = a[i1:i2], b[j1:j2]
+        if all(_URLISH.match(w) or _CODE.match(w) for w in old + new) and (old or new):
+            reasons.add("link target")
+        elif _dateish(old) and _dateish(new) and any(_MONTH_NAME.match(t) for t in old + new):
+            reasons.add("date line")
+        elif tag == "replace" and len(old) == len(new) and all(
+                not o.isdigit() and not n.isdigit() and difflib.SequenceMatcher(None, o, n).ratio() >= 0.75 for o, n in zip(old, new, strict=True)):
+            reasons.add("spelling")
+        else:
+            return None
+    return ", ".join(sorted(reasons)) or None
+
+
+_MONTHS = re.compile(r"^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|januari|februari|maart|mei|juni|juli|augustus|oktober)\w*$"
+                     r"|^\d{1,4}(?:st|nd|rd|th)?$", re.I)
+
+
+_MONTH_NAME = re.compile(r"^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|januari|februari|maart|mei|juni|juli|augustus|oktober)\w*$", re.I)
+
+
+def _dateish(tokens: list[str]) -> bool:
+    return all(_MONTHS.match(t) for t in tokens)
+
+
+def is_furniture(text: str) -> bool:
+    """Menu entries, labels, links and short lines, not sentences of a policy: added or removed,
+    they change nothing a user agreed to."""
+    if not re.sub(r"\[[^\]]*\]\([^)]*\)|[\s/|•·›»-]+", "", text):
+        return True  # links only
+    shown = plain(text)
+    parts = sentences(shown)
+    if len(shown.split()) < 20 and all(len(part.split()) < 8 for part in parts):
+        return True
+    return not re.search(r"\w[.!?:;]['\")]?(?:\s|$)", shown)
+
+
+# --- detectors ----------------------------------------------------------------------------------
+
+
+@cache
+def _countries(locale: str) -> re.Pattern[str]:
+    """One pattern for every country and region name (Babel's territory names, and a few regions)."""
+    from babel import Locale
+
+    names = set(Locale(locale if locale in ("en", "nl") else "en").territories.values())
+    names |= {"China", "United States", "European Union", "Europe", "Asia", "Africa", "Latin America", "South America", "Middle East"}
+    chosen = sorted((n for n in names if len(n) > 3 and not n[0].isdigit()), key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(re.escape(n) for n in chosen) + r")\b")
+
+
+def _names(sentence: str, words_: Lexicon) -> list[str]:
+    name = str(words_.raw.get("name", ""))
+    if not name:
+        return []
+    found = []
+    for match in re.finditer(name, sentence):
+        value = re.sub(r"(?:[ ,]+(?:and|of|for|&|de|van|der|den|en|voor))+$", "", match.group().strip(" ,.")).strip(" ,.")
+        first = match.start() == 0 or sentence[: match.start()].rstrip().endswith((".", ":", "•", "*", "-", "(", '"'))
+        tokens = value.split()
+        legal = re.search(r"(?:,? (?:Inc|LLC|Ltd|Limited|GmbH|AG|SE|SA|SAS|BV|B\.V|NV|AB|Oy|AS|KK|PLC|Corp|Corporation|Co|PBC|OÜ|UC|LLP|LP)\b\.?)$", value)
+        if len(tokens) == 1 and (first or not legal and len(value) < 3):
+            continue
+        found.append(value)
+    return found
+
+
+def analyse(before: str, after: str, old: Document, new: Document, locale: str = "en") -> list[Finding]:
+    """Findings for one clause's change (``before`` is "" for an added clause, ``after`` for a removed one)."""
+    words_ = lexicon(locale)
+    old_sentences, new_sentences = sentences(plain(before)), sentences(plain(after))
+    known = {_norm(s) for s in old_sentences}
+    findings: list[Finding] = []
+    for sentence in new_sentences:
+        if _norm(sentence) in known:
+            continue
+        previous = _closest(sentence, old_sentences)
+        findings += _sentence_findings(previous, sentence, old, words_)
+    gone = {_norm(s) for s in new_sentences}
+    removed = [s for s in old_sentences if _norm(s) not in gone and _closest(s, new_sentences) is None and _norm(s) not in new.norm]
+    for sentence in removed:
+        findings += _removed_findings(sentence, new, words_)
+    added = [s for s in new_sentences if _norm(s) not in known and _closest(s, old_sentences) is None]
+    old_contacts = [s for s in removed if _contact_line(s, words_)]
+    new_contacts = [s for s in added if _contact_line(s, words_) and _norm(s) not in old.norm]
+    if not old_contacts and new_contacts:
+        # The address may have stood in another clause: one that the new version no longer has.
+        old_contacts = sorted(_contact_set(old.text, words_.locale) - _contact_set(new.text, words_.locale))
+    if old_contacts and new_contacts and not any(f.kind == "contact-changed" for f in findings):
+        findings.append(Finding("contact-changed", f"{old_contacts[0]} -> {new_contacts[0]}", new_contacts[0]))
+    return sorted(findings, key=lambda f: (f.rank, f.kind))
+
+
+@cache
+def _contact_set(text: str, locale: str) -> frozenset[str]:
+    """The lines of a version that give an address, an e-mail or a phone number (normalized)."""
+    words_ = lexicon(locale)
+    return frozenset(_norm(s) for s in sentences(text) if _contact_line(s, words_))
+
+
+def _contact_line(sentence: str, words_: Lexicon) -> bool:
+    return bool(_EMAIL.search(sentence) or _address(sentence, words_) or re.search(r"\+?\d[\d ().-]{8,}\d", sentence))
+
+
+def only_furniture(before: str, after: str) -> bool:
+    """Every line the change adds or drops is a menu entry, a label or a link."""
+    old_lines = {" ".join(line.split()) for line in before.split("\n")}
+    new_lines = {" ".join(line.split()) for line in after.split("\n")}
+    changed = (old_lines ^ new_lines) - {""}
+    return bool(changed) and all(is_furniture(line) for line in changed)
+
+
+TOPICS = ("sharing_context", "transfer_context", "retention_context", "collection_context")
+
+
+def regulated_topics(before: str, after: str, locale: str = "en") -> list[str]:
+    """The regulated topics (sharing, transfers, retention, collection) the changed sentences are about."""
+    words_ = lexicon(locale)
+    old_keys = {_norm(s): s for s in sentences(plain(before))}
+    new_keys = {_norm(s): s for s in sentences(plain(after))}
+    changed = [old_keys[k] for k in old_keys.keys() - new_keys.keys()] + [new_keys[k] for k in new_keys.keys() - old_keys.keys()]
+    found = [key.removesuffix("_context") for key in TOPICS if any(words_.pattern(key).search(s) for s in changed)]
+    if any(term.pattern.search(s) for term in words_.terms("rights") for s in changed):
+        found.append("rights")
+    return found
+
+
+def says_nothing_about_data(before: str, after: str, locale: str = "en") -> bool:
+    """The sentences a change adds or drops use no word about personal data, its processing, the
+    user's rights or how to reach the company (a shop banner, a form's thank-you line)."""
+    vocabulary = lexicon(locale).pattern("privacy_words")
+    old_keys = {_norm(s): s for s in sentences(plain(before))}
+    new_keys = {_norm(s): s for s in sentences(plain(after))}
+    changed = [old_keys[k] for k in old_keys.keys() - new_keys.keys()] + [new_keys[k] for k in new_keys.keys() - old_keys.keys()]
+    return bool(changed) and not any(vocabulary.search(s) for s in changed)
+
+
+def moved_text(before: str, after: str, old: Document, new: Document) -> bool:
+    """Every sentence the change adds was in the old version, and every one it drops is still in
+    the new one: text moved between clauses, split or merged, without new words."""
+    old_keys, new_keys = {_norm(s) for s in sentences(plain(before))}, {_norm(s) for s in sentences(plain(after))}
+    old_all, new_all = _sentence_set(old), _sentence_set(new)
+    added, dropped = new_keys - old_keys, old_keys - new_keys
+    return bool(added or dropped) and all(k in old_all for k in added) and all(k in new_all for k in dropped)
+
+
+def _sentence_set(document: Document) -> frozenset[str]:
+    return _keys(document.text)
+
+
+@cache
+def _keys(text: str) -> frozenset[str]:
+    return frozenset(_norm(s) for s in sentences(text))
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def _closest(sentence: str, pool: list[str]) -> str | None:
+    best, best_ratio = None, 0.5
+    target = sentence.lower().split()
+    matcher = difflib.SequenceMatcher(None, autojunk=False)
+    matcher.set_seq2(target)
+    for candidate in pool:
+        matcher.set_seq1(candidate.lower().split())
+        if matcher.real_quick_ratio() > best_ratio and matcher.quick_ratio() > best_ratio:
+            ratio = matcher.ratio()
+            if ratio > best_ratio:
+                best, best_ratio = candidate, ratio
+    return best
+
+
+def _absent(pattern: re.Pattern[str], document: Document) -> bool:
+    return pattern.search(document.text) is None
+
+
+def _unseen(words_found: str, document: Document) -> bool:
+    """The words a pattern found (their singular too) appear nowhere in the document."""
+    lower = " ".join(words_found.lower().split())
+    return lower not in document.lower and lower.rstrip("s") not in document.lower
+
+
+_CONNECTORS = {"and", "of", "for", "the", "&", "de", "du", "la", "van", "der", "den", "en", "voor"}
+
+
+def _new_name(name: str, old: Document) -> bool:
+    """A name the old version never uses: one of its distinctive words is new to it."""
+    if name.lower() in old.lower:
+        return False
+    tokens = [t for t in re.findall(r"[\w&'’]+", name) if t.lower() not in _CONNECTORS and len(t) > 2 and t[0].isupper()]
+    return any(re.search(r"\b" + re.escape(t.lower()) + r"\b", old.lower) is None for t in tokens if not re.fullmatch(
+        r"Inc|LLC|Ltd|Limited|GmbH|AG|SE|SA|SAS|BV|NV|AB|Oy|AS|KK|PLC|Corp|Corporation|Co|PBC|OÜ|UC|LLP|LP", t))
+
+
+def _sentence_findings(old_sentence: str | None, sentence: str, old: Document, words_: Lexicon) -> list[Finding]:
+    found: list[Finding] = []
+
+    def add(kind: str, quote: str) -> None:
+        found.append(Finding(kind, quote, sentence))
+
+    before = old_sentence or ""
+    sharing = words_.pattern("sharing_context").search(sentence) is not None
+    if sharing:
+        refused = {w.lower() for w in words_.words("not_recipients")}
+        countries = _countries(words_.locale)
+        for name in _names(sentence, words_):
+            if name.lower() not in refused and not countries.fullmatch(name) and _new_name(name, old):
+                add("new-recipient", name)
+        for term in words_.terms("recipient_categories"):
+            if (m := term.pattern.search(sentence)) and not term.pattern.search(before) and _unseen(m.group(), old):
+                add("new-recipient-category", m.group())
+    if words_.pattern("transfer_context").search(sentence):
+        for country in sorted({m.group() for m in _countries(words_.locale).finditer(sentence)}):
+            if re.search(r"\b" + re.escape(country) + r"\b", old.text) is None:
+                add("new-transfer", country)
+    collecting = words_.pattern("collection_context").search(sentence) is not None
+    for term in words_.terms("data_categories"):
+        for m in term.pattern.finditer(sentence):
+            # New to the document, or newly added to a sentence that says what is collected.
+            if m.group().lower() not in before.lower() and (_unseen(m.group(), old) or (old_sentence and collecting)):
+                add("new-sensitive-data" if term.sensitive else "new-data-category", m.group())
+                break
+    for term in words_.terms("purposes"):
+        for m in term.pattern.finditer(sentence):
+            if _unseen(m.group(), old) and m.group().lower() not in before.lower():
+                add("new-purpose", m.group())
+                break
+    found += [Finding(kind, quote, sentence) for kind, quote in _retention(before, sentence, old, words_)]
+    if old_sentence:
+        found += [Finding(kind, quote, sentence) for kind, quote in _pair_findings(old_sentence, sentence, words_)]
+    else:
+        for term in words_.terms("rights"):
+            if (m := term.pattern.search(sentence)) and _absent(term.pattern, old):
+                add("right-added", m.group())
+        for email in _EMAIL.findall(sentence):
+            if email.lower() not in old.lower:
+                add("contact-added", email)
+    return found
+
+
+def _retention(before: str, after: str, old: Document, words_: Lexicon) -> list[tuple[str, str]]:
+    context = words_.pattern("retention_context")
+    if not context.search(after) and not context.search(before):
+        return []
+    a, b = _longest(before, words_), _longest(after, words_)
+    immediate = words_.pattern("immediate")
+    if a is None and immediate.search(before):
+        a = (0.0, immediate.search(before).group())  # type: ignore[union-attr]
+    if b is None and immediate.search(after):
+        b = (0.0, immediate.search(after).group())  # type: ignore[union-attr]
+    if a and b:
+        if b[0] > a[0] * 1.01:
+            return [("longer-retention", f"{a[1]} -> {b[1]}")]
+        if b[0] < a[0] / 1.01:
+            return [("shorter-retention", f"{a[1]} -> {b[1]}")]
+        return []
+    if a and not b and before and context.search(after):
+        return [("retention-limit-removed", a[1])]
+    if b and not a and context.search(after):
+        return [("new-retention-limit", b[1])]
+    return []
+
+
+def _longest(text: str, words_: Lexicon) -> tuple[float, str] | None:
+    numbers = {str(k): v for k, v in (words_.raw.get("number_words") or {}).items()}
+    units = {str(k): float(v) for k, v in (words_.raw.get("unit_days") or {}).items()}
+    best: tuple[float, str] | None = None
+    for match in words_.pattern("durations").finditer(text):
+        amount_text, unit = match.group(1).lower(), match.group(2).lower()
+        amount = int(amount_text) if amount_text.isdigit() else numbers.get(amount_text, 0)
+        days = amount * next((v for k, v in units.items() if unit.startswith(k)), 0.0)
+        if best is None or days > best[0]:
+            best = (days, match.group())
+    return best
+
+
+def _pair_findings(before: str, after: str, words_: Lexicon) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    negation, verbs = words_.pattern("negations"), words_.pattern("commitment_verbs")
+    if negation.search(before) and verbs.search(before) and not negation.search(after) and verbs.search(after):
+        found.append(("commitment-weakened", f"{_around(before, negation)} -> {_around(after, verbs)}"))
+    strong, weak = words_.pattern("strengtheners"), words_.pattern("weakeners")
+    lost = {m.group().lower() for m in strong.finditer(before)} - {m.group().lower() for m in strong.finditer(after)}
+    gained = {m.group().lower() for m in weak.finditer(after)} - {m.group().lower() for m in weak.finditer(before)}
+    if lost and gained:
+        found.append(("commitment-weakened", f"{', '.join(sorted(lost))} -> {', '.join(sorted(gained))}"))
+    scope = words_.pattern("scope_qualifiers")
+    if (m := scope.search(after)) and not scope.search(before):
+        found.append(("scope-narrowed", m.group()))
+    old_names, new_names = set(_names(before, words_)), set(_names(after, words_))
+    legal = re.compile(r"\b(?:Inc|LLC|Ltd|Limited|GmbH|AG|SE|SA|BV|B\.V|NV|AB|Oy|KK|PLC|Corp|Corporation|Co|OÜ)\b\.?$")
+    renamed_from = [n for n in old_names - new_names if legal.search(n)]
+    renamed_to = [n for n in new_names - old_names if legal.search(n)]
+    if renamed_from and renamed_to:
+        found.append(("controller-changed", f"{renamed_from[0]} -> {renamed_to[0]}"))
+    old_emails, new_emails = set(_EMAIL.findall(before)), set(_EMAIL.findall(after))
+    if old_emails and new_emails and old_emails != new_emails:
+        found.append(("contact-changed", f"{', '.join(sorted(old_emails - new_emails))} -> {', '.join(sorted(new_emails - old_emails))}"))
+    old_phones = {re.sub(r"\D", "", p) for p in _PHONE.findall(before)}
+    new_phones = {re.sub(r"\D", "", p) for p in _PHONE.findall(after)}
+    old_phones, new_phones = {p for p in old_phones if len(p) >= 7}, {p for p in new_phones if len(p) >= 7}
+    if old_phones and new_phones and old_phones != new_phones:
+        found.append(("contact-changed", f"{', '.join(sorted(old_phones - new_phones))} -> {', '.join(sorted(new_phones - old_phones))}"))
+    elif _address(before, words_) and _address(after, words_) and _numbers(before) != _numbers(after):
+        found.append(("contact-changed", after))
+    ages = words_.pattern("ages")
+    a = [int(x) for m in ages.finditer(before) for x in m.groups() if x]
+    b = [int(x) for m in ages.finditer(after) for x in m.groups() if x]
+    if a and b and min(b) < min(a):
+        found.append(("lower-age", f"{min(a)} -> {min(b)}"))
+    elif a and b and min(b) > min(a):
+        found.append(("higher-age", f"{min(a)} -> {min(b)}"))
+    return found
+
+
+def _around(text: str, pattern: re.Pattern[str]) -> str:
+    m = pattern.search(text)
+    if not m:
+        return text[:60]
+    return " ".join(text[max(0, m.start() - 30): m.end() + 30].split())
+
+
+def _address(text: str, words_: Lexicon) -> bool:
+    street = r"\b\d{1,5} [A-Z][a-z]+ (?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Drive|Way)\b"
+    return words_.pattern("postcode").search(text) is not None or re.search(street, text) is not None
+
+
+def _numbers(text: str) -> set[str]:
+    return set(re.findall(r"\d+", text))
+
+
+def _removed_findings(sentence: str, new: Document, words_: Lexicon) -> list[Finding]:
+    found: list[Finding] = []
+    negation, verbs = words_.pattern("negations"), words_.pattern("commitment_verbs")
+    if negation.search(sentence) and verbs.search(sentence) and re.search(r"\b(?:we|our|us)\b", sentence, re.I):
+        found.append(Finding("commitment-removed", _around(sentence, negation), sentence))
+    for term in words_.terms("rights"):
+        if (m := term.pattern.search(sentence)) and _absent(term.pattern, new):
+            found.append(Finding("right-removed", m.group(), sentence))
+    return found
