@@ -28,14 +28,19 @@ from policygen.errors import Collector, PolicygenError, SourceError
 from policygen.i18n import catalogs, status, xliff
 from policygen.importers.files import DOCUMENT_ID, document_versions, is_document
 from policygen.importers.project import ImportReport, import_policy
-from policygen.model import Project
+from policygen.model import Project, date_problem
 from policygen.render.changes import change_files
 from policygen.resources import schema as package_schema
 from policygen.scaffold import init_project
-from policygen.source.load import CONFIG_FILE, find_project, load_project
+from policygen.source.load import CONFIG_FILE, check_locales, find_project, load_project
 
 SCHEMAS = ("policy", "project", "glossary", "rules", "change-report")
 SEVERITY_THRESHOLDS = ("major", "review", "minor")
+
+
+def _check_date(value: date | None, option: str) -> None:
+    if value is not None and (problem := date_problem(value)):
+        raise PolicygenError(f"{option}: {value.isoformat()} {problem}")
 
 
 def init(directory: Path) -> list[Path]:
@@ -52,6 +57,7 @@ def build(
 ) -> BuildResult:
     """``policygen build``: the site in ``output`` (default: the project's ``output/``); ``progress``
     is told how the PDFs advance."""
+    _check_date(today, "--today")
     return build_site(project, policies, locales, output, allow_incomplete, formats, jobs, today, use_cache, progress)
 
 
@@ -123,6 +129,7 @@ def release(project: Path, policy: str, version: str, effective: date, notes: st
     """``policygen release``: freeze a version into the archive (signed with ``signing_key``, a
     private key outside the project, when given; required when the project has public keys);
     with ``allow_incomplete``, with translations pending."""
+    _check_date(effective, "--effective")
     return release_workflow.release(project, policy, version, effective, notes, signing_key=signing_key, allow_incomplete=allow_incomplete)
 
 
@@ -181,6 +188,7 @@ def archive_sign(project: Path, policy: str, signing_key: Path | None) -> store.
 
 def archive_show(project: Path, policy: str, at: date, locale: str | None = None) -> tuple[store.Release, dict[str, tuple[Path, Path]]]:
     """``policygen archive show``: the release in force on ``at``, and per locale its page and PDF."""
+    _check_date(at, "--at")
     found = store.in_force(project, policy, at)
     if found is None:
         raise PolicygenError(f"{policy}: no release was in force on {at.isoformat()}")
@@ -225,6 +233,7 @@ def i18n_update(project: Path) -> list[Path]:
 
 def _translations(project: Path, locales: list[str] | None) -> tuple[Project, catalogs.Translations]:
     loaded = load_project(project)
+    check_locales(loaded, locales)
     errors = Collector()
     translations = catalogs.load_translations(loaded, locales, errors)
     errors.raise_if_any()
@@ -248,6 +257,7 @@ def i18n_export(project: Path, output_format: str = "xliff12", locales: list[str
     if output_format not in xliff.FORMATS:
         raise PolicygenError(f"unknown format '{output_format}'; policygen exports {', '.join(xliff.FORMATS)} (xliff is 1.2)")
     loaded = load_project(project)
+    check_locales(loaded, locales)
     # The default folder must lie in the project; a folder named with --output may be anywhere.
     return xliff.export(loaded, output or contained(loaded.root / "xliff", loaded.root), locales, xliff.FORMATS[output_format])
 

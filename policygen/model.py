@@ -9,6 +9,7 @@ reworded". All model objects are frozen: stages produce new objects rather than 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -18,9 +19,28 @@ from markdown_it.token import Token
 
 from policygen.errors import Diagnostic
 
-SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+"""The shape of an ID; always used with ``fullmatch`` (``$`` would accept a final newline)."""
 SLUG_MAX = 64
+VERSION_MAX = 32
 SUPPORTED_LOCALES = ("en", "nl", "km")
+WINDOWS_RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))})
+"""Device names Windows reserves, in any case and with any extension (``nul.txt``): no file or
+folder can have them there, so IDs and version labels, which become folder names in a
+repository meant to be checked out anywhere, may not be one."""
+FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2999, 12, 31)
+"""The dates policygen works with (effective dates, assessments, ``--today``): far enough
+from the ends of Python's calendar that no date arithmetic on them can overflow."""
+_VERSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_LOOKALIKES = {
+    **dict(zip("аеорсухіјѕԁһԛԝӏ", "aeopcyxijsdhqwl", strict=True)),  # Cyrillic
+    **dict(zip("АВЕКМНОРСТХІЈЅ", "ABEKMHOPCTXIJS", strict=True)),
+    **dict(zip("οαινκρυχΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", "oaivkpuxABEZHIKMNOPTYX", strict=True)),  # Greek
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212\u00ad", "-"),  # dashes and the soft hyphen
+}
+"""Letters of other scripts that look like a Latin letter, for a message that says so (NFKC
+covers the rest: fullwidth ``ａ``, ligatures, superscript digits)."""
+_BLANKS = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab", " ": "a space", "\u00a0": "a no-break space"}
 
 DurationUnit = Literal["year", "month", "week", "day"]
 _DURATION_RE = re.compile(r"^P([1-9][0-9]*)([YMWD])$")
@@ -31,7 +51,91 @@ _APPROX_DAYS = {"year": 365.25, "month": 30.4375, "week": 7.0, "day": 1.0}
 
 def is_safe_slug(value: str) -> bool:
     """True for IDs that are safe to use in paths and URLs (``acme-privacy``, not ``../x``)."""
-    return len(value) <= SLUG_MAX and SLUG_RE.match(value) is not None
+    return slug_problem(value) is None
+
+
+SLUG_HINT = f"use lowercase letters, digits and single hyphens, at most {SLUG_MAX} characters (like 'data-we-collect')"
+
+
+def slug_problem(value: str, hint: str = SLUG_HINT) -> str | None:
+    """Why ``value`` is not a safe ID (of a policy, a section, a clause or a fact), as the end of
+    a sentence that starts with the ID and says what to write instead; None for a safe one.
+    ``hint`` ends the message when nothing more specific applies."""
+    odd = _odd_character(value, "lowercase letters a-z, digits and hyphens")
+    if odd:
+        return odd
+    if len(value) > SLUG_MAX or not SLUG_RE.fullmatch(value):
+        return f"is not a safe slug; {hint}"
+    if windows_reserved(value):
+        return _RESERVED_MESSAGE
+    return None
+
+
+def version_problem(label: str) -> str | None:
+    """Why ``label`` is not a safe version label (it names a folder of the archive), as the
+    end of a sentence that starts with the label; None for a safe one."""
+    odd = _odd_character(label, "letters, digits, '.', '-' and '_'")
+    if odd:
+        return odd
+    if label.endswith("."):
+        return "ends in a dot, which Windows drops from folder names ('1.' and '1' would be one folder); remove the dot"
+    if len(label) > VERSION_MAX or not _VERSION_RE.fullmatch(label):
+        return f"is not safe: use letters, digits, '.', '-' and '_' (at most {VERSION_MAX}, starting with a letter or digit), like 3.1 or 2026-03"
+    if windows_reserved(label):
+        return _RESERVED_MESSAGE
+    return None
+
+
+_RESERVED_MESSAGE = ("is a device name on Windows (CON, PRN, AUX, NUL, COM0-9 and LPT0-9 are reserved, in any case and with any extension), "
+                     "which no file or folder there may have; choose another name")
+
+
+def date_problem(value: date) -> str | None:
+    """Why policygen does not work with ``value`` (as the end of a sentence), or None."""
+    if FIRST_DATE <= value <= LAST_DATE:
+        return None
+    return f"is outside the dates policygen works with ({FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()})"
+
+
+def windows_reserved(name: str) -> bool:
+    """True for a name Windows keeps for a device: ``con``, ``NUL.txt``, ``com1.2``."""
+    return name.split(".", 1)[0].rstrip(" ").lower() in WINDOWS_RESERVED
+
+
+def quoted(value: str) -> str:
+    """``value`` in quotes for a message, with line breaks and invisible characters escaped, so a
+    ``path:line: message`` stays on one line and shows what is really there."""
+    inner = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in value)
+    return f"'{inner}'"
+
+
+def unusual_character(value: str) -> str | None:
+    """A message about the first character of ``value`` that is neither printable ASCII nor a
+    space (a line break, an invisible character, a letter that only looks Latin); else None.
+    For messages about text that failed a pattern."""
+    return _odd_character(value, None) if value else None
+
+
+def _odd_character(value: str, allowed: str | None) -> str | None:
+    """A message about an empty value or its first character that is no printable ASCII (nor,
+    for IDs and labels, a space). ``allowed`` says what to use instead; None: a space is fine."""
+    if not value:
+        return "is empty"
+    for index, ch in enumerate(value):
+        if ch.isascii() and ch.isprintable() and (ch != " " or allowed is None):
+            continue
+        where = "ends in" if index == len(value) - 1 else "starts with" if index == 0 else "contains"
+        code = f"U+{ord(ch):04X}"
+        if ch in _BLANKS:
+            return f"{where} {_BLANKS[ch]} ({code}); remove it"
+        name = unicodedata.name(ch, "")
+        if not ch.isprintable() or unicodedata.category(ch) in ("Cf", "Zs", "Zl", "Zp"):
+            return f"{where} the invisible character {code}{' ' + name if name else ''}; remove it"
+        latin = _LOOKALIKES.get(ch) or unicodedata.normalize("NFKC", ch)
+        if latin.isascii() and latin.isprintable():
+            return f"{where} '{ch}' ({code} {name}), which only looks like '{latin}'; type it as '{latin}'" + (f" (use only {allowed})" if allowed else "")
+        return f"{where} '{ch}' ({code} {name})" + (f"; use only {allowed}" if allowed else "")
+    return None
 
 
 @dataclass(frozen=True, slots=True)

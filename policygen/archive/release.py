@@ -42,7 +42,7 @@ from policygen.changes.compare import compare
 from policygen.changes.report import report_json
 from policygen.errors import PolicygenError
 from policygen.i18n.prepare import prepare
-from policygen.model import Project
+from policygen.model import Project, quoted, version_problem
 from policygen.render.html import render_policy
 from policygen.render.pdf import render_pdf
 from policygen.render.redline import redline
@@ -76,7 +76,7 @@ def release(project_root: Path, policy_id: str, version: str, effective: date, n
     blocks in the source language, and ``release.json`` records it under ``incomplete``; a
     later release with the translations complete records nothing there."""
     if not VERSION_RE.fullmatch(version):
-        raise PolicygenError(f"version label '{version}' is not safe: use letters, digits, '.', '-' and '_' (at most 32), like 3.1 or 2026-03")
+        raise PolicygenError(f"version label {quoted(version)} {version_problem(version) or 'is not safe'}")
     project = load_project(project_root, [policy_id])
     policy = project.policies[policy_id]
     if policy.version != version or policy.effective_date != effective:

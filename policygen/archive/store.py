@@ -37,8 +37,10 @@ from policygen.model import SUPPORTED_LOCALES, Project
 
 ARCHIVE_DIR = "archive"
 RELEASE_FILE = "release.json"
-VERSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
-"""A safe version label; always used with ``fullmatch`` (``$`` would accept a final newline)."""
+VERSION_RE = re.compile(r"(?!(?i:con|prn|aux|nul|com[0-9]|lpt[0-9])(?:\.|\Z))[A-Za-z0-9](?:[A-Za-z0-9._-]{0,30}[A-Za-z0-9_-])?")
+"""A safe version label; always used with ``fullmatch`` (``$`` would accept a final newline).
+The labels :func:`policygen.model.version_problem` accepts: at most 32 letters, digits, ``.``,
+``-`` and ``_``, no final dot, no device name Windows reserves (``CON``, ``com1.2``)."""
 POLICY_DIR_RE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 """A policy's folder in the archive is named by its ID (the schema's pattern for IDs)."""
 LOCK_FILE = ".lock"

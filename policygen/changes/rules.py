@@ -9,6 +9,7 @@ and a reason in plain words that a lawyer can read without knowing policygen.
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,9 +91,13 @@ def load_rules(project: Project | None) -> list[Rule]:
         if rule.id in known:
             errors.add(path, lines.line(("rules", i, "id")), f"rule '{rule.id}' already exists; give yours another ID, or change the default with "
                 "'severity:' or 'disable:'")
-        problem = _check_template(rule.reason)
+        problem = check_template(rule.reason, "reason")
         if problem:
             errors.add(path, lines.line(("rules", i, "reason")), problem)
+        for locale, text in rule.notice.items():
+            problem = check_template(text, f"notice ({locale})")
+            if problem:
+                errors.add(path, lines.line(("rules", i, "notice", locale)), problem)
     errors.raise_if_any()
     disabled = set(data.get("disable", []))
     severities = data.get("severity", {})
@@ -107,11 +112,24 @@ def _rule(data: dict[str, Any], origin: str) -> Rule:
     return Rule(data["id"], data["severity"], dict(data.get("when") or {}), data["reason"], data["basis"], dict(data.get("notice") or {}), origin)
 
 
-def _check_template(text: str) -> str | None:
+def check_template(text: str, what: str) -> str | None:
+    """What is wrong with a reason or notice template, or None. A template names fields only,
+    ``{label}``: no attribute or index (``{label.upper}``, ``{added[0]}``), no conversion
+    (``{label!r}``), no format spec, so filling it in can never fail or reach into a value."""
+    available = ", ".join("{" + f + "}" for f in _FIELDS)
     try:
-        text.format(**{name: "" for name in _FIELDS})
-    except (KeyError, IndexError, ValueError) as exc:
-        return f"reason uses an unknown field {exc}; available: {', '.join('{' + f + '}' for f in _FIELDS)}"
+        parts = list(string.Formatter().parse(text))
+    except ValueError as exc:
+        return f"{what} is not a valid template ({exc}); fields are written {{label}}, and a literal brace is doubled: {{{{ or }}}}"
+    for _literal, field, spec, conversion in parts:
+        if field is None:
+            continue
+        name = re.split(r"[.\[]", field, maxsplit=1)[0]
+        if name not in _FIELDS:
+            shown = "{}" if not field else f"{{{name}}}"
+            return f"{what} uses an unknown field {shown}; available: {available}"
+        if field != name or conversion or spec:
+            return f"{what} uses {{{field}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}; write the field alone, {{{name}}}"
     return None
 
 

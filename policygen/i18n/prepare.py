@@ -15,7 +15,7 @@ from policygen.i18n.catalogs import Translations, load_translations
 from policygen.i18n.localize import LocalizedPolicy, localize
 from policygen.i18n.status import gate
 from policygen.model import Project
-from policygen.source.load import load_project
+from policygen.source.load import check_locales, load_project
 
 
 def prepare(
@@ -29,12 +29,8 @@ def prepare(
     """
     project = load_project(root, policies)
     wanted_locales = list(locales) if locales is not None else None
+    check_locales(project, wanted_locales)
     errors = Collector()
-    if wanted_locales is not None:
-        for loc in wanted_locales:
-            if loc not in project.config.locales:
-                errors.add(project.config.path, 0, f"unknown locale '{loc}'; this project publishes {', '.join(project.config.locales)}")
-        errors.raise_if_any()
     translations: Translations = load_translations(project, wanted_locales, errors)
     localized = []
     for policy in project.policies.values():

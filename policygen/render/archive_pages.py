@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +71,8 @@ def active_banner(found: list[Release], locale: str, today: date, notice_days: i
     for rel in reversed(found):
         if rel.severity != "major" or locale not in rel.locales:
             continue
-        if rel.effective_date > today or today <= rel.effective_date + timedelta(days=notice_days):
+        # today - effective, never effective + days: a date near 9999-12-31 plus a period overflows.
+        if rel.effective_date > today or (today - rel.effective_date).days <= notice_days:
             notice = (changes(rel) or {}).get("notices", {}).get(locale)
             if notice and notice.get("items"):
                 return Banner(rel, notice["banner"], list(notice["items"]))

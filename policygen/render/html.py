@@ -11,21 +11,22 @@ from __future__ import annotations
 
 import html
 import posixpath
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markupsafe import Markup
 
 from policygen import __version__
 from policygen.errors import Collector, Diagnostic, SourceError
-from policygen.i18n.localize import Formatter, LocalizedPolicy, placeholder_context
+from policygen.i18n.localize import Formatter, LocalizedPolicy, TocEntry, placeholder_context
 from policygen.model import Project
 from policygen.resources import PACKAGE, TEMPLATES, builtin, font_files, stylesheet
 from policygen.source.files import inside
@@ -117,11 +118,84 @@ class _ThemeLoader(jinja2.FileSystemLoader):
         return source, filename, uptodate
 
 
+_SCALARS = (str, Markup, int, float, bool, type(None))
+MAX_TEMPLATE_SEQUENCE = 10_000_000
+"""The longest string or list a template may make with ``*`` (``"x" * n``)."""
+MAX_TEMPLATE_POWER_BITS = 100_000
+"""The largest number, in bits, a template may make with ``**``."""
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox, the second wall behind the plain data templates get.
+
+    The first wall is :func:`template_data`: a template's context holds only strings,
+    numbers, booleans, tuples and read-only mappings, so no attribute leads to a path, a file,
+    a module or a model object. The sandbox adds: no attribute starting with ``_``, no
+    ``str.format`` tricks, no change to any list or dict, ranges of at most 100,000 items, and
+    (below) no number or string so big that making it alone exhausts the machine.
+    """
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            for sequence, times in ((left, right), (right, left)):
+                if isinstance(sequence, (str, list, tuple)) and isinstance(times, int) and len(sequence) * times > MAX_TEMPLATE_SEQUENCE:
+                    raise SecurityError(f"the result of '*' would be longer than {MAX_TEMPLATE_SEQUENCE:,} items")
+        elif operator == "**" and isinstance(left, int) and isinstance(right, int) and abs(left) > 1:
+            if right > 0 and abs(left).bit_length() * right > MAX_TEMPLATE_POWER_BITS:
+                raise SecurityError(f"the result of '**' would be larger than {MAX_TEMPLATE_POWER_BITS:,} bits")
+        return super().call_binop(context, operator, left, right)
+
+
+class _Undefined(jinja2.StrictUndefined):
+    """Jinja's strict undefined, saying what a mapping of template data does have."""
+
+    __slots__ = ()
+
+    @property
+    def _undefined_message(self) -> str:
+        owner, name = self._undefined_obj, self._undefined_name
+        if not self._undefined_hint and type(owner) is MappingProxyType and isinstance(name, str):
+            return f"no '{name}' here; this has {', '.join(sorted(owner))}"
+        return str(super()._undefined_message)
+
+
+def _printable(value: Any) -> Any:
+    """What ``{{ ... }}`` may print: text, numbers and containers of them. A function, a
+    method or any other object would print its ``repr``, which is no text for a page."""
+    if isinstance(value, jinja2.Undefined) or _plain(value, 0):
+        return value
+    kind = "a function or method" if callable(value) else f"a {type(value).__name__} object"
+    raise SecurityError(f"a template prints text, numbers and lists or mappings of them, not {kind}")
+
+
+def _plain(value: Any, depth: int) -> bool:
+    if type(value) in _SCALARS or type(value) is range:
+        return True
+    if depth > 20:
+        return False
+    if type(value) in (dict, MappingProxyType):
+        return all(_plain(key, depth + 1) and _plain(item, depth + 1) for key, item in value.items())
+    if type(value) in (list, tuple, set, frozenset):
+        return all(_plain(item, depth + 1) for item in value)
+    return False
+
+
+def _json_default(value: Any) -> Any:
+    # The ``tojson`` filter on template data: its mappings are read-only views.
+    if isinstance(value, MappingProxyType):
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
 def environment(project: Project) -> jinja2.Environment:
     """Templates from the project's theme first, then the package's own.
 
-    The environment is sandboxed: a theme is data a web team edits, and a template must not be
-    able to reach Python internals (and through them the machine that builds the site).
+    A theme is data a web team edits, and a template must not be able to reach the machine
+    that builds the site: templates get plain data (:func:`template_data`), never an object,
+    and run in Jinja's immutable sandbox. ``lipsum`` is removed from the globals: it makes
+    text of any length and has no place on a published page.
     """
     theme = project.theme_dir / "templates"
     names = tuple(sorted(p.relative_to(theme).as_posix() for p in theme.rglob("*"))) if theme.is_dir() else None
@@ -136,33 +210,84 @@ def _environment(theme: Path, names: tuple[str, ...] | None, root: Path) -> jinj
     if names is not None:
         loaders.append(_ThemeLoader(theme, root))
     loaders.append(jinja2.PackageLoader(PACKAGE, TEMPLATES))
-    return SandboxedEnvironment(
-        loader=jinja2.ChoiceLoader(loaders), autoescape=True, undefined=jinja2.StrictUndefined,
+    env = _Sandbox(
+        loader=jinja2.ChoiceLoader(loaders), autoescape=True, undefined=_Undefined, finalize=_printable,
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
     )
+    env.globals.pop("lipsum", None)
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "default": _json_default}
+    return env
 
 
-def render_template(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
-    """Render one template; a broken theme template becomes a ``path:line`` error."""
+def template_data(value: Any) -> Any:
+    """``value`` as plain, immutable data for a template: strings (:class:`~markupsafe.Markup`
+    for HTML policygen rendered), numbers, booleans, None, tuples and read-only mappings with
+    string keys.
+
+    Every template context goes through here, so whatever a context builder puts in it, a
+    template never holds a path, a file, a date, a model object or a module. Anything else is
+    a bug in policygen and raises :class:`TypeError` (never reaching a template).
+    """
+    if type(value) in _SCALARS:  # exact types: a subclass could bring methods of its own
+        return value
+    if type(value) in (dict, MappingProxyType):
+        return MappingProxyType({_key(key): template_data(item) for key, item in value.items()})
+    if type(value) in (list, tuple):
+        return tuple(template_data(item) for item in value)
+    raise TypeError(f"{type(value).__module__}.{type(value).__qualname__} is not template data; build strings, numbers, lists and mappings for "
+                    "templates")
+
+
+def _key(key: Any) -> str:
+    if type(key) is not str:
+        raise TypeError(f"template data keys are strings, not {type(key).__qualname__}")
+    return key
+
+
+def render_template(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> str:
+    """Render one template with ``context`` made :func:`template_data`; anything that goes
+    wrong inside a template becomes a ``path:line: template error: ...`` diagnostic."""
+    data = template_data(dict(context))
     try:
-        return env.get_template(name).render(context)
+        return env.get_template(name).render(data)
     except jinja2.TemplateSyntaxError as exc:
         raise SourceError([Diagnostic(Path(exc.filename or name), exc.lineno or 0, f"template error: {exc.message}")]) from None
     except jinja2.TemplateNotFound as exc:
-        raise SourceError([Diagnostic(Path(name), 0, f"template error: no template '{exc.name}' in the theme or in policygen")]) from None
+        path, line = _template_frame(exc)  # an include, import or extends names it; else it is the template itself
+        raise SourceError([Diagnostic(path or Path(name), line, f"template error: no template '{exc.name}' in the theme or in policygen")]) from None
     except (jinja2.TemplateError, SecurityError) as exc:
         path, line = _template_frame(exc)
         raise SourceError([Diagnostic(path or Path(name), line, f"template error: {exc}")]) from None
+    except SourceError:
+        raise  # a theme template that leads outside the project (_ThemeLoader)
+    except RecursionError as exc:
+        path, line = _template_frame(exc)
+        raise SourceError([Diagnostic(path or Path(name), line, "template error: a macro, include or block calls itself without end "
+                                      "(maximum recursion depth exceeded)")]) from None
+    except MemoryError as exc:
+        path, line = _template_frame(exc)
+        raise SourceError([Diagnostic(path or Path(name), line, "template error: out of memory")]) from None
+    except Exception as exc:  # the context is plain data: whatever else fails here, a template did it
+        path, line = _template_frame(exc)
+        raise SourceError([Diagnostic(path or Path(name), line, f"template error: {_describe(exc)}")]) from None
+
+
+def _describe(exc: BaseException) -> str:
+    """A template's runtime error in words: ``division by zero (ZeroDivisionError)``."""
+    text = str(exc).strip()
+    if len(text) > 200:
+        text = text[:199] + "…"
+    return f"{text} ({type(exc).__name__})" if text else type(exc).__name__
 
 
 def _template_frame(exc: BaseException) -> tuple[Path | None, int]:
-    """The innermost template file and line in a traceback (Jinja maps frames to templates)."""
+    """The innermost template file and line in a traceback. Jinja rewrites the frames of
+    template code to point at the template's file and line, and marks them (``__jinja_exception__``)."""
     found: tuple[Path | None, int] = (None, 0)
     tb = exc.__traceback__
     while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
-        if filename.endswith(".html"):
-            found = (Path(filename), tb.tb_lineno)
+        if "__jinja_exception__" in tb.tb_frame.f_globals:
+            found = (Path(tb.tb_frame.f_code.co_filename), tb.tb_lineno)
         tb = tb.tb_next
     return found
 
@@ -225,13 +350,16 @@ def render_policy(
             "current": other == locale,
         })
     context = {
-        "policy": policy,
+        "policy": {
+            "id": policy.id, "version": policy.version, "effective_date": policy.effective_date.isoformat(),
+            "source_locale": policy.source_locale, "locales": policy.locales,
+        },
         "locale": locale,
         "dir": localized.direction,
         "title": localized.title_text,
         "title_html": Markup(render_title(localized)),
         "body_html": Markup(render_body(localized)),
-        "toc": localized.toc,
+        "toc": [_toc_entry(entry) for entry in localized.toc],
         "ui": {key: fmt.ui(key) for key in ("contents", "version", "effective_date", "languages", "skip_to_content", "generated_by")},
         "effective_date": Markup(fmt._time(policy.effective_date, True)),
         "version": policy.version,
@@ -256,6 +384,10 @@ def render_policy(
     fragment = render_template(env, "fragment.html", context)
     page = render_template(env, "page.html", {**context, "fragment": Markup(fragment)})
     return page.encode("utf-8"), fragment.encode("utf-8")
+
+
+def _toc_entry(entry: TocEntry) -> dict[str, Any]:
+    return {"id": entry.id, "level": entry.level, "text": entry.text, "children": [_toc_entry(child) for child in entry.children]}
 
 
 def _prevailing(project: Project, localized: LocalizedPolicy, paths: PagePaths, version: str | None = None) -> dict[str, str] | None:

@@ -5,6 +5,13 @@ leads out of the project is refused, so building never publishes a file from els
 
 YAML is read while remembering the line of every value, so errors can say ``file:line``.
 
+Limits, so that no file, however written, can exhaust the machine or end in a traceback:
+
+* a source file (YAML or Markdown) is at most :data:`MAX_SOURCE_BYTES` (4 MB); a policy is a few
+  tens of kilobytes;
+* YAML collections nest at most :data:`MAX_NESTING` (32) levels deep; a policy needs four;
+* YAML anchors, aliases and merge keys are refused (no "billion laughs").
+
 PyYAML's composer keeps a start mark on every node. We build plain Python data from the node
 tree ourselves, recording each value's line by its path (``("purposes", 0, "data")``), and
 report duplicate keys, which PyYAML would otherwise silently collapse to the last one.
@@ -22,8 +29,38 @@ from policygen.errors import Collector
 LinePath = tuple[str | int, ...]
 
 
+MAX_SOURCE_BYTES = 4 * 1024 * 1024
+"""The largest source file policygen reads."""
+MAX_NESTING = 32
+"""How deep YAML collections may nest. PyYAML composes nested collections by recursion, so
+without a limit ``[[[[...]]]]`` 100,000 deep would exhaust Python's stack."""
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps dates as strings: the JSON Schema validates them, not YAML."""
+    """SafeLoader that keeps dates as strings (the JSON Schema validates them, not YAML) and
+    refuses collections nested deeper than :data:`MAX_NESTING`."""
+
+    _depth = 0
+
+    def _enter(self) -> None:
+        self._depth += 1
+        if self._depth > MAX_NESTING:
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(None, None, f"collections nested more than {MAX_NESTING} levels deep; policygen's files need a few", mark)
+
+    def compose_sequence_node(self, anchor: Any) -> Any:
+        self._enter()
+        try:
+            return super().compose_sequence_node(anchor)
+        finally:
+            self._depth -= 1
+
+    def compose_mapping_node(self, anchor: Any) -> Any:
+        self._enter()
+        try:
+            return super().compose_mapping_node(anchor)
+        finally:
+            self._depth -= 1
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -61,7 +98,13 @@ def inside(path: Path, root: Path, errors: Collector) -> bool:
 def read_source(path: Path, errors: Collector) -> str | None:
     """Read a UTF-8 source file; a byte-order mark is tolerated, as Windows editors write one."""
     try:
-        return path.read_bytes().decode("utf-8-sig")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_SOURCE_BYTES + 1)
+        if len(data) > MAX_SOURCE_BYTES:
+            errors.add(path, 0, f"larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MB, the most policygen reads from one source file; split it or remove "
+                       "what does not belong in it")
+            return None
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = exc.object[: exc.start].count(b"\n") + 1
         errors.add(path, line, f"not valid UTF-8 ({exc.reason} at byte {exc.start}); save the file as UTF-8")
@@ -75,7 +118,16 @@ def read_yaml(path: Path, errors: Collector) -> tuple[Any, LineMap] | None:
     text = read_source(path, errors)
     if text is None:
         return None
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        # The reader refuses control characters (a NUL byte, ESC) before parsing anything.
+        line = text[: exc.position].count("\n") + 1
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+        what = "a NUL byte" if code == 0 else "a control character" if code < 0x20 or 0x7F <= code <= 0x9F else "the character"
+        what = f"{what} U+{code:04X}" if what == "the character" else f"{what} (U+{code:04X})"
+        errors.add(path, line, f"contains {what}, which YAML does not allow; remove it (was the file saved as text?)")
+        return None
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
@@ -100,9 +152,35 @@ def read_yaml(path: Path, errors: Collector) -> tuple[Any, LineMap] | None:
         mark = getattr(exc, "problem_mark", None)
         errors.add(path, mark.line + 1 if mark else 0, f"malformed YAML: {getattr(exc, 'problem', exc)}")
         return None
+    except _BadValue as exc:
+        errors.add(path, exc.line, f"malformed YAML: {exc.message}")
+        return None
     finally:
         loader.dispose()
     return data, LineMap(lines)
+
+
+class _BadValue(Exception):
+    """A value PyYAML parsed but cannot construct (``!!int x``, ``!!timestamp 2026-13-01``, a number of 5,000 digits)."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line, self.message = line, message
+
+
+def _construct(loader: _Loader, node: yaml.Node) -> Any:
+    try:
+        value = loader.construct_object(node, deep=True)
+    except (ValueError, TypeError, OverflowError, KeyError, AttributeError, IndexError) as exc:
+        # PyYAML's constructors call int(), float(), date() and base64 on the text as written.
+        text = node.value if isinstance(node, yaml.ScalarNode) else ""
+        shown = repr(text[:40] + ("…" if len(text) > 40 else "")) if text else "this value"
+        reason = str(exc).split(";")[0][:120]
+        raise _BadValue(node.start_mark.line + 1, f"cannot read {shown} as {node.tag.rsplit(':', 1)[-1]} ({reason})") from None
+    if isinstance(node, yaml.ScalarNode) and type(value) not in (str, int, float, bool, type(None)):
+        # Explicit tags such as !!binary or !!timestamp make bytes and dates; sources hold text and numbers.
+        raise _BadValue(node.start_mark.line + 1, f"the tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not supported; write the value as plain text")
+    return value
 
 
 def _build(node: yaml.Node, at: LinePath, lines: dict[LinePath, int], path: Path, errors: Collector, loader: _Loader, seen: set[int]) -> Any:
@@ -121,7 +199,7 @@ def _build(node: yaml.Node, at: LinePath, lines: dict[LinePath, int], path: Path
             if key_node.tag == "tag:yaml.org,2002:merge":
                 errors.add(path, key_node.start_mark.line + 1, "YAML merge keys ('<<') are not supported; write the values out")
                 continue
-            key = loader.construct_object(key_node, deep=True)
+            key = _construct(loader, key_node)
             if not isinstance(key, (str, int)):
                 errors.add(path, key_node.start_mark.line + 1, f"mapping keys must be plain words, not {key!r}")
                 continue
@@ -133,4 +211,4 @@ def _build(node: yaml.Node, at: LinePath, lines: dict[LinePath, int], path: Path
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, at + (i,), lines, path, errors, loader, seen) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+    return _construct(loader, node)

@@ -9,6 +9,7 @@ in all files are collected and raised together as one :class:`~policygen.errors.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -42,7 +43,11 @@ from policygen.model import (
     Risk,
     Term,
     Transfer,
-    is_safe_slug,
+    date_problem,
+    quoted,
+    slug_problem,
+    unusual_character,
+    version_problem,
 )
 from policygen.resources import builtin, schema
 from policygen.source.files import LineMap, inside, read_source, read_yaml
@@ -79,7 +84,7 @@ def load_project(root: Path, policies: Iterable[str] | None = None) -> Project:
     """Load and validate a whole project. ``policies`` limits which policies are read."""
     root = find_project(root)
     errors = Collector()
-    config = _load_config(root / CONFIG_FILE, errors)
+    config = _load_config(root / CONFIG_FILE, root, errors)
     glossary = _load_glossary(root, config.glossary_locale if config else "en", errors)
     sources = root / "sources"
     found: dict[str, Policy] = {}
@@ -96,8 +101,10 @@ def load_project(root: Path, policies: Iterable[str] | None = None) -> Project:
         for name in names:
             if wanted is not None and name not in wanted:
                 continue
-            if not is_safe_slug(name):
-                errors.add(sources / name, 0, f"policy ID '{name}' is not a safe slug; rename the folder using lowercase letters, digits and single hyphens")
+            problem = slug_problem(name, "rename the folder using lowercase letters, digits and single hyphens")
+            if problem:
+                # A name with a line break in it would break the path:line format: name the folder in the message.
+                errors.add(sources / name if name.isprintable() else sources, 0, f"policy ID {quoted(name)} {problem}")
                 continue
             if name in RESERVED_IDS:
                 errors.add(sources / name, 0, f"'{name}' is reserved (the shared {name} catalog uses it); rename the folder")
@@ -130,12 +137,53 @@ def _list_hint(name: str) -> str:
     return f"list them under '{name}:' ('{name}: []' says there are none)"
 
 
+def check_locales(project: Project, locales: Iterable[str] | None) -> None:
+    """Raise unless every locale asked for (``--locale``) is one the project publishes. Every
+    command that takes ``--locale`` calls this, so none passes a gate for a locale it never looked at."""
+    errors = Collector()
+    for loc in locales or ():
+        if loc not in project.config.locales:
+            close = difflib.get_close_matches(loc, project.config.locales, n=1, cutoff=0.5)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            errors.add(project.config.path, 0, f"unknown locale {quoted(loc)}; this project publishes {', '.join(project.config.locales)}{hint}")
+    errors.raise_if_any()
+
+
 # --- schema validation -------------------------------------------------------------------------
+
+
+def _ecma_pattern(pattern: str) -> str:
+    """A JSON Schema pattern (ECMA-262) as a Python regex with the same meaning: ECMA's ``$``
+    matches only at the very end, Python's also before a final newline (``'evil\\n'`` would
+    pass ``^[a-z]+$``). ``$`` becomes ``\\Z``, outside character classes and escapes."""
+    out, escaped, in_class = [], False, False
+    for ch in pattern:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == "[":
+            in_class = True
+        elif ch == "]":
+            in_class = False
+        elif ch == "$" and not in_class:
+            out.append("\\Z")
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
+    if isinstance(instance, str) and not re.search(_ecma_pattern(pattern), instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _pattern})
 
 
 def validate(data: Any, schema_name: str, path: Path, lines: LineMap, errors: Collector) -> bool:
     """Validate against a bundled schema, reporting every violation at its line."""
-    validator = jsonschema.Draft202012Validator(schema(schema_name), format_checker=jsonschema.FormatChecker())
+    validator = _Validator(schema(schema_name), format_checker=jsonschema.FormatChecker())
     ok = True
     for error in sorted(validator.iter_errors(data), key=lambda e: (lines.line(tuple(e.absolute_path)), e.message)):
         ok = False
@@ -184,6 +232,9 @@ def _explain(error: jsonschema.ValidationError) -> str:
         return f"{where}: {error.instance!r} is not allowed; use one of: {options}"
     if kind == "pattern":
         desc = error.schema.get("description")
+        odd = unusual_character(error.instance) if isinstance(error.instance, str) else None
+        if odd:  # a line break, an invisible character, a letter that only looks Latin: say which
+            return f"{where}: {quoted(error.instance)} {odd}" + (f". {desc}" if desc else "")
         if desc:
             return f"{where}: {error.instance!r} is not valid. {desc}"
         return f"{where}: {error.instance!r} is not valid (expected the pattern {error.validator_value})"
@@ -203,7 +254,10 @@ def _explain(error: jsonschema.ValidationError) -> str:
 # --- config and glossary -----------------------------------------------------------------------
 
 
-def _load_config(path: Path, errors: Collector) -> Config | None:
+def _load_config(path: Path, root: Path, errors: Collector) -> Config | None:
+    # Checked before it is read: the content of a file outside the project must not end up in a message.
+    if not inside(path, root, errors):
+        return None
     loaded = read_yaml(path, errors)
     if loaded is None:
         return None
@@ -318,6 +372,7 @@ def _load_facts(path: Path, config: Config | None, glossary: Glossary | None, er
     if not validate(data, "policy", path, lines, errors):
         return None
     before = len(errors.items)
+    _check_names(data, path, lines, errors)
     _check_locales(data, path, lines, config, errors)
     _check_references(data, path, lines, errors)
     if glossary is not None:
@@ -337,6 +392,25 @@ def _missing(data: dict[str, Any], lines: LineMap) -> tuple[tuple[str, int], ...
         if not any(key in controller for key in ("email", "phone", "url")):
             missing.append(("controller.email (or phone or url)", line))
     return tuple(missing)
+
+
+def _check_names(data: dict[str, Any], path: Path, lines: LineMap, errors: Collector) -> None:
+    """What the schema's patterns cannot say: a version label or a fact ID that Windows keeps
+    for a device (``CON``, ``nul``), a label ending in a dot, which Windows would drop, and a
+    date outside the range policygen works with."""
+    problem = version_problem(data["version"])
+    if problem:
+        errors.add(path, lines.line(("version",)), f"version: {quoted(data['version'])} {problem}")
+    for at in (("effective_date",), ("risk", "assessed_on")):
+        text = data.get(at[0]) if len(at) == 1 else (data.get(at[0]) or {}).get(at[1])
+        problem = date_problem(date.fromisoformat(text)) if isinstance(text, str) else None
+        if problem:
+            errors.add(path, lines.line(at), f"{'.'.join(at)}: {text} {problem}")
+    for key in COLLECTION:
+        for i, item in enumerate(data.get(key) or []):
+            problem = slug_problem(item["id"])
+            if problem:
+                errors.add(path, lines.line((key, i, "id")), f"{key}[{i}].id: {quoted(item['id'])} {problem}")
 
 
 def _check_locales(data: dict[str, Any], path: Path, lines: LineMap, config: Config | None, errors: Collector) -> None:

@@ -34,7 +34,8 @@ from policygen.model import (
     Section,
     Segment,
     SegmentKind,
-    is_safe_slug,
+    quoted,
+    slug_problem,
 )
 
 _ANCHOR_LINE = re.compile(r"^\{#([^}]*)\}\s*$")
@@ -176,9 +177,9 @@ class _Structurer:
         self.errors.add(self.path, line, message)
 
     def claim(self, ident: str, line: int, what: str) -> bool:
-        if not is_safe_slug(ident):
-            self.error(line, f"{what} ID '{ident}' is not a safe slug; use lowercase letters, digits and single hyphens, at most {SLUG_MAX} "
-                "characters (like 'data-we-collect')")
+        problem = slug_problem(ident)
+        if problem:
+            self.error(line, f"{what} ID {quoted(ident)} {problem}")
             return False
         if ident in self.ids:
             self.error(line, f"duplicate ID '{ident}'; it is already used on line {self.ids[ident]}")
@@ -368,4 +369,4 @@ class _Structurer:
             stray = re.search(r"\{#[^}]*\}\s*$", segment.text)
             if stray and segment.kind != "heading":
                 self.error(segment.line + segment.text[: stray.start()].count("\n"),
-                           f"'{stray.group(0).strip()}' is not an ID here: a clause ID goes alone on the line before its block")
+                           f"{quoted(stray.group(0).strip())} is not an ID here: a clause ID goes alone on the line before its block")
