@@ -86,7 +86,7 @@ def test_safe_version_labels(label: str) -> None:
     assert version_problem(label) is None and VERSION_RE.fullmatch(label)
 
 
-@settings(max_examples=300, derandomize=True, deadline=None)
+@settings(max_examples=300, derandomize=True, deadline=None, database=None)
 @given(st.text(alphabet=st.sampled_from("aAcCoOnNuUlLpPtTmM019._- \n\u0430"), max_size=8))
 def test_version_pattern_and_check_agree(label: str) -> None:
     """The archive's ``VERSION_RE`` (which reads ``release.json``) and the check that explains a
@@ -94,7 +94,7 @@ def test_version_pattern_and_check_agree(label: str) -> None:
     assert (VERSION_RE.fullmatch(label) is not None) == (version_problem(label) is None)
 
 
-@settings(max_examples=300, derandomize=True, deadline=None)
+@settings(max_examples=300, derandomize=True, deadline=None, database=None)
 @given(st.text(alphabet=st.sampled_from("aconul019-_. \nA\u0430"), max_size=8))
 def test_slug_pattern_is_a_full_match(value: str) -> None:
     assert is_safe_slug(value) == (SLUG_RE.fullmatch(value) is not None and len(value) <= 64 and not windows_reserved(value))
