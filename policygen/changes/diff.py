@@ -113,6 +113,8 @@ class _Prose:
     document: Document
     """The whole version's plain text, for "is this term new?" questions."""
     locale: str
+    prose_only: bool
+    """The policy models none of the facts the prose could be checked against."""
 
     def topics(self, clause: str) -> set[str]:
         """The fact types the clause's top-level section talks about (through placeholders)."""
@@ -126,7 +128,9 @@ def _prose(policy: Policy) -> _Prose:
     for clause, names in placeholders.items():
         section_topics.setdefault(owner.get(clause), set()).update(n.split(".")[0] for n in names)
     texts = clause_texts(policy)
-    return _Prose(texts, placeholders, _by_fact(placeholders), owner, section_topics, Document.of(list(texts.values())), policy.source_locale)
+    prose_only = any(name in ("recipients", "transfers", "retention", "data_categories", "purposes") for name, _line in policy.missing_facts)
+    return _Prose(texts, placeholders, _by_fact(placeholders), owner, section_topics, Document.of(list(texts.values())), policy.source_locale,
+                  prose_only)
 
 
 def diff_policies(old: Policy, new: Policy) -> list[Change]:
@@ -144,6 +148,8 @@ def _fact_changes(old: Policy, new: Policy, old_index: dict[tuple[str, str], set
     from deepdiff import DeepDiff  # imported on first use: it pulls in numpy, which check does not need
 
     before, after = normalize(old), normalize(new)
+    if _canonical(before) == _canonical(after):
+        return []  # the common case for prose-only policies: nothing for deepdiff to walk
     tree = DeepDiff(before, after, ignore_order=True, view="tree", verbose_level=2)
     # Group deepdiff's leaves by the fact they belong to: (top-level key, fact ID, field).
     grouped: dict[tuple[str, str | None, str | None], dict[str, list[Any]]] = {}
@@ -162,6 +168,15 @@ def _fact_changes(old: Policy, new: Policy, old_index: dict[tuple[str, str], set
     for (key, ident, fld), bucket in sorted(grouped.items(), key=lambda kv: tuple(str(p) for p in kv[0])):
         changes.append(_fact_change(key, ident, fld, bucket, before, after, old, new, old_index, new_index))
     return changes
+
+
+def _canonical(value: Any) -> Any:
+    """A form in which reordered lists compare equal (deepdiff's ignore_order, for the quick check)."""
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return sorted((_canonical(v) for v in value), key=repr)
+    return value
 
 
 def _locate(path: list[Any]) -> tuple[str, str | None, str | None]:
@@ -401,7 +416,8 @@ def _add_findings(details: dict[str, Any], before: str, after: str, context: tup
     elif says_nothing_about_data(before, after, new_prose.locale):
         details["edit"] = "editorial"
         details["editorial"] = "no statement about personal data (page text around the policy)"
-    elif before and after and (topics := regulated_topics(before, after, new_prose.locale)):
+    elif before and after and new_prose.prose_only and (topics := regulated_topics(before, after, new_prose.locale)):
+        # Without facts, wording about sharing, transfers, retention or rights is all there is to go by.
         details["regulated"] = topics
 
 

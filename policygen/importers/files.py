@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 
 from policygen.errors import PolicygenError
-from policygen.importers.project import ImportReport, convert, previous_import
+from policygen.importers.project import ImportReport, convert
 from policygen.model import SUPPORTED_LOCALES
 from policygen.source.load import CONFIG_FILE, FACTS_FILE, PROSE_FILE
 
@@ -54,5 +54,5 @@ def document_versions(old: Path, new: Path, locale: str, today: date) -> Iterato
             (folder / PROSE_FILE).write_text(converted.markdown, encoding="utf-8")
             (folder / FACTS_FILE).write_text(converted.facts, encoding="utf-8")
             reports.append(converted.report)
-            previous = previous_import(folder)
+            previous = converted.written
         yield roots[0], roots[1], reports

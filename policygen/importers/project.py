@@ -129,6 +129,8 @@ class Converted:
     report: ImportReport
     markdown: str
     facts: str
+    written: Previous
+    """Its sections and clauses, for importing a next version over it."""
 
 
 def convert(source: Path, policy_id: str, locale: str, today: date, previous: Previous | None = None, facts: bool = True,
@@ -157,7 +159,7 @@ def convert(source: Path, policy_id: str, locale: str, today: date, previous: Pr
                                + "; was the page saved before it loaded, or is it only navigation?")
     report.todo = _todo(dated, owner, found, report.suggestions)
     yaml_text = facts_yaml(locale, dated, today, owner if facts else None, found if facts else [], version)
-    return Converted(report, skeleton.markdown, yaml_text)
+    return Converted(report, skeleton.markdown, yaml_text, skeleton.written)
 
 
 def _todo(dated: Dated | None, owner: Found | None, found: list[Found], suggestions: list[Suggestion]) -> list[str]:

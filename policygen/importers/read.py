@@ -232,6 +232,7 @@ def blocks_from_text(text: str, repairs: Repairs) -> list[Block]:
 
 _MARKDOWN = MarkdownIt("commonmark").enable("table")
 _MARKDOWN.validateLink = lambda url: True  # type: ignore[method-assign]  # we judge links ourselves
+_MARKDOWN.normalizeLink = lambda url: url  # type: ignore[method-assign]  # and write them back as they were
 
 
 def blocks_from_markdown(text: str, repairs: Repairs) -> list[Block]:

@@ -212,6 +212,8 @@ class Skeleton:
     reused: int = 0
     lines: dict[int, Block] = field(default_factory=dict)
     """Line in ``policy.md`` -> the block written there (to repair what ``check`` still refuses)."""
+    written: Previous = field(default_factory=Previous)
+    """The sections and clauses written, with their Markdown: what a later ``--update`` matches against."""
 
 
 class _Ids:
@@ -298,6 +300,7 @@ def structure(blocks: list[Block], locale: str, previous: Previous | None = None
     _mark_tables_of_contents(blocks)
     _levels(blocks)
     ids = _Ids(previous)
+    written = Previous()
     out = [f"# {_title_markdown(title)}", ""]
     lines: dict[int, Block] = {}
     section = "preamble"
@@ -314,6 +317,7 @@ def structure(blocks: list[Block], locale: str, previous: Previous | None = None
             sections += 1
             top += level == 2
             lines[len(out) + 1] = block
+            written.sections[section] = block.markdown
             out += [f"{'#' * level} {block.markdown} {{#{section}}}", ""]
             i += 1
             continue
@@ -328,6 +332,7 @@ def structure(blocks: list[Block], locale: str, previous: Previous | None = None
         if block.kind == "paragraph":
             paragraphs += 1
             lines[len(out) + 1] = block
+            written.clauses[clause] = block.markdown
             out += [block.markdown, ""]
             i += 1
             continue
@@ -339,9 +344,10 @@ def structure(blocks: list[Block], locale: str, previous: Previous | None = None
             nested += depth > 0
             lines[len(out) + 1] = item
             out.append("   " * depth + ("1. " if item.ordered else "- ") + item.markdown)
+        written.clauses[clause] = "\n".join(item.markdown for item in run)
         i += len(run)
         out.append("")
-    return Skeleton(title, guessed, "\n".join(out).rstrip() + "\n", sections, top, paragraphs, items, nested, ids.reused, lines)
+    return Skeleton(title, guessed, "\n".join(out).rstrip() + "\n", sections, top, paragraphs, items, nested, ids.reused, lines, written)
 
 
 def _title_markdown(title: str) -> str:
