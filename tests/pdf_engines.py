@@ -225,3 +225,45 @@ def frequent_khmer_words(text: str, limit: int = 30) -> list[str]:
 
     counted = Counter(word for part in KHMER_RUN.findall(normalize(text)) for word in tokenize(part))
     return [word for word, _n in sorted(counted.items(), key=lambda item: (-item[1], item[0]))[:limit]]
+
+
+class Page:
+    """One PDF of a policy in a locale, with what a reader must find in it: the clauses (as
+    the redline makes their texts) and the Khmer page's words (from the HTML fragment)."""
+
+    def __init__(self, project: Path, policy: str, locale: str, pdf: Path) -> None:
+        from policygen.i18n.prepare import prepare
+        from policygen.render.html import environment, render_policy
+        from policygen.render.pdf import pdf_html
+        from policygen.render.redline import _clause_texts
+
+        loaded, localized = prepare(project, [policy], [locale])
+        item = localized[0]
+        fmt = item.formatter
+        self.name, self.locale, self.pdf = f"{pdf.parent.name}/{pdf.name}", locale, pdf
+        meta = f"{fmt.ui('version')} {item.policy.version} · {fmt.date(item.policy.effective_date)}"
+        self.furniture = furniture_pattern(item.title_text, meta, fmt.ui("page_of"))
+        texts, _fallback = _clause_texts(item)
+        self.clauses = list(texts.values())
+        laid_out = self.html = pdf_html(loaded, item)
+        self.finder = Clauses(laid_out_text(laid_out))
+        self.headers = table_headers(laid_out)
+        _page, fragment = render_policy(loaded, item, environment(loaded))
+        body = re.sub(r"(?s)<(style|script)\b.*?</\1>", "", fragment.decode("utf-8"))
+        self.page_text = normalize(unescape(re.sub(r"<[^>]+>", " ", body)))
+
+    def read(self, text: str) -> str:
+        """What the checks read: the engine's text without page furniture and repeated table
+        header rows (see reader_text)."""
+        return drop_repeated(reader_text(text, self.furniture), self.headers)
+
+    def missing(self, text: str, engine: str = "") -> list[str]:
+        read = self.read(text)
+        lenient = engine == "pdftotext"
+        return [clause for clause in self.clauses if not self.finder.pattern(clause, hyphen_optional=lenient).search(read)]
+
+    def miscounted(self, text: str) -> list[tuple[str, int, int]]:
+        read = self.read(text)
+        words = frequent_khmer_words(self.page_text)
+        counts = [(w, count(self.page_text, w), count(read, w)) for w in words]
+        return [(w, want, got) for w, want, got in counts if want != got]

@@ -34,7 +34,7 @@ from policygen.errors import Diagnostic, PolicygenError, SourceError
 from policygen.i18n.localize import LocalizedPolicy
 from policygen.model import Project
 from policygen.render.html import PagePaths, environment, render_policy, render_template
-from policygen.render.pdf_text import install
+from policygen.render.pdf_text import install, mark_page_furniture
 from policygen.resources import font_files
 
 PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3u")
@@ -299,7 +299,12 @@ def _layout(project: Project, html: str) -> Any:
         # One per process, so the fonts are loaded once and not for every PDF (a third of a small
         # PDF's time); a new one when a build removed the temporary folder that holds its fonts.
         _font_config = FontConfiguration()
-    return weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=_fetcher(project)).render(font_config=_font_config)
+    document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=_fetcher(project)).render(font_config=_font_config)
+    for page in document.pages:
+        # Bookmark titles come from the headings' text, U+200B line-break hints included.
+        page.bookmarks = [(level, label.replace("\u200b", ""), *rest) for level, label, *rest in page.bookmarks]
+    mark_page_furniture(document)
+    return document
 
 
 def overflowing_lines(document: Any) -> list[tuple[int, str]]:

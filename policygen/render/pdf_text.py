@@ -6,20 +6,34 @@ consonant, a vowel sign), and Pango's clusters are smaller than Khmer's grapheme
 copy-paste, search and screen readers get wrong Khmer (WeasyPrint issue #2841: the right fix
 is upstream, in ``draw_first_line``; until it lands, this module applies it from outside).
 
-What this module does, for each line just before WeasyPrint draws it:
+Readers' engines also differ in how they read a glyph's text: PDFium (Chrome) and pdf.js
+(Firefox) print the raw character code of a glyph whose text is empty, pdf.js takes any text with
+a nonspacing mark for a zero-width mark, poppler and MuPDF sort characters by position, and
+pypdf and pdfminer.six guess spaces from gaps. No mapping of drawn glyphs to text satisfies all
+of them when Khmer draws a vowel before its consonant. So this module separates the two, as OCR
+tools make scanned pages searchable, for each text box (line fragment) with Khmer in it:
 
 1. It groups Pango's clusters into grapheme clusters: a cluster that starts with a combining
    mark, or follows one that ends with a coeng (U+17D2) or a zero-width joiner, joins the
    cluster before it.
-2. In each grapheme cluster, the first glyph (in drawing order) carries the cluster's whole
-   text and every other glyph carries none.
-3. A glyph whose text conflicts with an earlier use gets a fresh CID. The CID is written in the
-   content stream instead of the glyph ID, with the real glyph's width, and a ``CIDToGIDMap``
-   maps it back to the real glyph, so the page looks exactly the same.
+2. WeasyPrint draws the glyphs as usual, but every glyph reads U+200B (a format character that
+   pdf.js skips and the others print as nothing visible), and they sit in a marked-content
+   span with an empty ``/ActualText``, so that poppler and MuPDF read nothing from them.
+3. After them comes an invisible copy of the text (text render mode 3) in logical order: one
+   code per grapheme cluster, as wide as the cluster, so that it lies over the glyphs it reads
+   for (selection, search highlights). A cluster with a nonspacing mark is two codes: the
+   letters before the mark carry the width, the rest a thousandth of an em. U+200B break
+   hints are left out of it.
 
-It hooks two module-level functions of WeasyPrint 70 (``draw.text.draw_first_line`` and
-``pdf.fonts._build_vector_font_dictionary``) and changes no WeasyPrint file. Lines that use
-ellipsis and fonts without TrueType outlines are left to WeasyPrint's own code.
+Text boxes without Khmer keep WeasyPrint's glyph mapping, corrected where it would be wrong: in
+each grapheme cluster the first glyph carries the cluster's text and the others U+200B.
+
+Codes whose text or width differs from the glyph's are fresh CIDs past the font's glyphs,
+mapped back to the real glyph by a ``CIDToGIDMap``, so the page looks exactly the same. The
+module hooks two module-level functions of WeasyPrint 70 (``draw.text.draw_first_line`` and
+``pdf.fonts._build_vector_font_dictionary``), runs WeasyPrint's own drawing code, and changes
+no WeasyPrint file. Lines that use ellipsis and fonts without TrueType outlines are left to
+WeasyPrint's own code.
 """
 
 from __future__ import annotations
@@ -44,6 +58,9 @@ pango: Any = None
 FROM_UNITS: Any = None
 _original_draw_first_line: Any = None
 _original_build_vector_font_dictionary: Any = None
+_original_marked: Any = None
+_original_build_box_tree: Any = None
+boxes: Any = None
 _installed = False
 _enabled = True
 SILENT = "\u200b"
@@ -54,12 +71,15 @@ _KHMER_RANGES = (("\u1780", "\u17ff"), ("\u19e0", "\u19ff"))
 def install() -> None:
     """Hook the text layer into WeasyPrint (idempotent)."""
     global _installed, pydyf, draw_text, pdf_fonts, ffi, pango, FROM_UNITS
-    global _original_draw_first_line, _original_build_vector_font_dictionary
+    global _original_draw_first_line, _original_build_vector_font_dictionary, _original_marked, _original_build_box_tree, boxes
     if _installed:
         return
     import pydyf as pydyf_module
     from weasyprint.draw import text as draw_text_module
+    from weasyprint.formatting_structure import boxes as boxes_module
     from weasyprint.pdf import fonts as pdf_fonts_module
+    from weasyprint.pdf import stream as pdf_stream
+    from weasyprint.pdf import tags as pdf_tags
     from weasyprint.text import ffi as ffi_module
 
     pydyf, draw_text, pdf_fonts = pydyf_module, draw_text_module, pdf_fonts_module
@@ -68,7 +88,60 @@ def install() -> None:
     _original_build_vector_font_dictionary = pdf_fonts._build_vector_font_dictionary
     draw_text.draw_first_line = _draw_first_line
     pdf_fonts._build_vector_font_dictionary = _build_vector_font_dictionary
+    boxes = boxes_module
+    _original_marked = pdf_stream.Stream.marked
+    _original_build_box_tree = pdf_tags._build_box_tree
+    pdf_stream.Stream.marked = _marked
+    pdf_tags._build_box_tree = _build_box_tree
     _installed = True
+
+
+def mark_page_furniture(document: Any) -> None:
+    """Make the page margins' content (running header, footer, page numbers) artifacts in a
+    tagged PDF: a screen reader then skips them instead of reading them on every page.
+    WeasyPrint 70 tags them as content outside the structure tree."""
+    install()
+    for page in document.pages:
+        for margin in page._page_box.children:
+            if isinstance(margin, boxes.MarginBox):
+                for box in margin.descendants():
+                    box.policygen_artifact = True
+
+
+@contextmanager
+def _marked(self, box, tag):
+    if _enabled and getattr(box, "policygen_artifact", False):
+        with self.artifact():
+            yield
+        return
+    with _original_marked(self, box, tag):
+        yield
+
+
+def _build_box_tree(box, parent, pdf, page_number, nums, annotations, tags):
+    if _enabled and isinstance(box, boxes.MarginBox) and not any(child in tags for child in box.descendants()):
+        return  # page furniture: artifacts, nothing to map
+    lang = None
+    enclosing = _elements[-1] if _elements else None
+    if _enabled and box.element is not None and box.element is not enclosing and box.element_tag not in ("html", "body"):
+        lang = box.element.get("lang")
+        document_lang = pdf.catalog.get("Lang")
+        if lang and document_lang is not None and lang == getattr(document_lang, "string", None):
+            lang = None
+    _elements.append(box.element)
+    try:
+        for element in _original_build_box_tree(box, parent, pdf, page_number, nums, annotations, tags):
+            if lang and element.get("P") == parent.reference:
+                # Text in another language than the document's (a clause shown in the source
+                # language while its translation is missing): WeasyPrint 70 drops its lang.
+                element["Lang"] = pydyf.String(lang)
+            yield element
+    finally:
+        _elements.pop()
+
+
+_elements: list[Any] = []
+"""The HTML elements whose structure elements are being built, innermost last."""
 
 
 @contextmanager
