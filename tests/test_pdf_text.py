@@ -205,3 +205,38 @@ def test_text_in_another_language_carries_its_lang() -> None:
     assert ("/P", "en") in found and ("/LI", "nl") in found
     assert [lang for tag, lang in found if lang] == ["en", "nl"]  # only where the language changes
     assert reader.trailer["/Root"]["/Lang"] == "km"
+
+
+def test_one_structure_tree_for_the_whole_document() -> None:
+    # WeasyPrint 70 builds a structure tree per page: an article or a table that crosses a page
+    # became two. policygen continues them: one Art, one Table, one TBody; the header row
+    # repeated on each page stays with its page (its header cells keep their IDs).
+    import io
+
+    import weasyprint
+    from pypdf import PdfReader
+
+    pdf_text.install()
+    rows = "".join(f"<tr><td>cell {i}</td><td>value {i}</td></tr>" for i in range(80))
+    html = ('<html lang="en"><style>@page { size: A6; @bottom-center { content: "Page " counter(page) } }</style><body><article>'
+            f"<h1>Title</h1><p>Intro</p><table><thead><tr><th>Name</th><th>Value</th></tr></thead><tbody>{rows}</tbody></table>"
+            "<p>After</p></article></body></html>")
+    document = weasyprint.HTML(string=html).render()
+    pdf_text.mark_page_furniture(document)
+    reader = PdfReader(io.BytesIO(document.write_pdf(pdf_variant="pdf/ua-1")))
+    assert len(reader.pages) > 2
+    counts: dict[str, int] = {}
+
+    def walk(element: object) -> None:
+        element = element.get_object()  # type: ignore[attr-defined]
+        counts[str(element["/S"])] = counts.get(str(element["/S"]), 0) + 1
+        kids = element.get("/K")
+        for kid in kids if isinstance(kids, list) else []:
+            if isinstance(kid, int) or "/S" not in kid.get_object():
+                continue
+            assert kid.get_object().raw_get("/P").idnum == element.indirect_reference.idnum  # each kid points to its parent
+            walk(kid)
+
+    walk(reader.trailer["/Root"]["/StructTreeRoot"]["/K"][0])
+    assert counts["/Art"] == 1 and counts["/Table"] == 1 and counts["/TBody"] == 1 and counts["/P"] == 2
+    assert counts["/TD"] == 160 and counts["/TR"] == 80 + counts["/THead"]

@@ -102,10 +102,11 @@ def mark_page_furniture(document: Any) -> None:
     WeasyPrint 70 tags them as content outside the structure tree."""
     install()
     for page in document.pages:
-        for margin in page._page_box.children:
-            if isinstance(margin, boxes.MarginBox):
-                for box in margin.descendants():
-                    box.policygen_artifact = True
+        for box in page._page_box.children:
+            if isinstance(box, boxes.MarginBox):
+                box.policygen_artifact = True
+                for inner in box.descendants():
+                    inner.policygen_artifact = True
 
 
 @contextmanager
@@ -119,7 +120,7 @@ def _marked(self, box, tag):
 
 
 def _build_box_tree(box, parent, pdf, page_number, nums, annotations, tags):
-    if _enabled and isinstance(box, boxes.MarginBox) and not any(child in tags for child in box.descendants()):
+    if _enabled and getattr(box, "policygen_artifact", False) and not any(child in tags for child in box.descendants()):
         return  # page furniture: artifacts, nothing to map
     lang = None
     enclosing = _elements[-1] if _elements else None
@@ -131,10 +132,13 @@ def _build_box_tree(box, parent, pdf, page_number, nums, annotations, tags):
     _elements.append(box.element)
     try:
         for element in _original_build_box_tree(box, parent, pdf, page_number, nums, annotations, tags):
-            if lang and element.get("P") == parent.reference:
+            own = element.get("P") == parent.reference and box.element is not None and box.element is not enclosing
+            if lang and own:
                 # Text in another language than the document's (a clause shown in the source
                 # language while its translation is missing): WeasyPrint 70 drops its lang.
                 element["Lang"] = pydyf.String(lang)
+            if _enabled and own and _continues(pdf, box, element, annotations):
+                continue
             yield element
     finally:
         _elements.pop()
@@ -142,6 +146,30 @@ def _build_box_tree(box, parent, pdf, page_number, nums, annotations, tags):
 
 _elements: list[Any] = []
 """The HTML elements whose structure elements are being built, innermost last."""
+
+
+def _continues(pdf: Any, box: Any, element: Any, annotations: list) -> bool:
+    """Whether ``element`` continues the structure element of the same HTML element on an
+    earlier page; if so, its kids move there. WeasyPrint 70 builds a structure tree per page,
+    so an article or a table that crosses a page became two; PDF/UA wants one."""
+    if not hasattr(pdf, "policygen_structure"):
+        pdf.policygen_structure = {}
+    if str(element["S"]) in ("/THead", "/TR", "/TH", "/TD"):
+        return False  # rows stay on their page; a header row repeated on a new page keeps its header IDs
+    key = (id(box.element), str(element["S"]))
+    first = pdf.policygen_structure.get(key)
+    if first is None or first is element or first.get("Pg") == element.get("Pg") or any(isinstance(kid, int) for kid in element["K"]):
+        if first is None:
+            pdf.policygen_structure[key] = element
+        return False
+    for kid in element["K"]:
+        first["K"].append(kid)
+        kid_object = pdf.objects[int(kid.split()[0])]
+        if isinstance(kid_object, pydyf.Dictionary) and kid_object.get("P") == element.reference:
+            kid_object["P"] = first.reference
+    annotations[:] = [(first.reference if ref == element.reference else ref, annotation) for ref, annotation in annotations]
+    element["K"] = pydyf.Array()
+    return True
 
 
 @contextmanager
