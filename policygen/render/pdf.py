@@ -19,6 +19,7 @@ What makes it trustworthy for Khmer and for evidence:
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import logging
 import os
@@ -288,6 +289,12 @@ def render_document(project: Project, localized: LocalizedPolicy) -> Any:
 _font_config: Any = None
 
 
+def _drop_font_config() -> None:
+    # At exit, while the modules its finalizer uses are still there (its temporary folder goes).
+    global _font_config
+    _font_config = None
+
+
 def _layout(project: Project, html: str) -> Any:
     """WeasyPrint's layout of ``html``, with the fixed base URL and the restricted fetcher."""
     import weasyprint
@@ -298,6 +305,8 @@ def _layout(project: Project, html: str) -> Any:
     if _font_config is None or (folder is not None and not folder.exists()):
         # One per process, so the fonts are loaded once and not for every PDF (a third of a small
         # PDF's time); a new one when a build removed the temporary folder that holds its fonts.
+        if _font_config is None:
+            atexit.register(_drop_font_config)
         _font_config = FontConfiguration()
     document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=_fetcher(project)).render(font_config=_font_config)
     for page in document.pages:
