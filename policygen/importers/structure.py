@@ -171,6 +171,10 @@ def _levels(blocks: list[Block]) -> None:
             items = []
 
 
+_DEVICE_NAMES = re.compile(r"(?:con|prn|aux|nul|com[0-9]|lpt[0-9])")
+"""Names Windows reserves for devices: policygen refuses them as IDs, so a heading "LPT1" gets another."""
+
+
 def slugify(text: str, fallback: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     words = re.findall(r"[a-z0-9]+", ascii_text.lower()[:2000])
@@ -179,6 +183,8 @@ def slugify(text: str, fallback: str) -> str:
         if len(slug) + len(word) + 1 > MAX_SLUG:
             break
         slug = f"{slug}-{word}" if slug else word[:MAX_SLUG]
+    if _DEVICE_NAMES.fullmatch(slug):
+        slug += "-section"
     return slug or fallback
 
 
