@@ -5,7 +5,10 @@ Usage: .venv/bin/python bench/pdf.py [--runs N] [PROJECT]
 For the privacy policy of the sample project in en, nl and km, renders the PDF twice, each in
 a fresh process: once as policygen does (text-layer hooks, reproducible fonts, strict
 warnings) and once with plain WeasyPrint on the same HTML. Prints the render time per page
-(median of N runs, render + write) and the peak memory of the process (RSS).
+(median of N runs, render + write) and the peak memory of the process (RSS), the file sizes, and
+then, for the Khmer page, the text scores of each reader's engine side by side (ours and plain
+WeasyPrint): clauses found exactly, and how many of the 30 most frequent Khmer words a search
+finds as often as the page has them (tests/pdf_engines.py does the extraction and matching).
 """
 
 from __future__ import annotations
@@ -47,8 +50,9 @@ def worker(mode: str, locale: str, project: Path, runs: int) -> None:
     from pypdf import PdfReader
 
     pages = len(PdfReader(io.BytesIO(data)).pages)
+    (Path("/tmp") / f"policygen-bench-{mode}-{locale}.pdf").write_bytes(data)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": statistics.median(times), "pages": pages, "peak_mb": peak}))
+    print(json.dumps({"seconds": statistics.median(times), "pages": pages, "peak_mb": peak, "bytes": len(data)}))
 
 
 def main() -> None:
@@ -61,8 +65,9 @@ def main() -> None:
         worker(args.worker[0], args.worker[1], args.project, args.runs)
         return
     print(f"tonle-privacy, median of {args.runs} renders (render + write), each mode in a fresh process")
-    print(f"| {'locale':<6} | {'pages':>5} | {'plain ms/page':>13} | {'policygen ms/page':>17} | {'cost':>6} | {'plain MB':>8} | {'policygen MB':>12} |")
-    print(f"| {'-' * 6} | {'-' * 5}:| {'-' * 13}:| {'-' * 17}:| {'-' * 6}:| {'-' * 8}:| {'-' * 12}:|")
+    print(f"| {'locale':<6} | {'pages':>5} | {'plain ms/page':>13} | {'policygen ms/page':>17} | {'cost':>6} | {'plain MB':>8} | {'policygen MB':>12} | "
+          f"{'plain KB':>8} | {'policygen KB':>12} | {'size':>5} |")
+    print(f"| {'-' * 6} | {'-' * 5}:| {'-' * 13}:| {'-' * 17}:| {'-' * 6}:| {'-' * 8}:| {'-' * 12}:| {'-' * 8}:| {'-' * 12}:| {'-' * 5}:|")
     for locale in ("en", "nl", "km"):
         result = {}
         for mode in ("plain", "policygen"):
@@ -73,7 +78,34 @@ def main() -> None:
         per_plain = plain["seconds"] / plain["pages"] * 1000
         per_ours = ours["seconds"] / ours["pages"] * 1000
         print(f"| {locale:<6} | {ours['pages']:>5} | {per_plain:>13.0f} | {per_ours:>17.0f} | {per_ours / per_plain - 1:>+6.0%} | "
-            f"{plain['peak_mb']:>8.0f} | {ours['peak_mb']:>12.0f} |")
+            f"{plain['peak_mb']:>8.0f} | {ours['peak_mb']:>12.0f} | {plain['bytes'] / 1024:>8.0f} | {ours['bytes'] / 1024:>12.0f} | "
+            f"{ours['bytes'] / plain['bytes'] - 1:>+5.0%} |")
+    text_scores(args.project)
+
+
+def text_scores(project: Path) -> None:
+    """Per engine and locale: clauses read exactly and frequent Khmer words counted right,
+    plain WeasyPrint against policygen, on the PDFs the workers just wrote."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    import pdf_engines
+
+    pages = {(mode, locale): pdf_engines.Page(project, "tonle-privacy", locale, Path("/tmp") / f"policygen-bench-{mode}-{locale}.pdf")
+             for mode in ("plain", "policygen") for locale in ("en", "nl", "km")}
+    texts = pdf_engines.extract_all([page.pdf for page in pages.values()])
+    clauses = {locale: len(pages["policygen", locale].clauses) for locale in ("en", "nl", "km")}
+    print(f"\ntonle-privacy, text as each engine reads it: clauses found exactly (of {clauses['en']}, {clauses['nl']}, {clauses['km']}), "
+          "and of the 30 most frequent Khmer words, those a search finds as often as the page has them")
+    header = " | ".join(f"{f'{locale} {mode}':>13}" for locale in ("en", "nl", "km") for mode in ("plain", "ours"))
+    print(f"| {'engine':<13} | {header} | {'km words plain':>14} | {'km words ours':>13} |")
+    print(f"| {'-' * 13} |" + "".join(f"{'-' * 14}:|" for _ in range(6)) + f"{'-' * 15}:|{'-' * 14}:|")
+    for engine, by_path in texts.items():
+        cells = []
+        for locale in ("en", "nl", "km"):
+            for mode in ("plain", "policygen"):
+                page = pages[mode, locale]
+                cells.append(f"{len(page.clauses) - len(page.missing(by_path[page.pdf], engine)):>13}")
+        words = [30 - len(pages[mode, "km"].miscounted(by_path[pages[mode, "km"].pdf])) for mode in ("plain", "policygen")]
+        print(f"| {engine:<13} | {' | '.join(cells)} | {words[0]:>14} | {words[1]:>13} |")
 
 
 if __name__ == "__main__":

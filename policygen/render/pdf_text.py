@@ -245,15 +245,20 @@ def _draw_text_layer(stream, matrix, layer) -> None:
         stream.set_font_size(font_hash, font_size)
         parts = []
         for item in items:
-            parts.append(f"<{item:04x}>" if item >= 0 else f"{item + 1}")
-        stream.show_text(" ".join(parts))
+            if item < 0:
+                parts.append(f" {item + 1} ")
+            elif parts and parts[-1].endswith(">"):
+                parts[-1] = f"{parts[-1][:-1]}{item:04x}>"
+            else:
+                parts.append(f"<{item:04x}>")
+        stream.show_text("".join(parts).strip())
     stream.set_text_rendering(0)
 
 
 def _extra_cid(font: Any, glyph: int, text: str, width: int | None = None) -> int | None:
     """A code that draws ``glyph`` and reads ``text`` (and is ``width`` wide when given)."""
     cids, gids = _state(font)
-    key = (glyph, text) if width is None else (glyph, text, width)
+    key = (glyph, text) if width is None else (text, width)  # an invisible code may draw any glyph
     cid = cids.get(key)
     if cid is None:
         cid = font.glyph_count + _FIRST_EXTRA_CID_GAP + len(cids)
