@@ -31,7 +31,8 @@ def test_extract_creates_templates_and_catalogs(tmp_path: Path, cli) -> None:
     contexts = [m.context for m in pot if m.id]
     assert contexts[:3] == ["title", "who-we-are", "who-intro"]
     assert "purpose-list.2" in contexts
-    message = pot.get("{{controller.name}}, {{controller.address}}, is responsible for the personal data described in this policy. Questions go to {{controller.email}}.", context="who-intro")
+    message = pot.get("{{controller.name}}, {{controller.address}}, is responsible for the personal data described in this policy. Questions go to "
+        "{{controller.email}}.", context="who-intro")
     assert message is not None and message.locations == [("sources/example-privacy/policy.md", 6)]
     for locale in ("nl", "km"):
         created = catalog(project, locale, "example-privacy")
@@ -109,7 +110,8 @@ def test_glossary_label_without_translation_falls_back(mini: Path, cli) -> None:
 
 def test_definition_lists_translate_term_by_term(mini: Path, cli) -> None:
     prose = mini / "sources" / "mini" / "policy.md"
-    prose.write_text(prose.read_text(encoding="utf-8") + "\n{#defs}\nController\n: decides why **data** is used.\n\nProcessor\n: acts for the controller.\n", encoding="utf-8")
+    prose.write_text(prose.read_text(encoding="utf-8") + "\n{#defs}\nController\n: decides why **data** is used.\n\nProcessor\n: acts for the "
+        "controller.\n", encoding="utf-8")
     assert cli("i18n", "update", cwd=mini).exit_code == 0
     nl = catalog(mini, "nl", "mini")
     contexts = {m.context: m.id for m in nl if m.id}

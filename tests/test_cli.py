@@ -41,7 +41,7 @@ def test_manifest_lists_every_output_with_its_hash(sample: Path, cli) -> None:
     manifest = read_manifest(sample)
     outputs = manifest["outputs"]
     pages = {(o["policy"], o["locale"]) for o in outputs if o["format"] == "html"}
-    assert pages == {(p, l) for p in ("tonle-privacy", "tonle-cookies") for l in ("en", "nl", "km")}
+    assert pages == {(p, loc) for p in ("tonle-privacy", "tonle-cookies") for loc in ("en", "nl", "km")}
     for entry in outputs:
         data = (sample / "output" / entry["path"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == entry["sha256"], entry["path"]

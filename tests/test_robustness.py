@@ -84,7 +84,8 @@ def test_update_with_a_broken_catalog_changes_no_file(mini: Path, cli) -> None:
 
 def test_fallback_block_formats_facts_in_its_own_language(mini: Path, cli) -> None:
     po = mini / "locales" / "nl" / "LC_MESSAGES" / "mini.po"
-    po.write_text(po.read_text(encoding="utf-8").replace('msgstr "Schrijf binnen {{right.access.response_time}} naar {{contact.mail}}."', 'msgstr ""'), encoding="utf-8")
+    po.write_text(po.read_text(encoding="utf-8").replace('msgstr "Schrijf binnen {{right.access.response_time}} naar '
+        '{{contact.mail}}."', 'msgstr ""'), encoding="utf-8")
     assert cli("build", "--allow-incomplete", cwd=mini).exit_code == 0
     page = (mini / "output" / "mini" / "nl" / "index.html").read_text(encoding="utf-8")
     assert '<span lang="en">Write to <a href="mailto:privacy@mini.example">privacy@mini.example</a> within 30 days.</span>' in page

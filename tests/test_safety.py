@@ -22,7 +22,9 @@ def test_raw_html_is_escaped(mini: Path, cli) -> None:
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
 
 
-@pytest.mark.parametrize("href", ["javascript:alert(1)", "JAVASCRIPT:alert(1)", "data:text/html,x", "file:///etc/passwd", "vbscript:x", "//evil.example/x", "../other/policy.html"])
+@pytest.mark.parametrize("href", [
+    "javascript:alert(1)", "JAVASCRIPT:alert(1)", "data:text/html,x", "file:///etc/passwd", "vbscript:x", "//evil.example/x", "../other/policy.html",
+])
 def test_unsafe_links_are_errors(mini: Path, cli, href: str) -> None:
     write_prose(mini, f"{{#p}}\nSee [this]({href}).")
     result = cli("check", cwd=mini)
@@ -64,7 +66,8 @@ def test_theme_overrides_templates_and_assets(mini: Path, cli) -> None:
     theme = mini / "theme"
     (theme / "templates").mkdir(parents=True)
     (theme / "assets").mkdir()
-    (theme / "templates" / "page.html").write_text("<!DOCTYPE html><html lang=\"{{ locale }}\"><body class=\"acme\">{{ fragment }}</body></html>\n", encoding="utf-8")
+    (theme / "templates" / "page.html").write_text("<!DOCTYPE html><html lang=\"{{ locale }}\"><body class=\"acme\">{{ fragment "
+        "}}</body></html>\n", encoding="utf-8")
     (theme / "assets" / "policygen.css").write_text("body { color: black; }\n", encoding="utf-8")
     result = cli("build", cwd=mini)
     assert result.exit_code == 0, result.stderr

@@ -62,7 +62,8 @@ def test_a_clause_missing_from_the_catalog_is_named_with_its_source_line(sample:
     edit_clause(sample)  # without 'i18n update': the catalog has no message for the new text
     result = cli("check", cwd=sample)
     assert result.exit_code == 1
-    assert "locales/nl/LC_MESSAGES/tonle-privacy.po: [nl] clause 'who-scope' is not in the catalog (source: sources/tonle-privacy/policy.md:12)" in result.stderr
+    assert ("locales/nl/LC_MESSAGES/tonle-privacy.po: [nl] clause 'who-scope' is not in the catalog "
+            "(source: sources/tonle-privacy/policy.md:12)") in result.stderr
 
 
 def test_allow_incomplete_shows_the_source_clause_with_a_notice(sample: Path, cli) -> None:
@@ -119,9 +120,9 @@ def test_i18n_check_catches_structure_changes(mini: Path, cli) -> None:
     result = cli("i18n", "check", cwd=mini)
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
-    assert any(re.match(r"locales/nl/LC_MESSAGES/mini.po:\d+: clause 'about-intro': drops the placeholder \{\{retention.account\}\}", l) for l in lines)
-    assert any(re.match(r"locales/nl/LC_MESSAGES/mini.po:\d+: clause 'about-list.2': drops or changes the link target '#rights'", l) for l in lines)
-    assert any(re.match(r"locales/nl/LC_MESSAGES/mini.po:\d+: clause 'about-list.1': has 0 bold \(\*\*…\*\*\) where the source has 1", l) for l in lines)
+    assert any(re.match(r"locales/nl/LC_MESSAGES/mini.po:\d+: clause 'about-intro': drops the placeholder \{\{retention.account\}\}", line) for line in lines)
+    assert any(re.match(r"locales/nl/LC_MESSAGES/mini.po:\d+: clause 'about-list.2': drops or changes the link target '#rights'", line) for line in lines)
+    assert any(re.match(r"locales/nl/LC_MESSAGES/mini.po:\d+: clause 'about-list.1': has 0 bold \(\*\*…\*\*\) where the source has 1", line) for line in lines)
 
 
 def test_i18n_check_passes_on_the_sample(sample: Path, cli) -> None:
@@ -151,7 +152,8 @@ def test_xliff_carries_a_translation_back(sample: Path, cli) -> None:
     text = xlf.read_text(encoding="utf-8")
     unit = re.search(r'<trans-unit[^>]*id="who-scope"[^>]*>.*?</trans-unit>', text, re.S)
     assert unit and 'approved="no"' in unit.group(0)
-    fixed = re.sub(r"<target[^>]*>.*?</target>", "<target state=\"translated\">Deze privacyverklaring geldt voor iedereen die een Tonlé-account aanmaakt. Zij geldt niet voor websites of apps van andere bedrijven, ook niet als je die via onze app bereikt.</target>", unit.group(0), flags=re.S)
+    fixed = re.sub(r"<target[^>]*>.*?</target>", "<target state=\"translated\">Deze privacyverklaring geldt voor iedereen die een Tonlé-account "
+        "aanmaakt. Zij geldt niet voor websites of apps van andere bedrijven, ook niet als je die via onze app bereikt.</target>", unit.group(0), flags=re.S)
     fixed = fixed.replace(' approved="no"', ' approved="yes"')
     xlf.write_text(text.replace(unit.group(0), fixed), encoding="utf-8")
     result = cli("i18n", "import", str(xlf), cwd=sample)
@@ -190,7 +192,8 @@ def test_prevailing_language_statement(sample: Path, cli) -> None:
 
 def test_prevailing_statement_is_configurable(sample: Path, cli) -> None:
     config = sample / "policygen.yaml"
-    config.write_text(config.read_text(encoding="utf-8") + "translation:\n  prevailing_statement:\n    nl: \"Bij verschil geldt de tekst in het {language}.\"\n", encoding="utf-8")
+    config.write_text(config.read_text(encoding="utf-8") + "translation:\n  prevailing_statement:\n    nl: \"Bij verschil geldt de tekst in het "
+        "{language}.\"\n", encoding="utf-8")
     assert cli("build", cwd=sample).exit_code == 0
     nl = (sample / "output" / "tonle-privacy" / "nl" / "index.html").read_text(encoding="utf-8")
     assert "Bij verschil geldt de tekst in het Engels." in nl
@@ -198,12 +201,14 @@ def test_prevailing_statement_is_configurable(sample: Path, cli) -> None:
 
 def test_missing_glossary_label_blocks_publishing(sample: Path, cli) -> None:
     glossary = sample / "glossary.yaml"
-    glossary.write_text(glossary.read_text(encoding="utf-8").replace("contact-details: contact details", "contact-details: contact information"), encoding="utf-8")
+    glossary.write_text(glossary.read_text(encoding="utf-8").replace("contact-details: contact details", "contact-details: contact "
+        "information"), encoding="utf-8")
     assert cli("i18n", "update", cwd=sample).exit_code == 0
     result = cli("build", cwd=sample)
     assert result.exit_code == 1
     for locale in ("nl", "km"):
-        assert re.search(rf"locales/{locale}/LC_MESSAGES/glossary.po:\d+: \[{locale}\] glossary label 'data_category:contact-details' is (fuzzy|not translated)", result.stderr)
+        assert re.search(rf"locales/{locale}/LC_MESSAGES/glossary.po:\d+: \[{locale}\] glossary label 'data_category:contact-details' is (fuzzy|not "
+            r"translated)", result.stderr)
 
 
 @pytest.mark.parametrize("locale", ["nl", "km"])
