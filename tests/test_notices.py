@@ -1,5 +1,6 @@
 """Notices users read: every notice of every major rule in en, nl and km, rendered from the sample
-with one change per rule (cases in fixtures/notice_cases.yaml, texts in golden/notices/); notices
+(or a fixture project a case names) with one change per rule (cases in fixtures/notice_cases.yaml,
+texts in golden/notices/); notices
 never show an untranslated label; diff reasons read periods in words.
 
 After an intended change, regenerate the texts with ``POLICYGEN_UPDATE_GOLDEN=1 pytest
@@ -11,6 +12,7 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -21,8 +23,20 @@ from policygen.changes.notices import notices
 from policygen.resources import default_rules
 
 UPDATE = os.environ.get("POLICYGEN_UPDATE_GOLDEN") == "1"
-CASES: dict[str, list[dict[str, str]]] = yaml.safe_load((FIXTURES / "notice_cases.yaml").read_text(encoding="utf-8"))
+CASES: dict[str, Any] = yaml.safe_load((FIXTURES / "notice_cases.yaml").read_text(encoding="utf-8"))
 LOCALES = ("en", "nl", "km")
+
+
+def edits_of(case: str) -> list[dict[str, str]]:
+    """A case is a list of edits to the sample, or ``{project, edits}`` for a fixture project."""
+    spec = CASES[case]
+    return spec["edits"] if isinstance(spec, dict) else spec
+
+
+def base_of(case: str) -> Path | None:
+    """The fixture project a case edits (``tests/fixtures/projects/<project>``), or None for the sample."""
+    spec = CASES[case]
+    return FIXTURES / "projects" / spec["project"] if isinstance(spec, dict) else None
 
 
 def apply(project: Path, edits: list[dict[str, str]]) -> None:
@@ -58,9 +72,12 @@ def test_every_major_rule_has_a_case() -> None:
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_notice(case: str, old: Path, tmp_path: Path) -> None:
+    if (base := base_of(case)) is not None:
+        old = copy_project(base, tmp_path / "old")
     new = copy_project(old, tmp_path / "new")
-    apply(new, CASES[case])
-    policy = CASES[case][0]["file"].split("/")[1]
+    edits = edits_of(case)
+    apply(new, edits)
+    policy = edits[0]["file"].split("/")[1]
     [report] = compare(old, new, [policy])
     rule = case.split(".")[0]
     assert rule in {g.rule.id for g in report.major}, [(g.rule.id, g.severity, g.change.path) for g in report.graded]
@@ -97,7 +114,7 @@ def test_notices_name_the_policy_with_its_own_grammar() -> None:
 
 def test_untranslated_label_in_a_notice_is_an_error_at_its_glossary_line(old: Path, tmp_path: Path, cli) -> None:
     new = copy_project(old, tmp_path / "new")
-    apply(new, CASES["sensitive-data-newly-used"])
+    apply(new, edits_of("sensitive-data-newly-used"))
     po = new / "locales" / "nl" / "LC_MESSAGES" / "glossary.po"
     po.write_text(po.read_text(encoding="utf-8").replace('msgstr "onze klantenservice"', 'msgstr ""'), encoding="utf-8")
     result = cli("diff", str(old), str(new), "--policy", "tonle-privacy")
@@ -110,7 +127,7 @@ def test_untranslated_label_in_a_notice_is_an_error_at_its_glossary_line(old: Pa
 
 def test_reasons_read_periods_in_words_and_agree(old: Path, tmp_path: Path, cli) -> None:
     new = copy_project(old, tmp_path / "new")
-    apply(new, CASES["longer-retention"])
+    apply(new, edits_of("longer-retention"))
     result = cli("diff", str(old), str(new), "--policy", "tonle-privacy", "--format", "json")
     [change] = json.loads(result.stdout)["reports"][0]["changes"]
     assert change["reason"] == ("The retention period for messages and calls with our support team is now longer: "

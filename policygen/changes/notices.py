@@ -9,7 +9,10 @@ fact enters a sentence only in a slot written for it:
   cookiebeleid") and no title is capitalised in the middle of a sentence;
 - a purpose in a noun slot ("We will use sensitive data for {noun}") only through its noun form
   (``noun:`` in the glossary); without one, the sentence that names it after a colon;
-- other labels after a colon, or in slots written for their kind (data categories, recipients).
+- other labels after a colon, or in slots written for their kind (data categories, recipients);
+- the words a prose finding quotes (``{quote}``, ``{quote_before}``, ``{quote_after}``, ``{sentence}``)
+  only inside quotation marks, marked in a Dutch or Khmer sentence as quoted from the policy's
+  text: they are in the policy's own language and are never translated.
 
 A label a notice needs that has no translation in the notice's language is an error at its line
 in ``glossary.yaml``, never English inside a Dutch or Khmer notice.
@@ -90,12 +93,18 @@ def _fields(change: Change, needs: _Needs, why: str) -> dict[str, str]:
         main = ident or ""
     noun = needs.label(subject, ident, "noun", why) if ident and fmt.has_form(subject, ident, "noun") else ""
     country = details.get("country") or ""
+    # Prose findings quote the policy in its own (source) language: the words found, the two sides
+    # of a change ("6 months -> 2 years") and the sentence they stand in, never translated.
+    quote = " ".join(str(details.get("quote", "")).split())
+    quote_before, _arrow, quote_after = quote.rpartition(" -> ") if " -> " in quote else ("", "", quote)
+    sentence = " ".join(str(details.get("sentence", "")).split()).rstrip(".;:, ")
     return {
         "label": main, "noun": noun, "id": ident or "", "field": change.field or "",
         "before": value(change.before), "after": value(change.after),
         "added": fmt.list_of([label(list_kind, x) for x in details.get("added", [])]),
         "removed": fmt.list_of([label(list_kind, x) for x in details.get("removed", [])]),
         "country": fmt.babel.territories.get(country, country), "subject": subject, "topics": "", "old_id": details.get("old_id", ""),
+        "quote": quote, "quote_before": quote_before, "quote_after": quote_after, "sentence": sentence,
         **_names(needs, why),
     }
 
@@ -127,6 +136,8 @@ def _template(graded: Graded, fmt: Formatter) -> str:
         keys.insert(0, f"{rule.id}.{change.subject}")
         if change.id and fmt.has_form(change.subject, change.id, "noun"):
             keys.insert(0, f"{rule.id}.{change.subject}.noun")
+    if finding := change.details.get("finding"):
+        keys.insert(0, f"{rule.id}.{finding}")  # a prose rule's other finding ("retention-limit-removed")
     # A project's own major rule without a notice text: a whole sentence that points to the
     # policy, in the notice's language (never the rule's English reason).
     return next((templates[k] for k in keys if k in templates), templates["other-major-change"])
@@ -165,7 +176,7 @@ def notices(report: PolicyReport, locale: str) -> dict[str, Any]:
     facts = report.new.facts
     controller = facts.controller
     contact = (controller and controller.email) or next((c.value for c in facts.contacts if c.kind == "email"), "") or (controller and controller.url) or ""
-    body = notice_template(locale, "email.body").format(
+    body = notice_template(locale, "email.body" if contact else "email.body.no-contact").format(
         **names, date=when, changes="\n".join(f"- {line}" for line in lines),
         link=notice_template(locale, "email.link").format(url=url) if url else "", contact=contact, controller=controller.name if controller else "",
     )
