@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from policygen import __version__
-from policygen.archive.store import published_heads
+from policygen.archive.store import Release, latest_in_force, materialize, published_heads, releases
 from policygen.atomic import contained, output_lock, publish, sha256
 from policygen.cache import Cache, code_digest, folder_digest, package_version
 from policygen.cache import key as cache_key
@@ -121,20 +121,34 @@ def _build_locked(
     result = BuildResult(out, [], pages=len(localized))
     files: dict[str, bytes] = {}
     outputs: list[dict[str, Any]] = []
+    on_page = versions_on_page(project, localized, today or date.today())
     if "html" in formats:
         # Released versions: archive pages, archived copies, feeds, and the banner pages show.
         archive = render_archive(project, localized, today or date.today())
         files, outputs = archive.files, archive.outputs
-        site_files, site_outputs = render_site(project, localized, full, archive)
+        site_files, site_outputs = render_site(project, on_page.current, full, archive, on_page.drafts)
         files.update(site_files)
         outputs += site_outputs
     if "pdf" in formats:
+        # The PDFs of the sources; where the page shows the release in force, its PDF is the one
+        # archived with it, and the sources' PDF belongs to the draft (or, when the sources are
+        # an upcoming release, to that release's own URL, where the archived copy is).
+        drafted = {(i.policy.id, i.locale) for i in on_page.drafts}
         pdfs = cached_pdfs(root, project, localized, allow_incomplete, jobs, work / "tmp", cache, prune=full, progress=progress)
         for item, (data, was_cached) in zip(localized, pdfs, strict=True):
-            path = PagePaths(item.policy.id, item.locale).pdf
+            pair = (item.policy.id, item.locale)
+            if pair in on_page.archived and pair not in drafted:
+                continue
+            path = PagePaths(item.policy.id, item.locale, draft=pair in drafted).pdf
             files[path] = data
-            outputs.append(_entry(item.policy.id, item.locale, "pdf", path, data, item))
+            outputs.append(_entry(item.policy.id, item.locale, "draft-pdf" if pair in drafted else "pdf", path, data, item))
             (result.pdfs_cached if was_cached else result.pdfs_rendered).append(path)
+        for shown in on_page.current:
+            if (shown.policy.id, shown.locale) in on_page.archived:
+                path = PagePaths(shown.policy.id, shown.locale).pdf
+                data = archived_pdf(on_page.in_force[shown.policy.id], shown.locale)
+                files[path] = data
+                outputs.append(_entry(shown.policy.id, shown.locale, "pdf", path, data, shown))
 
     previous = _read_manifest(out)
     # Keep what this run did not rebuild (other policies, locales or formats); an entry of a
@@ -142,7 +156,7 @@ def _build_locked(
     # come with every HTML build, so an asset a theme dropped is pruned too.
     rebuilt = {(o["policy"], o["locale"], o["format"]) for o in outputs}
     families = {"html": ("html", "html-fragment", "site-index", "asset", "archive-page", "archived-html", "archived-pdf",
-                         "redline", "feed", "banner-html", "banner-json"), "pdf": ("pdf",)}
+                         "redline", "feed", "banner-html", "banner-json", "draft-html"), "pdf": ("pdf", "draft-pdf")}
     complete = {fmt for family in formats for fmt in families[family]} if full else ({"asset"} if "html" in formats else set())
     for entry in previous:
         key = (entry.get("policy"), entry.get("locale"), entry.get("format"))
@@ -313,14 +327,121 @@ def _render_one_pdf(key: tuple[str, str]) -> bytes:
     return render_pdf(project, item, project.config.pdf_variant)
 
 
+@dataclass
+class OnPage:
+    """What each (policy, locale) shows on this date: see :func:`versions_on_page`."""
+
+    current: list[LocalizedPolicy]
+    """What the top-level page shows: the version in force (or the sources, without releases)."""
+    drafts: list[LocalizedPolicy]
+    """The sources, where they differ from the version in force: previewed in ``draft/``."""
+    in_force: dict[str, Release]
+    """policy -> its release in force, for the policies whose page shows a release."""
+    archived: set[tuple[str, str]] = field(default_factory=set)
+    """(policy, locale) pairs whose current page shows the release in force, not the sources."""
+
+
+def versions_on_page(project: Project, localized: list[LocalizedPolicy], today: date) -> OnPage:
+    """Per policy and locale, the version the current page shows on ``today``. A policy with a
+    release in force shows that release, rendered from its archived sources; when the project's
+    sources differ from it (edited since, or a release still upcoming), they are only a draft,
+    and only where the text a reader sees differs.
+    Without releases, or before the first one takes effect, the sources are the current version.
+    A locale the release in force does not have shows the sources (there is no other text)."""
+    on_page = OnPage([], [], {})
+    by_policy: dict[str, list[LocalizedPolicy]] = {}
+    for item in localized:
+        by_policy.setdefault(item.policy.id, []).append(item)
+    for policy_id, items in by_policy.items():
+        found = releases(project.root, policy_id)
+        rel = latest_in_force(found, today)
+        released = [i for i in items if rel is not None and i.locale in rel.locales]
+        if rel is None or not released or _sources_match(project, policy_id, rel):
+            on_page.current += items
+            continue
+        if _sources_match(project, policy_id, found[-1]):
+            # The sources are the newest release, still upcoming: it has its own URL
+            # (versions/<version>/), so there is nothing unreleased to preview.
+            old = _in_force_items(project, policy_id, rel, released)
+            on_page.current += [old.get(i.locale, i) for i in items]
+            on_page.archived |= {(policy_id, loc) for loc in old}
+            on_page.in_force[policy_id] = rel
+            continue
+        old = _in_force_items(project, policy_id, rel, released)
+        on_page.in_force[policy_id] = rel
+        env = environment(project)
+        for item in items:
+            archived = old.get(item.locale)
+            # Catalogs re-wrapped or re-headed since the release change nothing a reader sees:
+            # a draft is previewed only when its text differs from the version in force.
+            if archived is None or render_policy(project, archived, env)[1] == render_policy(project, item, env)[1]:
+                on_page.current.append(item)
+            else:
+                on_page.current.append(archived)
+                on_page.archived.add((policy_id, item.locale))
+                on_page.drafts.append(item)
+    order = {(i.policy.id, i.locale): n for n, i in enumerate(localized)}
+    on_page.current.sort(key=lambda i: order[(i.policy.id, i.locale)])
+    return on_page
+
+
+def _in_force_items(project: Project, policy_id: str, rel: Release, released: list[LocalizedPolicy]) -> dict[str, LocalizedPolicy]:
+    """locale -> ``rel`` localized from its archived sources and translations."""
+    with materialize(rel, project) as old_root:
+        # The release passed its own gate when it was made: pending translations stay pending.
+        _old_project, old_items = prepare(old_root, [policy_id], [i.locale for i in released], allow_incomplete=True)
+    return {i.locale: i for i in old_items}
+
+
+def _sources_match(project: Project, policy_id: str, rel: Release) -> bool:
+    """Whether the project's sources and translations of ``policy_id`` are the ones ``rel`` froze."""
+    policy = project.policies[policy_id]
+    files = {"sources/policy.yaml": policy.facts_path.parent / "policy.yaml", "sources/policy.md": policy.facts_path.parent / "policy.md"}
+    if project.glossary.path.is_file():
+        files["sources/glossary.yaml"] = project.glossary.path
+    for locale in policy.target_locales:
+        for domain in (policy_id, "glossary"):
+            po = project.catalog_path(locale, domain)
+            if po.is_file():
+                files[f"locales/{locale}/{domain}.po"] = po
+    frozen = {k: v for k, v in rel.files.items() if k.startswith(("sources/", "locales/"))}
+    try:
+        return frozen == {k: sha256(path.read_bytes()) for k, path in files.items()}
+    except OSError:
+        return False
+
+
+def archived_pdf(rel: Release, locale: str) -> bytes:
+    """The PDF ``rel`` archived in ``locale``, checked against the hash recorded at release."""
+    file_rel = f"output/{locale}/{rel.policy}-{locale}.pdf"
+    path = rel.folder / file_rel
+    try:
+        data = path.read_bytes()
+    except OSError:
+        raise PolicygenError(f"{path}: missing from the archive; run 'policygen archive verify'") from None
+    if rel.files.get(file_rel) != sha256(data):
+        raise PolicygenError(f"{path}: differs from the hash recorded at release; run 'policygen archive verify'")
+    return data
+
+
 def render_site(
     project: Project, localized: list[LocalizedPolicy], full: bool, archive: ArchiveSite | None = None,
+    drafts: Iterable[LocalizedPolicy] = (),
 ) -> tuple[dict[str, bytes], list[dict[str, Any]]]:
     """Render every page, fragment, asset and (on full builds) the index, in memory. With
-    ``archive``, pages show their banner and link to their archive page."""
+    ``archive``, pages show their banner and link to their archive page. ``drafts`` are the
+    sources' unreleased state, each rendered as a marked, unindexed preview in ``draft/``."""
     env = environment(project)
     files: dict[str, bytes] = {}
     outputs: list[dict[str, Any]] = []
+    drafts = list(drafts)
+    for item in drafts:
+        has_archive = archive is not None and (item.policy.id, item.locale) in archive.archived
+        drafted = [d.locale for d in drafts if d.policy.id == item.policy.id]
+        page, _fragment = render_policy(project, item, env, None, has_archive, draft=True, drafted=drafted)
+        path = PagePaths(item.policy.id, item.locale, draft=True).page
+        files[path] = page
+        outputs.append(_entry(item.policy.id, item.locale, "draft-html", path, page, item))
     for item in localized:
         key = (item.policy.id, item.locale)
         banner = archive.banners.get(key) if archive else None

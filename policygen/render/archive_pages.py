@@ -149,18 +149,27 @@ def render_archive(project: Project, localized: list[LocalizedPolicy], today: da
         if banner is not None:
             # Languages still pending now: the newest release's, whichever release the banner is about.
             pending = sorted(by_policy[policy][-1].incomplete)
+            # The tense follows the date: "will change on" before the effective date, "changed on"
+            # after it (the text recorded at release time is in the present tense, so it is not shown).
+            upcoming = banner.release.effective_date > today
+            when = fmt.date(banner.release.effective_date)
+            sentence = fmt.ui("change_upcoming" if upcoming else "change_past").replace("{date}", when)
+            version_path = f"{base}versions/{banner.release.version}/"
             html = render_template(env, "banner.html", {
-                "policy": policy, "locale": locale, "dir": item.direction, "banner": banner.banner, "items": banner.items,
-                "pending": _languages(item, "pending", pending),
-                "ui": ui, "redline_href": relative(f"{base}index.html", f"{base}versions/{banner.release.version}/redline.html"),
+                "policy": policy, "locale": locale, "dir": item.direction, "banner": sentence, "items": banner.items,
+                "pending": _languages(item, "pending", pending), "iso": banner.release.effective_date.isoformat(),
+                "version_link": {"href": relative(f"{base}index.html", version_path),
+                                 "text": fmt.ui("read_upcoming").replace("{date}", when)} if upcoming else None,
+                "ui": ui, "redline_href": relative(f"{base}index.html", f"{version_path}redline.html"),
             })
-            banner = Banner(banner.release, banner.banner, banner.items, html)
+            banner = Banner(banner.release, sentence, banner.items, html)
             site.banners[(policy, locale)] = banner
             add(f"{base}banner.html", html.encode("utf-8"), "banner-html")
             payload = {"policy": policy, "locale": locale, "version": banner.release.version,
                        "effective_date": banner.release.effective_date.isoformat(),
-                       "upcoming": banner.release.effective_date > today, "banner": banner.banner, "items": banner.items, "pending": pending,
-                       "redline": f"versions/{banner.release.version}/redline.html"}
+                       "upcoming": upcoming, "banner": banner.banner, "items": banner.items, "pending": pending,
+                       "redline": f"versions/{banner.release.version}/redline.html",
+                       "href": f"versions/{banner.release.version}/" if upcoming else ""}
             add(f"{base}banner.json", (json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"), "banner-json")
     return site
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 import posixpath
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -300,6 +300,8 @@ class PagePaths:
     locale: str
     version: str | None = None
     """Set for an archived version, which lives in ``versions/<version>/`` of its locale."""
+    draft: bool = False
+    """The sources' unreleased state, previewed in ``draft/`` of its locale (never indexed)."""
 
     @property
     def page(self) -> str:
@@ -311,11 +313,11 @@ class PagePaths:
 
     @property
     def folder(self) -> str:
-        return f"{self.policy}/{self.locale}/" + (f"versions/{self.version}/" if self.version else "")
+        return f"{self.policy}/{self.locale}/" + (f"versions/{self.version}/" if self.version else "draft/" if self.draft else "")
 
     @property
     def pdf(self) -> str:
-        return f"{self.policy}/{self.locale}/{self.policy}-{self.locale}.pdf"
+        return f"{self.policy}/{self.locale}/" + ("draft/" if self.draft else "") + f"{self.policy}-{self.locale}.pdf"
 
 
 def relative(from_file: str, to: str) -> str:
@@ -328,21 +330,26 @@ def relative(from_file: str, to: str) -> str:
 
 def render_policy(
     project: Project, localized: LocalizedPolicy, env: jinja2.Environment | None = None,
-    banner: str | None = None, archive: bool = False, version: str | None = None,
+    banner: str | None = None, archive: bool = False, version: str | None = None, draft: bool = False,
+    drafted: Iterable[str] = (),
 ) -> tuple[bytes, bytes]:
     """The full page and the body-only fragment of one policy in one locale. ``banner`` is the
     major-change banner's HTML, if one is active; ``archive`` links the page to its archive;
     ``version`` renders the page for its place in the archive (``versions/<version>/``), with
-    its links pointing to the same version in the other languages."""
+    its links pointing to the same version in the other languages. ``draft`` renders the
+    sources' unreleased state as a preview in ``draft/``: marked "draft, not in force", kept out
+    of search engines (``noindex``), linked to the current page and, in the other languages, to
+    their draft where ``drafted`` names them (else to their current page)."""
     policy, locale, fmt = localized.policy, localized.locale, localized.formatter
-    paths = PagePaths(policy.id, locale, version)
+    paths = PagePaths(policy.id, locale, version, draft)
+    drafts = set(drafted) | {locale} if draft else set()
     env = env or environment(project)
     base = project.config.base_url
     alternates = []
     # The same order on every page of the site, whatever order a policy lists its locales in.
     order = {loc: i for i, loc in enumerate(project.config.locales)}
     for other in sorted(policy.locales, key=lambda loc: order.get(loc, len(order))):
-        target = PagePaths(policy.id, other, version).folder
+        target = PagePaths(policy.id, other, version, other in drafts).folder
         alternates.append({
             "locale": other,
             "name": _native_name(other),
@@ -368,14 +375,16 @@ def render_policy(
             fmt.ui("untranslated").format(language=fmt.list_of([fmt.language_name(loc) for loc in localized.fallback_locales]))
             if localized.fallback_locales else ""
         ),
-        "prevailing": _prevailing(project, localized, paths, version),
+        "prevailing": _prevailing(project, localized, paths, version, drafts),
         "banner": Markup(banner) if banner else "",
-        "archive_link": {"href": "archive/", "text": fmt.ui("archive")} if archive else None,
+        "archive_link": {"href": "../archive/" if draft else "archive/", "text": fmt.ui("archive")} if archive else None,
+        "draft_notice": {"text": fmt.ui("draft_notice"), "link_text": fmt.ui("draft_current"), "href": "../"} if draft else None,
+        "robots": "noindex" if draft else None,
         "source_locale": policy.source_locale,
         "digits": project.config.options(locale).digits,
         "alternates": alternates,
         "x_default": next(a["href"] for a in alternates if a["locale"] == policy.source_locale),
-        "canonical": (base + paths.folder) if base else None,
+        "canonical": (base + paths.folder) if base and not draft else None,
         "assets": relative(paths.page, "assets/"),
         "site_title": project.config.site_title,
         "index_href": relative(paths.page, "index.html"),
@@ -390,7 +399,8 @@ def _toc_entry(entry: TocEntry) -> dict[str, Any]:
     return {"id": entry.id, "level": entry.level, "text": entry.text, "children": [_toc_entry(child) for child in entry.children]}
 
 
-def _prevailing(project: Project, localized: LocalizedPolicy, paths: PagePaths, version: str | None = None) -> dict[str, str] | None:
+def _prevailing(project: Project, localized: LocalizedPolicy, paths: PagePaths, version: str | None = None,
+                drafts: set[str] | frozenset[str] = frozenset()) -> dict[str, str] | None:
     """The prevailing-language statement of a translated page, with a link to that version."""
     policy, fmt = localized.policy, localized.formatter
     prevailing = policy.source_locale if project.config.prevailing == "source" else project.config.prevailing
@@ -398,7 +408,7 @@ def _prevailing(project: Project, localized: LocalizedPolicy, paths: PagePaths, 
         return None
     language = fmt.language_name(prevailing)
     statement = project.config.prevailing_statement.get(localized.locale) or fmt.ui("prevailing")
-    target = PagePaths(policy.id, prevailing, version).folder
+    target = PagePaths(policy.id, prevailing, version, prevailing in drafts).folder
     return {
         "statement": statement.replace("{language}", language),
         "link_text": fmt.ui("read_version").replace("{language}", language),
