@@ -100,6 +100,8 @@ def editorial_reason(before: str, after: str, locale: str = "en") -> str | None:
     """Why a change is editorial ("link target", "punctuation", ...), or None when it is substantive."""
     if before == after:
         return "no visible change"
+    if _contacts(before) != _contacts(after):
+        return None  # a new e-mail address or phone number is a contact change, however small the edit
     noise = lexicon(locale).pattern("crawler_noise")
     steps = [
         ("link target", lambda t: _LINK_TARGET.sub("]", t)),
@@ -115,6 +117,20 @@ def editorial_reason(before: str, after: str, locale: str = "en") -> str | None:
         if a == b:
             return reason
     return _word_level(a.split(), b.split())
+
+
+_TEL_TARGET = re.compile(r"\]\(tel:([^)\s]+)\)", re.I)
+_WEB_ADDRESS = re.compile(r"(?:https?://|www\.)\S+", re.I)
+_SHOWN_PHONE = re.compile(r"(?<!\w)\+?\d[\d ().-]{6,}\d(?!\w)")
+"""A phone number a reader sees: digits glued to letters are an identifier, not a number to call."""
+
+
+def _contacts(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The e-mail addresses (``mailto:`` targets included) and phone numbers (digits only: the
+    visible ones and ``tel:`` targets; digits inside web addresses are not phone numbers)."""
+    shown = _WEB_ADDRESS.sub(" ", plain(text))
+    phones = {re.sub(r"\D", "", p) for p in [*_SHOWN_PHONE.findall(shown), *_TEL_TARGET.findall(text)]}
+    return frozenset(e.lower() for e in _EMAIL.findall(text)), frozenset(p for p in phones if len(p) >= 7)
 
 
 def _word_level(a: list[str], b: list[str]) -> str | None:
@@ -212,6 +228,14 @@ def analyse(before: str, after: str, old: Document, new: Document, locale: str =
         old_contacts = sorted(_contact_set(old.text, words_.locale) - _contact_set(new.text, words_.locale))
     if old_contacts and new_contacts and not any(f.kind == "contact-changed" for f in findings):
         findings.append(Finding("contact-changed", f"{old_contacts[0]} -> {new_contacts[0]}", new_contacts[0]))
+    # An address only in a link target (mailto:, tel:) is a contact too, though no reader sees it as text.
+    (old_mail, old_phone), (new_mail, new_phone) = _contacts(before), _contacts(after)
+    if not any(f.kind == "contact-changed" for f in findings):
+        for dropped, arrived in ((old_mail - new_mail, new_mail - old_mail), (old_phone - new_phone, new_phone - old_phone)):
+            if dropped and arrived:
+                quote = next((s for s in new_sentences if _norm(s) not in known), plain(after).strip())
+                findings.append(Finding("contact-changed", f"{', '.join(sorted(dropped))} -> {', '.join(sorted(arrived))}", quote))
+                break
     return sorted(findings, key=lambda f: (f.rank, f.kind))
 
 
