@@ -481,6 +481,9 @@ class Config:
     """Per-locale wording of the prevailing-language statement, overriding policygen's."""
     notice_days: int = 30
     """Days after its effective date that a major change keeps its banner."""
+    id_authority: str | None = None
+    """``feed.id_authority``: a domain or e-mail address the publisher owns, the authority of the
+    feeds' ``tag:`` IDs when there is no ``base_url``."""
     pdf_variant: str = "pdf/ua-1"
     """``pdf/ua-1`` (tagged, accessible; the default) or ``pdf/a-3u`` (archival, tagged too)."""
     facts_required: bool = False

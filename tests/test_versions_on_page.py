@@ -4,8 +4,10 @@ has its own URL and a banner; the sources' unreleased state is only a marked, un
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import feedparser
 import pytest
 from test_archive import add_sensitive_category, placeholder_pdf, set_version
 
@@ -92,3 +94,72 @@ def test_without_releases_the_sources_are_current(mini: Path, cli) -> None:
     assert version_of(page(mini)) == "1.0"  # the sources
     assert not (mini / "output" / "mini" / "nl" / "draft").exists()
     assert '<meta name="robots"' not in page(mini)
+
+
+# -- feeds: IDs under the publisher's own authority, rel="self", no future <updated>, valid -----
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def check_feed(data: bytes, today: str) -> ET.Element:
+    """The feed parses with no bozo flag (feedparser), carries RFC 4287's required elements, and
+    no <updated> lies after ``today``."""
+    parsed = feedparser.parse(data)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert parsed.version == "atom10"
+    feed = ET.fromstring(data)
+    # RFC 4287 4.1.1: atom:feed has exactly one id, title, updated; an author (or every entry has
+    # one); at most one rel="alternate" per type and hreflang; SHOULD have one rel="self".
+    for name in ("id", "title", "updated"):
+        assert len(feed.findall(f"{ATOM}{name}")) == 1, name
+    assert feed.find(f"{ATOM}author/{ATOM}name") is not None
+    assert len([link for link in feed.findall(f"{ATOM}link") if link.get("rel") == "self"]) == 1
+    ids = [feed.findtext(f"{ATOM}id")]
+    stamps = [feed.findtext(f"{ATOM}updated")]
+    for entry in feed.findall(f"{ATOM}entry"):
+        # 4.1.2: an entry has exactly one id, title, updated; content or a rel="alternate" link.
+        for name in ("id", "title", "updated"):
+            assert len(entry.findall(f"{ATOM}{name}")) == 1, name
+        assert entry.find(f"{ATOM}content") is not None or any(link.get("rel", "alternate") == "alternate" for link in entry.findall(f"{ATOM}link"))
+        ids.append(entry.findtext(f"{ATOM}id"))
+        stamps.append(entry.findtext(f"{ATOM}updated"))
+    assert len(set(ids)) == len(ids)
+    assert all(":" in i and not i.startswith("tag:policygen,") for i in ids)  # absolute IRIs, the publisher's own
+    assert all(stamp and stamp[:10] <= today for stamp in stamps), stamps
+    return feed
+
+
+def test_feed_ids_under_the_publishers_authority_and_no_future_updated(upcoming: Path, cli) -> None:
+    assert cli("build", "--today", "2026-06-01", cwd=upcoming).exit_code == 0
+    feed = check_feed((upcoming / "output" / "mini" / "nl" / "feed.atom").read_bytes(), "2026-06-01")
+    assert feed.findtext(f"{ATOM}id") == "tag:mini.example,2026:mini/nl/feed.atom"
+    assert next(link.get("href") for link in feed.findall(f"{ATOM}link") if link.get("rel") == "self") == "feed.atom"
+    upcoming_entry = next(e for e in feed.findall(f"{ATOM}entry") if e.findtext(f"{ATOM}id").endswith("versions/1.1/"))
+    assert upcoming_entry.findtext(f"{ATOM}updated").startswith("2026-06-01")  # announced as of the build, not 2026-07-01
+    assert cli("build", "--today", "2026-07-05", cwd=upcoming).exit_code == 0
+    feed = check_feed((upcoming / "output" / "mini" / "nl" / "feed.atom").read_bytes(), "2026-07-05")
+    assert feed.findtext(f"{ATOM}updated").startswith("2026-07-01")
+
+
+def test_feed_with_base_url(upcoming: Path, cli) -> None:
+    config = upcoming / "policygen.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("site:\n", "site:\n  base_url: https://legal.mini.example/\n"), encoding="utf-8")
+    assert cli("build", "--today", "2026-06-01", cwd=upcoming).exit_code == 0
+    feed = check_feed((upcoming / "output" / "mini" / "en" / "feed.atom").read_bytes(), "2026-06-01")
+    assert feed.findtext(f"{ATOM}id") == "https://legal.mini.example/mini/en/feed.atom"
+    assert next(link.get("href") for link in feed.findall(f"{ATOM}link") if link.get("rel") == "self") == "https://legal.mini.example/mini/en/feed.atom"
+
+
+def test_feeds_need_an_authority_without_base_url(upcoming: Path, cli) -> None:
+    config = upcoming / "policygen.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("feed:\n  id_authority: mini.example\n", ""), encoding="utf-8")
+    result = cli("build", "--today", "2026-06-01", cwd=upcoming)
+    assert result.exit_code != 0 and result.exception is None
+    assert "policygen.yaml:1: mini has releases, so its feeds need IDs under an authority you own" in result.stderr
+
+
+def test_the_sample_feeds_are_valid(sample: Path, cli) -> None:
+    assert cli("build", "--today", "2026-11-22", cwd=sample).exit_code == 0
+    for locale in ("en", "nl", "km"):
+        feed = check_feed((sample / "output" / "tonle-privacy" / locale / "feed.atom").read_bytes(), "2026-11-22")
+        assert feed.findtext(f"{ATOM}id").startswith(f"tag:tonle.example,2025:tonle-privacy/{locale}/")

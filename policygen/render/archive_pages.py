@@ -144,7 +144,7 @@ def render_archive(project: Project, localized: list[LocalizedPolicy], today: da
                           fmt.number(by_policy[policy][-1].sequence)),
         })
         add(f"{base}archive/index.html", page.encode("utf-8"), "archive-page")
-        add(f"{base}feed.atom", _feed(project, item, found, changes, by_policy[policy][-1]), "feed")
+        add(f"{base}feed.atom", _feed(project, item, found, changes, by_policy[policy][-1], today), "feed")
         banner = active_banner(by_policy[policy], locale, today, project.config.notice_days, changes)
         if banner is not None:
             # Languages still pending now: the newest release's, whichever release the banner is about.
@@ -193,7 +193,27 @@ HEAD_NS = "tag:policygen,2026:archive"
 """The namespace of the feed's ``<policygen:archive-head>`` element (the chain's head)."""
 
 
-def _feed(project: Project, item: LocalizedPolicy, found: list[Release], changes: _Changes, head: Release) -> bytes:
+def _feed_ids(project: Project, policy: str, locale: str, found: list[Release]) -> tuple[str, str]:
+    """The page's URL ("" without ``base_url``) and the prefix of the feed's IDs: URLs under the
+    publisher's ``base_url``, else ``tag:`` URIs (RFC 4151) under its ``feed.id_authority``, dated
+    by the year of the first release. Never an authority the publisher does not own."""
+    base = project.config.base_url
+    if base:
+        page_url = f"{base}{policy}/{locale}/"
+        return page_url, page_url
+    authority = project.config.id_authority
+    if not authority:
+        path = project.config.path
+        try:
+            line = next((n for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if text.startswith("site:")), 1)
+        except OSError:
+            line = 1
+        raise PolicygenError(f"{path}:{line}: {policy} has releases, so its feeds need IDs under an authority you own: set site.base_url, "
+                             "or feed: {id_authority: <a domain or e-mail address you own>}")
+    return "", f"tag:{authority},{found[0].effective_date.year}:{policy}/{locale}/"
+
+
+def _feed(project: Project, item: LocalizedPolicy, found: list[Release], changes: _Changes, head: Release, today: date) -> bytes:
     from feedgen.ext.base import BaseExtension
     from feedgen.feed import FeedGenerator
 
@@ -211,12 +231,15 @@ def _feed(project: Project, item: LocalizedPolicy, found: list[Release], changes
             return feed
 
     policy, locale = item.policy.id, item.locale
-    # Without a base URL the feed's IDs are tag URIs and its links are relative to the feed.
-    page_url = f"{project.config.base_url}{policy}/{locale}/" if project.config.base_url else ""
-    ident = page_url or f"tag:policygen,{found[0].effective_date.year}:{policy}/{locale}/"
+    page_url, ident = _feed_ids(project, policy, locale, found)
 
     def stamp(day: date) -> datetime:
         return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+    def published(rel: Release) -> date:
+        # An upcoming release is announced as of the build's date, never its future effective
+        # date: no <updated> lies ahead of the feed. (The date only moves forward from build to build.)
+        return min(rel.effective_date, today)
 
     feed = FeedGenerator()
     feed.id(ident + "feed.atom")
@@ -224,17 +247,18 @@ def _feed(project: Project, item: LocalizedPolicy, found: list[Release], changes
     controller = item.policy.facts.controller
     feed.author(name=controller.name if controller else project.config.site_title)
     feed.link(href=page_url or "./", rel="alternate")
-    if page_url:
-        feed.link(href=page_url + "feed.atom", rel="self")
+    # Without a base URL the links are relative to the feed itself (RFC 4287 section 3.2: IRIs
+    # are resolved against the feed's own location).
+    feed.link(href=page_url + "feed.atom" if page_url else "feed.atom", rel="self", type="application/atom+xml")
     feed.language(locale)
-    feed.updated(stamp(max(r.effective_date for r in found)))
+    feed.updated(stamp(max(published(r) for r in found)))
     feed.generator("policygen", version=__version__)
     feed.register_extension("policygen", ArchiveHead, None, atom=True, rss=False)
     for rel in found:
         entry = feed.add_entry(order="append")
         entry.id(f"{ident}versions/{rel.version}/")
         entry.title(f"{item.title_text} {item.formatter.version(rel.version)}")
-        entry.updated(stamp(rel.effective_date))
+        entry.updated(stamp(published(rel)))
         entry.link(href=f"{page_url}versions/{rel.version}/", rel="alternate")
         notice = (changes(rel) or {}).get("notices", {}).get(locale) or {}
         pending = _languages(item, "pending", rel.incomplete)

@@ -278,6 +278,7 @@ def _load_config(path: Path, root: Path, errors: Collector) -> Config | None:
         prevailing_statement=dict(data.get("translation", {}).get("prevailing_statement", {})),
         pdf_variant=data.get("pdf", {}).get("variant", "pdf/ua-1"),
         notice_days=data.get("archive", {}).get("notice_days", 30),
+        id_authority=data.get("feed", {}).get("id_authority"),
         facts_required=data.get("facts", "optional") == "required",
     )
 
