@@ -181,3 +181,17 @@ def test_unknown_locales_are_all_named(mini: Path, cli, command: tuple[str, ...]
     assert result.exit_code == 1
     assert result.stderr.splitlines() == ["policygen.yaml: unknown locale 'en\\n'; this project publishes en, nl, km (did you mean 'en'?)",
                                           "policygen.yaml: unknown locale 'xx'; this project publishes en, nl, km", "policygen: 2 errors"]
+
+
+@pytest.mark.parametrize(("policy", "says"), [
+    ("con", "policy ID 'con' is a device name on Windows"),
+    ("evil\n", "policy ID 'evil\\n' ends in a line break (U+000A); remove it"),
+    ("Bad", "policy ID 'Bad' is not a safe slug; use lowercase letters"),
+])
+def test_import_refuses_unsafe_policy_ids_with_the_shared_wording(mini: Path, tmp_path: Path, cli, policy: str, says: str) -> None:
+    source = tmp_path / "old.txt"
+    source.write_text("Privacy notice\n\nWe collect your name and your e-mail address.\n", encoding="utf-8")
+    result = cli("import", str(source), "--policy", policy, "--lang", "en", cwd=mini)
+    assert result.exit_code == 1 and result.exception is None
+    assert f"policygen: {says}" in result.stderr
+    assert not (mini / "sources" / policy).exists()

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from policygen.i18n.prepare import prepare
+from policygen.render.pdf import pdf_source_html
 from policygen.resources import font_files
 
 PACKAGE_CSS = Path(__file__).resolve().parent.parent / "policygen" / "templates" / "pdf.css"
@@ -51,3 +53,12 @@ def test_pdf_css_problems_point_at_the_css_line(mini: Path, cli, rule: str, expe
     assert result.exit_code == 1
     assert re.search(rf"theme/templates/pdf\.css:{line}: .*{re.escape(expected)}", result.stderr), result.stderr
     assert "policy.md" not in result.stderr
+
+
+def test_pdf_templates_never_see_where_policygen_is_installed(mini: Path) -> None:
+    """Fonts reach the PDF's HTML under a fixed name: a theme that prints them shows no path."""
+    project, localized = prepare(mini)
+    html = pdf_source_html(project, localized[0])
+    installed = str(font_files().latin.parent)
+    assert installed not in html
+    assert "file:///policygen-fonts/latin.ttf" in html

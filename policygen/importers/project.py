@@ -35,7 +35,7 @@ from policygen.importers.read import (
 )
 from policygen.importers.structure import Previous, Skeleton, drop_navigation, structure
 from policygen.importers.suggest import Suggestion, suggest
-from policygen.model import SUPPORTED_LOCALES, is_safe_slug
+from policygen.model import SUPPORTED_LOCALES, quoted, slug_problem
 from policygen.source.files import read_source, read_yaml
 from policygen.source.load import CONFIG_FILE, FACTS_FILE, PROSE_FILE, find_project
 from policygen.source.prose import parse_prose
@@ -241,8 +241,9 @@ def import_policy(project_root: Path, source: Path, policy_id: str, locale: str,
                   today: date | None = None) -> ImportReport:
     """Import ``source`` into ``project_root/sources/<policy_id>/``. Nothing is written on error."""
     root = find_project(project_root)
-    if not is_safe_slug(policy_id):
-        raise PolicygenError(f"policy ID '{policy_id}' is not a safe slug; use lowercase letters, digits and single hyphens (like 'acme-privacy')")
+    problem = slug_problem(policy_id, "use lowercase letters, digits and single hyphens (like 'acme-privacy')")
+    if problem:
+        raise PolicygenError(f"policy ID {quoted(policy_id)} {problem}")
     if locale not in SUPPORTED_LOCALES:
         raise PolicygenError(f"unknown language '{locale}'; policygen supports {', '.join(SUPPORTED_LOCALES)}")
     locales = _config_locales(root)

@@ -39,6 +39,9 @@ from policygen.render.pdf_text import install, mark_page_furniture
 from policygen.resources import font_files
 
 PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3u")
+FONT_URL = "file:///policygen-fonts/"
+"""Where a PDF's HTML finds policygen's fonts: a fixed name that the fetcher maps to the files,
+so no template (a theme's included) ever sees the path policygen is installed at."""
 BASE_URL = "file:///policygen-project/"
 """What relative URLs in a PDF's HTML resolve against: a fixed name, never the project's real
 path, which would end up in the PDF and make its bytes depend on where it was built."""
@@ -90,12 +93,11 @@ def pdf_source_html(project: Project, localized: LocalizedPolicy) -> str:
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
     page_content = f"{css_string(before)} counter(page{counter}) {css_string(between)} counter(pages{counter}) {css_string(after)}"
-    fonts = font_files()
     context = {
         "locale": localized.locale, "dir": localized.direction, "title": localized.title_text,
         "version": fmt.version(localized.policy.version), "effective_date_text": fmt.date(localized.policy.effective_date),
         "ui": {"version": fmt.ui("version")}, "generator": f"policygen {__version__}",
-        "fonts": {"latin": fonts.latin.as_uri(), "latin_italic": fonts.latin_italic.as_uri(), "khmer": fonts.khmer.as_uri()},
+        "fonts": {name: f"{FONT_URL}{name}.ttf" for name in ("latin", "latin_italic", "khmer")},
         "css": Markup(render_template(env, "pdf.css", {"counter": counter})),
         "page_of": Markup(page_content),
         "fragment": Markup(fragment.decode("utf-8")),
@@ -124,7 +126,7 @@ def _fetcher(project: Project) -> Any:
     from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
     fonts = font_files()
-    allowed_files = {fonts.latin.as_uri(): fonts.latin, fonts.latin_italic.as_uri(): fonts.latin_italic, fonts.khmer.as_uri(): fonts.khmer}
+    allowed_files = {f"{FONT_URL}latin.ttf": fonts.latin, f"{FONT_URL}latin_italic.ttf": fonts.latin_italic, f"{FONT_URL}khmer.ttf": fonts.khmer}
     root = project.root.resolve()
     theme_assets = Path(os.path.normpath(root / project.theme_dir.relative_to(project.root) / "assets"))
 
