@@ -37,6 +37,7 @@ from policygen.archive.store import Release, latest_in_force, materialize, publi
 from policygen.atomic import contained, output_lock, publish, sha256
 from policygen.cache import Cache, code_digest, folder_digest, package_version
 from policygen.cache import key as cache_key
+from policygen.changes.rules import load_rules
 from policygen.errors import PolicygenError
 from policygen.i18n.localize import LocalizedPolicy
 from policygen.i18n.prepare import prepare
@@ -507,8 +508,10 @@ def _read_manifest(out: Path) -> list[dict[str, Any]]:
 
 
 def check(root: Path, allow_incomplete: bool | None = None) -> Project:
-    """Validate sources, catalogs, config and theme templates without writing anything."""
+    """Validate sources, catalogs, config, the project's rules.yaml and theme templates without
+    writing anything."""
     project, localized = prepare(root, allow_incomplete=allow_incomplete)
+    load_rules(project)  # a broken rules.yaml is found here, not first by 'diff' or 'release'
     render_site(project, localized, full=True)
     return project
 

@@ -144,3 +144,10 @@ def test_schema_command_prints_the_published_schema(cli) -> None:
 def test_version(cli) -> None:
     result = cli("--version")
     assert result.exit_code == 0 and result.stdout.startswith("policygen ")
+
+
+def test_check_finds_a_broken_rules_yaml(mini: Path, cli) -> None:
+    (mini / "rules.yaml").write_text("disable: [nope]\n", encoding="utf-8")
+    result = cli("check", cwd=mini)
+    assert result.exit_code == 1 and result.exception is None
+    assert result.stderr.splitlines() == ["rules.yaml:1: no default rule 'nope'; see 'policygen rules' for their IDs", "policygen: 1 error"]
