@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
 from pathlib import Path
 
 import feedparser
 import pytest
 from test_archive import add_sensitive_category, placeholder_pdf, set_version
+from test_serve import get
 
 from policygen.resources import builtin
+from policygen.serve import Preview
 
 
 def page(project: Path, locale: str = "nl", *parts: str) -> str:
@@ -163,3 +166,83 @@ def test_the_sample_feeds_are_valid(sample: Path, cli) -> None:
     for locale in ("en", "nl", "km"):
         feed = check_feed((sample / "output" / "tonle-privacy" / locale / "feed.atom").read_bytes(), "2026-11-22")
         assert feed.findtext(f"{ATOM}id").startswith(f"tag:tonle.example,2025:tonle-privacy/{locale}/")
+
+
+# -- embedding: absolute links with base_url, UTF-8, the docs' example ---------------------------
+
+BASE = "https://legal.mini.example/"
+
+
+class Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.links += [value or "" for name, value in attrs if name in ("href", "src", "action")]
+
+
+def links_in(html: str) -> list[str]:
+    parser = Links()
+    parser.feed(html)
+    return parser.links
+
+
+def embeddable(link: str) -> bool:
+    """A link that means the same wherever the fragment is embedded."""
+    return link.startswith((BASE, "#", "mailto:", "tel:"))
+
+
+def with_base_url(project: Path) -> Path:
+    config = project / "policygen.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("site:\n", f"site:\n  base_url: {BASE}\n"), encoding="utf-8")
+    return project
+
+
+def test_with_base_url_fragments_and_banners_link_absolutely(upcoming: Path, cli) -> None:
+    with_base_url(upcoming)
+    assert cli("build", "--today", "2026-06-01", cwd=upcoming).exit_code == 0
+    for locale in ("en", "nl"):
+        out = upcoming / "output" / "mini" / locale
+        fragment = (out / "fragment.html").read_text(encoding="utf-8")
+        banner = (out / "banner.html").read_text(encoding="utf-8")
+        assert 'class="policygen-banner"' in fragment and f'{BASE}mini/{locale}/archive/' in fragment
+        for link in links_in(fragment) + links_in(banner):
+            assert embeddable(link), (locale, link)
+        payload = json.loads((out / "banner.json").read_text(encoding="utf-8"))
+        assert payload["href"] == f"{BASE}mini/{locale}/versions/1.1/"
+        assert payload["redline"] == f"{BASE}mini/{locale}/versions/1.1/redline.html"
+
+
+def test_fragments_are_utf8_and_the_preview_serves_the_charset(mini: Path, cli) -> None:
+    assert cli("build", cwd=mini).exit_code == 0
+    data = (mini / "output" / "mini" / "nl" / "fragment.html").read_bytes()
+    assert not data.startswith(b"\xef\xbb\xbf")  # no BOM: it would become a stray character when included mid-page
+    data.decode("utf-8")
+    assert b"<meta" not in data  # a <meta charset> is not valid in a <body>: the charset comes from the header
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "publishing.md").read_text(encoding="utf-8")
+    assert "Content-Type: text/html; charset=utf-8" in docs
+    # The preview serves the fragment with the header docs/publishing.md tells sites to send.
+    running = Preview(mini, port=0, say=lambda _message: None, pdf=False)
+    running.start()
+    try:
+        _status, headers, _body = get(running, "/mini/nl/fragment.html")
+    finally:
+        running.close()
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+
+
+def test_the_embedding_example_in_the_docs(upcoming: Path, cli) -> None:
+    """docs/publishing.md's host page, with the fragment where it says: a page of another site's
+    layout whose every link out of the policy is absolute, and whose policy keeps its language."""
+    with_base_url(upcoming)
+    assert cli("build", "--today", "2026-06-01", cwd=upcoming).exit_code == 0
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "publishing.md").read_text(encoding="utf-8")
+    host = docs.split("<!-- embedding example -->\n```html\n", 1)[1].split("```", 1)[0]
+    assert "<!-- the fragment -->" in host
+    fragment = (upcoming / "output" / "mini" / "nl" / "fragment.html").read_text(encoding="utf-8")
+    page = host.replace("<!-- the fragment -->", fragment)
+    policy_part = page.split('<article class="policygen-policy"', 1)[1].split("</article>", 1)[0]
+    assert all(embeddable(link) for link in links_in(policy_part))
+    assert 'lang="nl"' in page.split('<article class="policygen-policy"', 1)[1][:200]
+    assert '<meta charset="utf-8">' in page.split("<body", 1)[0]

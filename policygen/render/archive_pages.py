@@ -155,12 +155,16 @@ def render_archive(project: Project, localized: list[LocalizedPolicy], today: da
             when = fmt.date(banner.release.effective_date)
             sentence = fmt.ui("change_upcoming" if upcoming else "change_past").replace("{date}", when)
             version_path = f"{base}versions/{banner.release.version}/"
+            # With base_url the banner's links are absolute: banner.html and banner.json are
+            # embedded in other sites' pages. Without it they are relative to the policy's page.
+            def href(path: str, site_url: str = project.config.base_url or "", page: str = f"{base}index.html") -> str:
+                return site_url + path if site_url else relative(page, path)
+
             html = render_template(env, "banner.html", {
                 "policy": policy, "locale": locale, "dir": item.direction, "banner": sentence, "items": banner.items,
                 "pending": _languages(item, "pending", pending), "iso": banner.release.effective_date.isoformat(),
-                "version_link": {"href": relative(f"{base}index.html", version_path),
-                                 "text": fmt.ui("read_upcoming").replace("{date}", when)} if upcoming else None,
-                "ui": ui, "redline_href": relative(f"{base}index.html", f"{version_path}redline.html"),
+                "version_link": {"href": href(version_path), "text": fmt.ui("read_upcoming").replace("{date}", when)} if upcoming else None,
+                "ui": ui, "redline_href": href(f"{version_path}redline.html"),
             })
             banner = Banner(banner.release, sentence, banner.items, html)
             site.banners[(policy, locale)] = banner
@@ -168,8 +172,8 @@ def render_archive(project: Project, localized: list[LocalizedPolicy], today: da
             payload = {"policy": policy, "locale": locale, "version": banner.release.version,
                        "effective_date": banner.release.effective_date.isoformat(),
                        "upcoming": upcoming, "banner": banner.banner, "items": banner.items, "pending": pending,
-                       "redline": f"versions/{banner.release.version}/redline.html",
-                       "href": f"versions/{banner.release.version}/" if upcoming else ""}
+                       "redline": href(f"{version_path}redline.html"),
+                       "href": href(version_path) if upcoming else ""}
             add(f"{base}banner.json", (json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"), "banner-json")
     return site
 

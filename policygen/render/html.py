@@ -377,8 +377,12 @@ def render_policy(
         ),
         "prevailing": _prevailing(project, localized, paths, version, drafts),
         "banner": Markup(banner) if banner else "",
-        "archive_link": {"href": "../archive/" if draft else "archive/", "text": fmt.ui("archive")} if archive else None,
-        "draft_notice": {"text": fmt.ui("draft_notice"), "link_text": fmt.ui("draft_current"), "href": "../"} if draft else None,
+        # With base_url every link out of the page is absolute: fragments and banners are embedded
+        # in other sites' pages, where a relative link would point somewhere else.
+        "archive_link": {"href": (base + PagePaths(policy.id, locale).folder + "archive/") if base else "../archive/" if draft else "archive/",
+                         "text": fmt.ui("archive")} if archive else None,
+        "draft_notice": {"text": fmt.ui("draft_notice"), "link_text": fmt.ui("draft_current"),
+                         "href": (base + PagePaths(policy.id, locale).folder) if base else "../"} if draft else None,
         "robots": "noindex" if draft else None,
         "source_locale": policy.source_locale,
         "digits": project.config.options(locale).digits,
