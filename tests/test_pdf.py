@@ -33,7 +33,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def pdf_path(project: Path, policy: str, locale: str) -> Path:
-    return project / "output" / policy / locale / f"{policy}-{locale}.pdf"
+    """The PDF rendered from the project's sources: the draft's where the sources differ from the
+    release in force (the current PDF is then the one archived with it), else the current one."""
+    folder = project / "output" / policy / locale
+    draft = folder / "draft" / f"{policy}-{locale}.pdf"
+    return draft if draft.is_file() else folder / f"{policy}-{locale}.pdf"
 
 
 def pdftotext(path: Path) -> str:
