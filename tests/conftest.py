@@ -35,12 +35,15 @@ def fail_on_logged_warnings(caplog: pytest.LogCaptureFixture):
         pytest.fail("logged during the test: " + "; ".join(f"{r.name}: {r.getMessage()}" for r in noisy))
 
 
-def copy_project(source: Path, dest: Path) -> Path:
+def copy_project(source: Path, dest: Path, archive: bool = True) -> Path:
     """A private copy of a project: its own files only, without build output (the archive's
-    own output folders are part of the archive and are copied)."""
+    own output folders are part of the archive and are copied). Without ``archive``, the copy
+    has no releases, so its sources are the current version (the state before a first release):
+    what tests of rendering from the sources need, since a project with releases shows the
+    release in force and its sources only as a draft."""
     ignore = shutil.ignore_patterns("__pycache__", ".lock")
     dest.mkdir(parents=True)
-    for name in PROJECT_PARTS:
+    for name in PROJECT_PARTS if archive else [n for n in PROJECT_PARTS if n != "archive"]:
         path = source / name
         if path.is_dir():
             shutil.copytree(path, dest / name, ignore=ignore)
@@ -136,3 +139,9 @@ def mini(tmp_path: Path) -> Path:
 @pytest.fixture
 def sample(tmp_path: Path) -> Path:
     return copy_project(SAMPLE, tmp_path / "tonle")
+
+
+@pytest.fixture
+def sample_sources(tmp_path: Path) -> Path:
+    """The sample without its archive: its sources are what the pages show."""
+    return copy_project(SAMPLE, tmp_path / "tonle", archive=False)

@@ -22,7 +22,7 @@ LOCALES = ("en", "nl", "km")
 
 
 def build_pdfs(folder: Path) -> None:
-    build(copy_project(SAMPLE, folder / "tonle"), formats=["pdf"])
+    build(copy_project(SAMPLE, folder / "tonle", archive=False), formats=["pdf"])
 
 
 @pytest.fixture(scope="session")

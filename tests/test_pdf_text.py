@@ -36,7 +36,9 @@ SHORT = {
 
 
 def _make(folder: Path) -> None:
-    sample = copy_project(SAMPLE, folder / "tonle")
+    # Without the archive: the pages show the sources, rendered by this version of policygen (a
+    # release in force would show its archived PDF, made by the version that released it).
+    sample = copy_project(SAMPLE, folder / "tonle", archive=False)
     build(sample, formats=["pdf"])
     starter = copy_project(STARTER, folder / "starter")
     build(starter, formats=["pdf"])
