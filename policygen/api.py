@@ -21,7 +21,7 @@ from policygen.build import FORMATS, BuildResult, Progress
 from policygen.build import build as build_site
 from policygen.build import check as check_project
 from policygen.changes.checkout import checkout
-from policygen.changes.compare import compare, worst
+from policygen.changes.compare import PolicyReport, compare, worst
 from policygen.changes.report import report_json
 from policygen.changes.rules import RANK, Rule, load_rules
 from policygen.errors import Collector, PolicygenError, SourceError
@@ -90,19 +90,24 @@ def diff(old: str, new: str, project: Path, policies: list[str] | None = None, o
         raise PolicygenError(f"--fail-on takes major, review or minor, not '{fail_on}'")
     if is_document(old) or is_document(new):
         return _diff_documents(Path(old), Path(new), lang, output, fail_on)
-    written: list[Path] = []
     with checkout(old, project) as (old_root, old_label), checkout(new, project) as (new_root, new_label):
         reports = compare(old_root, new_root, policies)
         data = report_json(reports, old_label, new_label)
-        if output is not None:
-            files = {output / rel: content for rel, content in change_files(reports, data).items()}
-            try:
-                # --output is a folder the user named: it may be anywhere, and every file stays inside it.
-                write_all(files, output)
-            except OSError as exc:
-                raise PolicygenError(f"{exc.filename or output}: cannot write ({exc.strerror})") from None
-            written = sorted(files)
+        written = _write_changes(reports, data, output)
     return DiffResult(data, worst(reports), written)
+
+
+def _write_changes(reports: list[PolicyReport], data: dict[str, Any], output: Path | None) -> list[Path]:
+    """The report, redlines and notices of a diff, written into ``output`` (none without it)."""
+    if output is None:
+        return []
+    files = {output / rel: content for rel, content in change_files(reports, data).items()}
+    try:
+        # --output is a folder the user named: it may be anywhere, and every file stays inside it.
+        write_all(files, output)
+    except OSError as exc:
+        raise PolicygenError(f"{exc.filename or output}: cannot write ({exc.strerror})") from None
+    return sorted(files)
 
 
 def _diff_documents(old: Path, new: Path, lang: str, output: Path | None, fail_on: str | None) -> DiffResult:
@@ -110,17 +115,10 @@ def _diff_documents(old: Path, new: Path, lang: str, output: Path | None, fail_o
     for path in (old, new):
         if not path.is_file():
             raise PolicygenError(f"{path}: not a file; compare two files (text, HTML or Markdown), or two versions of a project")
-    written: list[Path] = []
     with document_versions(old, new, lang, date.today()) as (old_root, new_root, _imports):
         reports = compare(old_root, new_root, [DOCUMENT_ID])
         data = report_json(reports, old.name, new.name)
-        if output is not None:
-            files = {output / rel: content for rel, content in change_files(reports, data).items()}
-            try:
-                write_all(files, output)
-            except OSError as exc:
-                raise PolicygenError(f"{exc.filename or output}: cannot write ({exc.strerror})") from None
-            written = sorted(files)
+        written = _write_changes(reports, data, output)
     return DiffResult(data, worst(reports), written)
 
 

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from policygen import __version__
-from policygen.archive.store import Release, latest_in_force, materialize, published_heads, releases
+from policygen.archive.store import Release, archived_file, latest_in_force, materialize, published_heads, releases
 from policygen.atomic import contained, output_lock, publish, sha256
 from policygen.cache import Cache, code_digest, folder_digest, package_version
 from policygen.cache import key as cache_key
@@ -147,7 +147,8 @@ def _build_locked(
         for shown in on_page.current:
             if (shown.policy.id, shown.locale) in on_page.archived:
                 path = PagePaths(shown.policy.id, shown.locale).pdf
-                data = archived_pdf(on_page.in_force[shown.policy.id], shown.locale)
+                rel = on_page.in_force[shown.policy.id]
+                data = archived_file(rel, f"output/{shown.locale}/{rel.policy}-{shown.locale}.pdf")
                 files[path] = data
                 outputs.append(_entry(shown.policy.id, shown.locale, "pdf", path, data, shown))
 
@@ -410,19 +411,6 @@ def _sources_match(project: Project, policy_id: str, rel: Release) -> bool:
         return frozen == {k: sha256(path.read_bytes()) for k, path in files.items()}
     except OSError:
         return False
-
-
-def archived_pdf(rel: Release, locale: str) -> bytes:
-    """The PDF ``rel`` archived in ``locale``, checked against the hash recorded at release."""
-    file_rel = f"output/{locale}/{rel.policy}-{locale}.pdf"
-    path = rel.folder / file_rel
-    try:
-        data = path.read_bytes()
-    except OSError:
-        raise PolicygenError(f"{path}: missing from the archive; run 'policygen archive verify'") from None
-    if rel.files.get(file_rel) != sha256(data):
-        raise PolicygenError(f"{path}: differs from the hash recorded at release; run 'policygen archive verify'")
-    return data
 
 
 def render_site(

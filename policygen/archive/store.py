@@ -130,6 +130,19 @@ def in_force(project_root: Path, policy: str, on: date) -> Release | None:
     return latest_in_force(releases(project_root, policy), on)
 
 
+def archived_file(rel: Release, file_rel: str) -> bytes:
+    """An archived file of ``rel``, checked against the hash recorded at release: what is
+    published from the archive must be what was released."""
+    path = rel.folder / file_rel
+    try:
+        data = path.read_bytes()
+    except OSError:
+        raise PolicygenError(f"{path}: missing from the archive; run 'policygen archive verify'") from None
+    if rel.files.get(file_rel) != hashlib.sha256(data).hexdigest():
+        raise PolicygenError(f"{path}: differs from the hash recorded at release; run 'policygen archive verify'")
+    return data
+
+
 def release_outputs(rel: Release, locale: str) -> tuple[Path, Path]:
     """Where a release keeps its page and its PDF in ``locale``."""
     folder = rel.folder / "output" / locale

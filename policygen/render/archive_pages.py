@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from policygen import __version__
-from policygen.archive.store import Release, latest_in_force, releases
+from policygen.archive.store import Release, archived_file, latest_in_force, releases
 from policygen.atomic import sha256
 from policygen.errors import PolicygenError
 from policygen.i18n.localize import LocalizedPolicy
@@ -96,17 +96,6 @@ def render_archive(project: Project, localized: list[LocalizedPolicy], today: da
         base = PagePaths(policy, locale).folder
         current = latest_in_force(by_policy[policy], today)
 
-        def archived(rel: Release, file_rel: str) -> bytes:
-            # Published copies must be what was released: check each against release.json.
-            path = rel.folder / file_rel
-            try:
-                data = path.read_bytes()
-            except OSError:
-                raise PolicygenError(f"{path}: missing from the archive; run 'policygen archive verify'") from None
-            if rel.files.get(file_rel) != sha256(data):
-                raise PolicygenError(f"{path}: differs from the hash recorded at release; run 'policygen archive verify'")
-            return data
-
         def add(path: str, data: bytes, kind: str, version: str | None = None, policy: str = policy, locale: str = locale) -> None:
             files[path] = data
             outputs.append({"policy": policy, "locale": locale, "format": kind, "path": path, "sha256": sha256(data),
@@ -116,11 +105,11 @@ def render_archive(project: Project, localized: list[LocalizedPolicy], today: da
         before = {rel.sequence: prev for prev, rel in zip(by_policy[policy], by_policy[policy][1:], strict=False)}
         for rel in reversed(found):
             folder = f"{base}versions/{rel.version}/"
-            add(f"{folder}index.html", archived(rel, f"output/{locale}/index.html"), "archived-html", rel.version)
-            add(f"{folder}{policy}-{locale}.pdf", archived(rel, f"output/{locale}/{policy}-{locale}.pdf"), "archived-pdf", rel.version)
+            add(f"{folder}index.html", archived_file(rel, f"output/{locale}/index.html"), "archived-html", rel.version)
+            add(f"{folder}{policy}-{locale}.pdf", archived_file(rel, f"output/{locale}/{policy}-{locale}.pdf"), "archived-pdf", rel.version)
             redline = rel.folder / "output" / locale / "redline.html"
             if f"output/{locale}/redline.html" in rel.files:
-                add(f"{folder}redline.html", archived(rel, f"output/{locale}/redline.html"), "redline", rel.version)
+                add(f"{folder}redline.html", archived_file(rel, f"output/{locale}/redline.html"), "redline", rel.version)
             status = ""
             if rel.effective_date > today:
                 status = fmt.ui("upcoming").replace("{date}", fmt.date(rel.effective_date))
