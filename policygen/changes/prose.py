@@ -189,6 +189,10 @@ def _countries(locale: str) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(re.escape(n) for n in chosen) + r")\b")
 
 
+_DOTTED_FORM = re.compile(r"\b(?:[A-Z]\.)+[A-Z]$")
+"""A legal form spelled with dots ("B.V", "N.V", "S.A", "L.L.C"), without its final dot."""
+
+
 def _names(sentence: str, words_: Lexicon) -> list[str]:
     name = str(words_.raw.get("name", ""))
     if not name:
@@ -196,6 +200,8 @@ def _names(sentence: str, words_: Lexicon) -> list[str]:
     found = []
     for match in re.finditer(name, sentence):
         value = re.sub(r"(?:[ ,]+(?:and|of|for|&|de|van|der|den|en|voor))+$", "", match.group().strip(" ,.")).strip(" ,.")
+        if _DOTTED_FORM.search(value) and sentence.startswith(".", match.start() + len(value)):
+            value += "."  # "B.V." keeps its last dot: the form is spelled with it
         first = match.start() == 0 or sentence[: match.start()].rstrip().endswith((".", ":", "•", "*", "-", "(", '"'))
         tokens = value.split()
         legal = re.search(r"(?:,? (?:Inc|LLC|Ltd|Limited|GmbH|AG|SE|SA|SAS|BV|B\.V|NV|AB|Oy|AS|KK|PLC|Corp|Corporation|Co|PBC|OÜ|UC|LLP|LP)\b\.?)$", value)
