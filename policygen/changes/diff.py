@@ -145,11 +145,10 @@ def diff_policies(old: Policy, new: Policy) -> list[Change]:
 
 
 def _fact_changes(old: Policy, new: Policy, old_index: dict[tuple[str, str], set[str]], new_index: dict[tuple[str, str], set[str]]) -> list[Change]:
-    from deepdiff import DeepDiff  # imported on first use: it pulls in numpy, which check does not need
-
     before, after = normalize(old), normalize(new)
     if _canonical(before) == _canonical(after):
         return []  # the common case for prose-only policies: nothing for deepdiff to walk
+    from deepdiff import DeepDiff  # imported on first use: it pulls in numpy, which check and a prose-only diff do not need
     tree = DeepDiff(before, after, ignore_order=True, view="tree", verbose_level=2)
     # Group deepdiff's leaves by the fact they belong to: (top-level key, fact ID, field).
     grouped: dict[tuple[str, str | None, str | None], dict[str, list[Any]]] = {}

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from policygen.errors import PolicygenError
-from policygen.resources import package_file
+from policygen.resources import package_file, package_yaml
 
 LANGUAGES = ("en", "nl", "km")
 
@@ -55,7 +55,7 @@ def lexicon(locale: str) -> Lexicon:
     """The lexicon of ``locale``; a language without its own file reads the English one."""
     name = locale if package_file("data", "prose", f"{locale}.yaml").is_file() else "en"
     try:
-        raw = yaml.safe_load(package_file("data", "prose", f"{name}.yaml").read_text(encoding="utf-8"))
+        raw = package_yaml("data", "prose", f"{name}.yaml")
     except yaml.YAMLError as exc:  # a broken package file: say which
         raise PolicygenError(f"policygen/data/prose/{name}.yaml: {exc}") from None
     return Lexicon(name, raw)

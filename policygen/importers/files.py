@@ -50,7 +50,7 @@ def document_versions(old: Path, new: Path, locale: str, today: date) -> Iterato
             folder = root / "sources" / DOCUMENT_ID
             folder.mkdir(parents=True)
             (root / CONFIG_FILE).write_text(f"site:\n  title: {DOCUMENT_ID}\nlocales: [{locale}]\n", encoding="utf-8")
-            converted = convert(source, DOCUMENT_ID, locale, today, previous, facts=False, version=_version(source))
+            converted = convert(source, DOCUMENT_ID, locale, today, previous, facts=False, version=_version(source), suggestions=False)
             (folder / PROSE_FILE).write_text(converted.markdown, encoding="utf-8")
             (folder / FACTS_FILE).write_text(converted.facts, encoding="utf-8")
             reports.append(converted.report)

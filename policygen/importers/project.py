@@ -134,9 +134,10 @@ class Converted:
 
 
 def convert(source: Path, policy_id: str, locale: str, today: date, previous: Previous | None = None, facts: bool = True,
-            version: str = "1.0") -> Converted:
+            version: str = "1.0", suggestions: bool = True) -> Converted:
     """Read, structure and repair ``source``: the ``policy.md`` and ``policy.yaml`` it becomes.
-    Without ``facts``, ``policy.yaml`` holds no controller and no contacts (the text alone is compared)."""
+    Without ``facts``, ``policy.yaml`` holds no controller and no contacts (the text alone is compared);
+    without ``suggestions``, the report suggests no facts (a file diff shows no import report)."""
     repairs = Repairs()
     blocks, fmt = read_blocks(source, repairs)
     dated = effective_date(blocks)
@@ -150,7 +151,7 @@ def convert(source: Path, policy_id: str, locale: str, today: date, previous: Pr
                           skeleton.top_sections, skeleton.paragraphs, skeleton.items, skeleton.nested,
                           (dated.when, dated.line, dated.sentence) if dated else None,
                           [(f.kind, f.value, f.line) for f in found], (owner.value, owner.line) if owner else None,
-                          suggest(blocks), repairs.lines(), words=words)
+                          suggest(blocks) if suggestions else [], repairs.lines(), words=words)
     if previous is not None:
         report.reused = skeleton.reused
     if words < MIN_POLICY_WORDS or not any(_PRIVACY_WORDS.search(b.text) for b in body):

@@ -21,6 +21,10 @@ MAX_SLUG = 48
 DEFAULT_TITLES = {"en": "Privacy policy", "nl": "Privacyverklaring", "km": "គោលការណ៍ឯកជនភាព"}
 REUSE_SIMILARITY = 0.6
 """A new block keeps the ID of an earlier clause whose words are at least this similar."""
+LONG_TEXT = 120
+"""Above this many words, a text's likeness to an earlier one is the share of words they have in
+common (in any order): the candidates already share rare word pairs, and the ordered comparison
+costs the product of the two lengths (a long list clause against its old version took tens of ms)."""
 
 _MONTH_WORDS = (r"(?:jan(?:uary|uari)?|feb(?:ruary|ruari)?|mar(?:ch)?|maart|apr(?:il)?|may|mei|june?|juni|july?|juli|aug(?:ust|ustus)?|"
     r"sep(?:t|tember)?|oct(?:ober)?|okt(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
@@ -231,9 +235,18 @@ class _Ids:
         self.taken: set[str] = set()
         self.reused = 0
         self._exact: dict[tuple[str, str], list[str]] = {}
+        # Each earlier text is normalized once: matching a new version compares it many times.
+        self._words: dict[tuple[str, str], list[str]] = {}
+        self._indexes: dict[str, dict[tuple[str, str], list[str]]] = {}
         for kind, table in (("section", self.previous.sections), ("clause", self.previous.clauses)):
+            index: dict[tuple[str, str], list[str]] = {}
             for ident, text in table.items():
-                self._exact.setdefault((kind, _normalized(text)), []).append(ident)
+                words = _normalized(text).split()
+                self._words[kind, ident] = words
+                self._exact.setdefault((kind, " ".join(words)), []).append(ident)
+                for pair in set(zip(words, words[1:], strict=False)):
+                    index.setdefault(pair, []).append(ident)
+            self._indexes[kind] = index
 
     def unique(self, base: str) -> str:
         ident, n = base, 2
@@ -244,27 +257,27 @@ class _Ids:
 
     def match(self, kind: str, text: str) -> str | None:
         """The ID of an unused earlier section or clause with this text, or close to it."""
-        for ident in self._exact.get((kind, _normalized(text)), []):
+        words = _normalized(text).split()
+        for ident in self._exact.get((kind, " ".join(words)), []):
             if ident not in self.taken:
                 return self._take(ident)
-        table = self.previous.sections if kind == "section" else self.previous.clauses
-        if not table:
+        if not self._indexes[kind]:
             return None
-        words = _normalized(text).split()
         best, best_ratio = None, REUSE_SIMILARITY
         matcher = difflib.SequenceMatcher(None, autojunk=False)
         matcher.set_seq2(words)
-        for ident in self._candidates(kind, words, table):
-            matcher.set_seq1(_normalized(table[ident]).split())
-            if matcher.real_quick_ratio() >= best_ratio and matcher.quick_ratio() >= best_ratio:
-                ratio = matcher.ratio()
+        for ident in self._candidates(kind, words):
+            matcher.set_seq1(self._words[kind, ident])
+            if matcher.real_quick_ratio() >= best_ratio and (ratio := matcher.quick_ratio()) >= best_ratio:
+                if len(words) <= LONG_TEXT:
+                    ratio = matcher.ratio()
                 if ratio >= best_ratio:
                     best, best_ratio = ident, ratio
         return self._take(best) if best else None
 
-    def _candidates(self, kind: str, words: list[str], table: dict[str, str]) -> list[str]:
+    def _candidates(self, kind: str, words: list[str]) -> list[str]:
         # Only earlier clauses that share a rare word pair are compared: linear, not quadratic.
-        index = self._index(kind, table)
+        index = self._indexes[kind]
         counts: dict[str, int] = {}
         for pair in set(zip(words, words[1:], strict=False)):
             holders = index.get(pair, ())
@@ -273,20 +286,6 @@ class _Ids:
                     if ident not in self.taken:
                         counts[ident] = counts.get(ident, 0) + 1
         return [ident for ident, _n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:8]]
-
-    _indexes: dict[str, dict[tuple[str, str], list[str]]]
-
-    def _index(self, kind: str, table: dict[str, str]) -> dict[tuple[str, str], list[str]]:
-        if not hasattr(self, "_indexes"):
-            self._indexes = {}
-        if kind not in self._indexes:
-            index: dict[tuple[str, str], list[str]] = {}
-            for ident, text in table.items():
-                words = _normalized(text).split()
-                for pair in set(zip(words, words[1:], strict=False)):
-                    index.setdefault(pair, []).append(ident)
-            self._indexes[kind] = index
-        return self._indexes[kind]
 
     def _take(self, ident: str) -> str:
         self.taken.add(ident)
