@@ -43,8 +43,8 @@ class Outcome:
 
 
 def grade(old: Path, new: Path) -> tuple[str, str]:
-    with document_versions(old, new, "en", TODAY) as (old_root, new_root, _reports):
-        report = compare(old_root, new_root, [DOCUMENT_ID])[0]
+    with document_versions(old, new, "en", TODAY) as (old_root, new_root, imports):
+        report = compare(old_root, new_root, [DOCUMENT_ID], {i.markdown: i.document for i in imports})[0]
     if not report.graded:
         return "editorial", "no change"
     top = max(report.graded, key=lambda g: RANK[g.severity])

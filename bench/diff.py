@@ -126,9 +126,10 @@ def measure_real(runs: int) -> tuple[int, float, float, float] | None:
         imports, loads, diffs = [], [], []
         for _ in range(runs):
             start = time.process_time()
-            with document_versions(old, new, "en", date(2026, 1, 1)) as (old_root, new_root, _reports):
+            with document_versions(old, new, "en", date(2026, 1, 1)) as (old_root, new_root, converted):
                 imported = time.process_time()
-                old_project, new_project = load_project(old_root), load_project(new_root)
+                parsed = {c.markdown: c.document for c in converted}  # as api.diff passes them
+                old_project, new_project = load_project(old_root, parsed=parsed), load_project(new_root, parsed=parsed)
                 loaded = time.process_time()
                 rules, labels = load_rules(new_project), source_labels(new_project)
                 graded = classify(diff_policies(old_project.policies[DOCUMENT_ID], new_project.policies[DOCUMENT_ID]), rules, labels)

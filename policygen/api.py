@@ -115,8 +115,8 @@ def _diff_documents(old: Path, new: Path, lang: str, output: Path | None, fail_o
     for path in (old, new):
         if not path.is_file():
             raise PolicygenError(f"{path}: not a file; compare two files (text, HTML or Markdown), or two versions of a project")
-    with document_versions(old, new, lang, date.today()) as (old_root, new_root, _imports):
-        reports = compare(old_root, new_root, [DOCUMENT_ID])
+    with document_versions(old, new, lang, date.today()) as (old_root, new_root, imports):
+        reports = compare(old_root, new_root, [DOCUMENT_ID], {i.markdown: i.document for i in imports})
         data = report_json(reports, old.name, new.name)
         written = _write_changes(reports, data, output)
     return DiffResult(data, worst(reports), written)

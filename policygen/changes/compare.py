@@ -8,6 +8,7 @@ elsewhere: notices (:mod:`policygen.changes.notices`), the JSON change report
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from policygen.changes.rules import (
 )
 from policygen.errors import Collector
 from policygen.i18n.catalogs import Translations, load_translations
-from policygen.model import Policy, Project
+from policygen.model import Document, Policy, Project
 from policygen.source.load import load_project
 
 
@@ -48,10 +49,11 @@ class PolicyReport:
         return [g for g in self.graded if g.severity == "major"]
 
 
-def compare(old_root: Path, new_root: Path, policies: list[str] | None = None) -> list[PolicyReport]:
-    """Diff and grade every policy both versions have (or the selected ones)."""
-    old_project = load_project(old_root)
-    new_project = load_project(new_root)
+def compare(old_root: Path, new_root: Path, policies: list[str] | None = None, parsed: Mapping[str, Document] | None = None) -> list[PolicyReport]:
+    """Diff and grade every policy both versions have (or the selected ones); ``parsed``: prose
+    parsed already, by its text (see :func:`~policygen.source.load.load_project`)."""
+    old_project = load_project(old_root, parsed=parsed)
+    new_project = load_project(new_root, parsed=parsed)
     wanted = policies if policies is not None else sorted(set(old_project.policies) | set(new_project.policies))
     errors = Collector()
     for ident in wanted:

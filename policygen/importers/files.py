@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 
 from policygen.errors import PolicygenError
-from policygen.importers.project import ImportReport, convert
+from policygen.importers.project import Converted, convert
 from policygen.model import SUPPORTED_LOCALES
 from policygen.source.load import CONFIG_FILE, FACTS_FILE, PROSE_FILE
 
@@ -38,13 +38,14 @@ def _version(path: Path) -> str:
 
 
 @contextlib.contextmanager
-def document_versions(old: Path, new: Path, locale: str, today: date) -> Iterator[tuple[Path, Path, list[ImportReport]]]:
-    """Project folders holding ``old`` and ``new`` as imported policies, and the two import reports."""
+def document_versions(old: Path, new: Path, locale: str, today: date) -> Iterator[tuple[Path, Path, list[Converted]]]:
+    """Project folders holding ``old`` and ``new`` as imported policies, and the two imports (their
+    reports, and their prose as parsed: ``{c.markdown: c.document}`` spares loading a second parse)."""
     if locale not in SUPPORTED_LOCALES:
         raise PolicygenError(f"unknown language '{locale}'; policygen supports {', '.join(SUPPORTED_LOCALES)}")
     with tempfile.TemporaryDirectory(prefix="policygen-diff-") as tmp:
         roots = (Path(tmp) / "old", Path(tmp) / "new")
-        reports = []
+        imports = []
         previous = None
         for root, source in zip(roots, (old, new), strict=True):
             folder = root / "sources" / DOCUMENT_ID
@@ -53,6 +54,6 @@ def document_versions(old: Path, new: Path, locale: str, today: date) -> Iterato
             converted = convert(source, DOCUMENT_ID, locale, today, previous, facts=False, version=_version(source), suggestions=False)
             (folder / PROSE_FILE).write_text(converted.markdown, encoding="utf-8")
             (folder / FACTS_FILE).write_text(converted.facts, encoding="utf-8")
-            reports.append(converted.report)
+            imports.append(converted)
             previous = converted.written
-        yield roots[0], roots[1], reports
+        yield roots[0], roots[1], imports

@@ -35,7 +35,7 @@ from policygen.importers.read import (
 )
 from policygen.importers.structure import Previous, Skeleton, drop_navigation, structure
 from policygen.importers.suggest import Suggestion, suggest
-from policygen.model import SUPPORTED_LOCALES, quoted, slug_problem
+from policygen.model import SUPPORTED_LOCALES, Document, quoted, slug_problem
 from policygen.source.files import read_source, read_yaml
 from policygen.source.load import CONFIG_FILE, FACTS_FILE, PROSE_FILE, find_project
 from policygen.source.prose import parse_prose
@@ -131,6 +131,8 @@ class Converted:
     facts: str
     written: Previous
     """Its sections and clauses, for importing a next version over it."""
+    document: Document
+    """``markdown`` as ``check`` parsed it (it passed): a file diff loads it without parsing it again."""
 
 
 def convert(source: Path, policy_id: str, locale: str, today: date, previous: Previous | None = None, facts: bool = True,
@@ -145,7 +147,7 @@ def convert(source: Path, policy_id: str, locale: str, today: date, previous: Pr
     found = contacts(blocks, locale)
     body = [b for b in blocks if not (dated and b.line == dated.line and dated.alone and b.text == dated.sentence)]
     body = drop_navigation(body, repairs)
-    skeleton = _checked(body, locale, previous, repairs)
+    skeleton, document = _checked(body, locale, previous, repairs)
     words = sum(len(b.text.split()) for b in body if b.kind in ("paragraph", "item") and len(b.text.split()) >= 5)
     report = ImportReport(source, policy_id, locale, fmt, skeleton.title, skeleton.title_guessed, skeleton.sections,
                           skeleton.top_sections, skeleton.paragraphs, skeleton.items, skeleton.nested,
@@ -160,7 +162,7 @@ def convert(source: Path, policy_id: str, locale: str, today: date, previous: Pr
                                + "; was the page saved before it loaded, or is it only navigation?")
     report.todo = _todo(dated, owner, found, report.suggestions)
     yaml_text = facts_yaml(locale, dated, today, owner if facts else None, found if facts else [], version)
-    return Converted(report, skeleton.markdown, yaml_text, skeleton.written)
+    return Converted(report, skeleton.markdown, yaml_text, skeleton.written, document)
 
 
 def _todo(dated: Dated | None, owner: Found | None, found: list[Found], suggestions: list[Suggestion]) -> list[str]:
@@ -180,14 +182,15 @@ def _todo(dated: Dated | None, owner: Found | None, found: list[Found], suggesti
     return todo
 
 
-def _checked(blocks: list[Block], locale: str, previous: Previous | None, repairs: Repairs) -> Skeleton:
-    """The skeleton, parsed back as ``check`` parses it; a block it still refuses is written as plain text."""
+def _checked(blocks: list[Block], locale: str, previous: Previous | None, repairs: Repairs) -> tuple[Skeleton, Document]:
+    """The skeleton and its parse, parsed back as ``check`` parses it; a block it still refuses is
+    written as plain text."""
     for _attempt in range(3):
         skeleton = structure(blocks, locale, previous)
         errors = Collector()
-        parse_prose(Path(PROSE_FILE), skeleton.markdown, lambda name: "no placeholders in an import", errors)
-        if not errors:
-            return skeleton
+        document = parse_prose(Path(PROSE_FILE), skeleton.markdown, lambda name: "no placeholders in an import", errors)
+        if not errors and document is not None:
+            return skeleton, document
         plain = 0
         for diagnostic in errors.items:
             block = skeleton.lines.get(diagnostic.line)

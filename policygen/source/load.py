@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -24,12 +24,14 @@ from policygen.model import (
     FACT_KINDS,
     KIND,
     LABELLED_KINDS,
+    PLACEHOLDER_RE,
     SUPPORTED_LOCALES,
     Complaint,
     Config,
     Contact,
     Controller,
     DataCategory,
+    Document,
     Duration,
     Facts,
     Glossary,
@@ -80,8 +82,10 @@ def find_project(start: Path) -> Path:
     raise ProjectNotFound(f"{start}: no {CONFIG_FILE} here; run 'policygen init {start}' to start a project, or pass --project DIR")
 
 
-def load_project(root: Path, policies: Iterable[str] | None = None) -> Project:
-    """Load and validate a whole project. ``policies`` limits which policies are read."""
+def load_project(root: Path, policies: Iterable[str] | None = None, parsed: Mapping[str, Document] | None = None) -> Project:
+    """Load and validate a whole project. ``policies`` limits which policies are read. ``parsed``:
+    prose already parsed, by its exact text, with no problem (a file diff's import has just parsed
+    its skeleton as check does); a ``policy.md`` with that text and no placeholder is not parsed again."""
     root = find_project(root)
     errors = Collector()
     config = _load_config(root / CONFIG_FILE, root, errors)
@@ -109,7 +113,7 @@ def load_project(root: Path, policies: Iterable[str] | None = None) -> Project:
             if name in RESERVED_IDS:
                 errors.add(sources / name, 0, f"'{name}' is reserved (the shared {name} catalog uses it); rename the folder")
                 continue
-            policy = _load_policy(root, sources / name, config, glossary, errors)
+            policy = _load_policy(root, sources / name, config, glossary, errors, parsed or {})
             if policy is not None:
                 found[name] = policy
     warnings = missing_fact_diagnostics(found.values())
@@ -320,7 +324,8 @@ def has_label(glossary: Glossary, kind: str, ident: str) -> bool:
 # --- one policy --------------------------------------------------------------------------------
 
 
-def _load_policy(root: Path, folder: Path, config: Config | None, glossary: Glossary | None, errors: Collector) -> Policy | None:
+def _load_policy(root: Path, folder: Path, config: Config | None, glossary: Glossary | None, errors: Collector,
+                 parsed: Mapping[str, Document]) -> Policy | None:
     facts_path, prose_path = folder / FACTS_FILE, folder / PROSE_FILE
     for required in (facts_path, prose_path):
         if not required.is_file():
@@ -337,7 +342,10 @@ def _load_policy(root: Path, folder: Path, config: Config | None, glossary: Glos
     # With broken facts, the prose is still checked for everything but its placeholders, so
     # one run reports the problems of both files.
     check = (lambda name: problem(name, data.facts)) if data else (lambda name: None)
-    document = parse_prose(prose_path, text, check, errors)
+    # Placeholders are checked against this policy's facts, so only prose without any is reused.
+    document = parsed.get(text) if PLACEHOLDER_RE.search(text) is None else None
+    if document is None:
+        document = parse_prose(prose_path, text, check, errors)
     if document is None or data is None:
         return None
     return Policy(
