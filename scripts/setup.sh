@@ -11,6 +11,7 @@ APT_PACKAGES=(
   poppler-utils         # pdftotext, used by the PDF text-extraction tests
   strace                # kills a build at an exact system call (tests/test_build_safety.py)
   gettext               # msgfmt -c: CI checks every shipped catalog with GNU gettext itself
+  chromium chromium-driver  # the real-browser test (tests/test_browser.py) and scripts/screenshots.sh
 )
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -33,16 +34,18 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
-# pdf.js (Firefox's PDF engine) for the PDF text tests and bench/pdf.py: pinned in
-# tools/pdfjs/package-lock.json, run by the machine's Node.js (20 or newer).
-if [ -f tools/pdfjs/package-lock.json ]; then
-  if ! command -v npm >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "setup: installing nodejs npm"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
-  fi
-  if [ ! -d tools/pdfjs/node_modules/pdfjs-dist ]; then
-    (cd tools/pdfjs && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-  fi
+# npm packages, each pinned in its tools/<name>/package-lock.json: pdf.js (Firefox's PDF engine)
+# for the PDF text tests and bench/pdf.py, run by the machine's Node.js (20 or newer); axe-core
+# (tools/browser), which tests/test_browser.py injects into every page in Chromium.
+if ! command -v npm >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "setup: installing nodejs npm"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 fi
+for tool in pdfjs/pdfjs-dist browser/axe-core; do
+  folder=tools/${tool%%/*}
+  if [ -f "$folder/package-lock.json" ] && [ ! -d "$folder/node_modules/${tool#*/}" ]; then
+    (cd "$folder" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+done
 echo "setup: ready ($(.venv/bin/policygen --version))"

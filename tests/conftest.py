@@ -145,3 +145,19 @@ def sample(tmp_path: Path) -> Path:
 def sample_sources(tmp_path: Path) -> Path:
     """The sample without its archive: its sources are what the pages show."""
     return copy_project(SAMPLE, tmp_path / "tonle", archive=False)
+
+
+def built_sample(tmp_path_factory: pytest.TempPathFactory, today: str, edit: Callable[[Path], None] | None = None, name: str = "") -> Path:
+    """The sample project (with its archive) built as HTML as of ``today``, once per test run and
+    shared like :func:`build_once`: the project folder, its site in ``output/``. ``edit`` changes
+    the copy's sources before the build (give such a build its own ``name``)."""
+
+    def make(folder: Path) -> None:
+        project = copy_project(SAMPLE, folder / "tonle")
+        if edit is not None:
+            edit(project)
+        args = ["build", "--format", "html", "--today", today, "--project", str(project)]
+        result = CliRunner().invoke(app, args, catch_exceptions=False)
+        assert result.exit_code == 0, result.stderr
+
+    return build_once(tmp_path_factory, name or f"sample-html-{today}", make) / "tonle"

@@ -85,6 +85,29 @@ class PolicyRenderer(RendererHTML):
             token = token.copy(attrs={**token.attrs, "rel": "noopener noreferrer"})
         return self.renderToken([token], 0, options, env)
 
+    def td_open(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        # On a narrow screen policygen.css stacks a table's rows and starts each cell with its
+        # column's header; CSS cannot read another element's text, so the cell carries it.
+        label = self._column_label(tokens, idx, options, env)
+        token = tokens[idx].copy(attrs={**tokens[idx].attrs, "data-label": label}) if label else tokens[idx]
+        return f"<td{self.renderAttrs(token)}>"
+
+    def _column_label(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        """The plain text of the header of the column that the cell opened at ``idx`` is in."""
+        column, start = 0, idx - 1
+        while start >= 0 and tokens[start].type != "tr_open":
+            column += tokens[start].type == "td_open"
+            start -= 1
+        while start >= 0 and tokens[start].type != "table_open":
+            start -= 1
+        headers = []
+        for i in range(start + 1, idx):
+            if tokens[i].type == "thead_close":
+                break
+            if tokens[i].type == "th_open" and tokens[i + 1].type == "inline":
+                headers.append(self.inline(tokens[i + 1], options, env))
+        return Markup(headers[column]).striptags() if column < len(headers) else ""
+
 
 @cache
 def _renderer() -> PolicyRenderer:
