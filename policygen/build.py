@@ -15,6 +15,7 @@ worker processes end with the build that started them, even when it is killed.
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import json
 import multiprocessing
 import os
@@ -24,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -32,17 +34,20 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import jinja2
+from jinja2 import meta
+
 from policygen import __version__
 from policygen.archive.store import Release, archived_file, latest_in_force, materialize, published_heads, releases
 from policygen.atomic import contained, output_lock, publish, sha256
-from policygen.cache import Cache, code_digest, folder_digest, package_version
+from policygen.cache import Cache, code_digest, files_digest, folder_digest, pack, package_version, unpack
 from policygen.cache import key as cache_key
 from policygen.changes.rules import load_rules
 from policygen.errors import PolicygenError
 from policygen.i18n.localize import LocalizedPolicy
 from policygen.i18n.prepare import prepare
-from policygen.model import Project
-from policygen.render.archive_pages import ArchiveSite, render_archive
+from policygen.model import LABELLED_KINDS, Project
+from policygen.render.archive_pages import ArchiveSite, Banner, render_archive
 from policygen.render.html import (
     PagePaths,
     _native_name,
@@ -53,6 +58,7 @@ from policygen.render.html import (
     render_policy,
 )
 from policygen.render.pdf import pdf_source_html, render_pdf
+from policygen.source.load import find_project
 
 MANIFEST = "manifest.json"
 
@@ -79,6 +85,10 @@ class BuildResult:
     """PDFs this build rendered (their keys were not in the cache)."""
     pdfs_cached: list[str] = field(default_factory=list)
     """PDFs taken from the build cache, unchanged inputs and all."""
+    rendered: dict[str, int] = field(default_factory=dict)
+    """Output kind (manifest ``format``) -> how many outputs of that kind this build rendered."""
+    cached: dict[str, int] = field(default_factory=dict)
+    """Output kind -> how many outputs of that kind came from the build cache."""
     seconds: float = 0.0
     """How long the build took."""
 
@@ -102,15 +112,89 @@ def build(
     for fmt in formats:
         if fmt not in FORMATS:
             raise PolicygenError(f"unknown format '{fmt}'; choose from {', '.join(FORMATS)}")
+    day = today or date.today()
+    cache = Cache(find_project(root), enabled=use_cache)
+    # A rebuild with the same inputs, options and output as a build recorded in the cache, whose
+    # output is still as that build left it, has nothing to do: nothing is loaded or rendered.
+    whole = build_key(cache.root, policies, locales, output_dir, allow_incomplete, formats, day) if use_cache else ""
+    unchanged = _unchanged_build(cache, whole, (output_dir or cache.root / "output").resolve())
+    if unchanged is not None:
+        unchanged.seconds = time.monotonic() - began
+        return unchanged
     project, localized = prepare(root, policies, locales, allow_incomplete)
     out, out_root = _output_dir(project, output_dir)
     _check_output_dir(project, out)
     with output_lock(out) as work:
         result = _build_locked(root, project, localized, out, out_root, work, full=policies is None and locales is None,
-                               allow_incomplete=allow_incomplete, formats=formats, jobs=jobs, today=today,
-                               cache=Cache(project.root, enabled=use_cache), progress=progress)
+                               allow_incomplete=allow_incomplete, formats=formats, jobs=jobs, today=day,
+                               cache=cache, progress=progress)
+        if use_cache:
+            _record_build(cache, whole, out, result)
+    cache.close()
     result.seconds = time.monotonic() - began
     return result
+
+
+INPUTS = ("policygen.yaml", "glossary.yaml", "rules.yaml", "sources", "locales", "theme", "archive")
+"""Everything in a project a build reads (the archive's locks and unfinished releases aside)."""
+RENDER_PACKAGES = ("weasyprint", "pydyf", "fonttools", "fontpkg-noto-sans", "fontpkg-noto-sans-khmer", "khmercut", "jinja2",
+                   "markdown-it-py", "babel", "feedgen", "lxml", "pyyaml", "translate-toolkit", "polib")
+"""The libraries whose version can change what a build writes."""
+
+
+def build_key(root: Path, policies: list[str] | None, locales: list[str] | None, output_dir: Path | None, allow_incomplete: bool | None,
+              formats: list[str], today: date) -> str:
+    """The key of a whole build: the names and bytes of every input file of the project, the
+    options, the date, the output folder, policygen's code and the libraries that render."""
+    paths: list[Path] = []
+    for name in INPUTS:
+        path = root / name
+        if path.is_dir() and not path.is_symlink():
+            paths += sorted(p for p in path.rglob("*") if not p.is_dir() and not any(part.startswith((".lock", ".release-")) for part in p.parts))
+        else:
+            paths.append(path)
+    # A symbolic link counts by where it points, never by the bytes it leads to (perhaps outside
+    # the project: the build refuses those itself).
+    links = [f"{p.relative_to(root).as_posix()}->{os.readlink(p)}" for p in paths if p.is_symlink()]
+    options = json.dumps({"policies": policies, "locales": locales, "output": str(output_dir.resolve()) if output_dir else None,
+                          "allow_incomplete": allow_incomplete, "formats": sorted(formats), "today": today.isoformat(), "links": links})
+    return cache_key("build", code_digest(), *(package_version(name) for name in RENDER_PACKAGES), options,
+                     files_digest([p for p in paths if not p.is_symlink()], root))
+
+
+def _unchanged_build(cache: Cache, whole: str, out: Path) -> BuildResult | None:
+    """The result of the build recorded under ``whole``, when the output folder ``out`` is still
+    exactly as it left it (its manifest and every file the manifest lists, byte for byte); else None."""
+    entry = cache.get(whole) if whole else None
+    if entry is None:
+        return None
+    try:
+        record = json.loads(entry)
+        manifest = (out / MANIFEST).read_bytes()
+        if record["output"] != str(out) or hashlib.sha256(manifest).hexdigest() != record["manifest"]:
+            return None
+        outputs = json.loads(manifest)["outputs"]
+        for output in outputs:
+            if hashlib.sha256((out / output["path"]).read_bytes()).hexdigest() != output["sha256"]:
+                return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return BuildResult(out, outputs, unchanged=[o["path"] for o in outputs], pages=record["pages"], pdfs_cached=record["pdfs"],
+                       cached=record["kinds"], untranslated={(p, loc): n for p, loc, n in record["untranslated"]},
+                       missing_labels={(p, loc): n for p, loc, n in record["missing_labels"]})
+
+
+def _record_build(cache: Cache, whole: str, out: Path, result: BuildResult) -> None:
+    """Record a build that published ``out`` under its key, for :func:`_unchanged_build`."""
+    try:
+        manifest = hashlib.sha256((out / MANIFEST).read_bytes()).hexdigest()
+    except OSError:
+        return
+    kinds = Counter(result.cached) + Counter(result.rendered)
+    record = {"output": str(out), "manifest": manifest, "pages": result.pages, "pdfs": sorted(result.pdfs_rendered + result.pdfs_cached),
+              "kinds": dict(sorted(kinds.items())), "untranslated": [[p, loc, n] for (p, loc), n in sorted(result.untranslated.items())],
+              "missing_labels": [[p, loc, n] for (p, loc), n in sorted(result.missing_labels.items())]}
+    cache.put({whole: json.dumps(record, sort_keys=True).encode("utf-8")})
 
 
 def _build_locked(
@@ -122,12 +206,14 @@ def _build_locked(
     result = BuildResult(out, [], pages=len(localized))
     files: dict[str, bytes] = {}
     outputs: list[dict[str, Any]] = []
-    on_page = versions_on_page(project, localized, today or date.today())
+    renders = Renders(project, cache, today or date.today())
+    renders.add(project.root, localized)
+    on_page = versions_on_page(project, localized, today or date.today(), renders)
     if "html" in formats:
         # Released versions: archive pages, archived copies, feeds, and the banner pages show.
-        archive = render_archive(project, localized, today or date.today())
+        archive = renders.archive(localized)
         files, outputs = archive.files, archive.outputs
-        site_files, site_outputs = render_site(project, on_page.current, full, archive, on_page.drafts)
+        site_files, site_outputs = render_site(project, on_page.current, full, archive, on_page.drafts, renders=renders)
         files.update(site_files)
         outputs += site_outputs
     if "pdf" in formats:
@@ -184,6 +270,8 @@ def _build_locked(
     result.removed = published.removed
     result.untranslated = {(i.policy.id, i.locale): len(i.untranslated) for i in localized if i.untranslated}
     result.missing_labels = {(i.policy.id, i.locale): len(i.missing_labels) for i in localized if i.missing_labels}
+    result.rendered = dict(sorted((renders.rendered + Counter({"pdf": len(result.pdfs_rendered)})).items()))
+    result.cached = dict(sorted((renders.cached + Counter({"pdf": len(result.pdfs_cached)})).items()))
     return result
 
 
@@ -343,7 +431,7 @@ class OnPage:
     """(policy, locale) pairs whose current page shows the release in force, not the sources."""
 
 
-def versions_on_page(project: Project, localized: list[LocalizedPolicy], today: date) -> OnPage:
+def versions_on_page(project: Project, localized: list[LocalizedPolicy], today: date, renders: Renders) -> OnPage:
     """Per policy and locale, the version the current page shows on ``today``. A policy with a
     release in force shows that release, rendered from its archived sources; when the project's
     sources differ from it (edited since, or a release still upcoming), they are only a draft,
@@ -364,19 +452,19 @@ def versions_on_page(project: Project, localized: list[LocalizedPolicy], today: 
         if _sources_match(project, policy_id, found[-1]):
             # The sources are the newest release, still upcoming: it has its own URL
             # (versions/<version>/), so there is nothing unreleased to preview.
-            old = _in_force_items(project, policy_id, rel, released)
+            old = _in_force_items(project, policy_id, rel, released, renders)
             on_page.current += [old.get(i.locale, i) for i in items]
             on_page.archived |= {(policy_id, loc) for loc in old}
             on_page.in_force[policy_id] = rel
             continue
-        old = _in_force_items(project, policy_id, rel, released)
+        old = _in_force_items(project, policy_id, rel, released, renders)
         on_page.in_force[policy_id] = rel
         env = environment(project)
         for item in items:
             archived = old.get(item.locale)
             # Catalogs re-wrapped or re-headed since the release change nothing a reader sees:
             # a draft is previewed only when its text differs from the version in force.
-            if archived is None or render_policy(project, archived, env)[1] == render_policy(project, item, env)[1]:
+            if archived is None or renders.page(archived, env, count=False)[1] == renders.page(item, env, count=False)[1]:
                 on_page.current.append(item)
             else:
                 on_page.current.append(archived)
@@ -387,11 +475,13 @@ def versions_on_page(project: Project, localized: list[LocalizedPolicy], today: 
     return on_page
 
 
-def _in_force_items(project: Project, policy_id: str, rel: Release, released: list[LocalizedPolicy]) -> dict[str, LocalizedPolicy]:
+def _in_force_items(project: Project, policy_id: str, rel: Release, released: list[LocalizedPolicy],
+                    renders: Renders) -> dict[str, LocalizedPolicy]:
     """locale -> ``rel`` localized from its archived sources and translations."""
     with materialize(rel, project) as old_root:
         # The release passed its own gate when it was made: pending translations stay pending.
         _old_project, old_items = prepare(old_root, [policy_id], [i.locale for i in released], allow_incomplete=True)
+        renders.add(old_root, old_items)
     return {i.locale: i for i in old_items}
 
 
@@ -415,19 +505,24 @@ def _sources_match(project: Project, policy_id: str, rel: Release) -> bool:
 
 def render_site(
     project: Project, localized: list[LocalizedPolicy], full: bool, archive: ArchiveSite | None = None,
-    drafts: Iterable[LocalizedPolicy] = (),
+    drafts: Iterable[LocalizedPolicy] = (), renders: Renders | None = None,
 ) -> tuple[dict[str, bytes], list[dict[str, Any]]]:
     """Render every page, fragment, asset and (on full builds) the index, in memory. With
     ``archive``, pages show their banner and link to their archive page. ``drafts`` are the
-    sources' unreleased state, each rendered as a marked, unindexed preview in ``draft/``."""
+    sources' unreleased state, each rendered as a marked, unindexed preview in ``draft/``. With
+    ``renders``, through the build cache."""
     env = environment(project)
+
+    def render(item: LocalizedPolicy, *args: Any, **options: Any) -> tuple[bytes, bytes]:
+        return renders.page(item, env, *args, **options) if renders else render_policy(project, item, env, *args, **options)
+
     files: dict[str, bytes] = {}
     outputs: list[dict[str, Any]] = []
     drafts = list(drafts)
     for item in drafts:
         has_archive = archive is not None and (item.policy.id, item.locale) in archive.archived
         drafted = [d.locale for d in drafts if d.policy.id == item.policy.id]
-        page, _fragment = render_policy(project, item, env, None, has_archive, draft=True, drafted=drafted)
+        page, _fragment = render(item, None, has_archive, draft=True, drafted=drafted)
         path = PagePaths(item.policy.id, item.locale, draft=True).page
         files[path] = page
         outputs.append(_entry(item.policy.id, item.locale, "draft-html", path, page, item))
@@ -435,7 +530,7 @@ def render_site(
         key = (item.policy.id, item.locale)
         banner = archive.banners.get(key) if archive else None
         has_archive = archive is not None and key in archive.archived
-        page, fragment = render_policy(project, item, env, banner.html if banner else None, has_archive)
+        page, fragment = render(item, banner.html if banner else None, has_archive)
         paths = PagePaths(item.policy.id, item.locale)
         for fmt, path, data in (("html", paths.page, page), ("html-fragment", paths.fragment, fragment)):
             files[path] = data
@@ -444,10 +539,132 @@ def render_site(
         files[path] = data
         outputs.append({"policy": None, "locale": None, "format": "asset", "path": path, "sha256": sha256(data)})
     if full:
-        index = render_index(project, _index_entries(project, localized), env)
+        entries = _index_entries(project, localized)
+        index = renders.index(entries, env) if renders else render_index(project, entries, env)
         files["index.html"] = index
         outputs.append({"policy": None, "locale": None, "format": "site-index", "path": "index.html", "sha256": sha256(index)})
     return files, outputs
+
+
+class Renders:
+    """Renders HTML outputs through the build cache, and counts per output kind what was
+    rendered and what came from the cache.
+
+    A page's key holds the digest of the files its localized text was made from (:meth:`add`:
+    the policy's ``sources/`` folder, the locale's catalogs of the policy and of the glossary,
+    the glossary labels of the facts the policy has, the configuration), the digest of the theme
+    templates it is made with, and every other argument of the renderer. So an edit re-renders
+    the outputs of the (policy, locale) pairs whose files it touched, a glossary label the pages
+    that show it, a theme template the outputs made with it, and nothing else."""
+
+    def __init__(self, project: Project, cache: Cache, today: date) -> None:
+        self.project, self.cache, self.today = project, cache, today
+        self.rendered: Counter[str] = Counter()
+        self.cached: Counter[str] = Counter()
+        self._units: dict[int, str] = {}
+        self._templates: dict[tuple[str, ...], str] = {}
+
+    def add(self, root: Path, items: Iterable[LocalizedPolicy]) -> None:
+        """Note the inputs of ``items``, localized from the project (or archived sources) in ``root``."""
+        for item in items:
+            policy, locale, glossary = item.policy, item.locale, item.formatter.project.glossary
+            folder = root / "sources" / policy.id
+            files = sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+            catalogs = [root / "locales" / locale / "LC_MESSAGES" / f"{domain}.po" for domain in (policy.id, "glossary")]
+            used = {(kind, fact.id) for kind in LABELLED_KINDS for fact in policy.facts.items(kind)}
+            labels = [[t.context, t.label] for t in glossary.all_terms() if t.kind == "policy" or (t.kind, t.id) in used]
+            self._units[id(item)] = cache_key(files_digest([*files, *catalogs, root / "policygen.yaml"], root),
+                                              json.dumps([glossary.locale, labels], ensure_ascii=False))
+
+    def unit(self, item: LocalizedPolicy) -> str:
+        return self._units[id(item)]
+
+    def templates(self, *names: str) -> str:
+        """The digest of the project's theme templates among ``names`` and the templates they
+        include, import or extend (policygen's own are in :func:`~policygen.cache.code_digest`)."""
+        if names not in self._templates:
+            theme = self.project.theme_dir / "templates"
+            if not theme.is_dir():
+                self._templates[names] = ""
+            else:
+                env = environment(self.project)
+                seen: set[str] = set()
+                todo = list(names)
+                while todo:
+                    name = todo.pop()
+                    if name in seen:
+                        continue
+                    seen.add(name)
+                    try:
+                        found = meta.find_referenced_templates(env.parse(env.loader.get_source(env, name)[0])) if env.loader else []
+                    except jinja2.TemplateError:
+                        found = []  # the render reports it
+                    if any(ref is None for ref in found):
+                        seen |= {p.relative_to(theme).as_posix() for p in theme.rglob("*")}  # a name made at run time: all of them
+                    todo += [ref for ref in found if ref is not None]
+                themed = [theme / name for name in sorted(seen) if (theme / name).is_file()]
+                self._templates[names] = files_digest(themed, theme) if themed else ""
+        return self._templates[names]
+
+    def memo(self, kinds: Iterable[str], parts: Iterable[str],
+             render: Callable[[], tuple[dict[str, bytes], Any]]) -> tuple[dict[str, bytes], Any, bool]:
+        """``render()``'s files and record, and whether they came from the cache (under the key
+        of ``parts``); counted per output kind in ``kinds``."""
+        key = cache_key("html", code_digest(), *parts)
+        entry = self.cache.get(key)
+        if entry is not None:
+            self.cached.update(kinds)
+            files, record = unpack(entry)
+            return files, record, True
+        files, record = render()
+        self.cache.put({key: pack(files, record)})
+        self.rendered.update(kinds)
+        return files, record, False
+
+    def page(self, item: LocalizedPolicy, env: jinja2.Environment, *args: Any, count: bool = True, **options: Any) -> tuple[bytes, bytes]:
+        """:func:`~policygen.render.html.render_policy` through the cache."""
+        draft = bool(options.get("draft"))
+        kinds = (["draft-html"] if draft else ["html", "html-fragment"]) if count else []
+        arguments = json.dumps([args, sorted(options.items())], default=sorted, ensure_ascii=False)
+        files, _, _ = self.memo(kinds, [self.templates("page.html", "fragment.html"), self.unit(item), arguments],
+                             lambda: (dict(zip(("page", "fragment"), render_policy(self.project, item, env, *args, **options), strict=True)), None))
+        return files["page"], files["fragment"]
+
+    def archive(self, localized: list[LocalizedPolicy]) -> ArchiveSite:
+        """:func:`~policygen.render.archive_pages.render_archive`, one (policy, locale) at a time
+        through the cache: the archive of its policy, the date, its localized text."""
+        site = ArchiveSite({}, [], {}, set())
+        archives = {policy: folder_digest(self.project.root / "archive" / policy) for policy in {i.policy.id for i in localized}
+                    if releases(self.project.root, policy)}
+        for item in localized:
+            if item.policy.id not in archives:
+                continue  # no releases: nothing to render
+            def render(item: LocalizedPolicy = item) -> tuple[dict[str, bytes], Any]:
+                part = render_archive(self.project, [item], self.today)
+                banner = next(iter(part.banners.values()), None)
+                return part.files, {"outputs": part.outputs, "archived": bool(part.archived),
+                                    "banner": [banner.release.version, banner.banner, banner.items, banner.html] if banner else None}
+
+            files, record, hit = self.memo([], [self.templates("archive.html", "banner.html"), self.unit(item), archives[item.policy.id],
+                                                self.today.isoformat()], render)
+            site.files.update(files)
+            site.outputs += record["outputs"]
+            (self.cached if hit else self.rendered).update(o["format"] for o in record["outputs"])
+            pair = (item.policy.id, item.locale)
+            if record["archived"]:
+                site.archived.add(pair)
+            if record["banner"]:
+                version, text, items, html = record["banner"]
+                rel = next(r for r in releases(self.project.root, item.policy.id) if r.version == version)
+                site.banners[pair] = Banner(rel, text, items, html)
+        return site
+
+    def index(self, entries: list[dict[str, Any]], env: jinja2.Environment) -> bytes:
+        """:func:`~policygen.render.html.render_index` through the cache."""
+        files, _, _ = self.memo(["site-index"], [self.templates("index.html"), files_digest([self.project.config.path], self.project.root),
+                                               json.dumps(entries, sort_keys=True, ensure_ascii=False)],
+                             lambda: ({"index.html": render_index(self.project, entries, env)}, None))
+        return files["index.html"]
 
 
 def manifest_archive_entry(project: Project) -> dict[str, dict[str, Any]]:

@@ -8,6 +8,14 @@ digest of policygen's own code and templates. An
 unchanged key means an unchanged output, so it is not rendered again; any change to any input
 makes a new key. Nothing is invalidated by hand, and nothing can go stale.
 
+Every other output is cached the same way (:func:`pack` keeps several files and their record in
+one entry): a page and its fragment under the digest of the files its localized text was made
+from (:func:`files_digest`: the policy's sources, the locale's catalogs, the glossary labels it
+shows, the configuration) and of every other argument of the renderer; an archive page, a feed,
+a banner and the archived copies under the digest of the policy's archive, the date and the
+localized text. A whole build is recorded too, under the digest of every input file of the
+project: a rebuild whose inputs, options and output are all unchanged loads nothing at all.
+
 Entries live in the project, in ``.policygen/cache/`` (ignored by git): one file per key, the
 SHA-256 of the content followed by the content. Each is written atomically through
 :func:`policygen.atomic.write_all`, and verified on read: a torn or altered entry is a miss, is
@@ -17,6 +25,7 @@ removed, and the output is rendered again. ``build --no-cache`` bypasses the cac
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from functools import cache
 from importlib import metadata
@@ -58,6 +67,42 @@ def key(*parts: str | bytes) -> str:
     return digest.hexdigest()
 
 
+def file_digest(path: Path) -> bytes:
+    """SHA-256 of a file's bytes; a missing file (or a folder) has a digest of its own."""
+    try:
+        return hashlib.sha256(path.read_bytes()).digest()
+    except (IsADirectoryError, FileNotFoundError, NotADirectoryError):
+        return b"absent"
+
+
+def files_digest(paths: Iterable[Path], root: Path) -> str:
+    """Names (relative to ``root``) and bytes of ``paths``, in the order given."""
+    digest = hashlib.sha256()
+    for path in paths:
+        name = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
+        digest.update(name.encode() + b"\0" + file_digest(path))
+    return digest.hexdigest()
+
+
+def pack(files: dict[str, bytes], record: object) -> bytes:
+    """Several files and a JSON record as one cache entry: a header line (the record, the names
+    and lengths), then the files' bytes one after the other."""
+    names = sorted(files)
+    header = json.dumps({"record": record, "files": [[name, len(files[name])] for name in names]}, sort_keys=True, ensure_ascii=True)
+    return b"".join([header.encode("ascii"), b"\n", *(files[name] for name in names)])
+
+
+def unpack(entry: bytes) -> tuple[dict[str, bytes], object]:
+    """The files and record :func:`pack` made (the entry was verified on read)."""
+    line, _, body = entry.partition(b"\n")
+    header = json.loads(line)
+    files, at = {}, 0
+    for name, length in header["files"]:
+        files[name] = body[at:at + length]
+        at += length
+    return files, header["record"]
+
+
 def folder_digest(folder: Path) -> str:
     """Names and bytes of every file under ``folder`` (empty when it does not exist)."""
     digest = hashlib.sha256()
@@ -75,6 +120,9 @@ class Cache:
         self.root = project_root
         self.folder = project_root / CACHE_DIR
         self.enabled = enabled
+        self.used: set[str] = set()
+        """Entries this build read or wrote: what a full build keeps (:meth:`prune`)."""
+        self._pruning = False
 
     def _path(self, entry: str) -> Path:
         return self.folder / entry[:2] / entry
@@ -83,6 +131,7 @@ class Cache:
         """The content stored under ``entry``, if it is there and intact."""
         if not self.enabled:
             return None
+        self.used.add(entry)
         path = self._path(entry)
         try:
             raw = path.read_bytes()
@@ -98,17 +147,23 @@ class Cache:
         """Store ``entries`` (key -> content). A full disk costs only speed: the build goes on."""
         if not self.enabled or not entries:
             return
+        self.used |= set(entries)
         try:
             write_all({self._path(entry): hashlib.sha256(data).digest() + data for entry, data in entries.items()}, self.root)
         except OSError:
             pass
 
-    def prune(self, keep: Iterable[str]) -> int:
-        """Remove every entry not in ``keep`` (after a full build: what it no longer uses);
-        returns how many went."""
-        if not self.enabled or not self.folder.is_dir():
+    def prune(self, keep: Iterable[str]) -> None:
+        """After a full build, entries it did not use go: those in ``keep`` and those read or
+        written stay. The removal waits for :meth:`close`, when every output has been looked up."""
+        self.used |= set(keep)
+        self._pruning = True
+
+    def close(self) -> int:
+        """The end of a build: prune, if a full build asked for it; returns how many entries went."""
+        if not self._pruning or not self.enabled or not self.folder.is_dir():
             return 0
-        wanted = set(keep)
+        wanted = self.used
         removed = 0
         for bucket in self.folder.iterdir():
             if not bucket.is_dir() or bucket.is_symlink():
@@ -126,4 +181,4 @@ class Cache:
         return sum(1 for path in self.folder.glob("*/*") if not path.name.startswith("."))
 
 
-__all__ = ["CACHE_DIR", "Cache", "code_digest", "folder_digest", "key", "package_version"]
+__all__ = ["CACHE_DIR", "Cache", "code_digest", "file_digest", "files_digest", "folder_digest", "key", "pack", "package_version", "unpack"]

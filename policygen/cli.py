@@ -165,10 +165,16 @@ def build(
         for path in result.removed:
             typer.echo(f"removed {path}")
     pdfs = f"{_count(len(result.pdfs_rendered), 'PDF')} rendered, {len(result.pdfs_cached)} from cache; " if result.pdfs_rendered or result.pdfs_cached else ""
+    other = {kind: n for kind, n in result.rendered.items() if kind != "pdf"}
+    reused = {kind: n for kind, n in result.cached.items() if kind != "pdf"}
+    html = f"{sum(other.values())} other outputs rendered, {sum(reused.values())} from cache; " if other or reused else ""
     typer.echo(
-        f"Built {_count(result.pages, 'page')} into {result.output_dir}: {pdfs}{_count(len(result.written), 'file')} written, "
+        f"Built {_count(result.pages, 'page')} into {result.output_dir}: {pdfs}{html}{_count(len(result.written), 'file')} written, "
         f"{len(result.unchanged)} unchanged" + (f", {len(result.removed)} removed" if result.removed else "") + f" ({result.seconds:.1f} s)."
     )
+    if _Output.verbose:
+        for kind in sorted(set(result.rendered) | set(result.cached)):
+            typer.echo(f"  {kind}: {result.rendered.get(kind, 0)} rendered, {result.cached.get(kind, 0)} from cache")
     for (policy_id, loc), count in sorted(result.untranslated.items()):
         typer.echo(f"note: {policy_id} [{loc}]: {_count(count, 'block')} not translated, shown in the source language", err=True)
     for (policy_id, loc), count in sorted(result.missing_labels.items()):
