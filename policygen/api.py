@@ -21,7 +21,7 @@ from policygen.build import FORMATS, BuildResult, Progress
 from policygen.build import build as build_site
 from policygen.build import check as check_project
 from policygen.changes.checkout import checkout
-from policygen.changes.compare import PolicyReport, compare, worst
+from policygen.changes.compare import PolicyReport, compare, same_labels, worst
 from policygen.changes.report import report_json
 from policygen.changes.rules import RANK, Rule, load_rules
 from policygen.errors import Collector, PolicygenError, SourceError
@@ -76,6 +76,8 @@ class DiffResult:
     """The most severe change, or None when nothing changed."""
     written: list[Path]
     """Files written into ``--output`` (empty without it)."""
+    warnings: tuple[str, ...] = ()
+    """What looks like a mistake but does not stop the diff (a version label not bumped)."""
 
     def fails(self, threshold: str | None) -> bool:
         """Whether a change reaches ``threshold`` (``--fail-on``)."""
@@ -83,25 +85,26 @@ class DiffResult:
 
 
 def diff(old: str, new: str, project: Path, policies: list[str] | None = None, output: Path | None = None,
-         fail_on: str | None = None, lang: str = "en") -> DiffResult:
+         fail_on: str | None = None, lang: str = "en", pdf: bool = False) -> DiffResult:
     """``policygen diff``: compare two versions (folders, ``git:REV``, ``POLICY@VERSION``, or two
-    text, HTML or Markdown files, imported in language ``lang``)."""
+    text, HTML or Markdown files, imported in language ``lang``); with ``pdf``, the redlines
+    written into ``output`` as PDF too."""
     if fail_on is not None and fail_on not in SEVERITY_THRESHOLDS:
         raise PolicygenError(f"--fail-on takes major, review or minor, not '{fail_on}'")
     if is_document(old) or is_document(new):
-        return _diff_documents(Path(old), Path(new), lang, output, fail_on)
+        return _diff_documents(Path(old), Path(new), lang, output, fail_on, pdf)
     with checkout(old, project) as (old_root, old_label), checkout(new, project) as (new_root, new_label):
         reports = compare(old_root, new_root, policies)
         data = report_json(reports, old_label, new_label)
-        written = _write_changes(reports, data, output)
-    return DiffResult(data, worst(reports), written)
+        written = _write_changes(reports, data, output, pdf)
+    return DiffResult(data, worst(reports), written, tuple(w for r in reports for w in same_labels(r)))
 
 
-def _write_changes(reports: list[PolicyReport], data: dict[str, Any], output: Path | None) -> list[Path]:
+def _write_changes(reports: list[PolicyReport], data: dict[str, Any], output: Path | None, pdf: bool = False) -> list[Path]:
     """The report, redlines and notices of a diff, written into ``output`` (none without it)."""
     if output is None:
         return []
-    files = {output / rel: content for rel, content in change_files(reports, data).items()}
+    files = {output / rel: content for rel, content in change_files(reports, data, pdf).items()}
     try:
         # --output is a folder the user named: it may be anywhere, and every file stays inside it.
         write_all(files, output)
@@ -110,7 +113,7 @@ def _write_changes(reports: list[PolicyReport], data: dict[str, Any], output: Pa
     return sorted(files)
 
 
-def _diff_documents(old: Path, new: Path, lang: str, output: Path | None, fail_on: str | None) -> DiffResult:
+def _diff_documents(old: Path, new: Path, lang: str, output: Path | None, fail_on: str | None, pdf: bool = False) -> DiffResult:
     """``policygen diff old.html new.md``: both files imported as ``policygen import`` does, then compared."""
     for path in (old, new):
         if not path.is_file():
@@ -118,7 +121,7 @@ def _diff_documents(old: Path, new: Path, lang: str, output: Path | None, fail_o
     with document_versions(old, new, lang, date.today()) as (old_root, new_root, imports):
         reports = compare(old_root, new_root, [DOCUMENT_ID], {i.markdown: i.document for i in imports})
         data = report_json(reports, old.name, new.name)
-        written = _write_changes(reports, data, output)
+        written = _write_changes(reports, data, output, pdf)
     return DiffResult(data, worst(reports), written)
 
 

@@ -244,7 +244,7 @@ def _build_locked(
     # come with every HTML build, so an asset a theme dropped is pruned too.
     rebuilt = {(o["policy"], o["locale"], o["format"]) for o in outputs}
     families = {"html": ("html", "html-fragment", "site-index", "asset", "archive-page", "archived-html", "archived-pdf",
-                         "redline", "feed", "banner-html", "banner-json", "draft-html"), "pdf": ("pdf", "draft-pdf")}
+                         "redline", "redline-pdf", "feed", "banner-html", "banner-json", "draft-html"), "pdf": ("pdf", "draft-pdf")}
     complete = {fmt for family in formats for fmt in families[family]} if full else ({"asset"} if "html" in formats else set())
     for entry in previous:
         key = (entry.get("policy"), entry.get("locale"), entry.get("format"))

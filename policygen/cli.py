@@ -231,12 +231,17 @@ def diff(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write report.json, redlines and notices for every locale here.")] = None,
     fail_on: Annotated[str | None, typer.Option("--fail-on", help="Exit with code 3 when a change is at least this severe: major, review or minor.")] = None,
     lang: Annotated[str, typer.Option("--lang", help="Language of two files compared directly: en, nl or km.")] = "en",
+    pdf: Annotated[bool, typer.Option("--pdf", help="With --output, also write each redline as PDF (redline.<locale>.pdf).")] = False,
 ) -> None:
     """Compare two versions: every change graded major/review/minor/editorial, with its reason.
     OLD and NEW may also be two files (text, HTML or Markdown), compared without a project."""
     if output_format not in ("text", "json"):
         raise PolicygenError(f"unknown format '{output_format}'; choose text or json")
-    result = api().diff(old, new, project, policy, output, fail_on, lang)
+    if pdf and output is None:
+        raise PolicygenError("--pdf writes the redlines' PDFs into the --output folder; give --output DIR too")
+    result = api().diff(old, new, project, policy, output, fail_on, lang, pdf)
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     if output_format == "json":
         typer.echo(json.dumps(result.report, ensure_ascii=False, indent=2, sort_keys=True))
     else:

@@ -101,7 +101,7 @@ def test_sensitive_category_is_major_everywhere(versions, tmp_path: Path, cli) -
     for locale, summary in (("nl", "Belangrijke wijzigingen"), ("km", notices["km"]["items"][0])):
         page = (out / "tonle-privacy" / f"redline.{locale}.html").read_text(encoding="utf-8")
         assert f'<html lang="{locale}"' in page
-        assert notices[locale]["items"][0] in page.split('class="summary"')[1].split("</section>")[0]
+        assert notices[locale]["items"][0] in page.split('class="pg-summary"')[1].split("</section>")[0]
         assert summary in page
         # the list of data categories in the text shows the new category as inserted
         assert re.search(r"<ins><span class=\"pg-sr\">\[[^\]:]+: </span>[^<]*(gezondheidsgegevens|ព័ត៌មានសុខភាព)", page)
@@ -229,7 +229,7 @@ def test_khmer_redline_marks_words_not_the_whole_clause(tmp_path: Path, sample: 
     out = tmp_path / "out"
     assert cli("diff", str(sample), str(new), "--policy", "tonle-privacy", "--output", str(out)).exit_code == 0
     page = (out / "tonle-privacy" / "redline.km.html").read_text(encoding="utf-8")
-    clause = page.split('id="who-subsidiary"')[1].split("</div>")[0]
+    clause = page.split('id="who-subsidiary"')[1].split("</p>")[0]
     inserted = re.findall(r'<ins><span class="pg-sr">\[[^:]+: </span>(.*?)<span class="pg-sr">\]</span></ins>', clause)
     assert inserted, clause
     assert "ប្រាក់ដែលអ្នកផ្ញើ" in clause and "ប្រាក់ដែលអ្នកផ្ញើ" not in "".join(inserted)  # unchanged words stay unmarked

@@ -262,7 +262,7 @@ def test_every_template_gets_template_data(tmp_path: Path, monkeypatch: pytest.M
         monkeypatch.setattr(f"{module}.render_template", spy)
     sample = copy_project(SAMPLE, tmp_path / "tonle")
     assert cli("build", "--today", "2026-03-15", cwd=sample).exit_code == 0  # the banner of 3.0 shows
-    assert cli("diff", "tonle-privacy@2.1", str(sample), "-p", "tonle-privacy", "--output", str(tmp_path / "diff"), cwd=sample).exit_code == 0
+    assert cli("diff", "tonle-privacy@2.1", str(sample), "-p", "tonle-privacy", "--output", str(tmp_path / "diff"), "--pdf", cwd=sample).exit_code == 0
     from policygen.i18n.prepare import prepare
 
     project, localized = prepare(sample, ["tonle-privacy"], ["km"])

@@ -45,7 +45,7 @@ from policygen.i18n.prepare import prepare
 from policygen.model import Project, quoted, version_problem
 from policygen.render.html import render_policy
 from policygen.render.pdf import render_pdf
-from policygen.render.redline import redline
+from policygen.render.redline import redline_pages, redline_pdf
 from policygen.source.load import load_project
 
 
@@ -165,7 +165,12 @@ def _changes_against(last: Release, project: Project, policy_id: str, files: dic
         data = report_json(reports, f"{policy_id}@{last.version}", "release")
         files["changes.json"] = (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
         for locale in reports[0].new.locales:
-            files[f"output/{locale}/redline.html"] = redline(reports[0], locale)
+            # Published at <policy>/<locale>/versions/<version>/, four folders below the site's assets.
+            pages = redline_pages(reports[0], locale, assets="../../../../assets/", pdf_href="redline.pdf",
+                                  changes_href="redline-changes.html", full_href="redline.html")
+            files[f"output/{locale}/redline.html"] = pages.full
+            files[f"output/{locale}/redline-changes.html"] = pages.changes
+            files[f"output/{locale}/redline.pdf"] = redline_pdf(reports[0], pages, locale)
     return reports[0].severity
 
 

@@ -75,3 +75,18 @@ def compare(old_root: Path, new_root: Path, policies: list[str] | None = None, p
 
 def worst(reports: list[PolicyReport]) -> str | None:
     return max((r.severity for r in reports if r.severity), key=RANK.__getitem__, default=None)
+
+
+def same_labels(report: PolicyReport) -> list[str]:
+    """Warnings for a new version that kept the old one's version label or effective date: its
+    redlines and notices would say "from version 3.0 to version 3.0", or date a change to the
+    day the old text took effect."""
+    old, new = report.old, report.new
+    found = []
+    if new.version == old.version:
+        found.append(f"{report.policy_id}: the new side has the same version as the old one ({new.version}); its redlines would say "
+                     f"'from version {old.version} to version {new.version}'. Set a new 'version' in sources/{report.policy_id}/policy.yaml")
+    if new.effective_date == old.effective_date:
+        found.append(f"{report.policy_id}: the new side takes effect on the same date as the old one ({new.effective_date.isoformat()}); "
+                     f"set its 'effective_date' in sources/{report.policy_id}/policy.yaml to the day the new text applies")
+    return found

@@ -108,8 +108,11 @@ def render_archive(project: Project, localized: list[LocalizedPolicy], today: da
             add(f"{folder}index.html", archived_file(rel, f"output/{locale}/index.html"), "archived-html", rel.version)
             add(f"{folder}{policy}-{locale}.pdf", archived_file(rel, f"output/{locale}/{policy}-{locale}.pdf"), "archived-pdf", rel.version)
             redline = rel.folder / "output" / locale / "redline.html"
-            if f"output/{locale}/redline.html" in rel.files:
-                add(f"{folder}redline.html", archived_file(rel, f"output/{locale}/redline.html"), "redline", rel.version)
+            # The redline, its changes-only page and its PDF, as far as the release has them (releases
+            # made before policygen wrote the last two have the redline only).
+            for name, kind in (("redline.html", "redline"), ("redline-changes.html", "redline"), ("redline.pdf", "redline-pdf")):
+                if f"output/{locale}/{name}" in rel.files:
+                    add(f"{folder}{name}", archived_file(rel, f"output/{locale}/{name}"), kind, rel.version)
             status = ""
             if rel.effective_date > today:
                 status = fmt.ui("upcoming").replace("{date}", fmt.date(rel.effective_date))

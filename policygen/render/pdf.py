@@ -36,7 +36,7 @@ from policygen.i18n.localize import LocalizedPolicy
 from policygen.model import Project
 from policygen.render.html import PagePaths, environment, render_policy, render_template
 from policygen.render.pdf_text import install, mark_page_furniture
-from policygen.resources import font_files
+from policygen.resources import builtin, font_files
 
 PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3u")
 FONT_URL = "file:///policygen-fonts/"
@@ -83,9 +83,23 @@ def pdf_source_html(project: Project, localized: LocalizedPolicy) -> str:
     env = environment(project)
     fmt = localized.formatter
     _page, fragment = render_policy(project, localized, env)
-    digits = project.config.options(localized.locale).digits
-    counter = ", khmer" if localized.locale == "km" and digits == "native" else ""
-    page_of = fmt.ui("page_of")
+    context = {
+        **_wrapper(project, localized.locale, fragment.decode("utf-8")),
+        "dir": localized.direction, "title": localized.title_text,
+        "version": fmt.version(localized.policy.version), "effective_date_text": fmt.date(localized.policy.effective_date),
+        "ui": {"version": fmt.ui("version")},
+    }
+    html = render_template(env, "pdf.html", context)
+    return _absolute_links(project, localized, html)
+
+
+def _wrapper(project: Project, locale: str, fragment: str) -> dict[str, Any]:
+    """What every PDF's print wrapper gets: the fonts, the style sheet, the page numbers in the
+    locale's words and digits, and the body."""
+    env = environment(project)
+    digits = project.config.options(locale).digits
+    counter = ", khmer" if locale == "km" and digits == "native" else ""
+    page_of = builtin()["ui"]["page_of"][locale]
     before, _, rest = page_of.partition("{page}")
     between, _, after = rest.partition("{pages}")
 
@@ -93,17 +107,13 @@ def pdf_source_html(project: Project, localized: LocalizedPolicy) -> str:
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
     page_content = f"{css_string(before)} counter(page{counter}) {css_string(between)} counter(pages{counter}) {css_string(after)}"
-    context = {
-        "locale": localized.locale, "dir": localized.direction, "title": localized.title_text,
-        "version": fmt.version(localized.policy.version), "effective_date_text": fmt.date(localized.policy.effective_date),
-        "ui": {"version": fmt.ui("version")}, "generator": f"policygen {__version__}",
+    return {
+        "locale": locale, "generator": f"policygen {__version__}",
         "fonts": {name: f"{FONT_URL}{name}.ttf" for name in ("latin", "latin_italic", "khmer")},
         "css": Markup(render_template(env, "pdf.css", {"counter": counter})),
         "page_of": Markup(page_content),
-        "fragment": Markup(fragment.decode("utf-8")),
+        "fragment": Markup(fragment),
     }
-    html = render_template(env, "pdf.html", context)
-    return _absolute_links(project, localized, html)
 
 
 def _absolute_links(project: Project, localized: LocalizedPolicy, html: str) -> str:
@@ -211,13 +221,28 @@ class _Collect(logging.Handler):
 
 def render_pdf(project: Project, localized: LocalizedPolicy, variant: str = "pdf/ua-1", strict: bool = True) -> bytes:
     """The PDF of one policy in one locale. In strict mode any WeasyPrint warning is an error."""
+    where = PagePaths(localized.policy.id, localized.locale).pdf
+    return _pdf_bytes(project, pdf_html(project, localized), variant, strict, localized.policy.prose_path, localized.locale, where)
+
+
+def render_html_pdf(project: Project, body: str, locale: str, title: str, meta: str, source: Path, where: str = "") -> bytes:
+    """A PDF of other pages than a policy (a redline and its change summary), laid out as the
+    policies' PDFs are: the same print wrapper, fonts, style sheet, running header and page
+    numbers. ``body`` is the HTML of the body (it may carry a style element of its own);
+    ``meta`` the running header's second line; problems are reported at ``source``."""
+    context = {**_wrapper(project, locale, body), "title": title, "meta": meta}
+    html = render_template(environment(project), "redline-pdf.html", context)
+    return _pdf_bytes(project, break_khmer_words(html), "pdf/ua-1", True, source, locale, where or title)
+
+
+def _pdf_bytes(project: Project, html: str, variant: str, strict: bool, source: Path, locale: str, where: str) -> bytes:
+    """Lay out ``html`` and write it as PDF; in strict mode any WeasyPrint warning is an error."""
     from weasyprint.urls import FatalURLFetchingError
 
     install()
     _reproducible_fonts()
     if variant not in PDF_VARIANTS:
         raise PolicygenError(f"unknown PDF variant '{variant}'; choose {', '.join(PDF_VARIANTS)}")
-    html = pdf_html(project, localized)
     logger = logging.getLogger("weasyprint")
     handler = _Collect()
     logger.addHandler(handler)
@@ -232,19 +257,18 @@ def render_pdf(project: Project, localized: LocalizedPolicy, variant: str = "pdf
         data = document.write_pdf(**options)
     except FatalURLFetchingError as exc:
         url = str(exc).split("'")[1] if str(exc).count("'") >= 2 else ""
-        path, line = _css_source(project, html, url=url) or (localized.policy.prose_path, 0)
-        raise SourceError([Diagnostic(path, line, f"PDF ({localized.locale}): {exc}")]) from None
+        path, line = _css_source(project, html, url=url) or (source, 0)
+        raise SourceError([Diagnostic(path, line, f"PDF ({locale}): {exc}")]) from None
     finally:
         logger.removeHandler(handler)
         logger.propagate = previous
     if strict and handler.messages:
-        where = PagePaths(localized.policy.id, localized.locale)
         diagnostics = []
         for message in sorted(set(handler.messages)):
-            path, line = _css_source(project, html, message=message) or (localized.policy.prose_path, 0)
+            path, line = _css_source(project, html, message=message) or (source, 0)
             if line:  # WeasyPrint's line counts the HTML's style element, not the file
                 message = _CSS_POSITION.sub(lambda m: f" at column {m.group(2)}", message, count=1)
-            diagnostics.append(Diagnostic(path, line, f"PDF {where.pdf}: {message}"))
+            diagnostics.append(Diagnostic(path, line, f"PDF {where}: {message}"))
         raise SourceError(diagnostics)
     return data
 

@@ -1,0 +1,235 @@
+"""Redlines a lawyer can use (issue 15, point 5): the policy's structure kept (headings, lists,
+tables, links), the project's fonts, unique IDs, numbers and dates changed as a whole, an index
+of changes, a changes-only page, localized summary tables, a PDF, and a warning when the
+version was not bumped."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLE, copy_project
+from pypdf import PdfReader
+
+from policygen import api
+from policygen.render.wordiff import Marks, diff_html
+from policygen.resources import notice_template
+
+LOCALES = ("en", "nl", "km")
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{path.name}: expected {old!r} once"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def new_version(project: Path) -> None:
+    """A 3.1 of the sample's privacy policy: a list item added and one dropped, a table row
+    dropped, a link changed, a period changed in the prose, a clause removed and one added."""
+    prose = project / "sources" / "tonle-privacy" / "policy.md"
+    edit(prose, "- {{data.criminal-data}}: for example", "- Your photo on social media, if you link your account.\n- {{data.criminal-data}}: for example")
+    edit(prose, "- {{data.marketing-preferences}}: whether you have agreed to receive news and offers, through which channels, and when "
+         "you gave or withdrew that choice.\n", "")
+    edit(prose, "| {{purpose.marketing}} | {{purpose.marketing.basis}} | {{purpose.marketing.data}} |\n", "")
+    edit(prose, "our [policy archive](https://tonle.example/legal/archive)", "our [archive of policies](https://tonle.example/legal/versions)")
+    edit(prose, "You must be at least {{minimum_age}} years old", "You must have been a customer for 5 years or be at least {{minimum_age}} years old")
+    text = prose.read_text(encoding="utf-8")
+    removed = re.search(r"\{#changes-minor\}\n[^\n]*\n\n", text)
+    assert removed
+    text = text.replace(removed.group(0), "")
+    text = text.replace("{#contact-intro}\n", "{#contact-hours}\nOur support team answers within two working days.\n\n{#contact-intro}\n", 1)
+    prose.write_text(text, encoding="utf-8")
+    facts = project / "sources" / "tonle-privacy" / "policy.yaml"
+    edit(facts, 'version: "3.0"', 'version: "3.1"')
+    edit(facts, "effective_date: 2026-03-01", "effective_date: 2026-06-01")
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("redline")
+    old = copy_project(SAMPLE, base / "old", archive=False)
+    new = copy_project(SAMPLE, base / "new", archive=False)
+    new_version(new)
+    result = api.diff(str(old), str(new), new, ["tonle-privacy"], base / "out")
+    assert not result.warnings
+    return base / "out" / "tonle-privacy"
+
+
+def page(outputs: Path, locale: str, changes_only: bool = False) -> str:
+    name = f"redline-changes.{locale}.html" if changes_only else f"redline.{locale}.html"
+    return (outputs / name).read_text(encoding="utf-8")
+
+
+class Elements(HTMLParser):
+    """Every element's tag and attributes, and the links."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.ids: list[str] = []
+        self.hrefs: list[str] = []
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        self.tags.append((tag, found))
+        if found.get("id"):
+            self.ids.append(str(found["id"]))
+        if tag == "a" and found.get("href"):
+            self.hrefs.append(str(found["href"]))
+
+
+def element(text: str, ident: str) -> str:
+    """The HTML of the element with ``id="ident"`` (up to its closing tag)."""
+    match = re.search(rf'<(\w+)[^>]* id="{re.escape(ident)}"', text)
+    assert match, ident
+    tag = match.group(1)
+    depth, position = 0, match.start()
+    for found in re.finditer(rf"<(/?){tag}\b[^>]*>", text[match.start():]):
+        depth += -1 if found.group(1) else 1
+        if depth == 0:
+            return text[match.start() : match.start() + found.end()]
+    raise AssertionError(f"no end of {ident} after {position}")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("changes_only", [False, True])
+def test_every_id_is_unique_and_every_index_link_resolves(outputs: Path, locale: str, changes_only: bool) -> None:
+    parsed = Elements(page(outputs, locale, changes_only))
+    duplicates = sorted({i for i in parsed.ids if parsed.ids.count(i) > 1})
+    assert not duplicates
+    anchors = [h[1:] for h in parsed.hrefs if h.startswith("#")]
+    assert anchors and not set(anchors) - set(parsed.ids)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_structure_is_kept(outputs: Path, locale: str) -> None:
+    text = page(outputs, locale)
+    parsed = Elements(text)
+    tags = {tag for tag, _attrs in parsed.tags}
+    assert {"h2", "h3", "h4", "ul", "table", "thead", "a"} <= tags
+    assert not re.search(r'<div[^>]* id="(who-we-are|what-we-collect)"', text)  # headings are headings
+    assert re.search(r'<h3 id="what-we-collect">', text)
+    collected = element(text, "collect-list")
+    assert collected.startswith("<ul") and collected.count("<li") == 12  # 11 items, one new, one dropped
+    dropped = re.findall(r'<li class="pg-removed"><del>(.*?)</del></li>\n</ul>$', collected)  # the dropped item, where it stood
+    assert len(dropped) == 1 and "<ins>" not in dropped[0]
+    assert re.search(r'<li[^>]*>(<span lang="en">)?<ins>.*?social media', collected)
+    table = element(text, "use-table")
+    assert table.startswith("<table") and "<thead>" in table and re.search(r'<tr class="pg-removed"><td><del>', table)
+    archive = element(text, "changes-archive")
+    assert '<a href="https://tonle.example/legal/versions" rel="noopener noreferrer">' in archive
+
+
+def test_removed_and_added_clauses_are_whole_blocks(outputs: Path) -> None:
+    text = page(outputs, "en")
+    removed = element(text, "changes-minor")
+    assert removed.startswith("<p") and "<del>" in removed and "<ins>" not in removed
+    assert re.search(r'<div class="pg-change[^"]*pg-removed">\s*<p class="pg-badge">[^<]*removed</p>\s*<p id="changes-minor">', text)
+    added = element(text, "contact-hours")
+    assert "<ins>" in added and "<del>" not in added
+    assert re.search(r'<p class="pg-badge">[^<]*· new</p>\s*<p id="contact-hours">', text)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_pages_load_the_project_fonts_and_stylesheet(outputs: Path, locale: str) -> None:
+    text = page(outputs, locale)
+    assert '<link rel="stylesheet" href="../assets/policygen.css">' in text
+    css = (outputs.parent / "assets" / "policygen.css").read_text(encoding="utf-8")
+    assert "Noto Sans Khmer" in css and (outputs.parent / "assets" / "fonts" / "NotoSansKhmer.ttf").stat().st_size > 100_000
+
+
+def test_numbers_change_as_a_whole() -> None:
+    marks = Marks("inserted", "deleted")
+    shown = diff_html("We keep it for 5 years.", "We keep it for 7 years.", "en", marks)
+    assert re.sub(r'<span class="pg-sr">[^<]*</span>', "", shown) == "We keep it for <del>5 years</del> <ins>7 years</ins>."
+    khmer = diff_html("រយៈពេល ៥ ឆ្នាំ។", "រយៈពេល ៧ ឆ្នាំ។", "km", marks)
+    assert re.sub(r'<span class="pg-sr">[^<]*</span>', "", khmer) == "រយៈពេល <del>៥ ឆ្នាំ</del> <ins>៧ ឆ្នាំ</ins>។"
+    date = diff_html("from 1 June 2025 on", "from 15 January 2026 on", "en", marks)
+    assert re.sub(r'<span class="pg-sr">[^<]*</span>', "", date) == "from <del>1 June 2025</del> <ins>15 January 2026</ins> on"
+
+
+def test_khmer_sample_periods_change_as_a_whole(tmp_path: Path) -> None:
+    """The sample's 2.1 -> 3.0 in Khmer: the periods in the retention table change as whole
+    phrases, and no deletion runs into its insertion."""
+    project = copy_project(SAMPLE, tmp_path / "tonle")
+    api.diff("tonle-privacy@2.1", str(project), project, ["tonle-privacy"], tmp_path / "out")
+    text = (tmp_path / "out" / "tonle-privacy" / "redline.km.html").read_text(encoding="utf-8")
+    bare = re.sub(r'<span class="pg-sr">[^<]*</span>', "", text)
+    assert "<del>១ ឆ្នាំ</del> <ins>២ ឆ្នាំ</ins>" in bare
+    assert "<del>៦ ខែ</del> <ins>១ ឆ្នាំ</ins>" in bare
+    assert "</del><ins>" not in bare
+    assert not re.search(r"<(del|ins)>[០-៩0-9]+</\1>", bare)  # never a digit alone
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_index_lists_each_changed_clause_with_its_severity(outputs: Path, locale: str) -> None:
+    text = page(outputs, locale)
+    index = text.split('id="_index"')[1].split("</section>")[0]
+    links = re.findall(r'<a href="#([^"]+)">', index)
+    assert {"collect-list", "use-table", "changes-minor", "contact-hours", "changes-archive", "children-age"} <= set(links)
+    assert links.index("collect-list") < links.index("use-table") < links.index("changes-minor") < links.index("contact-hours")
+    entries = re.findall(r'<li><a href="#([^"]+)">.*?</a> <span class="pg-severity">([^<]*)</span></li>', index)
+    assert len(entries) == len(links)
+    named = dict(entries)
+    assert named["collect-list"].startswith(notice_template(locale, "severity.review"))
+    assert named["changes-minor"] == f'{notice_template(locale, "severity.minor")} · {notice_template(locale, "redline.kind.removed")}'
+    assert named["contact-hours"].endswith(notice_template(locale, "redline.kind.added"))
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_changes_only_page_keeps_context(outputs: Path, locale: str) -> None:
+    full, changes = page(outputs, locale), page(outputs, locale, changes_only=True)
+    assert len(changes) < len(full) * 0.6
+    ids = set(Elements(changes).ids)
+    assert {"collect-list", "what-we-collect", "collect-intro", "contact-hours", "contact"} <= ids  # clause, heading, neighbour
+    assert "who-intro" not in ids and "definitions-list" not in ids  # unchanged, far from any change
+    assert 'class="pg-omitted"' in changes
+    assert f'href="redline.{locale}.html"' in changes and f'href="redline-changes.{locale}.html"' in full
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_summary_table_has_a_header_row_and_no_iso_codes(outputs: Path, locale: str, tmp_path: Path) -> None:
+    project = copy_project(SAMPLE, tmp_path / "tonle")
+    api.diff("tonle-privacy@2.1", str(project), project, ["tonle-privacy"], tmp_path / "out")
+    text = (tmp_path / "out" / "tonle-privacy" / f"redline.{locale}.html").read_text(encoding="utf-8")
+    table = text.split('id="_all"')[1].split("</section>")[0]
+    assert "<thead>" in table and table.count('<th scope="col">') >= 4
+    body = table.split("<tbody>")[1]
+    assert not re.search(r"\bP\d+[YMWD]\b|\d{4}-\d{2}-\d{2}", body)
+    expected = {"en": ("2 years", "1 year"), "nl": ("2 jaar", "1 jaar"), "km": ("២ ឆ្នាំ", "១ ឆ្នាំ")}[locale]
+    assert all(value in body for value in expected)
+    if locale != "en":
+        words = re.sub(r"<[^>]+>", " ", body)
+        assert "instead of" not in words and "retention" not in words.lower() and "assessed" not in words
+
+
+def test_same_version_is_a_warning(tmp_path: Path, cli) -> None:
+    project = copy_project(SAMPLE, tmp_path / "tonle", archive=False)
+    result = cli("diff", str(project), str(project), "--policy", "tonle-privacy")
+    assert result.exit_code == 0
+    assert "warning: tonle-privacy: the new side has the same version as the old one (3.0)" in result.stderr
+    assert "the same date as the old one (2026-03-01)" in result.stderr
+
+
+def test_pdf_redline_has_text(tmp_path: Path, cli) -> None:
+    project = copy_project(SAMPLE, tmp_path / "tonle")
+    out = tmp_path / "out"
+    result = cli("diff", "tonle-privacy@2.1", str(project), "--project", str(project), "--policy", "tonle-privacy", "--output", str(out), "--pdf")
+    assert result.exit_code == 0, result.stderr
+    for locale in LOCALES:
+        html = (out / "tonle-privacy" / f"redline.{locale}.html").read_text(encoding="utf-8")
+        assert f'href="redline.{locale}.pdf"' in html
+    reader = PdfReader(out / "tonle-privacy" / "redline.km.pdf")
+    text = "".join(p.extract_text() for p in reader.pages).replace("\u200b", "")
+    assert "ការកែប្រែពីកំណែ ២.១ ទៅកំណែ ៣.០" in text and "បញ្ជីនៃការកែប្រែ" in text
+    assert "២ ឆ្នាំ" in text and "ខ្លឹមសារថ្មី" in text
+
+
+def test_pdf_needs_output(cli, tmp_path: Path) -> None:
+    project = copy_project(SAMPLE, tmp_path / "tonle", archive=False)
+    result = cli("diff", str(project), str(project), "--pdf")
+    assert result.exit_code == 1 and "--output" in result.stderr
