@@ -4,6 +4,7 @@ archive pages, banners and feeds in the built site."""
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -89,6 +90,7 @@ def placeholder_pdfs(monkeypatch: pytest.MonkeyPatch) -> None:
     one out takes most of a release's time. (The releases of :func:`three_releases` have real
     PDFs, and tests/test_pdf.py tests them.)"""
     monkeypatch.setattr("policygen.archive.release.render_pdf", placeholder_pdf)
+    monkeypatch.setattr("policygen.archive.release.redline_pdf", lambda report, pages, locale: b"%PDF-1.7 placeholder redline for " + locale.encode())
 
 
 def test_three_releases_verify(released: Path, cli) -> None:
@@ -102,6 +104,9 @@ def test_three_releases_verify(released: Path, cli) -> None:
     assert "1.1" in listing and "Genetic data" in listing
     release_dir = released / "archive" / "mini" / "1.1"
     assert (release_dir / "output" / "nl" / "mini-nl.pdf").is_file() and (release_dir / "output" / "nl" / "redline.html").is_file()
+    # the redline's changes-only page and its PDF, laid out as the policies' PDFs are
+    assert (release_dir / "output" / "nl" / "redline-changes.html").is_file()
+    assert (release_dir / "output" / "nl" / "redline.pdf").read_bytes().startswith(b"%PDF-")
     assert json.loads((release_dir / "changes.json").read_text(encoding="utf-8"))["severity"] == "major"
 
 
@@ -208,6 +213,12 @@ def test_archive_pages_and_feeds(released: Path, cli) -> None:
     assert "<strong>binnenkort: geldt vanaf 1 september 2026</strong>" in archive   # 1.2 is upcoming on 2026-08-15
     assert '1.1</a> (<a href="../versions/1.1/mini-nl.pdf">PDF</a>) <strong>van kracht</strong>' in archive
     assert '<a href="../versions/1.1/redline.html">' in archive and "Belangrijke wijziging" in archive and "Genetic data" in archive
+    redline = (out / "versions" / "1.1" / "redline.html").read_text(encoding="utf-8")
+    stylesheet = re.search(r'<link rel="stylesheet" href="([^"]+)">', redline)
+    assert stylesheet and (out / "versions" / "1.1" / stylesheet.group(1)).resolve() == (released / "output" / "assets" / "policygen.css").resolve()
+    assert (out / "versions" / "1.1" / stylesheet.group(1)).is_file()
+    assert 'href="redline.pdf"' in redline and (out / "versions" / "1.1" / "redline.pdf").is_file()
+    assert (out / "versions" / "1.1" / "redline-changes.html").is_file()
     feed = ET.fromstring((out / "feed.atom").read_bytes())
     assert feed.tag == f"{ATOM}feed"
     # RFC 4287: a feed has id, title, updated and an author; each entry id, title, updated and a link or content
