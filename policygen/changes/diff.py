@@ -136,9 +136,10 @@ def _prose(policy: Policy) -> _Prose:
 def diff_policies(old: Policy, new: Policy) -> list[Change]:
     """Every change from ``old`` to ``new``: facts first, then prose, each in a stable order."""
     old_prose, new_prose = _prose(old), _prose(new)
-    changes = _fact_changes(old, new, old_prose.by_fact, new_prose.by_fact)
-    changes += _prose_changes(old_prose, new_prose, new, old)
-    return changes
+    prose = _prose_changes(old_prose, new_prose, new, old)
+    if prose and prose[0].kind == "not-a-policy":
+        return prose  # a page that is no policy (a crawl failure) states no facts either: one change says it all
+    return _fact_changes(old, new, old_prose.by_fact, new_prose.by_fact) + prose
 
 
 # --- facts ---------------------------------------------------------------------------------------
@@ -148,14 +149,30 @@ def _fact_changes(old: Policy, new: Policy, old_index: dict[tuple[str, str], set
     before, after = normalize(old), normalize(new)
     if _canonical(before) == _canonical(after):
         return []  # the common case for prose-only policies: nothing for deepdiff to walk
-    from deepdiff import DeepDiff  # imported on first use: it pulls in numpy, which check and a prose-only diff do not need
-    tree = DeepDiff(before, after, ignore_order=True, view="tree", verbose_level=2)
     # Group deepdiff's leaves by the fact they belong to: (top-level key, fact ID, field).
     grouped: dict[tuple[str, str | None, str | None], dict[str, list[Any]]] = {}
+    _group(before, after, [], grouped)
+    changes = []
+    for (key, ident, fld), bucket in sorted(grouped.items(), key=lambda kv: tuple(str(p) for p in kv[0])):
+        changes.append(_fact_change(key, ident, fld, bucket, before, after, old, new, old_index, new_index))
+    return changes
+
+
+def _group(before: Any, after: Any, prefix: list[Any], grouped: dict[tuple[str, str | None, str | None], dict[str, list[Any]]]) -> None:
+    """deepdiff's leaves between ``before`` and ``after`` (found at ``prefix``), into ``grouped``."""
+    from deepdiff import DeepDiff  # imported on first use: it pulls in numpy, which check and a prose-only diff do not need
+
+    tree = DeepDiff(before, after, ignore_order=True, view="tree", verbose_level=2)
     for report_type, levels in tree.items():
         for level in levels:
-            path = level.path(output_format="list")
+            path = prefix + level.path(output_format="list")
             key, ident, fld = _locate(path)
+            if (key in _COLLECTIONS or key in ("controller", "risk")) and fld is None and isinstance(level.t1, dict) and isinstance(level.t2, dict):
+                # deepdiff reports a whole collection (or fact) as one changed value when too
+                # little stays the same (every contact replaced, or the first one added): compare
+                # it fact by fact (field by field), so each gets its own change.
+                _group_items(level.t1, level.t2, path, grouped)
+                continue
             bucket = grouped.setdefault((key, ident, fld), {"added": [], "removed": [], "changed": []})
             if report_type in ("dictionary_item_added", "iterable_item_added"):
                 bucket["added"].append((path, level.t2))
@@ -163,10 +180,21 @@ def _fact_changes(old: Policy, new: Policy, old_index: dict[tuple[str, str], set
                 bucket["removed"].append((path, level.t1))
             else:
                 bucket["changed"].append((path, level.t1, level.t2))
-    changes = []
-    for (key, ident, fld), bucket in sorted(grouped.items(), key=lambda kv: tuple(str(p) for p in kv[0])):
-        changes.append(_fact_change(key, ident, fld, bucket, before, after, old, new, old_index, new_index))
-    return changes
+
+
+def _group_items(old: dict[str, Any], new: dict[str, Any], path: list[Any],
+                 grouped: dict[tuple[str, str | None, str | None], dict[str, list[Any]]]) -> None:
+    for name in sorted(old.keys() | new.keys()):
+        where = [*path, name]
+        if name in old and name in new:
+            if _canonical(old[name]) != _canonical(new[name]):
+                _group(old[name], new[name], where, grouped)
+            continue
+        bucket = grouped.setdefault(_locate(where), {"added": [], "removed": [], "changed": []})
+        if name in new:
+            bucket["added"].append((where, new[name]))
+        else:
+            bucket["removed"].append((where, old[name]))
 
 
 def _canonical(value: Any) -> Any:

@@ -22,6 +22,7 @@ from policygen.importers.structure import DATE_LINE, only_a_date, parse_date, va
 
 EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,5}\.[A-Za-z]{2,24}\b")
 URL = re.compile(r"(?<![\w/.:])(?:https?://|www\.)[^\s)<>\]\[\"'`]{1,500}", re.I)
+_TYPOGRAPHY = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " ", "\u200b": ""})
 PHONE = re.compile(r"(?<![\w+])\+?\(?\d[\d ().-]{6,18}\d(?![\w])")
 
 
@@ -70,6 +71,8 @@ def contacts(blocks: list[Block], locale: str) -> list[Found]:
     in_contact = False
 
     def add(kind: str, value: str, block: Block) -> None:
+        # A contact is data: typographic quotes and spacing are not part of it ("O’Reilly" is "O'Reilly").
+        value = " ".join(value.translate(_TYPOGRAPHY).split())
         found.setdefault((kind, value.lower()), Found(kind, value, block.line, block.text))
 
     for block in blocks:

@@ -4,8 +4,9 @@ A legal team often has only two files: last year's policy as a web page and this
 Word export. Each goes through the same import as ``policygen import`` (so the same repairs and
 the same skeleton), into a temporary project; the new version is imported over the old one as
 ``import --update`` does, so a clause keeps its ID when its text matches and the diff compares
-the right paragraphs. Only the text is compared: the imported facts (controller, contacts) are
-left out, because the prose analysis reads the same sentences they come from.
+the right paragraphs. The contacts the import reads are facts of both versions, so contact changes
+are graded as in a project; the controller is left out (a name one version's sentence gives in a
+pattern the import knows and the next one words differently is no change of controller).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from policygen.errors import PolicygenError
+from policygen.importers.facts import Found, facts_yaml
 from policygen.importers.project import Converted, convert
 from policygen.model import SUPPORTED_LOCALES
 from policygen.source.load import CONFIG_FILE, FACTS_FILE, PROSE_FILE
@@ -45,15 +47,32 @@ def document_versions(old: Path, new: Path, locale: str, today: date) -> Iterato
         raise PolicygenError(f"unknown language '{locale}'; policygen supports {', '.join(SUPPORTED_LOCALES)}")
     with tempfile.TemporaryDirectory(prefix="policygen-diff-") as tmp:
         roots = (Path(tmp) / "old", Path(tmp) / "new")
-        imports = []
+        imports: list[Converted] = []
         previous = None
-        for root, source in zip(roots, (old, new), strict=True):
+        for source in (old, new):
+            imports.append(convert(source, DOCUMENT_ID, locale, today, previous, "contacts", version=_version(source), suggestions=False))
+            previous = imports[-1].written
+        for root, converted, other in zip(roots, imports, reversed(imports), strict=True):
             folder = root / "sources" / DOCUMENT_ID
             folder.mkdir(parents=True)
             (root / CONFIG_FILE).write_text(f"site:\n  title: {DOCUMENT_ID}\nlocales: [{locale}]\n", encoding="utf-8")
-            converted = convert(source, DOCUMENT_ID, locale, today, previous, facts=False, version=_version(source), suggestions=False)
             (folder / PROSE_FILE).write_text(converted.markdown, encoding="utf-8")
-            (folder / FACTS_FILE).write_text(converted.facts, encoding="utf-8")
-            imports.append(converted)
-            previous = converted.written
+            found = _shared_contacts(converted, other)
+            (folder / FACTS_FILE).write_text(facts_yaml(locale, converted.dated, today, None, found, _version(old if root == roots[0] else new)),
+                                             encoding="utf-8")
         yield roots[0], roots[1], imports
+
+
+def _shared_contacts(converted: Converted, other: Converted) -> list[Found]:
+    """The contacts of one version: those its import found, and those the other version's import
+    found whose value this version's text gives too. The import reads a contact only in a contact
+    context (a heading, a cue word), so the same unchanged line can be read as a contact in one
+    version and not in the other; that is no change of contact."""
+    own = {f.id for f in converted.contacts}
+    text = _words(converted.markdown)
+    extra = [f for f in other.contacts if f.id not in own and f" {_words(re.sub(r'^https?://', '', f.value))} " in f" {text} "]
+    return [*converted.contacts, *extra]
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))

@@ -133,12 +133,16 @@ class Converted:
     """Its sections and clauses, for importing a next version over it."""
     document: Document
     """``markdown`` as ``check`` parsed it (it passed): a file diff loads it without parsing it again."""
+    dated: Dated | None = None
+    contacts: list[Found] = field(default_factory=list)
+    """The contacts the text gives (in ``facts`` unless ``facts`` is ``none``)."""
 
 
-def convert(source: Path, policy_id: str, locale: str, today: date, previous: Previous | None = None, facts: bool = True,
+def convert(source: Path, policy_id: str, locale: str, today: date, previous: Previous | None = None, facts: str = "all",
             version: str = "1.0", suggestions: bool = True) -> Converted:
     """Read, structure and repair ``source``: the ``policy.md`` and ``policy.yaml`` it becomes.
-    Without ``facts``, ``policy.yaml`` holds no controller and no contacts (the text alone is compared);
+    ``facts``: ``all`` (the controller and the contacts the text gives), ``contacts`` (the contacts
+    only), or ``none`` (the text alone);
     without ``suggestions``, the report suggests no facts (a file diff shows no import report)."""
     repairs = Repairs()
     blocks, fmt = read_blocks(source, repairs)
@@ -161,8 +165,8 @@ def convert(source: Path, policy_id: str, locale: str, today: date, previous: Pr
                                + (f" (\"{_clip(' '.join(b.text for b in blocks), 60)}\")" if words < MIN_POLICY_WORDS else "")
                                + "; was the page saved before it loaded, or is it only navigation?")
     report.todo = _todo(dated, owner, found, report.suggestions)
-    yaml_text = facts_yaml(locale, dated, today, owner if facts else None, found if facts else [], version)
-    return Converted(report, skeleton.markdown, yaml_text, skeleton.written, document)
+    yaml_text = facts_yaml(locale, dated, today, owner if facts == "all" else None, found if facts != "none" else [], version)
+    return Converted(report, skeleton.markdown, yaml_text, skeleton.written, document, dated, found if facts != "none" else [])
 
 
 def _todo(dated: Dated | None, owner: Found | None, found: list[Found], suggestions: list[Suggestion]) -> list[str]:
