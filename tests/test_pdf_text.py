@@ -27,11 +27,9 @@ from policygen.render.pdf import _layout, pdf_html
 STARTER = ROOT / "policygen" / "data" / "starter"
 SAMPLE_PDFS = [(policy, locale) for policy in ("tonle-privacy", "tonle-cookies") for locale in ("en", "nl", "km")]
 SHORT = {
-    # Engines whose own layout analysis still gets some clauses wrong, in English and Dutch too
-    # (see docs/pdf.md); the test fails if they start to read every clause right.
-    "pdftotext": "poppler's layout mode moves a few words within Khmer lines and splits a few clusters",
-    "mupdf": "MuPDF joins two inline list items without a space (twice in tonle-privacy km)",
-    "pdfminer": "pdfminer.six's layout analysis reads table cells column by column and moves bold runs",
+    # pdfminer.six's own layout analysis still gets some clauses wrong, in English and Dutch too
+    # (see docs/pdf.md); the test fails if it starts to read every clause right.
+    "pdfminer": "pdfminer.six's layout analysis groups table cells column by column and moves some inline runs of Khmer lines",
 }
 
 
@@ -66,8 +64,8 @@ def extracted(pages: dict[str, list[Page]]) -> dict[str, dict[Path, str]]:
     return pdf_engines.extract_all([page.pdf for group in pages.values() for page in group])
 
 
-WORDS_SHORT = {"pdftotext", "pdfminer"}
-"""The engines of SHORT that also miscount some frequent Khmer words (MuPDF counts them right)."""
+WORDS_SHORT = {"pdfminer"}
+"""The engines of SHORT that also miscount some frequent Khmer words."""
 
 
 def _engine_params(short: set[str] | dict[str, str] = SHORT) -> list:

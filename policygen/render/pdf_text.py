@@ -65,6 +65,7 @@ _installed = False
 _enabled = True
 SILENT = "\u200b"
 """The text of a glyph that carries none (every glyph of a cluster but its first)."""
+LAYER_HEIGHT = 1.25
 _KHMER_RANGES = (("\u1780", "\u17ff"), ("\u19e0", "\u19ff"))
 
 
@@ -201,7 +202,11 @@ def _state(font: Any) -> tuple[dict[tuple[Any, ...], int], dict[int, int]]:
 def _draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
     if not _enabled:
         return _original_draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix)
-    if text_overflow == "ellipsis" or block_ellipsis != "none" or not textbox.text.strip() or textbox.style["font_size"] < 1e-6:
+    if text_overflow == "ellipsis" or block_ellipsis != "none" or textbox.style["font_size"] < 1e-6:
+        return _original_draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix)
+    if not textbox.text.strip():
+        if textbox.text and _khmer_context(textbox):
+            _draw_space(stream, textbox, matrix)
         return _original_draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix)
     pango.pango_layout_set_single_paragraph_mode(textbox.pango_layout.layout, True)
     first_line, _index = textbox.pango_layout.get_first_line()
@@ -211,7 +216,7 @@ def _draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
     while run != ffi.NULL:
         runs.append(run.data)
         run = run.next
-    layered = _has_khmer(textbox.text) and all(_plain_outlines(stream.add_font(r.item.analysis.font)[0]) for r in runs)
+    layered = _khmer_context(textbox) and all(_plain_outlines(stream.add_font(r.item.analysis.font)[0]) for r in runs)
     restore: list[tuple[Any, int]] = []
     layer = [_map_run(stream, textbox, glyph_item, utf8, restore, layered) for glyph_item in runs]
     try:
@@ -221,11 +226,33 @@ def _draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
             stream.begin_marked_content("Span", pydyf.Dictionary({"ActualText": pydyf.String("")}))
         emojis = _original_draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix)
         if layered:
-            stream.end_marked_content()
-            _draw_text_layer(stream, matrix, layer)
+            _draw_text_layer(stream, matrix, layer, _bridge(stream, textbox, runs[0]), span=True)
         return emojis
     finally:
         # Pango's glyph strings belong to the layout, which WeasyPrint may draw again.
+        for info, glyph in restore:
+            info.glyph = glyph
+
+
+def _draw_space(stream, textbox, matrix) -> None:
+    """A whitespace-only box between two inline elements of a Khmer line (``</b> <b>``), which
+    WeasyPrint does not draw: its space, invisible, for engines that do not guess spaces
+    from gaps in a line whose glyphs read nothing (MuPDF)."""
+    pango.pango_layout_set_single_paragraph_mode(textbox.pango_layout.layout, True)
+    first_line, _index = textbox.pango_layout.get_first_line()
+    if first_line.runs == ffi.NULL:
+        return
+    utf8 = textbox.pango_layout.text.encode()
+    layer = []
+    restore: list[tuple[Any, int]] = []
+    run = first_line.runs[0]
+    try:
+        while run != ffi.NULL:
+            if _plain_outlines(stream.add_font(run.data.item.analysis.font)[0]):
+                layer.append(_map_run(stream, textbox, run.data, utf8, restore, True))
+            run = run.next
+        _draw_text_layer(stream, matrix, layer)
+    finally:
         for info, glyph in restore:
             info.glyph = glyph
 
@@ -234,11 +261,39 @@ def _plain_outlines(font: Any) -> bool:
     return not (font.bitmap or font.png or font.svg or font.colr or font.type == "otf")
 
 
-def _draw_text_layer(stream, matrix, layer) -> None:
+def _bridge(stream, textbox, glyph_item) -> tuple[Any, float, int, int] | None:
+    """An invisible code as wide as the text box that reads U+200B: (font, size, code, width)."""
+    font, font_size = stream.add_font(glyph_item.item.analysis.font)
+    if pango.pango_version() < 14802:
+        font_size = textbox.style["font_size"]
+    width = round(textbox.width * 1000 / font_size)
+    glyphs = glyph_item.glyphs
+    glyph = next((glyphs.glyphs[i].glyph for i in range(glyphs.num_glyphs) if not glyphs.glyphs[i].glyph & pango.PANGO_GLYPH_UNKNOWN_FLAG), None)
+    if width <= 0 or glyph is None or glyph == pango.PANGO_GLYPH_EMPTY:
+        return None
+    cid = _extra_cid(font, glyph, SILENT, width)
+    return None if cid is None else (font.hash, font_size, cid, width)
+
+
+def _draw_text_layer(stream, matrix, layer, bridge: tuple[Any, float, int, int] | None = None, span: bool = False) -> None:
     """The line's text in logical order, invisible (text render mode 3): one code per grapheme
-    cluster, as wide as the cluster, over the glyphs that WeasyPrint drew."""
+    cluster, as wide as the cluster, over the glyphs that WeasyPrint drew.
+
+    ``span``: the drawn glyphs' marked-content span is open, and closes here, after
+    ``bridge``: a code as wide as the box that reads U+200B, from the box's start to its end,
+    after which the layer goes back to the start. pdfminer.six joins characters into a line
+    only while each is near the one before it; without the bridge, the jump back from the
+    glyphs' end to the layer's start splits the line, and its layout analysis reorders the
+    pieces."""
     stream.set_text_rendering(3)
-    stream.set_text_matrix(*matrix.values)
+    a, b, c, d, e, f = matrix.values
+    stream.set_text_matrix(a, b, c * LAYER_HEIGHT, d * LAYER_HEIGHT, e, f)
+    if bridge is not None:
+        font_hash, font_size, cid, width = bridge
+        stream.set_font_size(font_hash, font_size)
+        stream.show_text(f"<{cid:04x}> {width}")
+    if span:
+        stream.end_marked_content()
     for font_hash, font_size, items in layer:
         if not items:
             continue
@@ -255,10 +310,11 @@ def _draw_text_layer(stream, matrix, layer) -> None:
     stream.set_text_rendering(0)
 
 
-def _extra_cid(font: Any, glyph: int, text: str, width: int | None = None) -> int | None:
-    """A code that draws ``glyph`` and reads ``text`` (and is ``width`` wide when given)."""
+def _extra_cid(font: Any, glyph: int, text: str, width: int | None = None, visible: bool = False) -> int | None:
+    """A code that draws ``glyph`` and reads ``text`` (and is ``width`` wide when given; a code
+    that is not ``visible`` may draw any glyph: it is only used in render mode 3)."""
     cids, gids = _state(font)
-    key = (glyph, text) if width is None else (text, width)  # an invisible code may draw any glyph
+    key = (glyph, text) if width is None else (glyph, text, width) if visible else (text, width)
     cid = cids.get(key)
     if cid is None:
         cid = font.glyph_count + _FIRST_EXTRA_CID_GAP + len(cids)
@@ -319,19 +375,25 @@ def _map_run(stream, textbox, glyph_item, utf8: bytes, restore: list[tuple[Any, 
             continue
         group = group_of[clusters[i]]
         wanted = SILENT if layered or first_glyph[group] != i else group_text[group]
-        known = font.to_unicode.get(glyph)
-        if known is None:
-            font.to_unicode[glyph] = wanted
-            continue
-        if known == wanted:
-            continue
-        cid = _extra_cid(font, glyph, wanted)
+        if glyph not in font.widths:
+            pango.pango_font_get_glyph_extents(pango_font, glyph, stream.ink_rect, stream.logical_rect)
+            font.widths[glyph] = round(stream.logical_rect.width * 1000 * FROM_UNITS / font_size)
+        if layered and font.widths[glyph] == 0:
+            # A mark with no advance: pdfminer.six splits a line between two characters
+            # without width (a subscript and a vowel below). A thousandth of an em, which
+            # WeasyPrint takes back with its kerning, so the glyphs stay where Pango put them.
+            cid = _extra_cid(font, glyph, wanted, 1, visible=True)
+        else:
+            known = font.to_unicode.get(glyph)
+            if known is None:
+                font.to_unicode[glyph] = wanted
+                continue
+            if known == wanted:
+                continue
+            cid = _extra_cid(font, glyph, wanted)
         if cid is None:
             continue
         if cid not in font.widths:
-            if glyph not in font.widths:
-                pango.pango_font_get_glyph_extents(pango_font, glyph, stream.ink_rect, stream.logical_rect)
-                font.widths[glyph] = round(stream.logical_rect.width * 1000 * FROM_UNITS / font_size)
             font.widths[cid] = font.widths[glyph]
         restore.append((info, glyph))
         info.glyph = cid
@@ -356,6 +418,12 @@ def _map_run(stream, textbox, glyph_item, utf8: bytes, restore: list[tuple[Any, 
                 else:
                     layer.append(cid)
     return font.hash, font_size, layer
+
+
+def _khmer_context(textbox: Any) -> bool:
+    """Whether the box gets the invisible text layer: it has Khmer, or it is in a Khmer element
+    (a Latin run in a Khmer line is layered too, so that the whole line has one geometry)."""
+    return _has_khmer(textbox.text) or (textbox.style["lang"] or "").startswith("km")
 
 
 def _has_khmer(text: str) -> bool:
