@@ -267,7 +267,7 @@ class _Redline:
     def _body(self) -> _Body:
         body = _Body()
         new_ids = {u.id for u in self.new.units}
-        for unit in self.new.units:
+        for position, unit in enumerate(self.new.units):
             old_id = self._old_id(unit.id)
             graded = self.graded.get(unit.id)
             severity = graded.severity if graded else self.fact_marks.get(unit.id)
@@ -282,7 +282,7 @@ class _Redline:
             self._frame(unit, severity, kind, body)
             body.changed.add(unit.id)
             body.entries.append(_Entry(unit.id, severity, kind, self.new.unit_text(unit.id), _path(self.new, unit),
-                                       (self.new.units.index(unit), 0, 0)))
+                                       (position, 0, 0)))
         self._removed(new_ids, body)
         body.entries.sort(key=lambda e: e.order)
         return body
@@ -379,12 +379,12 @@ class _Redline:
         """Units the new version dropped, as deleted blocks after the unit that preceded them."""
         renamed = {g.change.details.get("old_id") for g in self.graded.values()}
         old_ids = [u.id for u in self.old.units]
-        for unit in self.old.units:
+        new_position = {u.id: i for i, u in enumerate(self.new.units)}
+        for index, unit in enumerate(self.old.units):
             if unit.id in new_ids or unit.id in renamed:
                 continue
             graded = self.graded.get(unit.id)
             severity = graded.severity if graded else None
-            index = old_ids.index(unit.id)
             anchor = next((self.new.by_id[c] for c in reversed(old_ids[:index]) if c in self.new.by_id), None)
             overrides = {}
             for token in self.old.localized.tokens[unit.start : unit.end]:
@@ -401,7 +401,7 @@ class _Redline:
                 body.after.setdefault(anchor.end - 1, []).append(block)
                 body.anchors.add(anchor.id)
             body.changed.add(unit.id)
-            position = self.new.units.index(anchor) if anchor is not None else -1
+            position = new_position[anchor.id] if anchor is not None else -1
             body.entries.append(_Entry(unit.id, severity, "removed", self.old.unit_text(unit.id), _path(self.old, unit),
                                        (position, 1, index)))
 
@@ -424,11 +424,15 @@ class _Redline:
         clause of each, and the headings above them."""
         units = self.new.units
         keep = {u.id for u in units if u.id in self.body.changed} | self.body.anchors
+        clauses: dict[str | None, list[_Unit]] = {}
+        for unit in units:
+            if not unit.heading:
+                clauses.setdefault(unit.section, []).append(unit)
+        positions = {u.id: i for same in clauses.values() for i, u in enumerate(same)}
         for unit in units:
             if unit.id not in self.body.changed or unit.heading:
                 continue
-            same = [u for u in units if u.section == unit.section and not u.heading]
-            position = same.index(unit)
+            same, position = clauses[unit.section], positions[unit.id]
             neighbour = same[position - 1] if position > 0 else (same[position + 1] if position + 1 < len(same) else None)
             if neighbour is not None:
                 keep.add(neighbour.id)
