@@ -327,9 +327,11 @@ class _Redline:
                 i, j = i1 + k, j1 + k
                 if i < i2 and j < j2:
                     before = old_source[i] if fallback[j] else old_html[i]
-                    if before != new_html[j]:
-                        token = self.new.localized.segment_tokens[new_segments[j].context]
-                        body.overrides[id(token)] = diff_html(before, new_html[j], self._lang(fallback[j]), self.marks)
+                    marked = diff_html(before, new_html[j], self._lang(fallback[j]), self.marks) if before != new_html[j] else ""
+                    # Only words count: the same words under other markup (the source-language
+                    # span of an untranslated block) are no change to mark.
+                    if "<del>" in marked or "<ins>" in marked:
+                        body.overrides[id(self.new.localized.segment_tokens[new_segments[j].context])] = marked
                         changed = True
                 elif j < j2:
                     token = self.new.localized.segment_tokens[new_segments[j].context]
