@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import importlib
 import json
 import multiprocessing
 import os
@@ -244,7 +245,7 @@ def _build_locked(
     # come with every HTML build, so an asset a theme dropped is pruned too.
     rebuilt = {(o["policy"], o["locale"], o["format"]) for o in outputs}
     families = {"html": ("html", "html-fragment", "site-index", "asset", "archive-page", "archived-html", "archived-pdf",
-                         "redline", "redline-pdf", "feed", "banner-html", "banner-json", "draft-html"), "pdf": ("pdf", "draft-pdf")}
+                         "redline", "feed", "banner-html", "banner-json", "draft-html"), "pdf": ("pdf", "draft-pdf")}
     complete = {fmt for family in formats for fmt in families[family]} if full else ({"asset"} if "html" in formats else set())
     for entry in previous:
         key = (entry.get("policy"), entry.get("locale"), entry.get("format"))
@@ -328,20 +329,27 @@ def render_pdfs(root: Path, project: Project, localized: list[LocalizedPolicy], 
                 if progress is not None:
                     progress("PDFs", len(done), len(localized))
             return done
-        return _render_in_pool(root, localized, allow_incomplete, jobs, scratch, progress)
+        return _render_in_pool(root, project, localized, allow_incomplete, jobs, scratch, progress)
     finally:
         tempfile.tempdir = saved
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _render_in_pool(root: Path, localized: list[LocalizedPolicy], allow_incomplete: bool | None, jobs: int, scratch: Path,
-                    progress: Progress | None) -> list[bytes]:
+def _render_in_pool(root: Path, project: Project, localized: list[LocalizedPolicy], allow_incomplete: bool | None, jobs: int,
+                    scratch: Path, progress: Progress | None) -> list[bytes]:
     keys = [(item.policy.id, item.locale) for item in localized]
-    context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+    forked = "fork" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork") if forked else None
     policies = sorted({p for p, _ in keys})
     locales = sorted({loc for _, loc in keys})
+    # A forked worker inherits what this process holds: the localized policies (nothing is
+    # pickled, nothing loaded twice) and WeasyPrint, imported once here rather than in every
+    # worker (it is most of a worker's start). Elsewhere each worker loads the selection itself.
+    prepared = {key: (project, item) for key, item in zip(keys, localized, strict=True)} if forked else None
+    if forked:
+        importlib.import_module("weasyprint")
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
-                               initargs=(root, policies, locales, allow_incomplete, os.getpid(), str(scratch)))
+                               initargs=(root, policies, locales, allow_incomplete, os.getpid(), str(scratch), prepared))
     try:
         # Largest first, so that the last PDF to start is a short one and no core idles long.
         order = sorted(range(len(keys)), key=lambda i: (-_weight(localized[i]), i))
@@ -377,10 +385,14 @@ def _stop(pool: ProcessPoolExecutor) -> None:
 _worker: dict[tuple[str, str], tuple[Project, LocalizedPolicy]] = {}
 
 
-def _init_worker(root: Path, policies: list[str], locales: list[str], allow_incomplete: bool | None, parent: int, scratch: str) -> None:
+def _init_worker(root: Path, policies: list[str], locales: list[str], allow_incomplete: bool | None, parent: int, scratch: str,
+                 prepared: dict[tuple[str, str], tuple[Project, LocalizedPolicy]] | None) -> None:
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the parent stops the workers
     tempfile.tempdir = scratch
+    if prepared is not None:
+        _worker.update(prepared)
+        return
     # Each worker loads the selection itself: cheaper and simpler than shipping token trees.
     # The parent has already checked the same selection, so this cannot fail on user input.
     project, localized = prepare(root, policies, locales, allow_incomplete=allow_incomplete)
