@@ -27,8 +27,8 @@ def edit(path: Path, old: str, new: str) -> None:
 
 
 def new_version(project: Path) -> None:
-    """A 3.1 of the sample's privacy policy: a list item added and one dropped, a table row
-    dropped, a link changed, a period changed in the prose, a clause removed and one added."""
+    """A 3.1 of the sample's privacy policy: a new title, a list item added and one dropped, a
+    table row dropped, a link changed, a period added to the prose, a clause removed and one added."""
     prose = project / "sources" / "tonle-privacy" / "policy.md"
     edit(prose, "- {{data.criminal-data}}: for example", "- Your photo on social media, if you link your account.\n- {{data.criminal-data}}: for example")
     edit(prose, "- {{data.marketing-preferences}}: whether you have agreed to receive news and offers, through which channels, and when "
@@ -41,7 +41,7 @@ def new_version(project: Path) -> None:
     assert removed
     text = text.replace(removed.group(0), "")
     text = text.replace("{#contact-intro}\n", "{#contact-hours}\nOur support team answers within two working days.\n\n{#contact-intro}\n", 1)
-    prose.write_text(text, encoding="utf-8")
+    prose.write_text(text.replace("# Privacy policy\n", "# Privacy notice\n", 1), encoding="utf-8")
     facts = project / "sources" / "tonle-privacy" / "policy.yaml"
     edit(facts, 'version: "3.0"', 'version: "3.1"')
     edit(facts, "effective_date: 2026-03-01", "effective_date: 2026-06-01")
@@ -170,7 +170,8 @@ def test_index_lists_each_changed_clause_with_its_severity(outputs: Path, locale
     text = page(outputs, locale)
     index = text.split('id="_index"')[1].split("</section>")[0]
     links = re.findall(r'<a href="#([^"]+)">', index)
-    assert {"collect-list", "use-table", "changes-minor", "contact-hours", "changes-archive", "children-age"} <= set(links)
+    assert {"_title", "collect-list", "use-table", "changes-minor", "contact-hours", "changes-archive", "children-age"} <= set(links)
+    assert links[0] == "_title"  # the title changed, and comes first
     assert links.index("collect-list") < links.index("use-table") < links.index("changes-minor") < links.index("contact-hours")
     entries = re.findall(r'<li><a href="#([^"]+)">.*?</a> <span class="pg-severity">([^<]*)</span></li>', index)
     assert len(entries) == len(links)

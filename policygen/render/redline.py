@@ -42,6 +42,8 @@ from policygen.source.prose import PARSER
 
 __all__ = ["RedlinePages", "redline_pages", "redline_pdf", "tokenize"]
 
+TITLE_ID = "_title"
+"""The policy title's ID on a redline page (the title has none in the policy; no policy ID starts with '_')."""
 _ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 _ISO_PERIOD_WORD = re.compile(r"\bP[0-9]+[YMWD]\b")
 _CONTAINERS = {"item": "list_item_open", "cell": "tr_open", "term": "dt_open", "definition": "dd_open", "paragraph": "paragraph_open"}
@@ -228,6 +230,8 @@ class _Body:
     changed: set[str] = field(default_factory=set)
     anchors: set[str] = field(default_factory=set)
     """Units kept on the changes-only page as the neighbour a removed clause follows."""
+    title: str = ""
+    """The policy's title with its changes marked, when it changed."""
 
 
 class _Redline:
@@ -284,6 +288,12 @@ class _Redline:
             body.entries.append(_Entry(unit.id, severity, kind, self.new.unit_text(unit.id), _path(self.new, unit),
                                        (position, 0, 0)))
         self._removed(new_ids, body)
+        old_title = _RENDERER.inline(self.old.localized.title, PARSER.options, self.old.env())
+        new_title = _RENDERER.inline(self.new.localized.title, PARSER.options, self.new.env())
+        if _visible(old_title) != _visible(new_title):
+            graded = self.graded.get("title")
+            body.title = diff_html(old_title, new_title, self.locale, self.marks)
+            body.entries.append(_Entry(TITLE_ID, graded.severity if graded else None, "changed", _visible(new_title), "", (-1, 0, 0)))
         body.entries.sort(key=lambda e: e.order)
         return body
 
@@ -464,9 +474,7 @@ class _Redline:
         return frozenset(skip)
 
     def title_html(self) -> Markup:
-        new_title = _RENDERER.inline(self.new.localized.title, PARSER.options, self.new.env())
-        old_title = _RENDERER.inline(self.old.localized.title, PARSER.options, self.old.env())
-        return Markup(new_title if new_title == old_title else diff_html(old_title, new_title, self.locale, self.marks))
+        return Markup(self.body.title or _RENDERER.inline(self.new.localized.title, PARSER.options, self.new.env()))
 
 
 def _visible(markup: str) -> str:
