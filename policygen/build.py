@@ -45,6 +45,7 @@ from policygen.cache import Cache, code_digest, files_digest, folder_digest, pac
 from policygen.cache import key as cache_key
 from policygen.changes.rules import load_rules
 from policygen.errors import PolicygenError
+from policygen.i18n.catalogs import translations_of
 from policygen.i18n.localize import LocalizedPolicy
 from policygen.i18n.prepare import prepare
 from policygen.model import LABELLED_KINDS, Project
@@ -210,34 +211,24 @@ def _build_locked(
     renders = Renders(project, cache, today or date.today())
     renders.add(project.root, localized)
     on_page = versions_on_page(project, localized, today or date.today(), renders)
+    # PDFs first: a page links to its PDF with the PDF's size, so the page depends on the PDF's
+    # bytes (deterministic, and keyed in the cache by their own inputs), never the other way round.
+    pdf_files: dict[str, bytes] = {}
+    pdf_outputs: list[dict[str, Any]] = []
+    if "pdf" in formats:
+        pdf_files, pdf_outputs = _pdf_files(root, project, localized, on_page, allow_incomplete, jobs, work, cache, full, progress, result)
+    # An HTML-only build links no PDF: it builds none, and a PDF left from an earlier build may
+    # belong to another version (docs/publishing.md).
+    pdf_sizes = {path: len(data) for path, data in pdf_files.items()} if "pdf" in formats else None
     if "html" in formats:
         # Released versions: archive pages, archived copies, feeds, and the banner pages show.
         archive = renders.archive(localized)
         files, outputs = archive.files, archive.outputs
-        site_files, site_outputs = render_site(project, on_page.current, full, archive, on_page.drafts, renders=renders)
+        site_files, site_outputs = render_site(project, on_page.current, full, archive, on_page.drafts, pdf_sizes, renders=renders)
         files.update(site_files)
         outputs += site_outputs
-    if "pdf" in formats:
-        # The PDFs of the sources; where the page shows the release in force, its PDF is the one
-        # archived with it, and the sources' PDF belongs to the draft (or, when the sources are
-        # an upcoming release, to that release's own URL, where the archived copy is).
-        drafted = {(i.policy.id, i.locale) for i in on_page.drafts}
-        pdfs = cached_pdfs(root, project, localized, allow_incomplete, jobs, work / "tmp", cache, prune=full, progress=progress)
-        for item, (data, was_cached) in zip(localized, pdfs, strict=True):
-            pair = (item.policy.id, item.locale)
-            if pair in on_page.archived and pair not in drafted:
-                continue
-            path = PagePaths(item.policy.id, item.locale, draft=pair in drafted).pdf
-            files[path] = data
-            outputs.append(_entry(item.policy.id, item.locale, "draft-pdf" if pair in drafted else "pdf", path, data, item))
-            (result.pdfs_cached if was_cached else result.pdfs_rendered).append(path)
-        for shown in on_page.current:
-            if (shown.policy.id, shown.locale) in on_page.archived:
-                path = PagePaths(shown.policy.id, shown.locale).pdf
-                rel = on_page.in_force[shown.policy.id]
-                data = archived_file(rel, f"output/{shown.locale}/{rel.policy}-{shown.locale}.pdf")
-                files[path] = data
-                outputs.append(_entry(shown.policy.id, shown.locale, "pdf", path, data, shown))
+    files.update(pdf_files)
+    outputs += pdf_outputs
 
     previous = _read_manifest(out)
     # Keep what this run did not rebuild (other policies, locales or formats); an entry of a
@@ -274,6 +265,35 @@ def _build_locked(
     result.rendered = dict(sorted((renders.rendered + Counter({"pdf": len(result.pdfs_rendered)})).items()))
     result.cached = dict(sorted((renders.cached + Counter({"pdf": len(result.pdfs_cached)})).items()))
     return result
+
+
+def _pdf_files(
+    root: Path, project: Project, localized: list[LocalizedPolicy], on_page: OnPage, allow_incomplete: bool | None, jobs: int | None,
+    work: Path, cache: Cache, full: bool, progress: Progress | None, result: BuildResult,
+) -> tuple[dict[str, bytes], list[dict[str, Any]]]:
+    """The PDFs of the sources, and of the releases in force. Where the page shows the release in
+    force, its PDF is the one archived with it, and the sources' PDF belongs to the draft (or,
+    when the sources are an upcoming release, to that release's own URL, where the archived copy is)."""
+    files: dict[str, bytes] = {}
+    outputs: list[dict[str, Any]] = []
+    drafted = {(i.policy.id, i.locale) for i in on_page.drafts}
+    pdfs = cached_pdfs(root, project, localized, allow_incomplete, jobs, work / "tmp", cache, prune=full, progress=progress)
+    for item, (data, was_cached) in zip(localized, pdfs, strict=True):
+        pair = (item.policy.id, item.locale)
+        if pair in on_page.archived and pair not in drafted:
+            continue
+        path = PagePaths(item.policy.id, item.locale, draft=pair in drafted).pdf
+        files[path] = data
+        outputs.append(_entry(item.policy.id, item.locale, "draft-pdf" if pair in drafted else "pdf", path, data, item))
+        (result.pdfs_cached if was_cached else result.pdfs_rendered).append(path)
+    for shown in on_page.current:
+        if (shown.policy.id, shown.locale) in on_page.archived:
+            path = PagePaths(shown.policy.id, shown.locale).pdf
+            rel = on_page.in_force[shown.policy.id]
+            data = archived_file(rel, f"output/{shown.locale}/{rel.policy}-{shown.locale}.pdf")
+            files[path] = data
+            outputs.append(_entry(shown.policy.id, shown.locale, "pdf", path, data, shown))
+    return files, outputs
 
 
 def _output_dir(project: Project, output_dir: Path | None) -> tuple[Path, Path]:
@@ -510,19 +530,27 @@ def _sources_match(project: Project, policy_id: str, rel: Release) -> bool:
                 files[f"locales/{locale}/{domain}.po"] = po
     frozen = {k: v for k, v in rel.files.items() if k.startswith(("sources/", "locales/"))}
     try:
-        return frozen == {k: sha256(path.read_bytes()) for k, path in files.items()}
+        current = {k: path.read_bytes() for k, path in files.items()}
     except OSError:
         return False
+    if frozen.keys() != current.keys():
+        return False
+    # A catalog brought up to date since ('i18n update': new headers and comments, the notes of
+    # releases made since) that holds the same translations is the one the release froze.
+    return all(frozen[k] == sha256(data) or (k.endswith(".po") and translations_of(archived_file(rel, k)) == translations_of(data))
+               for k, data in current.items())
 
 
 def render_site(
     project: Project, localized: list[LocalizedPolicy], full: bool, archive: ArchiveSite | None = None,
-    drafts: Iterable[LocalizedPolicy] = (), renders: Renders | None = None,
+    drafts: Iterable[LocalizedPolicy] = (), pdf_sizes: dict[str, int] | None = None, renders: Renders | None = None,
 ) -> tuple[dict[str, bytes], list[dict[str, Any]]]:
     """Render every page, fragment, asset and (on full builds) the index, in memory. With
-    ``archive``, pages show their banner and link to their archive page. ``drafts`` are the
-    sources' unreleased state, each rendered as a marked, unindexed preview in ``draft/``. With
-    ``renders``, through the build cache."""
+    ``archive``, pages show their banner, link to their archive page and their feed. ``drafts``
+    are the sources' unreleased state, each rendered as a marked, unindexed preview in
+    ``draft/``. ``pdf_sizes`` (output path -> bytes) are the PDFs this build publishes: a page
+    whose PDF is among them links to it, with its size (an argument of the page's render, so
+    part of its cache key). With ``renders``, through the build cache."""
     env = environment(project)
 
     def render(item: LocalizedPolicy, *args: Any, **options: Any) -> tuple[bytes, bytes]:
@@ -534,16 +562,17 @@ def render_site(
     for item in drafts:
         has_archive = archive is not None and (item.policy.id, item.locale) in archive.archived
         drafted = [d.locale for d in drafts if d.policy.id == item.policy.id]
-        page, _fragment = render(item, None, has_archive, draft=True, drafted=drafted)
-        path = PagePaths(item.policy.id, item.locale, draft=True).page
+        draft_paths = PagePaths(item.policy.id, item.locale, draft=True)
+        page, _fragment = render(item, None, has_archive, draft=True, drafted=drafted, pdf_size=(pdf_sizes or {}).get(draft_paths.pdf))
+        path = draft_paths.page
         files[path] = page
         outputs.append(_entry(item.policy.id, item.locale, "draft-html", path, page, item))
     for item in localized:
         key = (item.policy.id, item.locale)
         banner = archive.banners.get(key) if archive else None
         has_archive = archive is not None and key in archive.archived
-        page, fragment = render(item, banner.html if banner else None, has_archive)
         paths = PagePaths(item.policy.id, item.locale)
+        page, fragment = render(item, banner.html if banner else None, has_archive, pdf_size=(pdf_sizes or {}).get(paths.pdf))
         for fmt, path, data in (("html", paths.page, page), ("html-fragment", paths.fragment, fragment)):
             files[path] = data
             outputs.append(_entry(item.policy.id, item.locale, fmt, path, data, item))
@@ -657,7 +686,7 @@ class Renders:
                 return part.files, {"outputs": part.outputs, "archived": bool(part.archived),
                                     "banner": [banner.release.version, banner.banner, banner.items, banner.html] if banner else None}
 
-            files, record, hit = self.memo([], [self.templates("archive.html", "banner.html"), self.unit(item), archives[item.policy.id],
+            files, record, hit = self.memo([], [self.templates("archive.html", "archived.html", "banner.html"), self.unit(item), archives[item.policy.id],
                                                 self.today.isoformat()], render)
             site.files.update(files)
             site.outputs += record["outputs"]

@@ -488,6 +488,9 @@ class Config:
     """``pdf/ua-1`` (tagged, accessible; the default) or ``pdf/a-3u`` (archival, tagged too)."""
     facts_required: bool = False
     """``facts: required``: a fact missing from ``policy.yaml`` is an error, not a warning."""
+    owner: Controller | None = None
+    """``site.owner``: who publishes the site, named in the pages' footer when a policy's facts
+    name no controller."""
 
     def options(self, locale: str) -> LocaleOptions:
         return self.locale_options.get(locale, LocaleOptions.default(locale))

@@ -18,9 +18,9 @@ def test_quiet_on_any_command_before_or_after_its_name(mini: Path, cli) -> None:
 def test_summary_and_verbose_file_list(mini: Path, cli) -> None:
     result = cli("build", "-C", str(mini))
     assert result.exit_code == 0
-    assert "7 files written, 0 unchanged (" in result.stdout and " s)." in result.stdout
+    assert "8 files written, 0 unchanged (" in result.stdout and " s)." in result.stdout
     result = cli("build", "-v", "-C", str(mini))
-    assert "0 files written, 7 unchanged" in result.stdout and "wrote" not in result.stdout
+    assert "0 files written, 8 unchanged" in result.stdout and "wrote" not in result.stdout
     config = mini / "policygen.yaml"
     config.write_text(config.read_text(encoding="utf-8").replace("Mini test site", "Mini site"), encoding="utf-8")
     result = cli("-v", "build", "-C", str(mini), "--format", "html")

@@ -102,13 +102,13 @@ def test_status_table_and_json(sample: Path, cli) -> None:
     assert data["complete"] is False
     rows = {(r["catalog"], r["locale"]): r for r in data["catalogs"]}
     nl = rows[("tonle-privacy", "nl")]
-    assert (nl["fuzzy"], nl["missing"], nl["translated"]) == (1, 0, 242)
+    assert (nl["fuzzy"], nl["missing"], nl["translated"]) == (1, 0, 245)
     assert 0.98 < nl["publishable_share"] < 1.0
     assert rows[("tonle-cookies", "en")]["complete"] is True
     assert [g["context"] for g in data["gaps"]] == ["who-scope", "who-scope"]
     table = cli("i18n", "status", cwd=sample)
     assert table.exit_code == 1
-    assert re.search(r"tonle-privacy\s*│\s*nl\s*│\s*242\s*│\s*1\s*│\s*0\s*│\s*0", table.stdout)
+    assert re.search(r"tonle-privacy\s*│\s*nl\s*│\s*245\s*│\s*1\s*│\s*0\s*│\s*0", table.stdout)
 
 
 def test_i18n_check_catches_structure_changes(mini: Path, cli) -> None:

@@ -29,10 +29,11 @@ from translate.storage import pypo
 from translate.storage.poparser import PoParseError
 
 from policygen import __version__
+from policygen.archive.store import RELEASE_FILE, releases
 from policygen.atomic import write_all
 from policygen.errors import Collector
 from policygen.i18n.localize import Formatter
-from policygen.i18n.translations import GLOSSARY_DOMAIN, Entry, Translations
+from policygen.i18n.translations import GLOSSARY_DOMAIN, NOTES_PREFIX, Entry, Translations, is_notes, notes_context
 from policygen.model import PLACEHOLDER_RE, Policy, Project, Term
 from policygen.source.files import inside
 
@@ -141,7 +142,20 @@ def policy_template(project: Project, policy: Policy) -> Catalog:
         notes = [f"{_KIND_NOTES[segment.kind]} in clause '{segment.clause}'; source language: {policy.source_locale}"]
         notes += placeholder_hints(formatter, segment.text)
         store.addunit(_message(segment.context, segment.text, f"{rel}:{segment.line}", notes))
+    for context, text, path, _line in release_notes(project, policy):
+        version = context.removeprefix(NOTES_PREFIX)
+        store.addunit(_message(context, text, path.relative_to(project.root).as_posix(), [
+            f"notes of the release of version {version}, shown on the policy's archive page; source language: {policy.source_locale}; "
+            f"until translated, the page shows them in {policy.source_locale}"]))
     return store
+
+
+def release_notes(project: Project, policy: Policy) -> list[tuple[str, str, Path, int]]:
+    """The notes of every release of ``policy`` (``release --notes``), as catalog messages
+    ``(context, text, release.json, 0)``: the archive pages show them in every language, so
+    translators receive them with the policy's own text."""
+    return [(notes_context(rel.version), rel.released_notes, rel.folder / RELEASE_FILE, 0)
+            for rel in releases(project.root, policy.id) if rel.released_notes.strip()]
 
 
 def glossary_template(project: Project) -> Catalog:
@@ -183,6 +197,7 @@ def sources(project: Project) -> dict[str, list[tuple[str, str, Path, int]]]:
     for policy in project.policies.values():
         doc = policy.document
         result[policy.id] = [(segment.context, segment.text, policy.prose_path, segment.line) for segment in (doc.title, *doc.segments)]
+        result[policy.id] += release_notes(project, policy)
     return result
 
 
@@ -194,6 +209,20 @@ def domains(project: Project) -> list[tuple[str, Catalog, list[str]]]:
     for policy in project.policies.values():
         result.append((policy.id, policy_template(project, policy), list(policy.target_locales)))
     return result
+
+
+def translations_of(raw: bytes) -> frozenset[tuple[str, str, str, bool]] | bytes:
+    """What a catalog gives the pages: each active message's context, source, translation and
+    fuzzy flag, without the releases' notes (they join a catalog after each release) and
+    without headers, comments and wrapping, which change nothing a reader sees. Bytes that are
+    no catalog come back as they are, so they compare only with themselves."""
+    store = pypo.pofile()
+    try:
+        store.parse(raw)
+    except (PoParseError, ValueError, LookupError, UnicodeError):
+        return raw
+    return frozenset((unit.getcontext(), unit.source, unit.target or "", unit.isfuzzy()) for unit in messages(store)
+                     if not is_notes(unit.getcontext()))
 
 
 def render_catalog(store: Catalog) -> bytes:

@@ -11,6 +11,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 GLOSSARY_DOMAIN = "glossary"
+NOTES_PREFIX = "release-notes:"
+"""The ``msgctxt`` of a release's notes in its policy's catalog is this prefix and the version
+(``release-notes:2.1``); a clause ID never holds a colon, so the two never meet."""
+
+
+def notes_context(version: str) -> str:
+    """The ``msgctxt`` of the notes of the release of ``version``."""
+    return NOTES_PREFIX + version
+
+
+def is_notes(context: str) -> bool:
+    """Whether a message is a release's notes: translated like the rest, but never holding back
+    a publication (an untranslated note shows in its own language, marked with it)."""
+    return context.startswith(NOTES_PREFIX)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,19 +17,23 @@ Takes the archive (:mod:`policygen.archive`) and a date ("today", which a build 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+
 from policygen import __version__
 from policygen.archive.store import Release, archived_file, latest_in_force, releases
 from policygen.atomic import sha256
 from policygen.errors import PolicygenError
 from policygen.i18n.localize import LocalizedPolicy
+from policygen.i18n.translations import notes_context
 from policygen.model import Project
-from policygen.render.html import PagePaths, environment, relative, render_template
+from policygen.render.html import CHROME_UI, PagePaths, chrome, environment, file_size, link, native_name, relative, render_template
 from policygen.resources import notice_template
 
 
@@ -105,8 +109,10 @@ def render_archive(project: Project, localized: list[LocalizedPolicy], today: da
         before = {rel.sequence: prev for prev, rel in zip(by_policy[policy], by_policy[policy][1:], strict=False)}
         for rel in reversed(found):
             folder = f"{base}versions/{rel.version}/"
-            add(f"{folder}index.html", archived_file(rel, f"output/{locale}/index.html"), "archived-html", rel.version)
-            add(f"{folder}{policy}-{locale}.pdf", archived_file(rel, f"output/{locale}/{policy}-{locale}.pdf"), "archived-pdf", rel.version)
+            pdf = archived_file(rel, f"output/{locale}/{policy}-{locale}.pdf")
+            copy = archived_copy(project, env, item, rel, by_policy[policy], current, today, len(pdf))
+            add(f"{folder}index.html", copy, "archived-html", rel.version)
+            add(f"{folder}{policy}-{locale}.pdf", pdf, "archived-pdf", rel.version)
             redline = rel.folder / "output" / locale / "redline.html"
             # The redline, its changes-only page and its PDF, as far as the release has them (releases
             # made before policygen wrote the last two have the redline only).
@@ -121,17 +127,21 @@ def render_archive(project: Project, localized: list[LocalizedPolicy], today: da
             rows.append({
                 "version": fmt.version(rel.version), "iso": rel.effective_date.isoformat(), "date": fmt.date(rel.effective_date),
                 "severity": notice_template(locale, f"severity.{rel.severity}") if rel.severity else "",
-                "notes": rel.released_notes, "status": status,
+                "notes": _notes(item, rel), "status": status,
                 "html": f"../versions/{rel.version}/", "pdf": f"../versions/{rel.version}/{policy}-{locale}.pdf",
                 "redline": f"../versions/{rel.version}/redline.html" if redline.is_file() else "",
                 "pending": _languages(item, "pending", rel.incomplete),
                 "completed": _languages(item, "completed", set(before[rel.sequence].incomplete) - set(rel.incomplete) if rel.sequence in before else ()),
             })
-        ui = {key: fmt.ui(key) for key in ("version", "effective_date", "changes", "notes", "redline", "feed")}
+        ui = {key: fmt.ui(key) for key in ("version", "effective_date", "changes", "notes", "redline", "feed", *CHROME_UI)}
+        archive_page = f"{base}archive/index.html"
+        archived_locales = [loc for loc in item.policy.locales if any(loc in r.locales for r in by_policy[policy])]
+        switcher = _alternates(project, item, archive_page, {loc: f"{policy}/{loc}/archive/" for loc in archived_locales})
         page = render_template(env, "archive.html", {
-            "locale": locale, "dir": item.direction, "heading": fmt.ui("archive_title").replace("{title}", item.title_text),
-            "site_title": project.config.site_title, "generator": f"policygen {__version__}", "assets": relative(f"{base}archive/index.html", "assets/"),
-            "feed_href": "../feed.atom", "current_title": item.title_text, "rows": rows, "ui": ui,
+            **chrome(project, item, archive_page, switcher, feed=True),
+            "heading": fmt.ui("archive_title").replace("{title}", item.title_text),
+            "canonical": project.config.base_url + archive_page.removesuffix("index.html") if project.config.base_url else None,
+            "current_href": link(project, archive_page, base), "current_title": item.title_text, "rows": rows, "ui": ui,
             "head": _head(by_policy[policy][-1], fmt.ui("archive_head"), fmt.version(by_policy[policy][-1].version),
                           fmt.number(by_policy[policy][-1].sequence)),
         })
@@ -168,6 +178,80 @@ def render_archive(project: Project, localized: list[LocalizedPolicy], today: da
                        "href": href(version_path) if upcoming else ""}
             add(f"{base}banner.json", (json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"), "banner-json")
     return site
+
+
+def _notes(item: LocalizedPolicy, rel: Release) -> dict[str, str] | None:
+    """A release's notes in the page's language: the catalog's translation, else the notes as
+    written, marked with their language (and its direction) for readers and screen readers."""
+    text = rel.released_notes.strip()
+    if not text:
+        return None
+    source = item.policy.source_locale
+    if item.locale != source:
+        entry = item.formatter.translations.get(item.policy.id, item.locale, notes_context(rel.version), rel.released_notes)
+        if entry is None:
+            order = item.source_formatter.babel.character_order
+            return {"text": text, "lang": source, "dir": "rtl" if order == "right-to-left" else "ltr"}
+        text = entry.text.strip()
+    return {"text": text, "lang": "", "dir": ""}
+
+
+def _alternates(project: Project, item: LocalizedPolicy, page: str, folders: dict[str, str]) -> list[dict[str, Any]]:
+    """The language switcher of an archive page or an archived copy: the same page in each
+    language (``folders``: locale -> its folder), in the project's order of locales."""
+    order = {loc: i for i, loc in enumerate(project.config.locales)}
+    return [{"locale": loc, "name": native_name(loc), "href": link(project, page, folder), "current": loc == item.locale}
+            for loc, folder in sorted(folders.items(), key=lambda pair: order.get(pair[0], len(order)))]
+
+
+_MAIN = re.compile(r'<main id="_content">\n?(.*)</main>', re.DOTALL)
+_BODY = re.compile(r"<body[^>]*>(.*)</body>", re.DOTALL | re.IGNORECASE)
+
+
+def archived_body(page: str) -> str:
+    """The policy as an archived page shows it: what its ``<main>`` holds (the fragment the
+    release rendered), else, for a page a theme laid out otherwise, its whole body."""
+    found = _MAIN.search(page) or _BODY.search(page)
+    return found.group(1) if found else page
+
+
+def archived_copy(project: Project, env: Any, item: LocalizedPolicy, rel: Release, chain: list[Release], current: Release | None,
+                  today: date, pdf_size: int) -> bytes:
+    """``versions/<version>/index.html``: the archived page's policy, byte for byte as released
+    (read through the verified archive), in the site's frame of today: header, language
+    switcher, footer, its own title, and a notice that says whether the version is archived
+    (not in force since the next one took effect), in force, or still to come, with links to
+    the version in force, the next version, the archive page and the version's PDF. The
+    archive itself is never rewritten: the frame is added as the site is published."""
+    policy, locale, fmt = rel.policy, item.locale, item.formatter
+    page = PagePaths(policy, locale, rel.version).page
+    later = [r for r in chain if r.sequence > rel.sequence]
+    shown = [r for r in later if locale in r.locales]
+    if rel.effective_date > today:
+        status, notice = "upcoming", fmt.ui("upcoming_notice").replace("{date}", fmt.date(rel.effective_date))
+    elif current is not None and rel.sequence == current.sequence:
+        status, notice = "in-force", fmt.ui("in_force_notice").replace("{date}", fmt.date(rel.effective_date))
+    else:
+        # Superseded: out of force since the release after it took effect.
+        status, notice = "archived", fmt.ui("archived_notice").replace("{date}", fmt.date(later[0].effective_date))
+    title = fmt.ui({"upcoming": "upcoming_title", "in-force": "in_force_title", "archived": "archived_title"}[status])
+    base, current_folder = project.config.base_url, PagePaths(policy, locale).folder
+    context = {
+        **chrome(project, item, page, _alternates(project, item, page, {loc: PagePaths(policy, loc, rel.version).folder for loc in rel.locales}), feed=True),
+        "heading": title.replace("{title}", item.title_text).replace("{version}", fmt.version(rel.version)),
+        "policy": policy, "version": rel.version, "effective_date": rel.effective_date.isoformat(), "status": status, "notice": notice,
+        # The version in force is the top-level page: search engines are pointed there.
+        "canonical": (base + (current_folder if status == "in-force" else PagePaths(policy, locale, rel.version).folder)) if base else None,
+        "current": {"href": link(project, page, current_folder), "text": fmt.ui("draft_current")},
+        "next": {"href": link(project, page, PagePaths(policy, locale, shown[0].version).folder),
+                 "text": fmt.ui("read_next").replace("{version}", fmt.version(shown[0].version))} if shown else None,
+        "archive": {"href": link(project, page, f"{current_folder}archive/"), "text": fmt.ui("archive")},
+        "pdf": {"href": link(project, page, PagePaths(policy, locale, rel.version).pdf),
+                "text": fmt.ui("download_pdf").replace("{size}", file_size(fmt, pdf_size))},
+        "ui": {key: fmt.ui(key) for key in CHROME_UI},
+        "archived_html": Markup(archived_body(archived_file(rel, f"output/{locale}/index.html").decode("utf-8"))),
+    }
+    return render_template(env, "archived.html", context).encode("utf-8")
 
 
 def _languages(item: LocalizedPolicy, key: str, locales: Iterable[str]) -> str:

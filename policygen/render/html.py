@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import posixpath
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -19,6 +20,7 @@ from types import MappingProxyType
 from typing import Any
 
 import jinja2
+from babel.units import format_unit
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
@@ -340,7 +342,12 @@ class PagePaths:
 
     @property
     def pdf(self) -> str:
-        return f"{self.policy}/{self.locale}/" + ("draft/" if self.draft else "") + f"{self.policy}-{self.locale}.pdf"
+        return f"{self.folder}{self.policy}-{self.locale}.pdf"
+
+    @property
+    def feed(self) -> str:
+        """The policy's Atom feed in this locale (one per locale, whatever the version)."""
+        return f"{self.policy}/{self.locale}/feed.atom"
 
 
 def relative(from_file: str, to: str) -> str:
@@ -351,10 +358,61 @@ def relative(from_file: str, to: str) -> str:
     return rel
 
 
+def link(project: Project, from_file: str, to: str) -> str:
+    """A link from one output file to another: absolute under ``base_url`` when the project
+    has one (pages are embedded elsewhere), else relative (the site works from any path)."""
+    base = project.config.base_url
+    return base + to if base else relative(from_file, to)
+
+
+def file_size(fmt: Formatter, size: int) -> str:
+    """A file's size as a reader reads it: CLDR's short unit ("212 kB", "1,4 MB"), in the
+    locale's digits, the number never parted from its unit at a line end."""
+    if size < 1_000_000:
+        text = format_unit(max(1, round(size / 1000)), "digital-kilobyte", length="short", locale=fmt.babel)
+    else:
+        text = format_unit(round(size / 1_000_000, 1), "digital-megabyte", length="short", locale=fmt.babel)
+    return fmt.digits(text.replace(" ", "\u00a0"))
+
+
+def owner(project: Project, localized: LocalizedPolicy) -> dict[str, str] | None:
+    """Who publishes the page, for its footer: the policy's controller from the facts, else the
+    project's ``site.owner``, else no one (the footer then names only the generator)."""
+    person = localized.policy.facts.controller or project.config.owner
+    if person is None:
+        return None
+    return {
+        "name": person.name, "address": person.address or "", "email": person.email or "",
+        "phone": person.phone or "", "phone_href": "".join(c for c in person.phone or "" if c.isdigit() or c == "+"),
+        "url": person.url or "", "url_text": (person.url or "").split("://", 1)[-1].rstrip("/"),
+    }
+
+
+def chrome(project: Project, localized: LocalizedPolicy, page: str, alternates: list[dict[str, Any]], feed: bool) -> dict[str, Any]:
+    """What every page of the site has around its content (templates/layout.html): the site
+    header with the language switcher (``alternates``), the feed's ``<link rel="alternate">``
+    when the policy has one, the footer with the publisher's contact, and for print the page's
+    own URL (known only with ``base_url``)."""
+    fmt, base = localized.formatter, project.config.base_url
+    folder = posixpath.dirname(page) + "/"
+    return {
+        "locale": localized.locale, "dir": localized.direction,
+        "assets": relative(page, "assets/"), "site_title": project.config.site_title, "index_href": relative(page, "index.html"),
+        "generator": f"policygen {__version__}", "alternates": alternates,
+        "feed_link": {"href": link(project, page, PagePaths(localized.policy.id, localized.locale).feed), "title": fmt.ui("feed")} if feed else None,
+        "owner": owner(project, localized),
+        "print_url": {"label": fmt.ui("print_source"), "href": base + folder} if base else None,
+    }
+
+
+CHROME_UI = ("skip_to_content", "languages", "generated_by")
+"""The UI strings of templates/layout.html."""
+
+
 def render_policy(
     project: Project, localized: LocalizedPolicy, env: jinja2.Environment | None = None,
     banner: str | None = None, archive: bool = False, version: str | None = None, draft: bool = False,
-    drafted: Iterable[str] = (),
+    drafted: Iterable[str] = (), pdf_size: int | None = None,
 ) -> tuple[bytes, bytes]:
     """The full page and the body-only fragment of one policy in one locale. ``banner`` is the
     major-change banner's HTML, if one is active; ``archive`` links the page to its archive;
@@ -362,7 +420,10 @@ def render_policy(
     its links pointing to the same version in the other languages. ``draft`` renders the
     sources' unreleased state as a preview in ``draft/``: marked "draft, not in force", kept out
     of search engines (``noindex``), linked to the current page and, in the other languages, to
-    their draft where ``drafted`` names them (else to their current page)."""
+    their draft where ``drafted`` names them (else to their current page). ``pdf_size``, the
+    size of the PDF the build publishes beside the page, adds a "Download PDF" link (the PDF
+    itself renders from the fragment without it, so it never depends on its own size); a page
+    with an archive links its feed too."""
     policy, locale, fmt = localized.policy, localized.locale, localized.formatter
     paths = PagePaths(policy.id, locale, version, draft)
     drafts = set(drafted) | {locale} if draft else set()
@@ -375,7 +436,7 @@ def render_policy(
         target = PagePaths(policy.id, other, version, other in drafts).folder
         alternates.append({
             "locale": other,
-            "name": _native_name(other),
+            "name": native_name(other),
             "href": (base + target) if base else relative(paths.page, target),
             "current": other == locale,
         })
@@ -384,13 +445,11 @@ def render_policy(
             "id": policy.id, "version": policy.version, "effective_date": policy.effective_date.isoformat(),
             "source_locale": policy.source_locale, "locales": policy.locales,
         },
-        "locale": locale,
-        "dir": localized.direction,
         "title": localized.title_text,
         "title_html": Markup(render_title(localized)),
         "body_html": Markup(render_body(localized)),
         "toc": [_toc_entry(entry) for entry in localized.toc],
-        "ui": {key: fmt.ui(key) for key in ("contents", "version", "effective_date", "languages", "skip_to_content", "generated_by")},
+        "ui": {key: fmt.ui(key) for key in ("contents", "version", "effective_date", *CHROME_UI)},
         "effective_date": Markup(fmt._time(policy.effective_date, True)),
         "version": policy.version,
         "version_text": fmt.version(policy.version),
@@ -406,16 +465,14 @@ def render_policy(
                          "text": fmt.ui("archive")} if archive else None,
         "draft_notice": {"text": fmt.ui("draft_notice"), "link_text": fmt.ui("draft_current"),
                          "href": (base + PagePaths(policy.id, locale).folder) if base else "../"} if draft else None,
+        "pdf_link": {"href": link(project, paths.page, paths.pdf),
+                     "text": fmt.ui("download_pdf").replace("{size}", file_size(fmt, pdf_size))} if pdf_size is not None else None,
         "robots": "noindex" if draft else None,
         "source_locale": policy.source_locale,
         "digits": project.config.options(locale).digits,
-        "alternates": alternates,
         "x_default": next(a["href"] for a in alternates if a["locale"] == policy.source_locale),
         "canonical": (base + paths.folder) if base and not draft else None,
-        "assets": relative(paths.page, "assets/"),
-        "site_title": project.config.site_title,
-        "index_href": relative(paths.page, "index.html"),
-        "generator": f"policygen {__version__}",
+        **chrome(project, localized, paths.page, alternates, feed=archive),
     }
     fragment = render_template(env, "fragment.html", context)
     page = render_template(env, "page.html", {**context, "fragment": Markup(fragment)})
@@ -444,11 +501,15 @@ def _prevailing(project: Project, localized: LocalizedPolicy, paths: PagePaths, 
     }
 
 
-def _native_name(locale: str) -> str:
+def native_name(locale: str) -> str:
+    """A language's name in itself, as a language switcher shows it ("Nederlands")."""
     from babel import Locale
 
     name = Locale.parse(locale).display_name or locale
     return name[:1].upper() + name[1:]
+
+
+_native_name = native_name  # the name build.py imports
 
 
 def render_index(project: Project, entries: list[dict[str, Any]], env: jinja2.Environment | None = None) -> bytes:
@@ -466,13 +527,59 @@ def render_index(project: Project, entries: list[dict[str, Any]], env: jinja2.En
     return page.encode("utf-8")
 
 
+_PRINT_CSS = """\
+/* policygen's print layout, linked with media="print" after policygen.css. Made by policygen
+   for each project: the page numbers are in each locale's words and digits. A project's
+   theme/assets/policygen-print.css replaces it. */
+
+/* Paper has no navigation: the reader keeps the text, who publishes it, and where it is online. */
+.site-header, .skip-link, .permalink, .policy-download, .policy-archive-link, .site-generator { display: none; }
+.site-footer { display: block; border-top: 1px solid #999; margin-top: 1.5rem; padding: .5rem 0 0; font-size: 9pt; color: #000; }
+.site-owner { font-style: normal; display: flex; flex-wrap: wrap; gap: 0 1.5em; }
+.print-source[hidden] { display: block; font-size: 9pt; margin: 1rem 0 0; }
+/* Links print their target where the text does not already show it. */
+.policygen-page a[href^="mailto:"]::after, .policygen-page a[href^="tel:"]::after { content: none; }
+.site-owner a { text-decoration: none; }
+.archived-notice a[href]::after, .policy-versions a[href]::after { content: none; }
+
+/* Page numbers in the bottom margin (browsers that print CSS margin boxes: Chromium 131 and
+   later; the others print their own header and footer). Each locale's pages are a named page
+   that numbers in its own words. */
+"""
+
+
+_LATIN_FONTS = '"Noto Sans", "Source Sans 3", "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+_KHMER_FONTS = '"Noto Sans Khmer", "Khmer OS Siemreap", "Khmer OS", "Khmer UI", "Leelawadee UI"'
+
+
+def print_stylesheet(project: Project) -> bytes:
+    """``assets/policygen-print.css``: the print layout (see ``_PRINT_CSS``), with a named page
+    per locale whose bottom margin says "Page 2 of 7" in that locale's words and digits."""
+    rules = [_PRINT_CSS]
+    for locale in project.config.locales:
+        words = builtin()["ui"]["page_of"][locale]
+        style = ", khmer" if locale == "km" and project.config.options(locale).digits == "native" else ""
+        content = " ".join(_css_string(part) if part not in ("{page}", "{pages}") else f"counter({part[1:-1]}{style})"
+                           for part in re.split(r"(\{pages?\})", words) if part)
+        # Spelled out: a page's margin boxes do not see the custom properties of the document.
+        font = (_KHMER_FONTS + ", " if locale == "km" else "") + _LATIN_FONTS
+        rules.append(f'html[lang="{locale}"] > body {{ page: policygen-{locale}; }}\n'
+                     f"@page policygen-{locale} {{ @bottom-right {{ content: {content}; font-family: {font}; font-size: 9pt; }} }}\n")
+    return "\n".join(rules).encode("utf-8")
+
+
+def _css_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def asset_files(project: Project) -> dict[str, bytes]:
-    """Static files for ``output/assets/``: the stylesheet and the Khmer web font.
+    """Static files for ``output/assets/``: the stylesheets and the Khmer web font.
 
     A project's ``theme/assets/`` adds files or replaces ours by name.
     """
     files: dict[str, bytes] = {
         "assets/policygen.css": stylesheet(),
+        "assets/policygen-print.css": print_stylesheet(project),
     }
     # Many readers, and most fresh systems, have no Khmer font at all; shipping one makes the
     # Khmer pages render the same everywhere. The variable font covers every weight in one file.

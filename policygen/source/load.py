@@ -284,6 +284,7 @@ def _load_config(path: Path, root: Path, errors: Collector) -> Config | None:
         notice_days=data.get("archive", {}).get("notice_days", 30),
         id_authority=data.get("feed", {}).get("id_authority"),
         facts_required=data.get("facts", "optional") == "required",
+        owner=Controller(**data["site"]["owner"]) if "owner" in data["site"] else None,
     )
 
 
