@@ -12,7 +12,9 @@ measured as the control. Everything is built and extracted once per test run."""
 from __future__ import annotations
 
 import re
+from html import unescape
 from pathlib import Path
+from typing import Any
 
 import pdf_engines
 import pytest
@@ -109,6 +111,10 @@ def _marked_runs(pdf: Path, page_index: int) -> list[tuple[bool, str]]:
     """The text runs of one page, each with whether it lies in an /Artifact sequence."""
     from pypdf import PdfReader
 
+    return _marked_runs_of(PdfReader(pdf), page_index)
+
+
+def _marked_runs_of(reader: Any, page_index: int) -> list[tuple[bool, str]]:
     stack: list[str] = []
     out: list[tuple[bool, str]] = []
 
@@ -122,7 +128,7 @@ def _marked_runs(pdf: Path, page_index: int) -> list[tuple[bool, str]]:
         if chunk.strip():
             out.append(("/Artifact" in stack, chunk))
 
-    PdfReader(pdf).pages[page_index].extract_text(visitor_operand_before=before, visitor_text=text)
+    reader.pages[page_index].extract_text(visitor_operand_before=before, visitor_text=text)
     return out
 
 
@@ -149,18 +155,29 @@ def test_bookmarks_have_no_break_hints(pages: dict[str, list[Page]]) -> None:
     assert [title for title in outline if "\u200b" in title] == []
 
 
-def test_addresses_are_not_hyphenated(pages: dict[str, list[Page]], extracted: dict[str, dict[Path, str]]) -> None:
-    # Every e-mail address, phone number and web address the policy links to comes out whole:
-    # a line may end inside a long one, but never with a hyphen that is not in the address.
+def test_addresses_names_and_code_are_not_hyphenated(pages: dict[str, list[Page]], extracted: dict[str, dict[Path, str]]) -> None:
+    # Every e-mail address, phone number and web address the policy links to, every postal
+    # address and proper name from the facts ("Phnom Penh" in a recipient's label), and every
+    # piece of code (a cookie's name) comes out whole: a line may break at a space in it, or
+    # inside a long address, but never with a hyphen that is not in it. Body text keeps its
+    # hyphenation.
+    hyphenated = set()
     for page in pages["ours"]:
         if page.locale == "km":
             continue
         text = extracted["pdftotext-raw"][page.pdf]
         links = set(re.findall(r'<a href="(?:mailto:|tel:|https?://)[^"]*"[^>]*>([^<]+)</a>', page.html))
-        assert links, page.name
-        for link in links:
-            loose = r"\s?".join(r"\s" if ch.isspace() else re.escape(ch) for ch in link.replace("\u200b", ""))
-            assert re.search(loose, text), f"{page.name}: {link!r} is broken by a hyphen or missing"
+        names = set(re.findall(r'<span class="fact-name">([^<]+)</span>', page.html))
+        code = set(re.findall(r"<code>([^<]+)</code>", page.html))
+        assert links and names, page.name
+        for written in map(unescape, links | names | code):
+            loose = r"\s?".join(r"\s" if ch.isspace() else re.escape(ch) for ch in written.replace("\u200b", ""))
+            assert re.search(loose, text), f"{page.name}: {written!r} is broken by a hyphen or missing"
+        if "\u2010" in text:
+            hyphenated.add(page.locale)
+    privacy_nl = next(page for page in pages["ours"] if page.name == "nl/tonle-privacy-nl.pdf")
+    assert "Phnom Penh" in re.findall(r'<span class="fact-name">([^<]+)</span>', privacy_nl.html)
+    assert hyphenated == {"en", "nl"}  # hyphenation still on for body text
 
 
 def test_khmer_emphasis_is_bold() -> None:
@@ -209,8 +226,9 @@ def test_text_in_another_language_carries_its_lang() -> None:
 
 def test_one_structure_tree_for_the_whole_document() -> None:
     # WeasyPrint 70 builds a structure tree per page: an article or a table that crosses a page
-    # became two. policygen continues them: one Art, one Table, one TBody; the header row
-    # repeated on each page stays with its page (its header cells keep their IDs).
+    # became two. policygen continues them: one Art, one Table, one THead, one TBody; the
+    # header row repeated on each later page is an artifact, and the data cells there point at
+    # the first page's header cells.
     import io
 
     import weasyprint
@@ -223,13 +241,20 @@ def test_one_structure_tree_for_the_whole_document() -> None:
             "<p>After</p></article></body></html>")
     document = weasyprint.HTML(string=html).render()
     pdf_text.mark_page_furniture(document)
-    reader = PdfReader(io.BytesIO(document.write_pdf(pdf_variant="pdf/ua-1")))
+    data = document.write_pdf(pdf_variant="pdf/ua-1")
+    reader = PdfReader(io.BytesIO(data))
     assert len(reader.pages) > 2
     counts: dict[str, int] = {}
+    ids: set[str] = set()
+    headers: list[str] = []
 
     def walk(element: object) -> None:
         element = element.get_object()  # type: ignore[attr-defined]
         counts[str(element["/S"])] = counts.get(str(element["/S"]), 0) + 1
+        if "/ID" in element:
+            ids.add(str(element["/ID"]))
+        if "/A" in element and "/Headers" in element["/A"]:
+            headers.extend(str(h) for h in element["/A"]["/Headers"])
         kids = element.get("/K")
         for kid in kids if isinstance(kids, list) else []:
             if isinstance(kid, int) or "/S" not in kid.get_object():
@@ -239,4 +264,85 @@ def test_one_structure_tree_for_the_whole_document() -> None:
 
     walk(reader.trailer["/Root"]["/StructTreeRoot"]["/K"][0])
     assert counts["/Art"] == 1 and counts["/Table"] == 1 and counts["/TBody"] == 1 and counts["/P"] == 2
-    assert counts["/TD"] == 160 and counts["/TR"] == 80 + counts["/THead"]
+    assert counts["/THead"] == 1 and counts["/TH"] == 2 and counts["/TR"] == 81 and counts["/TD"] == 160
+    assert len(headers) == 160 and set(headers) == ids and len(ids) == 2  # every data cell names the two header cells
+    for index in range(1, len(reader.pages)):
+        runs = _marked_runs_of(reader, index)
+        assert (True, "Name") in runs and (True, "Value") in runs  # the repeated header row
+        assert any(not artifact and chunk.startswith("cell") for artifact, chunk in runs)
+    control_runs = _marked_runs_of(reader, 0)
+    assert (False, "Name") in control_runs  # the first page's header row is content
+
+
+def _text_by_mcid(reader: Any, page_index: int) -> dict[int, str]:
+    """The text of each marked-content sequence with an MCID on one page."""
+    stack: list[int | None] = []
+    out: dict[int, str] = {}
+
+    def before(op: bytes, args: list, cm: list, tm: list) -> None:
+        if op == b"BDC":
+            properties = args[1] if len(args) > 1 else None
+            stack.append(properties.get("/MCID") if isinstance(properties, dict) else None)
+        elif op == b"BMC":
+            stack.append(None)
+        elif op == b"EMC" and stack:
+            stack.pop()
+
+    def text(chunk: str, cm: list, tm: list, font: object, size: float) -> None:
+        mcid = next((m for m in reversed(stack) if m is not None), None)
+        if mcid is not None:
+            out[mcid] = out.get(mcid, "") + chunk
+
+    reader.pages[page_index].extract_text(visitor_operand_before=before, visitor_text=text)
+    return out
+
+
+def _labels(pdf: Path) -> list[str]:
+    """The text of every Lbl structure element of a tagged PDF, in tree order."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(pdf)
+    numbers = {page.indirect_reference.idnum: index for index, page in enumerate(reader.pages) if page.indirect_reference}
+    texts: dict[int, dict[int, str]] = {}
+    labels: list[str] = []
+
+    def mcids(element: Any) -> list[tuple[int, int]]:
+        kids = element.get("/K")
+        found = []
+        for kid in kids if isinstance(kids, list) else [kids]:
+            if isinstance(kid, int):
+                found.append((numbers[element.raw_get("/Pg").idnum], kid))
+            elif kid is not None:
+                found += mcids(kid.get_object())
+        return found
+
+    def walk(element: Any) -> None:
+        element = element.get_object()
+        if str(element.get("/S")) == "/Lbl":
+            parts = []
+            for index, mcid in mcids(element):
+                if index not in texts:
+                    texts[index] = _text_by_mcid(reader, index)
+                parts.append(texts[index].get(mcid, ""))
+            labels.append("".join(parts).replace("\u200b", "").strip())
+            return
+        kids = element.get("/K")
+        for kid in kids if isinstance(kids, list) else []:
+            if not isinstance(kid, int) and "/S" in kid.get_object():
+                walk(kid)
+
+    root: Any = reader.trailer["/Root"]
+    walk(root["/StructTreeRoot"]["/K"][0])
+    return labels
+
+
+def test_list_bullets_and_numbers_are_labels(pages: dict[str, list[Page]]) -> None:
+    # A screen reader announces a list item's bullet or number as its label (Lbl), apart
+    # from the item's text (LBody): every list item of the policy has one, in every language.
+    for name in ("en/tonle-privacy-en.pdf", "km/tonle-privacy-km.pdf"):
+        page = next(page for page in pages["ours"] if page.name == name)
+        toc = re.search(r"(?s)<nav class=\"policy-toc\".*?</nav>", page.html)
+        expected = page.html.count("<li") - (toc.group(0).count("<li") if toc else 0)
+        labels = _labels(page.pdf)
+        assert expected and len(labels) == expected, name
+        assert [label for label in labels if not re.fullmatch(r"•|[0-9\u17e0-\u17e9]+\.", label)] == [], name

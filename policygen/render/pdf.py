@@ -90,7 +90,62 @@ def pdf_source_html(project: Project, localized: LocalizedPolicy) -> str:
         "ui": {"version": fmt.ui("version")},
     }
     html = render_template(env, "pdf.html", context)
-    return _absolute_links(project, localized, html)
+    return protect_names(_absolute_links(project, localized, html), fact_names(project, localized))
+
+
+_NAME_IN_LABEL = re.compile(r"(?<![\w'’.&-])[A-ZÀ-ÖØ-Þ][\w'’.&-]*(?:\s[A-ZÀ-ÖØ-Þ0-9][\w'’.&-]*)*")
+"""A run of capitalised words in a label: a proper name in English and Dutch ("our subsidiary
+in Phnom Penh, Cambodia"), unless it is one word that starts the label."""
+
+
+def fact_names(project: Project, localized: LocalizedPolicy) -> list[str]:
+    """The proper names and postal addresses the policy's facts put in its text, as written
+    on the page: the controller's name, address and registration, postal contacts, the
+    complaint authorities, the countries data goes to, and the capitalised names inside the
+    facts' labels (in the page's language and, for text shown untranslated, the source's).
+    E-mail addresses, phone numbers and web addresses are links, kept whole by the style sheet."""
+    facts = localized.policy.facts
+    names: list[str] = []
+    if facts.controller is not None:
+        controller = facts.controller
+        names += [value for value in (controller.name, controller.address, controller.registration) if value]
+    names += [contact.value for contact in facts.contacts if contact.kind == "postal"]
+    names += [complaint.name for complaint in facts.complaints]
+    for formatter in (localized.formatter, localized.source_formatter):
+        names += [formatter.babel.territories.get(transfer.country, transfer.country) for transfer in facts.transfers]
+        for kind, ident in project.glossary.terms:
+            label, _lang = formatter.label(kind, ident)
+            names += [m.group(0) for m in _NAME_IN_LABEL.finditer(label) if m.start() or " " in m.group(0)]
+    return sorted({name.strip() for name in names if len(name.strip()) > 1}, key=lambda name: (-len(name), name))
+
+
+def protect_names(html: str, names: list[str]) -> str:
+    """``html`` with each of ``names`` in its text wrapped in ``<span class="fact-name">``,
+    which pdf.css keeps from being hyphenated: a hyphen added inside "Phnom Penh" or a street
+    name would be copied with it, and reads as part of the name. Tags, link texts and code
+    are left alone (links and code are never hyphenated anyway)."""
+    if not names:
+        return html
+    from html import escape
+
+    # Written as on the page, where a number is bound to the word beside it by a no-break space.
+    alternatives = ("[ \u00a0]".join(re.escape(escape(word, quote=False)) for word in name.split()) for name in names)
+    pattern = re.compile(r"(?<![\w-])(?:" + "|".join(alternatives) + r")(?![\w-])")
+    out = []
+    skip = 0
+    for part in _TAG.split(html):
+        if part.startswith("<"):
+            name = part[1:].split(maxsplit=1)[0].rstrip(">").lower() if len(part) > 2 else ""
+            if name in ("a", "code", "pre", "style", "title", "script", "head"):
+                skip += 1
+            elif name in ("/a", "/code", "/pre", "/style", "/title", "/script", "/head"):
+                skip = max(0, skip - 1)
+            out.append(part)
+        elif skip:
+            out.append(part)
+        else:
+            out.append(pattern.sub(lambda m: f'<span class="fact-name">{m.group(0)}</span>', part))
+    return "".join(out)
 
 
 def _wrapper(project: Project, locale: str, fragment: str) -> dict[str, Any]:

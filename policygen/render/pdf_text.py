@@ -102,12 +102,20 @@ def mark_page_furniture(document: Any) -> None:
     tagged PDF: a screen reader then skips them instead of reading them on every page.
     WeasyPrint 70 tags them as content outside the structure tree."""
     install()
+    headers: set[int] = set()
     for page in document.pages:
         for box in page._page_box.children:
             if isinstance(box, boxes.MarginBox):
-                box.policygen_artifact = True
                 for inner in box.descendants():
                     inner.policygen_artifact = True
+        for box in page._page_box.descendants():
+            if isinstance(box, boxes.TableRowGroupBox) and box.is_header and box.element is not None:
+                # A table that crosses a page repeats its header row there: drawn for the
+                # sighted reader, an artifact for the screen reader, which has read it once.
+                if id(box.element) in headers:
+                    for inner in box.descendants():
+                        inner.policygen_artifact = True
+                headers.add(id(box.element))
 
 
 @contextmanager
@@ -130,9 +138,20 @@ def _build_box_tree(box, parent, pdf, page_number, nums, annotations, tags):
         document_lang = pdf.catalog.get("Lang")
         if lang and document_lang is not None and lang == getattr(document_lang, "string", None):
             lang = None
+    repeated = []
+    if _enabled and box.element_tag == "table":
+        for inner in box.descendants():
+            if getattr(inner, "policygen_artifact", False) and inner.element_tag == "th":
+                # WeasyPrint gives each header cell of the table an ID, and each data cell the
+                # IDs of its headers; a repeated header cell has no structure element of its
+                # own, and the cells below it are pointed at the first page's (_continues).
+                inner.mark = pydyf.Dictionary({"A": pydyf.Dictionary()})
+                repeated.append(inner.mark)
     _elements.append(box.element)
     try:
         for element in _original_build_box_tree(box, parent, pdf, page_number, nums, annotations, tags):
+            if repeated and element.get("S") == "/Table":
+                _point_to_first_headers(pdf, box, element, {mark["ID"].string for mark in repeated if "ID" in mark})
             own = element.get("P") == parent.reference and box.element is not None and box.element is not enclosing
             if lang and own:
                 # Text in another language than the document's (a clause shown in the source
@@ -156,7 +175,7 @@ def _continues(pdf: Any, box: Any, element: Any, annotations: list) -> bool:
     if not hasattr(pdf, "policygen_structure"):
         pdf.policygen_structure = {}
     if str(element["S"]) in ("/THead", "/TR", "/TH", "/TD"):
-        return False  # rows stay on their page; a header row repeated on a new page keeps its header IDs
+        return False  # rows stay on their page (a repeated header row is an artifact)
     key = (id(box.element), str(element["S"]))
     first = pdf.policygen_structure.get(key)
     if first is None or first is element or first.get("Pg") == element.get("Pg") or any(isinstance(kid, int) for kid in element["K"]):
@@ -171,6 +190,21 @@ def _continues(pdf: Any, box: Any, element: Any, annotations: list) -> bool:
     annotations[:] = [(first.reference if ref == element.reference else ref, annotation) for ref, annotation in annotations]
     element["K"] = pydyf.Array()
     return True
+
+
+def _point_to_first_headers(pdf: Any, box: Any, table: Any, repeated: set[str]) -> None:
+    """Point the data cells of ``table`` (a later page's part of the table ``box``) that name a
+    cell of the repeated header row (``repeated``) at the same cell on the table's first page."""
+    first = getattr(pdf, "policygen_structure", {}).get((id(box.element), "/Table"))
+    if first is None:
+        return
+    prefix, first_prefix = f"{table.number}-", f"{first.number}-"
+    for cell in box.descendants():
+        mark: Any = getattr(cell, "mark", None) if cell.element_tag == "td" else None
+        headers = mark["A"].get("Headers") if mark is not None else None
+        if mark is not None and headers:
+            mark["A"]["Headers"] = pydyf.Array(
+                pydyf.String(first_prefix + h.string.removeprefix(prefix)) if h.string in repeated else h for h in headers)
 
 
 @contextmanager
