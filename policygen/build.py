@@ -18,7 +18,6 @@ import ctypes
 import hashlib
 import importlib
 import json
-import multiprocessing
 import os
 import shutil
 import signal
@@ -28,8 +27,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -357,6 +354,11 @@ def render_pdfs(root: Path, project: Project, localized: list[LocalizedPolicy], 
 
 def _render_in_pool(root: Path, project: Project, localized: list[LocalizedPolicy], allow_incomplete: bool | None, jobs: int,
                     scratch: Path, progress: Progress | None) -> list[bytes]:
+    # Imported here: only a build that renders PDFs in workers needs them.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
     keys = [(item.policy.id, item.locale) for item in localized]
     forked = "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork") if forked else None
@@ -393,7 +395,7 @@ def _weight(item: LocalizedPolicy) -> int:
     return sum(len(token.content) for token in item.tokens)
 
 
-def _stop(pool: ProcessPoolExecutor) -> None:
+def _stop(pool: Any) -> None:
     processes = list(getattr(pool, "_processes", {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:

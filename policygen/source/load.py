@@ -13,10 +13,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import cache
 from pathlib import Path
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from policygen.errors import Collector, Diagnostic, ProjectNotFound
 from policygen.model import (
@@ -55,6 +54,9 @@ from policygen.resources import builtin, schema
 from policygen.source.files import LineMap, inside, read_source, read_yaml
 from policygen.source.placeholders import problem
 from policygen.source.prose import parse_prose
+
+if TYPE_CHECKING:
+    import jsonschema
 
 CONFIG_FILE = "policygen.yaml"
 GLOSSARY_FILE = "glossary.yaml"
@@ -178,16 +180,26 @@ def _ecma_pattern(pattern: str) -> str:
 
 
 def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
+    import jsonschema
+
     if isinstance(instance, str) and not re.search(_ecma_pattern(pattern), instance):
         yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-_Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _pattern})
+@cache
+def _validator(schema_name: str) -> Any:
+    """One validator per bundled schema, made on first use: it resolves the schema's references
+    once, however many files it checks, and jsonschema (a tenth of a second to import) is
+    loaded only by commands that validate something."""
+    import jsonschema
+
+    extended = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _pattern})
+    return extended(schema(schema_name), format_checker=jsonschema.FormatChecker())
 
 
 def validate(data: Any, schema_name: str, path: Path, lines: LineMap, errors: Collector) -> bool:
     """Validate against a bundled schema, reporting every violation at its line."""
-    validator = _Validator(schema(schema_name), format_checker=jsonschema.FormatChecker())
+    validator = _validator(schema_name)
     ok = True
     for error in sorted(validator.iter_errors(data), key=lambda e: (lines.line(tuple(e.absolute_path)), e.message)):
         ok = False
