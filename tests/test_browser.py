@@ -285,9 +285,6 @@ KNOWN_OVERFLOW = {
         "published byte for byte as released (archive/tonle-privacy/*/output/*/redline.html, made by an older "
         "renderer): its change table is wider than 320 px; only a re-rendered web copy can fix it")) for locale in LOCALES
        for version in ("2.1", "3.0")},
-    **{f"{locale} archive page": pytest.mark.xfail(strict=False, reason=(
-        "archive.html's table.policy-versions has 4 columns and no data-label on its cells, so policygen.css cannot "
-        "stack it (remove this mark when it has them)")) for locale in ("en", "nl")},
     **{f"{locale} redline": pytest.mark.xfail(strict=False, reason=(
         "the redline's 'All changes' table (redline.html) is wider than 320 px: it needs a labelled scroll "
         "container or data-label cells (remove this mark when it fits)")) for locale in LOCALES},
