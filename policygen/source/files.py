@@ -15,6 +15,11 @@ Limits, so that no file, however written, can exhaust the machine or end in a tr
 PyYAML's composer keeps a start mark on every node. We build plain Python data from the node
 tree ourselves, recording each value's line by its path (``("purposes", 0, "data")``), and
 report duplicate keys, which PyYAML would otherwise silently collapse to the last one.
+
+The events come from libyaml when PyYAML has it (scanning and parsing in C were two thirds of
+loading a project); the composer stays PyYAML's own, in Python, with the nesting limit. A file
+libyaml refuses is read again by the pure-Python parser, so every problem is reported in its
+words, at its line, whichever parser is installed.
 """
 
 from __future__ import annotations
@@ -36,9 +41,8 @@ MAX_NESTING = 32
 without a limit ``[[[[...]]]]`` 100,000 deep would exhaust Python's stack."""
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps dates as strings (the JSON Schema validates them, not YAML) and
-    refuses collections nested deeper than :data:`MAX_NESTING`."""
+class _Limits:
+    """Refuses collections nested deeper than :data:`MAX_NESTING` while composing."""
 
     _depth = 0
 
@@ -51,22 +55,56 @@ class _Loader(yaml.SafeLoader):
     def compose_sequence_node(self, anchor: Any) -> Any:
         self._enter()
         try:
-            return super().compose_sequence_node(anchor)
+            return super().compose_sequence_node(anchor)  # type: ignore[misc]
         finally:
             self._depth -= 1
 
     def compose_mapping_node(self, anchor: Any) -> Any:
         self._enter()
         try:
-            return super().compose_mapping_node(anchor)
+            return super().compose_mapping_node(anchor)  # type: ignore[misc]
         finally:
             self._depth -= 1
 
+    peek_event: Any
 
-_Loader.yaml_implicit_resolvers = {
+
+class _Loader(_Limits, yaml.SafeLoader):
+    """SafeLoader that keeps dates as strings (the JSON Schema validates them, not YAML) and
+    refuses collections nested deeper than :data:`MAX_NESTING`."""
+
+
+_RESOLVERS = {
     key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.copy().items()
 }
+_Loader.yaml_implicit_resolvers = _RESOLVERS
+_CParser: Any = getattr(getattr(yaml, "_yaml", None), "CParser", None)
+
+if _CParser is not None:
+    class _FastLoader(_Limits, yaml.composer.Composer, _CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+        """:class:`_Loader` on libyaml's scanner and parser (its composer and constructors are PyYAML's)."""
+
+        yaml_implicit_resolvers = _RESOLVERS
+
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
+
+def _fast_node(text: str) -> tuple[Any, Any] | None:
+    """(loader, node) through libyaml, or None: without libyaml, for text with a character YAML
+    refuses, or when libyaml finds a problem (the pure-Python parser then names it)."""
+    if _CParser is None or yaml.reader.Reader.NON_PRINTABLE.search(text):
+        return None
+    loader = _FastLoader(text)
+    try:
+        return loader, loader.get_single_node()
+    except yaml.YAMLError:
+        loader.dispose()
+        return None
 
 
 class LineMap:
@@ -118,6 +156,9 @@ def read_yaml(path: Path, errors: Collector) -> tuple[Any, LineMap] | None:
     text = read_source(path, errors)
     if text is None:
         return None
+    fast = _fast_node(text)
+    if fast is not None:
+        return _data(*fast, path, errors)
     try:
         loader = _Loader(text)
     except yaml.reader.ReaderError as exc:
@@ -142,6 +183,11 @@ def read_yaml(path: Path, errors: Collector) -> tuple[Any, LineMap] | None:
     except yaml.YAMLError as exc:
         errors.add(path, 0, f"malformed YAML: {exc}")
         return None
+    return _data(loader, node, path, errors)
+
+
+def _data(loader: Any, node: yaml.Node | None, path: Path, errors: Collector) -> tuple[Any, LineMap] | None:
+    """The plain data of a composed document, with the line of every value."""
     if node is None:
         loader.dispose()
         return {}, LineMap({(): 1})
