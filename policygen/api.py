@@ -8,7 +8,7 @@ has no logic of its own. Problems are raised as :class:`~policygen.errors.Policy
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,10 +20,11 @@ from policygen.atomic import contained, write_all
 from policygen.build import FORMATS, BuildResult, Progress
 from policygen.build import build as build_site
 from policygen.build import check as check_project
+from policygen.changes import coverage
 from policygen.changes.checkout import checkout
 from policygen.changes.compare import PolicyReport, compare, same_labels, worst
 from policygen.changes.report import report_json
-from policygen.changes.rules import RANK, Rule, load_rules
+from policygen.changes.rules import RANK, Rule, load_rules, source_labels
 from policygen.errors import Collector, PolicygenError, SourceError
 from policygen.i18n import catalogs, status, xliff
 from policygen.importers.files import DOCUMENT_ID, document_versions, is_document
@@ -62,8 +63,15 @@ def build(
 
 
 def check(project: Path, allow_incomplete: bool | None = None) -> Project:
-    """``policygen check``: the loaded project, when sources, catalogs, config and theme are sound."""
-    return check_project(project, allow_incomplete)
+    """``policygen check``: the loaded project, when sources, catalogs, config and theme are sound;
+    its warnings list the facts a policy does not model and the prose that names what no fact covers.
+
+    The second needs the prose detectors' lexicons, which live with the diff (a later stage than
+    loading), so it runs here, where both are in reach."""
+    loaded = check_project(project, allow_incomplete)
+    labels = source_labels(loaded)
+    found = [w for policy in loaded.policies.values() for w in coverage.warnings(policy, labels)]
+    return replace(loaded, warnings=(*loaded.warnings, *found))
 
 
 @dataclass(frozen=True, slots=True)

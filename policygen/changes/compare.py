@@ -68,7 +68,7 @@ def compare(old_root: Path, new_root: Path, policies: list[str] | None = None, p
     reports = []
     for ident in wanted:
         old, new = old_project.policies[ident], new_project.policies[ident]
-        graded = classify(diff_policies(old, new), rules, labels)
+        graded = classify(diff_policies(old, new, labels), rules, labels)
         reports.append(PolicyReport(ident, old, new, old_project, new_project, graded, old_tr, new_tr))
     return reports
 
@@ -90,3 +90,4 @@ def same_labels(report: PolicyReport) -> list[str]:
         found.append(f"{report.policy_id}: the new side takes effect on the same date as the old one ({new.effective_date.isoformat()}); "
                      f"set its 'effective_date' in sources/{report.policy_id}/policy.yaml to the day the new text applies")
     return found
+

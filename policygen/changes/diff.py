@@ -18,14 +18,17 @@ from __future__ import annotations
 import bisect
 import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from itertools import groupby
 from operator import attrgetter
 from typing import Any
 
+from policygen.changes.coverage import SUBJECT, Coverage, country_code, uncovered_findings
 from policygen.changes.prose import (
     Document,
+    Finding,
     analyse,
     editorial_reason,
     is_furniture,
@@ -115,13 +118,15 @@ class _Prose:
     locale: str
     prose_only: bool
     """The policy models none of the facts the prose could be checked against."""
+    coverage: Coverage
+    """What the policy's facts cover, for prose that names a recipient, a country or data."""
 
     def topics(self, clause: str) -> set[str]:
         """The fact types the clause's top-level section talks about (through placeholders)."""
         return self.section_topics.get(self.owner.get(clause), set())
 
 
-def _prose(policy: Policy) -> _Prose:
+def _prose(policy: Policy, labels: Mapping[tuple[str, str], str]) -> _Prose:
     placeholders = _placeholder_index(policy)
     owner = _owners(policy)
     section_topics: dict[str | None, set[str]] = {}
@@ -130,12 +135,13 @@ def _prose(policy: Policy) -> _Prose:
     texts = clause_texts(policy)
     prose_only = any(name in ("recipients", "transfers", "retention", "data_categories", "purposes") for name, _line in policy.missing_facts)
     return _Prose(texts, placeholders, _by_fact(placeholders), owner, section_topics, Document.of(list(texts.values())), policy.source_locale,
-                  prose_only)
+                  prose_only, Coverage(policy, labels))
 
 
-def diff_policies(old: Policy, new: Policy) -> list[Change]:
-    """Every change from ``old`` to ``new``: facts first, then prose, each in a stable order."""
-    old_prose, new_prose = _prose(old), _prose(new)
+def diff_policies(old: Policy, new: Policy, labels: Mapping[tuple[str, str], str] | None = None) -> list[Change]:
+    """Every change from ``old`` to ``new``: facts first, then prose, each in a stable order.
+    ``labels``: (subject, ID) -> the facts' glossary labels, which prose is matched against."""
+    old_prose, new_prose = _prose(old, labels or {}), _prose(new, labels or {})
     prose = _prose_changes(old_prose, new_prose, new, old)
     if prose and prose[0].kind == "not-a-policy":
         return prose  # a page that is no policy (a crawl failure) states no facts either: one change says it all
@@ -414,6 +420,9 @@ def _prose_details(before: str, after: str, new: Policy, topics: set[str], old: 
     if details["edit"] == "substantive" and context is not None and not old_ph and not new_ph:
         # Prose the facts render is graded through the facts; prose analysis reads the rest.
         _add_findings(details, before, after, context)
+    elif details["edit"] == "substantive" and context is not None and context[1].coverage.modelled:
+        # Around the placeholders, a new sentence may still name what no fact covers.
+        _add_findings(details, before, after, context, uncovered_only=True)
     return details
 
 
@@ -423,14 +432,36 @@ def _editorial_reason(before: str, after: str, locale: str) -> str:
     return editorial_reason(before, after, locale) or "typo, punctuation or formatting"
 
 
-def _add_findings(details: dict[str, Any], before: str, after: str, context: tuple[_Prose, _Prose]) -> None:
-    """Prose analysis: the most severe finding decides (``finding``); all are listed (``findings``)."""
+def _add_findings(details: dict[str, Any], before: str, after: str, context: tuple[_Prose, _Prose], uncovered_only: bool = False) -> None:
+    """Prose analysis: the most severe finding decides (``finding``); all are listed (``findings``).
+
+    Where the policy models the facts a finding is about (recipients, transfers, data
+    categories), a finding they cover is left to the facts, and one they do not cover is marked
+    ``uncovered`` (the facts to add), ``as_fact`` (the fact change it stands for, which the rules
+    grade). With ``uncovered_only``, only such findings are kept."""
     old_prose, new_prose = context
     if moved_text(before, after, old_prose.document, new_prose.document):
-        details["edit"] = "editorial"
-        details["editorial"] = "text moved between clauses"
+        if not uncovered_only:
+            details["edit"] = "editorial"
+            details["editorial"] = "text moved between clauses"
         return
-    findings = analyse(before, after, old_prose.document, new_prose.document, new_prose.locale)
+    findings: list[Finding] = []
+    missing: dict[Finding, str] = {}
+    for finding, collection in uncovered_findings(analyse(before, after, old_prose.document, new_prose.document, new_prose.locale),
+                                                  new_prose.coverage, after):
+        if collection is not None or not uncovered_only:
+            findings.append(finding)
+        if collection is not None:
+            missing.setdefault(finding, collection)
+    if uncovered_only and not findings:
+        return
+    if findings and findings[0] in missing:
+        collection = missing[findings[0]]
+        details["uncovered"] = collection
+        fact_details: dict[str, Any] = {"sensitive": True} if findings[0].kind == "new-sensitive-data" else {}
+        if collection == "transfers":
+            fact_details["country"] = country_code(findings[0].quote, new_prose.locale)
+        details["as_fact"] = {"subject": SUBJECT[collection], "kind": "added", "details": fact_details}
     if findings:
         details.pop("duration", None)  # the detector's finding quotes the periods
         details["finding"] = findings[0].kind

@@ -211,6 +211,12 @@ def _names(sentence: str, words_: Lexicon) -> list[str]:
     return found
 
 
+country_pattern = _countries
+"""Country and region names, one pattern per language (for :mod:`policygen.changes.coverage`)."""
+organisation_names = _names
+"""Names of organisations in a sentence (for :mod:`policygen.changes.coverage`)."""
+
+
 def analyse(before: str, after: str, old: Document, new: Document, locale: str = "en") -> list[Finding]:
     """Findings for one clause's change (``before`` is "" for an added clause, ``after`` for a removed one)."""
     words_ = lexicon(locale)

@@ -140,14 +140,30 @@ def classify(changes: list[Change], rules: list[Rule], labels: dict[tuple[str, s
     # A rule with an empty 'when' is a catch-all: it decides only what no other rule describes.
     catch_all = [r for r in rules if not r.when]
     for change in changes:
-        best: Rule | None = None
-        for rule in specific:
-            if rule.matches(change) and (best is None or RANK[rule.severity] > RANK[best.severity]):
-                best = rule
+        best = _best(change, specific)
         if best is None:
             best = catch_all[0] if catch_all else Rule("unclassified", "review", {}, "A change no rule describes.", "No rule matched", {}, "default")
-        graded.append(Graded(change, best.severity, best, best.reason.format(**reason_fields(change, labels))))
+        severity, reason = best.severity, best.reason.format(**reason_fields(change, labels))
+        if (as_fact := change.details.get("as_fact")) is not None:
+            # Prose that names what no fact covers is graded as the missing fact would be (a new
+            # recipient, transfer or data category), by the same rules and the project's changes to them.
+            fact = Change(as_fact["subject"], as_fact["kind"], None, None, None, None, dict(as_fact.get("details") or {}))
+            fact_rule = _best(fact, specific)
+            if fact_rule is not None:
+                severity = fact_rule.severity
+            collection = change.details.get("uncovered", "")
+            reason += f" No fact in '{collection}' covers it: add it to {collection} in policy.yaml."
+        graded.append(Graded(change, severity, best, reason))
     return graded
+
+
+def _best(change: Change, rules: list[Rule]) -> Rule | None:
+    """The most severe rule that matches ``change`` (the first one listed, on a tie)."""
+    best: Rule | None = None
+    for rule in rules:
+        if rule.matches(change) and (best is None or RANK[rule.severity] > RANK[best.severity]):
+            best = rule
+    return best
 
 
 def overall(graded: list[Graded]) -> str | None:
