@@ -12,7 +12,7 @@ from conftest import FIXTURES, ROOT, SAMPLE
 
 from policygen.errors import Collector
 from policygen.source.files import read_yaml
-from policygen.source.load import schema
+from policygen.source.load import _explain, _validator, schema
 
 STARTER = ROOT / "policygen" / "data" / "starter"
 PROJECTS = [SAMPLE, STARTER, FIXTURES / "projects" / "mini"]
@@ -35,3 +35,29 @@ def test_shipped_projects_validate(project: Path) -> None:
         assert not errors
         validator = jsonschema.Draft202012Validator(schema(name), format_checker=jsonschema.FormatChecker())
         assert list(validator.iter_errors(data)) == [], path
+
+
+
+BROKEN = {
+    "policy": {"id": "Bad ID", "version": 3, "effective_date": "2026-13-01", "locales": ["en", "xx", "en"], "extra": True,
+               "data_categories": [{"id": "ok"}, {"id": "x y", "label": 5}], "purposes": [{"id": "p", "basis": "whim", "data": ["ok"]}]},
+    "project": {"site": {"title": 7}, "locales": ["en", "fr"], "archive": {"notice_days": "thirty"}, "typo": 1},
+    "glossary": {"data_category": {"x": 5}, "nonsense": {}},
+}
+SHIPPED = {"policy": "sources/*/policy.yaml", "project": "policygen.yaml", "glossary": "glossary.yaml"}
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_references_inlined_give_the_same_errors(name: str) -> None:
+    """policygen validates with the schema's local references inlined (faster); the verdicts,
+    and every error's place and wording, are those of the schema as published."""
+    ours = _validator(name)
+    published = type(ours)(schema(name), format_checker=jsonschema.FormatChecker())
+    shipped = [read_yaml(path, Collector())[0] for project in PROJECTS for path in sorted(project.glob(SHIPPED[name]))]
+
+    def errors(validator: jsonschema.protocols.Validator, instance: object) -> list[tuple[list[object], str]]:
+        return sorted((list(e.absolute_path), _explain(e)) for e in validator.iter_errors(instance))
+
+    assert len(errors(ours, BROKEN[name])) >= 2 and len(shipped) >= 3
+    for instance in [BROKEN[name], *shipped]:
+        assert errors(ours, instance) == errors(published, instance)

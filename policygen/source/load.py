@@ -158,6 +158,7 @@ def check_locales(project: Project, locales: Iterable[str] | None) -> None:
 # --- schema validation -------------------------------------------------------------------------
 
 
+@cache
 def _ecma_pattern(pattern: str) -> str:
     """A JSON Schema pattern (ECMA-262) as a Python regex with the same meaning: ECMA's ``$``
     matches only at the very end, Python's also before a final newline (``'evil\\n'`` would
@@ -194,7 +195,28 @@ def _validator(schema_name: str) -> Any:
     import jsonschema
 
     extended = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _pattern})
-    return extended(schema(schema_name), format_checker=jsonschema.FormatChecker())
+    bundled = schema(schema_name)
+    return extended(_inline_refs(bundled, bundled), format_checker=jsonschema.FormatChecker())
+
+
+def _inline_refs(node: Any, root: dict[str, Any], seen: tuple[str, ...] = ()) -> Any:
+    """``node`` with every local ``$ref`` replaced by what it points to (a ``$ref`` beside other
+    keywords becomes an ``allOf`` of one): the same verdicts and errors, at half the cost, as
+    jsonschema no longer resolves a reference at every value. A reference that leads back into
+    itself stays a reference."""
+    if isinstance(node, list):
+        return [_inline_refs(item, root, seen) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/") and ref not in seen:
+        target: Any = root
+        for part in ref[2:].split("/"):
+            target = target[part.replace("~1", "/").replace("~0", "~")]
+        inner = _inline_refs(target, root, (*seen, ref))
+        rest = {key: _inline_refs(value, root, seen) for key, value in node.items() if key != "$ref"}
+        return {**rest, "allOf": [inner]} if rest else inner
+    return {key: _inline_refs(value, root, seen) for key, value in node.items()}
 
 
 def validate(data: Any, schema_name: str, path: Path, lines: LineMap, errors: Collector) -> bool:
