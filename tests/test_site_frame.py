@@ -22,6 +22,7 @@ from test_archive import make_releases
 from policygen.archive.store import releases
 from policygen.build import build
 from policygen.i18n.prepare import prepare
+from policygen.render.archive_pages import archived_body
 from policygen.render.html import file_size
 
 TODAY = date(2026, 8, 15)  # mini: 1.0 archived (since 1 July), 1.1 in force, 1.2 upcoming (1 September)
@@ -98,6 +99,11 @@ def test_archived_copy_shows_the_policy_byte_for_byte_and_the_archive_stays_unto
     assert cli("archive", "verify", cwd=site).exit_code == 0
 
 
+def test_a_themed_archived_page_without_main_gives_its_body() -> None:
+    assert archived_body('<html><body class="acme"><div id="x">Policy</div></body></html>') == '<div id="x">Policy</div>'
+    assert archived_body('<body><main id="_content">\n<article>A</article></main><footer>F</footer></body>') == "<article>A</article>"
+
+
 def test_archived_copy_links_are_absolute_with_base_url(released: Path) -> None:
     config = released / "policygen.yaml"
     config.write_text(read(config).replace("  title: Mini test site\n", "  title: Mini test site\n  base_url: https://legal.mini.example/\n"),
@@ -132,6 +138,12 @@ def test_release_notes_go_into_the_catalogs_and_carry_their_language_until_trans
     assert not (released / "output" / "mini" / "nl" / "draft").exists()
     status = cli("i18n", "status", cwd=released)
     assert re.search(r"mini\s*│\s*nl\s*│.*│\s*2\s*│", status.stdout)  # translators see them as missing
+
+    # Translators who work in XLIFF receive them too.
+    assert cli("i18n", "export", "--output", str(released / "xliff"), cwd=released).exit_code == 0
+    xliff = read(released / "xliff" / "nl" / "mini.xlf")
+    assert "release-notes:1.0" in xliff
+    assert "First version" in xliff
 
     notes["release-notes:1.0"].msgstr = "Eerste versie"
     catalog.save()
