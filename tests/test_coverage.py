@@ -26,6 +26,8 @@ def _project(tmp_path: Path, spec: dict) -> Path:
         assert edit["replace"] in text, edit
         text = text.replace(edit["replace"], edit["with"], 1)
     facts.write_text(text, encoding="utf-8")
+    for name in spec.get("remove", []):  # a file the edit makes wrong (the catalog of a new source language)
+        (project / name).unlink()
     prose = project / "sources" / "mini" / "policy.md"
     prose.write_text(prose.read_text(encoding="utf-8") + "\n" + spec["append"], encoding="utf-8")
     return project
