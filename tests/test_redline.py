@@ -225,7 +225,7 @@ def test_pdf_redline_has_text(tmp_path: Path, cli) -> None:
         html = (out / "tonle-privacy" / f"redline.{locale}.html").read_text(encoding="utf-8")
         assert f'href="redline.{locale}.pdf"' in html
     reader = PdfReader(out / "tonle-privacy" / "redline.km.pdf")
-    text = "".join(p.extract_text() for p in reader.pages).replace("\u200b", "")
+    text = "".join(p.extract_text() for p in reader.pages).replace("\u200b", "").replace("\u00a0", " ")
     assert "ការកែប្រែពីកំណែ ២.១ ទៅកំណែ ៣.០" in text and "បញ្ជីនៃការកែប្រែ" in text
     assert "២ ឆ្នាំ" in text and "ខ្លឹមសារថ្មី" in text
 
