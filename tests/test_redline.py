@@ -197,6 +197,9 @@ def test_summary_table_has_a_header_row_and_no_iso_codes(outputs: Path, locale: 
     project = copy_project(SAMPLE, tmp_path / "tonle")
     api.diff("tonle-privacy@2.1", str(project), project, ["tonle-privacy"], tmp_path / "out")
     text = (tmp_path / "out" / "tonle-privacy" / f"redline.{locale}.html").read_text(encoding="utf-8")
+    for name in (f"redline.{locale}.html", f"redline-changes.{locale}.html"):  # the sample's own redlines: unique IDs too
+        ids = Elements((tmp_path / "out" / "tonle-privacy" / name).read_text(encoding="utf-8")).ids
+        assert len(ids) == len(set(ids)), name
     table = text.split('id="_all"')[1].split("</section>")[0].replace("\u00a0", " ")  # a number may be bound to its unit
     assert "<thead>" in table and table.count('<th scope="col">') >= 4
     body = table.split("<tbody>")[1]
