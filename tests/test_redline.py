@@ -179,6 +179,10 @@ def test_index_lists_each_changed_clause_with_its_severity(outputs: Path, locale
     assert named["collect-list"].startswith(notice_template(locale, "severity.review"))
     assert named["changes-minor"] == f'{notice_template(locale, "severity.minor")} · {notice_template(locale, "redline.kind.removed")}'
     assert named["contact-hours"].endswith(notice_template(locale, "redline.kind.added"))
+    if locale == "en":  # a changed list or table is named by the item or row that changed
+        texts = dict(re.findall(r'<li><a href="#([^"]+)">(.*?)</a>', index))
+        assert texts["collect-list"].startswith("What data we collect › Your photo on social media")
+        assert texts["use-table"].startswith("How we use data › Sending you news and offers about our services · Consent")
 
 
 @pytest.mark.parametrize("locale", LOCALES)

@@ -275,17 +275,18 @@ class _Redline:
             old_id = self._old_id(unit.id)
             graded = self.graded.get(unit.id)
             severity = graded.severity if graded else self.fact_marks.get(unit.id)
+            excerpt: str | None = None
             if old_id is None:
                 self._mark_whole(self.new, unit, "ins", body)
                 kind = "added"
             else:
-                changed = self._mark_segments(unit, old_id, body)
+                excerpt = self._mark_segments(unit, old_id, body)
                 kind = _KINDS.get(graded.change.kind, "changed") if graded else "changed"
-                if not changed and not (graded and graded.change.kind == "moved") and severity is None:
+                if excerpt is None and not (graded and graded.change.kind == "moved") and severity is None:
                     continue
             self._frame(unit, severity, kind, body)
             body.changed.add(unit.id)
-            body.entries.append(_Entry(unit.id, severity, kind, self.new.unit_text(unit.id), _path(self.new, unit),
+            body.entries.append(_Entry(unit.id, severity, kind, excerpt or self.new.unit_text(unit.id), _path(self.new, unit),
                                        (position, 0, 0)))
         self._removed(new_ids, body)
         old_title = _RENDERER.inline(self.old.localized.title, PARSER.options, self.old.env())
@@ -316,8 +317,10 @@ class _Redline:
                 fmt_env = side.env()
                 body.overrides[id(token)] = mark_all(_RENDERER.inline(token, PARSER.options, fmt_env), tag, self.locale, self.marks)
 
-    def _mark_segments(self, unit: _Unit, old_id: str, body: _Body) -> bool:
-        """Mark the words that changed in each block of ``unit``; True when any did."""
+    def _mark_segments(self, unit: _Unit, old_id: str, body: _Body) -> str | None:
+        """Mark the words that changed in each block of ``unit``. Returns the text the index
+        shows for it (the first block that changed: a list item, a table row), None when no
+        word changed."""
         new_segments = self.new.segments.get(unit.id, [])
         old_segments = self.old.segments.get(old_id, [])
         # A block the new version shows untranslated is compared with the old source text:
@@ -329,7 +332,7 @@ class _Redline:
         source = self.new.source
         keys_new = [_visible(self.new.html(s.context, source) if source else h) for s, h in zip(new_segments, new_html, strict=True)]
         keys_old = [_visible(h) for h in old_source]
-        changed = False
+        first: str | None = None
         pending: list[tuple[int, int | None, int]] = []  # (old index, new neighbour index, direction)
         matcher = difflib.SequenceMatcher(None, keys_old, keys_new, autojunk=False)
         for _tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -342,17 +345,26 @@ class _Redline:
                     # span of an untranslated block) are no change to mark.
                     if "<del>" in marked or "<ins>" in marked:
                         body.overrides[id(self.new.localized.segment_tokens[new_segments[j].context])] = marked
-                        changed = True
+                        first = first or self._block_text(self.new, new_segments, j)
                 elif j < j2:
                     token = self.new.localized.segment_tokens[new_segments[j].context]
                     body.overrides[id(token)] = mark_all(new_html[j], "ins", self.locale, self.marks)
-                    changed = True
+                    first = first or self._block_text(self.new, new_segments, j)
                 else:
                     neighbour = j2 if j2 < len(new_segments) else (j1 - 1 if j1 > 0 else None)
                     pending.append((i, neighbour, 1 if neighbour == j2 else -1))
-                    changed = True
+                    first = first or self._block_text(self.old, old_segments, i)
         self._place_removed(unit, old_segments, old_html, new_segments, pending, body)
-        return changed
+        return first
+
+    @staticmethod
+    def _block_text(side: _Side, segments: list[Any], index: int) -> str:
+        """The text of a changed block as the index names it: a table cell by its whole row."""
+        segment = segments[index]
+        if segment.kind != "cell":
+            return side.text(segment.context)
+        row = segment.context.rsplit("c", 1)[0]
+        return " · ".join(side.text(s.context) for s in segments if s.kind == "cell" and s.context.rsplit("c", 1)[0] == row)
 
     def _lang(self, fallback: bool) -> str:
         return self.report.new.source_locale if fallback else self.locale
