@@ -28,7 +28,8 @@ def edit(path: Path, old: str, new: str) -> None:
 
 def new_version(project: Path) -> None:
     """A 3.1 of the sample's privacy policy: a new title, a list item added and one dropped, a
-    table row dropped, a link changed, a period added to the prose, a clause removed and one added."""
+    table row dropped, a link changed, a period added to the prose, a clause moved, one removed and
+    one added."""
     prose = project / "sources" / "tonle-privacy" / "policy.md"
     edit(prose, "- {{data.criminal-data}}: for example", "- Your photo on social media, if you link your account.\n- {{data.criminal-data}}: for example")
     edit(prose, "- {{data.marketing-preferences}}: whether you have agreed to receive news and offers, through which channels, and when "
@@ -37,6 +38,9 @@ def new_version(project: Path) -> None:
     edit(prose, "our [policy archive](https://tonle.example/legal/archive)", "our [archive of policies](https://tonle.example/legal/versions)")
     edit(prose, "You must be at least {{minimum_age}} years old", "You must have been a customer for 5 years or be at least {{minimum_age}} years old")
     text = prose.read_text(encoding="utf-8")
+    dpo = re.search(r"\{#who-dpo\}\n[^\n]*\n\n", text)
+    assert dpo
+    text = text.replace(dpo.group(0), "").replace("{#who-subsidiary}\n", dpo.group(0) + "{#who-subsidiary}\n", 1)
     removed = re.search(r"\{#changes-minor\}\n[^\n]*\n\n", text)
     assert removed
     text = text.replace(removed.group(0), "")
@@ -179,6 +183,7 @@ def test_index_lists_each_changed_clause_with_its_severity(outputs: Path, locale
     assert named["collect-list"].startswith(notice_template(locale, "severity.review"))
     assert named["changes-minor"] == f'{notice_template(locale, "severity.minor")} · {notice_template(locale, "redline.kind.removed")}'
     assert named["contact-hours"].endswith(notice_template(locale, "redline.kind.added"))
+    assert named["who-dpo"].endswith(notice_template(locale, "redline.kind.moved"))
     if locale == "en":  # a changed list or table is named by the item or row that changed
         texts = dict(re.findall(r'<li><a href="#([^"]+)">(.*?)</a>', index))
         assert texts["collect-list"].startswith("What data we collect › Your photo on social media")
@@ -191,7 +196,8 @@ def test_changes_only_page_keeps_context(outputs: Path, locale: str) -> None:
     assert len(changes) < len(full) * 0.6
     ids = set(Elements(changes).ids)
     assert {"collect-list", "what-we-collect", "collect-intro", "contact-hours", "contact"} <= ids  # clause, heading, neighbour
-    assert "who-intro" not in ids and "definitions-list" not in ids  # unchanged, far from any change
+    assert "sources-list" not in ids and "definitions-list" not in ids  # unchanged, far from any change
+    assert {"who-dpo", "who-intro"} <= ids  # a moved clause, with the one before it
     assert 'class="pg-omitted"' in changes
     assert f'href="redline.{locale}.html"' in changes and f'href="redline-changes.{locale}.html"' in full
 
