@@ -38,6 +38,8 @@ def test_prose_case(case: Path, tmp_path: Path) -> None:
     assert result.severity == spec["severity"], found
     top = [c for c in changes if c["severity"] == spec["severity"]]
     assert any(c["rule"] == spec["rule"] for c in top), found
+    if "kind" in spec:  # moved, split, merged...: how the clauses were aligned
+        assert any(c["kind"] == spec["kind"] for c in top if c["rule"] == spec["rule"]), found
     if "quote" in spec:  # the reason quotes these words exactly
         assert any(spec["quote"] in c["reason"] for c in top if c["rule"] == spec["rule"]), found
 

@@ -21,6 +21,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from functools import lru_cache
 from itertools import groupby
 from operator import attrgetter
 from typing import Any
@@ -518,7 +519,40 @@ def _prose_changes(old_prose: _Prose, new_prose: _Prose, new: Policy, old: Polic
     unpaired_old = [c for c in gone if c not in paired_old]
     unpaired_new = [c for c in fresh if c not in paired_new]
     regrouped = _regrouped(unpaired_old, unpaired_new, old_texts, new_texts)
+    counterpart = {c: c for c in common} | {n: o for o, n in pairs}
+    splits, merges = _split_and_merged([c for c in unpaired_old if c not in {s for _k, srcs in regrouped.values() for s in srcs}],
+                                       [c for c in unpaired_new if c not in regrouped], counterpart, old_texts, new_texts,
+                                       _headings(new) | (_headings(old) if old is not None else set()))
+    replaced = {p for _m, _o, group in splits for p in group} | {new_id for new_id, _o, _group in merges}
+    changes = [c for c in changes if c.id not in replaced]
+    for main, old_id, parts in splits:
+        before, after = old_texts[old_id], "\n".join(new_texts[c] for c in parts)
+        details = _prose_details(before, after, new, old_prose.topics(old_id) | new_prose.topics(main), old, context)
+        details |= {"old_id": old_id, "parts": parts}
+        if details["edit"] == "editorial":
+            details["editorial"] = f"text of {old_id} split into {', '.join(parts)} ({details.get('editorial', 'no visible change')})"
+        changes.append(Change("clause", "split", main, None, before, after, details, tuple(parts)))
+        for part in [p for p in parts if p != main]:
+            changes.append(Change("clause", "split", part, None, None, new_texts[part],
+                                  {"edit": "editorial", "editorial": f"part of the text of {old_id}, split into {', '.join(parts)}",
+                                   "topics": [], "old_id": old_id}, (part,)))
+    for new_id, old_main, sources in merges:
+        before, after = "\n".join(old_texts[c] for c in sources), new_texts[new_id]
+        details = _prose_details(before, after, new, old_prose.topics(old_main) | new_prose.topics(new_id), old, context)
+        details |= {"old_id": old_main, "old_ids": sources}
+        if details["edit"] == "editorial":
+            details["editorial"] = f"text of {', '.join(sources)} merged ({details.get('editorial', 'no visible change')})"
+        changes.append(Change("clause", "merged", new_id, None, before, after, details, (new_id,)))
+        for source in [s for s in sources if s != old_main]:
+            # Reported under its old ID (old_id names it too), so nothing shows it as deleted.
+            changes.append(Change("clause", "merged", source, None, old_texts[source], None,
+                                  {"edit": "editorial", "editorial": f"text merged into {new_id}",
+                                   "topics": [], "old_id": source}, (new_id,)))
+    taken_new = {p for _m, _o, parts in splits for p in parts}
+    taken_old = {s for _n, _o, sources in merges for s in sources} | {o for _m, o, _parts in splits}
     for clause in unpaired_new:
+        if clause in taken_new:
+            continue
         if clause in regrouped:
             kind, sources = regrouped[clause]
             changes.append(Change("clause", kind, clause, None, "\n".join(old_texts[s] for s in sources), new_texts[clause],
@@ -532,7 +566,7 @@ def _prose_changes(old_prose: _Prose, new_prose: _Prose, new: Policy, old: Polic
             details["edit"], details["editorial"] = "editorial", "a heading"
         changes.append(Change("clause", "added", clause, None, None, new_texts[clause], details, (clause,)))
     for clause in unpaired_old:
-        if clause in regrouped:
+        if clause in regrouped or clause in taken_old:
             continue
         details = {"edit": "substantive", "topics": sorted(old_prose.topics(clause))}
         _add_findings(details, old_texts[clause], "", context)
@@ -563,6 +597,119 @@ def _document_change(old_prose: _Prose, new_prose: _Prose) -> Change | None:
     if old_words >= 300 and new_words < old_words * TRUNCATED:
         return Change("document", "truncated", None, None, old_words, new_words, {"quote": f"{new_words} of {old_words} words", "topics": []})
     return None
+
+
+PART_OF = 0.6
+"""A clause is part of another when at least this share of its words stand there in order."""
+
+
+def _split_and_merged(gone: list[str], fresh: list[str], counterpart: dict[str, str], old_texts: dict[str, str], new_texts: dict[str, str],
+                      headings: set[str]) -> tuple[list[tuple[str, str, list[str]]], list[tuple[str, str, list[str]]]]:
+    """Clauses split or merged with edits, found by text similarity: an old clause whose words now
+    stand in two or more consecutive new clauses, or the reverse.
+
+    ``gone`` and ``fresh`` are the old and new clauses nothing else accounts for; ``counterpart``
+    maps the others (same ID, renamed) from new to old. Returns the splits as (main new clause,
+    old clause, new parts in order) and the merges as (new clause, main old clause, old sources
+    in order); the main clause carries the comparison of the whole texts."""
+    new_order, old_order = list(new_texts), list(old_texts)
+    new_at, old_at = {c: i for i, c in enumerate(new_order)}, {c: i for i, c in enumerate(old_order)}
+    split_of: dict[str, str] = {}  # new clause -> the old clause it is a part of
+    parts: dict[str, list[str]] = {}  # old clause -> its new parts, in order
+    fresh_set = {c for c in fresh if c not in headings}
+    # 1. A new clause next to the new version of an old one, made of that old clause's words.
+    for clause in [c for c in new_order if c in fresh_set]:
+        for step in (-1, 1):
+            at = new_at[clause] + step
+            neighbour = new_order[at] if 0 <= at < len(new_order) else None
+            old_id = split_of.get(neighbour, counterpart.get(neighbour)) if neighbour else None
+            if neighbour is None or old_id is None or neighbour in headings or old_id in headings:
+                continue
+            group = parts.get(old_id) or [neighbour]
+            candidate = sorted([*group, clause], key=new_at.__getitem__)
+            if _part_of(new_texts[clause], old_texts[old_id]) and _closer(old_texts[old_id], group, candidate, new_texts):
+                parts[old_id] = candidate
+                split_of[clause] = old_id
+                break
+    # 2. An old clause no new one continues, whose words stand in a run of consecutive new clauses.
+    for old_id in [c for c in gone if c not in headings]:
+        pieces = [c for c in new_order if c in fresh_set and c not in split_of and _part_of(new_texts[c], old_texts[old_id])]
+        runs: list[list[str]] = []
+        for piece in pieces:
+            if runs and new_at[piece] == new_at[runs[-1][-1]] + 1:
+                runs[-1].append(piece)
+            else:
+                runs.append([piece])
+        best = max((r for r in runs if len(r) > 1), key=lambda r: _ratio(old_texts[old_id], "\n".join(new_texts[c] for c in r)), default=None)
+        if best and _ratio(old_texts[old_id], "\n".join(new_texts[c] for c in best)) >= RENAME_SIMILARITY:
+            parts[old_id] = best
+            split_of.update(dict.fromkeys(best, old_id))
+    splits = [(next((c for c in group if counterpart.get(c) == old_id), group[0]), old_id, group) for old_id, group in parts.items() if len(group) > 1]
+    # Merges: the same, with old and new swapped.
+    merged_into: dict[str, str] = {}
+    sources: dict[str, list[str]] = {}
+    origin = {old: new for new, old in counterpart.items()}
+    gone_set = {c for c in gone if c not in headings}
+    for clause in [c for c in old_order if c in gone_set]:
+        for step in (-1, 1):
+            at = old_at[clause] + step
+            neighbour = old_order[at] if 0 <= at < len(old_order) else None
+            new_id = merged_into.get(neighbour, origin.get(neighbour)) if neighbour else None
+            if (neighbour is None or new_id is None or neighbour in headings or new_id in headings or new_id in split_of
+                    or new_id in {m for m, _o, _g in splits}):
+                continue
+            group = sources.get(new_id) or [neighbour]
+            candidate = sorted([*group, clause], key=old_at.__getitem__)
+            if _part_of(old_texts[clause], new_texts[new_id]) and _closer(new_texts[new_id], group, candidate, old_texts):
+                sources[new_id] = candidate
+                merged_into[clause] = new_id
+                break
+    for new_id in [c for c in fresh if c in fresh_set and c not in split_of]:
+        pieces = [c for c in old_order if c in gone_set and c not in merged_into and c not in parts and _part_of(old_texts[c], new_texts[new_id])]
+        runs = []
+        for piece in pieces:
+            if runs and old_at[piece] == old_at[runs[-1][-1]] + 1:
+                runs[-1].append(piece)
+            else:
+                runs.append([piece])
+        best = max((r for r in runs if len(r) > 1), key=lambda r: _ratio(new_texts[new_id], "\n".join(old_texts[c] for c in r)), default=None)
+        if best and _ratio(new_texts[new_id], "\n".join(old_texts[c] for c in best)) >= RENAME_SIMILARITY:
+            sources[new_id] = best
+            merged_into.update(dict.fromkeys(best, new_id))
+    merges = [(new_id, counterpart.get(new_id, group[0]) if counterpart.get(new_id) in group else group[0], group)
+              for new_id, group in sources.items() if len(group) > 1]
+    return splits, merges
+
+
+def _part_of(part: str, whole: str) -> bool:
+    """Most of ``part``'s words (at least three) stand in ``whole``, in order."""
+    a, b = _tokens(part), _tokens(whole)
+    if len(a) < 3 or len(a) > len(b) * 1.2 or len(_vocabulary(part) & _vocabulary(whole)) < PART_OF * len(_vocabulary(part)):
+        return False
+    matcher = difflib.SequenceMatcher(None, b, a, autojunk=False)
+    if matcher.real_quick_ratio() * (len(a) + len(b)) / 2 < PART_OF * len(a) or matcher.quick_ratio() * (len(a) + len(b)) / 2 < PART_OF * len(a):
+        return False
+    return sum(block.size for block in matcher.get_matching_blocks()) >= PART_OF * len(a)
+
+
+def _closer(whole: str, group: list[str], candidate: list[str], texts: dict[str, str]) -> bool:
+    """Joining one more clause to ``group`` makes it closer to ``whole``."""
+    return _ratio(whole, "\n".join(texts[c] for c in candidate)) > _ratio(whole, "\n".join(texts[c] for c in group))
+
+
+def _ratio(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, _tokens(a), _tokens(b), autojunk=False).ratio()
+
+
+@lru_cache(maxsize=4096)
+def _tokens(text: str) -> tuple[str, ...]:
+    """A clause's words, lowercase (each clause is compared with several candidates)."""
+    return tuple(w.lower() for w in words(text) if w[0].isalnum())
+
+
+@lru_cache(maxsize=4096)
+def _vocabulary(text: str) -> frozenset[str]:
+    return frozenset(_tokens(text))
 
 
 def _regrouped(gone: list[str], fresh: list[str], old_texts: dict[str, str], new_texts: dict[str, str]) -> dict[str, tuple[str, list[str]]]:
