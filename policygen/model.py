@@ -121,6 +121,8 @@ def _odd_character(value: str, allowed: str | None) -> str | None:
     for IDs and labels, a space). ``allowed`` says what to use instead; None: a space is fine."""
     if not value:
         return "is empty"
+    if value.isascii() and value.isprintable() and (allowed is None or " " not in value):
+        return None  # the common case, without a look at each character
     for index, ch in enumerate(value):
         if ch.isascii() and ch.isprintable() and (ch != " " or allowed is None):
             continue

@@ -179,6 +179,8 @@ def _show(value: Any) -> str:
         return format_list([str(v) for v in value], locale="en")
     if isinstance(value, str) and ISO_PERIOD.fullmatch(value):
         return format_duration(Duration.parse(value), "en")
+    if isinstance(value, dict):  # a whole fact added or removed: its value ("privacy@acme.example"), or its fields
+        return str(value["value"]) if "value" in value else ", ".join(f"{k} {_show(v)}" for k, v in value.items() if v not in (None, [], ""))
     return str(value)
 
 

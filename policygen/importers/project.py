@@ -147,7 +147,7 @@ def convert(source: Path, policy_id: str, locale: str, today: date, previous: Pr
     repairs = Repairs()
     blocks, fmt = read_blocks(source, repairs)
     dated = effective_date(blocks)
-    owner = controller(blocks, locale)
+    owner = controller(blocks, locale) if facts == "all" or suggestions else None  # a file diff compares no controller
     found = contacts(blocks, locale)
     body = [b for b in blocks if not (dated and b.line == dated.line and dated.alone and b.text == dated.sentence)]
     body = drop_navigation(body, repairs)
