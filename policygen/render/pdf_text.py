@@ -11,7 +11,8 @@ Readers' engines also differ in how they read a glyph's text: PDFium (Chrome) an
 a nonspacing mark for a zero-width mark, poppler and MuPDF sort characters by position, and
 pypdf and pdfminer.six guess spaces from gaps. No mapping of drawn glyphs to text satisfies all
 of them when Khmer draws a vowel before its consonant. So this module separates the two, as OCR
-tools make scanned pages searchable, for each text box (line fragment) with Khmer in it:
+tools make scanned pages searchable, for each text box (line fragment) with Khmer in it or in a
+Khmer element:
 
 1. It groups Pango's clusters into grapheme clusters: a cluster that starts with a combining
    mark, or follows one that ends with a coeng (U+17D2) or a zero-width joiner, joins the
@@ -23,7 +24,11 @@ tools make scanned pages searchable, for each text box (line fragment) with Khme
    code per grapheme cluster, as wide as the cluster, so that it lies over the glyphs it reads
    for (selection, search highlights). A cluster with a nonspacing mark is two codes: the
    letters before the mark carry the width, the rest a thousandth of an em. U+200B break
-   hints are left out of it.
+   hints are left out of it. It is ``LAYER_HEIGHT`` times as tall as the glyphs, so that
+   poppler and pdfminer.six, which join lines whose baselines are less than about 1.5 font sizes
+   apart, read a Khmer paragraph (line height 1.75) or table cell as one block.
+4. Where WeasyPrint draws nothing between two inline elements of a Khmer line (a whitespace-only
+   box), the layer has an invisible space (MuPDF otherwise reads none there).
 
 Text boxes without Khmer keep WeasyPrint's glyph mapping, corrected where it would be wrong: in
 each grapheme cluster the first glyph carries the cluster's text and the others U+200B.
@@ -300,7 +305,9 @@ def _bridge(stream, textbox, glyph_item) -> tuple[Any, float, int, int] | None:
     font, font_size = stream.add_font(glyph_item.item.analysis.font)
     if pango.pango_version() < 14802:
         font_size = textbox.style["font_size"]
-    width = round(textbox.width * 1000 / font_size)
+    # In whole ems, so that a handful of codes serve every box (each code costs a width, a text
+    # and a glyph entry in the font's maps): a bridge longer than its box does no harm.
+    width = -(-round(textbox.width * 1000 / font_size) // 1000) * 1000
     glyphs = glyph_item.glyphs
     glyph = next((glyphs.glyphs[i].glyph for i in range(glyphs.num_glyphs) if not glyphs.glyphs[i].glyph & pango.PANGO_GLYPH_UNKNOWN_FLAG), None)
     if width <= 0 or glyph is None or glyph == pango.PANGO_GLYPH_EMPTY:
