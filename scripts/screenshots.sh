@@ -1,27 +1,34 @@
 #!/usr/bin/env bash
-# Screenshot every page of the sample site in headless Chromium, for a visual check of Khmer
-# shaping and Dutch/English typography. Installs Debian's chromium when run as root.
-# Usage: bash scripts/screenshots.sh [OUTDIR]   (default: screenshots/)
+# Screenshots of the sample for a visual check, in headless Chromium (Debian's chromium and
+# chromedriver, driven as tests/test_browser.py drives them, by scripts/screenshots.py;
+# scripts/setup.sh installs them as root):
+#   km-390.png           the Khmer privacy policy at 390 px (a phone): the top of the page
+#   km-390-table.png     the same page at 390 px, from its first table (stacked rows)
+#   nl-320-table.png     the Dutch page at 320 px (a 1280-px window at 400 % zoom), from its sharing table
+#   archived-copy.png    an archived copy (versions/2.1/, English), not in force since 3.0
+#   upcoming-banner.png  the English page as of 2026-02-15: 2.1 in force, the banner announcing 3.0
+#   km-redline-pdf.png   the first page of the Khmer redline PDF (2.1 -> 3.0), by pdftoppm
+# The sites they show are built into the same folder (HTML only; --today fixes each one's date).
+# Usage: bash scripts/screenshots.sh [OUTDIR]   (default: output/screenshots, ignored by git)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out="${1:-screenshots}"
-if ! command -v chromium >/dev/null 2>&1; then
-  [ "$(id -u)" = 0 ] || { echo "chromium is not installed; run as root or install it" >&2; exit 1; }
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null
+out="${1:-output/screenshots}"
+if ! command -v chromium >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1 || [ ! -x .venv/bin/policygen ]; then
+  bash scripts/setup.sh
 fi
-[ -f output/manifest.json ] || bash scripts/build-sample.sh
 mkdir -p "$out"
-profile=$(mktemp -d)
-trap 'rm -rf "$profile"' EXIT
-for page in output/*/*/index.html; do
-  rel=${page#output/}
-  name=$(echo "${rel%/index.html}" | tr '/' '-')
-  # The flags keep Chromium off the network: this machine has none, and the page needs none.
-  chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-    --disable-background-networking --disable-component-update --disable-sync \
-    --user-data-dir="$profile" --hide-scrollbars --force-device-scale-factor=1 \
-    --virtual-time-budget=3000 --window-size=1000,1800 \
-    --screenshot="$out/$name.png" "file://$PWD/$page" >/dev/null 2>&1
-  echo "$out/$name.png"
-done
+out=$(cd "$out" && pwd)
+
+.venv/bin/policygen build --quiet --format html --today 2026-12-01 --output "$out/site"
+.venv/bin/policygen build --quiet --format html --today 2026-02-15 --output "$out/site-2026-02-15"
+.venv/bin/policygen diff tonle-privacy@2.1 tonle-privacy@3.0 --policy tonle-privacy --pdf --output "$out/redline" >/dev/null
+
+page="file://$out/site/tonle-privacy"
+.venv/bin/python scripts/screenshots.py "$out" \
+  "km-390=390=$page/km/index.html" \
+  "km-390-table=390=$page/km/index.html#use-table" \
+  "nl-320-table=320=$page/nl/index.html#sharing-table" \
+  "archived-copy=1280=$page/en/versions/2.1/index.html" \
+  "upcoming-banner=1280=file://$out/site-2026-02-15/tonle-privacy/en/index.html"
+pdftoppm -png -r 90 -f 1 -l 1 -singlefile "$out/redline/tonle-privacy/redline.km.pdf" "$out/km-redline-pdf"
+echo "$out/km-redline-pdf.png"
