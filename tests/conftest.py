@@ -131,6 +131,21 @@ def cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
     return run
 
 
+@pytest.fixture(scope="session")
+def sample_pdfs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample without its archive (its sources are the current version), built as PDF
+    (``build(formats=["pdf"])``, one worker per core) once per test run and shared by every
+    test and worker: the project folder, its PDFs in ``output/<policy>/<locale>/``. Tests only
+    read it; one that changes anything works on a :func:`private_copy`."""
+
+    def make(folder: Path) -> None:
+        from policygen.build import build  # only when a test needs it: conftest imports little
+
+        build(copy_project(SAMPLE, folder / "tonle", archive=False), formats=["pdf"])
+
+    return build_once(tmp_path_factory, "sample-pdf", make) / "tonle"
+
+
 @pytest.fixture
 def mini(tmp_path: Path) -> Path:
     return copy_project(MINI, tmp_path / "mini")

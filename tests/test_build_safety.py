@@ -12,20 +12,17 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
+from policygen import api
 from policygen.atomic import output_lock, work_dir, write_all
 from policygen.errors import PolicygenError
 
 POSIX = pytest.mark.skipif(sys.platform == "win32", reason="uses symlinks, process groups and signals")
-
-
-def run(*args: str, cwd: Path, env: dict[str, str] | None = None, **kwargs) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "policygen", *args], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=120, **kwargs)
 
 
 def manifest_problems(out: Path) -> list[str]:
@@ -201,8 +198,9 @@ def test_a_site_folder_where_a_page_must_go_changes_nothing(mini: Path, cli) -> 
 @pytest.mark.skipif(not Path("/usr/bin/strace").exists(), reason="needs strace to kill at an exact system call")
 @pytest.mark.parametrize(("call", "when"), [("fsync", 2), ("link", 3), ("renameat2", 1), ("unlinkat", 1)])
 def test_killed_at_a_system_call_of_the_write_phase(mini: Path, call: str, when: int) -> None:
-    """F02 exactly: SIGKILL injected into a system call while the new output is written."""
-    assert run("build", "-C", str(mini), "--format", "html", "-q", cwd=mini).returncode == 0
+    """F02 exactly: SIGKILL injected into a system call while the new output is written (by a
+    real ``python -m policygen``; the builds before and after it run in-process)."""
+    api.build(mini, formats=["html"])
     out = mini / "output"
     old = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     config = mini / "policygen.yaml"
@@ -215,7 +213,7 @@ def test_killed_at_a_system_call_of_the_write_phase(mini: Path, call: str, when:
     assert now == old or b"Mini test site (B)" in now[Path("index.html")]
     assert manifest_problems(out) == []
     assert [p for p in out.rglob("*") if p.name.endswith(".tmp")] == []
-    assert run("build", "-C", str(mini), "--format", "html", "-q", cwd=mini).returncode == 0
+    api.build(mini, formats=["html"])
     assert b"Mini test site (B)" in (out / "index.html").read_bytes()
     assert manifest_problems(out) == []
     assert sorted(p.name for p in work_dir(out).iterdir()) == ["lock"]
@@ -274,7 +272,7 @@ def test_pdf_workers_die_with_a_killed_build(mini: Path, tmp_path: Path) -> None
     assert not alive, "PDF workers outlived the build that started them"
     assert not (mini / "output").exists()
     # What the killed build left beside the output goes with the next build.
-    assert run("build", "-C", str(mini), "--format", "html", "-q", cwd=mini).returncode == 0
+    api.build(mini, formats=["html"])
     assert sorted(p.name for p in work_dir(mini / "output").iterdir()) == ["lock"]
 
 
@@ -292,12 +290,14 @@ def test_sigterm_stops_the_workers_and_cleans_up(mini: Path, tmp_path: Path) -> 
     assert not (mini / "output").exists()
 
 
-def test_a_pdf_build_leaves_no_temp_folders(mini: Path, tmp_path: Path) -> None:
+def test_a_pdf_build_leaves_no_temp_folders(mini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     tmp = tmp_path / "tmp"
     tmp.mkdir()
-    for jobs in ("1", "2"):
-        result = run("build", "-C", str(mini), "--jobs", jobs, "-q", cwd=mini, env={"TMPDIR": str(tmp)})
-        assert result.returncode == 0, result.stderr
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again, in this process and its PDF workers
+    for jobs in (1, 2):
+        api.build(mini, jobs=jobs, use_cache=False)
+        assert tempfile.gettempdir() == str(tmp)
         assert list(tmp.iterdir()) == []
     assert manifest_problems(mini / "output") == []
     assert sorted(p.name for p in work_dir(mini / "output").iterdir()) == ["lock"]

@@ -6,7 +6,11 @@ import hashlib
 import json
 from pathlib import Path
 
-from conftest import ROOT
+import pytest
+from conftest import ROOT, built_sample, private_copy
+
+TODAY = "2026-11-22"
+"""The date of conftest's shared build of the sample that these tests read or copy."""
 
 
 def read_manifest(project: Path) -> dict:
@@ -36,8 +40,8 @@ def test_init_refuses_existing_project(tmp_path: Path, cli) -> None:
     assert (tmp_path / "p" / "policygen.yaml").read_bytes() == before
 
 
-def test_manifest_lists_every_output_with_its_hash(sample: Path, cli) -> None:
-    assert cli("build", cwd=sample).exit_code == 0
+def test_manifest_lists_every_output_with_its_hash(tmp_path_factory: pytest.TempPathFactory) -> None:
+    sample = built_sample(tmp_path_factory, TODAY)
     manifest = read_manifest(sample)
     outputs = manifest["outputs"]
     pages = {(o["policy"], o["locale"]) for o in outputs if o["format"] == "html"}
@@ -52,29 +56,30 @@ def test_manifest_lists_every_output_with_its_hash(sample: Path, cli) -> None:
     assert privacy_en["version"] == "3.0" and privacy_en["effective_date"] == "2026-03-01"
 
 
-def test_build_is_byte_identical(sample: Path, tmp_path: Path, cli) -> None:
-    assert cli("build", "--output", str(tmp_path / "a"), cwd=sample).exit_code == 0
-    assert cli("build", "--output", str(tmp_path / "b"), cwd=sample).exit_code == 0
-    files_a = {p.relative_to(tmp_path / "a"): p.read_bytes() for p in (tmp_path / "a").rglob("*") if p.is_file()}
+def test_build_is_byte_identical(sample: Path, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, cli) -> None:
+    # The first build is the shared one, of another copy of the sample in another folder.
+    shared = built_sample(tmp_path_factory, TODAY) / "output"
+    assert cli("build", "--today", TODAY, "--output", str(tmp_path / "b"), cwd=sample).exit_code == 0
+    files_a = {p.relative_to(shared): p.read_bytes() for p in shared.rglob("*") if p.is_file()}
     files_b = {p.relative_to(tmp_path / "b"): p.read_bytes() for p in (tmp_path / "b").rglob("*") if p.is_file()}
     assert files_a == files_b
 
 
-def test_rebuild_leaves_unchanged_files_alone(sample: Path, cli) -> None:
-    assert cli("build", cwd=sample).exit_code == 0
+def test_rebuild_leaves_unchanged_files_alone(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, cli) -> None:
+    sample = private_copy(built_sample(tmp_path_factory, TODAY), tmp_path / "tonle")  # built, as the first build left it
     page = sample / "output" / "tonle-privacy" / "en" / "index.html"
     mtime = page.stat().st_mtime_ns
-    result = cli("build", cwd=sample)
+    result = cli("build", "--today", TODAY, cwd=sample)
     assert result.exit_code == 0
     assert "0 files written" in result.stdout
     assert page.stat().st_mtime_ns == mtime
 
 
-def test_subset_build_keeps_the_rest_of_the_manifest(sample: Path, cli) -> None:
-    assert cli("build", cwd=sample).exit_code == 0
+def test_subset_build_keeps_the_rest_of_the_manifest(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, cli) -> None:
+    sample = private_copy(built_sample(tmp_path_factory, TODAY), tmp_path / "tonle")  # built, as the first build left it
     full = read_manifest(sample)
     (sample / "output" / "tonle-privacy" / "nl" / "index.html").unlink()
-    result = cli("build", "--policy", "tonle-privacy", "--locale", "nl", cwd=sample)
+    result = cli("build", "--today", TODAY, "--policy", "tonle-privacy", "--locale", "nl", cwd=sample)
     assert result.exit_code == 0, result.stderr
     assert "Built 1 page into" in result.stdout
     assert (sample / "output" / "tonle-privacy" / "nl" / "index.html").is_file()

@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import GOLDEN, MINI, SAMPLE, copy_project
+from conftest import GOLDEN, MINI, SAMPLE, built_sample, copy_project
 
 from policygen.build import build
 from policygen.scaffold import init_project
@@ -49,6 +49,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
     built: dict[str, Path] = {}
 
     def get(name: str) -> Path:
+        if name == "tonle" and name not in built:  # the same build as conftest's built_sample, shared across the run
+            built[name] = built_sample(tmp_path_factory, TODAY.isoformat()) / "output"
         if name not in built:
             built[name] = build(make_project(name, tmp_path_factory.mktemp(name)), formats=["html"], today=TODAY).output_dir
         return built[name]

@@ -56,14 +56,18 @@ def problems(project: Path) -> list[str]:
                 found.append(f"polib {name}: a python-format flag")
         except Exception as exc:
             found.append(f"polib {name}: {exc}")
-        if path.suffix == ".po":
-            out = path.with_suffix(".pofilter")
-            tests = [arg for test in POFILTER_TESTS for arg in ("-t", test)]
-            subprocess.run([str(Path(sys.executable).with_name("pofilter")), "--progress=none", *tests, str(path), str(out)],
-                           check=True, capture_output=True)
-            flagged = [line for line in out.read_text(encoding="utf-8").splitlines() if line.startswith("# (pofilter)")] if out.exists() else []
-            out.unlink(missing_ok=True)
-            found += [f"pofilter {name}: {line}" for line in flagged]
+    # pofilter once over every catalog (it writes out only the catalogs it flags, keeping their
+    # paths under locales/); one run per step rather than one Python start per catalog.
+    out = project.parent / f"{project.name}.pofilter"
+    shutil.rmtree(out, ignore_errors=True)
+    tests = [arg for test in POFILTER_TESTS for arg in ("-t", test)]
+    subprocess.run([str(Path(sys.executable).with_name("pofilter")), "--progress=none", *tests, "--exclude", "*.pot",
+                    str(project / "locales"), str(out)], check=True, capture_output=True)
+    for flagged_file in sorted(out.rglob("*.po")) if out.exists() else []:
+        name = (Path("locales") / flagged_file.relative_to(out)).as_posix()
+        flagged = [line for line in flagged_file.read_text(encoding="utf-8").splitlines() if line.startswith("# (pofilter)")]
+        found += [f"pofilter {name}: {line}" for line in flagged]
+    shutil.rmtree(out, ignore_errors=True)
     return found
 
 
