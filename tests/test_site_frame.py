@@ -208,6 +208,9 @@ def test_footer_names_the_controller_or_the_configured_owner(site: Path, tmp_pat
     footer = read(page).split('<footer class="site-footer">')[1]
     assert '<span class="site-owner-name">Plain Ltd</span>' in footer and 'href="mailto:legal@plain.example"' in footer
     assert '<span class="site-owner-address">1 Plain Street</span>' in footer
+    # The site index is a page of the site too; it is no one policy's, so it names the site's owner.
+    index = read(plain / "output" / "index.html")
+    assert '<header class="site-header">' in index and '<span class="site-owner-name">Plain Ltd</span>' in index
 
 
 def test_print_layout(site: Path) -> None:

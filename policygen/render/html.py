@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import Any
 
 import jinja2
+from babel import Locale
 from babel.units import format_unit
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markdown_it.renderer import RendererHTML
@@ -375,10 +376,11 @@ def file_size(fmt: Formatter, size: int) -> str:
     return fmt.digits(text.replace(" ", "\u00a0"))
 
 
-def owner(project: Project, localized: LocalizedPolicy) -> dict[str, str] | None:
+def owner(project: Project, localized: LocalizedPolicy | None) -> dict[str, str] | None:
     """Who publishes the page, for its footer: the policy's controller from the facts, else the
-    project's ``site.owner``, else no one (the footer then names only the generator)."""
-    person = localized.policy.facts.controller or project.config.owner
+    project's ``site.owner``, else no one (the footer then names only the generator). The site
+    index, which is no one policy's page, names the site's owner."""
+    person = (localized.policy.facts.controller if localized else None) or project.config.owner
     if person is None:
         return None
     return {
@@ -503,8 +505,6 @@ def _prevailing(project: Project, localized: LocalizedPolicy, paths: PagePaths, 
 
 def native_name(locale: str) -> str:
     """A language's name in itself, as a language switcher shows it ("Nederlands")."""
-    from babel import Locale
-
     name = Locale.parse(locale).display_name or locale
     return name[:1].upper() + name[1:]
 
@@ -513,15 +513,21 @@ _native_name = native_name  # the name build.py imports
 
 
 def render_index(project: Project, entries: list[dict[str, Any]], env: jinja2.Environment | None = None) -> bytes:
-    """The site index: every policy, in every locale it is published in."""
+    """The site index: every policy, in every locale it is published in, in the site's frame."""
     env = env or environment(project)
     locale = project.config.locales[0]
+    ui = builtin()["ui"]
+    base = project.config.base_url
     page = render_template(env, "index.html", {
         "locale": locale,
+        "dir": "rtl" if Locale.parse(locale).character_order == "right-to-left" else "ltr",
         "site_title": project.config.site_title,
-        "policies_label": builtin()["ui"]["policies"][locale],
+        "policies_label": ui["policies"][locale],
         "entries": entries,
-        "assets": "assets/",
+        # The frame every page of the site has (templates/layout.html); one language, no feed.
+        "assets": "assets/", "index_href": "index.html", "alternates": [], "feed_link": None,
+        "owner": owner(project, None), "print_url": {"label": ui["print_source"][locale], "href": base} if base else None,
+        "ui": {key: ui[key][locale] for key in CHROME_UI},
         "generator": f"policygen {__version__}",
     })
     return page.encode("utf-8")
