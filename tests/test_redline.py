@@ -247,3 +247,36 @@ def test_pdf_needs_output(cli, tmp_path: Path) -> None:
     project = copy_project(SAMPLE, tmp_path / "tonle", archive=False)
     result = cli("diff", str(project), str(project), "--pdf")
     assert result.exit_code == 1 and "--output" in result.stderr
+
+
+def _bumped(project: Path) -> None:
+    facts = project / "sources" / "tonle-privacy" / "policy.yaml"
+    edit(facts, 'version: "3.0"', 'version: "3.1"')
+    edit(facts, "effective_date: 2026-03-01", "effective_date: 2026-06-01")
+
+
+def test_split_and_merged_clauses_show_only_their_edits(tmp_path: Path) -> None:
+    """A clause split in two, with a word changed on the way: the first part shows no deletion
+    of the sentence that moved to the second, which marks only the changed word. Two clauses
+    merged into one: the merged clause marks nothing the old clauses said."""
+    old = copy_project(SAMPLE, tmp_path / "old", archive=False)
+    split = copy_project(SAMPLE, tmp_path / "split", archive=False)
+    prose = split / "sources" / "tonle-privacy" / "policy.md"
+    edit(prose, "the people you send money to. It does not cover other companies' websites",
+         "the people you send money to.\n\n{#who-scope-links}\nIt does not cover other companies' web sites")
+    _bumped(split)
+    api.diff(str(old), str(split), split, ["tonle-privacy"], tmp_path / "out-split")
+    text = (tmp_path / "out-split" / "tonle-privacy" / "redline.en.html").read_text(encoding="utf-8")
+    assert "<del>" not in element(text, "who-scope") and "<ins>" not in element(text, "who-scope")
+    second = re.sub(r'<span class="pg-sr">[^<]*</span>', "", element(text, "who-scope-links"))
+    assert "<del>websites</del> <ins>web sites</ins>" in second and second.count("<del>") == 1
+
+    merged = copy_project(SAMPLE, tmp_path / "merged", archive=False)
+    prose = merged / "sources" / "tonle-privacy" / "policy.md"
+    edit(prose, "\n\n{#who-scope}\n", " ")
+    _bumped(merged)
+    api.diff(str(old), str(merged), merged, ["tonle-privacy"], tmp_path / "out-merged")
+    text = (tmp_path / "out-merged" / "tonle-privacy" / "redline.en.html").read_text(encoding="utf-8")
+    clause = element(text, "who-subsidiary")
+    assert "<ins>" not in clause and "<del>" not in clause and "This policy applies to everyone" in clause
+    assert 'id="who-scope"' not in text  # merged, not removed

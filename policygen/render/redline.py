@@ -268,6 +268,21 @@ class _Redline:
         old_id = graded.change.details.get("old_id", unit) if graded else unit
         return old_id if old_id in self.old.by_id else None
 
+    def _old_ids(self, unit: str, old_id: str) -> list[str]:
+        """The old clauses a unit continues: one, or all the clauses merged into it."""
+        graded = self.graded.get(unit)
+        merged = graded.change.details.get("old_ids") if graded and graded.change.kind == "merged" else None
+        return [o for o in merged if o in self.old.by_id] if merged else [old_id]
+
+    def _elsewhere(self, unit: str) -> str:
+        """For a part of a split clause, the text of the other parts: the old clause's words that
+        went there were moved, not deleted."""
+        for graded in self.graded.values():
+            parts = graded.change.details.get("parts") or ()
+            if graded.change.kind == "split" and unit in parts:
+                return " ".join(self.new.unit_text(p) for p in parts if p != unit)
+        return ""
+
     def _body(self) -> _Body:
         body = _Body()
         new_ids = {u.id for u in self.new.units}
@@ -280,7 +295,7 @@ class _Redline:
                 self._mark_whole(self.new, unit, "ins", body)
                 kind = "added"
             else:
-                excerpt = self._mark_segments(unit, old_id, body)
+                excerpt = self._mark_segments(unit, self._old_ids(unit.id, old_id), body, self._elsewhere(unit.id))
                 kind = _KINDS.get(graded.change.kind, "changed") if graded else "changed"
                 if excerpt is None and not (graded and graded.change.kind == "moved") and severity is None:
                     continue
@@ -317,12 +332,12 @@ class _Redline:
                 fmt_env = side.env()
                 body.overrides[id(token)] = mark_all(_RENDERER.inline(token, PARSER.options, fmt_env), tag, self.locale, self.marks)
 
-    def _mark_segments(self, unit: _Unit, old_id: str, body: _Body) -> str | None:
+    def _mark_segments(self, unit: _Unit, old_ids: list[str], body: _Body, elsewhere: str = "") -> str | None:
         """Mark the words that changed in each block of ``unit``. Returns the text the index
         shows for it (the first block that changed: a list item, a table row), None when no
         word changed."""
         new_segments = self.new.segments.get(unit.id, [])
-        old_segments = self.old.segments.get(old_id, [])
+        old_segments = [s for old_id in old_ids for s in self.old.segments.get(old_id, [])]
         # A block the new version shows untranslated is compared with the old source text:
         # old translation against new source text would mark every word as changed.
         new_html = [self.new.html(s.context) for s in new_segments]
@@ -330,6 +345,9 @@ class _Redline:
         old_html = [self.old.html(s.context) for s in old_segments]
         old_source = [self.old.html(s.context, self.old.source) if self.old.source else h for s, h in zip(old_segments, old_html, strict=True)]
         source = self.new.source
+        if len(old_ids) > 1 and len(new_segments) == 1 and len(old_segments) > 1:
+            # Clauses merged into one block: the block continues their texts, read as one.
+            old_segments, old_html, old_source = old_segments[:1], [" ".join(old_html)], [" ".join(old_source)]
         keys_new = [_visible(self.new.html(s.context, source) if source else h) for s, h in zip(new_segments, new_html, strict=True)]
         keys_old = [_visible(h) for h in old_source]
         first: str | None = None
@@ -341,6 +359,8 @@ class _Redline:
                 if i < i2 and j < j2:
                     before = old_source[i] if fallback[j] else old_html[i]
                     marked = diff_html(before, new_html[j], self._lang(fallback[j]), self.marks) if before != new_html[j] else ""
+                    if elsewhere:
+                        marked = _moved_out(marked, elsewhere)
                     # Only words count: the same words under other markup (the source-language
                     # span of an untranslated block) are no change to mark.
                     if "<del>" in marked or "<ins>" in marked:
@@ -350,6 +370,8 @@ class _Redline:
                     token = self.new.localized.segment_tokens[new_segments[j].context]
                     body.overrides[id(token)] = mark_all(new_html[j], "ins", self.locale, self.marks)
                     first = first or self._block_text(self.new, new_segments, j)
+                elif elsewhere and _visible(old_html[i]) in " ".join(elsewhere.split()):
+                    continue  # a block of a split clause that another part shows
                 else:
                     neighbour = j2 if j2 < len(new_segments) else (j1 - 1 if j1 > 0 else None)
                     pending.append((i, neighbour, 1 if neighbour == j2 else -1))
@@ -487,6 +509,27 @@ class _Redline:
 
     def title_html(self) -> Markup:
         return Markup(self.body.title or _RENDERER.inline(self.new.localized.title, PARSER.options, self.new.env()))
+
+
+_DELETION = re.compile(r'<del><span class="pg-sr">[^<]*</span>(.*?)<span class="pg-sr">\]</span></del>( (?=<ins>))?', re.DOTALL)
+
+
+def _moved_out(marked: str, elsewhere: str) -> str:
+    """``marked`` without the deletions whose words stand in ``elsewhere`` (another part of the
+    same split clause): they were moved there, and the other part shows them."""
+    text = " ".join(elsewhere.split())
+    there = set(re.findall(r"\w+", text.lower()))
+
+    def keep(match: re.Match[str]) -> str:
+        words = " ".join(html.unescape(match.group(1)).split())
+        found = re.findall(r"\w+", words.lower())
+        # Moved whole, or edited on the way (a sentence of three words or more, most of whose
+        # words the other part has): the other part marks the edit.
+        moved = words in text or (len(found) >= 3 and sum(w in there for w in found) >= 0.8 * len(found))
+        return "" if words and moved else match.group(0)
+
+    result = _DELETION.sub(keep, marked)
+    return result if "<del>" in result or "<ins>" in result else ""
 
 
 def _visible(markup: str) -> str:
