@@ -3,10 +3,13 @@
 Takes the archive (:mod:`policygen.archive`) and a date ("today", which a build takes as
 ``--today`` for reproducibility) and produces, for every policy and locale:
 
-* ``archive/index.html``: every version with its effective date, severity, notes, and links to
-  its HTML, its PDF and the redline against the version before it; the version in force and
-  any upcoming one are marked;
-* ``versions/<version>/``: the archived page, PDF and redline, exactly as released;
+* ``archive/index.html``: every version with its effective date, severity, notes (translated
+  through the policy's catalogs, else marked with their language), and links to its HTML, its
+  PDF and the redline against the version before it; the version in force and any upcoming one
+  are marked;
+* ``versions/<version>/``: the archived copy (the policy exactly as released, framed as a page
+  of today's site with a notice of its status: :func:`archived_copy`), and the PDF and redline
+  exactly as released;
 * ``feed.atom``: an Atom feed with one entry per release, carrying its severity and the
   localized summary of its major changes;
 * while a major change is upcoming or inside the notice period after its effective date: a
