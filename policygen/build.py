@@ -32,9 +32,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import jinja2
-from jinja2 import meta
-
 from policygen import __version__
 from policygen.archive.store import Release, archived_file, latest_in_force, materialize, published_heads, releases
 from policygen.atomic import contained, output_lock, publish, sha256
@@ -55,6 +52,7 @@ from policygen.render.html import (
     relative,
     render_index,
     render_policy,
+    theme_templates,
 )
 from policygen.render.pdf import pdf_source_html, render_pdf
 from policygen.source.load import find_project
@@ -129,6 +127,7 @@ def build(
                                cache=cache, progress=progress)
         if use_cache:
             _record_build(cache, whole, out, result)
+    # Only a build that succeeded writes its cache entries: a failed one changes nothing at all.
     cache.close()
     result.seconds = time.monotonic() - began
     return result
@@ -623,30 +622,11 @@ class Renders:
         return self._units[id(item)]
 
     def templates(self, *names: str) -> str:
-        """The digest of the project's theme templates among ``names`` and the templates they
-        include, import or extend (policygen's own are in :func:`~policygen.cache.code_digest`)."""
+        """The digest of the project's theme templates that rendering ``names`` reads
+        (policygen's own are in :func:`~policygen.cache.code_digest`)."""
         if names not in self._templates:
-            theme = self.project.theme_dir / "templates"
-            if not theme.is_dir():
-                self._templates[names] = ""
-            else:
-                env = environment(self.project)
-                seen: set[str] = set()
-                todo = list(names)
-                while todo:
-                    name = todo.pop()
-                    if name in seen:
-                        continue
-                    seen.add(name)
-                    try:
-                        found = meta.find_referenced_templates(env.parse(env.loader.get_source(env, name)[0])) if env.loader else []
-                    except jinja2.TemplateError:
-                        found = []  # the render reports it
-                    if any(ref is None for ref in found):
-                        seen |= {p.relative_to(theme).as_posix() for p in theme.rglob("*")}  # a name made at run time: all of them
-                    todo += [ref for ref in found if ref is not None]
-                themed = [theme / name for name in sorted(seen) if (theme / name).is_file()]
-                self._templates[names] = files_digest(themed, theme) if themed else ""
+            themed = theme_templates(self.project, names)
+            self._templates[names] = files_digest(themed, self.project.theme_dir / "templates") if themed else ""
         return self._templates[names]
 
     def memo(self, kinds: Iterable[str], parts: Iterable[str],
@@ -664,7 +644,7 @@ class Renders:
         self.rendered.update(kinds)
         return files, record, False
 
-    def page(self, item: LocalizedPolicy, env: jinja2.Environment, *args: Any, count: bool = True, **options: Any) -> tuple[bytes, bytes]:
+    def page(self, item: LocalizedPolicy, env: Any, *args: Any, count: bool = True, **options: Any) -> tuple[bytes, bytes]:
         """:func:`~policygen.render.html.render_policy` through the cache."""
         draft = bool(options.get("draft"))
         kinds = (["draft-html"] if draft else ["html", "html-fragment"]) if count else []
@@ -702,7 +682,7 @@ class Renders:
                 site.banners[pair] = Banner(rel, text, items, html)
         return site
 
-    def index(self, entries: list[dict[str, Any]], env: jinja2.Environment) -> bytes:
+    def index(self, entries: list[dict[str, Any]], env: Any) -> bytes:
         """:func:`~policygen.render.html.render_index` through the cache."""
         files, _, _ = self.memo(["site-index"], [self.templates("index.html"), files_digest([self.project.config.path], self.project.root),
                                                json.dumps(entries, sort_keys=True, ensure_ascii=False)],

@@ -17,9 +17,10 @@ localized text. A whole build is recorded too, under the digest of every input f
 project: a rebuild whose inputs, options and output are all unchanged loads nothing at all.
 
 Entries live in the project, in ``.policygen/cache/`` (ignored by git): one file per key, the
-SHA-256 of the content followed by the content. Each is written atomically through
-:func:`policygen.atomic.write_all`, and verified on read: a torn or altered entry is a miss, is
-removed, and the output is rendered again. ``build --no-cache`` bypasses the cache.
+SHA-256 of the content followed by the content. Entries are written at the end of a build, each
+atomically (a temporary file renamed over its place, inside the project: :meth:`Cache.flush`),
+and verified on read: a torn or altered entry is a miss, is removed, and the output is rendered
+again. ``build --no-cache`` bypasses the cache.
 """
 
 from __future__ import annotations
@@ -29,11 +30,12 @@ import json
 import os
 import re
 import sys
+import tempfile
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
-from policygen.atomic import write_all
+from policygen.atomic import contained
 
 CACHE_DIR = ".policygen/cache"
 _DIGEST = 32
@@ -144,6 +146,7 @@ class Cache:
         self.used: set[str] = set()
         """Entries this build read or wrote: what a full build keeps (:meth:`prune`)."""
         self._pruning = False
+        self._pending: dict[str, bytes] = {}
 
     def _path(self, entry: str) -> Path:
         return self.folder / entry[:2] / entry
@@ -153,6 +156,8 @@ class Cache:
         if not self.enabled:
             return None
         self.used.add(entry)
+        if entry in self._pending:
+            return self._pending[entry]
         path = self._path(entry)
         try:
             raw = path.read_bytes()
@@ -165,14 +170,31 @@ class Cache:
         return content
 
     def put(self, entries: dict[str, bytes]) -> None:
-        """Store ``entries`` (key -> content). A full disk costs only speed: the build goes on."""
+        """Store ``entries`` (key -> content); they are written together by :meth:`flush`."""
         if not self.enabled or not entries:
             return
         self.used |= set(entries)
-        try:
-            write_all({self._path(entry): hashlib.sha256(data).digest() + data for entry, data in entries.items()}, self.root)
-        except OSError:
-            pass
+        self._pending.update(entries)
+
+    def flush(self) -> None:
+        """Write the entries put since the last flush. Each goes to a temporary file renamed over
+        its place, so a reader sees a whole entry or none; the disk is not waited for, as the
+        atomic writes of the output are: an entry a power cut tore fails its check on read and
+        is rendered again. A full disk costs only speed: the build goes on."""
+        pending, self._pending = self._pending, {}
+        for entry, data in sorted(pending.items()):
+            path = contained(self._path(entry), self.root)  # a .policygen/ that leads out of the project is refused
+            tmp = None
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(prefix=f".{entry[:8]}.", suffix=".tmp", dir=path.parent)
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(hashlib.sha256(data).digest() + data)
+                os.replace(tmp, path)
+            except OSError:
+                if tmp is not None:
+                    Path(tmp).unlink(missing_ok=True)
+                return
 
     def prune(self, keep: Iterable[str]) -> None:
         """After a full build, entries it did not use go: those in ``keep`` and those read or
@@ -181,7 +203,9 @@ class Cache:
         self._pruning = True
 
     def close(self) -> int:
-        """The end of a build: prune, if a full build asked for it; returns how many entries went."""
+        """The end of a build that succeeded: write what it put, and prune if a full build asked
+        for it; returns how many entries went."""
+        self.flush()
         if not self._pruning or not self.enabled or not self.folder.is_dir():
             return 0
         wanted = self.used

@@ -23,6 +23,7 @@ from conftest import MINI, SAMPLE, copy_project
 from markupsafe import Markup
 
 from policygen.atomic import work_dir
+from policygen.cache import CACHE_DIR
 from policygen.render import html as render_html
 from policygen.render.html import template_data
 from policygen.resources import builtin
@@ -124,8 +125,9 @@ ERROR_LINE = re.compile(r"theme/templates/fragment\.html:\d+: template error: \S
 
 
 def _snapshot(root: Path, output: Path) -> dict[str, bytes]:
-    """Every file under ``root`` but the build's output and its lock and work folder."""
-    skip = (output, work_dir(output))
+    """Every file under ``root`` but the build's output, its lock and work folder, and the build
+    cache (``.policygen/cache/``, where a build that succeeds keeps what it rendered)."""
+    skip = (output, work_dir(output), output.parent / CACHE_DIR)
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
             if p.is_file() and not any(p.is_relative_to(s) for s in skip) and "__pycache__" not in p.parts}
 

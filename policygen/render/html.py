@@ -22,6 +22,7 @@ from typing import Any
 import jinja2
 from babel import Locale
 from babel.units import format_unit
+from jinja2 import meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
@@ -244,6 +245,32 @@ def _environment(theme: Path, names: tuple[str, ...] | None, root: Path) -> jinj
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "default": _json_default}
     return env
 
+
+
+def theme_templates(project: Project, names: Iterable[str]) -> list[Path]:
+    """The files of the project's theme that rendering the templates ``names`` reads: those among
+    them and among the templates they include, import or extend, all the way down (every theme
+    template when one names another at run time). A cache key of an output made with ``names``
+    holds their bytes; policygen's own templates are part of its code."""
+    theme = project.theme_dir / "templates"
+    if not theme.is_dir():
+        return []
+    env = environment(project)
+    seen: set[str] = set()
+    todo = list(names)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            found = list(meta.find_referenced_templates(env.parse(env.loader.get_source(env, name)[0]))) if env.loader else []
+        except jinja2.TemplateError:
+            found = []  # rendering reports it, at its line
+        if None in found:
+            seen |= {p.relative_to(theme).as_posix() for p in theme.rglob("*") if p.is_file()}
+        todo += [ref for ref in found if ref is not None]
+    return [theme / name for name in sorted(seen) if (theme / name).is_file()]
 
 def template_data(value: Any) -> Any:
     """``value`` as plain, immutable data for a template: strings (:class:`~markupsafe.Markup`
