@@ -83,6 +83,10 @@ def placeholder_pdf(project: object, item: Any, variant: str = "pdf/ua-1") -> by
     return b"%PDF-1.7 placeholder for " + item.locale.encode()
 
 
+def placeholder_redline_pdf(report: object, pages: object, locale: str) -> bytes:
+    return b"%PDF-1.7 placeholder redline for " + locale.encode()
+
+
 @pytest.fixture
 def placeholder_pdfs(monkeypatch: pytest.MonkeyPatch) -> None:
     """Releases in this test archive a placeholder instead of a laid-out PDF: for tests about
@@ -90,7 +94,7 @@ def placeholder_pdfs(monkeypatch: pytest.MonkeyPatch) -> None:
     one out takes most of a release's time. (The releases of :func:`three_releases` have real
     PDFs, and tests/test_pdf.py tests them.)"""
     monkeypatch.setattr("policygen.archive.release.render_pdf", placeholder_pdf)
-    monkeypatch.setattr("policygen.archive.release.redline_pdf", lambda report, pages, locale: b"%PDF-1.7 placeholder redline for " + locale.encode())
+    monkeypatch.setattr("policygen.archive.release.redline_pdf", placeholder_redline_pdf)
 
 
 def test_three_releases_verify(released: Path, cli) -> None:

@@ -11,6 +11,9 @@ measured as the control. Everything is built and extracted once per test run."""
 
 from __future__ import annotations
 
+import functools
+import json
+import pickle
 import re
 from html import unescape
 from pathlib import Path
@@ -35,11 +38,12 @@ SHORT = {
 }
 
 
-def _make(folder: Path) -> None:
-    # Without the archive: the pages show the sources, rendered by this version of policygen (a
-    # release in force would show its archived PDF, made by the version that released it).
-    sample = copy_project(SAMPLE, folder / "tonle", archive=False)
-    build(sample, formats=["pdf"])
+def _make(sample: Path, folder: Path) -> None:
+    """The starter's PDFs, the control (the sample's Khmer PDFs without policygen's text layer)
+    and the :class:`Page` of each, pickled; the sample's own PDFs are conftest's
+    :func:`sample_pdfs`. Without the archive, the pages show the sources, rendered by this
+    version of policygen (a release in force would show its archived PDF, made by the version
+    that released it)."""
     starter = copy_project(STARTER, folder / "starter")
     build(starter, formats=["pdf"])
     control = folder / "control"
@@ -49,21 +53,40 @@ def _make(folder: Path) -> None:
         with pdf_text.disabled():
             data = _layout(project, pdf_html(project, localized[0])).write_pdf(pdf_variant="pdf/ua-1")
         (control / f"{policy}-km.pdf").write_bytes(data)
+    ours = [Page(sample, p, loc, sample / "output" / p / loc / f"{p}-{loc}.pdf") for p, loc in SAMPLE_PDFS]
+    for pdf in sorted((starter / "output").glob("*/*/*.pdf")):
+        ours.append(Page(starter, pdf.parent.parent.name, pdf.parent.name, pdf))
+    controls = [Page(sample, p, "km", control / f"{p}-km.pdf") for p in ("tonle-privacy", "tonle-cookies")]
+    (folder / "pages.pickle").write_bytes(pickle.dumps((folder, {"ours": ours, "control": controls})))
 
 
 @pytest.fixture(scope="session")
-def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Page]]:
-    folder = build_once(tmp_path_factory, "pdf-text", _make)
-    ours = [Page(folder / "tonle", p, loc, folder / "tonle" / "output" / p / loc / f"{p}-{loc}.pdf") for p, loc in SAMPLE_PDFS]
-    for pdf in sorted((folder / "starter" / "output").glob("*/*/*.pdf")):
-        ours.append(Page(folder / "starter", pdf.parent.parent.name, pdf.parent.name, pdf))
-    control = [Page(folder / "tonle", p, "km", folder / "control" / f"{p}-km.pdf") for p in ("tonle-privacy", "tonle-cookies")]
-    return {"ours": ours, "control": control}
+def pages(tmp_path_factory: pytest.TempPathFactory, sample_pdfs: Path) -> dict[str, list[Page]]:
+    """The PDFs these tests read, each with what a reader must find in it; made once per test
+    run (the first worker that needs them makes them, the others unpickle them) and shared."""
+    folder = build_once(tmp_path_factory, "pdf-text", functools.partial(_make, sample_pdfs))
+    made_in, pages = pickle.loads((folder / "pages.pickle").read_bytes())
+    for page in (page for group in pages.values() for page in group):
+        if page.pdf.is_relative_to(made_in):  # made in build_once's staging folder, since renamed
+            page.pdf = folder / page.pdf.relative_to(made_in)
+        assert page.pdf.is_file(), page.pdf
+    return pages
 
 
 @pytest.fixture(scope="session")
-def extracted(pages: dict[str, list[Page]]) -> dict[str, dict[Path, str]]:
-    return pdf_engines.extract_all([page.pdf for group in pages.values() for page in group])
+def extracted(tmp_path_factory: pytest.TempPathFactory, pages: dict[str, list[Page]]) -> dict[str, dict[Path, str]]:
+    """Every engine's text of every PDF of :func:`pages`, extracted once per test run (the first
+    worker that needs it extracts, the others read its JSON) and shared: tests only read it."""
+    paths = [page.pdf for group in pages.values() for page in group]
+
+    def make(folder: Path) -> None:
+        texts = pdf_engines.extract_all(paths)
+        listed = {engine: [by_path[path] for path in paths] for engine, by_path in texts.items()}
+        (folder / "texts.json").write_text(json.dumps({"paths": [str(p) for p in paths], "texts": listed}), encoding="utf-8")
+
+    data = json.loads((build_once(tmp_path_factory, "pdf-text-extracted", make) / "texts.json").read_text(encoding="utf-8"))
+    assert data["paths"] == [str(p) for p in paths]
+    return {engine: dict(zip(paths, texts, strict=True)) for engine, texts in data["texts"].items()}
 
 
 WORDS_SHORT = {"pdfminer"}

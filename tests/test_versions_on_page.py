@@ -10,9 +10,12 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from test_archive import add_sensitive_category, placeholder_pdf, set_version
+from conftest import MINI, build_once, built_sample, copy_project, private_copy
+from test_archive import add_sensitive_category, placeholder_pdf, placeholder_redline_pdf, set_version
 from test_serve import get
+from typer.testing import CliRunner
 
+from policygen.cli import app
 from policygen.resources import builtin
 from policygen.serve import Preview
 
@@ -25,16 +28,36 @@ def version_of(html: str) -> str:
     return html.split('<meta name="policygen:version" content="', 1)[1].split('"', 1)[0]
 
 
-@pytest.fixture
-def upcoming(mini: Path, cli, monkeypatch: pytest.MonkeyPatch) -> Path:
+def _release_twice(folder: Path) -> None:
+    mini = copy_project(MINI, folder / "mini")
+    runner = CliRunner()
+
+    def release(version: str, effective: str) -> None:
+        args = ["release", "mini", "--version", version, "--effective", effective, "--project", str(mini)]
+        result = runner.invoke(app, args, catch_exceptions=False)
+        assert result.exit_code == 0, result.stderr
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("policygen.archive.release.render_pdf", placeholder_pdf)
+        patch.setattr("policygen.archive.release.redline_pdf", placeholder_redline_pdf)
+        release("1.0", "2026-05-05")
+        set_version(mini, "1.1", "2026-07-01")
+        add_sensitive_category(mini)
+        release("1.1", "2026-07-01")
+
+
+@pytest.fixture(scope="session")
+def upcoming_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """mini: 1.0 in force since 2026-05-05; 1.1 (a major change) released, effective 2026-07-01
-    (with placeholder PDFs, as test_archive's placeholder_pdfs)."""
-    monkeypatch.setattr("policygen.archive.release.render_pdf", placeholder_pdf)
-    assert cli("release", "mini", "--version", "1.0", "--effective", "2026-05-05", cwd=mini).exit_code == 0
-    set_version(mini, "1.1", "2026-07-01")
-    add_sensitive_category(mini)
-    assert cli("release", "mini", "--version", "1.1", "--effective", "2026-07-01", cwd=mini).exit_code == 0
-    return mini
+    (with placeholder PDFs, as test_archive's placeholder_pdfs); made once per test run and
+    shared (:func:`conftest.build_once`): tests use :func:`upcoming`, their own copy."""
+    return build_once(tmp_path_factory, "mini-upcoming", _release_twice) / "mini"
+
+
+@pytest.fixture
+def upcoming(upcoming_once: Path, tmp_path: Path) -> Path:
+    """This test's own copy of :func:`upcoming_once`."""
+    return private_copy(upcoming_once, tmp_path / "mini")
 
 
 def test_a_release_30_days_ahead_is_not_the_current_page(upcoming: Path, cli) -> None:
@@ -161,8 +184,8 @@ def test_feeds_need_an_authority_without_base_url(upcoming: Path, cli) -> None:
     assert "policygen.yaml:1: mini has releases, so its feeds need IDs under an authority you own" in result.stderr
 
 
-def test_the_sample_feeds_are_valid(sample: Path, cli) -> None:
-    assert cli("build", "--today", "2026-11-22", cwd=sample).exit_code == 0
+def test_the_sample_feeds_are_valid(tmp_path_factory: pytest.TempPathFactory) -> None:
+    sample = built_sample(tmp_path_factory, "2026-11-22")  # shared with tests/test_golden.py
     for locale in ("en", "nl", "km"):
         feed = check_feed((sample / "output" / "tonle-privacy" / locale / "feed.atom").read_bytes(), "2026-11-22")
         assert feed.findtext(f"{ATOM}id").startswith(f"tag:tonle.example,2025:tonle-privacy/{locale}/")
