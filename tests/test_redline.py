@@ -216,6 +216,7 @@ def test_summary_table_has_a_header_row_and_no_iso_codes(outputs: Path, locale: 
     assert not re.search(r"\bP\d+[YMWD]\b|\d{4}-\d{2}-\d{2}", body)
     expected = {"en": ("2 years", "1 year"), "nl": ("2 jaar", "1 jaar"), "km": ("២ ឆ្នាំ", "១ ឆ្នាំ")}[locale]
     assert all(value in body for value in expected)
+    assert ("រយៈពេលរក្សាទុក៖ <a" if locale == "km" else ": <a") in body  # Khmer's own colon
     if locale != "en":
         words = re.sub(r"<[^>]+>", " ", body)
         assert "instead of" not in words and "retention" not in words.lower() and "assessed" not in words

@@ -593,6 +593,8 @@ def _context(marked: _Redline, assets: str) -> dict[str, Any]:
         "index": [_index_entry(entry, locale, severity_names) for entry in marked.body.entries],
         "changes": [_row(g.change, g.severity, g.reason, marked) for g in sorted(report.graded, key=lambda g: (-RANK[g.severity], g.change.path))],
         "reasons": locale == "en",
+        # Khmer writes its own colon, with no space before it ("រយៈពេលរក្សាទុក៖ ...").
+        "colon": "៖ " if locale == "km" else ": ",
         "generator": f"policygen {__version__}",
     }
 
