@@ -291,7 +291,8 @@ def release(
         "languages are pending; a later release completes them.")] = False,
 ) -> None:
     """Freeze a version into the archive: sources, translations, HTML and PDF in every locale."""
-    done = api().release(project, policy, version, _parse_date(effective, "--effective"), notes, signing_key, allow_incomplete)
+    with _progress() as progress:
+        done = api().release(project, policy, version, _parse_date(effective, "--effective"), notes, signing_key, allow_incomplete, progress)
     severity = f", {done.severity} change against the previous release" if done.severity else ""
     typer.echo(f"Released {policy} {done.version} (effective {done.effective_date.isoformat()}, #{done.sequence}{severity}) into {display_path(done.folder)}")
     for locale, counts in sorted(done.incomplete.items()):

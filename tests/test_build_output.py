@@ -35,3 +35,27 @@ def test_pdf_progress_is_plain_lines_with_verbose_off_a_terminal(mini: Path, cli
     result = cli("build", "-C", str(mini), "--format", "pdf", "--jobs", "1")
     assert result.stderr == ""  # not a terminal, not verbose: no progress at all
     assert "0 PDFs rendered, 2 from cache" in result.stdout
+
+
+def test_summary_counts_each_kind_of_output(mini: Path, cli) -> None:
+    """The summary says what was rendered and what came from the cache; -v says it per kind."""
+    result = cli("build", "-C", str(mini), "--format", "html")
+    assert "5 other outputs rendered, 0 from cache" in result.stdout  # 2 pages, 2 fragments, the index
+    prose = mini / "sources" / "mini" / "policy.md"
+    prose.write_text(prose.read_text(encoding="utf-8").replace("Write to", "Please write to"), encoding="utf-8")
+    result = cli("build", "-v", "-C", str(mini), "--format", "html", "--allow-incomplete")  # Dutch falls back to English
+    lines = result.stdout.splitlines()
+    assert "4 other outputs rendered, 1 from cache" in result.stdout
+    assert "  html: 2 rendered, 0 from cache" in lines and "  site-index: 0 rendered, 1 from cache" in lines
+    result = cli("build", "-q", "-C", str(mini), "--format", "html", "--allow-incomplete")
+    assert result.exit_code == 0 and result.stdout == ""
+
+
+def test_release_progress_is_plain_lines_with_verbose(mini: Path, cli, monkeypatch) -> None:
+    monkeypatch.setattr("policygen.archive.release.render_pdf", lambda project, item, variant: b"%PDF-1.7 placeholder")
+    facts = (mini / "sources" / "mini" / "policy.yaml").read_text(encoding="utf-8")
+    version = facts.split("version:", 1)[1].split()[0].strip("\"'")
+    effective = facts.split("effective_date:", 1)[1].split()[0]
+    result = cli("-v", "release", "mini", "--version", version, "--effective", effective, "-C", str(mini), "--allow-incomplete")
+    assert result.exit_code == 0, result.stderr
+    assert "PDFs: 1/2" in result.stderr and "PDFs: 2/2" in result.stderr

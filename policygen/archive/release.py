@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
@@ -69,12 +70,14 @@ def _fsync_tree(folder: Path) -> None:
 
 
 def release(project_root: Path, policy_id: str, version: str, effective: date, notes: str = "", today: date | None = None, *,
-            signing_key: Path | None = None, allow_incomplete: bool = False) -> Release:
+            signing_key: Path | None = None, allow_incomplete: bool = False, progress: Callable[[str, int, int], None] | None = None,
+            ) -> Release:
     """Freeze ``policy_id`` at ``version`` into the archive. See the module docstring. With
     ``signing_key`` (required when the project has public keys) ``release.sig`` signs ``release.json``.
     With ``allow_incomplete`` a locale with missing or fuzzy translations is released with those
     blocks in the source language, and ``release.json`` records it under ``incomplete``; a
-    later release with the translations complete records nothing there."""
+    later release with the translations complete records nothing there. ``progress`` is told
+    ``(what, done, total)`` as the PDFs are laid out (the CLI draws a progress bar with it)."""
     if not VERSION_RE.fullmatch(version):
         raise PolicygenError(f"version label {quoted(version)} {version_problem(version) or 'is not safe'}")
     project = load_project(project_root, [policy_id])
@@ -105,10 +108,12 @@ def release(project_root: Path, policy_id: str, version: str, effective: date, n
                       for item in localized if item.untranslated or item.missing_labels}
         staging = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{version}-", dir=folder))
         os.chmod(staging, 0o755)
-        for item in localized:
+        for done, item in enumerate(localized, start=1):
             page, _fragment = render_policy(project, item, version=version)
             files[f"output/{item.locale}/index.html"] = page
             files[f"output/{item.locale}/{policy_id}-{item.locale}.pdf"] = render_pdf(project, item, project.config.pdf_variant)
+            if progress is not None:
+                progress("PDFs", done, len(localized))
         severity = None
         if previous:
             severity = _changes_against(previous[-1], project, policy_id, files, staging)
