@@ -50,7 +50,8 @@ def make_prose(rng: random.Random, clauses: int) -> list[tuple[str, str]]:
         if i % 20 == 0:
             section += 1
             blocks.append((f"s{section}", f"## Section {section} {{#s{section}}}"))
-        blocks.append((f"c{i}", f"{{#c{i}}}\n{sentence(rng)} {{{{data.email}}}} {sentence(rng, 12)}"))
+        # About 150 characters a clause: 20,000 of them stay under the 4 MB that policygen reads from one file.
+        blocks.append((f"c{i}", f"{{#c{i}}}\n{sentence(rng, 14)} {{{{data.email}}}} {sentence(rng, 6)}"))
     return blocks
 
 

@@ -255,6 +255,27 @@ def uncovered_findings(findings: list[Finding], coverage: Coverage, clause_text:
     return out
 
 
+KIND_FINDING = {"recipient": "new-recipient", "recipient-category": "new-recipient-category", "transfer": "new-transfer",
+                "data-category": "new-data-category"}
+
+
+def new_mentions(before: str, after: str, old_text: str, coverage: Coverage) -> list[Finding]:
+    """Findings for what the sentences ``after`` adds to ``before`` name that the old version
+    (``old_text``, lowercase) never names and no fact covers: the prose findings of a clause the
+    full prose analysis does not read (one that renders facts through placeholders)."""
+    known = {" ".join(s.lower().split()) for s in sentences(plain(PLACEHOLDER_RE.sub(" ", before)))}
+    rendered = rendered_facts(after)
+    found = []
+    for sentence in sentences(plain(PLACEHOLDER_RE.sub(" ", after))):
+        if " ".join(sentence.lower().split()) in known:
+            continue
+        for mention in mentions(sentence, coverage.locale):
+            if mention.quote.lower() not in old_text and not coverage.covers(mention, rendered):
+                kind = "new-sensitive-data" if mention.sensitive else KIND_FINDING[mention.kind]
+                found.append(Finding(kind, mention.quote, sentence))
+    return sorted(found, key=lambda f: (f.rank, f.kind))
+
+
 def _term_of(kind: str, quote: str, words: Lexicon) -> str:
     table = {"recipient-category": "recipient_categories", "data-category": "data_categories"}.get(kind)
     if table is None:

@@ -26,7 +26,7 @@ from itertools import groupby
 from operator import attrgetter
 from typing import Any
 
-from policygen.changes.coverage import SUBJECT, Coverage, country_code, uncovered_findings
+from policygen.changes.coverage import SUBJECT, Coverage, country_code, new_mentions, uncovered_findings
 from policygen.changes.prose import (
     Document,
     Finding,
@@ -441,15 +441,19 @@ def _add_findings(details: dict[str, Any], before: str, after: str, context: tup
     ``uncovered`` (the facts to add), ``as_fact`` (the fact change it stands for, which the rules
     grade). With ``uncovered_only``, only such findings are kept."""
     old_prose, new_prose = context
-    if moved_text(before, after, old_prose.document, new_prose.document):
-        if not uncovered_only:
-            details["edit"] = "editorial"
-            details["editorial"] = "text moved between clauses"
+    if uncovered_only:
+        # Only what no fact covers, found straight from the new sentences: the full analysis
+        # would re-read the whole document for every clause, and the facts grade the rest.
+        analysed = new_mentions(before, after, old_prose.document.lower, new_prose.coverage)
+    elif moved_text(before, after, old_prose.document, new_prose.document):
+        details["edit"] = "editorial"
+        details["editorial"] = "text moved between clauses"
         return
+    else:
+        analysed = analyse(before, after, old_prose.document, new_prose.document, new_prose.locale)
     findings: list[Finding] = []
     missing: dict[Finding, str] = {}
-    for finding, collection in uncovered_findings(analyse(before, after, old_prose.document, new_prose.document, new_prose.locale),
-                                                  new_prose.coverage, after):
+    for finding, collection in uncovered_findings(analysed, new_prose.coverage, after):
         if collection is not None or not uncovered_only:
             findings.append(finding)
         if collection is not None:
@@ -632,8 +636,11 @@ def _split_and_merged(gone: list[str], fresh: list[str], counterpart: dict[str, 
                 split_of[clause] = old_id
                 break
     # 2. An old clause no new one continues, whose words stand in a run of consecutive new clauses.
-    for old_id in [c for c in gone if c not in headings]:
-        pieces = [c for c in new_order if c in fresh_set and c not in split_of and _part_of(new_texts[c], old_texts[old_id])]
+    fresh_ordered = sorted(fresh_set, key=new_at.__getitem__)
+    gone_ordered = sorted((c for c in gone if c not in headings), key=old_at.__getitem__)
+    near = _sharing_grams(gone_ordered, fresh_ordered, old_texts, new_texts)
+    for old_id in gone_ordered:
+        pieces = [c for c in fresh_ordered if c not in split_of and c in near.get(old_id, ()) and _part_of(new_texts[c], old_texts[old_id])]
         runs: list[list[str]] = []
         for piece in pieces:
             if runs and new_at[piece] == new_at[runs[-1][-1]] + 1:
@@ -665,7 +672,8 @@ def _split_and_merged(gone: list[str], fresh: list[str], counterpart: dict[str, 
                 merged_into[clause] = new_id
                 break
     for new_id in [c for c in fresh if c in fresh_set and c not in split_of]:
-        pieces = [c for c in old_order if c in gone_set and c not in merged_into and c not in parts and _part_of(old_texts[c], new_texts[new_id])]
+        pieces = [c for c in gone_ordered if c not in merged_into and c not in parts and new_id in near.get(c, ())
+                  and _part_of(old_texts[c], new_texts[new_id])]
         runs = []
         for piece in pieces:
             if runs and old_at[piece] == old_at[runs[-1][-1]] + 1:
@@ -679,6 +687,25 @@ def _split_and_merged(gone: list[str], fresh: list[str], counterpart: dict[str, 
     merges = [(new_id, counterpart.get(new_id, group[0]) if counterpart.get(new_id) in group else group[0], group)
               for new_id, group in sources.items() if len(group) > 1]
     return splits, merges
+
+
+def _sharing_grams(gone: list[str], fresh: list[str], old_texts: dict[str, str], new_texts: dict[str, str]) -> dict[str, set[str]]:
+    """Old clause -> the new clauses that share a rare run of three words with it: a part of a
+    clause shares many, so only these pairs are compared (not every old clause with every new one)."""
+    index: dict[tuple[str, ...], list[str]] = {}
+    for new_id in fresh:
+        tokens = _tokens(new_texts[new_id])
+        for gram in {tokens[i : i + 3] for i in range(len(tokens) - 2)}:
+            index.setdefault(gram, []).append(new_id)
+    common = max(8, len(fresh) // 20)
+    near: dict[str, set[str]] = {}
+    for old_id in gone:
+        tokens = _tokens(old_texts[old_id])
+        for gram in {tokens[i : i + 3] for i in range(len(tokens) - 2)}:
+            holders = index.get(gram, ())
+            if len(holders) <= common:
+                near.setdefault(old_id, set()).update(holders)
+    return near
 
 
 def _part_of(part: str, whole: str) -> bool:
