@@ -163,6 +163,13 @@ def test_running_header_footer_and_page_numbers_are_artifacts(pages: dict[str, l
     assert "Privacy policy" in artifacts and "Version 3.0" in artifacts and "Page 3 of" in artifacts
     assert "Page 3 of" not in content and "Version 3.0 ·" not in content
     assert "Definitions" in content
+    # The same in Khmer, where the furniture is drawn with the invisible text layer.
+    km = next(page for page in pages["ours"] if page.name == "km/tonle-privacy-km.pdf")
+    runs = _marked_runs(km.pdf, 2)
+    artifacts = "".join(chunk for artifact, chunk in runs if artifact).replace("\u200b", "")
+    content = "".join(chunk for artifact, chunk in runs if not artifact).replace("\u200b", "")
+    assert "គោលការណ៍ឯកជនភាព" in artifacts and "កំណែ ៣.០" in artifacts and "ទំព័រ ៣ នៃ" in artifacts
+    assert "ទំព័រ" not in content and "កំណែ ៣.០ ·" not in content and content.strip()
 
 
 def test_bookmarks_have_no_break_hints(pages: dict[str, list[Page]]) -> None:
