@@ -194,7 +194,9 @@ def test_banner_only_inside_the_notice_period(released: Path, cli, today: str, s
     if shown:
         banner = json.loads((released / "output" / "mini" / "nl" / "banner.json").read_text(encoding="utf-8"))
         assert banner["version"] == "1.1" and banner["upcoming"] is (today < "2026-07-01")
-        assert banner["items"] == ["We gaan een nieuwe categorie gevoelige persoonsgegevens verzamelen: genetische gegevens."]
+        # The list follows the date like the first sentence: as recorded before it, as it is now after.
+        assert banner["items"] == (["We gaan een nieuwe categorie gevoelige persoonsgegevens verzamelen: genetische gegevens."]
+                                   if today < "2026-07-01" else ["We verzamelen nu een nieuwe categorie gevoelige persoonsgegevens: genetische gegevens."])
         fragment = (released / "output" / "mini" / "nl" / "banner.html").read_text(encoding="utf-8")
         assert 'role="region"' in fragment and 'lang="nl"' in fragment
 
@@ -214,7 +216,7 @@ def test_archive_pages_and_feeds(released: Path, cli) -> None:
     for version in ("1.0", "1.1", "1.2"):
         assert f'<a href="../versions/{version}/">{version}</a>' in archive
         assert (out / "versions" / version / "index.html").is_file() and (out / "versions" / version / "mini-nl.pdf").is_file()
-    assert "<strong>binnenkort: geldt vanaf 1 september 2026</strong>" in archive   # 1.2 is upcoming on 2026-08-15
+    assert "<strong>binnenkort: geldt vanaf 1\u00a0september\u00a02026</strong>" in archive   # 1.2 is upcoming on 2026-08-15
     assert '1.1</a> (<a href="../versions/1.1/mini-nl.pdf">PDF</a>) <strong>van kracht</strong>' in archive
     assert '<a href="../versions/1.1/redline.html">' in archive and "Belangrijke wijziging" in archive and "Genetic data" in archive
     redline = (out / "versions" / "1.1" / "redline.html").read_text(encoding="utf-8")

@@ -101,4 +101,4 @@ def test_pages_have_lang_dir_toc_anchors_and_alternates(site: Callable[[str], Pa
         for target in re.findall(r'href="#([^"]+)"', page):
             assert target in ids, f"{locale}: dangling in-page link #{target}"
     km = (output / "tonle-privacy" / "km" / "index.html").read_text(encoding="utf-8")
-    assert '<time datetime="2026-03-01">ថ្ងៃទី១ ខែមីនា ឆ្នាំ២០២៦</time>' in km
+    assert '<time datetime="2026-03-01">ថ្ងៃទី១\u00a0ខែមីនា ឆ្នាំ២០២៦</time>' in km

@@ -56,8 +56,8 @@ def test_placeholder(locale: str, source: str, expected: str, formatters: dict[s
 
 
 @pytest.mark.parametrize(("iso", "locale", "expected"), [
-    ("P1Y", "en", "1 year"), ("P2Y", "nl", "2 jaar"), ("P13M", "nl", "13 maanden"), ("P1M", "nl", "1 maand"),
-    ("P2W", "en", "2 weeks"), ("P1D", "nl", "1 dag"), ("P6M", "km", "៦ ខែ"), ("P1W", "km", "១ សប្ដាហ៍"),
+    ("P1Y", "en", "1\u00a0year"), ("P2Y", "nl", "2\u00a0jaar"), ("P13M", "nl", "13\u00a0maanden"), ("P1M", "nl", "1\u00a0maand"),
+    ("P2W", "en", "2\u00a0weeks"), ("P1D", "nl", "1\u00a0dag"), ("P6M", "km", "៦\u00a0ខែ"), ("P1W", "km", "១\u00a0សប្ដាហ៍"),
 ])
 def test_durations(iso: str, locale: str, expected: str, formatters: dict[str, Formatter]) -> None:
     assert formatters[locale].duration(Duration.parse(iso)) == expected
@@ -82,11 +82,11 @@ def khmer_page(project: Path, digits: str | None, out: Path) -> str:
 
 def test_latin_digits_for_khmer_when_configured(sample: Path, tmp_path: Path) -> None:
     latin = khmer_page(sample, "latin", tmp_path / "latin")
-    assert '<time datetime="2026-03-01">ថ្ងៃទី1 ខែមីនា ឆ្នាំ2026</time>' in latin
+    assert '<time datetime="2026-03-01">ថ្ងៃទី1\u00a0ខែមីនា ឆ្នាំ2026</time>' in latin
     assert 'data-digits="latin"' in latin
     assert KHMER_DIGIT.findall(latin) == []  # dates, durations, numbers: all in Latin digits
     native = khmer_page(sample, None, tmp_path / "default")  # without the setting: Khmer digits
-    assert '<time datetime="2026-03-01">ថ្ងៃទី១ ខែមីនា ឆ្នាំ២០២៦</time>' in native
+    assert '<time datetime="2026-03-01">ថ្ងៃទី១\u00a0ខែមីនា ឆ្នាំ២០២៦</time>' in native
     assert 'data-digits="native"' in native
     assert "ថ្ងៃទី1" not in native
 
@@ -123,19 +123,19 @@ def khmer_with(project: Path, **options: object) -> tuple[Formatter, Path]:
 
 def test_khmer_conventions_by_default_and_each_overridable(sample: Path) -> None:
     default, _ = khmer_with(sample)
-    assert default.date(date(2026, 3, 1)) == "ថ្ងៃទី១ ខែមីនា ឆ្នាំ២០២៦"
+    assert default.date(date(2026, 3, 1)) == "ថ្ងៃទី១\u00a0ខែមីនា ឆ្នាំ២០២៦"
     assert default.version("3.0") == "៣.០" and default.number(1200) == "១,២០០"
     assert default.list_of(["ក", "ខ", "គ"]) == "ក ខ និងគ"
     assert default.options.latin_space
     cldr, _ = khmer_with(sample, dates="cldr", lists="cldr", latin_space=False)
-    assert cldr.date(date(2026, 3, 1)) == "១ មីនា ២០២៦"  # digits stay native: each option on its own
+    assert cldr.date(date(2026, 3, 1)) == "១\u00a0មីនា\u00a0២០២៦"  # digits stay native: each option on its own
     assert cldr.list_of(["ក", "ខ", "គ"]) == "ក, ខ និង គ"
     assert cldr.options.latin_space is False
     children = parse_inline("ទៅ{{contact.privacy-email}}")
     assert space_latin_runs(children, default)[0].content == "ទៅ "
     assert children[0].content == "ទៅ"  # the input tokens are not touched
     latin, _ = khmer_with(sample, digits="latin")
-    assert latin.date(date(2026, 3, 1)) == "ថ្ងៃទី1 ខែមីនា ឆ្នាំ2026" and latin.version("3.0") == "3.0"
+    assert latin.date(date(2026, 3, 1)) == "ថ្ងៃទី1\u00a0ខែមីនា ឆ្នាំ2026" and latin.version("3.0") == "3.0"
 
 
 def test_bad_locale_option_is_reported_at_its_line(sample: Path) -> None:
@@ -144,3 +144,36 @@ def test_bad_locale_option_is_reported_at_its_line(sample: Path) -> None:
     with pytest.raises(SourceError) as raised:
         load_project(sample)
     assert f"{config}:" in str(raised.value) and "dates" in str(raised.value)
+
+
+
+@pytest.mark.parametrize("locale", ["en", "nl", "km"])
+@pytest.mark.parametrize(("kind", "source"), [
+    ("retention period", "{{retention.account}}"),
+    ("response time", "{{right.access.response_time}}"),
+    ("effective date", "{{effective_date}}"),
+    ("assessment date", "{{risk.assessed_on}}"),
+    ("age, its unit in the prose", "{{minimum_age}} years / {{minimum_age}} jaar / {{minimum_age}} ឆ្នាំ"),
+    ("number in the prose", "30 days, 12 maanden, ៣០ ថ្ងៃ"),
+])
+def test_numbers_never_part_from_their_units(kind: str, source: str, locale: str, formatters: dict[str, Formatter]) -> None:
+    """Every kind of formatted fact binds its number to its unit with a no-break space, in every
+    locale, so that no line ends between "6" and "months" (or "១" and "ឆ្នាំ")."""
+    formatter = formatters[locale]
+    token = Token("inline", "", 0, content=source, children=parse_inline(source))
+    rendered = _renderer().inline(token, PARSER.options, {"formatter": formatter, "source_formatter": formatters["en"]})
+    text = re.sub(r"<[^>]*>", "", rendered)
+    assert re.search(r"\d\u00a0[^\W\d_]|[^\W\d_]\u00a0\d", text), (kind, locale, text)
+    assert not re.search(r"\d\s(?<!\u00a0)[^\W\d_]|[^\W\d_]\s(?<!\u00a0)\d", text), (kind, locale, text)
+
+
+def test_a_number_never_parts_from_the_word_around_it_in_a_date_or_period(formatters: dict[str, Formatter]) -> None:
+    assert formatters["en"].date(date(2026, 3, 1)) == "March\u00a01, 2026"  # the year may go to the next line
+    assert formatters["nl"].date(date(2026, 3, 1)) == "1\u00a0maart\u00a02026"
+    assert formatters["km"].date(date(2026, 3, 1)) == "ថ្ងៃទី១\u00a0ខែមីនា ឆ្នាំ២០២៦"  # Khmer writes its digits against the word
+    assert formatters["km"].duration(Duration.parse("P1Y")) == "១\u00a0ឆ្នាំ"
+    assert formatters["nl"].duration(Duration.parse("P6M")) == "6\u00a0maanden"
+    # Code keeps its spaces: a reader copies it as written.
+    token = Token("inline", "", 0, content="`P5Y 2 years` 5 years", children=parse_inline("`P5Y 2 years` 5 years"))
+    env = {"formatter": formatters["en"], "source_formatter": formatters["en"]}
+    assert _renderer().inline(token, PARSER.options, env) == "<code>P5Y 2 years</code> 5\u00a0years"

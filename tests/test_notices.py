@@ -100,13 +100,13 @@ def test_notices_name_the_policy_with_its_own_grammar() -> None:
     """Dutch de/het words agree ('onze privacyverklaring', 'ons cookiebeleid'); no title is
     capitalised mid-sentence; a purpose's verb phrase never sits in a noun slot."""
     text = {p.name: p.read_text(encoding="utf-8") for p in (GOLDEN / "notices").glob("*.txt")}
-    assert "Op 1 maart 2026 wijzigt onze privacyverklaring." in text["high-risk.nl.txt"]
+    assert "Op 1\u00a0maart\u00a02026 wijzigt onze privacyverklaring." in text["high-risk.nl.txt"]
     assert "wijzigt ons cookiebeleid" in text["purpose-uses-more-data.purpose.nl.txt"]
-    assert "On March 1, 2026, our privacy policy changes." in text["high-risk.en.txt"]
+    assert "On March\u00a01, 2026, our privacy policy changes." in text["high-risk.en.txt"]
     assert "for customer support:" in text["sensitive-data-newly-used.en.txt"]
     assert "voor onze klantenservice:" in text["sensitive-data-newly-used.nl.txt"]
     assert "for this purpose: remembering your cookie choices" in text["purpose-uses-more-data.purpose.en.txt"]
-    assert "ថ្ងៃទី១ ខែមីនា ឆ្នាំ២០២៦" in text["high-risk.km.txt"]
+    assert "ថ្ងៃទី១\u00a0ខែមីនា ឆ្នាំ២០២៦" in text["high-risk.km.txt"]
     joined = "".join(text.values())
     assert not re.search(r"[Oo]nze (Privacy|Cookie)|onze cookiebeleid|[Oo]ur Privacy", joined)
     assert not re.search(r"(?i)voor je helpen|for helping you", joined)

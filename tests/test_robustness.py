@@ -88,7 +88,7 @@ def test_fallback_block_formats_facts_in_its_own_language(mini: Path, cli) -> No
         '{{contact.mail}}."', 'msgstr ""'), encoding="utf-8")
     assert cli("build", "--allow-incomplete", cwd=mini).exit_code == 0
     page = (mini / "output" / "mini" / "nl" / "index.html").read_text(encoding="utf-8")
-    assert '<span lang="en">Write to <a href="mailto:privacy@mini.example">privacy@mini.example</a> within 30 days.</span>' in page
+    assert '<span lang="en">Write to <a href="mailto:privacy@mini.example">privacy@mini.example</a> within 30\u00a0days.</span>' in page
     assert "bewaart e-mailadres en" in page  # the translated blocks keep Dutch facts
 
 

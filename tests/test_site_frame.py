@@ -72,7 +72,7 @@ def test_archived_copy_says_archived_with_links_and_its_own_title(site: Path) ->
     old = read(out / "1.0" / "index.html")
     frame(old)
     assert re.search(r"<title>[^<]+ — versie 1\.0 \(gearchiveerd\) · Mini test site</title>", old)
-    assert "<strong>Gearchiveerde versie, niet meer van kracht sinds 1 juli 2026.</strong>" in old
+    assert "<strong>Gearchiveerde versie, niet meer van kracht sinds 1\u00a0juli\u00a02026.</strong>" in old
     assert '<li><a href="../../">Lees de geldende versie</a></li>' in old
     assert '<li><a href="../1.1/">Volgende versie: 1.1</a></li>' in old
     assert '<a href="mini-nl.pdf" type="application/pdf">Download als pdf (' in old
@@ -80,12 +80,12 @@ def test_archived_copy_says_archived_with_links_and_its_own_title(site: Path) ->
     assert '<meta name="policygen:status" content="archived">' in old
 
     in_force = read(out / "1.1" / "index.html")
-    assert "<strong>Deze versie is van kracht sinds 1 juli 2026.</strong>" in in_force
+    assert "<strong>Deze versie is van kracht sinds 1\u00a0juli\u00a02026.</strong>" in in_force
     assert re.search(r"<title>[^<]+ — versie 1\.1 · Mini test site</title>", in_force)
     assert '<li><a href="../1.2/">Volgende versie: 1.2</a></li>' in in_force
 
     upcoming = read(out / "1.2" / "index.html")
-    assert "<strong>Toekomstige versie, nog niet van kracht: deze geldt vanaf 1 september 2026.</strong>" in upcoming
+    assert "<strong>Toekomstige versie, nog niet van kracht: deze geldt vanaf 1\u00a0september\u00a02026.</strong>" in upcoming
     assert re.search(r"<title>[^<]+ — versie 1\.2 \(nog niet van kracht\) · Mini test site</title>", upcoming)
     assert "Volgende versie" not in upcoming
 

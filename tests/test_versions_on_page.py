@@ -65,14 +65,14 @@ def test_a_release_30_days_ahead_is_not_the_current_page(upcoming: Path, cli) ->
     current = page(upcoming)
     assert version_of(current) == "1.0"
     assert "genetische gegevens" not in current.split('class="policygen-banner"', 1)[0]  # 1.1's text is not the page's
-    assert "<strong>Dit beleid wijzigt op 1 juli 2026. Dit verandert er voor jou:</strong>" in current
-    assert '<a href="versions/1.1/">Lees de nieuwe versie (geldt vanaf 1 juli 2026)</a>' in current
+    assert "<strong>Dit beleid wijzigt op 1\u00a0juli\u00a02026. Dit verandert er voor jou:</strong>" in current
+    assert '<a href="versions/1.1/">Lees de nieuwe versie (geldt vanaf 1\u00a0juli\u00a02026)</a>' in current
     assert version_of(page(upcoming, "nl", "versions", "1.1")) == "1.1"
     # The sources are the upcoming release: it has its own URL, there is no draft.
     assert not (upcoming / "output" / "mini" / "nl" / "draft").exists()
     banner = json.loads((upcoming / "output" / "mini" / "nl" / "banner.json").read_text(encoding="utf-8"))
     assert banner["upcoming"] is True and banner["href"] == "versions/1.1/"
-    assert banner["banner"] == "Dit beleid wijzigt op 1 juli 2026. Dit verandert er voor jou:"
+    assert banner["banner"] == "Dit beleid wijzigt op 1\u00a0juli\u00a02026. Dit verandert er voor jou:"
     manifest = json.loads((upcoming / "output" / "manifest.json").read_text(encoding="utf-8"))
     assert {o["version"] for o in manifest["outputs"] if o["format"] == "html"} == {"1.0"}
 
@@ -81,7 +81,7 @@ def test_the_banner_tense_follows_the_date(upcoming: Path, cli) -> None:
     assert cli("build", "--today", "2026-07-05", cwd=upcoming).exit_code == 0
     current = page(upcoming, "en")
     assert version_of(current) == "1.1"
-    assert "<strong>This policy changed on July 1, 2026. What changed for you:</strong>" in current
+    assert "<strong>This policy changed on July\u00a01, 2026. What changed for you:</strong>" in current
     assert "policygen-banner-version" not in current  # the new version is this page
     banner = json.loads((upcoming / "output" / "mini" / "en" / "banner.json").read_text(encoding="utf-8"))
     assert banner["upcoming"] is False and banner["href"] == ""

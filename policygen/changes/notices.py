@@ -186,3 +186,50 @@ def notices(report: PolicyReport, locale: str) -> dict[str, Any]:
         "email_subject": notice_template(locale, "email.subject").format(**names, date=when),
         "email_body": body,
     }
+
+
+_IN_FORCE = ".in-force"
+_SAME_IN_FORCE = ("high-risk", "sensitive-data-in-prose", "other-major-change")
+"""Sentences that read right before and after the change alike."""
+
+
+def items_in_force(changes: list[dict[str, Any]], fmt: Formatter) -> list[str]:
+    """The banner's list once a release is in force: one sentence per major change, said as it
+    is now ("We now keep ..."), no longer as it will be. ``changes`` are the release's recorded
+    changes (``changes.json``); ``fmt`` formats in the version in force, whose labels the
+    sentences use. A change whose sentence needs what the record does not keep (the words a prose
+    finding quotes) or that a project rule words itself is named by the general sentence, since
+    its recorded sentence is in the future tense. Duplicates are merged."""
+    templates = notice_templates(fmt.locale)
+    needs = _Needs(fmt)
+    lines: list[str] = []
+    for record in changes:
+        if record.get("severity") != "major":
+            continue
+        change = _recorded_change(record, fmt)
+        keys = [record["rule"]]
+        if change.subject != record["rule"]:
+            keys.insert(0, f"{record['rule']}.{change.subject}")
+            if change.id and fmt.has_form(change.subject, change.id, "noun"):
+                keys.insert(0, f"{record['rule']}.{change.subject}.noun")
+        key = next((k for k in keys if k + _IN_FORCE in templates or (k in _SAME_IN_FORCE and k in templates)), "other-major-change")
+        template = templates.get(key + _IN_FORCE) or templates[key]
+        line = template.format(**_fields(change, needs, f"of change '{record['path']}' (rule {record['rule']})"))
+        if line not in lines:
+            lines.append(line)
+    return lines
+
+
+def _recorded_change(record: dict[str, Any], fmt: Formatter) -> Change:
+    """A change as ``changes.json`` records it, with the details a sentence needs that follow
+    from the record: the items a list gained or lost, a transfer's country."""
+    before, after = record.get("before"), record.get("after")
+    details: dict[str, Any] = {}
+    if isinstance(before, list) and isinstance(after, list):
+        details["added"] = [x for x in after if x not in before]
+        details["removed"] = [x for x in before if x not in after]
+    if record.get("subject") == "transfer":
+        transfer = next((t for t in fmt.policy.facts.transfers if t.id == record.get("id")), None)
+        if transfer is not None:
+            details["country"] = transfer.country
+    return Change(record["subject"], record["kind"], record.get("id"), record.get("field"), before, after, details)

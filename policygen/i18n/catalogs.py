@@ -126,7 +126,9 @@ def placeholder_hints(formatter: Formatter, text: str) -> list[str]:
     """What each placeholder of ``text`` renders to in the source language, for translators."""
     hints = []
     for name in dict.fromkeys(match.group(1) for match in PLACEHOLDER_RE.finditer(text)):
-        rendered = formatter.render(name, as_html=False)
+        # The no-break spaces that hold numbers to their units are for pages; a translator
+        # reads the hint, and copies spaces they can see.
+        rendered = formatter.render(name, as_html=False).replace("\u00a0", " ")
         hints.append(f"{{{{{name}}}}} renders as: {rendered}")
     return hints
 

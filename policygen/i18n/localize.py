@@ -47,6 +47,26 @@ _NATIVE_LIST_AND = {"km": "និង"}
 # Khmer letters, signs, digits and ៗ: what a word is made of (not ។, ៕ and the other punctuation).
 _KHMER = "\u1780-\u17d3\u17d7\u17dc\u17dd\u17e0-\u17e9\u19e0-\u19ff"
 _TAGS = re.compile(r"^(?:<[^>]*>)*")
+# A number and its unit never part at a line end ("6 months", "១ ឆ្នាំ", "1 maart"): the space
+# between a digit and a letter becomes a no-break space. U+00A0, not the narrow U+202F: English,
+# Dutch and Khmer set a full word space there, and Khmer fonts may lack U+202F.
+NO_BREAK_SPACE = "\u00a0"
+_NUMBER_THEN_WORD = re.compile(r"(?<=\d) (?=[^\W\d_])")
+# A word may end in a combining mark (Khmer's vowel signs: "មីនា"), which \\w does not match.
+_NUMBER_AND_WORD = re.compile(r"(?<=\d) (?=[^\W\d_])|(?<=[^\W\d_]|[\u0300-\u036f\u17b6-\u17d3]) (?=\d)")
+_TAG_OR_CODE = re.compile(r"(<code\b.*?</code>|<[^>]*>)", re.DOTALL)
+
+
+def bind_numbers(text: str) -> str:
+    """``text`` with every number bound to the word after it ("18 years") by a no-break space."""
+    return _NUMBER_THEN_WORD.sub(NO_BREAK_SPACE, text)
+
+
+def bind_numbers_html(markup: str) -> str:
+    """:func:`bind_numbers` on the text of an HTML snippet: never inside a tag, and never in
+    code, which a reader copies as written."""
+    parts = _TAG_OR_CODE.split(markup)
+    return "".join(part if i % 2 else bind_numbers(part) for i, part in enumerate(parts))
 
 
 @dataclass
@@ -74,8 +94,13 @@ class Formatter:
         pattern = _NATIVE_DATES.get(self.locale) if self.options.dates == "native" else None
         if pattern:
             month = self.babel.months["format"]["wide"][value.month]
-            return self.digits(pattern.format(day=value.day, month=month, year=value.year))
-        return self.digits(format_date(value, format="long", locale=self.babel))
+            return self._bound(pattern.format(day=value.day, month=month, year=value.year))
+        return self._bound(format_date(value, format="long", locale=self.babel))
+
+    def _bound(self, text: str) -> str:
+        """A date or a period as a reader sees it: native digits where configured, and each
+        number held to its neighbouring word ("1 maart 2026", "March 1, 2026", "6 months")."""
+        return self.digits(_NUMBER_AND_WORD.sub(NO_BREAK_SPACE, text))
 
     def number(self, value: int) -> str:
         return self.digits(format_decimal(value, locale=self.babel))
@@ -86,7 +111,7 @@ class Formatter:
         return self.digits(label)
 
     def duration(self, value: Duration) -> str:
-        return self.digits(format_duration(value, self.babel))
+        return self._bound(format_duration(value, self.babel))
 
     def label(self, kind: str, ident: str, form: str = "") -> tuple[str, str | None]:
         """A fact's label (or its ``form``, such as ``noun``) in this locale, and the language it

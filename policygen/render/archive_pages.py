@@ -32,8 +32,9 @@ from markupsafe import Markup
 from policygen import __version__
 from policygen.archive.store import Release, archived_file, latest_in_force, releases
 from policygen.atomic import sha256
+from policygen.changes.notices import items_in_force
 from policygen.errors import PolicygenError
-from policygen.i18n.localize import LocalizedPolicy
+from policygen.i18n.localize import LocalizedPolicy, bind_numbers
 from policygen.i18n.translations import notes_context
 from policygen.model import Project
 from policygen.render.html import CHROME_UI, PagePaths, chrome, environment, file_size, link, native_name, relative, render_template
@@ -159,6 +160,14 @@ def render_archive(project: Project, localized: list[LocalizedPolicy], today: da
             upcoming = banner.release.effective_date > today
             when = fmt.date(banner.release.effective_date)
             sentence = fmt.ui("change_upcoming" if upcoming else "change_past").replace("{date}", when)
+            # The list follows the date too: before it, the sentences recorded at release ("We will
+            # keep ..."); once in force, the same changes said as they are now ("We now keep ..."),
+            # rebuilt from the recorded changes with the labels of the version in force. Either
+            # way a number keeps its unit on one line.
+            recorded = changes(banner.release)
+            items = [bind_numbers(line) for line in banner.items] if upcoming or recorded is None \
+                else items_in_force(recorded["changes"], fmt)
+            banner = Banner(banner.release, banner.banner, items)
             version_path = f"{base}versions/{banner.release.version}/"
             # With base_url the banner's links are absolute: banner.html and banner.json are
             # embedded in other sites' pages. Without it they are relative to the policy's page.

@@ -30,7 +30,7 @@ from markupsafe import Markup
 
 from policygen import __version__
 from policygen.errors import Collector, Diagnostic, SourceError
-from policygen.i18n.localize import Formatter, LocalizedPolicy, TocEntry, placeholder_context
+from policygen.i18n.localize import Formatter, LocalizedPolicy, TocEntry, bind_numbers_html, placeholder_context
 from policygen.model import Project
 from policygen.resources import PACKAGE, TEMPLATES, builtin, font_files, stylesheet
 from policygen.source.files import inside
@@ -58,7 +58,8 @@ class PolicyRenderer(RendererHTML):
         # Dutch fallback sentence never carries an English date (or the other way round).
         formatter = env["source_formatter"] if lang else env["formatter"]
         inline_env = {**env, "formatter": formatter, "placeholders": placeholder_context(children)}
-        rendered = self.renderInline(children, options, inline_env)
+        # A number written in the prose keeps its unit too ("{{minimum_age}} years", "30 dagen").
+        rendered = bind_numbers_html(self.renderInline(children, options, inline_env))
         return f'<span lang="{lang}">{rendered}</span>' if lang else rendered
 
     def placeholder(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
