@@ -385,7 +385,7 @@ def _map_run(stream, textbox, glyph_item, utf8: bytes, restore: list[tuple[Any, 
     count = glyphs.num_glyphs
     if count == 0:
         return font.hash, font_size, layer
-    clusters = [glyphs.log_clusters[i] for i in range(count)]
+    clusters = ffi.unpack(glyphs.log_clusters, count)
     starts = sorted(set(clusters))
     ends = {start: (starts[k + 1] if k + 1 < len(starts) else item.length) for k, start in enumerate(starts)}
     texts = {start: utf8[item.offset + start : item.offset + ends[start]].decode("utf-8", "replace") for start in starts}
@@ -402,18 +402,22 @@ def _map_run(stream, textbox, glyph_item, utf8: bytes, restore: list[tuple[Any, 
     group_width = [0] * len(group_text)
     group_glyph = [-1] * len(group_text)
     infos = glyphs.glyphs
-    for i in range(count):
-        group = group_of[clusters[i]]
-        first_glyph.setdefault(group, i)
-        group_width[group] += infos[i].geometry.width
-        glyph = infos[i].glyph
-        if group_glyph[group] < 0 and glyph != pango.PANGO_GLYPH_EMPTY and not glyph & pango.PANGO_GLYPH_UNKNOWN_FLAG:
-            group_glyph[group] = glyph
+    empty, unknown = pango.PANGO_GLYPH_EMPTY, pango.PANGO_GLYPH_UNKNOWN_FLAG
+    glyph_ids = []  # read once: each read of a Pango struct field goes through cffi
     for i in range(count):
         info = infos[i]
         glyph = info.glyph
-        if glyph == pango.PANGO_GLYPH_EMPTY or glyph & pango.PANGO_GLYPH_UNKNOWN_FLAG:
+        glyph_ids.append(glyph)
+        group = group_of[clusters[i]]
+        first_glyph.setdefault(group, i)
+        group_width[group] += info.geometry.width
+        if group_glyph[group] < 0 and glyph != empty and not glyph & unknown:
+            group_glyph[group] = glyph
+    for i in range(count):
+        glyph = glyph_ids[i]
+        if glyph == empty or glyph & unknown:
             continue
+        info = infos[i]
         group = group_of[clusters[i]]
         wanted = SILENT if layered or first_glyph[group] != i else group_text[group]
         if glyph not in font.widths:
