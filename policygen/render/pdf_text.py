@@ -366,6 +366,13 @@ def _extra_cid(font: Any, glyph: int, text: str, width: int | None = None, visib
         font.to_unicode[cid] = text
         if width is not None:
             font.widths[cid] = width
+        if visible and glyph not in font.to_unicode:
+            # WeasyPrint subsets a font to the codes its ToUnicode map names, and an extra CID is
+            # no glyph of the font: a glyph drawn only through one (a mark with no advance) would
+            # lose its outline, and the page would show the letters without their vowel signs
+            # and subscripts (in every Khmer PDF, policies and redlines). This entry keeps it; the
+            # glyph's own code is drawn only where it reads the same text (see _map_run).
+            font.to_unicode[glyph] = text
     return cid
 
 
