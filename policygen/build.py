@@ -248,7 +248,7 @@ def _build_locked(
         # Released versions: archive pages, archived copies, feeds, and the banner pages show.
         archive = renders.archive(localized)
         files, outputs = archive.files, archive.outputs
-        site_files, site_outputs = render_site(project, on_page.current, full, archive, on_page.drafts, pdf_sizes, renders=renders)
+        site_files, site_outputs = render_site(project, on_page.current, full, archive, on_page.drafts, pdf_sizes, renders)
         files.update(site_files)
         outputs += site_outputs
     files.update(pdf_files)
@@ -260,7 +260,7 @@ def _build_locked(
     # come with every HTML build, so an asset a theme dropped is pruned too.
     rebuilt = {(o["policy"], o["locale"], o["format"]) for o in outputs}
     families = {"html": ("html", "html-fragment", "site-index", "asset", "archive-page", "archived-html", "archived-pdf",
-                         "redline", "feed", "banner-html", "banner-json", "draft-html"), "pdf": ("pdf", "draft-pdf")}
+                         "redline", "redline-pdf", "feed", "banner-html", "banner-json", "draft-html"), "pdf": ("pdf", "draft-pdf")}
     complete = {fmt for family in formats for fmt in families[family]} if full else ({"asset"} if "html" in formats else set())
     for entry in previous:
         key = (entry.get("policy"), entry.get("locale"), entry.get("format"))
