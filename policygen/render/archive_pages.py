@@ -122,7 +122,10 @@ def render_archive(project: Project, localized: list[LocalizedPolicy], today: da
             # made before policygen wrote the last two have the redline only).
             for name, kind in (("redline.html", "redline"), ("redline-changes.html", "redline"), ("redline.pdf", "redline-pdf")):
                 if f"output/{locale}/{name}" in rel.files:
-                    add(f"{folder}{name}", archived_file(rel, f"output/{locale}/{name}"), kind, rel.version)
+                    data = archived_file(rel, f"output/{locale}/{name}")
+                    if name == "redline.html" and f"output/{locale}/redline-changes.html" not in rel.files:
+                        data = scrolling_tables(data, fmt.ui("changes"))
+                    add(f"{folder}{name}", data, kind, rel.version)
             status = ""
             if rel.effective_date > today:
                 status = fmt.ui("upcoming").replace("{date}", fmt.date(rel.effective_date))
@@ -190,6 +193,24 @@ def render_archive(project: Project, localized: list[LocalizedPolicy], today: da
                        "href": href(version_path) if upcoming else ""}
             add(f"{base}banner.json", (json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"), "banner-json")
     return site
+
+
+_TABLE = re.compile(r"<table>(.*?)</table>", re.DOTALL)
+_SCROLL_STYLE = (b"<style>body { overflow-wrap: anywhere; } .pg-scroll { overflow-x: auto; max-width: 100%; } "
+                 b".pg-scroll:focus { outline: 2px solid currentColor; }</style>\n</head>")
+
+
+def scrolling_tables(page: bytes, label: str) -> bytes:
+    """An archived redline of an older release (one made before redlines kept the policy's
+    structure) as the site publishes it: each ``<table>`` inside a labelled, focusable box that
+    scrolls sideways, so its wide table of changes never makes the page wider than a phone's
+    screen, and a long word (a Dutch compound) breaks rather than widen the page. Only the
+    published copy changes; the archive keeps the released bytes, which
+    ``archive verify`` checks. Newer redlines use the site's stylesheet and are published as is."""
+    text = page.decode("utf-8")
+    boxed = _TABLE.sub(lambda m: f'<div class="pg-scroll" role="region" tabindex="0" aria-label="{Markup.escape(label)}">'
+                                 f"{m.group(0)}</div>", text)
+    return boxed.encode("utf-8").replace(b"</head>", _SCROLL_STYLE, 1)
 
 
 def _notes(item: LocalizedPolicy, rel: Release) -> dict[str, str] | None:
