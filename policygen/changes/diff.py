@@ -607,6 +607,22 @@ PART_OF = 0.6
 """A clause is part of another when at least this share of its words stand there in order."""
 
 
+def _best_run(pieces: list[str], position: dict[str, int], text: str, texts: dict[str, str]) -> list[str] | None:
+    """Of the runs of consecutive ``pieces`` (by ``position``), the one of two or more whose
+    texts joined are most alike ``text``, if alike enough to be its parts (a split read one way,
+    a merge the other); else None."""
+    runs: list[list[str]] = []
+    for piece in pieces:
+        if runs and position[piece] == position[runs[-1][-1]] + 1:
+            runs[-1].append(piece)
+        else:
+            runs.append([piece])
+    best = max((r for r in runs if len(r) > 1), key=lambda r: _ratio(text, "\n".join(texts[c] for c in r)), default=None)
+    if best and _ratio(text, "\n".join(texts[c] for c in best)) >= RENAME_SIMILARITY:
+        return best
+    return None
+
+
 def _split_and_merged(gone: list[str], fresh: list[str], counterpart: dict[str, str], old_texts: dict[str, str], new_texts: dict[str, str],
                       headings: set[str]) -> tuple[list[tuple[str, str, list[str]]], list[tuple[str, str, list[str]]]]:
     """Clauses split or merged with edits, found by text similarity: an old clause whose words now
@@ -641,14 +657,8 @@ def _split_and_merged(gone: list[str], fresh: list[str], counterpart: dict[str, 
     near = _sharing_grams(gone_ordered, fresh_ordered, old_texts, new_texts)
     for old_id in gone_ordered:
         pieces = [c for c in fresh_ordered if c not in split_of and c in near.get(old_id, ()) and _part_of(new_texts[c], old_texts[old_id])]
-        runs: list[list[str]] = []
-        for piece in pieces:
-            if runs and new_at[piece] == new_at[runs[-1][-1]] + 1:
-                runs[-1].append(piece)
-            else:
-                runs.append([piece])
-        best = max((r for r in runs if len(r) > 1), key=lambda r: _ratio(old_texts[old_id], "\n".join(new_texts[c] for c in r)), default=None)
-        if best and _ratio(old_texts[old_id], "\n".join(new_texts[c] for c in best)) >= RENAME_SIMILARITY:
+        best = _best_run(pieces, new_at, old_texts[old_id], new_texts)
+        if best:
             parts[old_id] = best
             split_of.update(dict.fromkeys(best, old_id))
     splits = [(next((c for c in group if counterpart.get(c) == old_id), group[0]), old_id, group) for old_id, group in parts.items() if len(group) > 1]
@@ -674,14 +684,8 @@ def _split_and_merged(gone: list[str], fresh: list[str], counterpart: dict[str, 
     for new_id in [c for c in fresh if c in fresh_set and c not in split_of]:
         pieces = [c for c in gone_ordered if c not in merged_into and c not in parts and new_id in near.get(c, ())
                   and _part_of(old_texts[c], new_texts[new_id])]
-        runs = []
-        for piece in pieces:
-            if runs and old_at[piece] == old_at[runs[-1][-1]] + 1:
-                runs[-1].append(piece)
-            else:
-                runs.append([piece])
-        best = max((r for r in runs if len(r) > 1), key=lambda r: _ratio(new_texts[new_id], "\n".join(old_texts[c] for c in r)), default=None)
-        if best and _ratio(new_texts[new_id], "\n".join(old_texts[c] for c in best)) >= RENAME_SIMILARITY:
+        best = _best_run(pieces, old_at, new_texts[new_id], old_texts)
+        if best:
             sources[new_id] = best
             merged_into.update(dict.fromkeys(best, new_id))
     merges = [(new_id, counterpart.get(new_id, group[0]) if counterpart.get(new_id) in group else group[0], group)
