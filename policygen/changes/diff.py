@@ -35,6 +35,7 @@ from policygen.changes.prose import (
     is_furniture,
     moved_text,
     only_furniture,
+    only_version_notes,
     plain,
     regulated_topics,
     says_nothing_about_data,
@@ -324,8 +325,8 @@ def _affected(inverted: dict[tuple[str, str], set[str]], subject: str, ident: st
 
 # Words, punctuation, and each placeholder as one token (the placeholder pattern, uncaptured).
 _TOKEN = re.compile(PLACEHOLDER_RE.pattern.replace("(", "(?:", 1) + r"|\w+|[^\w\s]", re.UNICODE)
-_DURATION = re.compile(
-    r"(\d+)\s*(years?|jaar|jaren|months?|maanden|maand|weeks?|weken|week|days?|dagen|dag)\b", re.IGNORECASE)
+_DURATION = re.compile(  # not the decimals of a figure: "15.5 days" is no "5 days"
+    r"(?<![\d.,])(\d+)\s*(years?|jaar|jaren|months?|maanden|maand|weeks?|weken|week|days?|dagen|dag)\b", re.IGNORECASE)
 _DAYS = {"y": 365.25, "j": 365.25, "m": 30.44, "w": 7.0, "d": 1.0}
 
 
@@ -479,6 +480,9 @@ def _add_findings(details: dict[str, Any], before: str, after: str, context: tup
     elif says_nothing_about_data(before, after, new_prose.locale):
         details["edit"] = "editorial"
         details["editorial"] = "no statement about personal data (page text around the policy)"
+    elif only_version_notes(before, after, new_prose.locale):
+        details["edit"] = "editorial"
+        details["editorial"] = "a note on the policy's versions (when it takes effect, where earlier versions are)"
     elif before and after and new_prose.prose_only and (topics := regulated_topics(before, after, new_prose.locale)):
         # Without facts, wording about sharing, transfers, retention or rights is all there is to go by.
         details["regulated"] = topics

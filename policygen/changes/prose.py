@@ -44,7 +44,18 @@ _URLISH = re.compile(r"^(?:https?://|www\.|[\w-]+\.[a-z]{2,}(?:/|$))", re.I)
 _CODE = re.compile(r"^(?=.*\d)(?=.*[a-z])[a-z0-9_-]{8,}$", re.I)
 _SENTENCE = re.compile(r"(?<=[.!?;:])\s+(?=\S)|\n+")
 _EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE = re.compile(r"\+?\d[\d ().-]{6,}\d")
+_PHONE = re.compile(r"(?<!\w)(?<!\d[.,])\+?\d[\d ().-]{6,}\d(?!\w)(?![.,]\d)")
+_SPACED_DASH = re.compile(r"\s-\s")
+
+
+def _phones(text: str, shortest: int = 7) -> list[str]:
+    """The phone numbers a reader sees, as written. Digits glued to letters are an identifier; a run
+    that starts or ends inside a figure ("2,284,441"), or figures set apart by spaced dashes (a table
+    row read as a line: "34 - 4 - 30 - 12.32 days"), are amounts, not a number to call."""
+    found = []
+    for match in _PHONE.findall(text):
+        found += [part for part in _SPACED_DASH.split(match) if len(re.sub(r"\D", "", part)) >= shortest]
+    return found
 
 
 def plain(markdown: str) -> str:
@@ -121,15 +132,13 @@ def editorial_reason(before: str, after: str, locale: str = "en") -> str | None:
 
 _TEL_TARGET = re.compile(r"\]\(tel:([^)\s]+)\)", re.I)
 _WEB_ADDRESS = re.compile(r"(?:https?://|www\.)\S+", re.I)
-_SHOWN_PHONE = re.compile(r"(?<!\w)\+?\d[\d ().-]{6,}\d(?!\w)")
-"""A phone number a reader sees: digits glued to letters are an identifier, not a number to call."""
 
 
 def _contacts(text: str) -> tuple[frozenset[str], frozenset[str]]:
     """The e-mail addresses (``mailto:`` targets included) and phone numbers (digits only: the
     visible ones and ``tel:`` targets; digits inside web addresses are not phone numbers)."""
     shown = _WEB_ADDRESS.sub(" ", plain(text))
-    phones = {re.sub(r"\D", "", p) for p in [*_SHOWN_PHONE.findall(shown), *_TEL_TARGET.findall(text)]}
+    phones = {re.sub(r"\D", "", p) for p in [*_phones(shown), *_TEL_TARGET.findall(text)]}
     return frozenset(e.lower() for e in _EMAIL.findall(text)), frozenset(p for p in phones if len(p) >= 7)
 
 
@@ -259,7 +268,7 @@ def _contact_set(text: str, locale: str) -> frozenset[str]:
 
 
 def _contact_line(sentence: str, words_: Lexicon) -> bool:
-    return bool(_EMAIL.search(sentence) or _address(sentence, words_) or re.search(r"\+?\d[\d ().-]{8,}\d", sentence))
+    return bool(_EMAIL.search(sentence) or _address(sentence, words_) or any(len(p) >= 10 for p in _phones(sentence)))
 
 
 def only_furniture(before: str, after: str) -> bool:
@@ -289,10 +298,24 @@ def says_nothing_about_data(before: str, after: str, locale: str = "en") -> bool
     """The sentences a change adds or drops use no word about personal data, its processing, the
     user's rights or how to reach the company (a shop banner, a form's thank-you line)."""
     vocabulary = lexicon(locale).pattern("privacy_words")
+    changed = _changed_sentences(before, after)
+    return bool(changed) and not any(vocabulary.search(s) for s in changed)
+
+
+def only_version_notes(before: str, after: str, locale: str = "en") -> bool:
+    """The sentences a change adds or drops are notes on the policy's own versions ("This policy
+    takes effect on ...", "the previous version is here"): with the policy's name set aside, they
+    use no word about personal data, and at least one is such a note."""
+    words_ = lexicon(locale)
+    vocabulary, notes, names = words_.pattern("privacy_words"), words_.pattern("version_notes"), words_.pattern("policy_names")
+    changed = _changed_sentences(before, after)
+    return any(notes.search(s) for s in changed) and not any(vocabulary.search(names.sub(" ", s)) for s in changed)
+
+
+def _changed_sentences(before: str, after: str) -> list[str]:
     old_keys = {_norm(s): s for s in sentences(plain(before))}
     new_keys = {_norm(s): s for s in sentences(plain(after))}
-    changed = [old_keys[k] for k in old_keys.keys() - new_keys.keys()] + [new_keys[k] for k in new_keys.keys() - old_keys.keys()]
-    return bool(changed) and not any(vocabulary.search(s) for s in changed)
+    return [old_keys[k] for k in old_keys.keys() - new_keys.keys()] + [new_keys[k] for k in new_keys.keys() - old_keys.keys()]
 
 
 def moved_text(before: str, after: str, old: Document, new: Document) -> bool:
@@ -457,9 +480,8 @@ def _pair_findings(before: str, after: str, words_: Lexicon) -> list[tuple[str, 
     old_emails, new_emails = set(_EMAIL.findall(before)), set(_EMAIL.findall(after))
     if old_emails and new_emails and old_emails != new_emails:
         found.append(("contact-changed", f"{', '.join(sorted(old_emails - new_emails))} -> {', '.join(sorted(new_emails - old_emails))}"))
-    old_phones = {re.sub(r"\D", "", p) for p in _PHONE.findall(before)}
-    new_phones = {re.sub(r"\D", "", p) for p in _PHONE.findall(after)}
-    old_phones, new_phones = {p for p in old_phones if len(p) >= 7}, {p for p in new_phones if len(p) >= 7}
+    old_phones = {re.sub(r"\D", "", p) for p in _phones(before)}
+    new_phones = {re.sub(r"\D", "", p) for p in _phones(after)}
     if old_phones and new_phones and old_phones != new_phones:
         found.append(("contact-changed", f"{', '.join(sorted(old_phones - new_phones))} -> {', '.join(sorted(new_phones - old_phones))}"))
     elif _address(before, words_) and _address(after, words_) and _numbers(before) != _numbers(after):
