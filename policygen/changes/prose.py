@@ -70,8 +70,19 @@ def words(text: str) -> list[str]:
     return re.findall(r"[\w@.'/:%+-]*\w|[^\w\s]", text)
 
 
+_ENUMERATOR_ONLY = re.compile(r"^(?:\(?(?:\d{1,3}|[A-Za-z]|[ivxlcIVXLC]{1,5})[.)]\s*)+$")
+_TRAILING_ENUMERATOR = re.compile(r"\s+\(?(?:[A-Za-z]|[ivxIVX]{2,4})[.)]$")
+
+
 def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.split(text) if len(s.strip()) > 1]
+    """The sentences of a text, without the list and heading numbering between them: "9. A. Who we
+    are" and "1. Who we are" hold the same sentence, so renumbering a list changes none."""
+    found = []
+    for part in _SENTENCE.split(text):
+        part = _TRAILING_ENUMERATOR.sub("", part.strip())
+        if len(part) > 1 and not _ENUMERATOR_ONLY.match(part):
+            found.append(part)
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +209,9 @@ def _countries(locale: str) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(re.escape(n) for n in chosen) + r")\b")
 
 
+_LEGAL_FORMS = (r"Inc|LLC|L\.L\.C|Ltd|Limited|GmbH|AG|SE|SA|S\.A|SAS|SARL|SRL|S\.r\.l|S\.p\.A|SpA|S\.L|BV|B\.V|NV|N\.V|"
+                r"VOF|AB|Oy|AS|ApS|KK|K\.K|PLC|Corp|Corporation|Co|PBC|OÜ|UC|ULC|LLP|LP")
+"""Legal forms of companies: a name that ends in one is an organisation's ("Bluesky Social, PBC")."""
 _DOTTED_FORM = re.compile(r"\b(?:[A-Z]\.)+[A-Z]$")
 """A legal form spelled with dots ("B.V", "N.V", "S.A", "L.L.C"), without its final dot."""
 
@@ -213,7 +227,7 @@ def _names(sentence: str, words_: Lexicon) -> list[str]:
             value += "."  # "B.V." keeps its last dot: the form is spelled with it
         first = match.start() == 0 or sentence[: match.start()].rstrip().endswith((".", ":", "•", "*", "-", "(", '"'))
         tokens = value.split()
-        legal = re.search(r"(?:,? (?:Inc|LLC|Ltd|Limited|GmbH|AG|SE|SA|SAS|BV|B\.V|NV|AB|Oy|AS|KK|PLC|Corp|Corporation|Co|PBC|OÜ|UC|LLP|LP)\b\.?)$", value)
+        legal = re.search(r"(?:,? (?:" + _LEGAL_FORMS + r")\b\.?)$", value)
         if len(tokens) == 1 and (first or not legal and len(value) < 3):
             continue
         found.append(value)
@@ -372,8 +386,7 @@ def _new_name(name: str, old: Document) -> bool:
     if name.lower() in old.lower:
         return False
     tokens = [t for t in re.findall(r"[\w&'’]+", name) if t.lower() not in _CONNECTORS and len(t) > 2 and t[0].isupper()]
-    return any(re.search(r"\b" + re.escape(t.lower()) + r"\b", old.lower) is None for t in tokens if not re.fullmatch(
-        r"Inc|LLC|Ltd|Limited|GmbH|AG|SE|SA|SAS|BV|NV|AB|Oy|AS|KK|PLC|Corp|Corporation|Co|PBC|OÜ|UC|LLP|LP", t))
+    return any(re.search(r"\b" + re.escape(t.lower()) + r"\b", old.lower) is None for t in tokens if not re.fullmatch(_LEGAL_FORMS, t))
 
 
 def _sentence_findings(old_sentence: str | None, sentence: str, old: Document, words_: Lexicon) -> list[Finding]:
@@ -472,7 +485,7 @@ def _pair_findings(before: str, after: str, words_: Lexicon) -> list[tuple[str, 
     if (m := scope.search(after)) and not scope.search(before):
         found.append(("scope-narrowed", m.group()))
     old_names, new_names = set(_names(before, words_)), set(_names(after, words_))
-    legal = re.compile(r"\b(?:Inc|LLC|Ltd|Limited|GmbH|AG|SE|SA|BV|B\.V|NV|AB|Oy|KK|PLC|Corp|Corporation|Co|OÜ)\b\.?$")
+    legal = re.compile(r"\b(?:" + _LEGAL_FORMS + r")\b\.?$")
     renamed_from = [n for n in old_names - new_names if legal.search(n)]
     renamed_to = [n for n in new_names - old_names if legal.search(n)]
     if renamed_from and renamed_to:
