@@ -37,7 +37,7 @@ from typing import Any
 from policygen import __version__
 from policygen.archive.store import Release, archived_file, latest_in_force, materialize, published_heads, releases
 from policygen.atomic import contained, output_lock, publish, sha256
-from policygen.cache import Cache, code_digest, files_digest, folder_digest, pack, package_version, unpack
+from policygen.cache import Cache, code_digest, file_digest, files_digest, folder_digest, pack, package_version, unpack
 from policygen.cache import key as cache_key
 from policygen.changes.rules import load_rules
 from policygen.errors import PolicygenError
@@ -45,7 +45,7 @@ from policygen.i18n.catalogs import translations_of
 from policygen.i18n.localize import LocalizedPolicy
 from policygen.i18n.prepare import prepare
 from policygen.model import LABELLED_KINDS, Project
-from policygen.render.archive_pages import ArchiveSite, Banner, render_archive
+from policygen.render.archive_pages import ArchiveSite, data_key, render_archive
 from policygen.render.html import (
     PagePaths,
     _native_name,
@@ -633,6 +633,7 @@ class Renders:
         self.cached: Counter[str] = Counter()
         self._units: dict[int, str] = {}
         self._templates: dict[tuple[str, ...], str] = {}
+        self._reads: dict[Path, str] = {}
 
     def add(self, root: Path, items: Iterable[LocalizedPolicy]) -> None:
         """Note the inputs of ``items``, localized from the project (or archived sources) in ``root``."""
@@ -682,33 +683,22 @@ class Renders:
         return files["page"], files["fragment"]
 
     def archive(self, localized: list[LocalizedPolicy]) -> ArchiveSite:
-        """:func:`~policygen.render.archive_pages.render_archive`, one (policy, locale) at a time
-        through the cache: the archive of its policy, the date, its localized text."""
-        site = ArchiveSite({}, [], {}, set())
-        archives = {policy: folder_digest(self.project.root / "archive" / policy) for policy in {i.policy.id for i in localized}
-                    if releases(self.project.root, policy)}
-        for item in localized:
-            if item.policy.id not in archives:
-                continue  # no releases: nothing to render
-            def render(item: LocalizedPolicy = item) -> tuple[dict[str, bytes], Any]:
-                part = render_archive(self.project, [item], self.today)
-                banner = next(iter(part.banners.values()), None)
-                return part.files, {"outputs": part.outputs, "archived": bool(part.archived),
-                                    "banner": [banner.release.version, banner.banner, banner.items, banner.html] if banner else None}
+        """:func:`~policygen.render.archive_pages.render_archive` through the cache: each archive
+        output keyed by what it shows (:data:`~policygen.render.archive_pages.Memo`), so an edit
+        that changes none of it (a clause of the current draft) renders none of them again."""
+        return render_archive(self.project, localized, self.today, memo=self._archived)
 
-            files, record, hit = self.memo([], [self.templates("archive.html", "archived.html", "banner.html"), self.unit(item), archives[item.policy.id],
-                                                self.today.isoformat()], render)
-            site.files.update(files)
-            site.outputs += record["outputs"]
-            (self.cached if hit else self.rendered).update(o["format"] for o in record["outputs"])
-            pair = (item.policy.id, item.locale)
-            if record["archived"]:
-                site.archived.add(pair)
-            if record["banner"]:
-                version, text, items, html = record["banner"]
-                rel = next(r for r in releases(self.project.root, item.policy.id) if r.version == version)
-                site.banners[pair] = Banner(rel, text, items, html)
-        return site
+    def _archived(self, kind: str, templates: tuple[str, ...], data: Any, reads: list[Path], render: Callable[[], bytes]) -> bytes:
+        """One archive output through the cache, under the key of its kind, the theme templates
+        it is made with, the data it shows and the bytes of the archived files it reads (a file
+        changed in the archive, or missing, makes a new key, and rendering it reports that)."""
+        for path in reads:
+            if path not in self._reads:
+                self._reads[path] = file_digest(path).hex()
+        libraries = [package_version(name) for name in ("feedgen", "lxml")] if kind == "feed" else []
+        files, _, _ = self.memo([kind], [kind, *libraries, self.templates(*templates) if templates else "", data_key(data),
+                                         *(self._reads[path] for path in reads)], lambda: ({kind: render()}, None))
+        return files[kind]
 
     def index(self, entries: list[dict[str, Any]], env: Any) -> bytes:
         """:func:`~policygen.render.html.render_index` through the cache."""

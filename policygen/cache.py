@@ -12,8 +12,8 @@ Every other output is cached the same way (:func:`pack` keeps several files and 
 one entry): a page and its fragment under the digest of the files its localized text was made
 from (:func:`files_digest`: the policy's sources, the locale's catalogs, the glossary labels it
 shows, the configuration) and of every other argument of the renderer; an archive page, a feed,
-a banner and the archived copies under the digest of the policy's archive, the date and the
-localized text. A whole build is recorded too, under the digest of every input file of the
+a banner and an archived copy under the data it shows (the values its template is given: titles,
+dates, statuses, notes, links) and the bytes of the archived files it reads. A whole build is recorded too, under the digest of every input file of the
 project: a rebuild whose inputs, options and output are all unchanged loads nothing at all.
 
 Entries live in the project, in ``.policygen/cache/`` (ignored by git): one file per key, the

@@ -158,3 +158,83 @@ def test_no_cache_from_the_command_line(mini: Path, cli) -> None:
     assert "0 PDFs rendered, 2 from cache" in result.stdout
     result = cli("build", "-C", str(mini), "--format", "pdf", "--jobs", "1", "--no-cache")
     assert "2 PDFs rendered, 0 from cache" in result.stdout
+
+
+ARCHIVE = ("archive-page", "feed", "archived-html", "archived-pdf", "redline", "redline-pdf", "banner-html", "banner-json")
+"""The outputs made from the archive, each keyed by what it shows."""
+
+
+def _archive(result: api.BuildResult) -> dict[str, int]:
+    return {kind: n for kind, n in result.rendered.items() if kind in ARCHIVE}
+
+
+def _sample_run(sample: Path, tmp_path: Path, today: date, *, cold: bool = True) -> api.BuildResult:
+    """An HTML build of the sample into its output/ as of ``today``; with ``cold``, checked byte
+    for byte against a build that does not use the cache."""
+    result = api.build(sample, formats=["html"], allow_incomplete=True, today=today)
+    if cold:
+        api.build(sample, output=tmp_path / "cold", formats=["html"], allow_incomplete=True, today=today, use_cache=False)
+        assert _files(sample / "output") == _files(tmp_path / "cold")
+    return result
+
+
+def test_a_clause_edit_renders_no_archive_output_again(sample: Path, tmp_path: Path) -> None:
+    """The archive's outputs show the title, the releases and their notes, never the draft's
+    clauses: a clause edit renders again the draft pages only (the pages in force show the
+    archived version, which did not change)."""
+    day = date(2026, 6, 1)
+    first = _sample_run(sample, tmp_path, day, cold=False)
+    assert first.rendered == {"archive-page": 3, "feed": 3, "archived-html": 9, "archived-pdf": 9, "redline": 6, "html": 6,
+                              "html-fragment": 6, "draft-html": 1, "site-index": 1}
+    prose = sample / "sources" / "tonle-privacy" / "policy.md"
+    prose.write_text(prose.read_text(encoding="utf-8").replace("We ", "We (1) ", 1), encoding="utf-8")
+    edited = _sample_run(sample, tmp_path, day)
+    # The English and Dutch pages in force showed the sources (their text was 3.0's); now they
+    # show 3.0 as archived and link to a new draft, which the Khmer page already had.
+    assert edited.rendered == {"draft-html": 3, "html": 2, "html-fragment": 2}
+    assert {kind: n for kind, n in edited.cached.items() if kind in ARCHIVE} == _archive(first)  # every one from the cache
+    prose.write_text(prose.read_text(encoding="utf-8").replace("We (1) ", "We (2) ", 1), encoding="utf-8")
+    assert _sample_run(sample, tmp_path, day, cold=False).rendered == {"draft-html": 3}
+
+
+def test_what_the_archive_outputs_show_renders_them_again(sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each input an archive output shows makes a new key, and nothing else does; every state
+    is checked against a build without the cache."""
+    day = date(2026, 6, 1)
+    _sample_run(sample, tmp_path, day, cold=False)
+    # Another day on which nothing starts or ends: nothing.
+    assert _sample_run(sample, tmp_path, date(2026, 6, 2), cold=False).rendered == {}
+    # The Dutch translation of one release's notes: the Dutch archive page (and the Dutch pages,
+    # keyed by the files of their catalogs, to the same bytes).
+    po = sample / "locales" / "nl" / "LC_MESSAGES" / "tonle-privacy.po"
+    text = po.read_text(encoding="utf-8")
+    assert 'msgstr "Jaarlijkse herbeoordeling van de DPIA"' in text
+    po.write_text(text.replace('msgstr "Jaarlijkse herbeoordeling van de DPIA"', 'msgstr "Jaarlijkse DPIA"'), encoding="utf-8")
+    notes = _sample_run(sample, tmp_path, day)
+    assert _archive(notes) == {"archive-page": 1}
+    assert "Jaarlijkse DPIA" in (sample / "output" / "tonle-privacy" / "nl" / "archive" / "index.html").read_text(encoding="utf-8")
+    # The policy's title, in every locale (the translations no longer match it): the archive
+    # pages, feeds and archived copies that name it; not the archived PDFs and redlines.
+    prose = sample / "sources" / "tonle-privacy" / "policy.md"
+    prose.write_text(prose.read_text(encoding="utf-8").replace("# Privacy policy\n", "# Privacy notice\n", 1), encoding="utf-8")
+    titled = _sample_run(sample, tmp_path, day)
+    assert _archive(titled) == {"archive-page": 3, "feed": 3, "archived-html": 9}
+    # The build's date crossing an effective date: 2.1 takes effect (3.0 is still to come).
+    # The statuses on the archive pages, the feeds (which date 3.0 as of the build's date) and
+    # 2.1's copies change; 2.0's copies (out of force since 2.1 took effect, whenever that
+    # is) and 3.0's (to come on its date), and the banner about 3.0, do not.
+    _sample_run(sample, tmp_path, date(2025, 6, 30), cold=False)
+    crossed = _sample_run(sample, tmp_path, date(2025, 7, 1))
+    assert _archive(crossed) == {"archive-page": 3, "feed": 3, "archived-html": 3}
+    # A new release: its copies, PDFs and redlines; 3.0's copies, which now link to it; the
+    # archive pages and the feeds.
+    monkeypatch.setattr("policygen.archive.release.render_pdf", lambda project, item, variant="pdf/ua-1": b"%PDF-1.7 " + item.locale.encode())
+    monkeypatch.setattr("policygen.archive.release.redline_pdf", lambda report, pages, locale: b"%PDF-1.7 redline " + locale.encode())
+    facts = sample / "sources" / "tonle-privacy" / "policy.yaml"
+    facts.write_text(facts.read_text(encoding="utf-8").replace('version: "3.0"', 'version: "3.1"')
+                     .replace("effective_date: 2026-03-01", "effective_date: 2026-09-01"), encoding="utf-8")
+    api.release(sample, "tonle-privacy", "3.1", date(2026, 9, 1), notes="A new title", allow_incomplete=True)
+    released = _sample_run(sample, tmp_path, day)
+    assert {kind: released.rendered.get(kind, 0) for kind in ("archive-page", "feed", "archived-html", "archived-pdf")} == \
+        {"archive-page": 3, "feed": 3, "archived-html": 6, "archived-pdf": 3}
+    assert released.cached.get("archived-pdf") == 9 and released.cached.get("archived-html") == 6

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -88,111 +88,191 @@ def active_banner(found: list[Release], locale: str, today: date, notice_days: i
     return None
 
 
-def render_archive(project: Project, localized: list[LocalizedPolicy], today: date) -> ArchiveSite:
-    """Archive pages, archived copies, feeds and banners for every localized page that has releases."""
+Memo = Callable[[str, tuple[str, ...], Any, list[Path], Callable[[], bytes]], bytes]
+"""How an archive output is made: told ``(kind, templates, data, reads, render)``, it returns
+the output's bytes, ``render()``'s or a copy of them kept from an earlier build. The bytes
+``render()`` makes follow from ``data`` (everything the output shows: the values its template is
+given, or the feed's fields), the archived files it ``reads`` (byte for byte) and the
+``templates`` it is made with, and from nothing else: the build keys its cache by them
+(:class:`policygen.build.Renders`)."""
+
+
+def _render(kind: str, templates: tuple[str, ...], data: Any, reads: list[Path], render: Callable[[], bytes]) -> bytes:
+    return render()
+
+
+def data_key(value: Any) -> str:
+    """``data`` of a :data:`Memo` as one string: equal strings for equal data only (HTML a
+    template shows as is, :class:`~markupsafe.Markup`, differs from the same text escaped)."""
+    def tagged(value: Any) -> Any:
+        if isinstance(value, Markup):
+            return "m" + str(value)
+        if isinstance(value, str):
+            return "s" + value
+        if isinstance(value, dict):
+            return {key: tagged(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [tagged(item) for item in value]
+        if value is None or type(value) in (bool, int, float):
+            return value
+        raise TypeError(f"{type(value).__qualname__} is not archive data")
+
+    return json.dumps(tagged(value), sort_keys=True, ensure_ascii=False)
+
+
+def render_archive(project: Project, localized: list[LocalizedPolicy], today: date, memo: Memo = _render) -> ArchiveSite:
+    """Archive pages, archived copies, feeds and banners for every localized page that has
+    releases. Each output is made through ``memo``, told what it shows (:data:`Memo`)."""
     env = environment(project)
     site = ArchiveSite({}, [], {}, set())
-    files, outputs = site.files, site.outputs
     changes = _Changes()
     by_policy = {policy: releases(project.root, policy) for policy in sorted({item.policy.id for item in localized})}
     for item in localized:
-        policy, locale, fmt = item.policy.id, item.locale, item.formatter
+        policy, locale = item.policy.id, item.locale
         found = [r for r in by_policy[policy] if locale in r.locales]
         if not found:
             continue
         site.archived.add((policy, locale))
-        base = PagePaths(policy, locale).folder
-        current = latest_in_force(by_policy[policy], today)
 
-        def add(path: str, data: bytes, kind: str, version: str | None = None, policy: str = policy, locale: str = locale) -> None:
-            files[path] = data
-            outputs.append({"policy": policy, "locale": locale, "format": kind, "path": path, "sha256": sha256(data),
-                            **({"version": version} if version else {})})
+        def add(path: str, kind: str, templates: tuple[str, ...], data: Any, reads: list[Path], render: Callable[[], bytes],
+                version: str | None = None, policy: str = policy, locale: str = locale) -> bytes:
+            made = memo(kind, templates, data, reads, render)
+            site.files[path] = made
+            site.outputs.append({"policy": policy, "locale": locale, "format": kind, "path": path, "sha256": sha256(made),
+                                 **({"version": version} if version else {})})
+            return made
 
-        rows = []
-        before = {rel.sequence: prev for prev, rel in zip(by_policy[policy], by_policy[policy][1:], strict=False)}
-        for rel in reversed(found):
-            folder = f"{base}versions/{rel.version}/"
-            pdf = archived_file(rel, f"output/{locale}/{policy}-{locale}.pdf")
-            copy = archived_copy(project, env, item, rel, by_policy[policy], current, today, len(pdf))
-            add(f"{folder}index.html", copy, "archived-html", rel.version)
-            add(f"{folder}{policy}-{locale}.pdf", pdf, "archived-pdf", rel.version)
-            redline = rel.folder / "output" / locale / "redline.html"
-            # The redline, its changes-only page and its PDF, as far as the release has them (releases
-            # made before policygen wrote the last two have the redline only).
-            for name, kind in (("redline.html", "redline"), ("redline-changes.html", "redline"), ("redline.pdf", "redline-pdf")):
-                if f"output/{locale}/{name}" in rel.files:
-                    data = archived_file(rel, f"output/{locale}/{name}")
-                    if name == "redline.html" and f"output/{locale}/redline-changes.html" not in rel.files:
-                        data = scrolling_tables(data, fmt.ui("changes"))
-                    add(f"{folder}{name}", data, kind, rel.version)
-            status = ""
-            if rel.effective_date > today:
-                status = fmt.ui("upcoming").replace("{date}", fmt.date(rel.effective_date))
-            elif current is not None and rel.version == current.version:
-                status = fmt.ui("in_force")
-            rows.append({
-                "version": fmt.version(rel.version), "iso": rel.effective_date.isoformat(), "date": fmt.date(rel.effective_date),
-                "severity": notice_template(locale, f"severity.{rel.severity}") if rel.severity else "",
-                "notes": _notes(item, rel), "status": status,
-                "html": f"../versions/{rel.version}/", "pdf": f"../versions/{rel.version}/{policy}-{locale}.pdf",
-                "redline": f"../versions/{rel.version}/redline.html" if redline.is_file() else "",
-                "pending": _languages(item, "pending", rel.incomplete),
-                "completed": _languages(item, "completed", set(before[rel.sequence].incomplete) - set(rel.incomplete) if rel.sequence in before else ()),
-            })
-        ui = {key: fmt.ui(key) for key in ("version", "effective_date", "changes", "notes", "redline", "feed", *CHROME_UI)}
-        archive_page = f"{base}archive/index.html"
-        archived_locales = [loc for loc in item.policy.locales if any(loc in r.locales for r in by_policy[policy])]
-        switcher = _alternates(project, item, archive_page, {loc: f"{policy}/{loc}/archive/" for loc in archived_locales})
-        page = render_template(env, "archive.html", {
-            **chrome(project, item, archive_page, switcher, feed=True),
-            "heading": fmt.ui("archive_title").replace("{title}", item.title_text),
-            "canonical": project.config.base_url + archive_page.removesuffix("index.html") if project.config.base_url else None,
-            "current_href": link(project, archive_page, base), "current_title": item.title_text, "rows": rows, "ui": ui,
-            "head": _head(by_policy[policy][-1], fmt.ui("archive_head"), fmt.version(by_policy[policy][-1].version),
-                          fmt.number(by_policy[policy][-1].sequence)),
-        })
-        add(f"{base}archive/index.html", page.encode("utf-8"), "archive-page")
-        add(f"{base}feed.atom", _feed(project, item, found, changes, by_policy[policy][-1], today), "feed")
-        banner = active_banner(by_policy[policy], locale, today, project.config.notice_days, changes)
+        _archive_of(project, env, item, by_policy[policy], changes, today, add)
+        banner = _banner(project, env, item, by_policy[policy], changes, today, add)
         if banner is not None:
-            # Languages still pending now: the newest release's, whichever release the banner is about.
-            pending = sorted(by_policy[policy][-1].incomplete)
-            # The tense follows the date: "will change on" before the effective date, "changed on"
-            # after it (the text recorded at release time is in the present tense, so it is not shown).
-            upcoming = banner.release.effective_date > today
-            when = fmt.date(banner.release.effective_date)
-            sentence = fmt.ui("change_upcoming" if upcoming else "change_past").replace("{date}", when)
-            # The list follows the date too: before it, the sentences recorded at release ("We will
-            # keep ..."); once in force, the same changes said as they are now ("We now keep ..."),
-            # rebuilt from the recorded changes with the labels of the version in force. Either
-            # way a number keeps its unit on one line.
-            recorded = changes(banner.release)
-            items = [bind_numbers(line) for line in banner.items] if upcoming or recorded is None \
-                else items_in_force(recorded["changes"], fmt)
-            banner = Banner(banner.release, banner.banner, items)
-            version_path = f"{base}versions/{banner.release.version}/"
-            # With base_url the banner's links are absolute: banner.html and banner.json are
-            # embedded in other sites' pages. Without it they are relative to the policy's page.
-            def href(path: str, site_url: str = project.config.base_url or "", page: str = f"{base}index.html") -> str:
-                return site_url + path if site_url else relative(page, path)
-
-            html = render_template(env, "banner.html", {
-                "policy": policy, "locale": locale, "dir": item.direction, "banner": sentence, "items": banner.items,
-                "pending": _languages(item, "pending", pending), "iso": banner.release.effective_date.isoformat(),
-                "version_link": {"href": href(version_path), "text": fmt.ui("read_upcoming").replace("{date}", when)} if upcoming else None,
-                "ui": ui, "redline_href": href(f"{version_path}redline.html"),
-            })
-            banner = Banner(banner.release, sentence, banner.items, html)
             site.banners[(policy, locale)] = banner
-            add(f"{base}banner.html", html.encode("utf-8"), "banner-html")
-            payload = {"policy": policy, "locale": locale, "version": banner.release.version,
-                       "effective_date": banner.release.effective_date.isoformat(),
-                       "upcoming": upcoming, "banner": banner.banner, "items": banner.items, "pending": pending,
-                       "redline": href(f"{version_path}redline.html"),
-                       "href": href(version_path) if upcoming else ""}
-            add(f"{base}banner.json", (json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"), "banner-json")
     return site
+
+
+_Add = Callable[..., bytes]
+
+
+def _archive_of(project: Project, env: Any, item: LocalizedPolicy, chain: list[Release], changes: _Changes, today: date, add: _Add) -> None:
+    """One (policy, locale)'s archive page, feed, archived copies, PDFs and redlines, through ``add``."""
+    policy, locale, fmt = item.policy.id, item.locale, item.formatter
+    found = [r for r in chain if locale in r.locales]
+    base = PagePaths(policy, locale).folder
+    current = latest_in_force(chain, today)
+    rows = []
+    before = {rel.sequence: prev for prev, rel in zip(chain, chain[1:], strict=False)}
+    for rel in reversed(found):
+        folder = f"{base}versions/{rel.version}/"
+        pdf = f"output/{locale}/{policy}-{locale}.pdf"
+        copy = archived_copy_data(project, item, rel, chain, current, today, _archived_size(rel, pdf))
+        page = f"output/{locale}/index.html"
+        add(f"{folder}index.html", "archived-html", ("archived.html",), [copy, page, rel.files.get(page)], [rel.folder / page],
+            lambda copy=copy, rel=rel, page=page: render_template(env, "archived.html", {
+                **copy, "archived_html": Markup(archived_body(archived_file(rel, page).decode("utf-8")))}).encode("utf-8"),
+            rel.version)
+        add(f"{folder}{policy}-{locale}.pdf", "archived-pdf", (), [pdf, rel.files.get(pdf)], [rel.folder / pdf],
+            lambda rel=rel, pdf=pdf: archived_file(rel, pdf), rel.version)
+        # The redline, its changes-only page and its PDF, as far as the release has them (releases
+        # made before policygen wrote the last two have the redline only).
+        for name, kind in (("redline.html", "redline"), ("redline-changes.html", "redline"), ("redline.pdf", "redline-pdf")):
+            file = f"output/{locale}/{name}"
+            if file in rel.files:
+                boxed = fmt.ui("changes") if name == "redline.html" and f"output/{locale}/redline-changes.html" not in rel.files else None
+                add(f"{folder}{name}", kind, (), [file, rel.files[file], boxed], [rel.folder / file],
+                    lambda rel=rel, file=file, boxed=boxed: scrolling_tables(archived_file(rel, file), boxed) if boxed is not None
+                    else archived_file(rel, file), rel.version)
+        rows.append(_row(item, rel, before.get(rel.sequence), current, today))
+    ui = {key: fmt.ui(key) for key in ("version", "effective_date", "changes", "notes", "redline", "feed", *CHROME_UI)}
+    archive_page = f"{base}archive/index.html"
+    archived_locales = [loc for loc in item.policy.locales if any(loc in r.locales for r in chain)]
+    switcher = _alternates(project, item, archive_page, {loc: f"{policy}/{loc}/archive/" for loc in archived_locales})
+    context = {
+        **chrome(project, item, archive_page, switcher, feed=True),
+        "heading": fmt.ui("archive_title").replace("{title}", item.title_text),
+        "canonical": project.config.base_url + archive_page.removesuffix("index.html") if project.config.base_url else None,
+        "current_href": link(project, archive_page, base), "current_title": item.title_text, "rows": rows, "ui": ui,
+        "head": _head(chain[-1], fmt.ui("archive_head"), fmt.version(chain[-1].version), fmt.number(chain[-1].sequence)),
+    }
+    add(archive_page, "archive-page", ("archive.html",), context, [],
+        lambda: render_template(env, "archive.html", context).encode("utf-8"))
+    feed = _feed_data(project, item, found, changes, chain[-1], today)
+    add(f"{base}feed.atom", "feed", (), feed, [], lambda: _feed(feed))
+
+
+def _row(item: LocalizedPolicy, rel: Release, previous: Release | None, current: Release | None, today: date) -> dict[str, Any]:
+    """One release as the archive page lists it."""
+    policy, locale, fmt = item.policy.id, item.locale, item.formatter
+    status = ""
+    if rel.effective_date > today:
+        status = fmt.ui("upcoming").replace("{date}", fmt.date(rel.effective_date))
+    elif current is not None and rel.version == current.version:
+        status = fmt.ui("in_force")
+    return {
+        "version": fmt.version(rel.version), "iso": rel.effective_date.isoformat(), "date": fmt.date(rel.effective_date),
+        "severity": notice_template(locale, f"severity.{rel.severity}") if rel.severity else "",
+        "notes": _notes(item, rel), "status": status,
+        "html": f"../versions/{rel.version}/", "pdf": f"../versions/{rel.version}/{policy}-{locale}.pdf",
+        "redline": f"../versions/{rel.version}/redline.html" if (rel.folder / "output" / locale / "redline.html").is_file() else "",
+        "pending": _languages(item, "pending", rel.incomplete),
+        "completed": _languages(item, "completed", set(previous.incomplete) - set(rel.incomplete) if previous is not None else ()),
+    }
+
+
+def _archived_size(rel: Release, name: str) -> int:
+    """The size of an archived file, without reading it (the output that publishes it reads and
+    checks it: :func:`~policygen.archive.store.archived_file`)."""
+    try:
+        return (rel.folder / name).stat().st_size
+    except OSError:
+        return len(archived_file(rel, name))  # says that it is missing from the archive
+
+
+def _banner(project: Project, env: Any, item: LocalizedPolicy, chain: list[Release], changes: _Changes, today: date,
+            add: _Add) -> Banner | None:
+    """The banner of a major change users must be told about today, made into ``banner.html``
+    and ``banner.json`` through ``add``; None when there is none."""
+    policy, locale, fmt = item.policy.id, item.locale, item.formatter
+    banner = active_banner(chain, locale, today, project.config.notice_days, changes)
+    if banner is None:
+        return None
+    base = PagePaths(policy, locale).folder
+    # Languages still pending now: the newest release's, whichever release the banner is about.
+    pending = sorted(chain[-1].incomplete)
+    # The tense follows the date: "will change on" before the effective date, "changed on"
+    # after it (the text recorded at release time is in the present tense, so it is not shown).
+    upcoming = banner.release.effective_date > today
+    when = fmt.date(banner.release.effective_date)
+    sentence = fmt.ui("change_upcoming" if upcoming else "change_past").replace("{date}", when)
+    # The list follows the date too: before it, the sentences recorded at release ("We will
+    # keep ..."); once in force, the same changes said as they are now ("We now keep ..."),
+    # rebuilt from the recorded changes with the labels of the version in force. Either
+    # way a number keeps its unit on one line.
+    recorded = changes(banner.release)
+    items = [bind_numbers(line) for line in banner.items] if upcoming or recorded is None \
+        else items_in_force(recorded["changes"], fmt)
+    version_path = f"{base}versions/{banner.release.version}/"
+
+    # With base_url the banner's links are absolute: banner.html and banner.json are
+    # embedded in other sites' pages. Without it they are relative to the policy's page.
+    def href(path: str, site_url: str = project.config.base_url or "", page: str = f"{base}index.html") -> str:
+        return site_url + path if site_url else relative(page, path)
+
+    ui = {key: fmt.ui(key) for key in ("version", "effective_date", "changes", "notes", "redline", "feed", *CHROME_UI)}
+    context = {
+        "policy": policy, "locale": locale, "dir": item.direction, "banner": sentence, "items": items,
+        "pending": _languages(item, "pending", pending), "iso": banner.release.effective_date.isoformat(),
+        "version_link": {"href": href(version_path), "text": fmt.ui("read_upcoming").replace("{date}", when)} if upcoming else None,
+        "ui": ui, "redline_href": href(f"{version_path}redline.html"),
+    }
+    html = add(f"{base}banner.html", "banner-html", ("banner.html",), context, [],
+               lambda: render_template(env, "banner.html", context).encode("utf-8")).decode("utf-8")
+    payload = {"policy": policy, "locale": locale, "version": banner.release.version,
+               "effective_date": banner.release.effective_date.isoformat(),
+               "upcoming": upcoming, "banner": sentence, "items": items, "pending": pending,
+               "redline": href(f"{version_path}redline.html"),
+               "href": href(version_path) if upcoming else ""}
+    add(f"{base}banner.json", "banner-json", (), payload, [],
+        lambda: (json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    return Banner(banner.release, sentence, items, html)
 
 
 _TABLE = re.compile(r"<table>(.*?)</table>", re.DOTALL)
@@ -248,14 +328,15 @@ def archived_body(page: str) -> str:
     return found.group(1) if found else page
 
 
-def archived_copy(project: Project, env: Any, item: LocalizedPolicy, rel: Release, chain: list[Release], current: Release | None,
-                  today: date, pdf_size: int) -> bytes:
-    """``versions/<version>/index.html``: the archived page's policy, byte for byte as released
-    (read through the verified archive), in the site's frame of today: header, language
-    switcher, footer, its own title, and a notice that says whether the version is archived
-    (not in force since the next one took effect), in force, or still to come, with links to
-    the version in force, the next version, the archive page and the version's PDF. The
-    archive itself is never rewritten: the frame is added as the site is published."""
+def archived_copy_data(project: Project, item: LocalizedPolicy, rel: Release, chain: list[Release], current: Release | None,
+                       today: date, pdf_size: int) -> dict[str, Any]:
+    """What ``versions/<version>/index.html`` shows around the archived page's policy (which
+    the template is given as ``archived_html``, byte for byte as released, read through the
+    verified archive): the site's frame of today (header, language switcher, footer), its own
+    title, and a notice that says whether the version is archived (not in force since the next
+    one took effect), in force, or still to come, with links to the version in force, the next
+    version, the archive page and the version's PDF. The archive itself is never rewritten:
+    the frame is added as the site is published."""
     policy, locale, fmt = rel.policy, item.locale, item.formatter
     page = PagePaths(policy, locale, rel.version).page
     later = [r for r in chain if r.sequence > rel.sequence]
@@ -282,9 +363,8 @@ def archived_copy(project: Project, env: Any, item: LocalizedPolicy, rel: Releas
         "pdf": {"href": link(project, page, PagePaths(policy, locale, rel.version).pdf),
                 "text": fmt.ui("download_pdf").replace("{size}", file_size(fmt, pdf_size))},
         "ui": {key: fmt.ui(key) for key in CHROME_UI},
-        "archived_html": Markup(archived_body(archived_file(rel, f"output/{locale}/index.html").decode("utf-8"))),
     }
-    return render_template(env, "archived.html", context).encode("utf-8")
+    return context
 
 
 def _languages(item: LocalizedPolicy, key: str, locales: Iterable[str]) -> str:
@@ -326,9 +406,42 @@ def _feed_ids(project: Project, policy: str, locale: str, found: list[Release]) 
     return "", f"tag:{authority},{found[0].effective_date.year}:{policy}/{locale}/"
 
 
-def _feed(project: Project, item: LocalizedPolicy, found: list[Release], changes: _Changes, head: Release, today: date) -> bytes:
+def _feed_data(project: Project, item: LocalizedPolicy, found: list[Release], changes: _Changes, head: Release, today: date) -> dict[str, Any]:
+    """Everything ``feed.atom`` says, as plain data (:func:`_feed` writes it)."""
+    policy, locale = item.policy.id, item.locale
+    page_url, ident = _feed_ids(project, policy, locale, found)
+
+    def published(rel: Release) -> str:
+        # An upcoming release is announced as of the build's date, never its future effective
+        # date: no <updated> lies ahead of the feed. (The date only moves forward from build to build.)
+        return min(rel.effective_date, today).isoformat()
+
+    controller = item.policy.facts.controller
+    entries = []
+    for rel in found:
+        notice = (changes(rel) or {}).get("notices", {}).get(locale) or {}
+        pending = _languages(item, "pending", rel.incomplete)
+        summary = " ".join([notice.get("banner", ""), *notice.get("items", []), pending]).strip()
+        entries.append({"id": f"{ident}versions/{rel.version}/", "title": f"{item.title_text} {item.formatter.version(rel.version)}",
+                        "updated": published(rel), "link": f"{page_url}versions/{rel.version}/",
+                        "summary": summary or notice_template(locale, "redline.none"),
+                        "category": [rel.severity, notice_template(locale, f"severity.{rel.severity}")] if rel.severity else None})
+    return {
+        "id": ident + "feed.atom", "title": item.title_text, "author": controller.name if controller else project.config.site_title,
+        # Without a base URL the links are relative to the feed itself (RFC 4287 section 3.2: IRIs
+        # are resolved against the feed's own location).
+        "alternate": page_url or "./", "self": page_url + "feed.atom" if page_url else "feed.atom", "language": locale,
+        "updated": max(published(r) for r in found), "entries": entries,
+        "head": {"policy": head.policy, "version": head.version, "sequence": str(head.sequence), "digest": head.digest},
+    }
+
+
+def _feed(data: dict[str, Any]) -> bytes:
+    """``feed.atom`` from :func:`_feed_data`'s fields."""
     from feedgen.ext.base import BaseExtension
     from feedgen.feed import FeedGenerator
+
+    head = data["head"]
 
     class ArchiveHead(BaseExtension):
         """``<policygen:archive-head policy=".." version=".." sequence="..">SHA-256</policygen:archive-head>``."""
@@ -337,46 +450,32 @@ def _feed(project: Project, item: LocalizedPolicy, found: list[Release], changes
             return {"policygen": HEAD_NS}
 
         def extend_atom(self, feed: Any) -> Any:
-            element = feed.makeelement(f"{{{HEAD_NS}}}archive-head", {"policy": head.policy, "version": head.version,
-                                                                      "sequence": str(head.sequence)})
-            element.text = head.digest
+            element = feed.makeelement(f"{{{HEAD_NS}}}archive-head", {"policy": head["policy"], "version": head["version"],
+                                                                      "sequence": head["sequence"]})
+            element.text = head["digest"]
             feed.append(element)
             return feed
 
-    policy, locale = item.policy.id, item.locale
-    page_url, ident = _feed_ids(project, policy, locale, found)
-
-    def stamp(day: date) -> datetime:
-        return datetime(day.year, day.month, day.day, tzinfo=UTC)
-
-    def published(rel: Release) -> date:
-        # An upcoming release is announced as of the build's date, never its future effective
-        # date: no <updated> lies ahead of the feed. (The date only moves forward from build to build.)
-        return min(rel.effective_date, today)
+    def stamp(day: str) -> datetime:
+        return datetime.combine(date.fromisoformat(day), time(), tzinfo=UTC)
 
     feed = FeedGenerator()
-    feed.id(ident + "feed.atom")
-    feed.title(item.title_text)
-    controller = item.policy.facts.controller
-    feed.author(name=controller.name if controller else project.config.site_title)
-    feed.link(href=page_url or "./", rel="alternate")
-    # Without a base URL the links are relative to the feed itself (RFC 4287 section 3.2: IRIs
-    # are resolved against the feed's own location).
-    feed.link(href=page_url + "feed.atom" if page_url else "feed.atom", rel="self", type="application/atom+xml")
-    feed.language(locale)
-    feed.updated(stamp(max(published(r) for r in found)))
+    feed.id(data["id"])
+    feed.title(data["title"])
+    feed.author(name=data["author"])
+    feed.link(href=data["alternate"], rel="alternate")
+    feed.link(href=data["self"], rel="self", type="application/atom+xml")
+    feed.language(data["language"])
+    feed.updated(stamp(data["updated"]))
     feed.generator("policygen", version=__version__)
     feed.register_extension("policygen", ArchiveHead, None, atom=True, rss=False)
-    for rel in found:
+    for item in data["entries"]:
         entry = feed.add_entry(order="append")
-        entry.id(f"{ident}versions/{rel.version}/")
-        entry.title(f"{item.title_text} {item.formatter.version(rel.version)}")
-        entry.updated(stamp(published(rel)))
-        entry.link(href=f"{page_url}versions/{rel.version}/", rel="alternate")
-        notice = (changes(rel) or {}).get("notices", {}).get(locale) or {}
-        pending = _languages(item, "pending", rel.incomplete)
-        summary = " ".join([notice.get("banner", ""), *notice.get("items", []), pending]).strip()
-        entry.summary(summary or notice_template(locale, "redline.none"))
-        if rel.severity:
-            entry.category(term=rel.severity, label=notice_template(locale, f"severity.{rel.severity}"))
+        entry.id(item["id"])
+        entry.title(item["title"])
+        entry.updated(stamp(item["updated"]))
+        entry.link(href=item["link"], rel="alternate")
+        entry.summary(item["summary"])
+        if item["category"]:
+            entry.category(term=item["category"][0], label=item["category"][1])
     return feed.atom_str(pretty=True)
