@@ -207,10 +207,12 @@ def archive_show(project: Path, policy: str, at: date, locale: str | None = None
     return found, {loc: store.release_outputs(found, loc) for loc in ([locale] if locale else found.locales)}
 
 
-def import_(project: Path, file: Path, policy: str, lang: str, force: bool = False, update: bool = False) -> ImportReport:
+def import_(project: Path, file: Path, policy: str, lang: str, force: bool = False, update: bool = False,
+            progress: Progress | None = None) -> ImportReport:
     """``policygen import``: a text, HTML or Markdown file -> ``sources/<policy>/`` and a report; with
-    ``update``, a new version of an imported policy, keeping the IDs of clauses whose text matches."""
-    return import_policy(project, file, policy, lang, force, update)
+    ``update``, a new version of an imported policy, keeping the IDs of clauses whose text matches;
+    ``progress`` is told how the import of a large file advances."""
+    return import_policy(project, file, policy, lang, force, update, progress=progress)
 
 
 def serve(project: Path, port: int = 8000, host: str = "127.0.0.1", output: Path | None = None, today: date | None = None,
@@ -272,6 +274,7 @@ def i18n_export(project: Path, output_format: str = "xliff12", locales: list[str
     return xliff.export(loaded, output or contained(loaded.root / "xliff", loaded.root), locales, xliff.FORMATS[output_format])
 
 
-def i18n_import(project: Path, files: list[Path]) -> list[Path]:
-    """``policygen i18n import``: translated XLIFF merged into the catalogs; the files written."""
-    return xliff.import_files(load_project(project), files)
+def i18n_import(project: Path, files: list[Path], progress: Progress | None = None) -> list[Path]:
+    """``policygen i18n import``: translated XLIFF merged into the catalogs; the files written.
+    ``progress`` is told how an import of many files advances."""
+    return xliff.import_files(load_project(project), files, progress)

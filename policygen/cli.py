@@ -181,9 +181,14 @@ def build(
         typer.echo(f"note: {policy_id} [{loc}]: {_count(count, 'glossary label')} not translated, shown in the glossary's language", err=True)
 
 
+_DOING = {"PDFs": "Rendering PDFs", "import": "Importing", "XLIFF files": "Merging XLIFF files"}
+"""What a progress bar says it is doing, by what the API says advances."""
+
+
 @contextlib.contextmanager
 def _progress() -> Iterator[Callable[[str, int, int], None] | None]:
-    """A progress bar on a terminal (stderr); plain lines with -v elsewhere; nothing otherwise or with -q."""
+    """A progress bar on a terminal (stderr); plain lines with -v elsewhere; nothing otherwise or with -q.
+    Told by PDF rendering (builds and releases), large imports and imports of many XLIFF files."""
     if _Output.quiet:
         yield None
     elif sys.stderr.isatty():
@@ -196,7 +201,7 @@ def _progress() -> Iterator[Callable[[str, int, int], None] | None]:
 
             def advance(what: str, done: int, total: int) -> None:
                 if what not in tasks:
-                    tasks[what] = bar.add_task(f"Rendering {what}", total=total)
+                    tasks[what] = bar.add_task(_DOING.get(what, what), total=total)
                 bar.update(tasks[what], completed=done, total=total)
 
             yield advance
@@ -384,7 +389,8 @@ def import_(
         "their IDs, policy.yaml is kept (with the new effective date).")] = False,
 ) -> None:
     """Turn an existing policy into a source skeleton, and report what a person must still do."""
-    report = api().import_(project, file, policy, lang, force, update)
+    with _progress() as progress:
+        report = api().import_(project, file, policy, lang, force, update, progress)
     typer.echo(report.render())
     for path in report.written:
         typer.echo(f"wrote {display_path(path)}")
@@ -492,7 +498,9 @@ def i18n_import(
     project: ProjectOption = Path("."),
 ) -> None:
     """Merge translated XLIFF files back into the PO catalogs (all or nothing)."""
-    _report_written(api().i18n_import(project, files))
+    with _progress() as progress:
+        written = api().i18n_import(project, files, progress)
+    _report_written(written)
 
 
 def _terminate(signum: int, _frame: Any) -> None:

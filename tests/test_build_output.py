@@ -1,8 +1,11 @@
-"""What the commands print: -q and -v on every command, the build's summary, PDF progress."""
+"""What the commands print: -q and -v on every command, the build's summary, the progress of PDFs and of large imports."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from policygen.i18n.xliff import MANY_FILES
+from policygen.importers.project import IMPORT_STEPS, LARGE_INPUT
 
 
 def test_quiet_on_any_command_before_or_after_its_name(mini: Path, cli) -> None:
@@ -59,3 +62,44 @@ def test_release_progress_is_plain_lines_with_verbose(mini: Path, cli, monkeypat
     result = cli("-v", "release", "mini", "--version", version, "--effective", effective, "-C", str(mini), "--allow-incomplete")
     assert result.exit_code == 0, result.stderr
     assert "PDFs: 1/2" in result.stderr and "PDFs: 2/2" in result.stderr
+
+
+def _large_policy(path: Path) -> Path:
+    """A Markdown policy of about 300 KB: over the size from which an import tells how it advances."""
+    section = ("We keep your e-mail address and your order history to deliver your orders and answer your questions "
+               "about them; you may ask us for a copy of your personal data, or ask us to correct or delete it. ") * 5
+    path.write_text("# Privacy policy\n\n" + "".join(f"## Part {n}\n\n{section}\n\n" for n in range(320)), encoding="utf-8")
+    assert path.stat().st_size > LARGE_INPUT
+    return path
+
+
+def test_large_import_progress_is_plain_lines_with_verbose(mini: Path, cli, tmp_path: Path) -> None:
+    big = _large_policy(tmp_path / "big.md")
+    result = cli("-v", "import", str(big), "--policy", "big", "--lang", "en", "-C", str(mini))
+    assert result.exit_code == 0, result.stderr
+    assert [line for line in result.stderr.splitlines() if line.startswith("import: ")] == \
+        [f"import: {n}/{IMPORT_STEPS}" for n in range(1, IMPORT_STEPS + 1)]
+    # Not a terminal and not verbose, or quiet: no progress. A small file: none either.
+    result = cli("import", str(big), "--policy", "big", "--lang", "en", "--force", "-C", str(mini))
+    assert result.exit_code == 0 and "import: " not in result.stderr
+    result = cli("-q", "import", str(big), "--policy", "big", "--lang", "en", "--force", "-C", str(mini))
+    assert result.exit_code == 0 and result.stderr == "" and result.stdout == ""
+    small = tmp_path / "small.md"
+    small.write_text("# Privacy policy\n\n" + "We keep your e-mail address to answer your questions about your personal data. " * 3,
+                     encoding="utf-8")
+    result = cli("-v", "import", str(small), "--policy", "small", "--lang", "en", "-C", str(mini))
+    assert result.exit_code == 0 and "import: " not in result.stderr
+
+
+def test_xliff_import_of_many_files_tells_its_progress(sample: Path, cli) -> None:
+    assert cli("i18n", "export", cwd=sample).exit_code == 0
+    files = sorted(map(str, (sample / "xliff").rglob("*.xlf")))
+    assert len(files) >= MANY_FILES
+    result = cli("-v", "i18n", "import", *files, cwd=sample)
+    assert result.exit_code == 0, result.stderr
+    assert [line for line in result.stderr.splitlines() if line.startswith("XLIFF files: ")] == \
+        [f"XLIFF files: {n}/{len(files)}" for n in range(len(files) + 1)]
+    result = cli("i18n", "import", *files, cwd=sample)
+    assert result.exit_code == 0 and "XLIFF files" not in result.stderr
+    result = cli("-v", "i18n", "import", *files[:MANY_FILES - 1], cwd=sample)  # a few files: no progress
+    assert result.exit_code == 0 and "XLIFF files" not in result.stderr

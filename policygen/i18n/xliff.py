@@ -22,6 +22,7 @@ placeholders differ from its source's.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -536,14 +537,22 @@ def _check_codes(source: list[tuple[str, str]], target: list[tuple[str, str]], l
         raise XliffError(line, f"unit '{ident}': the target {' and '.join(detail)}; a translation keeps every placeholder, link and emphasis of its source")
 
 
-def import_files(project: Project, files: list[Path]) -> list[Path]:
-    """Merge the translations of XLIFF files into their catalogs. All or nothing."""
+MANY_FILES = 5
+"""An import of at least this many XLIFF files tells how it advances, file by file."""
+
+
+def import_files(project: Project, files: list[Path], progress: Callable[[str, int, int], None] | None = None) -> list[Path]:
+    """Merge the translations of XLIFF files into their catalogs. All or nothing. With many files
+    (:data:`MANY_FILES`), ``progress`` is told ``("XLIFF files", done, total)`` as they are merged."""
     errors = Collector()
     catalogs: dict[Path, Catalog] = {}
     known = dict(targets(project))
     if not files:
         raise PolicygenError("no XLIFF files given")
-    for path in files:
+    tell = progress if progress is not None and len(files) >= MANY_FILES else None
+    for done, path in enumerate(files):
+        if tell is not None:
+            tell("XLIFF files", done, len(files))
         try:
             if path.stat().st_size > MAX_XLIFF_BYTES:
                 errors.add(path, 0, f"larger than {MAX_XLIFF_BYTES // (1024 * 1024)} MB; not an XLIFF file of policies")
@@ -559,7 +568,10 @@ def import_files(project: Project, files: list[Path]) -> list[Path]:
             continue
         _merge_file(project, path, read, known, catalogs, errors)
     errors.raise_if_any()
-    return write_all({po: render_catalog(catalog) for po, catalog in catalogs.items()}, project.root)
+    written = write_all({po: render_catalog(catalog) for po, catalog in catalogs.items()}, project.root)
+    if tell is not None:
+        tell("XLIFF files", len(files), len(files))
+    return written
 
 
 def _merge_file(project: Project, path: Path, read: ReadFile, known: dict[str, list[str]], catalogs: dict[Path, Catalog], errors: Collector) -> None:

@@ -16,6 +16,7 @@ whose text matches an earlier clause keep that clause's ID, so the two versions 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import groupby
@@ -138,26 +139,42 @@ class Converted:
     """The contacts the text gives (in ``facts`` unless ``facts`` is ``none``)."""
 
 
+Progress = Callable[[str, int, int], None]
+"""Told ``("import", done, total)`` as the steps of a large import (:data:`IMPORT_STEPS`) end."""
+
+IMPORT_STEPS = 5
+"""Reading the blocks, finding the facts, structuring and checking, suggesting facts, writing."""
+
+LARGE_INPUT = 256 * 1024
+"""An input of at least this many bytes takes seconds to import: its import tells how it advances."""
+
+
 def convert(source: Path, policy_id: str, locale: str, today: date, previous: Previous | None = None, facts: str = "all",
-            version: str = "1.0", suggestions: bool = True) -> Converted:
+            version: str = "1.0", suggestions: bool = True, progress: Progress | None = None) -> Converted:
     """Read, structure and repair ``source``: the ``policy.md`` and ``policy.yaml`` it becomes.
     ``facts``: ``all`` (the controller and the contacts the text gives), ``contacts`` (the contacts
     only), or ``none`` (the text alone);
-    without ``suggestions``, the report suggests no facts (a file diff shows no import report)."""
+    without ``suggestions``, the report suggests no facts (a file diff shows no import report).
+    ``progress`` is told each of the first four :data:`IMPORT_STEPS` as it ends."""
+    step = (lambda done: progress("import", done, IMPORT_STEPS)) if progress else (lambda done: None)
     repairs = Repairs()
     blocks, fmt = read_blocks(source, repairs)
+    step(1)
     dated = effective_date(blocks)
     owner = controller(blocks, locale) if facts == "all" or suggestions else None  # a file diff compares no controller
     found = contacts(blocks, locale)
     body = [b for b in blocks if not (dated and b.line == dated.line and dated.alone and b.text == dated.sentence)]
     body = drop_navigation(body, repairs)
+    step(2)
     skeleton, document = _checked(body, locale, previous, repairs)
+    step(3)
     words = sum(len(b.text.split()) for b in body if b.kind in ("paragraph", "item") and len(b.text.split()) >= 5)
     report = ImportReport(source, policy_id, locale, fmt, skeleton.title, skeleton.title_guessed, skeleton.sections,
                           skeleton.top_sections, skeleton.paragraphs, skeleton.items, skeleton.nested,
                           (dated.when, dated.line, dated.sentence) if dated else None,
                           [(f.kind, f.value, f.line) for f in found], (owner.value, owner.line) if owner else None,
                           suggest(blocks) if suggestions else [], repairs.lines(), words=words)
+    step(4)
     if previous is not None:
         report.reused = skeleton.reused
     if words < MIN_POLICY_WORDS or not any(_PRIVACY_WORDS.search(b.text) for b in body):
@@ -246,8 +263,9 @@ def _config_locales(root: Path) -> list[str]:
 
 
 def import_policy(project_root: Path, source: Path, policy_id: str, locale: str, force: bool = False, update: bool = False,
-                  today: date | None = None) -> ImportReport:
-    """Import ``source`` into ``project_root/sources/<policy_id>/``. Nothing is written on error."""
+                  today: date | None = None, progress: Progress | None = None) -> ImportReport:
+    """Import ``source`` into ``project_root/sources/<policy_id>/``. Nothing is written on error.
+    ``progress`` is told how the :data:`IMPORT_STEPS` advance when ``source`` is large (:data:`LARGE_INPUT`)."""
     root = find_project(project_root)
     problem = slug_problem(policy_id, "use lowercase letters, digits and single hyphens (like 'acme-privacy')")
     if problem:
@@ -265,7 +283,12 @@ def import_policy(project_root: Path, source: Path, policy_id: str, locale: str,
         raise PolicygenError(f"{folder}: a policy with this ID exists; pass --update to bring in a new version of it (clause IDs kept), "
                              "--force to replace its files, or choose another --policy")
     previous = previous_import(folder) if update else None
-    converted = convert(source, policy_id, locale, today or date.today(), previous)
+    try:
+        large = source.stat().st_size >= LARGE_INPUT
+    except OSError:
+        large = False  # reading it says what is wrong
+    progress = progress if large else None
+    converted = convert(source, policy_id, locale, today or date.today(), previous, progress=progress)
     report = converted.report
     if locale not in locales:
         report.todo.insert(0, f"add '{locale}' to 'locales' in policygen.yaml")
@@ -282,6 +305,8 @@ def import_policy(project_root: Path, source: Path, policy_id: str, locale: str,
         write_all(files, root)
     except OSError as exc:
         raise PolicygenError(f"{exc.filename or folder}: cannot write ({exc.strerror}); nothing was written") from None
+    if progress:
+        progress("import", IMPORT_STEPS, IMPORT_STEPS)
     return report
 
 
