@@ -246,13 +246,15 @@ def analyse(before: str, after: str, old: Document, new: Document, locale: str =
     old_sentences, new_sentences = sentences(plain(before)), sentences(plain(after))
     known = {_norm(s) for s in old_sentences}
     findings: list[Finding] = []
+    gone = {_norm(s) for s in new_sentences}
+    removed = [s for s in old_sentences if _norm(s) not in gone and _closest(s, new_sentences) is None and _norm(s) not in new.norm]
+    # A retention sentence rewritten beyond recognition pairs with nothing: its period is still the old one.
+    kept_before = " ".join(s for s in removed if words_.pattern("retention_context").search(s))
     for sentence in new_sentences:
         if _norm(sentence) in known:
             continue
         previous = _closest(sentence, old_sentences)
-        findings += _sentence_findings(previous, sentence, old, words_)
-    gone = {_norm(s) for s in new_sentences}
-    removed = [s for s in old_sentences if _norm(s) not in gone and _closest(s, new_sentences) is None and _norm(s) not in new.norm]
+        findings += _sentence_findings(previous, sentence, old, words_, kept_before)
     for sentence in removed:
         findings += _removed_findings(sentence, new, words_)
     added = [s for s in new_sentences if _norm(s) not in known and _closest(s, old_sentences) is None]
@@ -389,7 +391,7 @@ def _new_name(name: str, old: Document) -> bool:
     return any(re.search(r"\b" + re.escape(t.lower()) + r"\b", old.lower) is None for t in tokens if not re.fullmatch(_LEGAL_FORMS, t))
 
 
-def _sentence_findings(old_sentence: str | None, sentence: str, old: Document, words_: Lexicon) -> list[Finding]:
+def _sentence_findings(old_sentence: str | None, sentence: str, old: Document, words_: Lexicon, dropped: str = "") -> list[Finding]:
     found: list[Finding] = []
 
     def add(kind: str, quote: str) -> None:
@@ -422,7 +424,7 @@ def _sentence_findings(old_sentence: str | None, sentence: str, old: Document, w
             if _unseen(m.group(), old) and m.group().lower() not in before.lower():
                 add("new-purpose", m.group())
                 break
-    found += [Finding(kind, quote, sentence) for kind, quote in _retention(before, sentence, old, words_)]
+    found += [Finding(kind, quote, sentence) for kind, quote in _retention(before, sentence, old, words_, "" if old_sentence else dropped)]
     if old_sentence:
         found += [Finding(kind, quote, sentence) for kind, quote in _pair_findings(old_sentence, sentence, words_)]
     else:
@@ -435,7 +437,10 @@ def _sentence_findings(old_sentence: str | None, sentence: str, old: Document, w
     return found
 
 
-def _retention(before: str, after: str, old: Document, words_: Lexicon) -> list[tuple[str, str]]:
+def _retention(before: str, after: str, old: Document, words_: Lexicon, dropped: str = "") -> list[tuple[str, str]]:
+    """Periods compared: ``before`` is the old sentence ``after`` rewrites; for a sentence that
+    rewrites none, ``dropped`` holds the clause's vanished sentences about keeping data, whose
+    period ("deleted immediately") a new one ("kept for 30 days") replaces."""
     context = words_.pattern("retention_context")
     if not context.search(after) and not context.search(before):
         return []
@@ -445,6 +450,8 @@ def _retention(before: str, after: str, old: Document, words_: Lexicon) -> list[
         a = (0.0, immediate.search(before).group())  # type: ignore[union-attr]
     if b is None and immediate.search(after):
         b = (0.0, immediate.search(after).group())  # type: ignore[union-attr]
+    if a is None and b is not None and dropped:
+        a = _longest(dropped, words_) or ((0.0, m.group()) if (m := immediate.search(dropped)) else None)
     if a and b:
         if b[0] > a[0] * 1.01:
             return [("longer-retention", f"{a[1]} -> {b[1]}")]
