@@ -8,7 +8,7 @@ has no logic of its own. Problems are raised as :class:`~policygen.errors.Policy
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,14 +17,13 @@ from policygen import serve as preview
 from policygen.archive import release as release_workflow
 from policygen.archive import sign, store
 from policygen.atomic import contained, write_all
-from policygen.build import FORMATS, BuildResult, Progress
+from policygen.build import FORMATS, BuildResult, Checked, Progress
 from policygen.build import build as build_site
 from policygen.build import check as check_project
-from policygen.changes import coverage
 from policygen.changes.checkout import checkout
 from policygen.changes.compare import PolicyReport, compare, same_labels, worst
 from policygen.changes.report import report_json
-from policygen.changes.rules import RANK, Rule, load_rules, source_labels
+from policygen.changes.rules import RANK, Rule, load_rules
 from policygen.errors import Collector, PolicygenError, SourceError
 from policygen.i18n import catalogs, status, xliff
 from policygen.importers.files import DOCUMENT_ID, document_versions, is_document
@@ -62,16 +61,12 @@ def build(
     return build_site(project, policies, locales, output, allow_incomplete, formats, jobs, today, use_cache, progress)
 
 
-def check(project: Path, allow_incomplete: bool | None = None) -> Project:
-    """``policygen check``: the loaded project, when sources, catalogs, config and theme are sound;
-    its warnings list the facts a policy does not model and the prose that names what no fact covers.
-
-    The second needs the prose detectors' lexicons, which live with the diff (a later stage than
-    loading), so it runs here, where both are in reach."""
-    loaded = check_project(project, allow_incomplete)
-    labels = source_labels(loaded)
-    found = [w for policy in loaded.policies.values() for w in coverage.warnings(policy, labels)]
-    return replace(loaded, warnings=(*loaded.warnings, *found))
+def check(project: Path, allow_incomplete: bool | None = None, use_cache: bool = True) -> Checked:
+    """``policygen check``: what a check of a sound project found (sources, catalogs, config and
+    theme); its warnings list the facts a policy does not model and the prose that names what no
+    fact covers. Raises with every problem found. An unchanged project answers from the record of
+    its last check (``use_cache=False``: check afresh)."""
+    return check_project(project, allow_incomplete, use_cache)
 
 
 @dataclass(frozen=True, slots=True)

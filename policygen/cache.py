@@ -139,9 +139,10 @@ def folder_digest(folder: Path) -> str:
 class Cache:
     """The cache of one project. With ``enabled=False`` every lookup misses and nothing is stored."""
 
-    def __init__(self, project_root: Path, enabled: bool = True) -> None:
+    def __init__(self, project_root: Path, enabled: bool = True, part: str | None = None) -> None:
         self.root = project_root
-        self.folder = project_root / CACHE_DIR
+        self.folder = project_root / CACHE_DIR / part if part else project_root / CACHE_DIR
+        """Where the entries are: the cache's folder, or its folder ``part`` (pruned on its own)."""
         self.enabled = enabled
         self.used: set[str] = set()
         """Entries this build read or wrote: what a full build keeps (:meth:`prune`)."""
@@ -211,8 +212,8 @@ class Cache:
         wanted = self.used
         removed = 0
         for bucket in self.folder.iterdir():
-            if not bucket.is_dir() or bucket.is_symlink():
-                continue
+            if not bucket.is_dir() or bucket.is_symlink() or len(bucket.name) != 2:
+                continue  # a part (the check's record) is not one of these buckets
             for path in bucket.iterdir():
                 if path.name not in wanted and path.is_file():
                     path.unlink(missing_ok=True)
@@ -223,7 +224,7 @@ class Cache:
         """How many entries the cache holds."""
         if not self.folder.is_dir():
             return 0
-        return sum(1 for path in self.folder.glob("*/*") if not path.name.startswith("."))
+        return sum(1 for path in self.folder.glob("*/*") if len(path.parent.name) == 2 and path.is_file() and not path.name.startswith("."))
 
 
 __all__ = ["CACHE_DIR", "Cache", "code_digest", "file_digest", "files_digest", "folder_digest", "key", "pack", "package_version", "unpack"]

