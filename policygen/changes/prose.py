@@ -138,7 +138,7 @@ def editorial_reason(before: str, after: str, locale: str = "en") -> str | None:
         a, b = step(a), step(b)
         if a == b:
             return reason
-    return _word_level(a.split(), b.split())
+    return _word_level(a.split(), b.split(), frozenset(lexicon(locale).words("small_words")))
 
 
 _TEL_TARGET = re.compile(r"\]\(tel:([^)\s]+)\)", re.I)
@@ -153,8 +153,10 @@ def _contacts(text: str) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(e.lower() for e in _EMAIL.findall(text)), frozenset(p for p in phones if len(p) >= 7)
 
 
-def _word_level(a: list[str], b: list[str]) -> str | None:
-    """Spelling fixes, link text that is an address, identifiers and date-line changes."""
+def _word_level(a: list[str], b: list[str], small: frozenset[str] = frozenset()) -> str | None:
+    """Spelling fixes (compounds written apart, together or hyphenated too), a repeated word,
+    small words (``small``: "of", "the"...) added or dropped, link text that is an address,
+    identifiers and date-line changes."""
     reasons = set()
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if tag == "equal":
@@ -167,9 +169,21 @@ def _word_level(a: list[str], b: list[str]) -> str | None:
         elif tag == "replace" and len(old) == len(new) and all(
                 not o.isdigit() and not n.isdigit() and difflib.SequenceMatcher(None, o, n).ratio() >= 0.75 for o, n in zip(old, new, strict=True)):
             reasons.add("spelling")
+        elif tag == "replace" and "".join(old).replace("-", "") == "".join(new).replace("-", ""):
+            reasons.add("spelling")  # "heads up" -> "heads-up", "home pages" -> "homepages"
+        elif tag in ("delete", "insert") and _repeats(old or new, a if old else b, i1 if old else j1):
+            reasons.add("repeated word")
+        elif small and all(w in small for w in old + new):
+            reasons.add("grammar")  # "outside of where" -> "outside where", "than necessary" -> "than is necessary"
         else:
             return None
     return ", ".join(sorted(reasons)) or None
+
+
+def _repeats(run: list[str], text: list[str], start: int) -> bool:
+    """The words ``run``, standing at ``start`` in ``text``, repeat the words just before or after them ("and and")."""
+    n = len(run)
+    return text[start - n: start] == run or text[start + n: start + 2 * n] == run
 
 
 _MONTHS = re.compile(r"^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|januari|februari|maart|mei|juni|juli|augustus|oktober)\w*$"
