@@ -262,6 +262,10 @@ def test_every_template_gets_template_data(tmp_path: Path, monkeypatch: pytest.M
 
     for module in ("policygen.render.html", "policygen.render.archive_pages", "policygen.render.redline", "policygen.render.pdf"):
         monkeypatch.setattr(f"{module}.render_template", spy)
+    # The redline PDFs' templates render as they would; laying the pages out (most of the diff's
+    # time) is left out, since the test is about what templates see (tests/test_redline.py reads
+    # the laid-out redline PDF).
+    monkeypatch.setattr("policygen.render.pdf._pdf_bytes", lambda *args, **kwargs: b"%PDF-1.7 placeholder")
     sample = copy_project(SAMPLE, tmp_path / "tonle")
     assert cli("build", "--today", "2026-03-15", cwd=sample).exit_code == 0  # the banner of 3.0 shows
     assert cli("diff", "tonle-privacy@2.1", str(sample), "-p", "tonle-privacy", "--output", str(tmp_path / "diff"), "--pdf", cwd=sample).exit_code == 0
