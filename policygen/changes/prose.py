@@ -270,7 +270,7 @@ def analyse(before: str, after: str, old: Document, new: Document, locale: str =
         previous = _closest(sentence, old_sentences)
         findings += _sentence_findings(previous, sentence, old, words_, kept_before)
     for sentence in removed:
-        findings += _removed_findings(sentence, new, words_)
+        findings += _removed_findings(sentence, new, words_, new_sentences)
     added = [s for s in new_sentences if _norm(s) not in known and _closest(s, old_sentences) is None]
     old_contacts = [s for s in removed if _contact_line(s, words_)]
     new_contacts = [s for s in added if _contact_line(s, words_) and _norm(s) not in old.norm]
@@ -546,11 +546,16 @@ def _numbers(text: str) -> set[str]:
     return set(re.findall(r"\d+", text))
 
 
-def _removed_findings(sentence: str, new: Document, words_: Lexicon) -> list[Finding]:
+def _removed_findings(sentence: str, new: Document, words_: Lexicon, kept: list[str] = []) -> list[Finding]:  # noqa: B006 (read only)
+    """Findings for an old sentence that nothing in the new version continues; ``kept`` are the
+    new sentences of its clause."""
     found: list[Finding] = []
     negation, verbs = words_.pattern("negations"), words_.pattern("commitment_verbs")
     if negation.search(sentence) and verbs.search(sentence) and re.search(r"\b(?:we|our|us)\b", sentence, re.I):
-        found.append(Finding("commitment-removed", _around(sentence, negation), sentence))
+        promised = {m.group().lower() for m in verbs.finditer(sentence)}
+        # Reworded, not dropped, when a new sentence of the clause still says we do not do it.
+        if not any(negation.search(s) and promised & {m.group().lower() for m in verbs.finditer(s)} for s in kept):
+            found.append(Finding("commitment-removed", _around(sentence, negation), sentence))
     for term in words_.terms("rights"):
         if (m := term.pattern.search(sentence)) and _absent(term.pattern, new):
             found.append(Finding("right-removed", m.group(), sentence))
