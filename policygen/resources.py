@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from babel.messages.pofile import read_po
 
 from policygen.errors import PolicygenError
 
@@ -63,6 +62,8 @@ def default_rules() -> list[dict[str, Any]]:
 def notice_templates(locale: str) -> dict[str, str]:
     """Notice, banner and redline texts for ``locale``: the English msgids of
     ``data/notices/notices.pot``, or the translations of ``data/notices/<locale>.po``."""
+    from babel.messages.pofile import read_po
+
     folder = package_file("data", "notices")
     with folder.joinpath("notices.pot").open("rb") as handle:
         english = {str(m.context): str(m.id) for m in read_po(handle) if m.id}

@@ -23,8 +23,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from babel import Locale
-
 from policygen.changes.compare import PolicyReport
 from policygen.changes.diff import Change
 from policygen.changes.rules import Graded
@@ -54,6 +52,8 @@ class _Needs:
     def raise_if_missing(self) -> None:
         if not self.missing:
             return
+        from babel import Locale
+
         fmt = self.fmt
         language = Locale.parse(fmt.locale).get_display_name("en")
         catalog = f"locales/{fmt.locale}/LC_MESSAGES/glossary.po"
@@ -125,6 +125,8 @@ def _template(graded: Graded, fmt: Formatter) -> str:
     rule, change, locale = graded.rule, graded.change, fmt.locale
     if rule.notice:
         if locale not in rule.notice:
+            from babel import Locale
+
             errors = Collector()
             errors.add(Path(rule.origin), 0, f"rule '{rule.id}' has a notice but none in {Locale.parse(locale).get_display_name('en')} ('{locale}'); "
                        f"add notice: {{{locale}: ...}}, or the {locale} notice would be in another language")

@@ -13,8 +13,6 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
-from babel.lists import format_list
-
 from policygen.changes.diff import Change
 from policygen.errors import Collector
 from policygen.i18n.localize import format_duration
@@ -176,6 +174,8 @@ def _show(value: Any) -> str:
     if value is None or value == [] or value == "":
         return "none"
     if isinstance(value, (list, tuple, set)):
+        from babel.lists import format_list
+
         return format_list([str(v) for v in value], locale="en")
     if isinstance(value, str) and ISO_PERIOD.fullmatch(value):
         return format_duration(Duration.parse(value), "en")
@@ -205,6 +205,8 @@ def reason_fields(change: Change, labels: dict[tuple[str, str], str]) -> dict[st
 
 def source_labels(project: Project) -> dict[tuple[str, str], str]:
     """(subject, ID) -> the fact's label in the glossary's language, for reasons."""
+    from babel.lists import format_list
+
     labels = {(kind, ident): term.label for (kind, ident), term in project.glossary.terms.items() if kind in LABELLED_KINDS}
     for policy in project.policies.values():
         for retention in policy.facts.retention:

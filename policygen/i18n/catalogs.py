@@ -22,11 +22,8 @@ import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-
-from babel import Locale, UnknownLocaleError
-from babel.messages.plurals import get_plural
-from translate.storage import pypo
-from translate.storage.poparser import PoParseError
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from policygen import __version__
 from policygen.archive.store import RELEASE_FILE, releases
@@ -39,8 +36,17 @@ from policygen.source.files import inside
 
 __all__ = ["GLOSSARY_DOMAIN", "Entry", "Translations", "domains", "extract", "load_translations", "read_catalog", "render_catalog", "update"]
 
-Catalog = pypo.pofile
-Unit = pypo.pounit
+if TYPE_CHECKING:
+    from translate.storage.pypo import pofile as Catalog
+    from translate.storage.pypo import pounit as Unit
+
+
+def _pypo() -> ModuleType:
+    """translate-toolkit's PO storage, imported when a catalog is first read or made (a command
+    that reads none, such as a check answered from its record, does not pay for it)."""
+    from translate.storage import pypo
+
+    return pypo
 
 _KIND_NOTES = {
     "title": "policy title", "heading": "section heading", "paragraph": "paragraph", "item": "list item",
@@ -71,6 +77,8 @@ def _glossary_date(project: Project) -> date:
 
 
 def _language_name(locale: str) -> str:
+    from babel import Locale, UnknownLocaleError
+
     try:
         return Locale.parse(locale).get_display_name("en") or locale
     except (ValueError, UnknownLocaleError):
@@ -78,12 +86,14 @@ def _language_name(locale: str) -> str:
 
 
 def _plural_forms(locale: str) -> str:
+    from babel.messages.plurals import get_plural
+
     forms = get_plural(locale)
     return f"nplurals={forms.num_plurals}; plural={forms.plural_expr};"
 
 
 def _header(fields: list[tuple[str, str]], comments: list[str], fuzzy: bool = False) -> Unit:
-    unit = pypo.pounit("")
+    unit = _pypo().pounit("")
     unit.target = "".join(f"{key}: {value}\n" for key, value in fields)
     for comment in comments:
         unit.addnote(comment, origin="translator")
@@ -92,7 +102,7 @@ def _header(fields: list[tuple[str, str]], comments: list[str], fuzzy: bool = Fa
 
 
 def _template(domain: str, title: str, version: str, day: date, holder: str, bugs_to: str) -> Catalog:
-    store = pypo.pofile()
+    store = _pypo().pofile()
     store.units = []
     comments = [f"Translation template of {title}.", f"Copyright (C) {day.year} {holder}"]
     # A template's header is fuzzy and keeps gettext's blanks for the translator's fields, the
@@ -114,7 +124,7 @@ def _template(domain: str, title: str, version: str, day: date, holder: str, bug
 
 
 def _message(context: str, msgid: str, location: str, notes: list[str]) -> Unit:
-    unit = pypo.pounit(msgid)
+    unit = _pypo().pounit(msgid)
     unit.setcontext(context)
     for note in notes:
         unit.addnote(note, origin="developer")
@@ -218,7 +228,9 @@ def translations_of(raw: bytes) -> frozenset[tuple[str, str, str, bool]] | bytes
     fuzzy flag, without the releases' notes (they join a catalog after each release) and
     without headers, comments and wrapping, which change nothing a reader sees. Bytes that are
     no catalog come back as they are, so they compare only with themselves."""
-    store = pypo.pofile()
+    from translate.storage.poparser import PoParseError
+
+    store = _pypo().pofile()
     try:
         store.parse(raw)
     except (PoParseError, ValueError, LookupError, UnicodeError):
@@ -268,7 +280,7 @@ def _set_header(store: Catalog, changes: dict[str, str]) -> None:
 def new_catalog(template: Catalog, locale: str) -> Catalog:
     """A catalog for ``locale`` with every message of ``template`` untranslated (what msginit makes)."""
     fields = header_fields(template)
-    store = pypo.pofile()
+    store = _pypo().pofile()
     store.units = []
     comments = [line for line in template.header().getnotes("translator").split("\n")]
     comments[0] = comments[0].replace("Translation template", f"{_language_name(locale)} translation")
@@ -293,7 +305,7 @@ def new_catalog(template: Catalog, locale: str) -> Catalog:
 
 
 def _copy(unit: Unit) -> Unit:
-    fresh = pypo.pounit(unit.source)
+    fresh = _pypo().pounit(unit.source)
     fresh.setcontext(unit.getcontext())
     fresh.automaticcomments = list(unit.automaticcomments)
     fresh.sourcecomments = list(unit.sourcecomments)
@@ -323,7 +335,7 @@ def merge(existing: Catalog, template: Catalog, locale: str) -> Catalog:
         active[key] = unit
         by_context[key[0]] = unit
         by_source.setdefault(key[1], unit)
-    merged = pypo.pofile()
+    merged = _pypo().pofile()
     merged.units = []
     header = existing.header()
     merged.addunit(header if header is not None else new_catalog(template, locale).units[0])
@@ -545,7 +557,9 @@ def parse_catalog(raw: bytes, path: Path, locale: str | None, errors: Collector)
         errors.add(path, line, message)
     if problems:
         return None
-    store = pypo.pofile()
+    from translate.storage.poparser import PoParseError
+
+    store = _pypo().pofile()
     try:
         store.parse(text.encode("utf-8"))
     except PoParseError as exc:

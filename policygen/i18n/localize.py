@@ -18,11 +18,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
-from babel import Locale
-from babel.dates import format_date
-from babel.lists import format_list
-from babel.numbers import format_decimal
 from markdown_it.token import Token
 
 from policygen.errors import Collector
@@ -36,6 +33,9 @@ from policygen.source.prose import (
     parse_inline,
     placeholder_names,
 )
+
+if TYPE_CHECKING:
+    from babel import Locale
 
 _NATIVE_DIGITS = {"km": str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")}
 # The formal written date where it differs from CLDR's long form: a Khmer legal text dates
@@ -79,6 +79,10 @@ class Formatter:
     translations: Translations
 
     def __post_init__(self) -> None:
+        # Babel is imported by the first formatter (not with the module): a command that formats
+        # nothing, such as a check answered from its record, does not pay for it.
+        from babel import Locale
+
         self.babel = Locale.parse(self.locale)
         self._capitalize = False
         self._links = True
@@ -95,6 +99,8 @@ class Formatter:
         if pattern:
             month = self.babel.months["format"]["wide"][value.month]
             return self._bound(pattern.format(day=value.day, month=month, year=value.year))
+        from babel.dates import format_date
+
         return self._bound(format_date(value, format="long", locale=self.babel))
 
     def _bound(self, text: str) -> str:
@@ -103,6 +109,8 @@ class Formatter:
         return self.digits(_NUMBER_AND_WORD.sub(NO_BREAK_SPACE, text))
 
     def number(self, value: int) -> str:
+        from babel.numbers import format_decimal
+
         return self.digits(format_decimal(value, locale=self.babel))
 
     def version(self, label: str) -> str:
@@ -143,6 +151,8 @@ class Formatter:
 
     def language_name(self, locale: str) -> str:
         """The name of ``locale`` in this page's language ("Engels" on a Dutch page)."""
+        from babel import Locale
+
         return Locale.parse(locale).get_display_name(self.babel) or locale
 
     # -- placeholders ------------------------------------------------------------------------
@@ -193,6 +203,8 @@ class Formatter:
             return ""
         conjunction = _NATIVE_LIST_AND.get(self.locale) if self.options.lists == "native" else None
         if conjunction is None:
+            from babel.lists import format_list
+
             return format_list(items, locale=self.babel)
         if len(items) == 1:
             return items[0]
@@ -354,6 +366,9 @@ class LocalizedPolicy:
 
 def format_duration(value: Duration, locale: Locale | str) -> str:
     """A period in words, CLDR's long form ("3 years", "3 jaar"), in Latin digits."""
+    from babel import Locale
+    from babel.numbers import format_decimal
+
     babel = Locale.parse(locale)
     units = babel._data["unit_patterns"][f"duration-{value.unit}"]
     plural = babel.plural_form(value.amount)

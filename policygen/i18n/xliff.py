@@ -24,15 +24,20 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-
-from lxml import etree
+from typing import TYPE_CHECKING
 
 from policygen.atomic import write_all
 from policygen.errors import Collector, PolicygenError
-from policygen.i18n.catalogs import Catalog, Unit, messages, read_catalog, render_catalog, targets
+from policygen.i18n.catalogs import messages, read_catalog, render_catalog, targets
 from policygen.model import PLACEHOLDER_RE, SUPPORTED_LOCALES, Project, is_safe_slug
 from policygen.source.files import inside
+
+if TYPE_CHECKING:
+    from lxml import etree
+
+    from policygen.i18n.catalogs import Catalog, Unit
 
 XLIFF12 = "urn:oasis:names:tc:xliff:document:1.2"
 XLIFF11 = "urn:oasis:names:tc:xliff:document:1.1"
@@ -160,6 +165,8 @@ def aligned(source: list[Piece], target: list[Piece]) -> list[Piece]:
 
 
 def _fill_12(element: etree._Element, items: list[Piece]) -> None:
+    from lxml import etree
+
     last: etree._Element | None = None
     for piece in items:
         if piece.kind == "text":
@@ -177,6 +184,8 @@ def _fill_12(element: etree._Element, items: list[Piece]) -> None:
 
 def _fill_20(element: etree._Element, items: list[Piece], data: dict[str, str]) -> None:
     """Inline content of a 2.0 ``<source>`` or ``<target>``; the codes' text goes to ``data``."""
+    from lxml import etree
+
     parents = [element]
     last: etree._Element | None = None
 
@@ -226,6 +235,8 @@ def _notes_of(unit: Unit) -> list[str]:
 
 
 def _serialize(root: etree._Element, pending: list[tuple[etree._Element, list[Piece]]], data: dict[int, dict[str, str]] | None = None) -> bytes:
+    from lxml import etree
+
     # Indent the skeleton first, then fill the inline content: indenting mixed content would
     # add whitespace to the translatable text.
     etree.indent(root, space="  ")
@@ -238,6 +249,8 @@ def _serialize(root: etree._Element, pending: list[tuple[etree._Element, list[Pi
 
 
 def export_12(catalog: Catalog, domain: str, project_name: str, source_locale: str, locale: str) -> bytes:
+    from lxml import etree
+
     pending: list[tuple[etree._Element, list[Piece]]] = []
     root = etree.Element(f"{{{XLIFF12}}}xliff", nsmap={None: XLIFF12, "pg": PG}, version="1.2")
     file = etree.SubElement(root, f"{{{XLIFF12}}}file", original=domain, datatype="x-markdown")
@@ -280,6 +293,8 @@ def _data_ref(piece: Piece) -> str:
 
 
 def export_20(catalog: Catalog, domain: str, project_name: str, source_locale: str, locale: str) -> bytes:
+    from lxml import etree
+
     pending: list[tuple[etree._Element, list[Piece]]] = []
     datas: dict[int, dict[str, str]] = {}
     root = etree.Element(f"{{{XLIFF20}}}xliff", nsmap={None: XLIFF20, "pg": PG}, version="2.0", srcLang=source_locale, trgLang=locale)
@@ -382,6 +397,8 @@ class XliffError(PolicygenError):
 
 
 def _local(element: etree._Element) -> str:
+    from lxml import etree
+
     tag = element.tag
     return etree.QName(tag).localname if isinstance(tag, str) else ""
 
@@ -432,13 +449,21 @@ def _codes_20(element: etree._Element) -> list[tuple[str, str]]:
     return [(_local(child), child.get("id") or "") for child in element.iter() if _local(child) in ("ph", "pc", "sc", "ec")]
 
 
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True, remove_pis=True, load_dtd=False)
+@cache
+def _parser() -> etree.XMLParser:
+    """The parser of every XLIFF file read: no entities resolved, no network, no DTD, no huge
+    trees; made on first use, so a command that reads no XLIFF never imports lxml."""
+    from lxml import etree
+
+    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True, remove_pis=True, load_dtd=False)
 
 
 def read_xliff(raw: bytes) -> ReadFile:
     """Parse an XLIFF 1.1, 1.2 or 2.0 file with one ``<file>``. Raises :class:`XliffError`."""
+    from lxml import etree
+
     try:
-        root = etree.fromstring(raw, parser=_PARSER)
+        root = etree.fromstring(raw, parser=_parser())
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if isinstance(exc.lineno, int) else 0
         raise XliffError(line, f"not a readable XLIFF file: {exc.msg}") from None

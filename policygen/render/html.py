@@ -20,8 +20,6 @@ from types import MappingProxyType
 from typing import Any
 
 import jinja2
-from babel import Locale
-from babel.units import format_unit
 from jinja2 import meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markdown_it.renderer import RendererHTML
@@ -397,6 +395,8 @@ def link(project: Project, from_file: str, to: str) -> str:
 def file_size(fmt: Formatter, size: int) -> str:
     """A file's size as a reader reads it: CLDR's short unit ("212 kB", "1,4 MB"), in the
     locale's digits, the number never parted from its unit at a line end."""
+    from babel.units import format_unit
+
     if size < 1_000_000:
         text = format_unit(max(1, round(size / 1000)), "digital-kilobyte", length="short", locale=fmt.babel)
     else:
@@ -533,6 +533,8 @@ def _prevailing(project: Project, localized: LocalizedPolicy, paths: PagePaths, 
 
 def native_name(locale: str) -> str:
     """A language's name in itself, as a language switcher shows it ("Nederlands")."""
+    from babel import Locale
+
     name = Locale.parse(locale).display_name or locale
     return name[:1].upper() + name[1:]
 
@@ -542,6 +544,8 @@ _native_name = native_name  # the name build.py imports
 
 def render_index(project: Project, entries: list[dict[str, Any]], env: jinja2.Environment | None = None) -> bytes:
     """The site index: every policy, in every locale it is published in, in the site's frame."""
+    from babel import Locale
+
     env = env or environment(project)
     locale = project.config.locales[0]
     ui = builtin()["ui"]

@@ -20,8 +20,6 @@ import html
 import re
 from functools import cache
 
-from babel import Locale
-
 _WORD = re.compile(r"\s+|\d+(?:[.,:/]\d+)*|\w+|[^\w\s]")
 _TAG = re.compile(r"(<[^>]*>)")
 _DIGIT = re.compile(r"\d")
@@ -57,6 +55,8 @@ def tokenize(text: str, locale: str) -> list[str]:
 def number_words(locale: str) -> frozenset[str]:
     """Words that belong to a number next to them: units of time, month names and currencies
     (CLDR's, for ``locale`` and English), and the words of a Khmer date."""
+    from babel import Locale
+
     found: set[str] = set(_CURRENCY)
     for code in {locale, "en"}:
         babel = Locale.parse(code)
