@@ -4,20 +4,25 @@ Usage: .venv/bin/python bench/goals.py [--runs N] [--skip-100]
 
 Works on a private copy of the sample project (the repository root). Every case runs in a fresh
 process (``python -m policygen ...`` or a small script), timed as whole-process CPU (user + system,
-the PDF worker processes included) and wall time; the median of N runs is kept. Then it prints
+the PDF worker processes included) and wall time; the median of N runs is kept. The processes run
+with bytecode, as an installed policygen does: the package is compiled first, and
+``PYTHONDONTWRITEBYTECODE`` is left out of their environment (with it, each process compiled
+every module of policygen from source again, about 0.4 s more CPU each). Then it prints
 one table: each ratio, the goal beside it, and whether it is met. Measure on an idle machine:
 with other work on the cores, wall times and the --jobs speed-up mean little.
 
 Cases: a cold build (no cache) and plain WeasyPrint rendering the same PDF pages in one process;
 a no-op rebuild; a rebuild after one clause of one English policy changed; a cold build with
 --jobs 2 and --jobs 1; the Khmer PDF alone, against plain WeasyPrint and (when ``chromium`` is
-installed) Chromium's print-to-PDF of the same HTML; ``policygen check``; and an HTML-only build
-of 20 and 100 policies (the cost per page beyond start-up).
+installed) Chromium's print-to-PDF of the same HTML; ``policygen check`` of the unchanged sample
+(answered from the record of the last check that passed) and ``check --no-cache`` (a fresh check);
+and an HTML-only build of 20 and 100 policies (the cost per page beyond start-up).
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import re
 import resource
@@ -65,6 +70,10 @@ def copy_project(dest: Path) -> Path:
     return dest
 
 
+ENVIRONMENT = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+"""The environment of every measured process: with bytecode, as an installed policygen runs."""
+
+
 def measure(command: list[str], cwd: Path, prepare: Callable[[], None] | None = None, runs: int = 1) -> tuple[float, float]:
     """Median (CPU seconds, wall seconds) of ``command``, its child processes included."""
     cpu, wall = [], []
@@ -73,7 +82,7 @@ def measure(command: list[str], cwd: Path, prepare: Callable[[], None] | None = 
             prepare()
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        done = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+        done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=ENVIRONMENT)
         wall.append(time.perf_counter() - start)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if done.returncode != 0:
@@ -107,6 +116,8 @@ def main() -> None:
     parser.add_argument("--skip-100", action="store_true", help="leave out the 20- and 100-policy HTML builds")
     args = parser.parse_args()
     runs = args.runs
+    # An installed package has its bytecode; a checkout may not have it yet (or have it stale).
+    compileall.compile_dir(ROOT / "policygen", quiet=1)
     rows: list[tuple[str, str, str, bool | None]] = []
     with tempfile.TemporaryDirectory(prefix="policygen-bench-") as tmp:
         work = Path(tmp)
@@ -166,8 +177,13 @@ def main() -> None:
         else:
             rows.append(("km PDF / Chromium print-to-PDF (CPU)", "chromium is not installed", "an anchor", None))
 
-        check_cpu, _ = measure(policygen("check", "-C", str(sample)), work, None, max(runs, 3))
-        rows.append(("policygen check on the sample (CPU)", f"{check_cpu:.2f} s", "<= 0.5 s", check_cpu <= 0.5))
+        check = policygen("check", "-C", str(sample))
+        measure(check, work, None, 1)  # records the check
+        check_cpu, _ = measure(check, work, None, max(runs, 3))
+        rows.append(("policygen check, sample unchanged (CPU)", f"{check_cpu:.2f} s (answered from the record of the last check)", "<= 0.5 s",
+                     check_cpu <= 0.5))
+        fresh_cpu, _ = measure([*check, "--no-cache"], work, None, max(runs, 3))
+        rows.append(("policygen check --no-cache (CPU)", f"{fresh_cpu:.2f} s (a fresh check: load, localize, render)", "<= 0.5 s", fresh_cpu <= 0.5))
 
         if not args.skip_100:
             times = {}
@@ -181,7 +197,8 @@ def main() -> None:
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"policygen bench/goals.py: median of {runs} run(s); load average {load:.1f} on {os.cpu_count()} cores "
-          "(above ~0.5, wall times and the --jobs ratio are not those of an idle machine)")
+          "(above ~0.5, wall times and the --jobs ratio are not those of an idle machine); processes run with bytecode "
+          "(policygen compiled first, PYTHONDONTWRITEBYTECODE unset), as an installed policygen does")
     width = max(len(r[0]) for r in rows)
     print(f"| {'what':<{width}} | {'measured':<58} | {'goal':<24} | met |")
     print(f"| {'-' * width} | {'-' * 58} | {'-' * 24} | --- |")
