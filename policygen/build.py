@@ -21,6 +21,7 @@ import hashlib
 import importlib
 import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -248,19 +249,33 @@ def _build_locked(
     outputs: list[dict[str, Any]] = []
     renders = Renders(project, cache, today or date.today())
     renders.add(project.root, localized)
-    on_page = versions_on_page(project, localized, today or date.today(), renders)
-    # PDFs first: a page links to its PDF with the PDF's size, so the page depends on the PDF's
+    shown: list[OnPage] = []
+    archives: list[ArchiveSite] = []
+
+    def without_pdfs() -> None:
+        # What needs no PDF is rendered while worker processes render the PDFs, so that this
+        # process, otherwise waiting, keeps its core busy: which version each page shows, and
+        # the archive's outputs (archived PDFs come from the archive).
+        shown.append(versions_on_page(project, localized, today or date.today(), renders))
+        if "html" in formats:
+            archives.append(renders.archive(localized))
+
+    # PDFs before pages: a page links to its PDF with the PDF's size, so the page depends on the PDF's
     # bytes (deterministic, and keyed in the cache by their own inputs), never the other way round.
     pdf_files: dict[str, bytes] = {}
     pdf_outputs: list[dict[str, Any]] = []
     if "pdf" in formats:
-        pdf_files, pdf_outputs = _pdf_files(root, project, localized, on_page, allow_incomplete, jobs, work, cache, full, progress, result)
+        pdf_files, pdf_outputs = _pdf_files(root, project, localized, shown, without_pdfs, allow_incomplete, jobs, work, cache, full,
+                                            progress, result)
+    else:
+        without_pdfs()
+    on_page = shown[0]
     # An HTML-only build links no PDF: it builds none, and a PDF left from an earlier build may
     # belong to another version (docs/publishing.md).
     pdf_sizes = {path: len(data) for path, data in pdf_files.items()} if "pdf" in formats else None
     if "html" in formats:
         # Released versions: archive pages, archived copies, feeds, and the banner pages show.
-        archive = renders.archive(localized)
+        archive = archives[0]
         files, outputs = archive.files, archive.outputs
         site_files, site_outputs = render_site(project, on_page.current, full, archive, on_page.drafts, pdf_sizes, renders)
         files.update(site_files)
@@ -306,16 +321,19 @@ def _build_locked(
 
 
 def _pdf_files(
-    root: Path, project: Project, localized: list[LocalizedPolicy], on_page: OnPage, allow_incomplete: bool | None, jobs: int | None,
-    work: Path, cache: Cache, full: bool, progress: Progress | None, result: BuildResult,
+    root: Path, project: Project, localized: list[LocalizedPolicy], showing: list[OnPage], meanwhile: Callable[[], None],
+    allow_incomplete: bool | None, jobs: int | None, work: Path, cache: Cache, full: bool, progress: Progress | None, result: BuildResult,
 ) -> tuple[dict[str, bytes], list[dict[str, Any]]]:
     """The PDFs of the sources, and of the releases in force. Where the page shows the release in
     force, its PDF is the one archived with it, and the sources' PDF belongs to the draft (or,
-    when the sources are an upcoming release, to that release's own URL, where the archived copy is)."""
+    when the sources are an upcoming release, to that release's own URL, where the archived copy is).
+    ``meanwhile`` runs while the PDFs render, and puts into ``showing`` what each page shows."""
     files: dict[str, bytes] = {}
     outputs: list[dict[str, Any]] = []
+    pdfs = cached_pdfs(root, project, localized, allow_incomplete, jobs, work / "tmp", cache, prune=full, progress=progress,
+                       meanwhile=meanwhile)
+    on_page = showing[0]
     drafted = {(i.policy.id, i.locale) for i in on_page.drafts}
-    pdfs = cached_pdfs(root, project, localized, allow_incomplete, jobs, work / "tmp", cache, prune=full, progress=progress)
     for item, (data, was_cached) in zip(localized, pdfs, strict=True):
         pair = (item.policy.id, item.locale)
         if pair in on_page.archived and pair not in drafted:
@@ -354,13 +372,20 @@ def pdf_key(project: Project, item: LocalizedPolicy) -> str:
 
 
 def cached_pdfs(root: Path, project: Project, localized: list[LocalizedPolicy], allow_incomplete: bool | None, jobs: int | None,
-                scratch: Path, cache: Cache, prune: bool = False, progress: Progress | None = None) -> list[tuple[bytes, bool]]:
+                scratch: Path, cache: Cache, prune: bool = False, progress: Progress | None = None,
+                meanwhile: Callable[[], None] | None = None) -> list[tuple[bytes, bool]]:
     """Every selected PDF, in order, with whether it came from ``cache``. Only PDFs whose key
-    is not in the cache are rendered; after a full build (``prune``) entries it no longer uses go."""
-    keys = [pdf_key(project, item) for item in localized]
+    is not in the cache are rendered; after a full build (``prune``) entries it no longer uses go.
+    ``meanwhile`` runs in this process while worker processes render (else before rendering)."""
+    # Without the cache (--no-cache) no key is looked up or stored: none is made, and the
+    # workers start sooner.
+    keys = [pdf_key(project, item) if cache.enabled else "" for item in localized]
     found = [cache.get(k) for k in keys]
     missing = [i for i, data in enumerate(found) if data is None]
-    rendered = render_pdfs(root, project, [localized[i] for i in missing], allow_incomplete, jobs, scratch, progress) if missing else []
+    if not missing and meanwhile is not None:
+        meanwhile()
+    rendered = render_pdfs(root, project, [localized[i] for i in missing], allow_incomplete, jobs, scratch, progress,
+                           meanwhile) if missing else []
     cache.put({keys[i]: data for i, data in zip(missing, rendered, strict=True)})
     for i, data in zip(missing, rendered, strict=True):
         found[i] = data
@@ -370,16 +395,19 @@ def cached_pdfs(root: Path, project: Project, localized: list[LocalizedPolicy], 
 
 
 def render_pdfs(root: Path, project: Project, localized: list[LocalizedPolicy], allow_incomplete: bool | None, jobs: int | None,
-                scratch: Path, progress: Progress | None = None) -> list[bytes]:
+                scratch: Path, progress: Progress | None = None, meanwhile: Callable[[], None] | None = None) -> list[bytes]:
     """Every selected PDF, in order. Several render at once in worker processes: WeasyPrint
     is single-threaded, and a PDF takes a second or two. WeasyPrint's temporary font folders
-    go into ``scratch``, which is removed afterwards (workers end without running finalizers)."""
+    go into ``scratch``, which is removed afterwards (workers end without running finalizers).
+    ``meanwhile`` runs in this process while the workers render (in one process: first)."""
     variant = project.config.pdf_variant
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(localized)))
     scratch.mkdir(parents=True, exist_ok=True)
     saved = tempfile.tempdir
     try:
         if jobs == 1:
+            if meanwhile is not None:
+                meanwhile()
             tempfile.tempdir = str(scratch)
             done = []
             for item in localized:
@@ -387,14 +415,14 @@ def render_pdfs(root: Path, project: Project, localized: list[LocalizedPolicy], 
                 if progress is not None:
                     progress("PDFs", len(done), len(localized))
             return done
-        return _render_in_pool(root, project, localized, allow_incomplete, jobs, scratch, progress)
+        return _render_in_pool(root, project, localized, allow_incomplete, jobs, scratch, progress, meanwhile)
     finally:
         tempfile.tempdir = saved
         shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _render_in_pool(root: Path, project: Project, localized: list[LocalizedPolicy], allow_incomplete: bool | None, jobs: int,
-                    scratch: Path, progress: Progress | None) -> list[bytes]:
+                    scratch: Path, progress: Progress | None, meanwhile: Callable[[], None] | None = None) -> list[bytes]:
     # Imported here: only a build that renders PDFs in workers needs them.
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -417,6 +445,8 @@ def _render_in_pool(root: Path, project: Project, localized: list[LocalizedPolic
         # Largest first, so that the last PDF to start is a short one and no core idles long.
         order = sorted(range(len(keys)), key=lambda i: (-_weight(localized[i]), i))
         futures = {i: pool.submit(_render_one_pdf, keys[i]) for i in order}
+        if meanwhile is not None:
+            meanwhile()  # the workers were forked at the first submit: they do not see what it makes
         for count, _future in enumerate(as_completed(futures.values()), start=1):
             if progress is not None:
                 progress("PDFs", count, len(keys))
@@ -431,9 +461,15 @@ def _render_in_pool(root: Path, project: Project, localized: list[LocalizedPolic
     return results
 
 
+_KHMER = re.compile("[\u1780-\u17ff\u19e0-\u19ff]")
+
+
 def _weight(item: LocalizedPolicy) -> int:
-    """A PDF's expected rendering cost: the length of its text."""
-    return sum(len(token.content) for token in item.tokens)
+    """A PDF's expected rendering cost: the length of its text, a Khmer character counted as 1.3
+    (measured on the sample: with its word breaks, shaping and text layer, a Khmer page costs
+    about a third more per character; counted as 1, the Khmer policy started after the Dutch
+    one and the last PDFs ended on one core while the other idled)."""
+    return sum(len(token.content) + len(_KHMER.findall(token.content)) * 3 // 10 for token in item.tokens)
 
 
 def _stop(pool: Any) -> None:
