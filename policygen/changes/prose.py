@@ -203,6 +203,8 @@ def is_furniture(text: str) -> bool:
     if not re.sub(r"\[[^\]]*\]\([^)]*\)|[\s/|•·›»-]+", "", text):
         return True  # links only
     shown = plain(text)
+    if _COMPANY.search(shown):
+        return False  # a table row naming a company and its address is a statement of who we are
     parts = sentences(shown)
     if len(shown.split()) < 20 and all(len(part.split()) < 8 for part in parts):
         return True
@@ -226,6 +228,9 @@ def _countries(locale: str) -> re.Pattern[str]:
 _LEGAL_FORMS = (r"Inc|LLC|L\.L\.C|Ltd|Limited|GmbH|AG|SE|SA|S\.A|SAS|SARL|SRL|S\.r\.l|S\.p\.A|SpA|S\.L|BV|B\.V|NV|N\.V|"
                 r"VOF|AB|Oy|AS|ApS|KK|K\.K|PLC|Corp|Corporation|Co|PBC|OÜ|UC|ULC|LLP|LP")
 """Legal forms of companies: a name that ends in one is an organisation's ("Bluesky Social, PBC")."""
+_LEGAL_END = re.compile(r"\b(?:" + _LEGAL_FORMS + r")\b\.?$")
+_COMPANY = re.compile(r"(?-i:\b[A-Z][\w&'’-]*,? (?:" + _LEGAL_FORMS + r")\b)")
+"""A company named with its legal form: who "we" are or who gets data, never page furniture."""
 _DOTTED_FORM = re.compile(r"\b(?:[A-Z]\.)+[A-Z]$")
 """A legal form spelled with dots ("B.V", "N.V", "S.A", "L.L.C"), without its final dot."""
 
@@ -329,7 +334,7 @@ def says_nothing_about_data(before: str, after: str, locale: str = "en") -> bool
     user's rights or how to reach the company (a shop banner, a form's thank-you line)."""
     vocabulary = lexicon(locale).pattern("privacy_words")
     changed = _changed_sentences(before, after)
-    return bool(changed) and not any(vocabulary.search(s) for s in changed)
+    return bool(changed) and not any(vocabulary.search(s) or _COMPANY.search(s) for s in changed)
 
 
 def only_version_notes(before: str, after: str, locale: str = "en") -> bool:
@@ -413,15 +418,28 @@ def _sentence_findings(old_sentence: str | None, sentence: str, old: Document, w
 
     before = old_sentence or ""
     sharing = words_.pattern("sharing_context").search(sentence) is not None
+    old_names = _names(before, words_) if old_sentence else []
     if sharing:
         refused = {w.lower() for w in words_.words("not_recipients")}
         countries = _countries(words_.locale)
+        # A name without a legal form that takes the place of one with the same first word in the
+        # sentence it rewrites is a renamed product ("Evernote Teams" -> "Evernote Enterprise").
+        replaced = {n.split()[0] for n in old_names if n not in sentence}
         for name in _names(sentence, words_):
-            if name.lower() not in refused and not countries.fullmatch(name) and _new_name(name, old):
+            renamed = name.split()[0] in replaced and not _LEGAL_END.search(name)
+            if name.lower() not in refused and not countries.fullmatch(name) and not renamed and _new_name(name, old):
                 add("new-recipient", name)
         for term in words_.terms("recipient_categories"):
             if (m := term.pattern.search(sentence)) and not term.pattern.search(before) and _unseen(m.group(), old):
                 add("new-recipient-category", m.group())
+    if old_sentence and words_.pattern("controller_cue").search(sentence):
+        # Who "we" are: a company newly named beside the one that stays is a new controller.
+        companies = [n for n in old_names if _LEGAL_END.search(n)]
+        if companies and all(n in sentence for n in companies):
+            for name in _names(sentence, words_):
+                if _LEGAL_END.search(name) and name not in companies and name.lower() not in old.lower:
+                    add("controller-changed", f"{' and '.join(companies)} -> {' and '.join([*companies, name])}")
+                    break
     if words_.pattern("transfer_context").search(sentence):
         for country in sorted({m.group() for m in _countries(words_.locale).finditer(sentence)}):
             if re.search(r"\b" + re.escape(country) + r"\b", old.text) is None:
@@ -506,7 +524,7 @@ def _pair_findings(before: str, after: str, words_: Lexicon) -> list[tuple[str, 
     if (m := scope.search(after)) and not scope.search(before):
         found.append(("scope-narrowed", m.group()))
     old_names, new_names = set(_names(before, words_)), set(_names(after, words_))
-    legal = re.compile(r"\b(?:" + _LEGAL_FORMS + r")\b\.?$")
+    legal = _LEGAL_END
     renamed_from = [n for n in old_names - new_names if legal.search(n)]
     renamed_to = [n for n in new_names - old_names if legal.search(n)]
     if renamed_from and renamed_to:
