@@ -126,7 +126,9 @@ def editorial_reason(before: str, after: str, locale: str = "en") -> str | None:
         return None  # a new e-mail address or phone number is a contact change, however small the edit
     noise = lexicon(locale).pattern("crawler_noise")
     steps = [
-        ("link target", lambda t: _LINK_TARGET.sub("]", t)),
+        # "] " not "]": a link right before a bracket ("[site](url)(the Site)") must not leave "](the Site)",
+        # which the next step would read as one more link target and drop.
+        ("link target", lambda t: _LINK_TARGET.sub("] ", t)),
         ("formatting", lambda t: _BULLET.sub("", plain(t))),
         ("whitespace", lambda t: " ".join(t.split())),
         ("crawler artefact", lambda t: noise.sub(" ", t)),
