@@ -18,7 +18,7 @@ from datetime import date
 
 from policygen.changes.lexicon import lexicon
 from policygen.importers.read import Block
-from policygen.importers.structure import DATE_LINE, only_a_date, parse_date, value_id
+from policygen.importers.structure import date_line, only_a_date, parse_date, value_id
 
 EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,5}\.[A-Za-z]{2,24}\b")
 URL = re.compile(r"(?<![\w/.:])(?:https?://|www\.)[^\s)<>\]\[\"'`]{1,500}", re.I)
@@ -56,7 +56,7 @@ def effective_date(blocks: list[Block]) -> Dated | None:
     for block in blocks:
         if block.kind not in ("paragraph", "heading", "item"):
             continue
-        for match in DATE_LINE.finditer(block.text[:400]):
+        for match in date_line().finditer(block.text[:400]):
             parsed = parse_date(match.group(1))
             if parsed:
                 return Dated(parsed[0], parsed[1], block.line, block.text, only_a_date(block.text, match))
