@@ -181,7 +181,7 @@ def build_key(root: Path, policies: list[str] | None, locales: list[str] | None,
 
 def _project_key(kind: str, root: Path, options: dict[str, Any], packages: Iterable[str]) -> str:
     """The key of a command run on the whole project: the names and bytes of every input file
-    (:data:`INPUTS`), ``options``, policygen's code and the versions of ``packages``."""
+    (:data:`INPUTS`), ``options``, policygen's code, Python's version and the versions of ``packages``."""
     paths: list[Path] = []
     for name in INPUTS:
         path = root / name
@@ -199,7 +199,7 @@ def _project_key(kind: str, root: Path, options: dict[str, Any], packages: Itera
         target = link.resolve()
         led_to = "" if not target.is_relative_to(inside) else folder_digest(target) if target.is_dir() else file_digest(target).hex()
         links.append(f"{link.relative_to(root).as_posix()}->{os.readlink(link)} {led_to}")
-    return cache_key(kind, code_digest(), *(package_version(name) for name in packages), json.dumps({**options, "links": links}),
+    return cache_key(kind, code_digest(), sys.version, *(package_version(name) for name in packages), json.dumps({**options, "links": links}),
                      files_digest([p for p in paths if not p.is_symlink()], root))
 
 
@@ -847,7 +847,8 @@ def check(root: Path, allow_incomplete: bool | None = None, use_cache: bool = Tr
         labels = source_labels(project)
         found = [w for policy in project.policies.values() for w in coverage.warnings(policy, labels)]
     checked = Checked(tuple(project.policies), tuple(project.config.locales), (*project.warnings, *found))
-    if use_cache:
+    # Recorded only when no input changed while it ran: the record must say what its key's files say.
+    if use_cache and _project_key("check", records.root, {"allow_incomplete": allow_incomplete}, CHECK_PACKAGES) == whole:
         rows = [[_relative(w.path, records.root), w.line, w.message] for w in checked.warnings]
         records.put({whole: json.dumps({"policies": checked.policies, "locales": checked.locales, "warnings": rows}).encode("utf-8")})
         records.prune([whole])  # one record: the last check that passed

@@ -13,6 +13,7 @@ import pytest
 import yaml
 from conftest import FIXTURES, MINI, copy_project
 
+from policygen import build as build_stage
 from policygen.build import build, check
 from policygen.cache import CACHE_DIR
 
@@ -118,3 +119,24 @@ def test_a_build_keeps_the_record_and_an_altered_record_is_not_believed(tmp_path
     redone = check(project, allow_incomplete=True)
     assert not redone.recorded and redone.policies == ("mini",)
     assert check(project, allow_incomplete=True, use_cache=False).recorded is False
+
+
+def test_a_check_during_which_an_input_changed_records_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The record is kept under the key of the files as they were when the check began; one that
+    read other bytes (a file saved while it ran) must not answer for them."""
+    project = copy_project(MINI, tmp_path / "p")
+    prose = project / "sources" / "mini" / "policy.md"
+    original = prose.read_text(encoding="utf-8")
+    named = _with_warning(tmp_path / "named") / "sources" / "mini" / "policy.md"
+    real_prepare = build_stage.prepare
+
+    def saved_meanwhile(*args: object, **options: object) -> object:
+        prose.write_text(named.read_text(encoding="utf-8"), encoding="utf-8")  # the editor saves while check loads
+        return real_prepare(*args, **options)
+
+    monkeypatch.setattr(build_stage, "prepare", saved_meanwhile)
+    assert check(project, allow_incomplete=True).warnings  # it read the saved file, which names a recipient
+    monkeypatch.setattr(build_stage, "prepare", real_prepare)
+    prose.write_text(original, encoding="utf-8")  # back to the bytes the key was made of
+    again = check(project, allow_incomplete=True)
+    assert not again.recorded and not again.warnings
