@@ -31,11 +31,6 @@ from policygen.render.pdf import _layout, pdf_html
 
 STARTER = ROOT / "policygen" / "data" / "starter"
 SAMPLE_PDFS = [(policy, locale) for policy in ("tonle-privacy", "tonle-cookies") for locale in ("en", "nl", "km")]
-SHORT = {
-    # pdfminer.six's own layout analysis still gets some clauses wrong, in English and Dutch too
-    # (see docs/pdf.md); the test fails if it starts to read every clause right.
-    "pdfminer": "pdfminer.six's layout analysis groups table cells column by column and moves some inline runs of Khmer lines",
-}
 
 
 def _make(sample: Path, folder: Path) -> None:
@@ -89,15 +84,7 @@ def extracted(tmp_path_factory: pytest.TempPathFactory, pages: dict[str, list[Pa
     return {engine: dict(zip(paths, texts, strict=True)) for engine, texts in data["texts"].items()}
 
 
-WORDS_SHORT = {"pdfminer"}
-"""The engines of SHORT that also miscount some frequent Khmer words."""
-
-
-def _engine_params(short: set[str] | dict[str, str] = SHORT) -> list:
-    return [pytest.param(name, marks=pytest.mark.xfail(reason=SHORT[name], strict=True)) if name in short else name for name in pdf_engines.ENGINES]
-
-
-@pytest.mark.parametrize("engine", _engine_params())
+@pytest.mark.parametrize("engine", list(pdf_engines.ENGINES))
 def test_every_clause_reads_right(pages: dict[str, list[Page]], extracted: dict[str, dict[Path, str]], engine: str) -> None:
     problems = {}
     for page in pages["ours"]:
@@ -107,7 +94,7 @@ def test_every_clause_reads_right(pages: dict[str, list[Page]], extracted: dict[
     assert problems == {}
 
 
-@pytest.mark.parametrize("engine", _engine_params(WORDS_SHORT))
+@pytest.mark.parametrize("engine", list(pdf_engines.ENGINES))
 def test_frequent_khmer_words_are_found_as_often_as_on_the_page(pages: dict[str, list[Page]], extracted: dict[str, dict[Path, str]], engine: str) -> None:
     problems = {page.name: page.miscounted(extracted[engine][page.pdf])[:5] for page in pages["ours"] if page.locale == "km"}
     assert {name: found for name, found in problems.items() if found} == {}

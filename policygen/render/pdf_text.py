@@ -29,6 +29,10 @@ Khmer element:
    apart, read a Khmer paragraph (line height 1.75) or table cell as one block.
 4. Where WeasyPrint draws nothing between two inline elements of a Khmer line (a whitespace-only
    box), the layer has an invisible space (MuPDF otherwise reads none there).
+5. In every language, each table row and the running header is one line for pdfminer.six: an
+   invisible space as large as the row goes before each of its lines of text but the first
+   (:func:`glue_rows`), so that its layout analysis reads a table row by row, not column by
+   column.
 
 Text boxes without Khmer keep WeasyPrint's glyph mapping, corrected where it would be wrong: in
 each grapheme cluster the first glyph carries the cluster's text and the others U+200B.
@@ -72,6 +76,7 @@ _enabled = True
 SILENT = "\u200b"
 """The text of a glyph that carries none (every glyph of a cluster but its first)."""
 LAYER_HEIGHT = 1.25
+MARK_WIDTH = 500
 _KHMER_RANGES = (("\u1780", "\u17ff"), ("\u19e0", "\u19ff"))
 
 
@@ -122,6 +127,50 @@ def mark_page_furniture(document: Any) -> None:
                     for inner in box.descendants():
                         inner.policygen_artifact = True
                 headers.add(id(box.element))
+
+
+def glue_rows(document: Any) -> None:
+    """Tie the text of each table row, and of the running header, into one line for
+    pdfminer.six: every line of text in a row but its first gets ``policygen_glue``, the row's
+    rectangle (x, y, width, height in CSS pixels), and :func:`_draw_glue` draws an invisible
+    space over the whole row before it.
+
+    pdfminer.six's layout analysis (``extract_text`` with its default parameters) makes a block
+    of each cell and orders the blocks by merging the two nearest first, nearness measured by
+    the area between them: the cells of a column, as wide as each other, merged before the
+    cells of a row, and a table was read column by column; the running header's title, at the
+    top left, merged with a heading under it before the version and date at the top right. Its
+    lines are characters joined while each is beside the one before it, in the order they are
+    drawn: the glue is beside everything in its row, so a row, drawn cell by cell, is one line,
+    read in order, and the rows are lines one under the other. The glue reads a space, which the
+    jump from one line of text to the next no longer gives; other engines read it as the space
+    a line break is."""
+    install()
+    for page in document.pages:
+        header = [box for box in page._page_box.children if isinstance(box, boxes.MarginBox) and box.at_keyword.startswith("@top")]
+        if header:
+            left = min(box.position_x for box in header)
+            top = min(box.position_y for box in header)
+            right = max(box.position_x + box.margin_width() for box in header)
+            bottom = max(box.position_y + box.margin_height() for box in header)
+            _glue(header, (left, top, right - left, bottom - top))
+        for row in page._page_box.descendants():
+            if isinstance(row, boxes.TableRowBox):
+                _glue(row.children, (row.position_x, row.position_y, row.margin_width(), row.margin_height()))
+
+
+def _glue(parts: list[Any], rectangle: tuple[float, float, float, float]) -> None:
+    """Give the first text box of every line in ``parts`` (the cells of a row) but the first
+    line the glue ``rectangle``."""
+    starts = []
+    for part in parts:
+        for line in part.descendants():
+            if isinstance(line, boxes.LineBox):
+                first = next((box for box in line.descendants() if isinstance(box, boxes.TextBox) and box.text.strip()), None)
+                if first is not None:
+                    starts.append(first)
+    for box in starts[1:]:
+        box.policygen_glue = rectangle
 
 
 @contextmanager
@@ -244,7 +293,12 @@ def _state(font: Any) -> tuple[dict[tuple[Any, ...], int], dict[int, int], dict[
 def _draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
     if not _enabled:
         return _original_draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix)
-    if text_overflow == "ellipsis" or block_ellipsis != "none" or textbox.style["font_size"] < 1e-6:
+    if textbox.style["font_size"] < 1e-6:
+        return _original_draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix)
+    glue = getattr(textbox, "policygen_glue", None)
+    if glue is not None and textbox.text.strip():
+        _draw_glue(stream, textbox, glue)
+    if text_overflow == "ellipsis" or block_ellipsis != "none":
         return _original_draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix)
     if not textbox.text.strip():
         if textbox.text and _khmer_context(textbox):
@@ -315,6 +369,34 @@ def _draw_space(stream, textbox, matrix) -> None:
     finally:
         for info, glyph in restore:
             info.glyph = glyph
+
+
+def _draw_glue(stream, textbox, glue: tuple[float, float, float, float]) -> None:
+    """An invisible space as large as the table row ``glue`` (x, y, width, height), drawn
+    before a line of text in the row (see :func:`glue_rows`)."""
+    pango.pango_layout_set_single_paragraph_mode(textbox.pango_layout.layout, True)
+    first_line, _index = textbox.pango_layout.get_first_line()
+    if first_line.runs == ffi.NULL:
+        return
+    glyph_item = first_line.runs[0].data
+    font, font_size = stream.add_font(glyph_item.item.analysis.font)
+    if pango.pango_version() < 14802:
+        font_size = textbox.style["font_size"]
+    glyphs = glyph_item.glyphs
+    glyph = next((glyphs.glyphs[i].glyph for i in range(glyphs.num_glyphs) if not glyphs.glyphs[i].glyph & pango.PANGO_GLYPH_UNKNOWN_FLAG), None)
+    if not _plain_outlines(font) or glyph is None or glyph == pango.PANGO_GLYPH_EMPTY:
+        return
+    cid = _extra_cid(font, glyph, " ", 1000)
+    if cid is None:
+        return
+    x, y, width, height = glue
+    # One em wide and one em tall, scaled to the row; the baseline above the row's bottom by
+    # the font's descent, where engines put the bottom of a character's box.
+    stream.set_text_rendering(3)
+    stream.set_font_size(font.hash, font_size)
+    stream.set_text_matrix(width / font_size, 0, 0, -height / font_size, x, y + height * (1 + font.descent / 1000))
+    stream.show_text(f"<{cid:04x}>")
+    stream.set_text_rendering(0)
 
 
 def _plain_outlines(font: Any) -> bool:
@@ -498,10 +580,16 @@ def _map_run(stream, textbox, glyph_item, font, font_size: float, utf8: bytes, r
             pango.pango_font_get_glyph_extents(pango_font, glyph, stream.ink_rect, stream.logical_rect)
             font.widths[glyph] = round(stream.logical_rect.width * 1000 * FROM_UNITS / font_size)
         if layered and font.widths[glyph] == 0:
-            # A mark with no advance: pdfminer.six splits a line between two characters
-            # without width (a subscript and a vowel below). A thousandth of an em, which
-            # WeasyPrint takes back with its kerning, so the glyphs stay where Pango put them.
-            cid = _extra_cid(font, glyph, wanted, 1, visible=True)
+            # A mark with no advance: pdfminer.six joins two characters into a line only
+            # when the gap between them is less than twice the wider one's width, and a
+            # subscript and a vowel drawn one over the other, both without width, were split
+            # (their Pango offsets differ by a few points). Half an em, which WeasyPrint takes
+            # back with its kerning, so the glyphs stay where Pango put them; WeasyPrint
+            # writes that kerning truncated towards zero, so the width has the kerning's sign
+            # (a mark moved to the left gets a negative width), and the kerning rounds the
+            # way it does without the width: the page is drawn exactly as WeasyPrint draws it.
+            kerning = info.geometry.x_offset / font_size - info.geometry.width * 1000 * FROM_UNITS / font_size
+            cid = _extra_cid(font, glyph, wanted, MARK_WIDTH if kerning >= 0 else -MARK_WIDTH, visible=True)
         else:
             known = font.to_unicode.get(glyph)
             if known is None:
