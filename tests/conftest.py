@@ -10,6 +10,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -24,6 +25,37 @@ SAMPLE = ROOT
 PROJECT_PARTS = ("policygen.yaml", "glossary.yaml", "rules.yaml", "sources", "locales", "theme", "archive")
 """What a policygen project is made of; the rest of the repository (code, tests, docs) is not."""
 MINI = FIXTURES / "projects" / "mini"
+
+
+GROUPS = {
+    "tests/test_pdf.py": "pdf",  # conftest's sample PDFs and their extracted text ...
+    "tests/test_pdf_text.py": "pdf",  # ... and the starter's and the control's PDFs
+    "tests/test_browser.py": "browser",  # one Chromium, one copy of the built sites
+    "tests/test_redline.py": "redline",  # the module's comparison
+    "tests/test_kill.py": "kill",  # one warm process, one first release
+    "tests/test_golden.py": "golden",  # the starter and mini built once
+    "tests/test_site_frame.py": "site-frame",  # the built site
+}
+"""Test modules whose tests run on one pytest-xdist worker, by group (``--dist loadgroup``, in
+pyproject.toml): what these modules make once (module fixtures; session fixtures that no other
+module needs) is then made once per run instead of once per worker, and no worker waits, idle,
+for a folder another worker is making (:func:`build_once`). The other tests are handed out one
+by one, as ``--dist load`` does."""
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """The ``loadgroup`` scheduler, grouping by :data:`GROUPS`. (xdist 3.8 groups the tests of
+    an ``xdist_group`` mark by renaming them, which pytest 9 no longer lets it do: the mark is
+    silently ignored, so the groups are named here, by module.)"""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class ByModule(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return GROUPS.get(nodeid.split("::", 1)[0], nodeid)
+
+    return ByModule(config, log)
 
 
 @pytest.fixture(autouse=True)
@@ -136,14 +168,65 @@ def sample_pdfs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample without its archive (its sources are the current version), built as PDF
     (``build(formats=["pdf"])``, one worker per core) once per test run and shared by every
     test and worker: the project folder, its PDFs in ``output/<policy>/<locale>/``. Tests only
-    read it; one that changes anything works on a :func:`private_copy`."""
+    read it; one that changes anything works on a :func:`private_copy`.
+
+    Beside the project, ``overflows/<policy>-<locale>.json`` lists the lines that run past the
+    right edge of their block in the laid-out document that became each PDF
+    (:func:`policygen.render.pdf.overflowing_lines`), so the overflow test does not lay the
+    six documents out a second time."""
 
     def make(folder: Path) -> None:
-        from policygen.build import build  # only when a test needs it: conftest imports little
+        import json
+        import multiprocessing
 
-        build(copy_project(SAMPLE, folder / "tonle", archive=False), formats=["pdf"])
+        # only when a test needs them: conftest imports little
+        from policygen import build as build_module
+        from policygen.render import pdf
+
+        overflows = folder / "overflows"
+        overflows.mkdir()
+        rendering: list[str] = []
+        render_pdf, layout = build_module.render_pdf, pdf._layout
+
+        def render_and_name(project: Any, item: Any, *args: Any) -> bytes:
+            rendering[:] = [f"{item.policy.id}-{item.locale}"]
+            return render_pdf(project, item, *args)
+
+        def layout_and_measure(project: Any, html: str) -> Any:
+            document = layout(project, html)
+            (overflows / f"{rendering[0]}.json").write_text(json.dumps(pdf.overflowing_lines(document)), encoding="utf-8")
+            return document
+
+        # Forked PDF workers inherit the two wrappers; without fork, the build renders in-process.
+        jobs = None if "fork" in multiprocessing.get_all_start_methods() else 1
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(build_module, "render_pdf", render_and_name)
+            patch.setattr(pdf, "_layout", layout_and_measure)
+            build_module.build(copy_project(SAMPLE, folder / "tonle", archive=False), formats=["pdf"], jobs=jobs)
 
     return build_once(tmp_path_factory, "sample-pdf", make) / "tonle"
+
+
+@pytest.fixture(scope="session")
+def sample_pdf_texts(tmp_path_factory: pytest.TempPathFactory, sample_pdfs: Path) -> dict[str, dict[Path, str]]:
+    """Every engine's text (tests/pdf_engines.py) of every PDF of :func:`sample_pdfs`,
+    extracted once per test run (the first worker that needs it extracts, the others read its
+    JSON) and shared by tests/test_pdf.py and tests/test_pdf_text.py: {engine: {path: text}}."""
+    import json
+
+    import pdf_engines
+
+    paths = sorted((sample_pdfs / "output").glob("*/*/*.pdf"))
+    assert len(paths) == 6, paths
+
+    def make(folder: Path) -> None:
+        texts = pdf_engines.extract_all(paths)
+        listed = {engine: [by_path[path] for path in paths] for engine, by_path in texts.items()}
+        (folder / "texts.json").write_text(json.dumps({"paths": [str(p) for p in paths], "texts": listed}), encoding="utf-8")
+
+    data = json.loads((build_once(tmp_path_factory, "sample-pdf-texts", make) / "texts.json").read_text(encoding="utf-8"))
+    assert data["paths"] == [str(p) for p in paths]
+    return {engine: dict(zip(paths, texts, strict=True)) for engine, texts in data["texts"].items()}
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ import subprocess
 from collections.abc import Callable, Sequence
 from html import unescape
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PDFJS_TOOL = ROOT / "tools" / "pdfjs" / "extract.mjs"
@@ -252,18 +253,38 @@ class Page:
         body = re.sub(r"(?s)<(style|script)\b.*?</\1>", "", fragment.decode("utf-8"))
         self.page_text = normalize(unescape(re.sub(r"<[^>]+>", " ", body)))
 
+    # The checks below are pure functions of the page and an engine's text; several tests ask
+    # for the same ones (the control test repeats the clause and word checks of the Khmer
+    # pages), so each is worked out once per process.
+
+    def _memo(self, key: tuple[str, ...], work: Callable[[], Any]) -> Any:
+        memo = self.__dict__.setdefault("_memo_", {})
+        if key not in memo:
+            memo[key] = work()
+        return memo[key]
+
     def read(self, text: str) -> str:
         """What the checks read: the engine's text without page furniture and repeated table
         header rows (see reader_text)."""
-        return drop_repeated(reader_text(text, self.furniture), self.headers)
+        return self._memo(("read", text), lambda: drop_repeated(reader_text(text, self.furniture), self.headers))
 
     def missing(self, text: str, engine: str = "") -> list[str]:
-        read = self.read(text)
         lenient = engine == "pdftotext"
-        return [clause for clause in self.clauses if not self.finder.pattern(clause, hyphen_optional=lenient).search(read)]
+
+        def work() -> list[str]:
+            read = self.read(text)
+            return [clause for clause in self.clauses if not self.finder.pattern(clause, hyphen_optional=lenient).search(read)]
+
+        return list(self._memo(("missing", text, str(lenient)), work))
+
+    def frequent_words(self) -> list[str]:
+        """The page's 30 most frequent Khmer words (:func:`frequent_khmer_words`)."""
+        return self._memo(("words",), lambda: frequent_khmer_words(self.page_text))
 
     def miscounted(self, text: str) -> list[tuple[str, int, int]]:
-        read = self.read(text)
-        words = frequent_khmer_words(self.page_text)
-        counts = [(w, count(self.page_text, w), count(read, w)) for w in words]
-        return [(w, want, got) for w, want, got in counts if want != got]
+        def work() -> list[tuple[str, int, int]]:
+            read = self.read(text)
+            counts = [(w, count(self.page_text, w), count(read, w)) for w in self.frequent_words()]
+            return [(w, want, got) for w, want, got in counts if want != got]
+
+        return list(self._memo(("miscounted", text), work))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import io
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -15,7 +16,7 @@ from pypdf import PdfReader
 
 from policygen.build import build
 from policygen.i18n.prepare import prepare
-from policygen.render.pdf import break_khmer_words, overflowing_lines, render_document
+from policygen.render.pdf import break_khmer_words, overflowing_lines
 from policygen.render.redline import _clause_texts, tokenize
 
 LOCALES = ("en", "nl", "km")
@@ -34,18 +35,6 @@ def pdf_path(project: Path, policy: str, locale: str) -> Path:
     folder = project / "output" / policy / locale
     draft = folder / "draft" / f"{policy}-{locale}.pdf"
     return draft if draft.is_file() else folder / f"{policy}-{locale}.pdf"
-
-
-def pdftotext(path: Path) -> str:
-    # -raw keeps the content stream's order. Poppler's default layout mode guesses a reading
-    # order from positions and reorders some Khmer lines; that is layout analysis, which the
-    # extraction test leaves out, as it does for pdfminer.
-    return subprocess.run(["pdftotext", "-raw", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True).stdout
-
-
-@functools.cache  # the outline test reads the Khmer text again; the PDFs do not change
-def pypdf_text(path: Path) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
 
 
 def pdfminer_text(path: Path) -> str:
@@ -99,14 +88,20 @@ def anchor(text: str, words: list[str], cursor: int) -> int | None:
     return None
 
 
-EXTRACTORS = {"pdftotext": pdftotext, "pypdf": pypdf_text, "pdfminer": pdfminer_text}
+SHARED = {"pdftotext": "pdftotext-raw", "pypdf": "pypdf"}
+"""Extractors whose text conftest's :func:`sample_pdf_texts` has, by its engine name:
+``pdftotext -raw`` keeps the content stream's order (poppler's default layout mode guesses a
+reading order from positions and reorders some Khmer lines; that is layout analysis, which
+this test leaves out, as it does for pdfminer), and pypdf's ``extract_text`` of every page."""
+EXTRACTORS = [*SHARED, "pdfminer"]
 
 
 @pytest.mark.parametrize("extractor", sorted(EXTRACTORS))
 @pytest.mark.parametrize("locale", LOCALES)
-def test_every_word_extracts_exactly(built: Path, locale: str, extractor: str) -> None:
+def test_every_word_extracts_exactly(built: Path, sample_pdf_texts: dict[str, dict[Path, str]], locale: str, extractor: str) -> None:
     for policy in ("tonle-privacy", "tonle-cookies"):
-        text = normalize(EXTRACTORS[extractor](pdf_path(built, policy, locale)))
+        path = pdf_path(built, policy, locale)
+        text = normalize(sample_pdf_texts[SHARED[extractor]][path] if extractor in SHARED else pdfminer_text(path))
         missing = []
         cursor = 0
         for words in expected_words(built, policy, locale):
@@ -126,10 +121,12 @@ def test_every_word_extracts_exactly(built: Path, locale: str, extractor: str) -
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_no_line_overflows(built: Path, locale: str) -> None:
+    # Measured on the laid-out documents that became the PDFs of :func:`built` (conftest's
+    # sample_pdfs runs overflowing_lines on each as the build lays it out).
     for policy in ("tonle-privacy", "tonle-cookies"):
-        project, localized = prepare(built, [policy], [locale])
-        document = render_document(project, localized[0])
-        assert overflowing_lines(document) == []
+        found = built.parent / "overflows" / f"{policy}-{locale}.json"
+        assert found.is_file(), f"the build laid out no {policy} [{locale}] document"
+        assert json.loads(found.read_text(encoding="utf-8")) == []
 
 
 def test_khmer_word_breaks_prevent_overflow(built: Path) -> None:
@@ -170,7 +167,7 @@ def test_page_count_fonts_metadata_and_tagging(built: Path, locale: str) -> None
     assert "/CreationDate" not in reader.metadata and "/ModDate" not in reader.metadata
 
 
-def test_outline_destinations_and_page_furniture(built: Path) -> None:
+def test_outline_destinations_and_page_furniture(built: Path, sample_pdf_texts: dict[str, dict[Path, str]]) -> None:
     reader = PdfReader(pdf_path(built, "tonle-privacy", "km"))
     def titles(items: list) -> list[str]:
         flat = []
@@ -182,9 +179,9 @@ def test_outline_destinations_and_page_furniture(built: Path) -> None:
     assert outline[0] == "គោលការណ៍ឯកជនភាព" and "អំពីយើង" in outline and len(outline) > 20
     names = set(reader.named_destinations)
     assert {"who-we-are", "who-intro", "collect-list.3", "retention"} <= names
-    text = pypdf_text(pdf_path(built, "tonle-privacy", "km"))
+    text = sample_pdf_texts["pypdf"][pdf_path(built, "tonle-privacy", "km")]
     assert "ទំព័រ ១ នៃ" in text  # localized page numbers in Khmer digits
-    nl = pypdf_text(pdf_path(built, "tonle-privacy", "nl"))
+    nl = sample_pdf_texts["pypdf"][pdf_path(built, "tonle-privacy", "nl")]
     assert "Pagina 1 van" in nl and "Versie 3.0 · 1\u00a0maart\u00a02026" in nl
     links = [a for page in reader.pages for a in (page.get("/Annots") or []) if a.get_object().get("/Subtype") == "/Link"]
     assert links, "the table of contents links to the clauses"

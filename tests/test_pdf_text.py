@@ -69,10 +69,13 @@ def pages(tmp_path_factory: pytest.TempPathFactory, sample_pdfs: Path) -> dict[s
 
 
 @pytest.fixture(scope="session")
-def extracted(tmp_path_factory: pytest.TempPathFactory, pages: dict[str, list[Page]]) -> dict[str, dict[Path, str]]:
+def extracted(tmp_path_factory: pytest.TempPathFactory, pages: dict[str, list[Page]],
+              sample_pdf_texts: dict[str, dict[Path, str]]) -> dict[str, dict[Path, str]]:
     """Every engine's text of every PDF of :func:`pages`, extracted once per test run (the first
-    worker that needs it extracts, the others read its JSON) and shared: tests only read it."""
-    paths = [page.pdf for group in pages.values() for page in group]
+    worker that needs it extracts, the others read its JSON) and shared: tests only read it.
+    The sample's PDFs are conftest's, extracted by :func:`sample_pdf_texts` (which
+    tests/test_pdf.py reads too); the starter's and the control's are extracted here."""
+    paths = [page.pdf for group in pages.values() for page in group if page.pdf not in sample_pdf_texts["pdfium"]]
 
     def make(folder: Path) -> None:
         texts = pdf_engines.extract_all(paths)
@@ -81,7 +84,10 @@ def extracted(tmp_path_factory: pytest.TempPathFactory, pages: dict[str, list[Pa
 
     data = json.loads((build_once(tmp_path_factory, "pdf-text-extracted", make) / "texts.json").read_text(encoding="utf-8"))
     assert data["paths"] == [str(p) for p in paths]
-    return {engine: dict(zip(paths, texts, strict=True)) for engine, texts in data["texts"].items()}
+    texts = {engine: {**sample_pdf_texts[engine], **dict(zip(paths, found, strict=True))} for engine, found in data["texts"].items()}
+    assert sorted(texts) == sorted(pdf_engines.ENGINES)
+    assert all(page.pdf in by_path for by_path in texts.values() for group in pages.values() for page in group)
+    return texts
 
 
 @pytest.mark.parametrize("engine", list(pdf_engines.ENGINES))
