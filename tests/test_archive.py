@@ -249,6 +249,7 @@ import policygen.archive.release as archive
 # What the PDFs hold does not matter here, only where the process dies: a placeholder spares
 # loading WeasyPrint and laying out pages in every killed process.
 archive.render_pdf = lambda project, item, variant="pdf/ua-1": b"%PDF-1.7 placeholder for " + item.locale.encode()  # as placeholder_pdfs
+archive.redline_pdf = lambda report, pages, locale: b"%PDF-1.7 placeholder redline for " + locale.encode()
 point = sys.argv[2]
 if point == "rename":
     # killed at the very last step: everything written and synced, not yet renamed into place
