@@ -17,11 +17,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
-from jinja2 import meta
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markupsafe import Markup
@@ -33,6 +30,9 @@ from policygen.model import Project
 from policygen.resources import PACKAGE, TEMPLATES, builtin, font_files, stylesheet
 from policygen.source.files import inside
 from policygen.source.prose import PARSER
+
+if TYPE_CHECKING:
+    import jinja2
 
 
 class PolicyRenderer(RendererHTML):
@@ -129,21 +129,6 @@ def render_title(localized: LocalizedPolicy) -> str:
     return _renderer().inline(localized.title, PARSER.options, env)
 
 
-class _ThemeLoader(jinja2.FileSystemLoader):
-    """Loads a project's theme templates, refusing any that lead outside the project."""
-
-    def __init__(self, folder: Path, root: Path):
-        super().__init__(str(folder))
-        self.root = root.resolve()
-
-    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
-        source, filename, uptodate = super().get_source(environment, template)
-        if not Path(filename).resolve().is_relative_to(self.root):
-            raise SourceError([Diagnostic(Path(filename), 0, "theme template leads outside the project (through a symlink?); policygen reads only "
-                "files inside the project")])
-        return source, filename, uptodate
-
-
 _SCALARS = (str, Markup, int, float, bool, type(None))
 MAX_TEMPLATE_SEQUENCE = 10_000_000
 """The longest string or list a template may make with ``*`` (``"x" * n``)."""
@@ -151,45 +136,71 @@ MAX_TEMPLATE_POWER_BITS = 100_000
 """The largest number, in bits, a template may make with ``**``."""
 
 
-class _Sandbox(ImmutableSandboxedEnvironment):
-    """Jinja's immutable sandbox, the second wall behind the plain data templates get.
+@cache
+def _jinja_classes() -> tuple[Callable[[Path, Path], jinja2.BaseLoader], type[jinja2.Environment], type[jinja2.StrictUndefined]]:
+    """The theme loader, the sandbox and the undefined of every environment, made (and Jinja
+    imported) when the first environment is: a command that renders nothing, such as a check
+    answered from its record or a no-op build, does not load Jinja at all."""
+    import jinja2
+    from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-    The first wall is :func:`template_data`: a template's context holds only strings,
-    numbers, booleans, tuples and read-only mappings, so no attribute leads to a path, a file,
-    a module or a model object. The sandbox adds: no attribute starting with ``_``, no
-    ``str.format`` tricks, no change to any list or dict, ranges of at most 100,000 items, and
-    (below) no number or string so big that making it alone exhausts the machine.
-    """
+    class _ThemeLoader(jinja2.FileSystemLoader):
+        """Loads a project's theme templates, refusing any that lead outside the project."""
 
-    intercepted_binops = frozenset({"*", "**"})
+        def __init__(self, folder: Path, root: Path):
+            super().__init__(str(folder))
+            self.root = root.resolve()
 
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "*":
-            for sequence, times in ((left, right), (right, left)):
-                if isinstance(sequence, (str, list, tuple)) and isinstance(times, int) and len(sequence) * times > MAX_TEMPLATE_SEQUENCE:
-                    raise SecurityError(f"the result of '*' would be longer than {MAX_TEMPLATE_SEQUENCE:,} items")
-        elif operator == "**" and isinstance(left, int) and isinstance(right, int) and abs(left) > 1:
-            if right > 0 and abs(left).bit_length() * right > MAX_TEMPLATE_POWER_BITS:
-                raise SecurityError(f"the result of '**' would be larger than {MAX_TEMPLATE_POWER_BITS:,} bits")
-        return super().call_binop(context, operator, left, right)
+        def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+            source, filename, uptodate = super().get_source(environment, template)
+            if not Path(filename).resolve().is_relative_to(self.root):
+                raise SourceError([Diagnostic(Path(filename), 0, "theme template leads outside the project (through a symlink?); policygen reads only "
+                    "files inside the project")])
+            return source, filename, uptodate
 
+    class _Sandbox(ImmutableSandboxedEnvironment):
+        """Jinja's immutable sandbox, the second wall behind the plain data templates get.
 
-class _Undefined(jinja2.StrictUndefined):
-    """Jinja's strict undefined, saying what a mapping of template data does have."""
+        The first wall is :func:`template_data`: a template's context holds only strings,
+        numbers, booleans, tuples and read-only mappings, so no attribute leads to a path, a file,
+        a module or a model object. The sandbox adds: no attribute starting with ``_``, no
+        ``str.format`` tricks, no change to any list or dict, ranges of at most 100,000 items, and
+        (below) no number or string so big that making it alone exhausts the machine.
+        """
 
-    __slots__ = ()
+        intercepted_binops = frozenset({"*", "**"})
 
-    @property
-    def _undefined_message(self) -> str:
-        owner, name = self._undefined_obj, self._undefined_name
-        if not self._undefined_hint and type(owner) is MappingProxyType and isinstance(name, str):
-            return f"no '{name}' here; this has {', '.join(sorted(owner))}"
-        return str(super()._undefined_message)
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            if operator == "*":
+                for sequence, times in ((left, right), (right, left)):
+                    if isinstance(sequence, (str, list, tuple)) and isinstance(times, int) and len(sequence) * times > MAX_TEMPLATE_SEQUENCE:
+                        raise SecurityError(f"the result of '*' would be longer than {MAX_TEMPLATE_SEQUENCE:,} items")
+            elif operator == "**" and isinstance(left, int) and isinstance(right, int) and abs(left) > 1:
+                if right > 0 and abs(left).bit_length() * right > MAX_TEMPLATE_POWER_BITS:
+                    raise SecurityError(f"the result of '**' would be larger than {MAX_TEMPLATE_POWER_BITS:,} bits")
+            return super().call_binop(context, operator, left, right)
+
+    class _Undefined(jinja2.StrictUndefined):
+        """Jinja's strict undefined, saying what a mapping of template data does have."""
+
+        __slots__ = ()
+
+        @property
+        def _undefined_message(self) -> str:
+            owner, name = self._undefined_obj, self._undefined_name
+            if not self._undefined_hint and type(owner) is MappingProxyType and isinstance(name, str):
+                return f"no '{name}' here; this has {', '.join(sorted(owner))}"
+            return str(super()._undefined_message)
+
+    return _ThemeLoader, _Sandbox, _Undefined
 
 
 def _printable(value: Any) -> Any:
     """What ``{{ ... }}`` may print: text, numbers and containers of them. A function, a
     method or any other object would print its ``repr``, which is no text for a page."""
+    import jinja2
+    from jinja2.sandbox import SecurityError
+
     if isinstance(value, jinja2.Undefined) or _plain(value, 0):
         return value
     kind = "a function or method" if callable(value) else f"a {type(value).__name__} object"
@@ -232,12 +243,15 @@ def environment(project: Project) -> jinja2.Environment:
 def _environment(theme: Path, names: tuple[str, ...] | None, root: Path) -> jinja2.Environment:
     # One environment per theme (and set of theme files), so a build, and every build of
     # 'policygen serve', compiles each template once; Jinja reloads a template whose file changed.
+    import jinja2
+
+    theme_loader, sandbox, undefined = _jinja_classes()
     loaders: list[jinja2.BaseLoader] = []
     if names is not None:
-        loaders.append(_ThemeLoader(theme, root))
+        loaders.append(theme_loader(theme, root))
     loaders.append(jinja2.PackageLoader(PACKAGE, TEMPLATES))
-    env = _Sandbox(
-        loader=jinja2.ChoiceLoader(loaders), autoescape=True, undefined=_Undefined, finalize=_printable,
+    env = sandbox(
+        loader=jinja2.ChoiceLoader(loaders), autoescape=True, undefined=undefined, finalize=_printable,
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
     )
     env.globals.pop("lipsum", None)
@@ -251,6 +265,9 @@ def theme_templates(project: Project, names: Iterable[str]) -> list[Path]:
     them and among the templates they include, import or extend, all the way down (every theme
     template when one names another at run time). A cache key of an output made with ``names``
     holds their bytes; policygen's own templates are part of its code."""
+    import jinja2
+    from jinja2 import meta
+
     theme = project.theme_dir / "templates"
     if not theme.is_dir():
         return []
@@ -299,6 +316,9 @@ def _key(key: Any) -> str:
 def render_template(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> str:
     """Render one template with ``context`` made :func:`template_data`; anything that goes
     wrong inside a template becomes a ``path:line: template error: ...`` diagnostic."""
+    import jinja2
+    from jinja2.sandbox import SecurityError
+
     data = template_data(dict(context))
     try:
         return env.get_template(name).render(data)
