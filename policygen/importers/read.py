@@ -129,15 +129,27 @@ def escape(text: str) -> str:
 
     ``{{`` is policygen's placeholder syntax even when escaped, so a literal one is written
     ``{ {`` (counted as a repair by :func:`placeholder_braces`)."""
-    text = placeholder_braces(text)
-    text = re.sub(r"([\\`*_\[\]<>{}|&~])", r"\\\1", text)
-    text = re.sub(r"^([#>+=-])", r"\\\1", text)
-    text = re.sub(r"^(\d+)([.)])(\s|$)", r"\1\\\2\3", text)
+    text = placeholder_braces(text).translate(_SPECIAL)
+    if text[:1] in _LINE_START:
+        text = "\\" + text
+    elif text[:1].isdigit():  # every digit \d matches is a digit to str.isdigit
+        text = _NUMBERED.sub(r"\1\\\2\3", text)
     return _bold(text)
 
 
+# Escaping runs on every block and every text token of an import: a translation table and
+# checks of the first character, not a regular expression substitution per character class.
+_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>{}|&~"})
+_LINE_START = tuple("#>+=-")
+_NUMBERED = re.compile(r"^(\d+)([.)])(\s|$)")
+_OPEN_BRACES = re.compile(r"\{(?=\{)")
+_CLOSE_BRACES = re.compile(r"\}(?=\})")
+
+
 def placeholder_braces(text: str) -> str:
-    return re.sub(r"\}(?=\})", "} ", re.sub(r"\{(?=\{)", "{ ", text))
+    if "{" not in text and "}" not in text:
+        return text
+    return _CLOSE_BRACES.sub("} ", _OPEN_BRACES.sub("{ ", text))
 
 
 def _bold(text: str) -> str:

@@ -88,8 +88,11 @@ def _date(year: int, month: int, day: int, exact: bool) -> tuple[date, bool] | N
         return None
 
 
+_NON_WORD = re.compile(r"\W+")
+
+
 def _normalized(text: str) -> str:
-    return re.sub(r"\W+", " ", text.lower()).strip()
+    return _NON_WORD.sub(" ", text.lower()).strip()
 
 
 def _mark_tables_of_contents(blocks: list[Block]) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -96,6 +97,9 @@ def make_parser() -> MarkdownIt:
     # Markdown as text. We parse every link and let check_href reject all but the safe schemes
     # with an error, so an author learns about the link instead of publishing broken text.
     md.validateLink = lambda url: True  # type: ignore[method-assign]
+    # Normalizing a link target parses it and encodes its host: the same targets come back in
+    # every clause that links to them, in every version a diff or a build reads.
+    md.normalizeLink = lru_cache(maxsize=4096)(md.normalizeLink)  # type: ignore[method-assign]
     md.block.ruler.before("paragraph", "clause_anchor", _clause_anchor_rule, {"alt": ["paragraph"]})
     md.core.ruler.after("block", "heading_ids", _heading_id_rule)
     md.inline.ruler.before("text", "placeholder", _placeholder_rule)
