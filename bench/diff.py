@@ -6,7 +6,8 @@ The real pair: the old and the new versions of two long policies of the developm
 (../shared/corpus/ota-dev/, pairs 005 and 026), each side concatenated into one document of about
 32,000 words, compared as `policygen diff old.md new.md` compares them. Prints the CPU time of the
 import of both files, of loading them, and of the diff with classification and prose analysis
-(the fastest of N runs); start-up (the interpreter and policygen's own imports) is not counted.
+(the fastest of N runs), and whether the three together stay under the 1 s of the claim; start-up
+(the interpreter and policygen's own imports) is not counted.
 
 Builds a policy with N clauses (N = 2,000 and 20,000) from the facts of the test fixture
 project, and a new version with 1 % of the clauses reworded, 0.5 % moved, 0.5 % renamed,
@@ -99,7 +100,8 @@ def measure(clauses: int, runs: int) -> tuple[float, float]:
         rules, labels = load_rules(new_project), source_labels(new_project)
         # The loaded token trees are millions of long-lived objects; the cyclic garbage
         # collector would rescan them on every collection the diff's allocations trigger,
-        # which measures the heap, not the diff. The CLI does the same (see report.compare).
+        # which measures the heap, not the diff. A file diff does the same with what its imports
+        # make (policygen.importers.files), and a build with what it loads (policygen.build).
         gc.collect()
         gc.freeze()
         times = []
@@ -157,9 +159,10 @@ def main() -> None:
     real = measure_real(max(1, min(args.runs, 3)))
     if real is not None:
         words, imported, loaded, diffed = real
+        total = imported + loaded + diffed
         print(f"real pair ({'+'.join(REAL_PAIRS)}, {words:,} words): import of both files {imported:.2f} s, load {loaded:.2f} s, "
-              f"diff + classification + prose analysis {diffed:.2f} s ({'under' if diffed < 1 else 'OVER'} 1 s); "
-              f"total beyond start-up {imported + loaded + diffed:.2f} s")
+              f"diff + classification + prose analysis {diffed:.2f} s; total beyond start-up {total:.2f} s "
+              f"({'under' if total < 1 else 'OVER'} 1 s)")
 
 
 if __name__ == "__main__":

@@ -129,12 +129,13 @@ class _Prose:
 
 
 def _prose(policy: Policy, labels: Mapping[tuple[str, str], str]) -> _Prose:
-    placeholders = _placeholder_index(policy)
+    groups = _clause_groups(policy)  # the clauses' texts, joined once for both uses
+    texts = dict(groups)
+    placeholders = _placeholder_index(groups)
     owner = _owners(policy)
     section_topics: dict[str | None, set[str]] = {}
     for clause, names in placeholders.items():
         section_topics.setdefault(owner.get(clause), set()).update(n.split(".")[0] for n in names)
-    texts = clause_texts(policy)
     prose_only = any(name in ("recipients", "transfers", "retention", "data_categories", "purposes") for name, _line in policy.missing_facts)
     return _Prose(texts, placeholders, _by_fact(placeholders), owner, section_topics, Document.of(list(texts.values())), policy.source_locale,
                   prose_only, Coverage(policy, labels))
@@ -287,11 +288,11 @@ def _fact_change(key, ident, fld, bucket, before, after, old, new, old_index, ne
 _CLAUSE = attrgetter("clause")
 
 
-def _placeholder_index(policy: Policy) -> dict[str, set[str]]:
-    """Clause ID -> placeholder names used in it."""
+def _placeholder_index(groups: list[tuple[str, str]]) -> dict[str, set[str]]:
+    """Clause ID -> placeholder names used in it (``groups``: see :func:`_clause_groups`)."""
     index: dict[str, set[str]] = {}
-    for clause, segments in groupby((policy.document.title, *policy.document.segments), key=_CLAUSE):
-        found = PLACEHOLDER_RE.findall("\n".join(segment.text for segment in segments))
+    for clause, text in groups:
+        found = PLACEHOLDER_RE.findall(text) if "{{" in text else None
         if found:
             index.setdefault(clause, set()).update(found)
     return index
@@ -332,11 +333,14 @@ _DAYS = {"y": 365.25, "j": 365.25, "m": 30.44, "w": 7.0, "d": 1.0}
 
 def clause_texts(policy: Policy) -> dict[str, str]:
     """Clause ID -> its source text (segments joined), in document order."""
+    return dict(_clause_groups(policy))
+
+
+def _clause_groups(policy: Policy) -> list[tuple[str, str]]:
+    """(clause ID, its segments' text joined) for each run of segments of one clause, in document order."""
     # A clause's segments are contiguous in document order, so grouping needs no lookups.
-    return {
-        clause: "\n".join(segment.text for segment in segments)
-        for clause, segments in groupby((policy.document.title, *policy.document.segments), key=_CLAUSE)
-    }
+    return [(clause, "\n".join(segment.text for segment in segments))
+            for clause, segments in groupby((policy.document.title, *policy.document.segments), key=_CLAUSE)]
 
 
 def _owners(policy: Policy) -> dict[str, str | None]:
@@ -495,6 +499,8 @@ def _prose_changes(old_prose: _Prose, new_prose: _Prose, new: Policy, old: Polic
     if whole is not None:
         return [whole]
     changes: list[Change] = []
+    # Once per diff, not once per changed clause: a section set per clause made the diff quadratic.
+    new_headings, old_headings = _headings(new), (_headings(old) if old is not None else set())
     common = [c for c in new_texts if c in old_texts]
     in_place = _in_place(common, {c: i for i, c in enumerate(old_texts)})
     for clause in common:
@@ -510,7 +516,7 @@ def _prose_changes(old_prose: _Prose, new_prose: _Prose, new: Policy, old: Polic
             changes.append(Change("clause", "moved", clause, None, before, after, details, (clause,)))
         else:
             details = _prose_details(before, after, new, topics, old, context)
-            if clause in _headings(new) and details["edit"] == "substantive" and "finding" not in details:
+            if clause in new_headings and details["edit"] == "substantive" and "finding" not in details:
                 details["edit"], details["editorial"] = "editorial", "a heading"  # a heading names a section; it promises nothing
             changes.append(Change("clause", "changed", clause, None, before, after, details, (clause,)))
     gone = [c for c in old_texts if c not in new_texts]
@@ -530,7 +536,7 @@ def _prose_changes(old_prose: _Prose, new_prose: _Prose, new: Policy, old: Polic
     counterpart = {c: c for c in common} | {n: o for o, n in pairs}
     splits, merges = _split_and_merged([c for c in unpaired_old if c not in {s for _k, srcs in regrouped.values() for s in srcs}],
                                        [c for c in unpaired_new if c not in regrouped], counterpart, old_texts, new_texts,
-                                       _headings(new) | (_headings(old) if old is not None else set()))
+                                       new_headings | old_headings)
     replaced = {p for _m, _o, group in splits for p in group} | {new_id for new_id, _o, _group in merges}
     changes = [c for c in changes if c.id not in replaced]
     for main, old_id, parts in splits:
@@ -570,7 +576,7 @@ def _prose_changes(old_prose: _Prose, new_prose: _Prose, new: Policy, old: Polic
         details = _prose_details("", new_texts[clause], new, new_prose.topics(clause), None, context)
         if details.get("editorial") is None:
             details["edit"] = "substantive"
-        if clause in _headings(new) and "finding" not in details:
+        if clause in new_headings and "finding" not in details:
             details["edit"], details["editorial"] = "editorial", "a heading"
         changes.append(Change("clause", "added", clause, None, None, new_texts[clause], details, (clause,)))
     for clause in unpaired_old:
@@ -578,7 +584,7 @@ def _prose_changes(old_prose: _Prose, new_prose: _Prose, new: Policy, old: Polic
             continue
         details = {"edit": "substantive", "topics": sorted(old_prose.topics(clause))}
         _add_findings(details, old_texts[clause], "", context)
-        if old is not None and clause in _headings(old) and "finding" not in details:
+        if clause in old_headings and "finding" not in details:
             details["edit"], details["editorial"] = "editorial", "a heading"
         changes.append(Change("clause", "removed", clause, None, old_texts[clause], None, details, (clause,)))
     return changes

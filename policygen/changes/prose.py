@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 from policygen.changes.lexicon import Lexicon, lexicon
 
@@ -62,8 +63,13 @@ def plain(markdown: str) -> str:
     """The words a reader sees: no link targets, emphasis, escapes or list markers."""
     text = _LINK_TARGET.sub("]", markdown)
     text = text.replace("[", "").replace("]", "")
-    text = _MARKUP.sub(lambda m: m.group(1) or "", text)
+    if "\\" in text or "*" in text or "_" in text or "`" in text:  # every markup the pattern removes has one of them
+        text = _MARKUP.sub(_unescaped, text)
     return text.translate(_QUOTES)
+
+
+def _unescaped(match: re.Match[str]) -> str:
+    return match.group(1) or ""
 
 
 def words(text: str) -> list[str]:
@@ -106,13 +112,23 @@ class Document:
     text: str
     lower: str
     words: int
-    norm: str
-    """Lowercase words only, for "does this sentence occur anywhere?"."""
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """What is derived from the whole text on first use (its sentences, :attr:`norm`), kept with
+    it: a cache keyed by the text would compare megabytes with the text of an earlier, equal version."""
 
     @classmethod
     def of(cls, texts: list[str]) -> Document:
         joined = "\n".join(plain(t) for t in texts)
-        return cls(joined, joined.lower(), len(joined.split()), _norm(joined))
+        return cls(joined, joined.lower(), len(joined.split()))
+
+    @property
+    def norm(self) -> str:
+        """Lowercase words only, for "does this sentence occur anywhere?" (made when first asked:
+        most diffs never ask)."""
+        found: str | None = self.memo.get("norm")
+        if found is None:
+            found = self.memo["norm"] = " ".join(_WORD.findall(self.lower))  # _norm(text), lowercased once
+        return found
 
 
 # --- editorial -----------------------------------------------------------------------------------
@@ -268,7 +284,14 @@ def analyse(before: str, after: str, old: Document, new: Document, locale: str =
     known = {_norm(s) for s in old_sentences}
     findings: list[Finding] = []
     gone = {_norm(s) for s in new_sentences}
-    removed = [s for s in old_sentences if _norm(s) not in gone and _closest(s, new_sentences) is None and _norm(s) not in new.norm]
+    # A dropped sentence that still stands elsewhere in the new version moved; it was not removed.
+    # Finding that out searches the whole new text, so it is asked only about the sentences it
+    # matters for (those about keeping data, giving a contact or making a finding): not once per
+    # dropped sentence, which made a diff quadratic in the size of the policy.
+    retention = words_.pattern("retention_context")
+    removed = [s for s in old_sentences if _norm(s) not in gone and _closest(s, new_sentences) is None
+               and (retention.search(s) or _contact_line(s, words_) or _removed_findings(s, new, words_, new_sentences))
+               and _norm(s) not in new.norm]
     # A retention sentence rewritten beyond recognition pairs with nothing: its period is still the old one.
     kept_before = " ".join(s for s in removed if words_.pattern("retention_context").search(s))
     for sentence in new_sentences:
@@ -365,16 +388,17 @@ def moved_text(before: str, after: str, old: Document, new: Document) -> bool:
 
 
 def _sentence_set(document: Document) -> frozenset[str]:
-    return _keys(document.text)
+    found = document.memo.get("sentences")
+    if found is None:
+        found = document.memo["sentences"] = frozenset(_norm(s) for s in sentences(document.text))
+    return found
 
 
-@cache
-def _keys(text: str) -> frozenset[str]:
-    return frozenset(_norm(s) for s in sentences(text))
+_WORD = re.compile(r"\w+")
 
 
 def _norm(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.lower()))
+    return " ".join(_WORD.findall(text.lower()))
 
 
 def _closest(sentence: str, pool: list[str]) -> str | None:
