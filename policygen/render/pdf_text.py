@@ -379,9 +379,7 @@ def _draw_glue(stream, textbox, glue: tuple[float, float, float, float]) -> None
     if first_line.runs == ffi.NULL:
         return
     glyph_item = first_line.runs[0].data
-    font, font_size = stream.add_font(glyph_item.item.analysis.font)
-    if pango.pango_version() < 14802:
-        font_size = textbox.style["font_size"]
+    font, _size = stream.add_font(glyph_item.item.analysis.font)
     glyphs = glyph_item.glyphs
     glyph = next((glyphs.glyphs[i].glyph for i in range(glyphs.num_glyphs) if not glyphs.glyphs[i].glyph & pango.PANGO_GLYPH_UNKNOWN_FLAG), None)
     if not _plain_outlines(font) or glyph is None or glyph == pango.PANGO_GLYPH_EMPTY:
@@ -390,11 +388,12 @@ def _draw_glue(stream, textbox, glue: tuple[float, float, float, float]) -> None
     if cid is None:
         return
     x, y, width, height = glue
-    # One em wide and one em tall, scaled to the row; the baseline above the row's bottom by
-    # the font's descent, where engines put the bottom of a character's box.
+    # One em wide and one em tall at a size of 1, scaled to the row; the baseline above the
+    # row's bottom by the font's descent, where engines put the bottom of a character's box.
+    # Hundredths of a pixel are precise enough, and shorter to write.
     stream.set_text_rendering(3)
-    stream.set_font_size(font.hash, font_size)
-    stream.set_text_matrix(width / font_size, 0, 0, -height / font_size, x, y + height * (1 + font.descent / 1000))
+    stream.set_font_size(font.hash, 1)
+    stream.set_text_matrix(round(width, 2), 0, 0, round(-height, 2), round(x, 2), round(y + height * (1 + font.descent / 1000), 2))
     stream.show_text(f"<{cid:04x}>")
     stream.set_text_rendering(0)
 
