@@ -1,6 +1,6 @@
 """Benchmark: what policygen's PDF fixes cost, per locale.
 
-Usage: .venv/bin/python bench/pdf.py [--runs N] [PROJECT]
+Usage: .venv/bin/python bench/pdf.py [--runs N] [--interleaved LOCALE] [PROJECT]
 
 For the privacy policy of the sample project in en, nl and km, renders the PDF twice, each in
 a fresh process: once as policygen does (text-layer hooks, reproducible fonts, strict
@@ -11,6 +11,12 @@ of the process (RSS), the file sizes, and then, per locale, the text scores of e
 engine side by side (ours and plain WeasyPrint): clauses found exactly, and how many of the 30
 most frequent Khmer words a search finds as often as the page has them (tests/pdf_engines.py
 does the extraction and matching).
+
+``--interleaved LOCALE`` measures the text layer's own cost instead, steadier on a loaded machine:
+one process renders the page N times each way in turn (plain WeasyPrint, policygen with its text
+layer disabled, policygen), after one render each to warm up, and prints the median CPU seconds
+and their ratios. Plain WeasyPrint loads its fonts again for every render, which policygen does
+once per process, so "policygen / without the layer" is the layer's cost.
 """
 
 from __future__ import annotations
@@ -60,12 +66,53 @@ def worker(mode: str, locale: str, project: Path, runs: int) -> None:
     print(json.dumps({"seconds": statistics.median(times), "cpu": statistics.median(cpu), "pages": pages, "peak_mb": peak, "bytes": len(data)}))
 
 
+def interleaved(locale: str, project: Path, runs: int) -> None:
+    import weasyprint
+
+    from policygen.i18n.prepare import prepare
+    from policygen.render import pdf as pdf_module
+    from policygen.render import pdf_text
+    from policygen.render.pdf import BASE_URL, _fetcher, pdf_html, render_pdf
+
+    loaded, localized = prepare(project, ["tonle-privacy"], [locale])
+    item = localized[0]
+    html = pdf_html(loaded, item)
+    pdf_module.pdf_html = lambda _project, _localized: html  # type: ignore[assignment]
+
+    def plain() -> bytes:
+        return weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=_fetcher(loaded)).render().write_pdf(pdf_variant="pdf/ua-1")
+
+    def without_layer() -> bytes:
+        with pdf_text.disabled():
+            return render_pdf(loaded, item)
+
+    modes = {"plain WeasyPrint": plain, "policygen without the layer": without_layer, "policygen": lambda: render_pdf(loaded, item)}
+    sizes = {name: len(render()) for name, render in modes.items()}
+    cpu: dict[str, list[float]] = {name: [] for name in modes}
+    for _ in range(runs):
+        for name, render in modes.items():
+            start = time.process_time()
+            render()
+            cpu[name].append(time.process_time() - start)
+    median = {name: statistics.median(times) for name, times in cpu.items()}
+    print(f"tonle-privacy {locale}, {runs} renders each way in turn in one process (median CPU s, bytes)")
+    for name in modes:
+        print(f"{name:<28} {median[name]:6.2f} s  {sizes[name]:>9,} bytes")
+    print(f"policygen / plain WeasyPrint: CPU {median['policygen'] / median['plain WeasyPrint']:.3f}, "
+          f"size {sizes['policygen'] / sizes['plain WeasyPrint']:.3f}; "
+          f"policygen / without the layer: CPU {median['policygen'] / median['policygen without the layer']:.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("project", nargs="?", type=Path, default=ROOT)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--worker", nargs=2, metavar=("MODE", "LOCALE"), help=argparse.SUPPRESS)
+    parser.add_argument("--interleaved", metavar="LOCALE", help="the text layer's own cost, in one process (see above)")
     args = parser.parse_args()
+    if args.interleaved:
+        interleaved(args.interleaved, args.project, args.runs)
+        return
     if args.worker:
         worker(args.worker[0], args.worker[1], args.project, args.runs)
         return
