@@ -549,10 +549,12 @@ def _pair_findings(before: str, after: str, words_: Lexicon) -> list[tuple[str, 
     scope = words_.pattern("scope_qualifiers")
     if (m := scope.search(after)) and not scope.search(before):
         found.append(("scope-narrowed", m.group()))
-    old_names, new_names = set(_names(before, words_)), set(_names(after, words_))
+    # Lists in the order the sentences name them, not sets: which name the reason quotes must not
+    # depend on string hashing (PYTHONHASHSEED), or the same diff would read differently per run.
+    old_names, new_names = list(dict.fromkeys(_names(before, words_))), list(dict.fromkeys(_names(after, words_)))
     legal = _LEGAL_END
-    renamed_from = [n for n in old_names - new_names if legal.search(n)]
-    renamed_to = [n for n in new_names - old_names if legal.search(n)]
+    renamed_from = [n for n in old_names if n not in new_names and legal.search(n)]
+    renamed_to = [n for n in new_names if n not in old_names and legal.search(n)]
     if renamed_from and renamed_to:
         found.append(("controller-changed", f"{renamed_from[0]} -> {renamed_to[0]}"))
     old_emails, new_emails = set(_EMAIL.findall(before)), set(_EMAIL.findall(after))
