@@ -506,6 +506,14 @@ def _extra_cid(font: Any, glyph: int, text: str, width: int | None = None, visib
         if cid > 0xFFFF:
             return None  # out of CIDs: keep WeasyPrint's mapping rather than break the page
         cids[key] = cid
+        if layer:
+            # Shown in render mode 3, a code of the text layer may draw any glyph of the subset:
+            # all of a font's layer codes draw the first one's, so the CIDToGIDMap's entries for
+            # them are one repeated row, which compresses to nothing (1.4 K of the Khmer privacy
+            # policy's map).
+            if not hasattr(font, "policygen_layer_glyph"):
+                font.policygen_layer_glyph = glyph
+            glyph = font.policygen_layer_glyph
         gids[cid] = glyph
         font.to_unicode[cid] = text
         if width is not None:
