@@ -12,7 +12,7 @@ from conftest import FIXTURES, ROOT, SAMPLE
 
 from policygen.errors import Collector
 from policygen.source.files import read_yaml
-from policygen.source.load import _explain, _validator, schema
+from policygen.source.load import _explain, _validator, _verdict, schema
 
 STARTER = ROOT / "policygen" / "data" / "starter"
 PROJECTS = [SAMPLE, STARTER, FIXTURES / "projects" / "mini"]
@@ -61,3 +61,41 @@ def test_references_inlined_give_the_same_errors(name: str) -> None:
     assert len(errors(ours, BROKEN[name])) >= 2 and len(shipped) >= 3
     for instance in [BROKEN[name], *shipped]:
         assert errors(ours, instance) == errors(published, instance)
+
+
+def _variants(instance: object) -> list[object]:
+    """``instance`` with one value at a time replaced by another kind of value, a key dropped or
+    a key added: valid and invalid files of every shape the schemas judge."""
+    replacements: list[object] = ["", "x y", "Bad ID", "2026-13-01", "2026-02-03", "ok", 0, 7, -1, 2.5, 3.0, True, None, [], ["a", "a"], ["a"], {}, {"x": 1}]
+    out: list[object] = []
+    if isinstance(instance, dict):
+        out.append({**instance, "unexpected": 1})
+        for key, value in instance.items():
+            out.append({k: v for k, v in instance.items() if k != key})
+            out.extend({**instance, key: new} for new in [*replacements, *_variants(value)[:40]])
+    elif isinstance(instance, list):
+        out.append([*instance, *instance[:1]])
+        for i, value in enumerate(instance):
+            out.extend([*instance[:i], new, *instance[i + 1:]] for new in [*replacements[:8], *_variants(value)[:40]])
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_quick_verdict_agrees_with_jsonschema(name: str) -> None:
+    """A file the quick check calls valid is one jsonschema finds nothing wrong with, and one it
+    calls invalid is one jsonschema reports: so a valid file skips jsonschema, and every problem
+    is still worded by it. Shipped files are judged without jsonschema."""
+    published = jsonschema.Draft202012Validator(schema(name), format_checker=jsonschema.FormatChecker())
+    shipped = [read_yaml(path, Collector())[0] for project in PROJECTS for path in sorted(project.glob(SHIPPED[name]))]
+    bundled = schema(name)
+    certain = 0
+    for instance in shipped:
+        assert _verdict(bundled, instance, bundled) is True
+    variants = [v for s in shipped for v in _variants(s)]
+    instances = [BROKEN[name], *shipped, *variants[:: len(variants) // 700 + 1]]  # a spread of them, to keep the test short
+    for instance in instances:
+        verdict = _verdict(bundled, instance, bundled)
+        if verdict is not None:
+            certain += 1
+            assert verdict == (not list(published.iter_errors(instance))), instance
+    assert certain > 0.9 * len(instances)

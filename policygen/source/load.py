@@ -219,8 +219,130 @@ def _inline_refs(node: Any, root: dict[str, Any], seen: tuple[str, ...] = ()) ->
     return {key: _inline_refs(value, root, seen) for key, value in node.items()}
 
 
+_ANNOTATIONS = frozenset({"$schema", "$id", "$defs", "$comment", "title", "description", "examples", "default"})
+_TYPES: dict[str, Any] = {
+    "string": lambda v: isinstance(v, str), "object": lambda v: isinstance(v, dict), "array": lambda v: isinstance(v, list),
+    "boolean": lambda v: isinstance(v, bool), "null": lambda v: v is None,
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool) or (None if isinstance(v, float) else False),
+    "number": lambda v: (not isinstance(v, bool)) if isinstance(v, (int, float)) else False if isinstance(v, (str, dict, list)) or v is None else None,
+}
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+
+
+def _same(option: Any, value: Any) -> bool | None:
+    """Whether ``enum``/``const`` ``option`` equals ``value`` as jsonschema compares them (a
+    boolean is not a number), when that is certain: for strings, booleans and null."""
+    for kind in (bool, str):
+        if isinstance(option, kind) or isinstance(value, kind):
+            return isinstance(option, kind) and isinstance(value, kind) and option == value
+    if option is None or value is None:
+        return option is value
+    return None  # numbers and containers: jsonschema's own rules decide
+
+
+def _verdict(node: Any, value: Any, root: dict[str, Any]) -> bool | None:
+    """Whether ``value`` is valid against the schema ``node``, as jsonschema would say, for the
+    keywords policygen's schemas use: True or False when that is certain, None when it is not (a
+    keyword or a value this does not judge). A bundled file that is valid, as nearly every file
+    of a project is, is then accepted without jsonschema (a tenth of a second to import and set
+    up); anything else is validated by jsonschema, which words the problems."""
+    if node is True or node == {}:
+        return True
+    if node is False:
+        return False
+    if not isinstance(node, dict):
+        return None
+    verdicts: list[bool | None] = []
+    for key, spec in node.items():
+        if key in _ANNOTATIONS or key in ("then", "else"):
+            continue
+        if key == "$ref":
+            if not isinstance(spec, str) or not spec.startswith("#/"):
+                return None
+            target: Any = root
+            for part in spec[2:].split("/"):
+                target = target[part.replace("~1", "/").replace("~0", "~")]
+            verdicts.append(_verdict(target, value, root))
+        elif key == "type":
+            kinds = spec if isinstance(spec, list) else [spec]
+            if any(k not in _TYPES for k in kinds):
+                return None
+            results = [_TYPES[k](value) for k in kinds]
+            verdicts.append(True if True in results else None if None in results else False)
+        elif key in ("enum", "const"):
+            results = [_same(option, value) for option in (spec if key == "enum" else [spec])]
+            verdicts.append(True if True in results else None if None in results else False)
+        elif key == "properties":
+            if isinstance(value, dict):
+                verdicts.extend(_verdict(sub, value[name], root) for name, sub in spec.items() if name in value)
+        elif key == "additionalProperties":
+            if isinstance(value, dict):
+                if "patternProperties" in node:
+                    return None
+                known = node.get("properties", {})
+                verdicts.extend(_verdict(spec, item, root) for name, item in value.items() if name not in known)
+        elif key == "propertyNames":
+            if isinstance(value, dict):
+                verdicts.extend(_verdict(spec, name, root) for name in value)
+        elif key == "required":
+            if isinstance(value, dict):
+                verdicts.append(all(name in value for name in spec))
+        elif key == "items":
+            if isinstance(value, list):
+                if "prefixItems" in node:
+                    return None
+                verdicts.extend(_verdict(spec, item, root) for item in value)
+        elif key == "pattern":
+            if isinstance(value, str):
+                verdicts.append(re.search(_ecma_pattern(spec), value) is not None)
+        elif key in ("maxLength", "minLength"):
+            if isinstance(value, str):
+                verdicts.append(len(value) <= spec if key == "maxLength" else len(value) >= spec)
+        elif key in ("minItems", "maxItems"):
+            if isinstance(value, list):
+                verdicts.append(len(value) >= spec if key == "minItems" else len(value) <= spec)
+        elif key == "uniqueItems":
+            if isinstance(value, list) and spec:
+                if not all(isinstance(item, str) for item in value):
+                    return None
+                verdicts.append(len(set(value)) == len(value))
+        elif key in ("minimum", "maximum"):
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                verdicts.append(value >= spec if key == "minimum" else value <= spec)
+            elif not isinstance(value, (str, dict, list, bool)) and value is not None:
+                return None  # another kind of number
+        elif key == "format":
+            if spec != "date":
+                return None
+            if isinstance(value, str):
+                try:
+                    verdicts.append(bool(_DATE.fullmatch(value)) and bool(date.fromisoformat(value)))
+                except ValueError:
+                    verdicts.append(False)
+        elif key == "allOf":
+            verdicts.extend(_verdict(sub, value, root) for sub in spec)
+        elif key == "oneOf":
+            results = [_verdict(sub, value, root) for sub in spec]
+            verdicts.append(None if None in results else results.count(True) == 1)
+        elif key == "if":
+            condition = _verdict(spec, value, root)
+            if condition is None:
+                return None
+            branch = node.get("then" if condition else "else")
+            if branch is not None:
+                verdicts.append(_verdict(branch, value, root))
+        else:
+            return None  # a keyword this does not judge: jsonschema decides
+    if False in verdicts:
+        return False
+    return None if None in verdicts else True
+
+
 def validate(data: Any, schema_name: str, path: Path, lines: LineMap, errors: Collector) -> bool:
     """Validate against a bundled schema, reporting every violation at its line."""
+    bundled = schema(schema_name)
+    if _verdict(bundled, data, bundled) is True:
+        return True  # certainly valid: jsonschema would report nothing
     validator = _validator(schema_name)
     ok = True
     for error in sorted(validator.iter_errors(data), key=lambda e: (lines.line(tuple(e.absolute_path)), e.message)):
