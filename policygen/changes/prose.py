@@ -541,6 +541,13 @@ def _pair_findings(before: str, after: str, words_: Lexicon) -> list[tuple[str, 
     negation, verbs = words_.pattern("negations"), words_.pattern("commitment_verbs")
     if negation.search(before) and verbs.search(before) and not negation.search(after) and verbs.search(after):
         found.append(("commitment-weakened", f"{_around(before, negation)} -> {_around(after, verbs)}"))
+    elif negation.search(after):
+        # A promise that keeps its negation but names fewer of the things it rules out ("we do not
+        # sell or share" -> "we do not sell") was narrowed: what it no longer rules out may happen.
+        promised, kept = _promised(before, negation, verbs), _promised(after, negation, verbs)
+        if kept and set(kept) < set(promised):
+            narrowed = ", ".join(v for v in promised if v not in kept)
+            found.append(("commitment-weakened", f"{_around(before, negation)} -> {_around(after, negation)} (no longer promised: {narrowed})"))
     strong, weak = words_.pattern("strengtheners"), words_.pattern("weakeners")
     lost = {m.group().lower() for m in strong.finditer(before)} - {m.group().lower() for m in strong.finditer(after)}
     gained = {m.group().lower() for m in weak.finditer(after)} - {m.group().lower() for m in weak.finditer(before)}
@@ -574,6 +581,15 @@ def _pair_findings(before: str, after: str, words_: Lexicon) -> list[tuple[str, 
     elif a and b and min(b) > min(a):
         found.append(("higher-age", f"{min(a)} -> {min(b)}"))
     return found
+
+
+def _promised(text: str, negation: re.Pattern[str], verbs: re.Pattern[str]) -> list[str]:
+    """The commitment verbs a negation in ``text`` rules out: those in the ten words after it, up to the end of its clause."""
+    found: list[str] = []
+    for m in negation.finditer(text):
+        span = " ".join(re.split(r"[.;:!?]", text[m.end():], maxsplit=1)[0].split()[:10])
+        found += [v.group().lower() for v in verbs.finditer(span)]
+    return list(dict.fromkeys(found))
 
 
 def _around(text: str, pattern: re.Pattern[str]) -> str:
