@@ -294,11 +294,12 @@ def analyse(before: str, after: str, old: Document, new: Document, locale: str =
                and _norm(s) not in new.norm]
     # A retention sentence rewritten beyond recognition pairs with nothing: its period is still the old one.
     kept_before = " ".join(s for s in removed if words_.pattern("retention_context").search(s))
-    for sentence in new_sentences:
+    for i, sentence in enumerate(new_sentences):
         if _norm(sentence) in known:
             continue
         previous = _closest(sentence, old_sentences)
-        findings += _sentence_findings(previous, sentence, old, words_, kept_before)
+        lead = new_sentences[i - 1] if i and new_sentences[i - 1].endswith(":") else ""
+        findings += _sentence_findings(previous, sentence, old, words_, kept_before, lead)
     for sentence in removed:
         findings += _removed_findings(sentence, new, words_, new_sentences)
     added = [s for s in new_sentences if _norm(s) not in known and _closest(s, old_sentences) is None]
@@ -345,9 +346,7 @@ TOPICS = ("sharing_context", "transfer_context", "retention_context", "collectio
 def regulated_topics(before: str, after: str, locale: str = "en") -> list[str]:
     """The regulated topics (sharing, transfers, retention, collection) the changed sentences are about."""
     words_ = lexicon(locale)
-    old_keys = {_norm(s): s for s in sentences(plain(before))}
-    new_keys = {_norm(s): s for s in sentences(plain(after))}
-    changed = [old_keys[k] for k in old_keys.keys() - new_keys.keys()] + [new_keys[k] for k in new_keys.keys() - old_keys.keys()]
+    changed = _changed_sentences(before, after)
     found = [key.removesuffix("_context") for key in TOPICS if any(words_.pattern(key).search(s) for s in changed)]
     if any(term.pattern.search(s) for term in words_.terms("rights") for s in changed):
         found.append("rights")
@@ -373,8 +372,10 @@ def only_version_notes(before: str, after: str, locale: str = "en") -> bool:
 
 
 def _changed_sentences(before: str, after: str) -> list[str]:
-    old_keys = {_norm(s): s for s in sentences(plain(before))}
-    new_keys = {_norm(s): s for s in sentences(plain(after))}
+    """The sentences one side has and the other lacks, each with its lead-in: a list that follows
+    "Countries to which personal data is transferred:" is about transfers, though the colon ends
+    the sentence that says so."""
+    old_keys, new_keys = _led(sentences(plain(before))), _led(sentences(plain(after)))
     return [old_keys[k] for k in old_keys.keys() - new_keys.keys()] + [new_keys[k] for k in new_keys.keys() - old_keys.keys()]
 
 
@@ -385,6 +386,15 @@ def moved_text(before: str, after: str, old: Document, new: Document) -> bool:
     old_all, new_all = _sentence_set(old), _sentence_set(new)
     added, dropped = new_keys - old_keys, old_keys - new_keys
     return bool(added or dropped) and all(k in old_all for k in added) and all(k in new_all for k in dropped)
+
+
+def _led(parts: list[str]) -> dict[str, str]:
+    """Each sentence by its key, the text the sentence before it if that one ends in a colon."""
+    led: dict[str, str] = {}
+    for i, part in enumerate(parts):
+        lead = parts[i - 1] if i and parts[i - 1].endswith(":") else ""
+        led[_norm(part)] = f"{lead} {part}" if lead else part
+    return led
 
 
 def _sentence_set(document: Document) -> frozenset[str]:
@@ -436,14 +446,18 @@ def _new_name(name: str, old: Document) -> bool:
     return any(re.search(r"\b" + re.escape(t.lower()) + r"\b", old.lower) is None for t in tokens if not re.fullmatch(_LEGAL_FORMS, t))
 
 
-def _sentence_findings(old_sentence: str | None, sentence: str, old: Document, words_: Lexicon, dropped: str = "") -> list[Finding]:
+def _sentence_findings(old_sentence: str | None, sentence: str, old: Document, words_: Lexicon, dropped: str = "",
+                       lead: str = "") -> list[Finding]:
+    """Findings for one new sentence; ``lead`` is the sentence before it when that one ends in a
+    colon and so says what the list in this one is ("Countries we transfer data to:")."""
     found: list[Finding] = []
+    led = f"{lead} {sentence}" if lead else sentence
 
     def add(kind: str, quote: str) -> None:
         found.append(Finding(kind, quote, sentence))
 
     before = old_sentence or ""
-    sharing = words_.pattern("sharing_context").search(sentence) is not None
+    sharing = words_.pattern("sharing_context").search(led) is not None
     old_names = _names(before, words_) if old_sentence else []
     if sharing:
         refused = {w.lower() for w in words_.words("not_recipients")}
@@ -466,7 +480,7 @@ def _sentence_findings(old_sentence: str | None, sentence: str, old: Document, w
                 if _LEGAL_END.search(name) and name not in companies and name.lower() not in old.lower:
                     add("controller-changed", f"{' and '.join(companies)} -> {' and '.join([*companies, name])}")
                     break
-    if words_.pattern("transfer_context").search(sentence):
+    if words_.pattern("transfer_context").search(led):
         for country in sorted({m.group() for m in _countries(words_.locale).finditer(sentence)}):
             if re.search(r"\b" + re.escape(country) + r"\b", old.text) is None:
                 add("new-transfer", country)
