@@ -660,6 +660,7 @@ def _build_vector_font_dictionary(font_dictionary, pdf, font, widths, compress, 
     gids = getattr(font, "policygen_gids", None)
     if not gids:
         return
+    _compact_to_unicode(pdf.objects[int(font_dictionary["ToUnicode"].split()[0])], font.to_unicode)
     # Identity for the font's own glyphs, the real glyph for each extra CID.
     highest = max(max(gids), max(widths) if widths else 0)
     table = [gids.get(cid, cid if cid < font.glyph_count else 0) for cid in range(highest + 1)]
@@ -684,3 +685,31 @@ def _build_vector_font_dictionary(font_dictionary, pdf, font, widths, compress, 
             break
     else:  # pragma: no cover - WeasyPrint changed how it builds font dictionaries
         raise RuntimeError("policygen could not find the CID font dictionary to attach its CIDToGIDMap")
+
+
+def _compact_to_unicode(stream: Any, to_unicode: dict[int, str]) -> None:
+    """Rewrite WeasyPrint's ToUnicode map (``stream``, one ``bfchar`` entry a code, in the order
+    the codes were first drawn) as ranges of consecutive codes, each with the array of its texts
+    (``<first> <last> [<text> ...]``), which every engine reads as the same map.
+
+    The text layer's codes are consecutive CIDs, made in the order they are first needed: in a
+    ``bfchar`` entry each code is written out beside its text, in a range only the first and
+    last (3.2 K of the Khmer privacy policy's map was those codes)."""
+    header = stream.stream[: stream.stream.index(b"endcodespacerange") + 1]
+    footer = [b"endcmap", b"CMapName currentdict /CMap defineresource pop", b"end", b"end"]
+    ranges: list[tuple[int, list[str]]] = []
+    for code in sorted(to_unicode):
+        # A range may not cross a change of the code's first byte.
+        if ranges and ranges[-1][0] + len(ranges[-1][1]) == code and code & 0xFF:
+            ranges[-1][1].append(to_unicode[code])
+        else:
+            ranges.append((code, [to_unicode[code]]))
+    lines = list(header)
+    for i in range(0, len(ranges), 100):
+        batch = ranges[i : i + 100]
+        lines.append(f"{len(batch)} beginbfrange".encode())
+        for first, texts in batch:
+            written = " ".join(f"<{text.encode('utf-16-be').hex()}>" for text in texts)
+            lines.append(f"<{first:04x}> <{first + len(texts) - 1:04x}> [{written}]".encode())
+        lines.append(b"endbfrange")
+    stream.stream[:] = lines + footer
