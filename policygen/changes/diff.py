@@ -487,9 +487,18 @@ def _add_findings(details: dict[str, Any], before: str, after: str, context: tup
     elif only_version_notes(before, after, new_prose.locale):
         details["edit"] = "editorial"
         details["editorial"] = "a note on the policy's versions (when it takes effect, where earlier versions are)"
-    elif before and after and new_prose.prose_only and (topics := regulated_topics(before, after, new_prose.locale)):
+    elif before and new_prose.prose_only and (topics := _regulated(before, after, new_prose.locale)):
         # Without facts, wording about sharing, transfers, retention or rights is all there is to go by.
         details["regulated"] = topics
+
+
+def _regulated(before: str, after: str, locale: str) -> list[str]:
+    """The regulated topics a changed clause's sentences are about. Of a clause that is gone, only
+    how long data is kept and the user's rights count: dropping what it said about those takes a
+    limit or a way to act away, while a dropped sentence on what is collected, shared or
+    transferred says less is done (an added clause is left to the detectors, which name what it adds)."""
+    topics = regulated_topics(before, after, locale)
+    return topics if after else [t for t in topics if t in ("retention", "rights")]
 
 
 def _prose_changes(old_prose: _Prose, new_prose: _Prose, new: Policy, old: Policy | None = None) -> list[Change]:
