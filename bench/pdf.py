@@ -12,6 +12,11 @@ engine side by side (ours and plain WeasyPrint): clauses found exactly, and how 
 most frequent Khmer words a search finds as often as the page has them (tests/pdf_engines.py
 does the extraction and matching).
 
+After them, the size of every Khmer PDF policygen makes, with and without its text layer
+(``pdf_text.disabled()``, plain WeasyPrint's text): the privacy and cookie policies, the starter
+project's policy, and the privacy policy's redline against its release 2.1 (``policygen diff
+tonle-privacy@2.1 . --pdf``), so that the size goal is checked on more than one document.
+
 ``--interleaved LOCALE`` measures the text layer's own cost instead, steadier on a loaded machine:
 one process renders the page N times each way in turn (plain WeasyPrint, policygen with its text
 layer disabled, policygen), after one render each to warm up, and prints the median CPU seconds
@@ -103,10 +108,47 @@ def interleaved(locale: str, project: Path, runs: int) -> None:
           f"policygen / without the layer: CPU {median['policygen'] / median['policygen without the layer']:.3f}")
 
 
+def khmer_sizes(project: Path) -> None:
+    """Print the bytes of each Khmer PDF with and without the text layer, and their ratio."""
+    import shutil
+    import tempfile
+
+    from policygen import api
+    from policygen.i18n.prepare import prepare
+    from policygen.render import pdf_text
+    from policygen.render.pdf import render_pdf
+
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        starter = Path(folder) / "starter"
+        shutil.copytree(ROOT / "policygen" / "data" / "starter", starter)
+        for name, root, policy in (("tonle-privacy", project, "tonle-privacy"), ("tonle-cookies", project, "tonle-cookies"),
+                                   ("starter example-privacy", starter, "example-privacy")):
+            loaded, localized = prepare(root, [policy], ["km"])
+            ours = render_pdf(loaded, localized[0])
+            with pdf_text.disabled():
+                plain = render_pdf(loaded, localized[0])
+            rows.append((name, len(plain), len(ours)))
+
+        def redline(output: Path) -> int:
+            api.diff("tonle-privacy@2.1", str(project), project, ["tonle-privacy"], output, pdf=True)
+            return (output / "tonle-privacy" / "redline.km.pdf").stat().st_size
+
+        ours_redline = redline(Path(folder) / "ours")
+        with pdf_text.disabled():
+            rows.append(("tonle-privacy redline 2.1", redline(Path(folder) / "plain"), ours_redline))
+    print("\nEvery Khmer PDF, with and without policygen's text layer (size goal: at most +30 %)")
+    print(f"| {'document':<26} | {'without (bytes)':>15} | {'with (bytes)':>12} | {'size':>7} |")
+    print(f"| {'-' * 26} | {'-' * 14}:| {'-' * 11}:| {'-' * 6}:|")
+    for name, plain_bytes, our_bytes in rows:
+        print(f"| {name:<26} | {plain_bytes:>15,} | {our_bytes:>12,} | {our_bytes / plain_bytes - 1:>+7.2%} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("project", nargs="?", type=Path, default=ROOT)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--sizes", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--worker", nargs=2, metavar=("MODE", "LOCALE"), help=argparse.SUPPRESS)
     parser.add_argument("--interleaved", metavar="LOCALE", help="the text layer's own cost, in one process (see above)")
     args = parser.parse_args()
@@ -115,6 +157,9 @@ def main() -> None:
         return
     if args.worker:
         worker(args.worker[0], args.worker[1], args.project, args.runs)
+        return
+    if args.sizes:
+        khmer_sizes(args.project)
         return
     print(f"tonle-privacy, median of {args.runs} renders (layout + write of the same HTML), each mode in a fresh process; "
           "CPU time of the process (steadier than the wall clock on a shared machine) and wall time")
@@ -135,6 +180,8 @@ def main() -> None:
             f"{plain['peak_mb']:>8.0f} | {ours['peak_mb']:>12.0f} | {plain['bytes'] / 1024:>8.0f} | {ours['bytes'] / 1024:>12.0f} | "
             f"{ours['bytes'] / plain['bytes'] - 1:>+5.1%} |")
     text_scores(args.project)
+    # In a process of its own, like the renders above.
+    print(subprocess.run([sys.executable, __file__, str(args.project), "--sizes"], capture_output=True, text=True, check=True).stdout, end="")
 
 
 def text_scores(project: Path) -> None:
