@@ -182,7 +182,7 @@ def _word_level(a: list[str], b: list[str], small: frozenset[str] = frozenset())
         old, new = a[i1:i2], b[j1:j2]
         if all(_URLISH.match(w) or _CODE.match(w) for w in old + new) and (old or new):
             reasons.add("link target")
-        elif _dateish(old) and _dateish(new) and any(_MONTH_NAME.match(t) for t in old + new):
+        elif _dateish(old) and _dateish(new) and (any(_MONTH_NAME.match(t) for t in old + new) or _beside_month(a, i1, i2, old, new)):
             reasons.add("date line")
         elif tag == "replace" and len(old) == len(new) and all(
                 not o.isdigit() and not n.isdigit() and difflib.SequenceMatcher(None, o, n).ratio() >= 0.75 for o, n in zip(old, new, strict=True)):
@@ -196,6 +196,25 @@ def _word_level(a: list[str], b: list[str], small: frozenset[str] = frozenset())
         else:
             return None
     return ", ".join(sorted(reasons)) or None
+
+
+def _beside_month(text: list[str], start: int, end: int, old: list[str], new: list[str]) -> bool:
+    """A year or a day that changes beside a month name that stays ("July 31, 2025" -> "July 31,
+    2026"): one number for one, a year within two words of the month, a day right next to it.
+    Other figures near a month (a table of counts under "June 2025") are not a date."""
+    if len(old) != 1 or len(new) != 1:
+        return False
+    if _YEAR.match(old[0]) and _YEAR.match(new[0]):
+        near = text[max(0, start - 2):start] + text[end:end + 1]
+    elif _DAY.match(old[0]) and _DAY.match(new[0]):
+        near = text[max(0, start - 1):start] + text[end:end + 1]
+    else:
+        return False
+    return any(_MONTH_NAME.match(t) for t in near)
+
+
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+_DAY = re.compile(r"^(?:[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?$")
 
 
 def _repeats(run: list[str], text: list[str], start: int) -> bool:
