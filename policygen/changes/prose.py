@@ -617,11 +617,16 @@ def _pair_findings(before: str, after: str, words_: Lexicon) -> list[tuple[str, 
 
 
 def _promised(text: str, negation: re.Pattern[str], verbs: re.Pattern[str]) -> list[str]:
-    """The commitment verbs a negation in ``text`` rules out: those in the ten words after it, up to the end of its clause."""
+    """The commitment verbs a negation in ``text`` rules out: those in the ten words after it, up to
+    the end of its clause, where the negation governs a verb at once ("do not sell or share", "never
+    knowingly sell"). A negation of some other verb ("never pass on the codes, and keep ...") rules
+    out none of them: the verbs after it belong to another clause."""
     found: list[str] = []
     for m in negation.finditer(text):
         span = " ".join(re.split(r"[.;:!?]", text[m.end():], maxsplit=1)[0].split()[:10])
-        found += [v.group().lower() for v in verbs.finditer(span)]
+        listed = list(verbs.finditer(span))
+        if listed and len(span[:listed[0].start()].split()) <= 1:
+            found += [v.group().lower() for v in listed]
     return list(dict.fromkeys(found))
 
 
