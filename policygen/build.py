@@ -14,9 +14,7 @@ worker processes end with the build that started them, even when it is killed.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
-import gc
 import hashlib
 import importlib
 import json
@@ -29,7 +27,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -46,6 +44,7 @@ from policygen.errors import Diagnostic, PolicygenError
 from policygen.i18n.catalogs import translations_of
 from policygen.i18n.localize import LocalizedPolicy
 from policygen.i18n.prepare import prepare
+from policygen.memory import long_lived
 from policygen.model import LABELLED_KINDS, Project
 from policygen.render.archive_pages import ArchiveSite, data_key, render_archive
 from policygen.render.html import (
@@ -122,7 +121,7 @@ def build(
     if unchanged is not None:
         unchanged.seconds = time.monotonic() - began
         return unchanged
-    with _long_lived() as loaded:
+    with long_lived() as loaded:
         project, localized = prepare(root, policies, locales, allow_incomplete)
         loaded()
         out, out_root = _output_dir(project, output_dir)
@@ -137,30 +136,6 @@ def build(
     cache.close()
     result.seconds = time.monotonic() - began
     return result
-
-
-@contextlib.contextmanager
-def _long_lived() -> Iterator[Callable[[], None]]:
-    """Loading a project makes tens of thousands of objects (Markdown tokens, above all) that live
-    until the build ends, and Python's cyclic garbage collector would walk them again and again:
-    a fifth of an HTML build's CPU. So the collector pauses while they are made, and once the
-    function this yields is called, they are set aside from its walks (gc.freeze; forked PDF
-    workers then share them without copying) until the build ends. What is made afterwards, such
-    as WeasyPrint's layouts, is collected as usual."""
-    enabled = gc.isenabled()
-    gc.disable()
-
-    def loaded() -> None:
-        if enabled:
-            gc.enable()
-        gc.freeze()
-
-    try:
-        yield loaded
-    finally:
-        if enabled:
-            gc.enable()
-        gc.unfreeze()
 
 
 INPUTS = ("policygen.yaml", "glossary.yaml", "rules.yaml", "sources", "locales", "theme", "archive")
@@ -839,7 +814,7 @@ def check(root: Path, allow_incomplete: bool | None = None, use_cache: bool = Tr
     recorded = _recorded_check(records, whole)
     if recorded is not None:
         return recorded
-    with _long_lived() as loaded:
+    with long_lived() as loaded:
         project, localized = prepare(root, allow_incomplete=allow_incomplete)
         loaded()
         load_rules(project)  # a broken rules.yaml is found here, not first by 'diff' or 'release'

@@ -212,19 +212,25 @@ def sample_pdf_texts(tmp_path_factory: pytest.TempPathFactory, sample_pdfs: Path
     """Every engine's text (tests/pdf_engines.py) of every PDF of :func:`sample_pdfs`,
     extracted once per test run (the first worker that needs it extracts, the others read its
     JSON) and shared by tests/test_pdf.py and tests/test_pdf_text.py: {engine: {path: text}}."""
+    paths = sorted((sample_pdfs / "output").glob("*/*/*.pdf"))
+    assert len(paths) == 6, paths
+    return extract_once(tmp_path_factory, "sample-pdf-texts", paths)
+
+
+def extract_once(tmp_path_factory: pytest.TempPathFactory, name: str, paths: list[Path]) -> dict[str, dict[Path, str]]:
+    """Every engine's text (tests/pdf_engines.py) of ``paths``, extracted once per test run
+    under ``name`` (the first worker that needs it extracts, the others read its JSON):
+    {engine: {path: text}}."""
     import json
 
     import pdf_engines
-
-    paths = sorted((sample_pdfs / "output").glob("*/*/*.pdf"))
-    assert len(paths) == 6, paths
 
     def make(folder: Path) -> None:
         texts = pdf_engines.extract_all(paths)
         listed = {engine: [by_path[path] for path in paths] for engine, by_path in texts.items()}
         (folder / "texts.json").write_text(json.dumps({"paths": [str(p) for p in paths], "texts": listed}), encoding="utf-8")
 
-    data = json.loads((build_once(tmp_path_factory, "sample-pdf-texts", make) / "texts.json").read_text(encoding="utf-8"))
+    data = json.loads((build_once(tmp_path_factory, name, make) / "texts.json").read_text(encoding="utf-8"))
     assert data["paths"] == [str(p) for p in paths]
     return {engine: dict(zip(paths, texts, strict=True)) for engine, texts in data["texts"].items()}
 

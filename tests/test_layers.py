@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "policygen"
 
 LAYERS: list[tuple[str, ...]] = [
     # policygen.cache: the build cache, a store of bytes by key written through atomic (issue 13).
-    ("policygen", "policygen.errors", "policygen.model", "policygen.resources", "policygen.atomic", "policygen.cache"),
+    ("policygen", "policygen.errors", "policygen.model", "policygen.resources", "policygen.atomic", "policygen.cache", "policygen.memory"),
     # archive.sign (release signatures) sits with archive.store: verify checks signatures, and
     # the release workflow (layer 5) signs.
     ("policygen.source", "policygen.archive.store", "policygen.archive.sign"),
@@ -34,7 +34,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("policygen.__main__",),
 ]
 """Lowest first. A module belongs to the group (and layer) of the longest prefix that names it.
-The modules of layer 0 (the errors, the model, package data, atomic writes) form one group."""
+The modules of layer 0 (the errors, the model, package data, atomic writes, the collector pause) form one group."""
 
 SAME_LAYER = {
     # (importer's group, imported group): why the two may meet in one layer

@@ -12,7 +12,6 @@ measured as the control. Everything is built and extracted once per test run."""
 from __future__ import annotations
 
 import functools
-import json
 import pickle
 import re
 from html import unescape
@@ -21,7 +20,7 @@ from typing import Any
 
 import pdf_engines
 import pytest
-from conftest import ROOT, SAMPLE, build_once, copy_project
+from conftest import ROOT, SAMPLE, build_once, copy_project, extract_once
 from pdf_engines import Page
 
 from policygen.build import build
@@ -77,14 +76,8 @@ def extracted(tmp_path_factory: pytest.TempPathFactory, pages: dict[str, list[Pa
     tests/test_pdf.py reads too); the starter's and the control's are extracted here."""
     paths = [page.pdf for group in pages.values() for page in group if page.pdf not in sample_pdf_texts["pdfium"]]
 
-    def make(folder: Path) -> None:
-        texts = pdf_engines.extract_all(paths)
-        listed = {engine: [by_path[path] for path in paths] for engine, by_path in texts.items()}
-        (folder / "texts.json").write_text(json.dumps({"paths": [str(p) for p in paths], "texts": listed}), encoding="utf-8")
-
-    data = json.loads((build_once(tmp_path_factory, "pdf-text-extracted", make) / "texts.json").read_text(encoding="utf-8"))
-    assert data["paths"] == [str(p) for p in paths]
-    texts = {engine: {**sample_pdf_texts[engine], **dict(zip(paths, found, strict=True))} for engine, found in data["texts"].items()}
+    found = extract_once(tmp_path_factory, "pdf-text-extracted", paths)
+    texts = {engine: {**sample_pdf_texts[engine], **by_path} for engine, by_path in found.items()}
     assert sorted(texts) == sorted(pdf_engines.ENGINES)
     assert all(page.pdf in by_path for by_path in texts.values() for group in pages.values() for page in group)
     return texts

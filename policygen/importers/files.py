@@ -12,16 +12,16 @@ pattern the import knows and the next one words differently is no change of cont
 from __future__ import annotations
 
 import contextlib
-import gc
 import re
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 from policygen.errors import PolicygenError
 from policygen.importers.facts import Found, facts_yaml
 from policygen.importers.project import Converted, convert
+from policygen.memory import long_lived
 from policygen.model import SUPPORTED_LOCALES
 from policygen.source.load import CONFIG_FILE, FACTS_FILE, PROSE_FILE
 
@@ -46,7 +46,7 @@ def document_versions(old: Path, new: Path, locale: str, today: date) -> Iterato
     reports, and their prose as parsed: ``{c.markdown: c.document}`` spares loading a second parse)."""
     if locale not in SUPPORTED_LOCALES:
         raise PolicygenError(f"unknown language '{locale}'; policygen supports {', '.join(SUPPORTED_LOCALES)}")
-    with tempfile.TemporaryDirectory(prefix="policygen-diff-") as tmp, _long_lived() as imported:
+    with tempfile.TemporaryDirectory(prefix="policygen-diff-") as tmp, long_lived() as imported:
         roots = (Path(tmp) / "old", Path(tmp) / "new")
         imports: list[Converted] = []
         previous = None
@@ -63,29 +63,6 @@ def document_versions(old: Path, new: Path, locale: str, today: date) -> Iterato
             (folder / FACTS_FILE).write_text(facts_yaml(locale, converted.dated, today, None, found, _version(old if root == roots[0] else new)),
                                              encoding="utf-8")
         yield roots[0], roots[1], imports
-
-
-@contextlib.contextmanager
-def _long_lived() -> Iterator[Callable[[], None]]:
-    """The two imports make hundreds of thousands of objects (the parsed Markdown, above all) that
-    live until the diff ends, and Python's cyclic garbage collector would walk them again and again
-    (a tenth of a file diff's CPU). So the collector pauses while they are made, and once the
-    function this yields is called, they are set aside from its walks (``gc.freeze``) until the
-    caller is done with the two versions; what the diff makes afterwards is collected as usual."""
-    enabled = gc.isenabled()
-    gc.disable()
-
-    def made() -> None:
-        if enabled:
-            gc.enable()
-        gc.freeze()
-
-    try:
-        yield made
-    finally:
-        if enabled:
-            gc.enable()
-        gc.unfreeze()
 
 
 def _shared_contacts(converted: Converted, other: Converted) -> list[Found]:
