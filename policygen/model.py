@@ -13,11 +13,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
-
-from markdown_it.token import Token
+from typing import TYPE_CHECKING, Any, Literal
 
 from policygen.errors import Diagnostic
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
 
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 """The shape of an ID; always used with ``fullmatch`` (``$`` would accept a final newline)."""

@@ -15,8 +15,6 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from policygen.errors import PolicygenError
 
 PACKAGE = "policygen"
@@ -36,14 +34,18 @@ def schema(name: str) -> dict[str, Any]:
     return json.loads(package_file("schema", f"{name}.schema.json").read_text(encoding="utf-8"))
 
 
-_PACKAGE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""libyaml's safe loader where PyYAML has it (the same types as ``safe_load``): the pure-Python
-one took a quarter of a 30,000-word file diff's CPU time reading rules.yaml and the lexicons."""
-
-
 def package_yaml(*parts: str) -> Any:
-    """A YAML file shipped with policygen (``package_yaml("data", "rules.yaml")``), parsed safely."""
-    return yaml.load(package_file(*parts).read_text(encoding="utf-8"), Loader=_PACKAGE_LOADER)
+    """A YAML file shipped with policygen (``package_yaml("data", "rules.yaml")``), parsed safely,
+    by libyaml's safe loader where PyYAML has it (the same types as ``safe_load``): the
+    pure-Python one took a quarter of a 30,000-word file diff's CPU time reading rules.yaml and
+    the lexicons. PyYAML is imported here, on the first read, not by every command. A broken
+    package file is a :class:`PolicygenError` that names it."""
+    import yaml
+
+    try:
+        return yaml.load(package_file(*parts).read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        raise PolicygenError(f"policygen/{'/'.join(parts)}: {exc}") from None
 
 
 @cache

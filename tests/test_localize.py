@@ -19,7 +19,7 @@ from policygen.i18n.localize import Formatter, space_latin_runs
 from policygen.model import Duration
 from policygen.render.html import _renderer
 from policygen.source.load import load_project
-from policygen.source.prose import PARSER, parse_inline
+from policygen.source.prose import parse_inline, parser
 
 
 def read_cases() -> list[tuple[str, str, str]]:
@@ -52,7 +52,7 @@ def test_placeholder(locale: str, source: str, expected: str, formatters: dict[s
         children = space_latin_runs(children, formatter)
     token = Token("inline", "", 0, content=source, children=children)
     env = {"formatter": formatter, "source_formatter": formatters["en"]}
-    assert _renderer().inline(token, PARSER.options, env) == expected
+    assert _renderer().inline(token, parser().options, env) == expected
 
 
 @pytest.mark.parametrize(("iso", "locale", "expected"), [
@@ -161,7 +161,7 @@ def test_numbers_never_part_from_their_units(kind: str, source: str, locale: str
     locale, so that no line ends between "6" and "months" (or "១" and "ឆ្នាំ")."""
     formatter = formatters[locale]
     token = Token("inline", "", 0, content=source, children=parse_inline(source))
-    rendered = _renderer().inline(token, PARSER.options, {"formatter": formatter, "source_formatter": formatters["en"]})
+    rendered = _renderer().inline(token, parser().options, {"formatter": formatter, "source_formatter": formatters["en"]})
     text = re.sub(r"<[^>]*>", "", rendered)
     assert re.search(r"\d\u00a0[^\W\d_]|[^\W\d_]\u00a0\d", text), (kind, locale, text)
     assert not re.search(r"\d\s(?<!\u00a0)[^\W\d_]|[^\W\d_]\s(?<!\u00a0)\d", text), (kind, locale, text)
@@ -176,4 +176,4 @@ def test_a_number_never_parts_from_the_word_around_it_in_a_date_or_period(format
     # Code keeps its spaces: a reader copies it as written.
     token = Token("inline", "", 0, content="`P5Y 2 years` 5 years", children=parse_inline("`P5Y 2 years` 5 years"))
     env = {"formatter": formatters["en"], "source_formatter": formatters["en"]}
-    assert _renderer().inline(token, PARSER.options, env) == "<code>P5Y 2 years</code> 5\u00a0years"
+    assert _renderer().inline(token, parser().options, env) == "<code>P5Y 2 years</code> 5\u00a0years"

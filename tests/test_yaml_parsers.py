@@ -13,14 +13,15 @@ from policygen.source import files
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_YAML = sorted([*ROOT.glob("*.yaml"), *(ROOT / "sources").glob("*/*.yaml"), *(ROOT / "tests" / "fixtures").rglob("*.yaml")])
 
-pytestmark = pytest.mark.skipif(files._CParser is None, reason="PyYAML without libyaml: only the pure-Python parser is there")
+pytestmark = pytest.mark.skipif(files._loaders()[1] is None, reason="PyYAML without libyaml: only the pure-Python parser is there")
 
 
 def _both(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[tuple[object, list[str]], tuple[object, list[str]]]:
     fast_errors, pure_errors = Collector(), Collector()
     fast = files.read_yaml(path, fast_errors)
     with monkeypatch.context() as patch:
-        patch.setattr(files, "_CParser", None)
+        pure_only = (files._loaders()[0], None)
+        patch.setattr(files, "_loaders", lambda: pure_only)
         pure = files.read_yaml(path, pure_errors)
     as_data = [(r[0], r[1].lines) if r is not None else None for r in (fast, pure)]
     return (as_data[0], [d.format() for d in fast_errors.items]), (as_data[1], [d.format() for d in pure_errors.items])

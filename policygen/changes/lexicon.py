@@ -13,9 +13,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import yaml
-
-from policygen.errors import PolicygenError
 from policygen.resources import package_file, package_yaml
 
 LANGUAGES = ("en", "nl", "km")
@@ -54,11 +51,7 @@ class Lexicon:
 def lexicon(locale: str) -> Lexicon:
     """The lexicon of ``locale``; a language without its own file reads the English one."""
     name = locale if package_file("data", "prose", f"{locale}.yaml").is_file() else "en"
-    try:
-        raw = package_yaml("data", "prose", f"{name}.yaml")
-    except yaml.YAMLError as exc:  # a broken package file: say which
-        raise PolicygenError(f"policygen/data/prose/{name}.yaml: {exc}") from None
-    return Lexicon(name, raw)
+    return Lexicon(name, package_yaml("data", "prose", f"{name}.yaml"))
 
 
 def _alternatives(value: Any) -> str:

@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
-from markdown_it.token import Token
-
 from policygen.errors import Collector
 from policygen.i18n.translations import GLOSSARY_DOMAIN, Translations
 from policygen.model import ROOT, Duration, Policy, Project, Segment, Term
@@ -36,6 +34,7 @@ from policygen.source.prose import (
 
 if TYPE_CHECKING:
     from babel import Locale
+    from markdown_it.token import Token
 
 _NATIVE_DIGITS = {"km": str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")}
 # The formal written date where it differs from CLDR's long form: a Khmer legal text dates

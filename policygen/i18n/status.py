@@ -19,8 +19,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from markdown_it.token import Token
+from typing import TYPE_CHECKING
 
 from policygen.errors import Collector
 from policygen.i18n.catalogs import GLOSSARY_DOMAIN, Translations, sources, targets
@@ -28,6 +27,9 @@ from policygen.i18n.translations import is_notes
 from policygen.model import LABELLED_KINDS, PLACEHOLDER_RE, Project
 from policygen.source.placeholders import kept
 from policygen.source.prose import parse_inline, placeholder_names
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 

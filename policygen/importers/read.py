@@ -18,14 +18,17 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
-
 from policygen.errors import PolicygenError
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 MAX_BYTES = 4_000_000
 """Larger files are refused: a policy is rarely above 300 KB; a bigger file is a whole site."""
@@ -242,15 +245,21 @@ def blocks_from_text(text: str, repairs: Repairs) -> list[Block]:
 
 # --- Markdown ----------------------------------------------------------------------------------
 
-_MARKDOWN = MarkdownIt("commonmark").enable("table")
-_MARKDOWN.validateLink = lambda url: True  # type: ignore[method-assign]  # we judge links ourselves
-_MARKDOWN.normalizeLink = lambda url: url  # type: ignore[method-assign]  # and write them back as they were
+@cache
+def _markdown() -> MarkdownIt:
+    """CommonMark with tables, made on the first import of a Markdown file."""
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark").enable("table")
+    md.validateLink = lambda url: True  # type: ignore[method-assign]  # we judge links ourselves
+    md.normalizeLink = lambda url: url  # type: ignore[method-assign]  # and write them back as they were
+    return md
 
 
 def blocks_from_markdown(text: str, repairs: Repairs) -> list[Block]:
     """Blocks from Markdown: headings, paragraphs, list items and table rows, their inline
     Markdown rebuilt from the parsed tokens so only what ``check`` accepts is written."""
-    tokens = _MARKDOWN.parse(text)
+    tokens = _markdown().parse(text)
     blocks: list[Block] = []
     depth = -1
     ordered: list[bool] = []

@@ -17,10 +17,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from markdown_it.renderer import RendererHTML
-from markdown_it.token import Token
 from markupsafe import Markup
 
 from policygen import __version__
@@ -29,14 +27,23 @@ from policygen.i18n.localize import Formatter, LocalizedPolicy, TocEntry, bind_n
 from policygen.model import Project
 from policygen.resources import PACKAGE, TEMPLATES, builtin, font_files, stylesheet
 from policygen.source.files import inside
-from policygen.source.prose import PARSER
+from policygen.source.prose import parser
 
 if TYPE_CHECKING:
     import jinja2
+    from markdown_it.renderer import RendererHTML
+    from markdown_it.token import Token
+
+    _RendererBase = RendererHTML
+else:
+    # The rules below are joined to markdown-it's renderer on first use (renderer_class):
+    # markdown-it is imported by a command that renders, not by every command.
+    _RendererBase = object
 
 
-class PolicyRenderer(RendererHTML):
-    """markdown-it's HTML renderer, taught policygen's tokens."""
+class PolicyRenderer(_RendererBase):
+    """markdown-it's HTML renderer, taught policygen's tokens (made into one by
+    :func:`renderer_class`)."""
 
     def render(self, tokens: Sequence[Token], options: Any, env: Any) -> str:
         out = []
@@ -112,21 +119,31 @@ class PolicyRenderer(RendererHTML):
         return Markup(headers[column]).striptags() if column < len(headers) else ""
 
 
+_Rules = TypeVar("_Rules", bound=PolicyRenderer)
+
+
+@cache
+def renderer_class(rules: type[_Rules]) -> type[_Rules]:
+    """``rules`` (:class:`PolicyRenderer` or a subclass) on markdown-it's HTML renderer, which
+    registers every public method named after a token type as its rule."""
+    from markdown_it.renderer import RendererHTML
+
+    return cast("type[_Rules]", type(rules.__name__, (rules, RendererHTML), {"__doc__": rules.__doc__}))
+
+
 @cache
 def _renderer() -> PolicyRenderer:
-    # RendererHTML registers every public method named after a token type as its rule.
-    renderer = PolicyRenderer(PARSER)
-    return renderer
+    return renderer_class(PolicyRenderer)(parser())
 
 
 def render_body(localized: LocalizedPolicy) -> str:
     env = {"formatter": localized.formatter, "source_formatter": localized.source_formatter}
-    return _renderer().render(localized.tokens, PARSER.options, env)
+    return _renderer().render(localized.tokens, parser().options, env)
 
 
 def render_title(localized: LocalizedPolicy) -> str:
     env = {"formatter": localized.formatter, "source_formatter": localized.source_formatter}
-    return _renderer().inline(localized.title, PARSER.options, env)
+    return _renderer().inline(localized.title, parser().options, env)
 
 
 _SCALARS = (str, Markup, int, float, bool, type(None))

@@ -21,9 +21,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from markdown_it.token import Token
 from markupsafe import Markup
 
 from policygen import __version__
@@ -34,11 +34,14 @@ from policygen.changes.rules import ISO_PERIOD, RANK, SEVERITIES
 from policygen.errors import Collector
 from policygen.i18n.localize import Formatter, LocalizedPolicy, localize, plain_text
 from policygen.model import KIND, Duration
-from policygen.render.html import PolicyRenderer, environment, render_template
+from policygen.render.html import PolicyRenderer, environment, render_template, renderer_class
 from policygen.render.pdf import render_html_pdf
 from policygen.render.wordiff import Marks, diff_html, mark_all, tokenize
 from policygen.resources import notice_template
-from policygen.source.prose import PARSER
+from policygen.source.prose import parser
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
 
 __all__ = ["RedlinePages", "redline_pages", "redline_pdf", "tokenize"]
 
@@ -108,7 +111,9 @@ def _shifted(tag: str) -> str:
     return f"h{min(int(tag[1]) + 1, 6)}"
 
 
-_RENDERER = _Renderer(PARSER)
+@cache
+def _renderer() -> _Renderer:
+    return renderer_class(_Renderer)(parser())
 
 
 @dataclass
@@ -195,7 +200,7 @@ class _Side:
 
     def html(self, context: str, localized: LocalizedPolicy | None = None) -> str:
         localized = localized or self.localized
-        return _RENDERER.inline(localized.segment_tokens[context], PARSER.options, self.env(localized))
+        return _renderer().inline(localized.segment_tokens[context], parser().options, self.env(localized))
 
     def text(self, context: str) -> str:
         token = self.localized.segment_tokens[context]
@@ -304,8 +309,8 @@ class _Redline:
             body.entries.append(_Entry(unit.id, severity, kind, excerpt or self.new.unit_text(unit.id), _path(self.new, unit),
                                        (position, 0, 0)))
         self._removed(new_ids, body)
-        old_title = _RENDERER.inline(self.old.localized.title, PARSER.options, self.old.env())
-        new_title = _RENDERER.inline(self.new.localized.title, PARSER.options, self.new.env())
+        old_title = _renderer().inline(self.old.localized.title, parser().options, self.old.env())
+        new_title = _renderer().inline(self.new.localized.title, parser().options, self.new.env())
         if _visible(old_title) != _visible(new_title):
             graded = self.graded.get("title")
             body.title = diff_html(old_title, new_title, self.locale, self.marks)
@@ -330,7 +335,7 @@ class _Redline:
         for token in side.localized.tokens[unit.start : unit.end]:
             if token.type == "inline":
                 fmt_env = side.env()
-                body.overrides[id(token)] = mark_all(_RENDERER.inline(token, PARSER.options, fmt_env), tag, self.locale, self.marks)
+                body.overrides[id(token)] = mark_all(_renderer().inline(token, parser().options, fmt_env), tag, self.locale, self.marks)
 
     def _mark_segments(self, unit: _Unit, old_ids: list[str], body: _Body, elsewhere: str = "") -> str | None:
         """Mark the words that changed in each block of ``unit``. Returns the text the index
@@ -435,9 +440,9 @@ class _Redline:
             overrides = {}
             for token in self.old.localized.tokens[unit.start : unit.end]:
                 if token.type == "inline":
-                    overrides[id(token)] = mark_all(_RENDERER.inline(token, PARSER.options, self.old.env()), "del", self.locale, self.marks)
+                    overrides[id(token)] = mark_all(_renderer().inline(token, parser().options, self.old.env()), "del", self.locale, self.marks)
             env = {**self.old.env(), "overrides": overrides}
-            rendered = _RENDERER.render(self.old.localized.tokens[unit.start : unit.end], PARSER.options, env)
+            rendered = _renderer().render(self.old.localized.tokens[unit.start : unit.end], parser().options, env)
             label = html.escape(self._badge(severity, "removed"))
             block = f'<div class="pg-change pg-{severity or "unrated"} pg-removed">\n<p class="pg-badge">{label}</p>\n{rendered}</div>\n'
             if anchor is None:
@@ -463,7 +468,7 @@ class _Redline:
         if changes_only:
             env["skip"] = self._skipped()
             env["omitted"] = f'<p class="pg-omitted">{html.escape(notice_template(self.locale, "redline.omitted"))}</p>\n'
-        return _RENDERER.render(self.new.localized.tokens, PARSER.options, env)
+        return _renderer().render(self.new.localized.tokens, parser().options, env)
 
     def _skipped(self) -> frozenset[int]:
         """Tokens the changes-only page leaves out: all but the changed units, one neighbouring
@@ -508,7 +513,7 @@ class _Redline:
         return frozenset(skip)
 
     def title_html(self) -> Markup:
-        return Markup(self.body.title or _RENDERER.inline(self.new.localized.title, PARSER.options, self.new.env()))
+        return Markup(self.body.title or _renderer().inline(self.new.localized.title, parser().options, self.new.env()))
 
 
 _DELETION = re.compile(r'<del><span class="pg-sr">[^<]*</span>(.*?)<span class="pg-sr">\]</span></del>( (?=<ins>))?', re.DOTALL)

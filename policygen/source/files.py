@@ -24,12 +24,14 @@ words, at its line, whichever parser is installed.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from policygen.errors import Collector
+
+if TYPE_CHECKING:
+    import yaml
 
 LinePath = tuple[str | int, ...]
 
@@ -49,6 +51,8 @@ class _Limits:
     def _enter(self) -> None:
         self._depth += 1
         if self._depth > MAX_NESTING:
+            import yaml
+
             mark = self.peek_event().start_mark
             raise yaml.composer.ComposerError(None, None, f"collections nested more than {MAX_NESTING} levels deep; policygen's files need a few", mark)
 
@@ -69,37 +73,49 @@ class _Limits:
     peek_event: Any
 
 
-class _Loader(_Limits, yaml.SafeLoader):
-    """SafeLoader that keeps dates as strings (the JSON Schema validates them, not YAML) and
-    refuses collections nested deeper than :data:`MAX_NESTING`."""
+@cache
+def _loaders() -> tuple[Any, Any]:
+    """(the pure-Python loader, the libyaml one or None), made on the first read: PyYAML is not
+    imported by a command that reads no YAML (a check answered from its record, ``--help``).
 
+    Both keep dates as strings (the JSON Schema validates them, not YAML) and refuse
+    collections nested deeper than :data:`MAX_NESTING`; the libyaml one scans and parses in C
+    (its composer and constructors are PyYAML's)."""
+    import yaml
 
-_RESOLVERS = {
-    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.copy().items()
-}
-_Loader.yaml_implicit_resolvers = _RESOLVERS
-_CParser: Any = getattr(getattr(yaml, "_yaml", None), "CParser", None)
+    resolvers = {
+        key: [(tag, regexp) for tag, regexp in found if tag != "tag:yaml.org,2002:timestamp"]
+        for key, found in yaml.SafeLoader.yaml_implicit_resolvers.copy().items()
+    }
 
-if _CParser is not None:
-    class _FastLoader(_Limits, yaml.composer.Composer, _CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
-        """:class:`_Loader` on libyaml's scanner and parser (its composer and constructors are PyYAML's)."""
+    class _Loader(_Limits, yaml.SafeLoader):
+        yaml_implicit_resolvers = resolvers
 
-        yaml_implicit_resolvers = _RESOLVERS
+    c_parser: Any = getattr(getattr(yaml, "_yaml", None), "CParser", None)
+    if c_parser is None:
+        return _Loader, None
+
+    class _FastLoader(_Limits, yaml.composer.Composer, c_parser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+        yaml_implicit_resolvers = resolvers
 
         def __init__(self, stream: str) -> None:
-            _CParser.__init__(self, stream)
+            c_parser.__init__(self, stream)
             yaml.composer.Composer.__init__(self)
             yaml.constructor.SafeConstructor.__init__(self)
             yaml.resolver.Resolver.__init__(self)
+
+    return _Loader, _FastLoader
 
 
 def _fast_node(text: str) -> tuple[Any, Any] | None:
     """(loader, node) through libyaml, or None: without libyaml, for text with a character YAML
     refuses, or when libyaml finds a problem (the pure-Python parser then names it)."""
-    if _CParser is None or yaml.reader.Reader.NON_PRINTABLE.search(text):
+    import yaml
+
+    fast = _loaders()[1]
+    if fast is None or yaml.reader.Reader.NON_PRINTABLE.search(text):
         return None
-    loader = _FastLoader(text)
+    loader = fast(text)
     try:
         return loader, loader.get_single_node()
     except yaml.YAMLError:
@@ -153,6 +169,8 @@ def read_source(path: Path, errors: Collector) -> str | None:
 
 def read_yaml(path: Path, errors: Collector) -> tuple[Any, LineMap] | None:
     """Parse ``path``. Problems go to ``errors``; returns None when the file cannot be used."""
+    import yaml
+
     text = read_source(path, errors)
     if text is None:
         return None
@@ -160,7 +178,7 @@ def read_yaml(path: Path, errors: Collector) -> tuple[Any, LineMap] | None:
     if fast is not None:
         return _data(*fast, path, errors)
     try:
-        loader = _Loader(text)
+        loader = _loaders()[0](text)
     except yaml.reader.ReaderError as exc:
         # The reader refuses control characters (a NUL byte, ESC) before parsing anything.
         line = text[: exc.position].count("\n") + 1
@@ -188,6 +206,8 @@ def read_yaml(path: Path, errors: Collector) -> tuple[Any, LineMap] | None:
 
 def _data(loader: Any, node: yaml.Node | None, path: Path, errors: Collector) -> tuple[Any, LineMap] | None:
     """The plain data of a composed document, with the line of every value."""
+    import yaml
+
     if node is None:
         loader.dispose()
         return {}, LineMap({(): 1})
@@ -214,24 +234,25 @@ class _BadValue(Exception):
         self.line, self.message = line, message
 
 
-def _construct(loader: _Loader, node: yaml.Node) -> Any:
+def _construct(loader: Any, node: Any) -> Any:
     try:
         value = loader.construct_object(node, deep=True)
     except (ValueError, TypeError, OverflowError, KeyError, AttributeError, IndexError) as exc:
         # PyYAML's constructors call int(), float(), date() and base64 on the text as written.
-        text = node.value if isinstance(node, yaml.ScalarNode) else ""
+        text = node.value if node.id == "scalar" else ""
         shown = repr(text[:40] + ("…" if len(text) > 40 else "")) if text else "this value"
         reason = str(exc).split(";")[0][:120]
         raise _BadValue(node.start_mark.line + 1, f"cannot read {shown} as {node.tag.rsplit(':', 1)[-1]} ({reason})") from None
-    if isinstance(node, yaml.ScalarNode) and type(value) not in (str, int, float, bool, type(None)):
+    if node.id == "scalar" and type(value) not in (str, int, float, bool, type(None)):
         # Explicit tags such as !!binary or !!timestamp make bytes and dates; sources hold text and numbers.
         raise _BadValue(node.start_mark.line + 1, f"the tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not supported; write the value as plain text")
     return value
 
 
-def _build(node: yaml.Node, at: LinePath, lines: dict[LinePath, int], path: Path, errors: Collector, loader: _Loader, seen: set[int]) -> Any:
+def _build(node: Any, at: LinePath, lines: dict[LinePath, int], path: Path, errors: Collector, loader: Any, seen: set[int]) -> Any:
     lines[at] = node.start_mark.line + 1
-    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+    # Node kinds by their ``id`` ("scalar", "sequence", "mapping"), as PyYAML names them.
+    if node.id != "scalar":
         # The composer turns an alias into the same node object. Sources have no use for
         # aliases, and following them allows self-reference and exponential "billion laughs"
         # expansion, so a node met twice is an error.
@@ -239,7 +260,7 @@ def _build(node: yaml.Node, at: LinePath, lines: dict[LinePath, int], path: Path
             errors.add(path, node.start_mark.line + 1, "YAML anchors and aliases (&name, *name) are not supported; write the values out")
             return None
         seen.add(id(node))
-    if isinstance(node, yaml.MappingNode):
+    if node.id == "mapping":
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
@@ -255,6 +276,6 @@ def _build(node: yaml.Node, at: LinePath, lines: dict[LinePath, int], path: Path
                 continue
             result[key] = _build(value_node, at + (key,), lines, path, errors, loader, seen)
         return result
-    if isinstance(node, yaml.SequenceNode):
+    if node.id == "sequence":
         return [_build(item, at + (i,), lines, path, errors, loader, seen) for i, item in enumerate(node.value)]
     return _construct(loader, node)

@@ -15,16 +15,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
-
-from markdown_it import MarkdownIt
-from markdown_it.rules_block import StateBlock
-from markdown_it.rules_core import StateCore
-from markdown_it.rules_inline import StateInline
-from markdown_it.token import Token
-from mdit_py_plugins.deflist import deflist_plugin
 
 from policygen.errors import Collector
 from policygen.model import (
@@ -38,6 +32,13 @@ from policygen.model import (
     quoted,
     slug_problem,
 )
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.rules_block import StateBlock
+    from markdown_it.rules_core import StateCore
+    from markdown_it.rules_inline import StateInline
+    from markdown_it.token import Token
 
 _ANCHOR_LINE = re.compile(r"^\{#([^}]*)\}\s*$")
 _HEADING_ID = re.compile(r"\s*\{#([^}]*)\}\s*$")
@@ -87,8 +88,14 @@ def _placeholder_rule(state: StateInline, silent: bool) -> bool:
     return True
 
 
-def make_parser() -> MarkdownIt:
-    """The markdown-it instance every stage uses to parse policy prose and its translations."""
+@cache
+def parser() -> MarkdownIt:
+    """The markdown-it instance every stage uses to parse policy prose and its translations,
+    made on first use: markdown-it is not imported by a command that parses nothing (a check
+    answered from its record, ``--help``)."""
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.deflist import deflist_plugin
+
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.enable("table")
     # Definition lists: the natural form of a policy's definitions section ("Term" / ": meaning").
@@ -106,12 +113,10 @@ def make_parser() -> MarkdownIt:
     return md
 
 
-PARSER = make_parser()
-
 
 def parse_inline(text: str) -> list[Token]:
     """Parse one segment's Markdown into inline tokens (used for translations)."""
-    tokens = PARSER.parseInline(text, {})
+    tokens = parser().parseInline(text, {})
     return tokens[0].children or []
 
 
@@ -159,7 +164,7 @@ def placeholder_names(children: list[Token]) -> list[str]:
 
 def parse_prose(path: Path, text: str, resolve: Callable[[str], str | None], errors: Collector) -> Document | None:
     """Parse ``policy.md`` and structure it into sections, clauses and segments."""
-    tokens = PARSER.parse(text, {})
+    tokens = parser().parse(text, {})
     builder = _Structurer(path, tokens, resolve, errors)
     return builder.run()
 
@@ -201,6 +206,8 @@ class _Structurer:
         return candidate
 
     def run(self) -> Document | None:
+        from markdown_it.token import Token  # loaded with the parser that made self.tokens
+
         tokens = self.tokens
         # Explicit IDs win: generated ones are chosen around them, so an author never sees an
         # error about an ID they did not write.
