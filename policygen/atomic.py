@@ -21,7 +21,6 @@ output or the new one, never a mix. :func:`lock` keeps two processes from doing 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import hashlib
 import os
@@ -301,6 +300,8 @@ def _exchange(a: Path, b: Path) -> bool:
     """Swap two folders in one atomic step; False where the system cannot."""
     if not sys.platform.startswith("linux"):
         return False
+    import ctypes  # only when a folder is swapped (a build's output, a release)
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         renameat2 = libc.renameat2

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import io
 import subprocess
-import tarfile
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,6 +51,8 @@ def checkout(spec: str, base: Path) -> Iterator[tuple[Path, str]]:
     except subprocess.CalledProcessError as exc:
         message = (exc.stderr.decode() if isinstance(exc.stderr, bytes) else exc.stderr or "").strip().splitlines()
         raise PolicygenError(f"{spec}: git could not provide this revision of {base}: {message[-1] if message else exc}") from None
+    import tarfile  # only when a git revision is read
+
     with tempfile.TemporaryDirectory(prefix="policygen-") as tmp:
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(tmp, filter="data")
