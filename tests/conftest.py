@@ -211,22 +211,24 @@ def sample_pdfs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def sample_pdf_texts(tmp_path_factory: pytest.TempPathFactory, sample_pdfs: Path) -> dict[str, dict[Path, str]]:
     """Every engine's text (tests/pdf_engines.py) of every PDF of :func:`sample_pdfs`,
     extracted once per test run (the first worker that needs it extracts, the others read its
-    JSON) and shared by tests/test_pdf.py and tests/test_pdf_text.py: {engine: {path: text}}."""
+    JSON) and shared by tests/test_pdf.py and tests/test_pdf_text.py: {engine: {path: text}},
+    with pdfminer's text without layout analysis as ``pdfminer-raw`` (for tests/test_pdf.py)."""
     paths = sorted((sample_pdfs / "output").glob("*/*/*.pdf"))
     assert len(paths) == 6, paths
-    return extract_once(tmp_path_factory, "sample-pdf-texts", paths)
+    return extract_once(tmp_path_factory, "sample-pdf-texts", paths, pdfminer_raw=True)
 
 
-def extract_once(tmp_path_factory: pytest.TempPathFactory, name: str, paths: list[Path]) -> dict[str, dict[Path, str]]:
+def extract_once(tmp_path_factory: pytest.TempPathFactory, name: str, paths: list[Path], pdfminer_raw: bool = False) -> dict[str, dict[Path, str]]:
     """Every engine's text (tests/pdf_engines.py) of ``paths``, extracted once per test run
     under ``name`` (the first worker that needs it extracts, the others read its JSON):
-    {engine: {path: text}}."""
+    {engine: {path: text}}, and ``pdfminer-raw`` with ``pdfminer_raw``
+    (:func:`pdf_engines.extract_all`)."""
     import json
 
     import pdf_engines
 
     def make(folder: Path) -> None:
-        texts = pdf_engines.extract_all(paths)
+        texts = pdf_engines.extract_all(paths, pdfminer_raw=pdfminer_raw)
         listed = {engine: [by_path[path] for path in paths] for engine, by_path in texts.items()}
         (folder / "texts.json").write_text(json.dumps({"paths": [str(p) for p in paths], "texts": listed}), encoding="utf-8")
 

@@ -9,11 +9,16 @@ engine's own reading order (what copy-all, search and a screen reader built on i
 * ``mupdf``: MuPDF through PyMuPDF;
 * ``pypdf`` and ``pdfminer``: the two pure-Python libraries (pdfminer.six with its default
   layout analysis).
+
+:func:`extract_all` can also give ``pdfminer-raw``, pdfminer.six's text without layout analysis
+(the content stream's order), which tests/test_pdf.py reads.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import multiprocessing
 import re
 import subprocess
 from collections.abc import Callable, Sequence
@@ -78,10 +83,42 @@ def pypdf(paths: Sequence[Path]) -> list[str]:
     return ["\n".join(page.extract_text() for page in PdfReader(path).pages) for path in paths]
 
 
-def pdfminer(paths: Sequence[Path]) -> list[str]:
-    from pdfminer.high_level import extract_text
+def pdfminer_both(paths: Sequence[Path]) -> list[tuple[str, str]]:
+    """pdfminer.six's text of each PDF twice, from one reading of its pages: with the default
+    layout analysis (what ``pdfminer.high_level.extract_text`` gives) and without any (what a
+    ``TextConverter`` with ``laparams=None`` gives: the characters in the content stream's
+    order). Reading the content streams is most of pdfminer's time; the analysis only regroups
+    the characters that reading made, so the page is written out once before it and once after."""
+    import io
 
-    return [extract_text(str(path)) for path in paths]
+    from pdfminer.converter import TextConverter
+    from pdfminer.layout import LAParams
+    from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+    from pdfminer.pdfpage import PDFPage
+
+    class Both(TextConverter):
+        def __init__(self, manager: PDFResourceManager, laid_out: io.StringIO, raw: io.StringIO) -> None:
+            super().__init__(manager, laid_out, laparams=LAParams())
+            self.raw = TextConverter(manager, raw, laparams=None)
+
+        def end_page(self, page: PDFPage) -> None:
+            self.raw.receive_layout(self.cur_item)  # before end_page's analysis regroups the page
+            super().end_page(page)
+
+    texts = []
+    for path in paths:
+        laid_out, raw = io.StringIO(), io.StringIO()
+        manager = PDFResourceManager()
+        interpreter = PDFPageInterpreter(manager, Both(manager, laid_out, raw))
+        with path.open("rb") as handle:
+            for page in PDFPage.get_pages(handle):
+                interpreter.process_page(page)
+        texts.append((laid_out.getvalue(), raw.getvalue()))
+    return texts
+
+
+def pdfminer(paths: Sequence[Path]) -> list[str]:
+    return [laid_out for laid_out, _raw in pdfminer_both(paths)]
 
 
 ENGINES: dict[str, Callable[[Sequence[Path]], list[str]]] = {
@@ -95,9 +132,64 @@ ENGINES: dict[str, Callable[[Sequence[Path]], list[str]]] = {
 }
 
 
-def extract_all(paths: Sequence[Path]) -> dict[str, dict[Path, str]]:
-    """Every engine's text of every PDF: {engine: {path: text}}, each engine run once."""
-    return {name: dict(zip(paths, engine(paths), strict=True)) for name, engine in ENGINES.items()}
+def extract_all(paths: Sequence[Path], pdfminer_raw: bool = False) -> dict[str, dict[Path, str]]:
+    """Every engine's text of every PDF: {engine: {path: text}}; with ``pdfminer_raw``, also
+    ``pdfminer-raw`` (:func:`pdfminer_both`, from the same reading as ``pdfminer``'s).
+
+    The work runs in up to one process per core (forked, where the platform can): one task per
+    PDF for the in-process engines, the slowest (pdfminer, pypdf) and the largest PDFs first,
+    and one for each engine that runs its own program."""
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    largest = sorted(paths, key=lambda path: -path.stat().st_size)
+    tasks = [("pdfminer", [path]) for path in largest] + [("pypdf", [path]) for path in largest]
+    tasks += [(name, list(paths)) for name in ENGINES if name not in ("pdfminer", "pypdf")]
+    jobs = min(os.cpu_count() or 1, len(tasks))
+    if jobs == 1 or "fork" not in multiprocessing.get_all_start_methods():
+        done = [_run(*task) for task in tasks]
+    else:
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            done = list(pool.map(_run_logged, *zip(*tasks, strict=True)))
+        for _found, records in done:
+            for record in records:  # logged here, where a test's (or build_once's) capture sees them
+                logging.getLogger(record.name).handle(record)
+        done = [found for found, _records in done]
+    texts: dict[str, dict[Path, str]] = {name: {} for name in [*ENGINES, *(["pdfminer-raw"] if pdfminer_raw else [])]}
+    for (name, some), found in zip(tasks, done, strict=True):
+        for path, text in zip(some, found, strict=True):
+            if name == "pdfminer":
+                texts["pdfminer"][path] = text[0]
+                if pdfminer_raw:
+                    texts["pdfminer-raw"][path] = text[1]
+            else:
+                texts[name][path] = text
+    return {name: {path: by_path[path] for path in paths} for name, by_path in texts.items()}
+
+
+def _run(name: str, paths: list[Path]) -> list[Any]:
+    """One task of :func:`extract_all`: pdfminer's two texts of each PDF, or an engine's text."""
+    return list(pdfminer_both(paths)) if name == "pdfminer" else ENGINES[name](paths)
+
+
+class _Kept(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        record.msg, record.args, record.exc_info = record.getMessage(), None, None  # picklable
+        self.records.append(record)
+
+
+def _run_logged(name: str, paths: list[Path]) -> tuple[list[Any], list[logging.LogRecord]]:
+    """:func:`_run` in a worker process, with the warnings it logged, for the parent to log."""
+    kept, root = _Kept(), logging.getLogger()
+    root.addHandler(kept)
+    try:
+        return _run(name, paths), kept.records
+    finally:
+        root.removeHandler(kept)
 
 
 # --- What a reader gets: normalisation, clause matching and word search ----------------------
