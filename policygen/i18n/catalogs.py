@@ -478,26 +478,48 @@ def lines_of(text: str) -> list[str]:
 def lint_po(text: str) -> list[tuple[int, str]]:
     """Syntax errors, the way GNU gettext would report them. Returns ``(line, message)`` pairs."""
     problems = []
-    for number, line in enumerate(lines_of(text), start=1):
-        stripped = line.strip(" \t")
-        if not stripped:
-            continue
-        if stripped.startswith("#~|"):
-            stripped = stripped[3:].strip(" \t")
-        elif stripped.startswith("#~"):
-            stripped = stripped[2:].strip(" \t")
-        elif stripped.startswith("#|"):
-            stripped = stripped[2:].strip(" \t")
-        elif stripped.startswith("#"):
-            continue
-        if not stripped:
-            continue
-        if not _PO_LINE.match(stripped):
-            if stripped.count('"') % 2 == 1 or '"' not in stripped:
-                problems.append((number, f"broken PO file: {stripped[:60]!r} is not a keyword followed by a quoted string (a missing or extra '\"'?)"))
-            else:
-                problems.append((number, f"broken PO file: unknown or misformatted line {stripped[:60]!r}"))
+    number, position = 1, 0
+    while position <= len(text):
+        # One match (in C) passes over the run of plainly well-formed lines; only a line that
+        # ends it is read by itself (a catalog of thousands of lines usually has none).
+        plain = _PLAIN_LINES.match(text, position).end()  # type: ignore[union-attr]  # it matches the empty run too
+        number += text.count("\n", position, plain)
+        end = text.find("\n", plain)
+        end = len(text) if end < 0 else end
+        problem = _line_problem(text[plain:end].removesuffix("\r"))
+        if problem is not None:
+            problems.append((number, problem))
+        number, position = number + 1, end + 1
     return problems
+
+
+def _line_problem(line: str) -> str | None:
+    """What is wrong with one line of a PO file (see :func:`lines_of`), or None."""
+    stripped = line.strip(" \t")
+    if not stripped:
+        return None
+    if stripped.startswith("#~|"):
+        stripped = stripped[3:].strip(" \t")
+    elif stripped.startswith("#~"):
+        stripped = stripped[2:].strip(" \t")
+    elif stripped.startswith("#|"):
+        stripped = stripped[2:].strip(" \t")
+    elif stripped.startswith("#"):
+        return None
+    if not stripped or _PO_LINE.match(stripped):
+        return None
+    if stripped.count('"') % 2 == 1 or '"' not in stripped:
+        return f"broken PO file: {stripped[:60]!r} is not a keyword followed by a quoted string (a missing or extra '\"'?)"
+    return f"broken PO file: unknown or misformatted line {stripped[:60]!r}"
+
+
+# Lines :func:`_line_problem` accepts, in their plainest forms: blank, a comment, or a keyword and
+# its string (or a string alone), possibly obsolete (#~) or previous (#|), with a carriage return
+# before the line feed; a run of them. Any other line is read by :func:`_line_problem` itself.
+_LINE_STRING = r'"[^"\\\n]*(?:\\[^\n][^"\\\n]*)*"'
+_PLAIN_LINES = re.compile(
+    r"(?:[ \t]*(?:#(?![~|])[^\n]*|(?:(?:#~\|?|#\|)[ \t]*)?(?:(?:msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)[ \t]+"
+    + _LINE_STRING + "|" + _LINE_STRING + r")[ \t]*\r?|\r?)\n)*")
 
 
 _CHARSET = re.compile(r"charset\s*=\s*([^\s;\\\"]*)", re.IGNORECASE)
@@ -527,21 +549,33 @@ def _header_problems(text: str, lines: list[str]) -> list[tuple[int, str]]:
 
 def read_catalog(path: Path, locale: str, errors: Collector, root: Path | None = None) -> Catalog | None:
     """Read a PO file strictly; every problem becomes a diagnostic at its line."""
+    raw = _catalog_bytes(path, errors, root)
+    return parse_catalog(raw, path, locale, errors) if raw is not None else None
+
+
+def _catalog_bytes(path: Path, errors: Collector, root: Path | None) -> bytes | None:
+    """The bytes of the catalog at ``path``; ``None`` (with a diagnostic) if it may not or cannot be read."""
     if root is not None and not inside(path, root, errors):
         return None
     try:
         if path.stat().st_size > MAX_CATALOG_BYTES:
             errors.add(path, 0, f"catalog larger than {MAX_CATALOG_BYTES // (1024 * 1024)} MB; policygen does not read it")
             return None
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         errors.add(path, 0, f"cannot read: {exc.strerror}")
         return None
-    return parse_catalog(raw, path, locale, errors)
 
 
 def parse_catalog(raw: bytes, path: Path, locale: str | None, errors: Collector) -> Catalog | None:
     """Parse the bytes of a PO file read from ``path``; ``None`` (with diagnostics) if broken."""
+    parsed = _parse_catalog(raw, path, locale, errors)
+    return parsed[0] if parsed is not None else None
+
+
+def _parse_catalog(raw: bytes, path: Path, locale: str | None, errors: Collector) -> tuple[Catalog, list[tuple[Unit, str, str, int]]] | None:
+    """:func:`parse_catalog`, and each message with its context, its source and the line of its
+    ``msgid`` (worked out once: translate-toolkit unquotes a unit's text anew on every read)."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -573,13 +607,15 @@ def parse_catalog(raw: bytes, path: Path, locale: str | None, errors: Collector)
         if declared and declared.replace("-", "_") != locale:
             errors.add(path, _header_line(lines, "Language"), f"the catalog says 'Language: {declared}' but lives in the '{locale}' folder; fix the header")
     seen: dict[tuple[str, str], int] = {}
+    keyed = []
     for unit in messages(store):
         key = (unit.getcontext(), unit.source)
         number = msgid_line(unit, lines)
         if key in seen:
             errors.add(path, number, f"duplicate message (context \"{key[0]}\"); it already appears on line {seen[key]}; delete one of them")
         seen.setdefault(key, number)
-    return store
+        keyed.append((unit, *key, number))
+    return store, keyed
 
 
 def msgid_line(unit: Unit, lines: list[str]) -> int:
@@ -609,15 +645,14 @@ def load_translations(project: Project, locales: list[str] | None, errors: Colle
             translations.paths[(domain, locale)] = path
             if not path.exists():
                 continue
-            catalog = read_catalog(path, locale, errors, project.root)
-            if catalog is None:
+            raw = _catalog_bytes(path, errors, project.root)
+            parsed = _parse_catalog(raw, path, locale, errors) if raw is not None else None
+            if parsed is None:
                 translations.unreadable.add((domain, locale))
                 continue
-            lines = lines_of(path.read_text(encoding="utf-8-sig"))
-            entries: dict[tuple[str, str], Entry] = {}
-            for unit in messages(catalog):
-                entries[(unit.getcontext(), unit.source)] = Entry(unit.target or "", path, msgid_line(unit, lines), unit.isfuzzy())
-            translations.entries[(domain, locale)] = entries
+            catalog, keyed = parsed
+            translations.entries[(domain, locale)] = {
+                (context, source): Entry(unit.target or "", path, line, unit.isfuzzy()) for unit, context, source, line in keyed}
             translations.obsolete[(domain, locale)] = sum(1 for unit in catalog.units if unit.isobsolete())
     _stray_catalogs(project, errors, locales)
     return translations

@@ -45,6 +45,8 @@ _NATIVE_DATES = {"km": "ថ្ងៃទី{day} ខែ{month} ឆ្នាំ{ye
 _NATIVE_LIST_AND = {"km": "និង"}
 # Khmer letters, signs, digits and ៗ: what a word is made of (not ។, ៕ and the other punctuation).
 _KHMER = "\u1780-\u17d3\u17d7\u17dc\u17dd\u17e0-\u17e9\u19e0-\u19ff"
+_KHMER_START = re.compile(f"[{_KHMER}]")
+_KHMER_END = re.compile(f"[{_KHMER}]$")
 _TAGS = re.compile(r"^(?:<[^>]*>)*")
 # A number and its unit never part at a line end ("6 months", "១ ឆ្នាំ", "1 maart"): the space
 # between a digit and a letter becomes a no-break space. U+00A0, not the narrow U+202F: English,
@@ -54,6 +56,7 @@ _NUMBER_THEN_WORD = re.compile(r"(?<=\d) (?=[^\W\d_])")
 # A word may end in a combining mark (Khmer's vowel signs: "មីនា"), which \\w does not match.
 _NUMBER_AND_WORD = re.compile(r"(?<=\d) (?=[^\W\d_])|(?<=[^\W\d_]|[\u0300-\u036f\u17b6-\u17d3]) (?=\d)")
 _TAG_OR_CODE = re.compile(r"(<code\b.*?</code>|<[^>]*>)", re.DOTALL)
+_DIGIT_SPACE = re.compile(r"\d ")
 
 
 def bind_numbers(text: str) -> str:
@@ -64,6 +67,8 @@ def bind_numbers(text: str) -> str:
 def bind_numbers_html(markup: str) -> str:
     """:func:`bind_numbers` on the text of an HTML snippet: never inside a tag, and never in
     code, which a reader copies as written."""
+    if not _DIGIT_SPACE.search(markup):
+        return markup  # most blocks: no number is followed by a word, so there is nothing to bind
     parts = _TAG_OR_CODE.split(markup)
     return "".join(part if i % 2 else bind_numbers(part) for i, part in enumerate(parts))
 
@@ -87,6 +92,11 @@ class Formatter:
         self._links = True
         self.options = self.project.config.options(self.locale)
         self.digit_map = _NATIVE_DIGITS.get(self.locale) if self.options.digits == "native" else None
+        # A placeholder renders the same every time (the facts, the glossary and the catalogs do
+        # not change under a formatter), and a page renders each one several times: for its
+        # body, its table of contents, its title, its fragment and its PDF.
+        self._rendered: dict[tuple[str, bool, bool, bool], str] = {}
+        self._durations: dict[Duration, str] = {}
 
     # -- primitives --------------------------------------------------------------------------
 
@@ -118,7 +128,9 @@ class Formatter:
         return self.digits(label)
 
     def duration(self, value: Duration) -> str:
-        return self._bound(format_duration(value, self.babel))
+        if value not in self._durations:
+            self._durations[value] = self._bound(format_duration(value, self.babel))
+        return self._durations[value]
 
     def label(self, kind: str, ident: str, form: str = "") -> tuple[str, str | None]:
         """A fact's label (or its ``form``, such as ``noun``) in this locale, and the language it
@@ -163,12 +175,16 @@ class Formatter:
         block or a sentence, ``sentence_start`` capitalizes the first one. ``in_link`` renders
         links as their text, since HTML does not allow a link inside a link.
         """
+        key = (name, as_html, sentence_start, in_link)
+        if key in self._rendered:
+            return self._rendered[key]
         ref = resolve(name, self.policy.facts)
         assert isinstance(ref, Ref), ref  # the load stage rejected unknown placeholders
         self._capitalize = sentence_start
         self._links = not in_link
         try:
-            return self._render(ref, as_html)
+            text = self._rendered[key] = self._render(ref, as_html)
+            return text
         finally:
             self._capitalize = False
             self._links = True
@@ -384,7 +400,7 @@ def format_duration(value: Duration, locale: Locale | str) -> str:
 def starts_khmer(text: str) -> bool:
     """Whether the visible text of ``text`` (HTML or plain) starts with a Khmer character."""
     visible = text[_TAGS.match(text).end():]  # type: ignore[union-attr]  # the pattern always matches
-    return bool(re.match(f"[{_KHMER}]", visible))
+    return bool(_KHMER_START.match(visible))
 
 
 def plain_text(children: list[Token], formatter: Formatter) -> str:
@@ -502,7 +518,7 @@ def space_latin_runs(children: list[Token], formatter: Formatter) -> list[Token]
         return index if 0 <= index < len(out) and out[index].type == "text" else None
 
     def latin(char: str) -> bool:
-        return char.isalnum() and not re.match(f"[{_KHMER}]", char)
+        return char.isalnum() and not _KHMER_START.match(char)
 
     for index, child in enumerate(children):
         if child.type != "placeholder":
@@ -511,10 +527,10 @@ def space_latin_runs(children: list[Token], formatter: Formatter) -> list[Token]
         if not text:
             continue
         before, after = neighbour(index, -1), neighbour(index, 1)
-        if before is not None and latin(text[0]) and re.search(f"[{_KHMER}]$", out[before].content):
+        if before is not None and latin(text[0]) and _KHMER_END.search(out[before].content):
             out[before] = out[before].copy()
             out[before].content += " "
-        if after is not None and latin(text[-1]) and re.match(f"[{_KHMER}]", out[after].content):
+        if after is not None and latin(text[-1]) and _KHMER_START.match(out[after].content):
             out[after] = out[after].copy()
             out[after].content = " " + out[after].content
     return out
@@ -526,8 +542,9 @@ def _missing_labels(formatter: Formatter, tokens: list[Token]) -> tuple[tuple[st
     Worked out from the tokens, not recorded while rendering, so every renderer (HTML, PDF, in
     any process and any order) sees the same answer.
     """
-    used = {label for token in tokens for name in placeholder_names(token.children or [])
-            for label in labels_used(_ref(name, formatter.policy), formatter.policy.facts)}
+    # A placeholder comes back in many blocks ({{controller.name}}): each name is looked up once.
+    names = {name for token in tokens for name in placeholder_names(token.children or [])}
+    used = {label for name in names for label in labels_used(_ref(name, formatter.policy), formatter.policy.facts)}
     return tuple(sorted(label for label in used if formatter.label(*label)[1] is not None))
 
 

@@ -125,13 +125,16 @@ def status(project: Project, translations: Translations, locales: list[str] | No
     report = Report(project.root)
     sources = _sources(project)
     for domain, locales_of in targets(project):
+        counts: dict[str, int] = {}  # a message's words, counted once for all its locales
         for locale in locales_of:
             if (locales is not None and locale not in locales) or (domain, locale) in translations.unreadable:
                 continue
             path = translations.paths.get((domain, locale), project.catalog_path(locale, domain))
             row = Status(domain, locale, path, obsolete=translations.obsolete.get((domain, locale), 0))
             for context, msgid, source_path, source_line in sources[domain]:
-                words = word_count(msgid)
+                if msgid not in counts:
+                    counts[msgid] = word_count(msgid)
+                words = counts[msgid]
                 row.words += words
                 entry = translations.entry(domain, locale, context, msgid)
                 if entry is not None and entry.usable:

@@ -108,15 +108,35 @@ class PolicyRenderer(_RendererBase):
         while start >= 0 and tokens[start].type != "tr_open":
             column += tokens[start].type == "td_open"
             start -= 1
+        labels = self._column_labels(tokens, start, options, env)
+        return labels[column] if column < len(labels) else ""
+
+    def _column_labels(self, tokens: Sequence[Token], row: int, options: Any, env: Any) -> list[str]:
+        """The plain text of every column header of the table that the row opened at ``row`` is
+        in. Worked out once per table, not once per cell (a table of n columns would render its
+        header row n times a row), and kept in ``env``, the render's own: the labels depend on
+        its formatter. The memo holds the tokens it is keyed by, so their ``id`` is never another's."""
+        memo: dict[int, tuple[Token, list[str]]] = env.setdefault("_column_labels", {})
+        found = memo.get(id(tokens[row])) if row >= 0 else None
+        if found is not None and found[0] is tokens[row]:
+            return found[1]
+        start = row
         while start >= 0 and tokens[start].type != "table_open":
             start -= 1
-        headers = []
-        for i in range(start + 1, idx):
-            if tokens[i].type == "thead_close":
-                break
-            if tokens[i].type == "th_open" and tokens[i + 1].type == "inline":
-                headers.append(self.inline(tokens[i + 1], options, env))
-        return Markup(headers[column]).striptags() if column < len(headers) else ""
+        found = memo.get(id(tokens[start])) if start >= 0 else None
+        if found is not None and found[0] is tokens[start]:
+            labels = found[1]
+        else:
+            labels = []
+            for i in range(start + 1, len(tokens)):
+                if tokens[i].type in ("thead_close", "tbody_open", "table_close") or i == row:
+                    break
+                if tokens[i].type == "th_open" and tokens[i + 1].type == "inline":
+                    labels.append(Markup(self.inline(tokens[i + 1], options, env)).striptags())
+        for index in (start, row):
+            if index >= 0:
+                memo[id(tokens[index])] = (tokens[index], labels)
+        return labels
 
 
 _Rules = TypeVar("_Rules", bound=PolicyRenderer)
