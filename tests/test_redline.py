@@ -14,8 +14,10 @@ import pypdfium2
 import pytest
 from conftest import SAMPLE, copy_project
 from pypdf import PdfReader
+from typer.testing import CliRunner
 
 from policygen import api
+from policygen.cli import app
 from policygen.render import pdf_text
 from policygen.render.pdf import render_html_pdf
 from policygen.render.wordiff import Marks, diff_html
@@ -65,6 +67,19 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = api.diff(str(old), str(new), new, ["tonle-privacy"], base / "out")
     assert not result.warnings
     return base / "out" / "tonle-privacy"
+
+
+@pytest.fixture(scope="module")
+def since_2_1(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, Path]:
+    """``policygen diff tonle-privacy@2.1 <sample> --pdf``: the sample's archived 2.1 against its
+    sources (3.0), compared once for the module's tests of the sample's own redlines, as HTML
+    and PDF: the exit code, the standard error, and the folder of the policy's redlines."""
+    base = tmp_path_factory.mktemp("since-2.1")
+    project = copy_project(SAMPLE, base / "tonle")
+    out = base / "out"
+    args = ["diff", "tonle-privacy@2.1", str(project), "--project", str(project), "--policy", "tonle-privacy", "--output", str(out), "--pdf"]
+    result = CliRunner().invoke(app, args, catch_exceptions=True)
+    return result.exit_code, result.stderr, out / "tonle-privacy"
 
 
 def page(outputs: Path, locale: str, changes_only: bool = False) -> str:
@@ -161,12 +176,12 @@ def test_numbers_change_as_a_whole() -> None:
     assert re.sub(r'<span class="pg-sr">[^<]*</span>', "", date) == "from <del>1 June 2025</del> <ins>15 January 2026</ins> on"
 
 
-def test_khmer_sample_periods_change_as_a_whole(tmp_path: Path) -> None:
+def test_khmer_sample_periods_change_as_a_whole(since_2_1: tuple[int, str, Path]) -> None:
     """The sample's 2.1 -> 3.0 in Khmer: the periods in the retention table change as whole
     phrases, and no deletion runs into its insertion."""
-    project = copy_project(SAMPLE, tmp_path / "tonle")
-    api.diff("tonle-privacy@2.1", str(project), project, ["tonle-privacy"], tmp_path / "out")
-    text = (tmp_path / "out" / "tonle-privacy" / "redline.km.html").read_text(encoding="utf-8")
+    code, stderr, redlines = since_2_1
+    assert code == 0, stderr
+    text = (redlines / "redline.km.html").read_text(encoding="utf-8")
     bare = re.sub(r'<span class="pg-sr">[^<]*</span>', "", text).replace("\u00a0", " ")  # a number may be bound to its unit
     assert "<del>១ ឆ្នាំ</del> <ins>២ ឆ្នាំ</ins>" in bare
     assert "<del>៦ ខែ</del> <ins>១ ឆ្នាំ</ins>" in bare
@@ -208,12 +223,12 @@ def test_changes_only_page_keeps_context(outputs: Path, locale: str) -> None:
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-def test_summary_table_has_a_header_row_and_no_iso_codes(outputs: Path, locale: str, tmp_path: Path) -> None:
-    project = copy_project(SAMPLE, tmp_path / "tonle")
-    api.diff("tonle-privacy@2.1", str(project), project, ["tonle-privacy"], tmp_path / "out")
-    text = (tmp_path / "out" / "tonle-privacy" / f"redline.{locale}.html").read_text(encoding="utf-8")
+def test_summary_table_has_a_header_row_and_no_iso_codes(since_2_1: tuple[int, str, Path], locale: str) -> None:
+    code, stderr, redlines = since_2_1
+    assert code == 0, stderr
+    text = (redlines / f"redline.{locale}.html").read_text(encoding="utf-8")
     for name in (f"redline.{locale}.html", f"redline-changes.{locale}.html"):  # the sample's own redlines: unique IDs too
-        ids = Elements((tmp_path / "out" / "tonle-privacy" / name).read_text(encoding="utf-8")).ids
+        ids = Elements((redlines / name).read_text(encoding="utf-8")).ids
         assert len(ids) == len(set(ids)), name
     table = text.split('id="_all"')[1].split("</section>")[0].replace("\u00a0", " ")  # a number may be bound to its unit
     assert "<thead>" in table and table.count('<th scope="col">') >= 4
@@ -235,15 +250,13 @@ def test_same_version_is_a_warning(tmp_path: Path, cli) -> None:
     assert "the same date as the old one (2026-03-01)" in result.stderr
 
 
-def test_pdf_redline_has_text(tmp_path: Path, cli) -> None:
-    project = copy_project(SAMPLE, tmp_path / "tonle")
-    out = tmp_path / "out"
-    result = cli("diff", "tonle-privacy@2.1", str(project), "--project", str(project), "--policy", "tonle-privacy", "--output", str(out), "--pdf")
-    assert result.exit_code == 0, result.stderr
+def test_pdf_redline_has_text(since_2_1: tuple[int, str, Path]) -> None:
+    code, stderr, redlines = since_2_1
+    assert code == 0, stderr
     for locale in LOCALES:
-        html = (out / "tonle-privacy" / f"redline.{locale}.html").read_text(encoding="utf-8")
+        html = (redlines / f"redline.{locale}.html").read_text(encoding="utf-8")
         assert f'href="redline.{locale}.pdf"' in html
-    reader = PdfReader(out / "tonle-privacy" / "redline.km.pdf")
+    reader = PdfReader(redlines / "redline.km.pdf")
     text = "".join(p.extract_text() for p in reader.pages).replace("\u200b", "").replace("\u00a0", " ")
     assert "ការកែប្រែពីកំណែ ២.១ ទៅកំណែ ៣.០" in text and "បញ្ជីនៃការកែប្រែ" in text
     assert "២ ឆ្នាំ" in text and "ខ្លឹមសារថ្មី" in text
