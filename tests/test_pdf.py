@@ -122,10 +122,14 @@ def test_khmer_word_breaks_prevent_overflow(built: Path) -> None:
 
     from policygen.render.pdf import _fetcher, pdf_html
 
-    # In the shorter of the two policies: the rest of the document only adds layout time.
+    # In the PDF's own wrapper, style sheet and heading, with the paragraph as the policy's whole
+    # body: the rest of the document (its table of contents and sections) only adds layout time.
     project, localized = prepare(built, ["tonle-cookies"], ["km"])
     paragraph = "ការផ្ទេរប្រាក់ទៅកាន់ក្រុមគ្រួសារនៅប្រទេសកម្ពុជាត្រូវបានធ្វើឡើងដោយសុវត្ថិភាព" * 6
-    html = pdf_html(project, localized[0]).replace("<div class=\"policy-body\">", f"<div class=\"policy-body\"><p>{paragraph}</p>", 1)
+    whole = pdf_html(project, localized[0])
+    start, end = whole.index('<nav class="policy-toc"'), whole.rindex("</div>\n</article>")
+    assert start < whole.index('<div class="policy-body">') < end
+    html = f'{whole[:start]}<div class="policy-body"><p>{paragraph}</p>{whole[end:]}'
     unbroken = html.replace(break_khmer_words(paragraph), paragraph)
     assert overflowing_lines(weasyprint.HTML(string=unbroken, url_fetcher=_fetcher(project)).render()) != []
     broken = html.replace(paragraph, break_khmer_words(paragraph))
