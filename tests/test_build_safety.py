@@ -114,23 +114,23 @@ def test_write_all_refuses_every_path_out_of_its_root(tmp_path: Path) -> None:
 
 
 @POSIX
-def test_diff_output_stays_inside_the_folder_named(sample: Path, tmp_path: Path, cli) -> None:
+def test_diff_output_stays_inside_the_folder_named(mini: Path, tmp_path: Path, cli) -> None:
     report = tmp_path / "report"
-    (report / "tonle-privacy").mkdir(parents=True)
+    (report / "mini").mkdir(parents=True)
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     old = tmp_path / "old"
     import shutil
 
-    shutil.copytree(sample, old)
-    policy = sample / "sources" / "tonle-privacy" / "policy.md"
-    policy.write_text(policy.read_text(encoding="utf-8").replace("We", "We really", 1), encoding="utf-8")
-    assert cli("diff", str(old), str(sample), "-C", str(sample), "--output", str(report)).exit_code in (0, 3)
-    assert (report / "report.json").is_file()
+    shutil.copytree(mini, old)
+    policy = mini / "sources" / "mini" / "policy.md"
+    policy.write_text(policy.read_text(encoding="utf-8").replace("Write to", "Please write to", 1), encoding="utf-8")
+    assert cli("diff", str(old), str(mini), "-C", str(mini), "--output", str(report)).exit_code in (0, 3)
+    assert (report / "report.json").is_file() and (report / "mini" / "redline.en.html").is_file()
     shutil.rmtree(report)
     report.mkdir()
-    (report / "tonle-privacy").symlink_to(outside)
-    result = cli("diff", str(old), str(sample), "-C", str(sample), "--output", str(report))
+    (report / "mini").symlink_to(outside)
+    result = cli("diff", str(old), str(mini), "-C", str(mini), "--output", str(report))
     assert result.exit_code == 1 and "leads outside" in result.stderr
     assert list(outside.iterdir()) == []
 
