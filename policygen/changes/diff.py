@@ -38,6 +38,7 @@ from policygen.changes.prose import (
     only_version_notes,
     plain,
     regulated_topics,
+    renamed_name,
     says_nothing_about_data,
 )
 from policygen.model import FACT_KINDS, PLACEHOLDER_RE, Duration, Facts, Policy
@@ -478,9 +479,12 @@ def _add_findings(details: dict[str, Any], before: str, after: str, context: tup
         details["findings"] = sorted({f.kind for f in findings})
         details["quote"] = findings[0].quote
         details["sentence"] = findings[0].sentence
-    elif ((not before or not after) and is_furniture(after or before)) or only_furniture(before, after):
+    elif ((not before or not after) and is_furniture(after or before)) or only_furniture(before, after, new_prose.locale):
         details["edit"] = "editorial"
         details["editorial"] = "navigation or page furniture (menu entries, labels, links; no sentence)"
+    elif before and after and (renamed := renamed_name(before, after, new_prose.document, new_prose.locale)):
+        details["edit"] = "editorial"
+        details["editorial"] = f"a name changed throughout ({renamed})"
     elif says_nothing_about_data(before, after, new_prose.locale):
         details["edit"] = "editorial"
         details["editorial"] = "no statement about personal data (page text around the policy)"
@@ -841,7 +845,7 @@ def _pair_by_similarity(gone: list[str], fresh: list[str], old_texts: dict[str, 
             pairs.append((old_id, new_id))
             used_old.add(old_id)
             used_new.add(new_id)
-    old_words = {o: words(old_texts[o]) for o in gone if o not in used_old}
+    old_words = {o: _pairing_words(old_texts[o]) for o in gone if o not in used_old}
     index: dict[tuple[str, ...], list[str]] = {}
     for old_id, tokens in old_words.items():
         for gram in set(_grams(tokens)):
@@ -851,7 +855,7 @@ def _pair_by_similarity(gone: list[str], fresh: list[str], old_texts: dict[str, 
     for new_id in fresh:
         if new_id in used_new:
             continue
-        tokens = words(new_texts[new_id])
+        tokens = _pairing_words(new_texts[new_id])
         shared: dict[str, int] = {}
         for gram in set(_grams(tokens)):
             holders = index.get(gram, ())
@@ -874,6 +878,17 @@ def _pair_by_similarity(gone: list[str], fresh: list[str], old_texts: dict[str, 
             used_old.add(old_id)
             used_new.add(new_id)
     return sorted(pairs, key=lambda p: p[1])
+
+
+_WEB = re.compile(r"\]\([^)]*\)|(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b(?:/\S*)?", re.I)
+"""Link targets and web addresses (a bare domain too): "xing.com: [https://...](https://...)"."""
+
+
+def _pairing_words(text: str) -> list[str]:
+    """The words a clause is paired by: its text without link targets and web addresses, which a
+    new version may change all at once (a list of opt-out links moved to another host) while the
+    words around them stay. A text of addresses alone is paired by them."""
+    return words(_WEB.sub(" ", text)) or words(text)
 
 
 def _grams(tokens: list[str]) -> list[tuple[str, ...]]:

@@ -313,11 +313,12 @@ def analyse(before: str, after: str, old: Document, new: Document, locale: str =
                and _norm(s) not in new.norm]
     # A retention sentence rewritten beyond recognition pairs with nothing: its period is still the old one.
     kept_before = " ".join(s for s in removed if words_.pattern("retention_context").search(s))
+    table_leads = _table_leads(after, locale)
     for i, sentence in enumerate(new_sentences):
         if _norm(sentence) in known:
             continue
         previous = _closest(sentence, old_sentences)
-        lead = new_sentences[i - 1] if i and new_sentences[i - 1].endswith(":") else ""
+        lead = new_sentences[i - 1] if i and new_sentences[i - 1].endswith(":") else table_leads.get(_norm(sentence), "")
         findings += _sentence_findings(previous, sentence, old, words_, kept_before, lead)
     for sentence in removed:
         findings += _removed_findings(sentence, new, words_, new_sentences)
@@ -351,32 +352,82 @@ def _contact_line(sentence: str, words_: Lexicon) -> bool:
     return bool(_EMAIL.search(sentence) or _address(sentence, words_) or any(len(p) >= 10 for p in _phones(sentence)))
 
 
-def only_furniture(before: str, after: str) -> bool:
-    """Every line the change adds or drops is a menu entry, a label or a link."""
+def only_furniture(before: str, after: str, locale: str = "en") -> bool:
+    """Every line the change adds or drops is a menu entry, a label or a link. A row of a table
+    whose header row speaks of sharing, transfers, keeping or collecting data is none of them,
+    however short: "Acme — Customer support — US" under "Recipient — Purpose — Country" names a
+    recipient."""
     old_lines = {" ".join(line.split()) for line in before.split("\n")}
     new_lines = {" ".join(line.split()) for line in after.split("\n")}
     changed = (old_lines ^ new_lines) - {""}
-    return bool(changed) and all(is_furniture(line) for line in changed)
+    if not changed or not all(is_furniture(line) for line in changed) or figures_only(before, after):
+        return False
+    words_ = lexicon(locale)
+    headers = {_norm(h) for h in (*_table_leads(before, locale).values(), *_table_leads(after, locale).values()) if h}
+    return not any(words_.pattern(key).search(h) for key in TOPICS for h in headers) or not any(
+        _CELL in line for line in changed)
 
 
 TOPICS = ("sharing_context", "transfer_context", "retention_context", "collection_context")
 
 
 def regulated_topics(before: str, after: str, locale: str = "en") -> list[str]:
-    """The regulated topics (sharing, transfers, retention, collection) the changed sentences are about."""
+    """The regulated topics (sharing, transfers, retention, collection) the changed sentences are
+    about. Text only taken away ("including A, B and C" -> "including A and C", a row of a table of
+    recipients dropped) says less is shared, transferred or collected: of such a change, only
+    retention and rights count, unless what it drops is a limit (a negation, "only", a condition,
+    a scope), whose loss widens what is done."""
     words_ = lexicon(locale)
-    changed = _changed_sentences(before, after)
+    if figures_only(before, after):
+        return []  # counts or amounts reported anew (yearly request statistics): nothing done differently
+    changed = _changed_sentences(before, after, locale)
     found = [key.removesuffix("_context") for key in TOPICS if any(words_.pattern(key).search(s) for s in changed)]
     if any(term.pattern.search(s) for term in words_.terms("rights") for s in changed):
         found.append("rights")
+    if found and _only_dropped(before, after, words_):
+        # What is dropped must itself speak of keeping data for its loss to remove a limit: a row
+        # dropped under a header "Country where it is stored" took no period away.
+        kept = {_norm(s) for s in sentences(plain(after))}
+        dropped = [s for s in sentences(plain(before)) if _norm(s) not in kept]
+        retention = words_.pattern("retention_context")
+        found = [t for t in found if t == "rights" or t == "retention" and any(retention.search(s) for s in dropped)]
     return found
+
+
+_FIGURE = re.compile(r"\d(?:[\d,.]*\d)?")
+
+
+def figures_only(before: str, after: str) -> bool:
+    """Only figures changed (counts, amounts, years: "Requests received: 654" -> "1,325"), not a
+    word: a report brought up to date. Periods and ages are read by the detectors before this."""
+    if not before or not after:
+        return False
+    a, b = plain(_LINK_TARGET.sub("]", before)), plain(_LINK_TARGET.sub("]", after))
+    return _norm(a) != _norm(b) and _norm(_FIGURE.sub("0", a)) == _norm(_FIGURE.sub("0", b))
+
+
+def _only_dropped(before: str, after: str, words_: Lexicon) -> bool:
+    """The new text is the old one with words taken out and nothing put in (link targets and
+    punctuation aside), and none of the words taken out is a limit (a negation, a strong word such
+    as "only", a condition, a scope qualifier)."""
+    a = _norm(plain(_LINK_TARGET.sub("]", before))).split()
+    b = _norm(plain(_LINK_TARGET.sub("]", after))).split()
+    dropped = []
+    for tag, i1, i2, _j1, _j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag in ("insert", "replace"):
+            return False
+        if tag == "delete":
+            dropped.append(" ".join(a[i1:i2]))
+    text = " | ".join(dropped)
+    limits = ("negations", "strengtheners", "scope_qualifiers", "conditions")
+    return bool(dropped) and not any(words_.pattern(key).search(text) for key in limits)
 
 
 def says_nothing_about_data(before: str, after: str, locale: str = "en") -> bool:
     """The sentences a change adds or drops use no word about personal data, its processing, the
     user's rights or how to reach the company (a shop banner, a form's thank-you line)."""
     vocabulary = lexicon(locale).pattern("privacy_words")
-    changed = _changed_sentences(before, after)
+    changed = _changed_sentences(before, after, locale)
     return bool(changed) and not any(vocabulary.search(s) or _COMPANY.search(s) for s in changed)
 
 
@@ -386,15 +437,46 @@ def only_version_notes(before: str, after: str, locale: str = "en") -> bool:
     use no word about personal data, and at least one is such a note."""
     words_ = lexicon(locale)
     vocabulary, notes, names = words_.pattern("privacy_words"), words_.pattern("version_notes"), words_.pattern("policy_names")
-    changed = _changed_sentences(before, after)
+    changed = _changed_sentences(before, after, locale)
     return any(notes.search(s) for s in changed) and not any(vocabulary.search(names.sub(" ", s)) for s in changed)
 
 
-def _changed_sentences(before: str, after: str) -> list[str]:
+def renamed_name(before: str, after: str, new: Document, locale: str = "en") -> str | None:
+    """``"Acme Pay -> Acme payment services"`` when every edit of a clause replaces the end of a
+    name whose first, capitalised word stays with words that describe it ("Acme Pay" -> "Acme
+    payment services"), and the old name stands nowhere in the new version (renamed throughout, not
+    in one sentence): a product or feature now called by what it is; what is done with data is not
+    said to change. A new name ("Acme Routes" -> "Acme Journeys") may be another product or another
+    recipient, and edits that put in or take out a limit (a negation, "only", a condition) are
+    never a rename."""
+    a = [w for w in words(plain(_LINK_TARGET.sub("]", before))) if w[0].isalnum()]
+    b = [w for w in words(plain(_LINK_TARGET.sub("]", after))) if w[0].isalnum()]
+    words_ = lexicon(locale)
+    limits = [words_.pattern(key) for key in ("negations", "strengtheners", "weakeners", "conditions")]
+    renames: list[str] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        old_part, new_part = a[i1:i2], b[j1:j2]
+        if tag != "replace" or not i1 or not j1 or len(old_part) > 3 or len(new_part) > 4:
+            return None
+        first = a[i1 - 1]
+        if not first[0].isupper() or not old_part[0][0].isupper() or new_part[0][0].isupper():
+            return None  # another name ("Acme Routes" -> "Acme Journeys") may be another product or recipient
+        if any(p.search(" ".join(old_part + new_part)) for p in limits):
+            return None
+        old_name = " ".join([first, *old_part])
+        if re.search(r"\b" + re.escape(old_name) + r"\b", new.text):
+            return None  # still used: not renamed throughout
+        renames.append(f"{old_name} -> {' '.join([first, *new_part])}")
+    return renames[0] if renames else None
+
+
+def _changed_sentences(before: str, after: str, locale: str = "en") -> list[str]:
     """The sentences one side has and the other lacks, each with its lead-in: a list that follows
     "Countries to which personal data is transferred:" is about transfers, though the colon ends
     the sentence that says so."""
-    old_keys, new_keys = _led(sentences(plain(before))), _led(sentences(plain(after)))
+    old_keys, new_keys = _led(sentences(plain(before)), _table_leads(before, locale)), _led(sentences(plain(after)), _table_leads(after, locale))
     return [old_keys[k] for k in old_keys.keys() - new_keys.keys()] + [new_keys[k] for k in new_keys.keys() - old_keys.keys()]
 
 
@@ -407,13 +489,45 @@ def moved_text(before: str, after: str, old: Document, new: Document) -> bool:
     return bool(added or dropped) and all(k in old_all for k in added) and all(k in new_all for k in dropped)
 
 
-def _led(parts: list[str]) -> dict[str, str]:
-    """Each sentence by its key, the text the sentence before it if that one ends in a colon."""
+def _led(parts: list[str], table: dict[str, str] | None = None) -> dict[str, str]:
+    """Each sentence by its key, the text the sentence before it if that one ends in a colon, or
+    else, for a row of a table, the table's header row (``table``, from :func:`_table_leads`)."""
     led: dict[str, str] = {}
     for i, part in enumerate(parts):
-        lead = parts[i - 1] if i and parts[i - 1].endswith(":") else ""
-        led[_norm(part)] = f"{lead} {part}" if lead else part
+        key = _norm(part)
+        lead = parts[i - 1] if i and parts[i - 1].endswith(":") else (table or {}).get(key, "")
+        led[key] = f"{lead} {part}" if lead else part
     return led
+
+
+_CELL = " — "
+"""How the importer joins the cells of a table row (importers.read)."""
+
+
+def _table_leads(text: str, locale: str = "en") -> dict[str, str]:
+    """The header row of the table each sentence of a row stands in, by the sentence's key, in
+    plain text. A table's first row says what its cells are ("Recipient — Data disclosed —
+    Country"), as a lead-in that ends in a colon says what a list is. Only a header that speaks of
+    personal data (``data_words``) leads: a table of the group's companies by country says who we
+    are, not where data goes. A first row that reads like data (a long cell, a full stop) is no
+    header, and its table's rows get none."""
+    about_data = lexicon(locale).pattern("data_words")
+    leads: dict[str, str] = {}
+    header: str | None = None  # None: not in a table; "": in a table without a header row
+    for line in text.split("\n"):
+        if _CELL not in line:
+            header = None
+            continue
+        if header is None:
+            cells = [plain(c).strip() for c in line.split(_CELL)]
+            header = " - ".join(cells) if all(0 < len(c.split()) <= 6 and not c.endswith(".") for c in cells) else ""
+            header = header if about_data.search(header) else ""
+            if header:
+                continue
+        if header:
+            for part in sentences(plain(line)):
+                leads.setdefault(_norm(part), header)
+    return leads
 
 
 def _sentence_set(document: Document) -> frozenset[str]:
