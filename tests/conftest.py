@@ -173,7 +173,12 @@ def sample_pdfs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     Beside the project, ``overflows/<policy>-<locale>.json`` lists the lines that run past the
     right edge of their block in the laid-out document that became each PDF
     (:func:`policygen.render.pdf.overflowing_lines`), so the overflow test does not lay the
-    six documents out a second time."""
+    six documents out a second time; and ``control/<policy>-km.pdf`` is each Khmer document
+    written again as plain WeasyPrint writes it, without policygen's text layer (the control of
+    tests/test_pdf_text.py). The text layer changes how a laid-out document is drawn, not its
+    layout, so the control is drawn from the build's layout, after the build's PDF was written,
+    with a fresh set of fonts (the text layer's extra glyphs stay out of it): the same bytes as
+    a layout of its own (checked when this was written), without a second layout."""
 
     def make(folder: Path) -> None:
         import json
@@ -181,21 +186,40 @@ def sample_pdfs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
         # only when a test needs them: conftest imports little
         from policygen import build as build_module
-        from policygen.render import pdf
+        from policygen.render import pdf, pdf_text
 
-        overflows = folder / "overflows"
+        overflows, control = folder / "overflows", folder / "control"
         overflows.mkdir()
+        control.mkdir()
         rendering: list[str] = []
+        laid_out: list[Any] = []
         render_pdf, layout = build_module.render_pdf, pdf._layout
 
         def render_and_name(project: Any, item: Any, *args: Any) -> bytes:
             rendering[:] = [f"{item.policy.id}-{item.locale}"]
-            return render_pdf(project, item, *args)
+            data = render_pdf(project, item, *args)
+            if item.locale == "km":
+                (control / f"{rendering[0]}.pdf").write_bytes(plain(laid_out.pop()))
+            laid_out.clear()
+            return data
 
         def layout_and_measure(project: Any, html: str) -> Any:
             document = layout(project, html)
             (overflows / f"{rendering[0]}.json").write_text(json.dumps(pdf.overflowing_lines(document)), encoding="utf-8")
+            laid_out[:] = [document]
             return document
+
+        def plain(document: Any) -> bytes:
+            kept = _Records()  # in a PDF worker: what WeasyPrint logs fails the build here
+            logging.getLogger("weasyprint").addHandler(kept)
+            try:
+                document.fonts = {}
+                with pdf_text.disabled():
+                    data = document.write_pdf(pdf_variant="pdf/ua-1")
+            finally:
+                logging.getLogger("weasyprint").removeHandler(kept)
+            assert not kept.records, [record.getMessage() for record in kept.records]
+            return data
 
         # Forked PDF workers inherit the two wrappers; without fork, the build renders in-process.
         jobs = None if "fork" in multiprocessing.get_all_start_methods() else 1
