@@ -4,11 +4,14 @@ pages, feeds, banners, the index)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
+from conftest import MINI, SAMPLE, build_once, copy_project, private_copy
 
 from policygen import api
 from policygen import build as build_module
@@ -20,8 +23,7 @@ def _files(out: Path) -> dict[str, bytes]:
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
 
 
-@pytest.fixture
-def two(mini: Path) -> Path:
+def _second_policy(mini: Path) -> Path:
     """The mini project with a second policy, ``other``: 2 policies x 2 locales = 4 PDFs."""
     shutil.copytree(mini / "sources" / "mini", mini / "sources" / "other")
     for po in (mini / "locales").rglob("mini.po*"):
@@ -29,6 +31,39 @@ def two(mini: Path) -> Path:
     pot = mini / "locales" / "mini.pot"
     (mini / "locales" / "other.pot").write_bytes(pot.read_bytes().replace(b"sources/mini/", b"sources/other/"))
     return mini
+
+
+@pytest.fixture
+def two(mini: Path) -> Path:
+    """The mini project with a second policy (:func:`_second_policy`), never built."""
+    return _second_policy(mini)
+
+
+def _facts(result: api.BuildResult) -> dict[str, Any]:
+    """What the tests count of a build's result, as JSON keeps it."""
+    return {"pdfs_rendered": result.pdfs_rendered, "pdfs_cached": result.pdfs_cached, "rendered": result.rendered,
+            "cached": result.cached, "written": result.written}
+
+
+def _built_once(tmp_path_factory: pytest.TempPathFactory, name: str, make_project: Any, build: Any) -> Path:
+    """A project that ``make_project(folder)`` makes and ``build(project)`` builds, with a cold
+    cache, into its output/ and its cache, once per test run (:func:`conftest.build_once`);
+    beside it, ``first.json``: the :func:`_facts` of that first build."""
+
+    def make(folder: Path) -> None:
+        project = make_project(folder)
+        (folder / "first.json").write_text(json.dumps(_facts(build(project))), encoding="utf-8")
+
+    return build_once(tmp_path_factory, name, make)
+
+
+@pytest.fixture
+def two_built(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> tuple[Path, dict[str, Any]]:
+    """A private copy of :func:`two` as its first build (all four PDFs, with the cache) left it,
+    and that build's :func:`_facts`: the cold build several tests start from, made once."""
+    shared = _built_once(tmp_path_factory, "cache-two-built", lambda folder: _second_policy(copy_project(MINI, folder / "mini")),
+                         lambda project: _build(project))
+    return private_copy(shared / "mini", tmp_path / "mini"), json.loads((shared / "first.json").read_text(encoding="utf-8"))
 
 
 def _build(root: Path, out: Path | None = None, use_cache: bool = True) -> api.BuildResult:
@@ -39,25 +74,26 @@ PAGES = {"html": 4, "html-fragment": 4, "pdf": 4, "site-index": 1}
 """What a build of ``two`` renders: 2 policies x 2 locales, and the index."""
 
 
-def test_cached_build_equals_cold_build(two: Path, tmp_path: Path) -> None:
-    first = _build(two, tmp_path / "a")
-    assert len(first.pdfs_rendered) == 4 and first.pdfs_cached == []
-    assert first.rendered == PAGES and first.cached == {}
+def test_cached_build_equals_cold_build(two_built: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
+    two, first = two_built  # built into its output/, with an empty cache
+    assert len(first["pdfs_rendered"]) == 4 and first["pdfs_cached"] == []
+    assert first["rendered"] == PAGES and first["cached"] == {}
     cached = _build(two, tmp_path / "b")  # another output folder: every output from the cache
     assert cached.pdfs_rendered == [] and len(cached.pdfs_cached) == 4
     assert cached.rendered == {} and cached.cached == PAGES
     cold = _build(two, tmp_path / "c", use_cache=False)
     assert len(cold.pdfs_rendered) == 4 and cold.rendered == PAGES
-    assert _files(tmp_path / "a") == _files(tmp_path / "b") == _files(tmp_path / "c")
+    assert _files(two / "output") == _files(tmp_path / "b") == _files(tmp_path / "c")
     # 4 PDFs, 4 (page, fragment) pairs, the index and the record of the last build that used the
     # cache ("b": a full build keeps only what it used; --no-cache neither reads nor writes).
     assert Cache(two).size() == 4 + 4 + 1 + 1
 
 
-def test_a_no_op_rebuild_loads_nothing(two: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_no_op_rebuild_loads_nothing(two_built: tuple[Path, dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
     """A rebuild whose inputs and output are unchanged is answered from the build's record:
     nothing is loaded; any change to an input, or to the output, makes it a real build."""
-    _build(two)
+    two = two_built[0]
+    _build(two)  # every output from the cache; the build's record names this output folder
     monkeypatch.setattr(build_module, "prepare", lambda *args, **kwargs: pytest.fail("the no-op rebuild loaded the project"))
     again = _build(two)
     assert again.written == [] and again.rendered == {} and again.cached == PAGES and len(again.pdfs_cached) == 4
@@ -70,31 +106,48 @@ def test_a_no_op_rebuild_loads_nothing(two: Path, monkeypatch: pytest.MonkeyPatc
     assert _build(two).rendered == {"html": 2, "html-fragment": 2}
 
 
-def test_the_sample_with_its_archive_cached_equals_cold(sample: Path, tmp_path: Path) -> None:
+DAY = date(2026, 6, 1)
+"""The day of the sample's builds: 3.0 in force, the archive's pages, feeds and copies all made."""
+
+
+def _sample_build(sample: Path, out: Path | None = None, today: date = DAY, use_cache: bool = True) -> api.BuildResult:
+    """An HTML build of the sample as of ``today``, into ``out`` (or its output/)."""
+    return api.build(sample, output=out, formats=["html"], allow_incomplete=True, use_cache=use_cache, today=today)
+
+
+@pytest.fixture
+def sample_built(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> tuple[Path, dict[str, Any]]:
+    """A private copy of the sample, with its archive, as its first build (:func:`_sample_build`,
+    with the cache) left it, and that build's :func:`_facts`: made once per test run."""
+    shared = _built_once(tmp_path_factory, "cache-sample-built", lambda folder: copy_project(SAMPLE, folder / "tonle"), _sample_build)
+    return private_copy(shared / "tonle", tmp_path / "tonle"), json.loads((shared / "first.json").read_text(encoding="utf-8"))
+
+
+def test_the_sample_with_its_archive_cached_equals_cold(sample_built: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
     """Archive pages, archived copies, feeds, banners and redlines come from the cache too,
     byte for byte; one Dutch translation re-renders that locale's outputs only."""
-    def run(out: str, use_cache: bool = True) -> api.BuildResult:
-        return api.build(sample, output=tmp_path / out, formats=["html"], allow_incomplete=True, use_cache=use_cache, today=date(2026, 6, 1))
-
-    first = run("a")
-    assert first.cached == {} and {"archive-page", "feed", "archived-html", "archived-pdf", "redline"} <= set(first.rendered)
-    cached = run("b")
-    assert cached.rendered == {} and cached.cached == first.rendered
-    assert _files(tmp_path / "a") == _files(tmp_path / "b") == _files(tmp_path / "c" if run("c", use_cache=False) else tmp_path)
+    sample, first = sample_built  # built into its output/, with an empty cache
+    assert first["cached"] == {} and {"archive-page", "feed", "archived-html", "archived-pdf", "redline"} <= set(first["rendered"])
+    cached = _sample_build(sample, tmp_path / "b")
+    assert cached.rendered == {} and cached.cached == first["rendered"]
+    _sample_build(sample, tmp_path / "c", use_cache=False)
+    assert _files(sample / "output") == _files(tmp_path / "b") == _files(tmp_path / "c")
     po = sample / "locales" / "nl" / "LC_MESSAGES" / "tonle-privacy.po"
     text = po.read_text(encoding="utf-8")
     edited = text.replace('msgstr "', 'msgstr "Let op: ', 1)
     assert edited != text
     po.write_text(edited, encoding="utf-8")
-    after = run("a")
+    after = _sample_build(sample)
     assert {(o["locale"], o["policy"]) for o in after.outputs if o["path"] in after.written} <= {("nl", "tonle-privacy")}
-    assert sum(after.rendered.values()) < sum(first.rendered.values()) / 2
-    assert _files(tmp_path / "a") == _files(tmp_path / "d" if run("d", use_cache=False) else tmp_path)
+    assert sum(after.rendered.values()) < sum(first["rendered"].values()) / 2
+    _sample_build(sample, tmp_path / "d", use_cache=False)
+    assert _files(sample / "output") == _files(tmp_path / "d")
 
 
-def test_an_edit_re_renders_only_what_it_touches(two: Path) -> None:
-    assert len(_build(two).pdfs_rendered) == 4
-    assert _build(two).pdfs_rendered == []  # a no-op rebuild renders nothing
+def test_an_edit_re_renders_only_what_it_touches(two_built: tuple[Path, dict[str, Any]]) -> None:
+    two, first = two_built
+    assert len(first["pdfs_rendered"]) == 4
+    assert _build(two).pdfs_rendered == []  # a rebuild (here, of the copy) renders nothing
     # One clause of one English policy: that policy's PDFs, in every locale whose text changed
     # (the Dutch translation no longer matches, so the page falls back to English there too).
     prose = two / "sources" / "mini" / "policy.md"
@@ -138,8 +191,8 @@ def test_an_edit_re_renders_only_what_it_touches(two: Path) -> None:
     assert _build(two).rendered == {"pdf": 4}
 
 
-def test_a_damaged_entry_is_rendered_again(two: Path, tmp_path: Path) -> None:
-    _build(two, tmp_path / "a")
+def test_a_damaged_entry_is_rendered_again(two_built: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
+    two = two_built[0]  # built into its output/
     entries = sorted(p for p in (two / CACHE_DIR).glob("*/*"))
     pdfs = [p for p in entries if p.read_bytes()[32:37] == b"%PDF-"]
     pages = [p for p in entries if b'"page"' in p.read_bytes()[:300]]
@@ -149,23 +202,23 @@ def test_a_damaged_entry_is_rendered_again(two: Path, tmp_path: Path) -> None:
     result = _build(two, tmp_path / "b")
     assert len(result.pdfs_rendered) == 1 and len(result.pdfs_cached) == 3
     assert result.rendered == {"html": 1, "html-fragment": 1, "pdf": 1}
-    assert _files(tmp_path / "a") == _files(tmp_path / "b")
+    assert _files(two / "output") == _files(tmp_path / "b")
 
 
-def test_no_cache_from_the_command_line(mini: Path, cli) -> None:
-    assert cli("build", "-C", str(mini), "--format", "pdf", "--jobs", "1").exit_code == 0
-    result = cli("build", "-C", str(mini), "--format", "pdf", "--jobs", "1")
-    assert "0 PDFs rendered, 2 from cache" in result.stdout
-    result = cli("build", "-C", str(mini), "--format", "pdf", "--jobs", "1", "--no-cache")
-    assert "2 PDFs rendered, 0 from cache" in result.stdout
+def test_no_cache_from_the_command_line(two_built: tuple[Path, dict[str, Any]], cli) -> None:
+    two = two_built[0]  # built once, its PDFs in the cache
+    result = cli("build", "-C", str(two), "--format", "pdf", "--jobs", "1")
+    assert "0 PDFs rendered, 4 from cache" in result.stdout
+    result = cli("build", "-C", str(two), "--format", "pdf", "--jobs", "1", "--no-cache")
+    assert "4 PDFs rendered, 0 from cache" in result.stdout
 
 
 ARCHIVE = ("archive-page", "feed", "archived-html", "archived-pdf", "redline", "redline-pdf", "banner-html", "banner-json")
 """The outputs made from the archive, each keyed by what it shows."""
 
 
-def _archive(result: api.BuildResult) -> dict[str, int]:
-    return {kind: n for kind, n in result.rendered.items() if kind in ARCHIVE}
+def _archive(rendered: dict[str, int]) -> dict[str, int]:
+    return {kind: n for kind, n in rendered.items() if kind in ARCHIVE}
 
 
 def _sample_run(sample: Path, tmp_path: Path, today: date, *, cold: bool = True) -> api.BuildResult:
@@ -178,13 +231,13 @@ def _sample_run(sample: Path, tmp_path: Path, today: date, *, cold: bool = True)
     return result
 
 
-def test_a_clause_edit_renders_no_archive_output_again(sample: Path, tmp_path: Path) -> None:
+def test_a_clause_edit_renders_no_archive_output_again(sample_built: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
     """The archive's outputs show the title, the releases and their notes, never the draft's
     clauses: a clause edit renders again the draft pages only (the pages in force show the
     archived version, which did not change)."""
-    day = date(2026, 6, 1)
-    first = _sample_run(sample, tmp_path, day, cold=False)
-    assert first.rendered == {"archive-page": 3, "feed": 3, "archived-html": 9, "archived-pdf": 9, "redline": 6, "html": 6,
+    day = DAY
+    sample, first = sample_built  # built as of DAY, with an empty cache
+    assert first["rendered"] == {"archive-page": 3, "feed": 3, "archived-html": 9, "archived-pdf": 9, "redline": 6, "html": 6,
                               "html-fragment": 6, "draft-html": 1, "site-index": 1}
     prose = sample / "sources" / "tonle-privacy" / "policy.md"
     prose.write_text(prose.read_text(encoding="utf-8").replace("We ", "We (1) ", 1), encoding="utf-8")
@@ -192,16 +245,17 @@ def test_a_clause_edit_renders_no_archive_output_again(sample: Path, tmp_path: P
     # The English and Dutch pages in force showed the sources (their text was 3.0's); now they
     # show 3.0 as archived and link to a new draft, which the Khmer page already had.
     assert edited.rendered == {"draft-html": 3, "html": 2, "html-fragment": 2}
-    assert {kind: n for kind, n in edited.cached.items() if kind in ARCHIVE} == _archive(first)  # every one from the cache
+    assert {kind: n for kind, n in edited.cached.items() if kind in ARCHIVE} == _archive(first["rendered"])  # every one from the cache
     prose.write_text(prose.read_text(encoding="utf-8").replace("We (1) ", "We (2) ", 1), encoding="utf-8")
     assert _sample_run(sample, tmp_path, day, cold=False).rendered == {"draft-html": 3}
 
 
-def test_what_the_archive_outputs_show_renders_them_again(sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_what_the_archive_outputs_show_renders_them_again(sample_built: tuple[Path, dict[str, Any]], tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """Each input an archive output shows makes a new key, and nothing else does; every state
     is checked against a build without the cache."""
-    day = date(2026, 6, 1)
-    _sample_run(sample, tmp_path, day, cold=False)
+    day = DAY
+    sample = sample_built[0]  # built as of DAY
     # Another day on which nothing starts or ends: nothing.
     assert _sample_run(sample, tmp_path, date(2026, 6, 2), cold=False).rendered == {}
     # The Dutch translation of one release's notes: the Dutch archive page (and the Dutch pages,
@@ -211,21 +265,21 @@ def test_what_the_archive_outputs_show_renders_them_again(sample: Path, tmp_path
     assert 'msgstr "Jaarlijkse herbeoordeling van de DPIA"' in text
     po.write_text(text.replace('msgstr "Jaarlijkse herbeoordeling van de DPIA"', 'msgstr "Jaarlijkse DPIA"'), encoding="utf-8")
     notes = _sample_run(sample, tmp_path, day)
-    assert _archive(notes) == {"archive-page": 1}
+    assert _archive(notes.rendered) == {"archive-page": 1}
     assert "Jaarlijkse DPIA" in (sample / "output" / "tonle-privacy" / "nl" / "archive" / "index.html").read_text(encoding="utf-8")
     # The policy's title, in every locale (the translations no longer match it): the archive
     # pages, feeds and archived copies that name it; not the archived PDFs and redlines.
     prose = sample / "sources" / "tonle-privacy" / "policy.md"
     prose.write_text(prose.read_text(encoding="utf-8").replace("# Privacy policy\n", "# Privacy notice\n", 1), encoding="utf-8")
     titled = _sample_run(sample, tmp_path, day)
-    assert _archive(titled) == {"archive-page": 3, "feed": 3, "archived-html": 9}
+    assert _archive(titled.rendered) == {"archive-page": 3, "feed": 3, "archived-html": 9}
     # The build's date crossing an effective date: 2.1 takes effect (3.0 is still to come).
     # The statuses on the archive pages, the feeds (which date 3.0 as of the build's date) and
     # 2.1's copies change; 2.0's copies (out of force since 2.1 took effect, whenever that
     # is) and 3.0's (to come on its date), and the banner about 3.0, do not.
     _sample_run(sample, tmp_path, date(2025, 6, 30), cold=False)
     crossed = _sample_run(sample, tmp_path, date(2025, 7, 1))
-    assert _archive(crossed) == {"archive-page": 3, "feed": 3, "archived-html": 3}
+    assert _archive(crossed.rendered) == {"archive-page": 3, "feed": 3, "archived-html": 3}
     # A new release: its copies, PDFs and redlines; 3.0's copies, which now link to it; the
     # archive pages and the feeds.
     monkeypatch.setattr("policygen.archive.release.render_pdf", lambda project, item, variant="pdf/ua-1": b"%PDF-1.7 " + item.locale.encode())
