@@ -86,8 +86,10 @@ def mentions(sentence: str, locale: str) -> list[Mention]:
     words = lexicon(locale)
     found: list[Mention] = []
     countries = country_pattern(words.locale)
+    sharing = words.pattern("sharing_context").search(sentence) is not None
+    transfer = words.pattern("transfer_context").search(sentence) is not None
     # "We do not share it with advertisers" names no recipient.
-    if words.pattern("sharing_context").search(sentence) and not words.pattern("negations").search(sentence):
+    if sharing and not words.pattern("negations").search(sentence):
         refused = {w.lower() for w in words.words("not_recipients")}
         before = words.pattern("recipient_before")
         for name in organisation_names(sentence, words):
@@ -100,12 +102,12 @@ def mentions(sentence: str, locale: str) -> list[Mention]:
         for term in words.terms("recipient_categories"):
             if m := term.pattern.search(sentence):
                 found.append(Mention("recipient-category", m.group(), sentence, term.id))
-    if words.pattern("transfer_context").search(sentence):
+    if transfer:
         for country in dict.fromkeys(m.group() for m in countries.finditer(sentence)):
             found.append(Mention("transfer", country, sentence))
     # A data category counts where the sentence does something with it (collects, shares, keeps,
     # sends abroad), not where it only mentions it ("see our other policy for your ID document").
-    if any(words.pattern(key).search(sentence) for key in ("collection_context", "sharing_context", "retention_context", "transfer_context")):
+    if sharing or transfer or any(words.pattern(key).search(sentence) for key in ("collection_context", "retention_context")):
         for term in words.terms("data_categories"):
             if m := term.pattern.search(sentence):
                 found.append(Mention("data-category", m.group(), sentence, term.id, term.sensitive))
