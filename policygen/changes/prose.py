@@ -407,14 +407,16 @@ def figures_only(before: str, after: str) -> bool:
 
 
 def _only_dropped(before: str, after: str, words_: Lexicon) -> bool:
-    """The new text is the old one with words taken out and nothing put in (link targets and
+    """The new text is the old one with words taken out and nothing put in but the word that joins
+    a list's last two items (``list_joiners``: "A, B and C" -> "A and B"; link targets and
     punctuation aside), and none of the words taken out is a limit (a negation, a strong word such
     as "only", a condition, a scope qualifier)."""
     a = _norm(plain(_LINK_TARGET.sub("]", before))).split()
     b = _norm(plain(_LINK_TARGET.sub("]", after))).split()
+    joiners = {w.lower() for w in words_.words("list_joiners")}
     dropped = []
-    for tag, i1, i2, _j1, _j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if tag in ("insert", "replace"):
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "replace" or tag == "insert" and not all(w in joiners for w in b[j1:j2]):
             return False
         if tag == "delete":
             dropped.append(" ".join(a[i1:i2]))
