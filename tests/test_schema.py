@@ -97,5 +97,5 @@ def test_quick_verdict_agrees_with_jsonschema(name: str) -> None:
         verdict = _verdict(bundled, instance, bundled)
         if verdict is not None:
             certain += 1
-            assert verdict == (not list(published.iter_errors(instance))), instance
+            assert verdict == published.is_valid(instance), instance
     assert certain > 0.9 * len(instances)
