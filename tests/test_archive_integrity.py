@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
-from conftest import MINI, SAMPLE, build_once, copy_project, private_copy
+from conftest import MINI, SAMPLE, build_once, built_sample, copy_project, private_copy
+from test_archive import placeholder_pdf, placeholder_redline_pdf
 from typer.testing import CliRunner
 
 from policygen.cli import app
@@ -132,16 +133,11 @@ def test_the_names_verify_allows_are_the_names_release_uses() -> None:
 
 # --- 2. the head of each chain: published, pinned, compared --------------------------------
 
-def _build_sample(folder: Path) -> None:
-    project = copy_project(SAMPLE, folder / "tonle")
-    result = CliRunner().invoke(app, ["build", "--format", "html", "--today", "2026-03-10", "--project", str(project)], catch_exceptions=False)
-    assert result.exit_code == 0, result.stderr
-
-
 @pytest.fixture(scope="session")
 def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample built once (HTML): its output/ is "the published site"."""
-    return build_once(tmp_path_factory, "sample-built", _build_sample) / "tonle" / "output"
+    """The sample built once (HTML, as of 2026-03-10, shared with other modules): its output/
+    is "the published site"."""
+    return built_sample(tmp_path_factory, "2026-03-10") / "output"
 
 
 def test_every_build_publishes_the_heads(published: Path) -> None:
@@ -239,7 +235,8 @@ def set_version(project: Path, version: str, effective: str) -> None:
 
 
 def _make_signed(folder: Path) -> None:
-    """The mini project with a key pair (private key outside the project) and two signed releases."""
+    """The mini project with a key pair (private key outside the project) and two signed
+    releases, whose PDFs are placeholders (test_archive.placeholder_pdfs)."""
     project = copy_project(MINI, folder / "mini")
     (folder / "secret").mkdir()
     runner = CliRunner()
@@ -250,11 +247,14 @@ def _make_signed(folder: Path) -> None:
         return result.stdout
 
     assert "archive/_keys/release.pub" in run("archive", "keygen", "release", "--private-key", str(folder / "secret" / "release.key"))
-    run("release", "mini", "--version", "1.0", "--effective", "2026-05-05", "--notes", "First version",
-        "--signing-key", str(folder / "secret" / "release.key"))
-    set_version(project, "1.1", "2026-07-01")
-    run("release", "mini", "--version", "1.1", "--effective", "2026-07-01", "--notes", "Second",
-        env={"POLICYGEN_SIGNING_KEY": str(folder / "secret" / "release.key")})
+    with pytest.MonkeyPatch.context() as patch:  # as test_archive.placeholder_pdfs: signatures do not read what a PDF holds
+        patch.setattr("policygen.archive.release.render_pdf", placeholder_pdf)
+        patch.setattr("policygen.archive.release.redline_pdf", placeholder_redline_pdf)
+        run("release", "mini", "--version", "1.0", "--effective", "2026-05-05", "--notes", "First version",
+            "--signing-key", str(folder / "secret" / "release.key"))
+        set_version(project, "1.1", "2026-07-01")
+        run("release", "mini", "--version", "1.1", "--effective", "2026-07-01", "--notes", "Second",
+            env={"POLICYGEN_SIGNING_KEY": str(folder / "secret" / "release.key")})
 
 
 @pytest.fixture(scope="session")
@@ -363,6 +363,8 @@ def test_a_pinned_public_key_catches_an_attacker_who_re_signs(signed: tuple[Path
 
 def test_releases_of_a_signing_project_must_be_signed(signed: tuple[Path, Path], tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
     project, key = signed
+    monkeypatch.setattr("policygen.archive.release.render_pdf", placeholder_pdf)  # as in _make_signed
+    monkeypatch.setattr("policygen.archive.release.redline_pdf", placeholder_redline_pdf)
     monkeypatch.delenv("POLICYGEN_SIGNING_KEY", raising=False)
     set_version(project, "1.2", "2026-09-01")
     unsigned = cli("release", "mini", "--version", "1.2", "--effective", "2026-09-01", cwd=project)
