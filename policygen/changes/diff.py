@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from functools import lru_cache
-from itertools import groupby
+from itertools import groupby, pairwise
 from operator import attrgetter
 from typing import Any
 
@@ -31,8 +31,10 @@ from policygen.changes.prose import (
     Document,
     Finding,
     analyse,
+    clause_lead,
     editorial_reason,
     is_furniture,
+    leads_to_data,
     moved_text,
     only_furniture,
     only_version_notes,
@@ -123,10 +125,18 @@ class _Prose:
     """The policy models none of the facts the prose could be checked against."""
     coverage: Coverage
     """What the policy's facts cover, for prose that names a recipient, a country or data."""
+    before: dict[str, str]
+    """List or table clause ID -> the paragraph right before it in the same section."""
 
     def topics(self, clause: str) -> set[str]:
         """The fact types the clause's top-level section talks about (through placeholders)."""
         return self.section_topics.get(self.owner.get(clause), set())
+
+    def lead(self, clause: str) -> str:
+        """The lead-in of a list or table clause, from the paragraph before it ("We share your name
+        with these providers:"), or ""; asked only of changed clauses."""
+        previous = self.before.get(clause)
+        return clause_lead(self.texts[previous], self.locale) if previous in self.texts else ""
 
 
 def _prose(policy: Policy, labels: Mapping[tuple[str, str], str]) -> _Prose:
@@ -139,7 +149,21 @@ def _prose(policy: Policy, labels: Mapping[tuple[str, str], str]) -> _Prose:
         section_topics.setdefault(owner.get(clause), set()).update(n.split(".")[0] for n in names)
     prose_only = any(name in ("recipients", "transfers", "retention", "data_categories", "purposes") for name, _line in policy.missing_facts)
     return _Prose(texts, placeholders, _by_fact(placeholders), owner, section_topics, Document.of(list(texts.values())), policy.source_locale,
-                  prose_only, Coverage(policy, labels))
+                  prose_only, Coverage(policy, labels), _paragraph_before(policy))
+
+
+_LISTS = frozenset({"bullet_list", "ordered_list", "table"})
+
+
+def _paragraph_before(policy: Policy) -> dict[str, str]:
+    """List and table clauses -> the paragraph right before each in the same section: the import
+    makes a lead-in and its list two blocks."""
+    found: dict[str, str] = {}
+    clauses = policy.document.clauses
+    for previous, clause in pairwise(clauses):
+        if clause.kind in _LISTS and previous.kind == "paragraph" and previous.section == clause.section:
+            found[clause.id] = previous.id
+    return found
 
 
 def diff_policies(old: Policy, new: Policy, labels: Mapping[tuple[str, str], str] | None = None) -> list[Change]:
@@ -410,7 +434,7 @@ def longest_duration(text: str, policy: Policy | None = None) -> float:
 
 
 def _prose_details(before: str, after: str, new: Policy, topics: set[str], old: Policy | None = None,
-                   context: tuple[_Prose, _Prose] | None = None) -> dict[str, Any]:
+                   context: tuple[_Prose, _Prose] | None = None, lead: str = "") -> dict[str, Any]:
     details: dict[str, Any] = {"edit": edit_kind(before, after), "topics": sorted(topics)}
     if details["edit"] == "editorial":
         details["editorial"] = _editorial_reason(before, after, new.source_locale)
@@ -426,7 +450,7 @@ def _prose_details(before: str, after: str, new: Policy, topics: set[str], old: 
         details["duration"] = "shorter"
     if details["edit"] == "substantive" and context is not None and not old_ph and not new_ph:
         # Prose the facts render is graded through the facts; prose analysis reads the rest.
-        _add_findings(details, before, after, context)
+        _add_findings(details, before, after, context, lead=lead)
     elif details["edit"] == "substantive" and context is not None and context[1].coverage.modelled:
         # Around the placeholders, a new sentence may still name what no fact covers.
         _add_findings(details, before, after, context, uncovered_only=True)
@@ -439,8 +463,10 @@ def _editorial_reason(before: str, after: str, locale: str) -> str:
     return editorial_reason(before, after, locale) or "typo, punctuation or formatting"
 
 
-def _add_findings(details: dict[str, Any], before: str, after: str, context: tuple[_Prose, _Prose], uncovered_only: bool = False) -> None:
+def _add_findings(details: dict[str, Any], before: str, after: str, context: tuple[_Prose, _Prose], uncovered_only: bool = False,
+                  lead: str = "") -> None:
     """Prose analysis: the most severe finding decides (``finding``); all are listed (``findings``).
+    ``lead``: the lead-in of a list or table clause, in the paragraph before it.
 
     Where the policy models the facts a finding is about (recipients, transfers, data
     categories), a finding they cover is left to the facts, and one they do not cover is marked
@@ -456,7 +482,7 @@ def _add_findings(details: dict[str, Any], before: str, after: str, context: tup
         details["editorial"] = "text moved between clauses"
         return
     else:
-        analysed = analyse(before, after, old_prose.document, new_prose.document, new_prose.locale)
+        analysed = analyse(before, after, old_prose.document, new_prose.document, new_prose.locale, lead)
     findings: list[Finding] = []
     missing: dict[Finding, str] = {}
     for finding, collection in uncovered_findings(analysed, new_prose.coverage, after):
@@ -479,29 +505,30 @@ def _add_findings(details: dict[str, Any], before: str, after: str, context: tup
         details["findings"] = sorted({f.kind for f in findings})
         details["quote"] = findings[0].quote
         details["sentence"] = findings[0].sentence
-    elif ((not before or not after) and is_furniture(after or before)) or only_furniture(before, after, new_prose.locale):
+    elif not leads_to_data(lead, new_prose.locale) and (
+            ((not before or not after) and is_furniture(after or before)) or only_furniture(before, after, new_prose.locale, lead)):
         details["edit"] = "editorial"
         details["editorial"] = "navigation or page furniture (menu entries, labels, links; no sentence)"
     elif before and after and (renamed := renamed_name(before, after, new_prose.document, new_prose.locale)):
         details["edit"] = "editorial"
         details["editorial"] = f"a name changed throughout ({renamed})"
-    elif says_nothing_about_data(before, after, new_prose.locale):
+    elif says_nothing_about_data(before, after, new_prose.locale, lead):
         details["edit"] = "editorial"
         details["editorial"] = "no statement about personal data (page text around the policy)"
     elif only_version_notes(before, after, new_prose.locale):
         details["edit"] = "editorial"
         details["editorial"] = "a note on the policy's versions (when it takes effect, where earlier versions are)"
-    elif before and new_prose.prose_only and (topics := _regulated(before, after, new_prose.locale)):
+    elif before and new_prose.prose_only and (topics := _regulated(before, after, new_prose.locale, lead)):
         # Without facts, wording about sharing, transfers, retention or rights is all there is to go by.
         details["regulated"] = topics
 
 
-def _regulated(before: str, after: str, locale: str) -> list[str]:
+def _regulated(before: str, after: str, locale: str, lead: str = "") -> list[str]:
     """The regulated topics a changed clause's sentences are about. Of a clause that is gone, only
     how long data is kept and the user's rights count: dropping what it said about those takes a
     limit or a way to act away, while a dropped sentence on what is collected, shared or
     transferred says less is done (an added clause is left to the detectors, which name what it adds)."""
-    topics = regulated_topics(before, after, locale)
+    topics = regulated_topics(before, after, locale, lead)
     return topics if after else [t for t in topics if t in ("retention", "rights")]
 
 
@@ -525,10 +552,10 @@ def _prose_changes(old_prose: _Prose, new_prose: _Prose, new: Policy, old: Polic
         if moved:
             details = {"edit": "editorial", "topics": sorted(topics)}
             if before != after:
-                details = _prose_details(before, after, new, topics, old, context)
+                details = _prose_details(before, after, new, topics, old, context, new_prose.lead(clause))
             changes.append(Change("clause", "moved", clause, None, before, after, details, (clause,)))
         else:
-            details = _prose_details(before, after, new, topics, old, context)
+            details = _prose_details(before, after, new, topics, old, context, new_prose.lead(clause))
             if clause in new_headings and details["edit"] == "substantive" and "finding" not in details:
                 details["edit"], details["editorial"] = "editorial", "a heading"  # a heading names a section; it promises nothing
             changes.append(Change("clause", "changed", clause, None, before, after, details, (clause,)))
@@ -538,7 +565,10 @@ def _prose_changes(old_prose: _Prose, new_prose: _Prose, new: Policy, old: Polic
     for old_id, new_id in pairs:
         before, after = old_texts[old_id], new_texts[new_id]
         topics = old_prose.topics(old_id) | new_prose.topics(new_id)
-        details = _prose_details(before, after, new, topics, old, context) if before != after else {"edit": "editorial", "topics": sorted(topics)}
+        if before != after:
+            details = _prose_details(before, after, new, topics, old, context, new_prose.lead(new_id))
+        else:
+            details = {"edit": "editorial", "topics": sorted(topics)}
         details["old_id"] = old_id
         changes.append(Change("clause", "renamed", new_id, None, before, after, details, (new_id,)))
     paired_old = {o for o, _n in pairs}
@@ -554,7 +584,7 @@ def _prose_changes(old_prose: _Prose, new_prose: _Prose, new: Policy, old: Polic
     changes = [c for c in changes if c.id not in replaced]
     for main, old_id, parts in splits:
         before, after = old_texts[old_id], "\n".join(new_texts[c] for c in parts)
-        details = _prose_details(before, after, new, old_prose.topics(old_id) | new_prose.topics(main), old, context)
+        details = _prose_details(before, after, new, old_prose.topics(old_id) | new_prose.topics(main), old, context, new_prose.lead(main))
         details |= {"old_id": old_id, "parts": parts}
         if details["edit"] == "editorial":
             details["editorial"] = f"text of {old_id} split into {', '.join(parts)} ({details.get('editorial', 'no visible change')})"
@@ -565,7 +595,7 @@ def _prose_changes(old_prose: _Prose, new_prose: _Prose, new: Policy, old: Polic
                                    "topics": [], "old_id": old_id}, (part,)))
     for new_id, old_main, sources in merges:
         before, after = "\n".join(old_texts[c] for c in sources), new_texts[new_id]
-        details = _prose_details(before, after, new, old_prose.topics(old_main) | new_prose.topics(new_id), old, context)
+        details = _prose_details(before, after, new, old_prose.topics(old_main) | new_prose.topics(new_id), old, context, new_prose.lead(new_id))
         details |= {"old_id": old_main, "old_ids": sources}
         if details["edit"] == "editorial":
             details["editorial"] = f"text of {', '.join(sources)} merged ({details.get('editorial', 'no visible change')})"
@@ -586,7 +616,7 @@ def _prose_changes(old_prose: _Prose, new_prose: _Prose, new: Policy, old: Polic
                                   {"edit": "editorial", "editorial": f"text of {', '.join(sources)} regrouped", "topics": [], "old_id": sources[0]},
                                   (clause,)))
             continue
-        details = _prose_details("", new_texts[clause], new, new_prose.topics(clause), None, context)
+        details = _prose_details("", new_texts[clause], new, new_prose.topics(clause), None, context, new_prose.lead(clause))
         if details.get("editorial") is None:
             details["edit"] = "substantive"
         if clause in new_headings and "finding" not in details:
@@ -596,7 +626,7 @@ def _prose_changes(old_prose: _Prose, new_prose: _Prose, new: Policy, old: Polic
         if clause in regrouped or clause in taken_old:
             continue
         details = {"edit": "substantive", "topics": sorted(old_prose.topics(clause))}
-        _add_findings(details, old_texts[clause], "", context)
+        _add_findings(details, old_texts[clause], "", context, lead=old_prose.lead(clause))
         if clause in old_headings and "finding" not in details:
             details["edit"], details["editorial"] = "editorial", "a heading"
         changes.append(Change("clause", "removed", clause, None, old_texts[clause], None, details, (clause,)))

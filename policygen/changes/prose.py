@@ -296,8 +296,10 @@ organisation_names = _names
 """Names of organisations in a sentence (for :mod:`policygen.changes.coverage`)."""
 
 
-def analyse(before: str, after: str, old: Document, new: Document, locale: str = "en") -> list[Finding]:
-    """Findings for one clause's change (``before`` is "" for an added clause, ``after`` for a removed one)."""
+def analyse(before: str, after: str, old: Document, new: Document, locale: str = "en", lead: str = "") -> list[Finding]:
+    """Findings for one clause's change (``before`` is "" for an added clause, ``after`` for a removed one).
+    ``lead`` is the lead-in of a list or table that stands in a block of its own (:func:`clause_lead`):
+    each of its sentences is read with it, as with a lead-in inside the clause."""
     words_ = lexicon(locale)
     old_sentences, new_sentences = sentences(plain(before)), sentences(plain(after))
     known = {_norm(s) for s in old_sentences}
@@ -318,8 +320,8 @@ def analyse(before: str, after: str, old: Document, new: Document, locale: str =
         if _norm(sentence) in known:
             continue
         previous = _closest(sentence, old_sentences)
-        lead = new_sentences[i - 1] if i and new_sentences[i - 1].endswith(":") else table_leads.get(_norm(sentence), "")
-        findings += _sentence_findings(previous, sentence, old, words_, kept_before, lead)
+        led = new_sentences[i - 1] if i and new_sentences[i - 1].endswith(":") else table_leads.get(_norm(sentence), "") or lead
+        findings += _sentence_findings(previous, sentence, old, words_, kept_before, led)
     for sentence in removed:
         findings += _removed_findings(sentence, new, words_, new_sentences)
     added = [s for s in new_sentences if _norm(s) not in known and _closest(s, old_sentences) is None]
@@ -352,17 +354,19 @@ def _contact_line(sentence: str, words_: Lexicon) -> bool:
     return bool(_EMAIL.search(sentence) or _address(sentence, words_) or any(len(p) >= 10 for p in _phones(sentence)))
 
 
-def only_furniture(before: str, after: str, locale: str = "en") -> bool:
+def only_furniture(before: str, after: str, locale: str = "en", lead: str = "") -> bool:
     """Every line the change adds or drops is a menu entry, a label or a link. A row of a table
     whose header row speaks of sharing, transfers, keeping or collecting data is none of them,
     however short: "Acme — Customer support — US" under "Recipient — Purpose — Country" names a
-    recipient."""
+    recipient; nor is an item of a list whose lead-in (``lead``) speaks of them."""
     old_lines = {" ".join(line.split()) for line in before.split("\n")}
     new_lines = {" ".join(line.split()) for line in after.split("\n")}
     changed = (old_lines ^ new_lines) - {""}
     if not changed or not all(is_furniture(line) for line in changed) or figures_only(before, after):
         return False
     words_ = lexicon(locale)
+    if leads_to_data(lead, locale):
+        return False
     headers = {_norm(h) for h in (*_table_leads(before, locale).values(), *_table_leads(after, locale).values()) if h}
     return not any(words_.pattern(key).search(h) for key in TOPICS for h in headers) or not any(
         _CELL in line for line in changed)
@@ -371,7 +375,14 @@ def only_furniture(before: str, after: str, locale: str = "en") -> bool:
 TOPICS = ("sharing_context", "transfer_context", "retention_context", "collection_context")
 
 
-def regulated_topics(before: str, after: str, locale: str = "en") -> list[str]:
+def leads_to_data(lead: str, locale: str = "en") -> bool:
+    """A list's lead-in speaks of sharing, transfers, keeping or collecting data: its items, however
+    short, say what is shared, where or for how long, and are no page furniture."""
+    words_ = lexicon(locale)
+    return bool(lead) and any(words_.pattern(key).search(lead) for key in TOPICS)
+
+
+def regulated_topics(before: str, after: str, locale: str = "en", lead: str = "") -> list[str]:
     """The regulated topics (sharing, transfers, retention, collection) the changed sentences are
     about. Text only taken away ("including A, B and C" -> "including A and C", a row of a table of
     recipients dropped) says less is shared, transferred or collected: of such a change, only
@@ -380,7 +391,7 @@ def regulated_topics(before: str, after: str, locale: str = "en") -> list[str]:
     words_ = lexicon(locale)
     if figures_only(before, after):
         return []  # counts or amounts reported anew (yearly request statistics): nothing done differently
-    changed = _changed_sentences(before, after, locale)
+    changed = _changed_sentences(before, after, locale, lead)
     found = [key.removesuffix("_context") for key in TOPICS if any(words_.pattern(key).search(s) for s in changed)]
     if any(term.pattern.search(s) for term in words_.terms("rights") for s in changed):
         found.append("rights")
@@ -425,11 +436,12 @@ def _only_dropped(before: str, after: str, words_: Lexicon) -> bool:
     return bool(dropped) and not any(words_.pattern(key).search(text) for key in limits)
 
 
-def says_nothing_about_data(before: str, after: str, locale: str = "en") -> bool:
+def says_nothing_about_data(before: str, after: str, locale: str = "en", lead: str = "") -> bool:
     """The sentences a change adds or drops use no word about personal data, its processing, the
-    user's rights or how to reach the company (a shop banner, a form's thank-you line)."""
+    user's rights or how to reach the company (a shop banner, a form's thank-you line); a list's
+    items are read with their lead-in (``lead``)."""
     vocabulary = lexicon(locale).pattern("privacy_words")
-    changed = _changed_sentences(before, after, locale)
+    changed = _changed_sentences(before, after, locale, lead)
     return bool(changed) and not any(vocabulary.search(s) or _COMPANY.search(s) for s in changed)
 
 
@@ -474,11 +486,12 @@ def renamed_name(before: str, after: str, new: Document, locale: str = "en") -> 
     return renames[0] if renames else None
 
 
-def _changed_sentences(before: str, after: str, locale: str = "en") -> list[str]:
+def _changed_sentences(before: str, after: str, locale: str = "en", lead: str = "") -> list[str]:
     """The sentences one side has and the other lacks, each with its lead-in: a list that follows
     "Countries to which personal data is transferred:" is about transfers, though the colon ends
-    the sentence that says so."""
-    old_keys, new_keys = _led(sentences(plain(before)), _table_leads(before, locale)), _led(sentences(plain(after)), _table_leads(after, locale))
+    the sentence that says so (``lead``: the lead-in of a list in a block of its own)."""
+    old_keys = _led(sentences(plain(before)), _table_leads(before, locale), lead)
+    new_keys = _led(sentences(plain(after)), _table_leads(after, locale), lead)
     return [old_keys[k] for k in old_keys.keys() - new_keys.keys()] + [new_keys[k] for k in new_keys.keys() - old_keys.keys()]
 
 
@@ -491,15 +504,28 @@ def moved_text(before: str, after: str, old: Document, new: Document) -> bool:
     return bool(added or dropped) and all(k in old_all for k in added) and all(k in new_all for k in dropped)
 
 
-def _led(parts: list[str], table: dict[str, str] | None = None) -> dict[str, str]:
+def _led(parts: list[str], table: dict[str, str] | None = None, clause_lead: str = "") -> dict[str, str]:
     """Each sentence by its key, the text the sentence before it if that one ends in a colon, or
-    else, for a row of a table, the table's header row (``table``, from :func:`_table_leads`)."""
+    else, for a row of a table, the table's header row (``table``, from :func:`_table_leads`), or
+    else the lead-in of the list or table the clause is (``clause_lead``)."""
     led: dict[str, str] = {}
     for i, part in enumerate(parts):
         key = _norm(part)
-        lead = parts[i - 1] if i and parts[i - 1].endswith(":") else (table or {}).get(key, "")
+        lead = parts[i - 1] if i and parts[i - 1].endswith(":") else (table or {}).get(key, "") or clause_lead
         led[key] = f"{lead} {part}" if lead else part
     return led
+
+
+def clause_lead(previous: str, locale: str = "en") -> str:
+    """The lead-in a list or a table takes from the paragraph right before it (``previous``, in the
+    same section): that paragraph's last sentence, when it ends in a colon or announces what follows
+    (``list_lead``: "the following", "as follows"); else "". The import makes a paragraph and the
+    list after it two blocks, so "We share your name with these providers:" and its items are two
+    clauses, but a reader reads the items with it."""
+    last = sentences(plain(previous))[-1:]
+    if last and (last[0].endswith(":") or lexicon(locale).pattern("list_lead").search(last[0])):
+        return last[0]
+    return ""
 
 
 _CELL = " — "
