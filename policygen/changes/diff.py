@@ -914,11 +914,18 @@ _WEB = re.compile(r"\]\([^)]*\)|(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.[a
 """Link targets and web addresses (a bare domain too): "xing.com: [https://...](https://...)"."""
 
 
+_HIDDEN = re.compile(r"[\u00ad\u200b-\u200d\u2060\ufeff]|\\(?=[^\w\s])")
+"""Characters no reader sees, and the backslashes that escape markup ("\\_")."""
+
+
 def _pairing_words(text: str) -> list[str]:
     """The words a clause is paired by: its text without link targets and web addresses, which a
     new version may change all at once (a list of opt-out links moved to another host) while the
-    words around them stay. A text of addresses alone is paired by them."""
-    return words(_WEB.sub(" ", text)) or words(text)
+    words around them stay. A text of addresses alone is paired by them. Invisible characters,
+    escapes and underscores at a word's ends (emphasis a crawl left unclosed: "\\_Contact\\_") are
+    not words: a heading that gains them is the same heading."""
+    shown = _HIDDEN.sub("", text)
+    return [w for w in (t.strip("_") for t in words(_WEB.sub(" ", shown)) or words(shown)) if w]
 
 
 def _grams(tokens: list[str]) -> list[tuple[str, ...]]:

@@ -40,7 +40,9 @@ SEVERITY = {
 _LINK_TARGET = re.compile(r"\]\([^)]*\)")
 _MARKUP = re.compile(r"\\([\\`*_\[\]{}()#+\-.!|<>&~])|\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)|`")
 _BULLET = re.compile(r"(?m)^\s*(?:[-*•·●▪◦–]|\d{1,3}[.)]|\(?[a-z0-9]{1,3}\))\s+")
-_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-", "\u00a0": " ", "\u200b": "", "\ufeff": ""})
+_INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+"""Characters a reader never sees (soft hyphen, zero-width space and joiners, word joiner, byte-order mark)."""
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-", "\u00a0": " "} | dict.fromkeys(_INVISIBLE, ""))
 _URLISH = re.compile(r"^(?:https?://|www\.|[\w-]+\.[a-z]{2,}(?:/|$))", re.I)
 _CODE = re.compile(r"^(?=.*\d)(?=.*[a-z])[a-z0-9_-]{8,}$", re.I)
 _SENTENCE = re.compile(r"(?<=[.!?;:])\s+(?=\S)|\n+")
@@ -148,7 +150,8 @@ def editorial_reason(before: str, after: str, locale: str = "en") -> str | None:
         ("formatting", lambda t: _BULLET.sub("", plain(t))),
         ("whitespace", lambda t: " ".join(t.split())),
         ("crawler artefact", lambda t: noise.sub(" ", t)),
-        ("punctuation", lambda t: " ".join(w for w in words(t) if w[0].isalnum())),
+        # Underscores at a word's ends are emphasis the crawl left unclosed ("\\_Business Transfers\\_"), not letters.
+        ("punctuation", lambda t: " ".join(w.strip("_") for w in words(t) if w.strip("_")[:1].isalnum())),
         ("capitalisation", str.lower),
     ]
     a, b = before, after
