@@ -337,13 +337,14 @@ def _output_dir(project: Project, output_dir: Path | None) -> tuple[Path, Path]:
     return out, out
 
 
-def pdf_key(project: Project, item: LocalizedPolicy) -> str:
-    """The cache key of a PDF: the HTML WeasyPrint lays out (before the Khmer word breaks, a pure
-    function of it through khmercut), and everything else that reaches the PDF (variant, theme
-    assets, fonts, WeasyPrint, khmercut, policygen's own code)."""
+def pdf_key(project: Project, source: str) -> str:
+    """The cache key of a PDF: the HTML WeasyPrint lays out, ``source`` (its
+    :func:`~policygen.render.pdf.pdf_source_html`, before the Khmer word breaks, a pure function
+    of it through khmercut), and everything else that reaches the PDF (variant, theme assets,
+    fonts, WeasyPrint, khmercut, policygen's own code)."""
     return cache_key("pdf", code_digest(), project.config.pdf_variant, folder_digest(project.theme_dir / "assets"),
                      package_version("weasyprint"), package_version("fontpkg-noto-sans"), package_version("fontpkg-noto-sans-khmer"),
-                     package_version("khmercut"), pdf_source_html(project, item))
+                     package_version("khmercut"), source)
 
 
 def cached_pdfs(root: Path, project: Project, localized: list[LocalizedPolicy], allow_incomplete: bool | None, jobs: int | None,
@@ -353,14 +354,16 @@ def cached_pdfs(root: Path, project: Project, localized: list[LocalizedPolicy], 
     is not in the cache are rendered; after a full build (``prune``) entries it no longer uses go.
     ``meanwhile`` runs in this process while worker processes render (else before rendering)."""
     # Without the cache (--no-cache) no key is looked up or stored: none is made, and the
-    # workers start sooner.
-    keys = [pdf_key(project, item) if cache.enabled else "" for item in localized]
+    # workers start sooner. With it, the HTML a key is made of goes to the PDF's rendering,
+    # which does not make it again.
+    sources = [pdf_source_html(project, item) if cache.enabled else None for item in localized]
+    keys = [pdf_key(project, source) if source is not None else "" for source in sources]
     found = [cache.get(k) for k in keys]
     missing = [i for i, data in enumerate(found) if data is None]
     if not missing and meanwhile is not None:
         meanwhile()
     rendered = render_pdfs(root, project, [localized[i] for i in missing], allow_incomplete, jobs, scratch, progress,
-                           meanwhile) if missing else []
+                           meanwhile, [sources[i] for i in missing]) if missing else []
     cache.put({keys[i]: data for i, data in zip(missing, rendered, strict=True)})
     for i, data in zip(missing, rendered, strict=True):
         found[i] = data
@@ -370,12 +373,15 @@ def cached_pdfs(root: Path, project: Project, localized: list[LocalizedPolicy], 
 
 
 def render_pdfs(root: Path, project: Project, localized: list[LocalizedPolicy], allow_incomplete: bool | None, jobs: int | None,
-                scratch: Path, progress: Progress | None = None, meanwhile: Callable[[], None] | None = None) -> list[bytes]:
+                scratch: Path, progress: Progress | None = None, meanwhile: Callable[[], None] | None = None,
+                sources: list[str | None] | None = None) -> list[bytes]:
     """Every selected PDF, in order. Several render at once in worker processes: WeasyPrint
     is single-threaded, and a PDF takes a second or two. WeasyPrint's temporary font folders
     go into ``scratch``, which is removed afterwards (workers end without running finalizers).
-    ``meanwhile`` runs in this process while the workers render (in one process: first)."""
+    ``meanwhile`` runs in this process while the workers render (in one process: first).
+    ``sources``: each PDF's source HTML where it is made already (see :func:`cached_pdfs`)."""
     variant = project.config.pdf_variant
+    sources = sources or [None] * len(localized)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(localized)))
     scratch.mkdir(parents=True, exist_ok=True)
     saved = tempfile.tempdir
@@ -385,19 +391,20 @@ def render_pdfs(root: Path, project: Project, localized: list[LocalizedPolicy], 
                 meanwhile()
             tempfile.tempdir = str(scratch)
             done = []
-            for item in localized:
-                done.append(render_pdf(project, item, variant))
+            for item, source in zip(localized, sources, strict=True):
+                done.append(render_pdf(project, item, variant, source=source))
                 if progress is not None:
                     progress("PDFs", len(done), len(localized))
             return done
-        return _render_in_pool(root, project, localized, allow_incomplete, jobs, scratch, progress, meanwhile)
+        return _render_in_pool(root, project, localized, allow_incomplete, jobs, scratch, progress, meanwhile, sources)
     finally:
         tempfile.tempdir = saved
         shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _render_in_pool(root: Path, project: Project, localized: list[LocalizedPolicy], allow_incomplete: bool | None, jobs: int,
-                    scratch: Path, progress: Progress | None, meanwhile: Callable[[], None] | None = None) -> list[bytes]:
+                    scratch: Path, progress: Progress | None, meanwhile: Callable[[], None] | None = None,
+                    sources: list[str | None] | None = None) -> list[bytes]:
     # Imported here: only a build that renders PDFs in workers needs them.
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -419,7 +426,7 @@ def _render_in_pool(root: Path, project: Project, localized: list[LocalizedPolic
     try:
         # Largest first, so that the last PDF to start is a short one and no core idles long.
         order = sorted(range(len(keys)), key=lambda i: (-_weight(localized[i]), i))
-        futures = {i: pool.submit(_render_one_pdf, keys[i]) for i in order}
+        futures = {i: pool.submit(_render_one_pdf, keys[i], sources[i] if sources else None) for i in order}
         if meanwhile is not None:
             meanwhile()  # the workers were forked at the first submit: they do not see what it makes
         for count, _future in enumerate(as_completed(futures.values()), start=1):
@@ -498,9 +505,9 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="policygen-parent-watch", daemon=True).start()
 
 
-def _render_one_pdf(key: tuple[str, str]) -> bytes:
+def _render_one_pdf(key: tuple[str, str], source: str | None = None) -> bytes:
     project, item = _worker[key]
-    return render_pdf(project, item, project.config.pdf_variant)
+    return render_pdf(project, item, project.config.pdf_variant, source=source)
 
 
 @dataclass

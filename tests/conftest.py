@@ -195,9 +195,9 @@ def sample_pdfs(tmp_path_factory: pytest.TempPathFactory) -> Path:
         laid_out: list[Any] = []
         render_pdf, layout = build_module.render_pdf, pdf._layout
 
-        def render_and_name(project: Any, item: Any, *args: Any) -> bytes:
+        def render_and_name(project: Any, item: Any, *args: Any, **options: Any) -> bytes:
             rendering[:] = [f"{item.policy.id}-{item.locale}"]
-            data = render_pdf(project, item, *args)
+            data = render_pdf(project, item, *args, **options)
             if item.locale == "km":
                 (control / f"{rendering[0]}.pdf").write_bytes(plain(laid_out.pop()))
             laid_out.clear()

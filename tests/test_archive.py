@@ -79,7 +79,7 @@ def released(three_releases: Path, tmp_path: Path) -> Path:
     return private_copy(three_releases, tmp_path / "mini")
 
 
-def placeholder_pdf(project: object, item: Any, variant: str = "pdf/ua-1") -> bytes:
+def placeholder_pdf(project: object, item: Any, variant: str = "pdf/ua-1", strict: bool = True, source: str | None = None) -> bytes:
     return b"%PDF-1.7 placeholder for " + item.locale.encode()
 
 

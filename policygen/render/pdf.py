@@ -274,10 +274,14 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def render_pdf(project: Project, localized: LocalizedPolicy, variant: str = "pdf/ua-1", strict: bool = True) -> bytes:
-    """The PDF of one policy in one locale. In strict mode any WeasyPrint warning is an error."""
+def render_pdf(project: Project, localized: LocalizedPolicy, variant: str = "pdf/ua-1", strict: bool = True,
+               source: str | None = None) -> bytes:
+    """The PDF of one policy in one locale. In strict mode any WeasyPrint warning is an error.
+    ``source`` is the policy's :func:`pdf_source_html` when the caller has made it already (the
+    build, for the PDF's cache key): it is not made twice."""
     where = PagePaths(localized.policy.id, localized.locale).pdf
-    return _pdf_bytes(project, pdf_html(project, localized), variant, strict, localized.policy.prose_path, localized.locale, where)
+    html = pdf_html(project, localized) if source is None else break_khmer_words(source)
+    return _pdf_bytes(project, html, variant, strict, localized.policy.prose_path, localized.locale, where)
 
 
 def render_html_pdf(project: Project, body: str, locale: str, title: str, meta: str, source: Path, where: str = "") -> bytes:

@@ -47,6 +47,7 @@ WeasyPrint's own code.
 
 from __future__ import annotations
 
+import re
 import struct
 import unicodedata
 from collections.abc import Iterator
@@ -77,7 +78,7 @@ SILENT = "\u200b"
 """The text of a glyph that carries none (every glyph of a cluster but its first)."""
 LAYER_HEIGHT = 1.25
 MARK_WIDTH = 500
-_KHMER_RANGES = (("\u1780", "\u17ff"), ("\u19e0", "\u19ff"))
+_KHMER = re.compile("[\u1780-\u17ff\u19e0-\u19ff]")
 
 
 def install() -> None:
@@ -274,10 +275,19 @@ def disabled() -> Iterator[None]:
         _enabled = True
 
 
-def _joins_previous(text: str, previous: str) -> bool:
-    if previous.endswith((COENG, ZWJ)):
-        return True
-    return bool(text) and unicodedata.category(text[0]) in ("Mn", "Mc", "Me")
+_JOINERS = (COENG, ZWJ)
+"""A Pango cluster after one that ends with these joins its grapheme cluster, as does one that
+starts with a combining mark (:func:`_starts_with_mark`)."""
+_MARKS: dict[str, bool] = {}
+"""Whether a character is a combining mark, by character: looked up for every cluster drawn."""
+
+
+def _starts_with_mark(text: str) -> bool:
+    first = text[0]
+    mark = _MARKS.get(first)
+    if mark is None:
+        mark = _MARKS[first] = unicodedata.category(first) in ("Mn", "Mc", "Me")
+    return mark
 
 
 def _state(font: Any) -> tuple[dict[tuple[Any, ...], int], dict[int, int], dict[tuple[str, int, bool], list[int]]]:
@@ -546,17 +556,21 @@ def _map_run(stream, textbox, glyph_item, font, font_size: float, utf8: bytes, r
         return font.hash, font_size, layer, 0
     clusters = ffi.unpack(glyphs.log_clusters, count)
     starts = sorted(set(clusters))
-    ends = {start: (starts[k + 1] if k + 1 < len(starts) else item.length) for k, start in enumerate(starts)}
-    texts = {start: utf8[item.offset + start : item.offset + ends[start]].decode("utf-8", "replace") for start in starts}
+    text_of = utf8[item.offset : item.offset + item.length]
+    # Pango's clusters grouped into grapheme clusters (see _JOINERS), in one pass: a
+    # third of the text layer's time was spent here, on every line of every PDF.
     group_of: dict[int, int] = {}
     group_text: list[str] = []
-    for start in starts:
-        text = texts[start]
-        if group_text and _joins_previous(text, group_text[-1]):
-            group_text[-1] += text
+    previous = ""
+    for k, start in enumerate(starts):
+        text = text_of[start : starts[k + 1] if k + 1 < len(starts) else None].decode("utf-8", "replace")
+        if group_text and (previous.endswith(_JOINERS) or (text and _starts_with_mark(text))):
+            previous = group_text[-1] = previous + text
         else:
             group_text.append(text)
+            previous = text
         group_of[start] = len(group_text) - 1
+    groups = [group_of[cluster] for cluster in clusters]
     first_glyph: dict[int, int] = {}
     group_width = [0] * len(group_text)
     group_glyph = [-1] * len(group_text)
@@ -571,22 +585,23 @@ def _map_run(stream, textbox, glyph_item, font, font_size: float, utf8: bytes, r
         widths.append(width)
     for i in range(count):
         glyph = glyph_ids[i]
-        group = group_of[clusters[i]]
-        first_glyph.setdefault(group, i)
+        group = groups[i]
+        if group not in first_glyph:
+            first_glyph[group] = i
         group_width[group] += widths[i]
         if group_glyph[group] < 0 and glyph != empty and not glyph & unknown:
             group_glyph[group] = glyph
+    to_unicode, font_widths = font.to_unicode, font.widths
     for i in range(count):
         glyph = glyph_ids[i]
         if glyph == empty or glyph & unknown:
             continue
-        info = infos[i]
-        group = group_of[clusters[i]]
+        group = groups[i]
         wanted = SILENT if layered or first_glyph[group] != i else group_text[group]
-        if glyph not in font.widths:
+        if glyph not in font_widths:
             pango.pango_font_get_glyph_extents(pango_font, glyph, stream.ink_rect, stream.logical_rect)
-            font.widths[glyph] = round(stream.logical_rect.width * 1000 * FROM_UNITS / font_size)
-        if layered and font.widths[glyph] == 0:
+            font_widths[glyph] = round(stream.logical_rect.width * 1000 * FROM_UNITS / font_size)
+        if layered and font_widths[glyph] == 0:
             # A mark with no advance: pdfminer.six joins two characters into a line only
             # when the gap between them is less than twice the wider one's width, and a
             # subscript and a vowel drawn one over the other, both without width, were split
@@ -595,20 +610,22 @@ def _map_run(stream, textbox, glyph_item, font, font_size: float, utf8: bytes, r
             # writes that kerning truncated towards zero, so the width has the kerning's sign
             # (a mark moved to the left gets a negative width), and the kerning rounds the
             # way it does without the width: the page is drawn exactly as WeasyPrint draws it.
-            kerning = info.geometry.x_offset / font_size - info.geometry.width * 1000 * FROM_UNITS / font_size
+            geometry = infos[i].geometry
+            kerning = geometry.x_offset / font_size - geometry.width * 1000 * FROM_UNITS / font_size
             cid = _extra_cid(font, glyph, wanted, MARK_WIDTH if kerning >= 0 else -MARK_WIDTH, visible=True)
         else:
-            known = font.to_unicode.get(glyph)
+            known = to_unicode.get(glyph)
             if known is None:
-                font.to_unicode[glyph] = wanted
+                to_unicode[glyph] = wanted
                 continue
             if known == wanted:
                 continue
             cid = _extra_cid(font, glyph, wanted)
         if cid is None:
             continue
-        if cid not in font.widths:
-            font.widths[cid] = font.widths[glyph]
+        if cid not in font_widths:
+            font_widths[cid] = font_widths[glyph]
+        info = infos[i]
         restore.append((info, glyph))
         info.glyph = cid
     if layered:
@@ -650,7 +667,7 @@ def _khmer_context(textbox: Any) -> bool:
 
 
 def _has_khmer(text: str) -> bool:
-    return any(low <= ch <= high for ch in text for low, high in _KHMER_RANGES)
+    return _KHMER.search(text) is not None
 
 
 def _build_vector_font_dictionary(font_dictionary, pdf, font, widths, compress, reference, pdf_version):
