@@ -645,7 +645,11 @@ def _sentence_findings(old_sentence: str | None, sentence: str, old: Document, w
                     add("controller-changed", f"{' and '.join(companies)} -> {' and '.join([*companies, name])}")
                     break
     if words_.pattern("transfer_context").search(led):
-        for country in sorted({m.group() for m in _countries(words_.locale).finditer(sentence)}):
+        # A country named as where the user is ("If you are located in Brazil, our Brazil supplement
+        # applies") is no destination, wherever else the sentence names it.
+        scope, named = words_.pattern("scope_qualifiers"), list(_countries(words_.locale).finditer(sentence))
+        users = {m.group() for m in named if _where_user_is(sentence, m.start(), scope)}
+        for country in sorted({m.group() for m in named} - users):
             if re.search(r"\b" + re.escape(country) + r"\b", old.text) is None:
                 add("new-transfer", country)
     collecting = words_.pattern("collection_context").search(sentence) is not None
@@ -671,6 +675,15 @@ def _sentence_findings(old_sentence: str | None, sentence: str, old: Document, w
             if email.lower() not in old.lower:
                 add("contact-added", email)
     return found
+
+
+def _where_user_is(sentence: str, start: int, scope: re.Pattern[str]) -> bool:
+    """The country at ``start`` follows a scope qualifier ("If you are located in Brazil", "residents
+    of the United Kingdom"): it says where the user is, not where data goes."""
+    last = None
+    for match in scope.finditer(sentence, 0, start):
+        last = match
+    return last is not None and re.fullmatch(r"\s*(?:the\s+)?", sentence[last.end():start], re.I) is not None
 
 
 def _retention(before: str, after: str, old: Document, words_: Lexicon, dropped: str = "") -> list[tuple[str, str]]:
