@@ -631,7 +631,7 @@ def _sentence_findings(old_sentence: str | None, sentence: str, old: Document, w
         replaced = {n.split()[0] for n in old_names if n not in sentence}
         for name in _names(sentence, words_):
             renamed = name.split()[0] in replaced and not _LEGAL_END.search(name)
-            if name.lower() not in refused and not countries.fullmatch(name) and not renamed and _new_name(name, old):
+            if not _only_places(name, refused, countries) and not renamed and _new_name(name, old):
                 add("new-recipient", name)
         for term in words_.terms("recipient_categories"):
             if (m := term.pattern.search(sentence)) and not term.pattern.search(before) and _unseen(m.group(), old):
@@ -675,6 +675,13 @@ def _sentence_findings(old_sentence: str | None, sentence: str, old: Document, w
             if email.lower() not in old.lower:
                 add("contact-added", email)
     return found
+
+
+def _only_places(name: str, refused: set[str], countries: re.Pattern[str]) -> bool:
+    """The name is one of ``not_recipients`` or a country, or a list of them ("Kentucky and
+    Virginia", "Iowa, Ohio"): where users live, a law or the policy's own words, not an organisation."""
+    parts = [p for p in re.split(r"\s*(?:,|\band\b|\bor\b|&)\s*", name) if p]
+    return bool(parts) and all(p.lower() in refused or countries.fullmatch(p) for p in parts) or name.lower() in refused
 
 
 def _where_user_is(sentence: str, start: int, scope: re.Pattern[str]) -> bool:
