@@ -48,7 +48,6 @@ WeasyPrint's own code.
 from __future__ import annotations
 
 import re
-import struct
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -431,8 +430,8 @@ def _bridge(textbox, glyph_item, font, font_size) -> tuple[Any, float, int] | No
     return None if cid is None else (font.hash, font_size, cid)
 
 
-_GLYPH_INFO = struct.Struct("=Ii12x")
-"""The glyph and width of a PangoGlyphInfo (20 bytes; the offsets and attributes skipped)."""
+_GLYPH_INFO_SIZE = 20
+"""The size of a PangoGlyphInfo: the glyph, its width, x and y offsets and attributes, 4 bytes each."""
 _CODES: dict[int, bytes] = {}
 """A code's two bytes as they are written in a PDF literal string."""
 
@@ -556,44 +555,51 @@ def _map_run(stream, textbox, glyph_item, font, font_size: float, utf8: bytes, r
         return font.hash, font_size, layer, 0
     clusters = ffi.unpack(glyphs.log_clusters, count)
     starts = sorted(set(clusters))
+    ends = [*starts[1:], None]
     text_of = utf8[item.offset : item.offset + item.length]
-    # Pango's clusters grouped into grapheme clusters (see _JOINERS), in one pass: a
-    # third of the text layer's time was spent here, on every line of every PDF.
-    group_of: dict[int, int] = {}
-    group_text: list[str] = []
-    previous = ""
-    for k, start in enumerate(starts):
-        text = text_of[start : starts[k + 1] if k + 1 < len(starts) else None].decode("utf-8", "replace")
-        if group_text and (previous.endswith(_JOINERS) or (text and _starts_with_mark(text))):
-            previous = group_text[-1] = previous + text
-        else:
-            group_text.append(text)
-            previous = text
-        group_of[start] = len(group_text) - 1
+    # Every line of every PDF comes here, most of them Latin: its work is done in as few Python
+    # steps a glyph as it can be (it was a tenth of a PDF's time).
+    if text_of.isascii():
+        # One character a byte, no combining marks, no joiners: each Pango cluster is a grapheme cluster.
+        chars = text_of.decode("ascii")
+        group_text = [chars[start:end] for start, end in zip(starts, ends, strict=True)]
+        group_of = {start: k for k, start in enumerate(starts)}
+    else:
+        # Pango's clusters grouped into grapheme clusters (see _JOINERS).
+        group_of = {}
+        group_text = []
+        previous = ""
+        for start, end in zip(starts, ends, strict=True):
+            text = text_of[start:end].decode("utf-8", "replace")
+            if group_text and (previous.endswith(_JOINERS) or (text and _starts_with_mark(text))):
+                previous = group_text[-1] = previous + text
+            else:
+                group_text.append(text)
+                previous = text
+            group_of[start] = len(group_text) - 1
     groups = [group_of[cluster] for cluster in clusters]
-    first_glyph: dict[int, int] = {}
-    group_width = [0] * len(group_text)
-    group_glyph = [-1] * len(group_text)
+    # Each group's first glyph: the smallest index, which a dictionary made from the last glyph
+    # to the first keeps.
+    first_glyph = dict(zip(reversed(groups), range(count - 1, -1, -1), strict=True))
     infos = glyphs.glyphs
     empty, unknown = pango.PANGO_GLYPH_EMPTY, pango.PANGO_GLYPH_UNKNOWN_FLAG
     # Each glyph's ID and width, read at once from Pango's array (PangoGlyphInfo: the glyph, then
-    # its width, x and y offsets, and attributes): a read of a struct field through cffi costs
-    # as much as the rest of the work on a glyph.
-    glyph_ids, widths = [], []
-    for glyph, width in _GLYPH_INFO.iter_unpack(ffi.buffer(infos, count * _GLYPH_INFO.size)):
-        glyph_ids.append(glyph)
-        widths.append(width)
-    for i in range(count):
-        glyph = glyph_ids[i]
-        group = groups[i]
-        if group not in first_glyph:
-            first_glyph[group] = i
-        group_width[group] += widths[i]
-        if group_glyph[group] < 0 and glyph != empty and not glyph & unknown:
-            group_glyph[group] = glyph
+    # its width, x and y offsets, and attributes, 4 bytes each): a read of a struct field
+    # through cffi costs as much as the rest of the work on a glyph.
+    array = memoryview(ffi.buffer(infos, count * _GLYPH_INFO_SIZE))
+    glyph_ids = array.cast("I")[0::5].tolist()
+    if layered:
+        widths = array.cast("i")[1::5].tolist()
+        group_width = [0] * len(group_text)
+        group_glyph = [-1] * len(group_text)
+        for i in range(count):
+            glyph = glyph_ids[i]
+            group = groups[i]
+            group_width[group] += widths[i]
+            if group_glyph[group] < 0 and glyph != empty and not glyph & unknown:
+                group_glyph[group] = glyph
     to_unicode, font_widths = font.to_unicode, font.widths
-    for i in range(count):
-        glyph = glyph_ids[i]
+    for i, glyph in enumerate(glyph_ids):
         if glyph == empty or glyph & unknown:
             continue
         group = groups[i]
