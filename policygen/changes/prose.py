@@ -45,6 +45,7 @@ _INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-", "\u00a0": " "} | dict.fromkeys(_INVISIBLE, ""))
 _URLISH = re.compile(r"^(?:https?://|www\.|[\w-]+\.[a-z]{2,}(?:/|$))", re.I)
 _CODE = re.compile(r"^(?=.*\d)(?=.*[a-z])[a-z0-9_-]{8,}$", re.I)
+_RUN_ON = re.compile(r"(?<=[a-z)\]][.!?])(?=[A-Z][a-z])")  # a sentence's end and the next one's capital, no space between
 _SENTENCE = re.compile(r"(?<=[.!?;:])\s+(?=\S)|\n+")
 _EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<!\w)(?<!\d[.,])\+?\d[\d ().-]{6,}\d(?!\w)(?![.,]\d)")
@@ -148,7 +149,8 @@ def editorial_reason(before: str, after: str, locale: str = "en") -> str | None:
         # which the next step would read as one more link target and drop.
         ("link target", lambda t: _LINK_TARGET.sub("] ", t)),
         ("formatting", lambda t: _BULLET.sub("", plain(t))),
-        ("whitespace", lambda t: " ".join(t.split())),
+        # A sentence run into the next one ("...here).Visitors from") is a lost space: paragraphs the page joined.
+        ("whitespace", lambda t: " ".join(_RUN_ON.sub(" ", t).split())),
         ("crawler artefact", lambda t: noise.sub(" ", t)),
         # Underscores at a word's ends are emphasis the crawl left unclosed ("\\_Business Transfers\\_"), not letters.
         ("punctuation", lambda t: " ".join(w.strip("_") for w in words(t) if w.strip("_")[:1].isalnum())),
