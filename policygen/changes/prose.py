@@ -320,13 +320,13 @@ def analyse(before: str, after: str, old: Document, new: Document, locale: str =
                and _norm(s) not in new.norm]
     # A retention sentence rewritten beyond recognition pairs with nothing: its period is still the old one.
     kept_before = " ".join(s for s in removed if words_.pattern("retention_context").search(s))
-    table_leads = _table_leads(after, locale)
+    table_leads, header_rows = _tables(after, locale)
     for i, sentence in enumerate(new_sentences):
         if _norm(sentence) in known:
             continue
         previous = _closest(sentence, old_sentences)
         led = new_sentences[i - 1] if i and new_sentences[i - 1].endswith(":") else table_leads.get(_norm(sentence), "") or lead
-        findings += _sentence_findings(previous, sentence, old, words_, kept_before, led)
+        findings += _sentence_findings(previous, sentence, old, words_, kept_before, led, header=_norm(sentence) in header_rows)
     for sentence in removed:
         findings += _removed_findings(sentence, new, words_, new_sentences)
     added = [s for s in new_sentences if _norm(s) not in known and _closest(s, old_sentences) is None]
@@ -538,14 +538,20 @@ _CELL = " — "
 
 
 def _table_leads(text: str, locale: str = "en") -> dict[str, str]:
+    """The header row each table row's sentence stands under, by the sentence's key (:func:`_tables`)."""
+    return _tables(text, locale)[0]
+
+
+def _tables(text: str, locale: str = "en") -> tuple[dict[str, str], set[str]]:
     """The header row of the table each sentence of a row stands in, by the sentence's key, in
     plain text. A table's first row says what its cells are ("Recipient — Data disclosed —
     Country"), as a lead-in that ends in a colon says what a list is. Only a header that speaks of
     personal data (``data_words``) leads: a table of the group's companies by country says who we
     are, not where data goes. A first row that reads like data (a long cell, a full stop) is no
-    header, and its table's rows get none."""
+    header, and its table's rows get none. Also returns the keys of the header rows' sentences."""
     about_data = lexicon(locale).pattern("data_words")
     leads: dict[str, str] = {}
+    headers: set[str] = set()
     header: str | None = None  # None: not in a table; "": in a table without a header row
     for line in text.split("\n"):
         if _CELL not in line:
@@ -556,11 +562,12 @@ def _table_leads(text: str, locale: str = "en") -> dict[str, str]:
             header = " - ".join(cells) if all(0 < len(c.split()) <= 6 and not c.endswith(".") for c in cells) else ""
             header = header if about_data.search(header) else ""
             if header:
+                headers.update(_norm(part) for part in sentences(plain(line)))
                 continue
         if header:
             for part in sentences(plain(line)):
                 leads.setdefault(_norm(part), header)
-    return leads
+    return leads, headers
 
 
 def _sentence_set(document: Document) -> frozenset[str]:
@@ -613,9 +620,10 @@ def _new_name(name: str, old: Document) -> bool:
 
 
 def _sentence_findings(old_sentence: str | None, sentence: str, old: Document, words_: Lexicon, dropped: str = "",
-                       lead: str = "") -> list[Finding]:
+                       lead: str = "", header: bool = False) -> list[Finding]:
     """Findings for one new sentence; ``lead`` is the sentence before it when that one ends in a
-    colon and so says what the list in this one is ("Countries we transfer data to:")."""
+    colon and so says what the list in this one is ("Countries we transfer data to:"). A table's
+    header row (``header``) names columns ("Category of Personal Information"), not recipients."""
     found: list[Finding] = []
     led = f"{lead} {sentence}" if lead else sentence
 
@@ -631,7 +639,7 @@ def _sentence_findings(old_sentence: str | None, sentence: str, old: Document, w
         # A name without a legal form that takes the place of one with the same first word in the
         # sentence it rewrites is a renamed product ("Evernote Teams" -> "Evernote Enterprise").
         replaced = {n.split()[0] for n in old_names if n not in sentence}
-        for name in _names(sentence, words_):
+        for name in [] if header else _names(sentence, words_):
             renamed = name.split()[0] in replaced and not _LEGAL_END.search(name)
             if not _only_places(name, refused, countries) and not renamed and _new_name(name, old):
                 add("new-recipient", name)
