@@ -45,6 +45,7 @@ _INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-", "\u00a0": " "} | dict.fromkeys(_INVISIBLE, ""))
 _URLISH = re.compile(r"^(?:https?://|www\.|[\w-]+\.[a-z]{2,}(?:/|$))", re.I)
 _CODE = re.compile(r"^(?=.*\d)(?=.*[a-z])[a-z0-9_-]{8,}$", re.I)
+_PLURAL_ACRONYM = re.compile(r"[A-Z]{2,}s")
 _RUN_ON = re.compile(r"(?<=[a-z)\]][.!?])(?=[A-Z][a-z])")  # a sentence's end and the next one's capital, no space between
 _SENTENCE = re.compile(r"(?<=[.!?;:])\s+(?=\S)|\n+")
 _EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -289,7 +290,8 @@ def _names(sentence: str, words_: Lexicon) -> list[str]:
         first = match.start() == 0 or sentence[: match.start()].rstrip().endswith((".", ":", "•", "*", "-", "(", '"'))
         tokens = value.split()
         legal = re.search(r"(?:,? (?:" + _LEGAL_FORMS + r")\b\.?)$", value)
-        if len(tokens) == 1 and (first or not legal and len(value) < 3):
+        # An acronym in the plural ("IDs", "APIs", "SDKs") is a common noun, not one organisation.
+        if len(tokens) == 1 and (first or not legal and len(value) < 3 or _PLURAL_ACRONYM.fullmatch(value)):
             continue
         found.append(value)
     return found
