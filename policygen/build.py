@@ -403,8 +403,8 @@ def render_pdfs(root: Path, project: Project, localized: list[LocalizedPolicy], 
 
 
 def _render_in_pool(root: Path, project: Project, localized: list[LocalizedPolicy], allow_incomplete: bool | None, jobs: int,
-                    scratch: Path, progress: Progress | None, meanwhile: Callable[[], None] | None = None,
-                    sources: list[str | None] | None = None) -> list[bytes]:
+                    scratch: Path, progress: Progress | None, meanwhile: Callable[[], None] | None,
+                    sources: list[str | None]) -> list[bytes]:
     # Imported here: only a build that renders PDFs in workers needs them.
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -426,7 +426,7 @@ def _render_in_pool(root: Path, project: Project, localized: list[LocalizedPolic
     try:
         # Largest first, so that the last PDF to start is a short one and no core idles long.
         order = sorted(range(len(keys)), key=lambda i: (-_weight(localized[i]), i))
-        futures = {i: pool.submit(_render_one_pdf, keys[i], sources[i] if sources else None) for i in order}
+        futures = {i: pool.submit(_render_one_pdf, keys[i], sources[i]) for i in order}
         if meanwhile is not None:
             meanwhile()  # the workers were forked at the first submit: they do not see what it makes
         for count, _future in enumerate(as_completed(futures.values()), start=1):

@@ -28,6 +28,7 @@ from typing import Any
 
 from policygen.changes.coverage import SUBJECT, Coverage, country_code, new_mentions, uncovered_findings
 from policygen.changes.prose import (
+    INVISIBLE,
     Document,
     Finding,
     analyse,
@@ -914,7 +915,7 @@ _WEB = re.compile(r"\]\([^)]*\)|(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.[a
 """Link targets and web addresses (a bare domain too): "xing.com: [https://...](https://...)"."""
 
 
-_HIDDEN = re.compile(r"[\u00ad\u200b-\u200d\u2060\ufeff]|\\(?=[^\w\s])")
+_HIDDEN = re.compile(f"[{INVISIBLE}]" + r"|\\(?=[^\w\s])")
 """Characters no reader sees, and the backslashes that escape markup ("\\_")."""
 
 

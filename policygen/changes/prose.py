@@ -40,9 +40,9 @@ SEVERITY = {
 _LINK_TARGET = re.compile(r"\]\([^)]*\)")
 _MARKUP = re.compile(r"\\([\\`*_\[\]{}()#+\-.!|<>&~])|\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)|`")
 _BULLET = re.compile(r"(?m)^\s*(?:[-*•·●▪◦–]|\d{1,3}[.)]|\(?[a-z0-9]{1,3}\))\s+")
-_INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 """Characters a reader never sees (soft hyphen, zero-width space and joiners, word joiner, byte-order mark)."""
-_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-", "\u00a0": " "} | dict.fromkeys(_INVISIBLE, ""))
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-", "\u00a0": " "} | dict.fromkeys(INVISIBLE, ""))
 _URLISH = re.compile(r"^(?:https?://|www\.|[\w-]+\.[a-z]{2,}(?:/|$))", re.I)
 _CODE = re.compile(r"^(?=.*\d)(?=.*[a-z])[a-z0-9_-]{8,}$", re.I)
 _PLURAL_ACRONYM = re.compile(r"[A-Z]{2,}s")

@@ -549,8 +549,14 @@ def _header_problems(text: str, lines: list[str]) -> list[tuple[int, str]]:
 
 def read_catalog(path: Path, locale: str, errors: Collector, root: Path | None = None) -> Catalog | None:
     """Read a PO file strictly; every problem becomes a diagnostic at its line."""
+    parsed = _read_catalog(path, locale, errors, root)
+    return parsed[0] if parsed is not None else None
+
+
+def _read_catalog(path: Path, locale: str, errors: Collector, root: Path | None) -> tuple[Catalog, list[tuple[Unit, str, str, int]]] | None:
+    """:func:`read_catalog`, with each message keyed as :func:`_parse_catalog` keys it."""
     raw = _catalog_bytes(path, errors, root)
-    return parse_catalog(raw, path, locale, errors) if raw is not None else None
+    return _parse_catalog(raw, path, locale, errors) if raw is not None else None
 
 
 def _catalog_bytes(path: Path, errors: Collector, root: Path | None) -> bytes | None:
@@ -645,8 +651,7 @@ def load_translations(project: Project, locales: list[str] | None, errors: Colle
             translations.paths[(domain, locale)] = path
             if not path.exists():
                 continue
-            raw = _catalog_bytes(path, errors, project.root)
-            parsed = _parse_catalog(raw, path, locale, errors) if raw is not None else None
+            parsed = _read_catalog(path, locale, errors, project.root)
             if parsed is None:
                 translations.unreadable.add((domain, locale))
                 continue
