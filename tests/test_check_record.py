@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from conftest import FIXTURES, MINI, copy_project
 from policygen import build as build_stage
 from policygen.build import build, check
 from policygen.cache import CACHE_DIR
+from policygen.errors import SourceError
 
 
 def _with_warning(tmp_path: Path) -> Path:
@@ -39,8 +42,25 @@ def test_a_second_check_answers_from_the_record_with_the_same_words(tmp_path: Pa
     assert fresh.exit_code == recorded.exit_code == 0
     assert (recorded.stdout, recorded.stderr) == (fresh.stdout, fresh.stderr)
     assert "1 warning" in recorded.stdout
-    # Another option is another key: checked afresh.
-    assert not check(project, allow_incomplete=False).recorded if False else True
+    # Another option is another key: checked afresh, so the Dutch clause the catalog lacks fails it.
+    with pytest.raises(SourceError, match="is not in the catalog"):
+        check(project, allow_incomplete=False)
+
+
+_NOT_NEEDED = ("markdown_it", "yaml", "jinja2", "babel", "translate", "lxml", "jsonschema", "weasyprint")
+"""Libraries a check answered from its record has no use for: each is imported on first use."""
+
+
+def test_a_check_answered_from_the_record_loads_no_parser_or_renderer(tmp_path: Path) -> None:
+    project = _with_warning(tmp_path)
+    assert not check(project, allow_incomplete=True).recorded
+    script = ("import sys\nfrom policygen.cli import run\n"
+              f"sys.argv = ['policygen', 'check', '--allow-incomplete', '-C', {str(project)!r}]\n"
+              "try:\n    run()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
+              f"print('loaded:', sorted(m for m in {_NOT_NEEDED!r} if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert "1 warning" in done.stdout
+    assert "loaded: []" in done.stdout, done.stdout
 
 
 def _break_prose(project: Path) -> None:
