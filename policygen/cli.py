@@ -7,9 +7,11 @@ never a traceback.
 
 The API (and with it every stage) is imported when a command runs, not when the CLI module is
 imported, so ``policygen --help`` starts at once.
-"""
 
-from __future__ import annotations
+This module does not postpone its annotations (no ``from __future__ import annotations``): typer
+reads every command's ``Annotated[...]`` options on every run, and as strings they would be
+evaluated again each time (about 35 ms of each command's start-up).
+"""
 
 import contextlib
 import io
@@ -459,7 +461,7 @@ def i18n_status(
         raise typer.Exit(1)
 
 
-def _status_table(report: Report) -> None:
+def _status_table(report: "Report") -> None:
     from rich.console import Console
     from rich.table import Table
 
