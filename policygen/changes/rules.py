@@ -1,4 +1,4 @@
-"""Classify stage: :class:`~policygen.diff.Change` records -> graded changes.
+"""Classify stage: :class:`~policygen.changes.diff.Change` records -> graded changes.
 
 Rules come from ``policygen/data/rules.yaml`` and may be adjusted by a project's ``rules.yaml``
 (disable a rule, change its severity, add rules). Every change gets the most severe rule that

@@ -1,6 +1,6 @@
 """Translation workflow: catalogs + sources -> status, structural checks, the publishing gate.
 
-Takes a loaded :class:`~policygen.model.Project` and its :class:`~policygen.catalogs.Translations`
+Takes a loaded :class:`~policygen.model.Project` and its :class:`~policygen.i18n.catalogs.Translations`
 and answers the questions a legal team and its translators ask before publishing:
 
 * :func:`status`: for each policy (and the shared glossary) and locale, how many messages are

@@ -1,4 +1,4 @@
-"""Render stage: :class:`~policygen.localize.LocalizedPolicy` -> HTML page and fragment bytes.
+"""Render stage: :class:`~policygen.i18n.localize.LocalizedPolicy` -> HTML page and fragment bytes.
 
 The policy body is rendered by markdown-it's renderer with a few rules of our own (sections,
 permalinks on headings, placeholders, source-language spans). Around it, Jinja2 templates

@@ -1,4 +1,4 @@
-"""Render stage, PDF: :class:`~policygen.localize.LocalizedPolicy` -> PDF bytes (WeasyPrint).
+"""Render stage, PDF: :class:`~policygen.i18n.localize.LocalizedPolicy` -> PDF bytes (WeasyPrint).
 
 Takes a localized policy and produces a tagged PDF/UA-1 document (PDF/A-3u on request) with
 embedded fonts, a running header, a localized "page X of Y" footer, a table of contents with
@@ -10,7 +10,7 @@ What makes it trustworthy for Khmer and for evidence:
   family names no system font has, so fontconfig never substitutes a face;
 * Khmer text gets U+200B between words (from the khmercut segmenter) in text nodes only, so
   Pango can break lines between words; link targets and code are left alone;
-* :mod:`policygen.pdf_text` makes the PDF's text layer extract exactly;
+* :mod:`policygen.render.pdf_text` makes the PDF's text layer extract exactly;
 * a restricted URL fetcher serves those font files and the project's theme assets and refuses
   everything else, so rendering never touches the network or other files;
 * every WeasyPrint warning (a missing glyph, a refused fetch) is an error in strict mode;
