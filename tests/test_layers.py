@@ -12,6 +12,8 @@ is seen too) and fails on
 from __future__ import annotations
 
 import ast
+import importlib
+import re
 from pathlib import Path
 
 import pytest
@@ -126,3 +128,42 @@ def test_the_walker_sees_what_it_must() -> None:
     assert ("policygen.build", 4, True) in found
     assert ("policygen.render.html", 6, False) in found
     assert group("policygen.api")[0] > group("policygen.source.load")[0]
+
+
+ROLE_REFERENCE = re.compile(r":(?:mod|class|func|meth|attr|data|exc):`~?(policygen(?:\.\w+)+)`")
+"""A Sphinx-style cross-reference to a policygen name in a docstring or a doc page."""
+
+
+def unresolved(text: str) -> list[str]:
+    """The policygen names ``text`` refers to that no module defines (a module moved, a name renamed)."""
+    missing = []
+    for match in ROLE_REFERENCE.finditer(text):
+        parts = match.group(1).split(".")
+        for split in range(len(parts), 0, -1):
+            try:
+                found: object = importlib.import_module(".".join(parts[:split]))
+            except ImportError:
+                continue
+            for attribute in parts[split:]:
+                found = getattr(found, attribute, None)
+            if found is None:
+                missing.append(match.group(1))
+            break
+    return missing
+
+
+@pytest.mark.parametrize("path", [*MODULES, *sorted((PACKAGE.parent / "docs").glob("*.md"))],
+                         ids=lambda p: str(p.relative_to(PACKAGE.parent)))
+def test_cross_references_name_what_exists(path: Path) -> None:
+    """A newcomer who follows ``:class:`~policygen...``` from a docstring or a doc page finds the name."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    problems = [f"{path.relative_to(PACKAGE.parent)}:{number}: {name} does not exist; name the module it moved to"
+                for number, line in enumerate(lines, 1) for name in unresolved(line)]
+    assert not problems, "\n".join(problems)
+
+
+def test_a_moved_name_is_seen() -> None:
+    """The test above can fail: the first release's flat module names do not resolve."""
+    assert unresolved(":class:`~policygen.localize.LocalizedPolicy` and :mod:`policygen.pdf_text`") == [
+        "policygen.localize.LocalizedPolicy", "policygen.pdf_text"]
+    assert unresolved(":class:`~policygen.i18n.localize.LocalizedPolicy`") == []
