@@ -45,7 +45,7 @@ from policygen.i18n.catalogs import translations_of
 from policygen.i18n.localize import LocalizedPolicy
 from policygen.i18n.prepare import prepare
 from policygen.memory import long_lived
-from policygen.model import LABELLED_KINDS, Project
+from policygen.model import Project
 from policygen.render.archive_pages import ArchiveSite, data_key, render_archive
 from policygen.render.html import (
     PagePaths,
@@ -674,8 +674,7 @@ class Renders:
             folder = root / "sources" / policy.id
             files = sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
             catalogs = [root / "locales" / locale / "LC_MESSAGES" / f"{domain}.po" for domain in (policy.id, "glossary")]
-            used = {(kind, fact.id) for kind in LABELLED_KINDS for fact in policy.facts.items(kind)}
-            labels = [[t.context, t.label] for t in glossary.all_terms() if t.kind == "policy" or (t.kind, t.id) in used]
+            labels = [[t.context, t.label] for t in policy.facts.shown_labels(glossary)]
             self._units[id(item)] = cache_key(files_digest([*files, *catalogs, root / "policygen.yaml"], root),
                                               json.dumps([glossary.locale, labels], ensure_ascii=False))
 

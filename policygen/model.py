@@ -356,6 +356,13 @@ class Facts:
         """The fact of ``kind`` with ID ``ident``, or None."""
         return next((item for item in self.items(kind) if getattr(item, "id", None) == ident), None)
 
+    def shown_labels(self, glossary: Glossary) -> list[Term]:
+        """The glossary terms a page of this policy can show: the labels of its facts and the
+        policies' names (what a cross-link reads). A label of another policy's fact is not among
+        them, so editing it changes none of this policy's outputs."""
+        used = {(kind, fact.id) for kind in LABELLED_KINDS for fact in self.items(kind)}
+        return [t for t in glossary.all_terms() if t.kind == "policy" or (t.kind, t.id) in used]
+
 
 # --- prose -------------------------------------------------------------------------------------
 

@@ -16,6 +16,8 @@ from conftest import MINI, SAMPLE, build_once, copy_project, private_copy
 from policygen import api
 from policygen import build as build_module
 from policygen.cache import CACHE_DIR, Cache
+from policygen.i18n.prepare import prepare
+from policygen.render.pdf import pdf_source_html
 from policygen.resources import TEMPLATES, package_file
 
 
@@ -113,6 +115,29 @@ DAY = date(2026, 6, 1)
 def _sample_build(sample: Path, out: Path | None = None, today: date = DAY, use_cache: bool = True) -> api.BuildResult:
     """An HTML build of the sample as of ``today``, into ``out`` (or its output/)."""
     return api.build(sample, output=out, formats=["html"], allow_incomplete=True, use_cache=use_cache, today=today)
+
+
+def _pdf_keys(root: Path) -> dict[tuple[str, str], str]:
+    """The cache key of every PDF of the project in ``root`` (made without rendering one)."""
+    project, localized = prepare(root, allow_incomplete=True)
+    return {(item.policy.id, item.locale): build_module.pdf_key(project, pdf_source_html(project, item)) for item in localized}
+
+
+def test_a_label_another_policy_shows_changes_no_pdf_of_this_one(tmp_path: Path) -> None:
+    """The names a PDF keeps from hyphenation come from its own facts' labels: a label of a fact
+    only the privacy policy has, edited and so untranslated (Dutch and Khmer fall back to the
+    English label, which names an "ID" card), re-renders the privacy PDFs and no cookie PDF."""
+    sample = copy_project(SAMPLE, tmp_path / "tonle")
+    before = _pdf_keys(sample)
+    glossary = sample / "glossary.yaml"
+    text = glossary.read_text(encoding="utf-8")
+    assert "identity-document: identity document (passport or national ID card)" in text
+    assert "identity-document" not in (sample / "sources" / "tonle-cookies" / "policy.yaml").read_text(encoding="utf-8")
+    glossary.write_text(text.replace("(passport or national ID card)", "(passport, national ID card or residence permit)"), encoding="utf-8")
+    after = _pdf_keys(sample)
+    assert before.keys() == after.keys()
+    changed = sorted(item for item in before if before[item] != after[item])
+    assert changed == [("tonle-privacy", locale) for locale in sorted(loc for policy, loc in before if policy == "tonle-privacy")]
 
 
 @pytest.fixture

@@ -111,9 +111,10 @@ def fact_names(project: Project, localized: LocalizedPolicy) -> list[str]:
         names += [value for value in (controller.name, controller.address, controller.registration) if value]
     names += [contact.value for contact in facts.contacts if contact.kind == "postal"]
     names += [complaint.name for complaint in facts.complaints]
+    shown = sorted({(term.kind, term.id) for term in facts.shown_labels(project.glossary)})
     for formatter in (localized.formatter, localized.source_formatter):
         names += [formatter.babel.territories.get(transfer.country, transfer.country) for transfer in facts.transfers]
-        for kind, ident in project.glossary.terms:
+        for kind, ident in shown:
             label, _lang = formatter.label(kind, ident)
             names += [m.group(0) for m in _NAME_IN_LABEL.finditer(label) if m.start() or " " in m.group(0)]
     return sorted({name.strip() for name in names if len(name.strip()) > 1}, key=lambda name: (-len(name), name))
