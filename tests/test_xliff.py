@@ -87,3 +87,64 @@ def test_import_refuses_another_project_a_stale_source_and_a_broken_code(sample:
     line = broken[: broken.index("{{controller.registratie}}")].count("\n") + 1
     message = attempt(broken)
     assert f"xliff/nl/tonle-privacy.xlf:{line}: unit 'who-intro': the target drops <ph id='2'>" in message
+
+
+@pytest.mark.parametrize("fmt", ["xliff12", "xliff20"])
+def test_an_unchanged_export_imports_after_a_source_edit_adds_a_placeholder(sample: Path, cli, fmt: str) -> None:
+    # A source edit that adds a placeholder leaves the old translation fuzzy, without it: the
+    # export carries that old target for review, and handing the file back untouched (or with
+    # only other units translated) must not be refused for it; it stays fuzzy, unpublished.
+    prose = sample / "sources" / "tonle-privacy" / "policy.md"
+    old = "We do not knowingly collect data from anyone younger."
+    prose.write_text(prose.read_text(encoding="utf-8").replace(old, old[:-1] + ", and you can ask {{contact.dpo-email}} about it."),
+                     encoding="utf-8")
+    assert cli("i18n", "update", cwd=sample).exit_code == 0
+    before = po_bytes(sample)
+    assert cli("i18n", "export", "--format", fmt, cwd=sample).exit_code == 0
+    result = cli("i18n", "import", *map(str, sorted((sample / "xliff").rglob("*.xlf"))), cwd=sample)
+    assert result.exit_code == 0, result.stderr
+    assert po_bytes(sample) == before
+    # Approving that old target as it is (no longer fuzzy) is refused: it would be published.
+    xlf = sample / XLF
+    text = xlf.read_text(encoding="utf-8")
+    start = text.index('<trans-unit id="children-age"' if fmt == "xliff12" else '<unit id="children-age"')
+    unit = text[start:]
+    unit = unit[: unit.index("</trans-unit>" if fmt == "xliff12" else "</unit>")]
+    approved = (unit.replace('state="needs-review-translation"', 'state="translated"').replace('approved="no"', 'approved="yes"')
+                if fmt == "xliff12" else unit.replace('state="initial"', 'state="translated"'))
+    xlf.write_text(text.replace(unit, approved), encoding="utf-8")
+    result = cli("i18n", "import", str(xlf), cwd=sample)
+    assert result.exit_code == 1
+    assert "unit 'children-age': the target drops <ph id='2'>" in result.stderr
+    assert po_bytes(sample) == before
+
+
+@pytest.mark.parametrize("fmt", ["xliff12", "xliff20"])
+def test_import_reports_every_problem_of_a_file_at_once(sample: Path, cli, fmt: str) -> None:
+    assert cli("i18n", "export", "--format", fmt, "--locale", "nl", cwd=sample).exit_code == 0
+    xlf = sample / XLF
+    lines = xlf.read_text(encoding="utf-8").split("\n")
+    before = po_bytes(sample)
+
+    def spoil(unit: str, old: str, new: str, in_target: bool) -> int:
+        start = next(i for i, line in enumerate(lines) if f'id="{unit}"' in line and "unit" in line)
+        number = next(i for i in range(start, len(lines)) if old in lines[i] and ("<target" in lines[i]) == in_target)
+        lines[number] = lines[number].replace(old, new, 1)
+        return number + 1
+
+    if fmt == "xliff12":
+        first = spoil("who-intro", '<ph id="2" ctype="x-placeholder">{{controller.registration}}</ph>', "", True)
+        second = spoil("who-dpo", '<ph id="2" ctype="x-placeholder">{{contact.postal-address}}</ph>', "", True)
+    else:
+        first = spoil("who-intro", '<ph id="2" dataRef="d2"', '<ph id="9" dataRef="d2"', True)
+        second = spoil("who-dpo", '<ph id="2" dataRef="d2"', '<ph id="9" dataRef="d2"', True)
+    spoil("who-we-are", "Who we are", "Who we were", False)
+    xlf.write_text("\n".join(lines), encoding="utf-8")
+    result = cli("i18n", "import", str(xlf), cwd=sample)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.stderr
+    assert f"xliff/nl/tonle-privacy.xlf:{first}: unit 'who-intro': the target" in result.stderr
+    assert f"xliff/nl/tonle-privacy.xlf:{second}: unit 'who-dpo': the target" in result.stderr
+    assert "unit 'who-we-are' was translated from an older source text" in result.stderr
+    assert "3 errors" in result.stderr
+    assert po_bytes(sample) == before

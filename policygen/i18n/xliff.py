@@ -16,7 +16,9 @@ merges translations back into the existing PO catalogs and nothing else: comment
 and previous source texts stay in the PO files. An export followed by an import of the
 unchanged files leaves every catalog byte-identical. It refuses, with ``file:line``, a file of
 another project, a unit translated from an older source, and a target whose inline codes or
-placeholders differ from its source's.
+placeholders differ from its source's (but not a fuzzy target handed back as it was exported: an
+old translation that may predate a code of the source, which changes nothing); it lists every
+such problem of every file before it gives up.
 """
 
 from __future__ import annotations
@@ -375,6 +377,10 @@ class ReadUnit:
     target_line: int
     locations: tuple[str, ...] = ()
     """``file:line`` references, the last way to find a message whose context a tool dropped."""
+    code_problem: str | None = None
+    """How the target's inline codes differ from the source's (see :func:`_code_problem`), if
+    they do. The import decides whether it matters: a fuzzy target handed back as it was
+    exported (an old translation, made before the source gained a code) changes nothing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,6 +391,8 @@ class ReadFile:
     project: str | None
     target_language: str
     units: list[ReadUnit]
+    problems: tuple[tuple[int, str], ...] = ()
+    """Units that cannot be read (``(line, message)``); the import reports them with the rest."""
 
 
 class XliffError(PolicygenError):
@@ -480,12 +488,14 @@ def read_xliff(raw: bytes) -> ReadFile:
     if namespace not in (XLIFF12, XLIFF11, ""):
         raise XliffError(root.sourceline or 1, f"unknown XLIFF namespace '{namespace}'; policygen reads XLIFF 1.1, 1.2 and 2.0")
     units = []
+    problems = []
     for element in file.iter(f"{{{namespace}}}trans-unit" if namespace else "trans-unit"):
         if element.get("restype") == "x-gettext-domain-header":
             continue
         source = element.find(f"{{{namespace}}}source" if namespace else "source")
         if source is None:
-            raise XliffError(element.sourceline or 0, f"unit '{element.get('id', '')}' has no <source>")
+            problems.append((element.sourceline or 0, f"unit '{element.get('id', '')}' has no <source>; restore it from the exported file"))
+            continue
         target = element.find(f"{{{namespace}}}target" if namespace else "target")
         contexts = [element.get("resname") or "", element.get("id") or ""]
         for context in element.iter(f"{{{namespace}}}context" if namespace else "context"):
@@ -502,12 +512,11 @@ def read_xliff(raw: bytes) -> ReadFile:
         state = target.get("state", "") if target is not None else ""
         approved = element.get("approved")
         fuzzy = bool(text) and (state in _FUZZY_STATES_12 or (approved == "no" and state not in ("translated", "final", "signed-off")))
-        if target is not None:
-            _check_codes(_codes_12(source), _codes_12(target), target.sourceline or 0, element.get("id", ""))
+        problem = None if target is None else _code_problem(_codes_12(source), _codes_12(target))
         units.append(ReadUnit(element.sourceline or 0, element.get("id") or "", tuple(c for c in contexts if c), _text_12(source), text, fuzzy,
-                              (target.sourceline or 0) if target is not None else 0, tuple(locations)))
+                              (target.sourceline or 0) if target is not None else 0, tuple(locations), problem))
     language = file.get("target-language") or ""
-    return ReadFile(file.sourceline or 1, "1.2", file.get("original") or "", project or file.get("product-name"), language, units)
+    return ReadFile(file.sourceline or 1, "1.2", file.get("original") or "", project or file.get("product-name"), language, units, tuple(problems))
 
 
 def _note_contexts(text: str) -> list[str]:
@@ -517,6 +526,7 @@ def _note_contexts(text: str) -> list[str]:
 def _read_20(root: etree._Element, file: etree._Element, project: str | None) -> ReadFile:
     ns = f"{{{XLIFF20}}}"
     units = []
+    problems = []
     for element in file.iter(f"{ns}unit"):
         data = {d.get("id") or "": "".join(d.itertext()) for d in element.iter(f"{ns}data")}
         contexts = [element.get("name") or "", element.get("id") or ""]
@@ -525,17 +535,23 @@ def _read_20(root: etree._Element, file: etree._Element, project: str | None) ->
         segments = list(element.iter(f"{ns}segment"))
         sources, targets, states = [], [], []
         target_line = 0
+        problem = None
+        readable = True
         for segment in segments:
             source = segment.find(f"{ns}source")
             if source is None:
-                raise XliffError(segment.sourceline or 0, f"unit '{element.get('id', '')}' has a segment without <source>")
+                problems.append((segment.sourceline or 0, f"unit '{element.get('id', '')}' has a segment without <source>; restore it from the exported file"))
+                readable = False
+                break
             target = segment.find(f"{ns}target")
             sources.append(_text_20(source, data))
             if target is not None:
-                _check_codes(_codes_20(source), _codes_20(target), target.sourceline or 0, element.get("id", ""))
+                problem = problem or _code_problem(_codes_20(source), _codes_20(target))
                 targets.append(_text_20(target, data))
                 target_line = target_line or target.sourceline or 0
             states.append(segment.get("state", "initial"))
+        if not readable:
+            continue
         for ignorable in element.iter(f"{ns}ignorable"):
             text = ignorable.find(f"{ns}source")
             sources.append("" if text is None else _text_20(text, data))
@@ -543,12 +559,14 @@ def _read_20(root: etree._Element, file: etree._Element, project: str | None) ->
             targets.append(sources[-1] if ttext is None else _text_20(ttext, data))
         text = "".join(targets) if targets else None
         fuzzy = bool(text) and any(state == "initial" for state in states)
-        units.append(ReadUnit(element.sourceline or 0, element.get("id") or "", tuple(c for c in contexts if c), "".join(sources), text, fuzzy, target_line))
-    return ReadFile(file.sourceline or 1, "2.0", file.get("original") or file.get("id") or "", project, root.get("trgLang") or "", units)
+        units.append(ReadUnit(element.sourceline or 0, element.get("id") or "", tuple(c for c in contexts if c), "".join(sources), text, fuzzy, target_line,
+                              code_problem=problem))
+    return ReadFile(file.sourceline or 1, "2.0", file.get("original") or file.get("id") or "", project, root.get("trgLang") or "", units, tuple(problems))
 
 
-def _check_codes(source: list[tuple[str, str]], target: list[tuple[str, str]], line: int, ident: str) -> None:
-    """A target keeps every inline code of its source, once each (order may change)."""
+def _code_problem(source: list[tuple[str, str]], target: list[tuple[str, str]]) -> str | None:
+    """How a target's inline codes differ from its source's (a target keeps every code of its
+    source, once each, in any order), or None when they do not."""
     if sorted(source) != sorted(target):
         missing = sorted(set(source) - set(target))
         extra = sorted(set(target) - set(source))
@@ -559,7 +577,8 @@ def _check_codes(source: list[tuple[str, str]], target: list[tuple[str, str]], l
             detail.append("adds " + ", ".join(f"<{tag} id='{code}'>" for tag, code in extra))
         if not detail:
             detail.append("repeats an inline code")
-        raise XliffError(line, f"unit '{ident}': the target {' and '.join(detail)}; a translation keeps every placeholder, link and emphasis of its source")
+        return f"the target {' and '.join(detail)}; a translation keeps every placeholder, link and emphasis of its source"
+    return None
 
 
 MANY_FILES = 5
@@ -591,6 +610,8 @@ def import_files(project: Project, files: list[Path], progress: Callable[[str, i
         except XliffError as exc:
             errors.add(path, exc.line, exc.message)
             continue
+        for line, message in read.problems:
+            errors.add(path, line, message)
         _merge_file(project, path, read, known, catalogs, errors)
     errors.raise_if_any()
     written = write_all({po: render_catalog(catalog) for po, catalog in catalogs.items()}, project.root)
@@ -642,6 +663,15 @@ def _merge_file(project: Project, path: Path, read: ReadFile, known: dict[str, l
             errors.add(path, unit.line, f"unit '{context}' was translated from an older source text; export again and translate the current text")
             continue
         if unit.target is None:
+            continue
+        if unit.fuzzy and unit.target == (message.target or ""):
+            # Handed back as exported and still to be reviewed: an old translation, which may
+            # lack a code the source has gained since. It changes nothing and is not published.
+            if not message.isfuzzy():
+                message.markfuzzy(True)
+            continue
+        if unit.code_problem is not None:
+            errors.add(path, unit.target_line or unit.line, f"unit '{context}': {unit.code_problem}")
             continue
         source_ph = sorted(PLACEHOLDER_RE.findall(message.source))
         target_ph = sorted(PLACEHOLDER_RE.findall(unit.target))
