@@ -148,3 +148,34 @@ def test_import_reports_every_problem_of_a_file_at_once(sample: Path, cli, fmt: 
     assert "unit 'who-we-are' was translated from an older source text" in result.stderr
     assert "3 errors" in result.stderr
     assert po_bytes(sample) == before
+
+
+def test_an_agency_round_trip_through_xliff2po_and_po2xliff_imports(sample: Path, cli, tmp_path: Path) -> None:
+    # An agency that works in PO converts our XLIFF with xliff2po, translates, and converts back
+    # with po2xliff. xliff2po writes no Language header, so the file comes back without a
+    # target-language; handed back where the export put it (xliff/<locale>/), it imports.
+    import polib
+
+    assert cli("i18n", "export", "--locale", "nl", cwd=sample).exit_code == 0
+    agency = tmp_path / "agency" / "tonle-privacy.po"
+    agency.parent.mkdir()
+    bin_dir = Path(sys.executable).parent
+    subprocess.run([str(bin_dir / "xliff2po"), str(sample / XLF), str(agency)], check=True, capture_output=True)
+    po = polib.pofile(str(agency))
+    (unit,) = [e for e in po if "context: who-we-are" in e.comment]
+    unit.msgstr = "Wie wij zijn"
+    po.save(str(agency))
+    (sample / XLF).unlink()
+    subprocess.run([str(bin_dir / "po2xliff"), str(agency), str(sample / XLF)], check=True, capture_output=True)
+    assert "target-language" not in (sample / XLF).read_text(encoding="utf-8")
+    result = cli("i18n", "import", str(sample / XLF), cwd=sample)
+    assert result.exit_code == 0, result.stderr
+    catalog = polib.pofile(str(sample / "locales" / "nl" / "LC_MESSAGES" / "tonle-privacy.po"))
+    assert catalog.find("Who we are", msgctxt="who-we-are").msgstr == "Wie wij zijn"
+    # Elsewhere, nothing says which language the file is in: the import says how to tell it.
+    elsewhere = tmp_path / "tonle-privacy.xlf"
+    elsewhere.write_bytes((sample / XLF).read_bytes())
+    result = cli("i18n", "import", str(elsewhere), cwd=sample)
+    assert result.exit_code == 1
+    assert "tonle-privacy.xlf:3: the file names no target language; set target-language on <file> to the locale" in result.stderr
+    assert "xliff/<locale>/" in result.stderr

@@ -625,6 +625,17 @@ def _merge_file(project: Project, path: Path, read: ReadFile, known: dict[str, l
     if read.project is not None and read.project != project.config.site_title:
         errors.add(path, read.line, f"this file belongs to the project '{read.project}', not to '{project.config.site_title}'; import it into its own project")
         return
+    if not locale and path.parent.name in project.config.locales:
+        # A file without a target language, handed back where the export put it
+        # (xliff/<locale>/): translate-toolkit's xliff2po writes no Language header, so po2xliff
+        # writes no target-language, in an agency's round trip through PO.
+        locale = path.parent.name
+    elif not locale:
+        attribute = "trgLang on <xliff>" if read.version == "2.0" else "target-language on <file>"
+        choices = ", ".join(project.config.locales)
+        errors.add(path, read.line, f"the file names no target language; set {attribute} to the locale it is translated into ({choices}), "
+                                    "or import it from a folder named after its locale (xliff/<locale>/, where the export puts it)")
+        return
     if locale not in SUPPORTED_LOCALES:
         errors.add(path, read.line, f"target language '{locale}' is not a locale policygen publishes ({', '.join(SUPPORTED_LOCALES)})")
         return
