@@ -179,3 +179,19 @@ def test_an_agency_round_trip_through_xliff2po_and_po2xliff_imports(sample: Path
     assert result.exit_code == 1
     assert "tonle-privacy.xlf:3: the file names no target language; set target-language on <file> to the locale" in result.stderr
     assert "xliff/<locale>/" in result.stderr
+
+
+def test_xliff20_codes_have_types_the_standard_defines(sample: Path, cli) -> None:
+    # XLIFF 2.0 allows only these values of 'type' on <ph>, <pc>, <sc> and <ec>; a CAT tool that
+    # validates the file refuses any other (the cookie policy's table has code spans).
+    from lxml import etree
+
+    assert cli("i18n", "export", "--format", "xliff20", "--locale", "km", cwd=sample).exit_code == 0
+    root = etree.parse(str(sample / "xliff" / "km" / "tonle-cookies.xlf")).getroot()
+    ns = "{urn:oasis:names:tc:xliff:document:2.0}"
+    codes = [e for tag in ("ph", "pc", "sc", "ec") for e in root.iter(ns + tag)]
+    assert any("`" in (e.get("equiv") or "") for e in codes)
+    assert {e.get("type") for e in codes} <= {"fmt", "ui", "quote", "link", "image", "other"}
+    # xlf: subtypes belong to type fmt or ui; any subType needs a type.
+    assert all(e.get("type") for e in codes if e.get("subType"))
+    assert all(e.get("type") in ("fmt", "ui") for e in codes if (e.get("subType") or "").startswith("xlf:"))

@@ -205,11 +205,10 @@ def _fill_20(element: etree._Element, items: list[Piece], data: dict[str, str]) 
             ref = _data_ref(piece)
             data[ref] = piece.text
             last = etree.SubElement(parents[-1], f"{{{XLIFF20}}}ph", id=str(piece.ident), dataRef=ref, equiv=piece.text)
-            if piece.ctype == "x-placeholder":
-                last.set("type", "other")
-                last.set("subType", "policygen:placeholder")
-            else:
-                last.set("type", "code")
+            # XLIFF 2.0 knows no type for a code span ("code" is no value of 'type'): both kinds
+            # are "other", told apart by their subType.
+            last.set("type", "other")
+            last.set("subType", "policygen:placeholder" if piece.ctype == "x-placeholder" else "policygen:code")
             last.set("canDelete", "no")
             continue
         if piece.kind == "open":
