@@ -780,7 +780,7 @@ def _read_manifest(out: Path) -> list[dict[str, Any]]:
     try:
         data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
         return [o for o in data.get("outputs", []) if isinstance(o, dict) and isinstance(o.get("path"), str)]
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, TypeError, RecursionError):  # whatever an earlier output folder holds
         return []
 
 

@@ -482,3 +482,59 @@ def test_keygen_does_not_write_through_a_symlinked_keys_folder(sample: Path, tmp
     result = cli("archive", "keygen", "release", "--private-key", str(tmp_path / "release.key"), cwd=sample)
     assert result.exit_code == 1 and "leads outside" in result.stderr
     assert list(outside.iterdir()) == [] and not (tmp_path / "release.key").exists()
+
+
+# --- JSON that the archive, a saved manifest or an output folder holds, written to hurt ---
+
+DEEP_JSON = "[" * 100_000 + "]" * 100_000
+"""Nesting Python's json module cannot parse: it raises RecursionError, not ValueError."""
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    (DEEP_JSON, f"archive/{POLICY}/3.0/release.json: not a valid release manifest"),
+    ('{"policy": ', f"archive/{POLICY}/3.0/release.json: not a valid release manifest"),
+])
+def test_a_release_json_nested_too_deep_is_a_diagnostic(sample: Path, cli, name: str, message: str) -> None:
+    (sample / "archive" / POLICY / "3.0" / "release.json").write_text(name, encoding="utf-8")
+    for command in (("archive", "verify"), ("archive", "list", POLICY), ("build",)):
+        result = cli(*command, cwd=sample)
+        assert result.exit_code == 1 and result.exception is None, (command, result.exception)
+        assert message in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+def test_a_published_manifest_nested_too_deep_is_a_clear_error(sample: Path, tmp_path: Path, cli) -> None:
+    saved = tmp_path / "manifest.json"
+    saved.write_text(DEEP_JSON, encoding="utf-8")
+    result = cli("archive", "verify", "--against", str(saved), cwd=sample)
+    assert result.exit_code == 1 and result.exception is None, result.exception
+    assert "not a JSON manifest" in result.stderr
+
+
+def test_a_signature_file_nested_too_deep_is_no_valid_signature() -> None:
+    from policygen.archive import sign
+
+    assert sign.check(b"{}", DEEP_JSON.encode("ascii"), {}) == "not a valid signature file (expected algorithm, key and signature)"
+
+
+@pytest.mark.parametrize("content", ["{not json", DEEP_JSON, '{"reports": 5}', '{"reports": [{"notices": []}]}'])
+def test_a_tampered_changes_json_stops_the_build_with_a_diagnostic(sample: Path, cli, content: str) -> None:
+    """build reads each release's changes.json (banner, feed): like every file it publishes from
+    the archive, through its hash; a changed one is a message naming it, never a traceback."""
+    changes = sample / "archive" / POLICY / "3.0" / "changes.json"
+    changes.write_text(content, encoding="utf-8")
+    result = cli("build", "--today", "2026-03-05", cwd=sample)
+    assert result.exit_code == 1 and result.exception is None, result.exception
+    assert f"archive/{POLICY}/3.0/changes.json: differs from the hash recorded at release" in result.stderr
+
+
+def test_a_changes_json_that_matches_a_forged_newest_release_is_a_diagnostic(sample: Path, cli) -> None:
+    """Without a pin the newest release.json can be rewritten to list any changes.json (see the
+    threat model); what build then reads is still checked for its shape, not trusted."""
+    folder = sample / "archive" / POLICY / "3.0"
+    for content in (DEEP_JSON, '{"reports": 5}', '{"reports": [{"notices": {"en": 3}}]}', '{"reports": [{"notices": {"en": {"items": 7}}}]}',
+                    '{"reports": [{"notices": {"en": {"banner": "b", "items": ["i"]}}, "changes": [{"severity": "major"}]}]}'):
+        (folder / "changes.json").write_text(content, encoding="utf-8")
+        rewrite(folder / "release.json", lambda d: d["files"].__setitem__("changes.json", digest(folder / "changes.json")))
+        result = cli("build", "--today", "2026-03-05", cwd=sample)
+        assert result.exit_code == 1 and result.exception is None, (content[:40], result.exception)
+        assert f"archive/{POLICY}/3.0/changes.json: not a change report policygen wrote" in result.stderr, result.stderr

@@ -116,3 +116,14 @@ def test_many_placeholders_in_one_block(mini: Path, cli) -> None:
     assert result.exit_code == 0, result.stderr
     page = (mini / "output" / "mini" / "en" / "index.html").read_text(encoding="utf-8")
     assert page.count("email address") == 2999 and page.count("Email address") == 1
+
+
+def test_a_previous_manifest_nested_too_deep_is_no_traceback(mini: Path, cli) -> None:
+    """A build reads the manifest the output folder already has (whatever it holds: the folder
+    may be a stale copy) to find what it can keep; JSON nested beyond Python's parser is no
+    manifest, not a RecursionError."""
+    (mini / "output").mkdir()
+    (mini / "output" / "manifest.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    result = cli("build", cwd=mini)
+    assert result.exit_code == 0 and result.exception is None, result.exception
+    assert (mini / "output" / "manifest.json").read_text(encoding="utf-8").startswith("{")

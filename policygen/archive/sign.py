@@ -193,7 +193,7 @@ def check(data: bytes, sig: bytes, keys: dict[str, PublicKey]) -> str | None:
         record = json.loads(sig)
         algorithm, fingerprint = record["algorithm"], record["key"]
         raw = base64.b64decode(record["signature"], validate=True)
-    except (ValueError, KeyError, TypeError, binascii.Error):
+    except (ValueError, KeyError, TypeError, binascii.Error, RecursionError):  # RecursionError: JSON nested too deep to parse
         return "not a valid signature file (expected algorithm, key and signature)"
     if algorithm != ALGORITHM:
         return f"signed with '{algorithm}', not {ALGORITHM}"

@@ -107,7 +107,7 @@ def _parse_release(path: Path, raw: bytes, policy: str) -> Release:
             str(data.get("notes") or ""), data.get("severity"), data.get("previous"), dict(files), tuple(data["locales"]),
             path, hashlib.sha256(raw).hexdigest(), {str(k): dict(v) for k, v in (data.get("incomplete") or {}).items()},
         )
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:  # RecursionError: JSON nested too deep for Python's parser
         raise PolicygenError(f"{where}: not a valid release manifest ({exc}); run 'policygen archive verify'") from None
     if (not VERSION_RE.fullmatch(release_.version) or release_.version != path.name or release_.policy != policy
             or not isinstance(release_.sequence, int) or isinstance(release_.sequence, bool)
@@ -438,7 +438,7 @@ def read_published(path: Path) -> dict[str, Head]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise PolicygenError(f"{path}: cannot read the published manifest ({exc.strerror})") from None
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep for Python's parser
         raise PolicygenError(f"{path}: not a JSON manifest ({exc})") from None
     entry = data.get("archive") if isinstance(data, dict) else None
     if not isinstance(entry, dict):

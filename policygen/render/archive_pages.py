@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from markupsafe import Markup
 
@@ -62,16 +62,40 @@ class ArchiveSite:
 
 
 class _Changes:
-    """Each release's ``changes.json``, read once."""
+    """Each release's ``changes.json`` (None for a release that has none, such as the first), read
+    once through its hash like every file published from the archive."""
 
     def __init__(self) -> None:
         self._cache: dict[Path, dict[str, Any] | None] = {}
 
     def __call__(self, rel: Release) -> dict[str, Any] | None:
         if rel.folder not in self._cache:
-            path = rel.folder / "changes.json"
-            self._cache[rel.folder] = json.loads(path.read_text(encoding="utf-8"))["reports"][0] if path.is_file() else None
+            self._cache[rel.folder] = _change_report(rel) if CHANGES_FILE in rel.files else None
         return self._cache[rel.folder]
+
+
+CHANGES_FILE = "changes.json"
+
+
+def _change_report(rel: Release) -> dict[str, Any]:
+    """The report in a release's ``changes.json``, checked for the shape the banner and the feed
+    read: the newest ``release.json`` can be rewritten to list any file (an edit only a pinned
+    head or a signature shows; see docs/archive.md), so its hash alone does not make it sound."""
+    data = archived_file(rel, CHANGES_FILE)
+    try:
+        report = json.loads(data)["reports"][0]
+        notices, changes = report["notices"], report["changes"]
+        if not (isinstance(notices, dict) and isinstance(changes, list) and all(isinstance(c, dict) for c in changes)
+                and all(isinstance(n, dict) and isinstance(n.get("banner", ""), str) and isinstance(n.get("items", []), list)
+                        and all(isinstance(i, str) for i in n.get("items", [])) for n in notices.values())):
+            raise TypeError
+    except (ValueError, KeyError, IndexError, TypeError, RecursionError):  # RecursionError: JSON nested too deep to parse
+        raise _not_a_report(rel) from None
+    return cast("dict[str, Any]", report)
+
+
+def _not_a_report(rel: Release) -> PolicygenError:
+    return PolicygenError(f"{rel.folder / CHANGES_FILE}: not a change report policygen wrote; run 'policygen archive verify'")
 
 
 def active_banner(found: list[Release], locale: str, today: date, notice_days: int, changes: _Changes) -> Banner | None:
@@ -247,8 +271,11 @@ def _banner(project: Project, env: Any, item: LocalizedPolicy, chain: list[Relea
     # rebuilt from the recorded changes with the labels of the version in force. Either
     # way a number keeps its unit on one line.
     recorded = changes(banner.release)
-    items = [bind_numbers(line) for line in banner.items] if upcoming or recorded is None \
-        else items_in_force(recorded["changes"], fmt)
+    try:
+        items = [bind_numbers(line) for line in banner.items] if upcoming or recorded is None \
+            else items_in_force(recorded["changes"], fmt)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):  # a record no release wrote (see _change_report)
+        raise _not_a_report(banner.release) from None
     version_path = f"{base}versions/{banner.release.version}/"
 
     # With base_url the banner's links are absolute: banner.html and banner.json are
