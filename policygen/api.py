@@ -211,9 +211,9 @@ def import_(project: Path, file: Path, policy: str, lang: str, force: bool = Fal
 
 
 def serve(project: Path, port: int = 8000, host: str = "127.0.0.1", output: Path | None = None, today: date | None = None,
-          say: Callable[[str], None] = print, pdf: bool = True) -> None:
+          say: Callable[[str], None] = print, pdf: bool = True, allow_incomplete: bool | None = None) -> None:
     """``policygen serve``: build, serve the output on ``host:port``, rebuild on every save (until Ctrl-C)."""
-    preview.serve(project, port, host, output, today, say, pdf)
+    preview.serve(project, port, host, output, today, say, pdf, allow_incomplete)
 
 
 def rules(project: Path) -> list[Rule]:

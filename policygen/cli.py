@@ -409,11 +409,13 @@ def serve(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Output folder (default: PROJECT/output).")] = None,
     today: Annotated[str | None, typer.Option("--today", help="Build as if it were this date (YYYY-MM-DD).")] = None,
     no_pdf: Annotated[bool, typer.Option("--no-pdf", help="Build HTML only (PDFs are rendered after the HTML otherwise).")] = False,
+    allow_incomplete: Annotated[bool | None, typer.Option("--allow-incomplete/--no-allow-incomplete", help="Show what is not translated "
+        "yet in the source language (with a notice), so an edit shows before its translation. Default: the project's setting.")] = None,
 ) -> None:
     """Preview while you write: build, serve the output on localhost, rebuild on every save and reload the page."""
     when = _parse_date(today, "--today") if today is not None else None
     try:
-        api().serve(project, port, host, output, when, say=typer.echo, pdf=not no_pdf)
+        api().serve(project, port, host, output, when, say=typer.echo, pdf=not no_pdf, allow_incomplete=allow_incomplete)
     except KeyboardInterrupt:
         typer.echo("Stopped.")
 

@@ -62,7 +62,12 @@ class SourceError(PolicygenError):
 
     def __reduce__(self) -> tuple[type[SourceError], tuple[list[Diagnostic]]]:
         # Errors cross process boundaries when PDFs render in parallel.
-        return (SourceError, (self._diagnostics,))
+        return (type(self), (self._diagnostics,))
+
+
+class TranslationsIncomplete(SourceError):
+    """The sources are sound, but a published locale lacks translations (the publishing gate):
+    every diagnostic is a missing or fuzzy block. ``--allow-incomplete`` builds anyway."""
 
 
 class ProjectNotFound(PolicygenError):

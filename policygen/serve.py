@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlsplit
 from policygen.atomic import work_dir
 from policygen.build import BuildResult, build
 from policygen.cache import CACHE_DIR
-from policygen.errors import PolicygenError
+from policygen.errors import PolicygenError, TranslationsIncomplete
 
 if TYPE_CHECKING:
     import http.server
@@ -130,8 +130,10 @@ class Preview:
     """A running preview: the server, the watcher, and the builds they trigger."""
 
     def __init__(self, project: Path, port: int = 8000, host: str = "127.0.0.1", output: Path | None = None,
-                 today: date | None = None, say: Callable[[str], None] = print, pdf: bool = True) -> None:
+                 today: date | None = None, say: Callable[[str], None] = print, pdf: bool = True,
+                 allow_incomplete: bool | None = None) -> None:
         self.project = project.resolve()
+        self.allow_incomplete = allow_incomplete
         self.formats = [["html"], ["pdf"]] if pdf else [["html"]]
         self.out = (output or self.project / "output").resolve()
         self.today = today
@@ -154,11 +156,17 @@ class Preview:
         """HTML first (an open page reloads), then the PDFs."""
         for formats in self.formats:
             try:
-                result = build(self.project, output_dir=self.out, formats=formats, today=self.today)
+                result = build(self.project, output_dir=self.out, formats=formats, today=self.today,
+                               allow_incomplete=self.allow_incomplete)
             except PolicygenError as exc:
                 diagnostics = exc.diagnostics()
                 self.state.error = "\n".join(d.format() for d in diagnostics) if diagnostics else str(exc)
-                self.say(f"build failed; still serving the last good output:\n{self.state.error}")
+                hint = ""
+                if isinstance(exc, TranslationsIncomplete):
+                    # The usual case while writing: a source edit that its translations do not have yet.
+                    hint = ("\nto preview it now, with the untranslated text in the source language, "
+                            "run 'policygen serve --allow-incomplete'")
+                self.say(f"build failed; still serving the last good output:\n{self.state.error}{hint}")
                 return
             self.state.error = None
             with self.state.lock:
@@ -210,10 +218,10 @@ def _summary(kind: str, result: BuildResult) -> str:
 
 
 def serve(project: Path, port: int = 8000, host: str = "127.0.0.1", output: Path | None = None, today: date | None = None,
-          say: Callable[[str], None] = print, pdf: bool = True) -> None:
-    """Run the preview until interrupted (Ctrl-C)."""
+          say: Callable[[str], None] = print, pdf: bool = True, allow_incomplete: bool | None = None) -> None:
+    """Run the preview until interrupted (Ctrl-C). ``allow_incomplete`` as for a build."""
     try:
-        preview = Preview(project, port, host, output, today, say, pdf)
+        preview = Preview(project, port, host, output, today, say, pdf, allow_incomplete)
     except OSError as exc:
         raise PolicygenError(f"cannot serve on {host}:{port} ({exc.strerror}); choose another --port") from None
     try:

@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -109,3 +110,47 @@ def test_the_port_in_use_is_a_clear_error(preview: Preview, mini: Path, cli) -> 
     result = cli("serve", "-C", str(mini), "--port", str(port))
     assert result.exit_code == 1
     assert f"cannot serve on 127.0.0.1:{port}" in result.stderr
+
+
+def _wait(predicate: Any, what: str) -> None:
+    deadline = time.monotonic() + 60
+    while not predicate():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+
+
+def test_an_edit_its_translations_lack_says_how_to_preview_it(mini: Path) -> None:
+    """The usual edit while writing: an English clause the Dutch catalog has not caught up with.
+    The publishing gate keeps it out of the site and says how to see it meanwhile; with
+    ``allow_incomplete`` the page shows it at once (Dutch falls back to the English text)."""
+    prose = mini / "sources" / "mini" / "policy.md"
+    edited = prose.read_text(encoding="utf-8").replace("Write to", "Please write to")
+    messages: list[str] = []
+    strict = Preview(mini, port=0, say=messages.append, pdf=False)
+    try:
+        strict.start()
+        assert status(strict)["error"] is None
+        prose.write_text(edited, encoding="utf-8")
+        _wait(lambda: status(strict)["error"] is not None, "the untranslated edit was not reported")
+        assert "is not in the catalog" in str(status(strict)["error"])
+        assert messages[-1].endswith("run 'policygen serve --allow-incomplete'")
+        assert b"Please write to" not in get(strict, "/mini/en/")[2]  # the last good site stays up
+    finally:
+        strict.close()
+    lenient = Preview(mini, port=0, say=messages.append, pdf=False, allow_incomplete=True)
+    try:
+        lenient.start()
+        assert status(lenient)["error"] is None
+        assert b"Please write to" in get(lenient, "/mini/en/")[2] and b"Please write to" in get(lenient, "/mini/nl/")[2]
+    finally:
+        lenient.close()
+
+
+def test_a_broken_source_gets_no_translation_hint(preview: Preview, mini: Path) -> None:
+    """The hint is for missing translations only: a broken placeholder is the author's to fix."""
+    messages: list[str] = []
+    preview.say = messages.append
+    prose = mini / "sources" / "mini" / "policy.md"
+    prose.write_text(prose.read_text(encoding="utf-8").replace("{{retention.account}}", "{{retention.nope}}"), encoding="utf-8")
+    _wait(lambda: status(preview)["error"] is not None, "the broken source was not reported")
+    assert "retention.nope" in messages[-1] and "--allow-incomplete" not in messages[-1]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from policygen.errors import Collector, PolicygenError
+from policygen.errors import Collector, PolicygenError, SourceError, TranslationsIncomplete
 from policygen.i18n.catalogs import Translations, load_translations
 from policygen.i18n.localize import LocalizedPolicy, localize
 from policygen.i18n.status import gate
@@ -25,7 +25,8 @@ def prepare(
 
     Unless incomplete translations are allowed (``allow_incomplete``, else the project's
     setting), every missing or fuzzy block of a published locale is an error: the publishing
-    gate. Raises :class:`~policygen.errors.SourceError` listing every problem found.
+    gate. Raises :class:`~policygen.errors.SourceError` listing every problem found, or
+    :class:`~policygen.errors.TranslationsIncomplete` when the gate's are the only ones.
     """
     project = load_project(root, policies)
     wanted_locales = list(locales) if locales is not None else None
@@ -37,9 +38,14 @@ def prepare(
         for loc in policy.locales:
             if wanted_locales is None or loc in wanted_locales:
                 localized.append(localize(project, policy, loc, translations, errors))
+    gaps = Collector()
     if not (project.config.allow_incomplete if allow_incomplete is None else allow_incomplete):
-        gate(project, translations, wanted_locales, errors)
-    errors.raise_if_any()
+        gate(project, translations, wanted_locales, gaps)
+    if errors:
+        raise SourceError(errors.items + gaps.items)  # every problem at once
+    if gaps:
+        # Told apart from a broken source: a preview can say how to see the text meanwhile.
+        raise TranslationsIncomplete(gaps.items)
     if not localized:
         raise PolicygenError(f"nothing to build: no selected policy is published in {', '.join(wanted_locales or [])}")
     return project, localized
