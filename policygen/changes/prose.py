@@ -48,7 +48,17 @@ _CODE = re.compile(r"^(?=.*\d)(?=.*[a-z])[a-z0-9_-]{8,}$", re.I)
 _PLURAL_ACRONYM = re.compile(r"[A-Z]{2,}s")
 _RUN_ON = re.compile(r"(?<=[a-z)\]][.!?])(?=[A-Z][a-z])")  # a sentence's end and the next one's capital, no space between
 _SENTENCE = re.compile(r"(?<=[.!?;:])\s+(?=\S)|\n+")
-_EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
+# An e-mail address, also as written to keep it from harvesters: "privacy (at) example.org",
+# "privacy[at]example[dot]org" (_emails reads both forms as the same address).
+_EMAIL = re.compile(r"[\w.%+-]+(?:@|\s?[\[(]at[\])]\s?)[\w-]+(?:(?:\.|\s?[\[(]dot[\])]\s?)[\w-]+)+")
+_SPELLED_AT = re.compile(r"\s?[\[(]at[\])]\s?")
+_SPELLED_DOT = re.compile(r"\s?[\[(]dot[\])]\s?")
+
+
+def _emails(text: str) -> set[str]:
+    """The e-mail addresses in ``text``, lowercase, those spelled out to keep them from harvesters
+    ("privacy (at) example.org") written as addresses: changing one is changing a contact."""
+    return {_SPELLED_DOT.sub(".", _SPELLED_AT.sub("@", e)).lower() for e in _EMAIL.findall(text)}
 _PHONE = re.compile(r"(?<!\w)(?<!\d[.,])\+?\d[\d ().-]{6,}\d(?!\w)(?![.,]\d)")
 _SPACED_DASH = re.compile(r"\s-\s")
 
@@ -174,7 +184,7 @@ def _contacts(text: str) -> tuple[frozenset[str], frozenset[str]]:
     visible ones and ``tel:`` targets; digits inside web addresses are not phone numbers)."""
     shown = _WEB_ADDRESS.sub(" ", plain(text))
     phones = {re.sub(r"\D", "", p) for p in [*_phones(shown), *_TEL_TARGET.findall(text)]}
-    return frozenset(e.lower() for e in _EMAIL.findall(text)), frozenset(p for p in phones if len(p) >= 7)
+    return frozenset(_emails(text)), frozenset(p for p in phones if len(p) >= 7)
 
 
 def _word_level(a: list[str], b: list[str], small: frozenset[str] = frozenset()) -> str | None:
@@ -774,7 +784,7 @@ def _pair_findings(before: str, after: str, words_: Lexicon) -> list[tuple[str, 
     renamed_to = [n for n in new_names if n not in old_names and legal.search(n)]
     if renamed_from and renamed_to:
         found.append(("controller-changed", f"{renamed_from[0]} -> {renamed_to[0]}"))
-    old_emails, new_emails = set(_EMAIL.findall(before)), set(_EMAIL.findall(after))
+    old_emails, new_emails = _emails(before), _emails(after)
     if old_emails and new_emails and old_emails != new_emails:
         found.append(("contact-changed", f"{', '.join(sorted(old_emails - new_emails))} -> {', '.join(sorted(new_emails - old_emails))}"))
     old_phones = {re.sub(r"\D", "", p) for p in _phones(before)}
