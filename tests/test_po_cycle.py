@@ -214,3 +214,53 @@ def test_placeholder_hints_say_what_each_placeholder_renders_to(sample: Path, cl
     # the policy written in Dutch tells its translators in Dutch where Dutch labels exist
     cookies = polib.pofile(str(sample / "locales" / "tonle-cookies.pot"))
     assert any("renders as: toestemming" in e.comment for e in cookies)
+
+
+def entry_lines(lines: list[str], context: str) -> list[str]:
+    """The lines of the active entry with ``context``, from its first comment to its blank line."""
+    start = lines.index(f'msgctxt "{context}"')
+    while start > 0 and lines[start - 1].startswith("#"):
+        start -= 1
+    end = lines.index("", start)
+    return lines[start:end]
+
+
+@needs_gettext
+def test_an_update_keeps_the_lines_of_a_translation_it_marks_fuzzy(sample: Path, cli) -> None:
+    # The source gains a placeholder; the Dutch translation, wrapped by Poedit, becomes fuzzy but
+    # is the same text: its lines stay as the translator's tool wrote them.
+    po = sample / "locales" / "nl" / "LC_MESSAGES" / "tonle-privacy.po"
+    poedit_save(po)
+    before = entry_lines(po.read_text(encoding="utf-8").splitlines(), "children-age")
+    msgstr = before[before.index('msgstr ""'):]
+    assert len(msgstr) > 2 and '"{{minimum_age}} jaar oud zijn om een account te openen, en tijdens de "' in msgstr
+    old = "We do not knowingly collect data from anyone younger."
+    edit(sample / "sources" / "tonle-privacy" / "policy.md", old, old[:-1] + ", and you can ask {{contact.dpo-email}} about it.")
+    assert cli("i18n", "update", cwd=sample).exit_code == 0
+    after = entry_lines(po.read_text(encoding="utf-8").splitlines(), "children-age")
+    assert "#, fuzzy" in after
+    assert after[after.index('msgstr ""'):] == msgstr
+    assert problems(sample) == []
+
+
+@needs_gettext
+def test_an_update_keeps_a_catalogs_crlf_line_ends(sample: Path, cli) -> None:
+    # A catalog checked out on Windows (git's core.autocrlf) has CRLF line ends; an update
+    # writes them back the same way, changing only what changed, never a mix of both.
+    po = sample / "locales" / "nl" / "LC_MESSAGES" / "tonle-privacy.po"
+    po.write_bytes(po.read_bytes().replace(b"\n", b"\r\n"))
+    before = po.read_bytes().decode("utf-8").split("\r\n")
+    edit(sample / "sources" / "tonle-privacy" / "policy.md", LONG_OLD, LONG_NEW)
+    assert cli("i18n", "update", cwd=sample).exit_code == 0
+    raw = po.read_bytes()
+    assert raw.count(b"\n") == raw.count(b"\r\n") and raw.endswith(b"\r\n")
+    after = raw.decode("utf-8").split("\r\n")
+    changed = [line for line in difflib.unified_diff(before, after, lineterm="", n=0) if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    assert "+#, fuzzy" in changed and len(changed) < 20, changed
+    assert LONG_OLD in (entry(sample, "nl", "who-scope").previous_msgid or "")
+    run = subprocess.run([str(MSGFMT), "-c", "--check-format", "-o", "/dev/null", str(po)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    # An import of an unchanged export keeps them too.
+    assert cli("i18n", "export", "--locale", "nl", cwd=sample).exit_code == 0
+    assert cli("i18n", "import", str(sample / "xliff" / "nl" / "tonle-privacy.xlf"), cwd=sample).exit_code == 0
+    assert po.read_bytes() == raw

@@ -239,9 +239,24 @@ def translations_of(raw: bytes) -> frozenset[tuple[str, str, str, bool]] | bytes
                      if not is_notes(unit.getcontext()))
 
 
-def render_catalog(store: Catalog) -> bytes:
-    """Serialize a catalog: translate-toolkit's writer, gettext's conventions (79 columns)."""
-    return bytes(store)
+def render_catalog(store: Catalog, like: Path | None = None) -> bytes:
+    """Serialize a catalog: translate-toolkit's writer, gettext's conventions (79 columns), and
+    the line ends of the file at ``like`` if there is one: CRLF where it has them (a catalog
+    checked out on Windows), so that rewriting it changes only what changed."""
+    data = bytes(store)
+    return data.replace(b"\n", b"\r\n") if like is not None and _has_crlf(like) else data
+
+
+def _has_crlf(path: Path) -> bool:
+    """Whether the file at ``path`` ends its first line with CRLF (read as catalogs are read:
+    with CRLF made LF, so every line feed written out is a line end)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(64 * 1024)
+    except OSError:
+        return False
+    end = head.find(b"\n")
+    return end > 0 and head[end - 1 : end] == b"\r"
 
 
 def messages(store: Catalog) -> Iterator[Unit]:
@@ -363,14 +378,21 @@ def merge(existing: Catalog, template: Catalog, locale: str) -> Catalog:
                 old = None
         if old is not None and old.target:
             used.add(id(old))
-            fresh.target = old.target
+            # The translation is the same text: its lines stay as the translator's tool wrapped
+            # them (set raw, with the catalog's wrapper, so adding the unit does not rewrap them).
+            fresh.wrapper = merged.wrapper
+            fresh.msgstr = old.msgstr.copy()
             fresh.othercomments = [line for line in old.othercomments if not _MANGLED_PREVIOUS.match(line)]
             fresh.markfuzzy(True)
             # The translation was made for the old message's previous source if it was already
             # fuzzy, else for its source; that is the text a translator must compare against.
-            made_for = old.prev_source if (old.isfuzzy() and old.prev_msgid) else old.source
+            already = old.isfuzzy() and bool(old.prev_msgid)
+            made_for = old.prev_source if already else old.source
             if made_for != source:
-                fresh.prev_source = made_for
+                if already:
+                    fresh.prev_msgid = list(old.prev_msgid)  # its lines as they were, too
+                else:
+                    fresh.prev_source = made_for
             old_context = old.prev_context if (old.isfuzzy() and old.prev_msgctxt) else old.getcontext()
             if old_context != context:
                 fresh.prev_context = old_context
@@ -460,7 +482,7 @@ def update(project: Project, errors: Collector | None = None) -> list[Path]:
                 continue
             existing = read_catalog(po, locale, errors, project.root)
             if existing is not None:
-                planned[po] = render_catalog(merge(existing, template, locale))
+                planned[po] = render_catalog(merge(existing, template, locale), like=po)
     errors.raise_if_any()
     return write_all(planned, project.root)
 
@@ -601,7 +623,10 @@ def _parse_catalog(raw: bytes, path: Path, locale: str | None, errors: Collector
 
     store = _pypo().pofile()
     try:
-        store.parse(text.encode("utf-8"))
+        # Parsed with LF line ends only: translate-toolkit keeps each comment line with the line
+        # end it was read with, and writes new lines with one line end, which would mix both in
+        # a CRLF catalog; render_catalog gives the file its CRLF back.
+        store.parse(text.replace("\r\n", "\n").encode("utf-8"))
     except PoParseError as exc:
         errors.add(path, exc.parse_state.lineno, f"broken PO file: {str(exc).split(' on line ', 1)[0].lower()}{hint}")
         return None

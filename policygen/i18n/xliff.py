@@ -613,7 +613,7 @@ def import_files(project: Project, files: list[Path], progress: Callable[[str, i
             errors.add(path, line, message)
         _merge_file(project, path, read, known, catalogs, errors)
     errors.raise_if_any()
-    written = write_all({po: render_catalog(catalog) for po, catalog in catalogs.items()}, project.root)
+    written = write_all({po: render_catalog(catalog, like=po) for po, catalog in catalogs.items()}, project.root)
     if tell is not None:
         tell("XLIFF files", len(files), len(files))
     return written
