@@ -79,6 +79,25 @@ def test_update_makes_removed_blocks_obsolete(mini: Path, cli) -> None:
     assert '#~ msgctxt "rights-text"' in text
 
 
+def test_a_removed_block_that_comes_back_unchanged_is_translated_again(mini: Path, cli) -> None:
+    # As msgmerge does: an obsolete message whose context and source come back as they were is
+    # revived with its translation, not fuzzy (a reverted deletion needs no review).
+    prose = mini / "sources" / "mini" / "policy.md"
+    original = prose.read_text(encoding="utf-8")
+    po = mini / "locales" / "nl" / "LC_MESSAGES" / "mini.po"
+    before = po.read_bytes()
+    edit(prose, "{#rights-text}\nWrite to {{contact.mail}} within {{right.access.response_time}}.\n", "")
+    assert cli("i18n", "update", cwd=mini).exit_code == 0
+    assert [m.context for m in catalog(mini, "nl", "mini").obsolete.values()] == ["rights-text"]
+    prose.write_text(original, encoding="utf-8")
+    assert cli("i18n", "update", cwd=mini).exit_code == 0
+    back = catalog(mini, "nl", "mini").get("Write to {{contact.mail}} within {{right.access.response_time}}.", context="rights-text")
+    assert back is not None and not back.fuzzy
+    assert back.string == "Schrijf binnen {{right.access.response_time}} naar {{contact.mail}}."
+    assert po.read_bytes() == before
+    assert cli("build", "--locale", "nl", cwd=mini).exit_code == 0
+
+
 def test_untranslated_block_falls_back_with_source_lang(mini: Path, cli) -> None:
     edit(mini / "sources" / "mini" / "policy.md", "Write to {{contact.mail}}", "Please write to {{contact.mail}}")
     assert cli("i18n", "update", cwd=mini).exit_code == 0

@@ -335,17 +335,20 @@ def merge(existing: Catalog, template: Catalog, locale: str) -> Catalog:
     remains but whose source changed keeps its translation, marked fuzzy, with the source the
     translation was made for as the previous msgid (``#|``); a message found by its source under
     another context does the same with the previous context. Messages no longer in the template
-    become obsolete; obsolete ones stay, unless they come back.
+    become obsolete; obsolete ones stay, unless they come back: with the same context and source,
+    as they were (translated, or fuzzy if they were); otherwise as a fuzzy match.
     """
     active: dict[tuple[str, str], Unit] = {}
     by_context: dict[str, Unit] = {}
     by_source: dict[str, Unit] = {}
+    obsolete: dict[tuple[str, str], Unit] = {}
     for unit in existing.units:
         if unit.isheader() or unit.hasplural():
             continue
         key = (unit.getcontext(), unit.source)
         if unit.isobsolete():
             by_context.setdefault(key[0], unit)
+            obsolete.setdefault(key, unit)
             continue
         active[key] = unit
         by_context[key[0]] = unit
@@ -358,6 +361,12 @@ def merge(existing: Catalog, template: Catalog, locale: str) -> Catalog:
     for tunit in messages(template):
         context, source = tunit.getcontext(), tunit.source
         kept = active.get((context, source))
+        revived = obsolete.get((context, source)) if kept is None else None
+        if revived is not None and revived.target and id(revived) not in used:
+            # A removed message back as it was (a reverted deletion): msgmerge revives it with
+            # its translation and flags as they were, and so do we.
+            revived.resurrect()
+            kept = revived
         if kept is not None:
             used.add(id(kept))
             _drop_mangled_comments(kept)
