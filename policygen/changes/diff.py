@@ -510,7 +510,7 @@ def _add_findings(details: dict[str, Any], before: str, after: str, context: tup
             ((not before or not after) and is_furniture(after or before)) or only_furniture(before, after, new_prose.locale, lead)):
         details["edit"] = "editorial"
         details["editorial"] = "navigation or page furniture (menu entries, labels, links; no sentence)"
-    elif before and after and (renamed := renamed_name(before, after, new_prose.document, new_prose.locale)):
+    elif before and after and (renamed := renamed_name(before, after, new_prose.document, new_prose.locale, old_prose.document)):
         details["edit"] = "editorial"
         details["editorial"] = f"a name changed throughout ({renamed})"
     elif says_nothing_about_data(before, after, new_prose.locale, lead):

@@ -472,14 +472,17 @@ def only_version_notes(before: str, after: str, locale: str = "en") -> bool:
     return any(notes.search(s) for s in changed) and not any(vocabulary.search(names.sub(" ", s)) for s in changed)
 
 
-def renamed_name(before: str, after: str, new: Document, locale: str = "en") -> str | None:
+def renamed_name(before: str, after: str, new: Document, locale: str = "en", old: Document | None = None) -> str | None:
     """``"Acme Pay -> Acme payment services"`` when every edit of a clause replaces the end of a
     name whose first, capitalised word stays with words that describe it ("Acme Pay" -> "Acme
     payment services"), and the old name stands nowhere in the new version (renamed throughout, not
     in one sentence): a product or feature now called by what it is; what is done with data is not
     said to change. A new name ("Acme Routes" -> "Acme Journeys") may be another product or another
     recipient, and edits that put in or take out a limit (a negation, "only", a condition) are
-    never a rename."""
+    never a rename. A name the ``old`` version already uses is no new one, though: a name made the
+    same as elsewhere in the policy ("Acme, Inc" -> "Acme LLC" where the policy calls itself Acme
+    LLC) or written out in full ("Acme Shipping" -> "AcmeCommerce Shipping" where AcmeCommerce is
+    named) is a rename too, when the old name is gone from the new version."""
     a = [w for w in words(plain(_LINK_TARGET.sub("]", before))) if w[0].isalnum()]
     b = [w for w in words(plain(_LINK_TARGET.sub("]", after))) if w[0].isalnum()]
     words_ = lexicon(locale)
@@ -491,16 +494,56 @@ def renamed_name(before: str, after: str, new: Document, locale: str = "en") -> 
         old_part, new_part = a[i1:i2], b[j1:j2]
         if tag != "replace" or not i1 or not j1 or len(old_part) > 3 or len(new_part) > 4:
             return None
-        first = a[i1 - 1]
-        if not first[0].isupper() or not old_part[0][0].isupper() or new_part[0][0].isupper():
-            return None  # another name ("Acme Routes" -> "Acme Journeys") may be another product or recipient
         if any(p.search(" ".join(old_part + new_part)) for p in limits):
+            return None
+        first = a[i1 - 1]
+        if new_part[0][0].isupper():
+            # Another name: a rename only to one the old version already uses ("Acme LLC",
+            # "AcmeCommerce"), from one the new version no longer uses anywhere.
+            if old is None or (known := _known_name(a, i1, i2, b, j1, j2, old, new)) is None:
+                return None
+            renames.append(known)
+            continue
+        if not first[0].isupper() or not old_part[0][0].isupper():
             return None
         old_name = " ".join([first, *old_part])
         if re.search(r"\b" + re.escape(old_name) + r"\b", new.text):
             return None  # still used: not renamed throughout
         renames.append(f"{old_name} -> {' '.join([first, *new_part])}")
     return renames[0] if renames else None
+
+
+def _phrase(tokens: list[str]) -> re.Pattern[str]:
+    """Words as they stand in a text, whatever punctuation or spaces are between them ("Acme, Inc")."""
+    return re.compile(r"(?<!\w)" + r"\W+".join(re.escape(t) for t in tokens) + r"(?!\w)")
+
+
+def _known_name(a: list[str], i1: int, i2: int, b: list[str], j1: int, j2: int, old: Document, new: Document) -> str | None:
+    """``"Acme Inc -> Acme LLC"`` when ``a[i1:i2]`` -> ``b[j1:j2]`` renames a name to one the old
+    version already uses: every word of both sides is capitalised, the new words stand in the old
+    version (with the capitalised word before them when they are only a legal form: "Acme LLC", not
+    "LLC"), and the old words, with each capitalised word beside them, stand nowhere in the new
+    version; else None."""
+    old_part, new_part = a[i1:i2], b[j1:j2]
+    if not all(w[0].isupper() for w in old_part + new_part):
+        return None
+    left = a[i1 - 1] if a[i1 - 1][0].isupper() and b[j1 - 1] == a[i1 - 1] else None
+    right = a[i2] if i2 < len(a) and a[i2][0].isupper() else None
+    forms_only = all(re.fullmatch(_LEGAL_FORMS, w) for w in new_part)
+    known = [[left, *new_part]] if left else []
+    if not forms_only:
+        known.append(new_part)
+    if not any(_phrase(k).search(old.text) for k in known):
+        return None
+    gone = ([[left, *old_part]] if left else []) + ([[*old_part, right]] if right else []) or [old_part]
+    if any(_phrase(g).search(new.text) for g in gone):
+        return None
+    named = ""  # a legal form is quoted with the name it follows: "Acme Tea Inc -> Acme Tea LLC", not "Inc -> LLC"
+    k = i1
+    while forms_only and k > max(0, i1 - 4) and j1 - (i1 - k) > 0 and a[k - 1][0].isupper() and a[k - 1] == b[j1 - (i1 - k) - 1]:
+        k -= 1
+        named = f"{a[k]} {named}"
+    return f"{named}{' '.join(old_part)} -> {named}{' '.join(new_part)}"
 
 
 def _changed_sentences(before: str, after: str, locale: str = "en", lead: str = "") -> list[str]:
