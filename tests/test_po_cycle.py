@@ -214,6 +214,11 @@ def test_placeholder_hints_say_what_each_placeholder_renders_to(sample: Path, cl
     # the policy written in Dutch tells its translators in Dutch where Dutch labels exist
     cookies = polib.pofile(str(sample / "locales" / "tonle-cookies.pot"))
     assert any("renders as: toestemming" in e.comment for e in cookies)
+    # ... and its glossary labels in Dutch too, from the Dutch glossary catalog, as on its page:
+    # never English labels joined with a Dutch 'en'.
+    cookie_hints = "\n".join(e.comment for e in cookies)
+    assert "{{purpose.essential-operation}} renders as: je veilig ingelogd houden en de website laten werken" in cookie_hints
+    assert "our " not in cookie_hints and "provider" not in cookie_hints
 
 
 def entry_lines(lines: list[str], context: str) -> list[str]:

@@ -148,7 +148,7 @@ def policy_template(project: Project, policy: Policy) -> Catalog:
     day = policy.effective_date
     store = _template(policy.id, f"the policy {policy.id}", policy.version, day, *_holder(policy))
     rel = policy.prose_path.relative_to(project.root).as_posix()
-    formatter = Formatter(project, policy, policy.source_locale, Translations())
+    formatter = Formatter(project, policy, policy.source_locale, _glossary_in(project, policy.source_locale))
     doc = policy.document
     for segment in (doc.title, *doc.segments):
         notes = [f"{_KIND_NOTES[segment.kind]} in clause '{segment.clause}'; source language: {policy.source_locale}"]
@@ -160,6 +160,26 @@ def policy_template(project: Project, policy: Policy) -> Catalog:
             f"notes of the release of version {version}, shown on the policy's archive page; source language: {policy.source_locale}; "
             f"until translated, the page shows them in {policy.source_locale}"]))
     return store
+
+
+def _glossary_in(project: Project, locale: str) -> Translations:
+    """The glossary's translations into ``locale``, for the hints of a policy written in it: its
+    placeholders render with these labels on its pages (a policy in Dutch with a glossary in
+    English), and a hint of English labels joined by a Dutch 'en' tells its translators nothing
+    true. A catalog that cannot be read gives none; its problems are reported where catalogs
+    are read for use."""
+    translations = Translations()
+    path = project.catalog_path(locale, GLOSSARY_DOMAIN)
+    if locale == project.glossary.locale or not path.exists():
+        return translations
+    parsed = _read_catalog(path, locale, Collector(), project.root)
+    if parsed is not None:
+        translations.entries[(GLOSSARY_DOMAIN, locale)] = _entries(path, parsed[1])
+    return translations
+
+
+def _entries(path: Path, keyed: list[tuple[Unit, str, str, int]]) -> dict[tuple[str, str], Entry]:
+    return {(context, source): Entry(unit.target or "", path, line, unit.isfuzzy()) for unit, context, source, line in keyed}
 
 
 def release_notes(project: Project, policy: Policy) -> list[tuple[str, str, Path, int]]:
@@ -690,8 +710,7 @@ def load_translations(project: Project, locales: list[str] | None, errors: Colle
                 translations.unreadable.add((domain, locale))
                 continue
             catalog, keyed = parsed
-            translations.entries[(domain, locale)] = {
-                (context, source): Entry(unit.target or "", path, line, unit.isfuzzy()) for unit, context, source, line in keyed}
+            translations.entries[(domain, locale)] = _entries(path, keyed)
             translations.obsolete[(domain, locale)] = sum(1 for unit in catalog.units if unit.isobsolete())
     _stray_catalogs(project, errors, locales)
     return translations
