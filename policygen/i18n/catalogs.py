@@ -728,7 +728,8 @@ def _stray_catalogs(project: Project, errors: Collector, locales: list[str] | No
         if po in expected or (locales is not None and locale not in locales):
             continue
         if domain != GLOSSARY_DOMAIN and domain not in existing_policies:
-            errors.add(po, 0, f"catalog for unknown policy '{domain}'; remove it or restore sources/{domain}/")
+            errors.add(po, 0, f"catalog for unknown policy '{domain}'; if the policy was renamed, rename this file after its new ID and run "
+                              f"'policygen i18n update' (its translations are kept); otherwise remove it or restore sources/{domain}/")
         elif domain != GLOSSARY_DOMAIN and domain not in project.policies:
             continue  # a policy that exists but was not selected for this run
         elif locale not in project.config.locales:
