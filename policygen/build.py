@@ -100,11 +100,14 @@ def build(
     root: Path, policies: Iterable[str] | None = None, locales: Iterable[str] | None = None,
     output_dir: Path | None = None, allow_incomplete: bool | None = None, formats: Iterable[str] = FORMATS,
     jobs: int | None = None, today: date | None = None, use_cache: bool = True, progress: Progress | None = None,
+    cancel: threading.Event | None = None,
 ) -> BuildResult:
     """Build the site. With ``policies`` or ``locales``, only that subset is rendered and the
     manifest keeps its entries for the rest. ``formats`` chooses HTML, PDF or both; PDFs render
     in ``jobs`` worker processes (default: one per core), unless the build cache has them
-    (``use_cache=False`` renders everything again)."""
+    (``use_cache=False`` renders everything again). Setting ``cancel`` (from another thread)
+    stops the PDFs' rendering within a tenth of a second: :class:`Cancelled` is raised, the
+    workers are stopped and nothing is written (how ``serve`` puts a newer save first)."""
     began = time.monotonic()
     policies = list(policies) if policies is not None else None
     locales = list(locales) if locales is not None else None
@@ -129,7 +132,7 @@ def build(
         with output_lock(out) as work:
             result = _build_locked(root, project, localized, out, out_root, work, full=policies is None and locales is None,
                                    allow_incomplete=allow_incomplete, formats=formats, jobs=jobs, today=day,
-                                   cache=cache, progress=progress)
+                                   cache=cache, progress=progress, cancel=cancel)
             if use_cache:
                 _record_build(cache, whole, out, result)
     # Only a build that succeeded writes its cache entries: a failed one changes nothing at all.
@@ -216,6 +219,7 @@ def _record_build(cache: Cache, whole: str, out: Path, result: BuildResult) -> N
 def _build_locked(
     root: Path, project: Project, localized: list[LocalizedPolicy], out: Path, out_root: Path, work: Path, *, full: bool,
     allow_incomplete: bool | None, formats: list[str], jobs: int | None, today: date | None, cache: Cache, progress: Progress | None = None,
+    cancel: threading.Event | None = None,
 ) -> BuildResult:
     """Render everything in memory, then publish the whole output in one step (the caller
     holds the output's lock)."""
@@ -241,7 +245,7 @@ def _build_locked(
     pdf_outputs: list[dict[str, Any]] = []
     if "pdf" in formats:
         pdf_files, pdf_outputs = _pdf_files(root, project, localized, shown, without_pdfs, allow_incomplete, jobs, work, cache, full,
-                                            progress, result)
+                                            progress, result, cancel)
     else:
         without_pdfs()
     on_page = shown[0]
@@ -298,6 +302,7 @@ def _build_locked(
 def _pdf_files(
     root: Path, project: Project, localized: list[LocalizedPolicy], showing: list[OnPage], meanwhile: Callable[[], None],
     allow_incomplete: bool | None, jobs: int | None, work: Path, cache: Cache, full: bool, progress: Progress | None, result: BuildResult,
+    cancel: threading.Event | None = None,
 ) -> tuple[dict[str, bytes], list[dict[str, Any]]]:
     """The PDFs of the sources, and of the releases in force. Where the page shows the release in
     force, its PDF is the one archived with it, and the sources' PDF belongs to the draft (or,
@@ -306,7 +311,7 @@ def _pdf_files(
     files: dict[str, bytes] = {}
     outputs: list[dict[str, Any]] = []
     pdfs = cached_pdfs(root, project, localized, allow_incomplete, jobs, work / "tmp", cache, prune=full, progress=progress,
-                       meanwhile=meanwhile)
+                       meanwhile=meanwhile, cancel=cancel)
     on_page = showing[0]
     drafted = {(i.policy.id, i.locale) for i in on_page.drafts}
     for item, (data, was_cached) in zip(localized, pdfs, strict=True):
@@ -349,7 +354,7 @@ def pdf_key(project: Project, source: str) -> str:
 
 def cached_pdfs(root: Path, project: Project, localized: list[LocalizedPolicy], allow_incomplete: bool | None, jobs: int | None,
                 scratch: Path, cache: Cache, prune: bool = False, progress: Progress | None = None,
-                meanwhile: Callable[[], None] | None = None) -> list[tuple[bytes, bool]]:
+                meanwhile: Callable[[], None] | None = None, cancel: threading.Event | None = None) -> list[tuple[bytes, bool]]:
     """Every selected PDF, in order, with whether it came from ``cache``. Only PDFs whose key
     is not in the cache are rendered; after a full build (``prune``) entries it no longer uses go.
     ``meanwhile`` runs in this process while worker processes render (else before rendering)."""
@@ -363,7 +368,7 @@ def cached_pdfs(root: Path, project: Project, localized: list[LocalizedPolicy], 
     if not missing and meanwhile is not None:
         meanwhile()
     rendered = render_pdfs(root, project, [localized[i] for i in missing], allow_incomplete, jobs, scratch, progress,
-                           meanwhile, [sources[i] for i in missing]) if missing else []
+                           meanwhile, [sources[i] for i in missing], cancel) if missing else []
     cache.put({keys[i]: data for i, data in zip(missing, rendered, strict=True)})
     for i, data in zip(missing, rendered, strict=True):
         found[i] = data
@@ -374,12 +379,13 @@ def cached_pdfs(root: Path, project: Project, localized: list[LocalizedPolicy], 
 
 def render_pdfs(root: Path, project: Project, localized: list[LocalizedPolicy], allow_incomplete: bool | None, jobs: int | None,
                 scratch: Path, progress: Progress | None = None, meanwhile: Callable[[], None] | None = None,
-                sources: list[str | None] | None = None) -> list[bytes]:
+                sources: list[str | None] | None = None, cancel: threading.Event | None = None) -> list[bytes]:
     """Every selected PDF, in order. Several render at once in worker processes: WeasyPrint
     is single-threaded, and a PDF takes a second or two. WeasyPrint's temporary font folders
     go into ``scratch``, which is removed afterwards (workers end without running finalizers).
     ``meanwhile`` runs in this process while the workers render (in one process: first).
-    ``sources``: each PDF's source HTML where it is made already (see :func:`cached_pdfs`)."""
+    ``sources``: each PDF's source HTML where it is made already (see :func:`cached_pdfs`).
+    ``cancel``: see :func:`build` (in one process, it is seen between two PDFs)."""
     variant = project.config.pdf_variant
     sources = sources or [None] * len(localized)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(localized)))
@@ -392,11 +398,12 @@ def render_pdfs(root: Path, project: Project, localized: list[LocalizedPolicy], 
             tempfile.tempdir = str(scratch)
             done = []
             for item, source in zip(localized, sources, strict=True):
+                _check_cancel(cancel)
                 done.append(render_pdf(project, item, variant, source=source))
                 if progress is not None:
                     progress("PDFs", len(done), len(localized))
             return done
-        return _render_in_pool(root, project, localized, allow_incomplete, jobs, scratch, progress, meanwhile, sources)
+        return _render_in_pool(root, project, localized, allow_incomplete, jobs, scratch, progress, meanwhile, sources, cancel)
     finally:
         tempfile.tempdir = saved
         shutil.rmtree(scratch, ignore_errors=True)
@@ -404,10 +411,10 @@ def render_pdfs(root: Path, project: Project, localized: list[LocalizedPolicy], 
 
 def _render_in_pool(root: Path, project: Project, localized: list[LocalizedPolicy], allow_incomplete: bool | None, jobs: int,
                     scratch: Path, progress: Progress | None, meanwhile: Callable[[], None] | None,
-                    sources: list[str | None]) -> list[bytes]:
+                    sources: list[str | None], cancel: threading.Event | None = None) -> list[bytes]:
     # Imported here: only a build that renders PDFs in workers needs them.
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
     keys = [(item.policy.id, item.locale) for item in localized]
@@ -429,9 +436,15 @@ def _render_in_pool(root: Path, project: Project, localized: list[LocalizedPolic
         futures = {i: pool.submit(_render_one_pdf, keys[i], sources[i]) for i in order}
         if meanwhile is not None:
             meanwhile()  # the workers were forked at the first submit: they do not see what it makes
-        for count, _future in enumerate(as_completed(futures.values()), start=1):
-            if progress is not None:
-                progress("PDFs", count, len(keys))
+        pending, count = set(futures.values()), 0
+        while pending:
+            # With a cancel to watch, woken every tenth of a second to look at it.
+            done, pending = wait(pending, timeout=None if cancel is None else 0.1, return_when=FIRST_COMPLETED)
+            _check_cancel(cancel)
+            for _future in done:
+                count += 1
+                if progress is not None:
+                    progress("PDFs", count, len(keys))
         results = [futures[i].result() for i in range(len(keys))]
     except BrokenProcessPool:
         _stop(pool)
@@ -441,6 +454,15 @@ def _render_in_pool(root: Path, project: Project, localized: list[LocalizedPolic
         raise
     pool.shutdown()
     return results
+
+
+class Cancelled(PolicygenError):
+    """A build stopped because its ``cancel`` was set; it wrote nothing."""
+
+
+def _check_cancel(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("the build was cancelled")
 
 
 _KHMER = re.compile("[\u1780-\u17ff\u19e0-\u19ff]")

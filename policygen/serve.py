@@ -2,8 +2,9 @@
 
 ``serve`` builds the project (HTML first, then the PDFs), serves the output folder over HTTP on
 127.0.0.1 (a port of your choice), and watches the project with ``watchfiles``. On a save it
-rebuilds the HTML at once, tells open pages to reload, and then renders the PDFs (the build cache
-keeps that to the PDFs whose inputs changed). A build error is printed and the last good output
+rebuilds the HTML at once, tells open pages to reload, and then renders the PDFs in the background
+(the build cache keeps that to the PDFs whose inputs changed); a newer save cancels PDFs still
+rendering, so its HTML does not wait for them. A build error is printed and the last good output
 stays up.
 
 Only files inside the output folder are served: a path is resolved (symlinks followed) and
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from policygen.atomic import work_dir
-from policygen.build import BuildResult, build
+from policygen.build import BuildResult, Cancelled, build
 from policygen.cache import CACHE_DIR
 from policygen.errors import PolicygenError, TranslationsIncomplete
 
@@ -48,6 +49,8 @@ class State:
     """Counts the HTML builds that succeeded; an open page reloads when it changes."""
     pdf: int = 0
     """Counts the PDF builds that succeeded."""
+    cancelled: int = 0
+    """Counts the PDF builds a newer save cancelled."""
     error: str | None = None
     """The last build's error, while it stands."""
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -134,7 +137,7 @@ class Preview:
                  allow_incomplete: bool | None = None) -> None:
         self.project = project.resolve()
         self.allow_incomplete = allow_incomplete
-        self.formats = [["html"], ["pdf"]] if pdf else [["html"]]
+        self.pdf = pdf
         self.out = (output or self.project / "output").resolve()
         self.today = today
         self.say = say
@@ -147,39 +150,65 @@ class Preview:
         self.server = ThreadingHTTPServer((host, port), handler)
         self.server.daemon_threads = True
         self._threads: list[threading.Thread] = []
+        self._pdfs: tuple[threading.Thread, threading.Event] | None = None
+        self._rebuilding = threading.Lock()
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.server.server_address[1]}/"
 
     def rebuild(self) -> None:
-        """HTML first (an open page reloads), then the PDFs."""
-        for formats in self.formats:
-            try:
-                result = build(self.project, output_dir=self.out, formats=formats, today=self.today,
-                               allow_incomplete=self.allow_incomplete)
-            except PolicygenError as exc:
-                diagnostics = exc.diagnostics()
-                self.state.error = "\n".join(d.format() for d in diagnostics) if diagnostics else str(exc)
-                hint = ""
-                if isinstance(exc, TranslationsIncomplete):
-                    # The usual case while writing: a source edit that its translations do not have yet.
-                    hint = ("\nto preview it now, with the untranslated text in the source language, "
-                            "run 'policygen serve --allow-incomplete'")
-                self.say(f"build failed; still serving the last good output:\n{self.state.error}{hint}")
-                return
-            self.state.error = None
-            with self.state.lock:
-                if formats == ["html"]:
-                    self.state.html += 1
-                else:
-                    self.state.pdf += 1
-            self.say(_summary(formats[0], result))
+        """HTML first (an open page reloads), then the PDFs in the background. A newer save
+        cancels PDFs still rendering, so its HTML never waits for them (the build cache keeps
+        every PDF that finished before)."""
+        with self._rebuilding:
+            self._cancel_pdfs()
             if self.stop.is_set():
                 return
+            if self._build(["html"]) and self.pdf and not self.stop.is_set():
+                cancel = threading.Event()
+                thread = threading.Thread(target=self._build, args=(["pdf"], cancel), name="policygen-pdfs", daemon=True)
+                self._pdfs = (thread, cancel)
+                thread.start()
+
+    def _cancel_pdfs(self) -> None:
+        if self._pdfs is not None:
+            thread, cancel = self._pdfs
+            cancel.set()
+            thread.join()
+            self._pdfs = None
+
+    def _build(self, formats: list[str], cancel: threading.Event | None = None) -> bool:
+        """One build of ``formats``; whether it succeeded. A failure is reported and leaves the
+        last good output up."""
+        try:
+            result = build(self.project, output_dir=self.out, formats=formats, today=self.today,
+                           allow_incomplete=self.allow_incomplete, cancel=cancel)
+        except Cancelled:
+            with self.state.lock:
+                self.state.cancelled += 1
+            return False
+        except PolicygenError as exc:
+            diagnostics = exc.diagnostics()
+            self.state.error = "\n".join(d.format() for d in diagnostics) if diagnostics else str(exc)
+            hint = ""
+            if isinstance(exc, TranslationsIncomplete):
+                # The usual case while writing: a source edit that its translations do not have yet.
+                hint = ("\nto preview it now, with the untranslated text in the source language, "
+                        "run 'policygen serve --allow-incomplete'")
+            self.say(f"build failed; still serving the last good output:\n{self.state.error}{hint}")
+            return False
+        self.state.error = None
+        with self.state.lock:
+            if formats == ["html"]:
+                self.state.html += 1
+            else:
+                self.state.pdf += 1
+        self.say(_summary(formats[0], result))
+        return True
 
     def start(self) -> None:
-        """Build once, then serve and watch in background threads."""
+        """Serve, build the HTML (the PDFs follow in the background), then watch for saves."""
         self.out.mkdir(parents=True, exist_ok=True)
         self._threads = [threading.Thread(target=self.server.serve_forever, name="policygen-serve", daemon=True),
                          threading.Thread(target=self._watch, name="policygen-watch", daemon=True)]
@@ -203,6 +232,8 @@ class Preview:
 
     def close(self) -> None:
         self.stop.set()
+        with self._rebuilding:
+            self._cancel_pdfs()
         self.server.shutdown()
         self.server.server_close()
         for thread in self._threads:

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import pytest
 
 from policygen import api
 from policygen.atomic import output_lock, work_dir, write_all
+from policygen.build import Cancelled, build
 from policygen.errors import PolicygenError
 
 POSIX = pytest.mark.skipif(sys.platform == "win32", reason="uses symlinks, process groups and signals")
@@ -288,6 +290,32 @@ def test_sigterm_stops_the_workers_and_cleans_up(mini: Path, tmp_path: Path) -> 
     assert not _group_alive(process.pid)
     assert sorted(p.name for p in work_dir(mini / "output").iterdir()) == ["lock"]
     assert not (mini / "output").exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_cancelled_build_stops_its_workers_and_writes_nothing(mini: Path) -> None:
+    """How ``serve`` puts a newer save first: setting ``cancel`` while the PDFs render raises
+    Cancelled within moments, with the workers stopped, no output and nothing left beside it."""
+    cancel = threading.Event()
+    seen: list[int] = []
+
+    def cancel_when_the_workers_run() -> None:
+        deadline = time.monotonic() + 60
+        while len(_children(os.getpid())) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        seen.extend(_children(os.getpid()))
+        cancel.set()
+
+    watcher = threading.Thread(target=cancel_when_the_workers_run)
+    watcher.start()
+    began = time.monotonic()
+    with pytest.raises(Cancelled):
+        build(mini, formats=["pdf"], jobs=2, use_cache=False, cancel=cancel)
+    watcher.join()
+    assert len(seen) >= 2 and time.monotonic() - began < 60
+    assert not any(Path(f"/proc/{pid}").exists() for pid in seen), "PDF workers outlived the cancel"
+    assert not (mini / "output").exists()
+    assert sorted(p.name for p in work_dir(mini / "output").iterdir()) == ["lock"]
 
 
 def test_a_pdf_build_leaves_no_temp_folders(mini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from policygen.atomic import work_dir
 from policygen.serve import RELOAD_SCRIPT, STATUS_PATH, Preview
 
 
@@ -98,9 +99,32 @@ def test_pdfs_come_after_the_html(mini: Path) -> None:
     running = Preview(mini, port=0, say=messages.append)
     try:
         running.start()
-        assert running.state.html == 1 and running.state.pdf == 1
+        assert running.state.html == 1  # the HTML is up when start returns; the PDFs render in the background
+        _wait(lambda: running.state.pdf == 1, "the PDFs were not built")
         assert [m.split(":")[0] for m in messages[1:]] == ["HTML", "PDFs"]
         assert get(running, "/mini/en/mini-en.pdf")[2].startswith(b"%PDF-")
+    finally:
+        running.close()
+
+
+def test_a_save_while_pdfs_render_cancels_them(mini: Path) -> None:
+    """The HTML of a newer save never waits for the PDFs of the last one: they are cancelled
+    (their workers stopped, nothing written), the HTML is rebuilt, and the PDFs start again."""
+    messages: list[str] = []
+    running = Preview(mini, port=0, say=messages.append)
+    try:
+        running.start()  # returns with the PDFs' build under way (three Khmer, Dutch and English PDFs take seconds)
+        assert running.state.pdf == 0
+        config = mini / "policygen.yaml"
+        config.write_text(config.read_text(encoding="utf-8").replace("Mini test site", "Mini preview site"), encoding="utf-8")
+        running.rebuild()  # what the watcher does on a save (it may see this save too, and rebuild once more)
+        assert running.state.cancelled >= 1 and running.state.html >= 2
+        assert b"Mini preview site" in get(running, "/")[2]
+        _wait(lambda: running.state.pdf == 1, "the PDFs were not built after the cancel")
+        said = [m.split(":")[0] for m in messages[1:]]
+        assert said[-1] == "PDFs" and said[:-1] == ["HTML"] * (len(said) - 1)  # no PDFs before the last HTML
+        work = work_dir(mini / "output")
+        assert not (work / "tmp").exists() and not (work / "new").exists()  # the cancelled build left nothing behind
     finally:
         running.close()
 
