@@ -269,3 +269,27 @@ def test_an_update_keeps_a_catalogs_crlf_line_ends(sample: Path, cli) -> None:
     assert cli("i18n", "export", "--locale", "nl", cwd=sample).exit_code == 0
     assert cli("i18n", "import", str(sample / "xliff" / "nl" / "tonle-privacy.xlf"), cwd=sample).exit_code == 0
     assert po.read_bytes() == raw
+
+
+@needs_gettext
+def test_an_update_drops_the_python_format_flags_babel_wrote(sample: Path, cli) -> None:
+    # A catalog written by Babel (an older policygen) flags any message with a '%' as
+    # python-format, and msgfmt --check-format then refuses the right translation of "100%
+    # secure" ('%' followed by 'v' is no conversion). policygen's messages are Markdown, never
+    # Python format strings: an update drops the flag.
+    old = "We do not knowingly collect data from anyone younger."
+    new = old + " Our checks are 100% secure."
+    edit(sample / "sources" / "tonle-privacy" / "policy.md", old, new)
+    assert cli("i18n", "update", cwd=sample).exit_code == 0
+    path = sample / "locales" / "nl" / "LC_MESSAGES" / "tonle-privacy.po"
+    po = polib.pofile(str(path), wrapwidth=79)
+    (babel,) = [e for e in po if e.msgctxt == "children-age" and not e.obsolete]
+    babel.msgstr = "Onze diensten zijn alleen bedoeld voor volwassenen. Onze controles zijn 100% veilig."
+    babel.flags = ["python-format"]
+    babel.previous_msgid = None
+    po.save(str(path))
+    assert any("is not a valid Python format string" in found for found in problems(sample))
+    assert cli("i18n", "update", cwd=sample).exit_code == 0
+    assert "python-format" not in path.read_text(encoding="utf-8")
+    assert entry(sample, "nl", "children-age").msgstr.endswith("100% veilig.")
+    assert problems(sample) == []

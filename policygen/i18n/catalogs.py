@@ -390,6 +390,11 @@ def merge(existing: Catalog, template: Catalog, locale: str) -> Catalog:
         if kept is not None:
             used.add(id(kept))
             _drop_mangled_comments(kept)
+            if kept.hastypecomment("python-format"):
+                # Babel's: it flagged any text with a '%' ("100% secure"), and msgfmt
+                # --check-format then refuses the right translation. A policy's text is Markdown,
+                # never a Python format string.
+                kept.settypecomment("python-format", False)
             if kept.automaticcomments != tunit.automaticcomments:
                 kept.automaticcomments = list(tunit.automaticcomments)
             if kept.sourcecomments != tunit.sourcecomments:
