@@ -404,7 +404,9 @@ def regulated_topics(before: str, after: str, locale: str = "en", lead: str = ""
     about. Text only taken away ("including A, B and C" -> "including A and C", a row of a table of
     recipients dropped) says less is shared, transferred or collected: of such a change, only
     retention and rights count, unless what it drops is a limit (a negation, "only", a condition,
-    a scope), whose loss widens what is done."""
+    a scope), whose loss widens what is done. Words only put into sentences that name a right, none
+    of them a limit or a statement about data of their own ("the categories or list of third
+    parties"), widen the right: none count."""
     words_ = lexicon(locale)
     if figures_only(before, after):
         return []  # counts or amounts reported anew (yearly request statistics): nothing done differently
@@ -412,6 +414,8 @@ def regulated_topics(before: str, after: str, locale: str = "en", lead: str = ""
     found = [key.removesuffix("_context") for key in TOPICS if any(words_.pattern(key).search(s) for s in changed)]
     if any(term.pattern.search(s) for term in words_.terms("rights") for s in changed):
         found.append("rights")
+    if found and _right_widened(before, after, changed, words_):
+        return []  # words put into what a right covers ("the categories or list of third parties"): more for the user
     if found and _only_dropped(before, after, words_):
         # What is dropped must itself speak of keeping data for its loss to remove a limit: a row
         # dropped under a header "Country where it is stored" took no period away.
@@ -451,6 +455,26 @@ def _only_dropped(before: str, after: str, words_: Lexicon) -> bool:
     text = " | ".join(dropped)
     limits = ("negations", "strengtheners", "scope_qualifiers", "conditions")
     return bool(dropped) and not any(words_.pattern(key).search(text) for key in limits)
+
+
+def _right_widened(before: str, after: str, changed: list[str], words_: Lexicon) -> bool:
+    """Words only put in (none taken out) to sentences that each name a right ("request a copy of
+    ... the categories or list of third parties"), and the words put in are no limit (a negation,
+    a weak or strong word, a condition, a scope) and no statement of their own about sharing,
+    transfers, collection or keeping data: the right covers more, or is said more precisely."""
+    if not changed or not all(any(term.pattern.search(s) for term in words_.terms("rights")) for s in changed):
+        return False
+    a = _norm(plain(_LINK_TARGET.sub("]", before))).split()
+    b = _norm(plain(_LINK_TARGET.sub("]", after))).split()
+    added = []
+    for tag, _i1, _i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag in ("replace", "delete"):
+            return False
+        if tag == "insert":
+            added.append(" ".join(b[j1:j2]))
+    text = " | ".join(added)
+    keys = ("negations", "weakeners", "strengtheners", "scope_qualifiers", "conditions", *TOPICS)
+    return bool(added) and not any(words_.pattern(key).search(text) for key in keys)
 
 
 def says_nothing_about_data(before: str, after: str, locale: str = "en", lead: str = "") -> bool:
