@@ -195,3 +195,20 @@ def test_xliff20_codes_have_types_the_standard_defines(sample: Path, cli) -> Non
     # xlf: subtypes belong to type fmt or ui; any subType needs a type.
     assert all(e.get("type") for e in codes if e.get("subType"))
     assert all(e.get("type") in ("fmt", "ui") for e in codes if (e.get("subType") or "").startswith("xlf:"))
+
+
+@pytest.mark.parametrize("fmt", ["xliff12", "xliff20"])
+def test_a_link_target_changed_in_the_source_exports_and_imports(sample: Path, cli, fmt: str) -> None:
+    # The old translation, now fuzzy, still links to the old target: its link is another code
+    # than the source's (XLIFF 2.0's originalData cannot give one code two texts).
+    prose = sample / "sources" / "tonle-privacy" / "policy.md"
+    prose.write_text(prose.read_text(encoding="utf-8").replace("(#face-check-alternative)", "(#sensitive-face-check)"), encoding="utf-8")
+    assert cli("i18n", "update", cwd=sample).exit_code == 0
+    before = po_bytes(sample)
+    result = cli("i18n", "export", "--format", fmt, "--locale", "nl", cwd=sample)
+    assert result.exit_code == 0, result.stderr
+    text = (sample / XLF).read_text(encoding="utf-8")
+    assert "](#sensitive-face-check)" in text and "](#face-check-alternative)" in text
+    result = cli("i18n", "import", str(sample / XLF), cwd=sample)
+    assert result.exit_code == 0, result.stderr
+    assert po_bytes(sample) == before

@@ -140,16 +140,22 @@ def pieces(source: str) -> list[Piece]:
     return result
 
 
-def aligned(source: list[Piece], target: list[Piece]) -> list[Piece]:
+def aligned(source: list[Piece], target: list[Piece], whole: bool = False) -> list[Piece]:
     """The target's pieces, each code numbered as the same code of the source (a translation
-    may reorder them), codes the source does not have numbered after the source's."""
+    may reorder them), codes the source does not have numbered after the source's. With
+    ``whole``, a paired code is the same only if its closer is too (a link to another target,
+    as an old, fuzzy translation may have, is another code): XLIFF 2.0 keeps each code's text
+    once, for source and target."""
+    closers = {p.ident: p.text for p in source if p.kind == "close"} if whole else {}
+    target_closers = {p.ident: p.text for p in target if p.kind == "close"} if whole else {}
     free = [p for p in source if p.kind in ("ph", "open")]
     mapping: dict[int, int] = {}
     counter = max((p.ident for p in source), default=0)
     result = []
     for piece in target:
         if piece.kind in ("ph", "open"):
-            match = next((p for p in free if p.kind == piece.kind and p.text == piece.text), None)
+            match = next((p for p in free if p.kind == piece.kind and p.text == piece.text
+                          and closers.get(p.ident) == target_closers.get(piece.ident)), None)
             if match is not None:
                 free.remove(match)
                 mapping[piece.ident] = match.ident
@@ -313,7 +319,7 @@ def export_20(catalog: Catalog, domain: str, project_name: str, source_locale: s
             etree.SubElement(notes, f"{{{XLIFF20}}}note", category="previous-source").text = message.prev_source
         data: dict[str, str] = {}
         source_items = pieces(message.source)
-        target_items = aligned(source_items, pieces(message.target)) if message.target else []
+        target_items = aligned(source_items, pieces(message.target), whole=True) if message.target else []
         for piece in (*source_items, *target_items):
             if piece.kind != "text":
                 data.setdefault(_data_ref(piece), piece.text)
