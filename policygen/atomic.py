@@ -121,6 +121,8 @@ def lock(path: Path, busy: str) -> Iterator[None]:
     it, so a stale lock file from a killed run never blocks the next one."""
     from filelock import FileLock, Timeout  # imported on first use: check and the CLI's start never lock
 
+    if path.is_symlink():  # filelock would refuse it with a bare OSError (ELOOP); never open a lock through a link
+        raise PolicygenError(f"{display_path(path)}: a symbolic link (to {os.readlink(path)}) where policygen keeps a lock file; remove it")
     held = FileLock(path, timeout=0)
     for attempt in (1, 2):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -132,6 +134,8 @@ def lock(path: Path, busy: str) -> Iterator[None]:
         except FileNotFoundError:
             if attempt == 2:  # the folder was removed under us twice: report, do not loop
                 raise
+        except OSError as exc:
+            raise PolicygenError(f"{display_path(path)}: cannot take the lock ({exc.strerror})") from None
     try:
         yield
     finally:
@@ -143,6 +147,14 @@ def output_lock(out: Path) -> Iterator[Path]:
     """Lock the output folder ``out`` for one build; yields its work folder, cleared of what an
     interrupted build left there (a half-made tree, temp files)."""
     work = work_dir(out)
+    # The work folder is policygen's own, and recover() deletes what it finds in it: through a
+    # symlink (one committed with the project, say) that would write and delete outside.
+    if work.is_symlink():
+        raise PolicygenError(f"{display_path(work)}: a symbolic link (to {os.readlink(work)}) where policygen makes the next "
+                             f"{display_path(out)}; policygen neither writes nor deletes through it: remove the link")
+    if work.exists() and not work.is_dir():
+        raise PolicygenError(f"{display_path(work)}: not a folder; policygen makes the next {display_path(out)} in a folder of this "
+                             "name beside it: move the file away")
     busy = (f"{display_path(out)}: another build is writing into this folder (lock {display_path(work / 'lock')}); "
             "wait for it to finish, or build into another --output")
     with lock(work / "lock", busy):
@@ -154,12 +166,14 @@ def recover(out: Path) -> None:
     """Finish or undo what a killed build left beside ``out``. Call it holding the lock."""
     work = work_dir(out)
     new, old = work / "new", work / "old"
-    if not out.exists() and (work / "ready").exists() and new.is_dir():
+    if not out.exists() and (work / "ready").exists() and new.is_dir() and not new.is_symlink():
         os.rename(new, out)  # killed between the two renames of the fallback switch: finish it
-    elif not out.exists() and old.is_dir():
+    elif not out.exists() and old.is_dir() and not old.is_symlink():
         os.rename(old, out)
     for leftover in (new, old, work / "tmp"):
-        if leftover.is_dir() and not leftover.is_symlink():
+        if leftover.is_symlink():
+            leftover.unlink()  # a link no build made: removed, never followed
+        elif leftover.is_dir():
             shutil.rmtree(leftover)
     (work / "ready").unlink(missing_ok=True)
 

@@ -101,6 +101,56 @@ def test_build_refuses_a_default_output_that_leads_outside(mini: Path, tmp_path:
 
 
 @POSIX
+def test_build_neither_writes_nor_deletes_through_a_symlinked_work_folder(mini: Path, tmp_path: Path, cli) -> None:
+    """The work folder beside the output (its lock, its next tree) is policygen's own: a symlink
+    in its place, committed with the project, made the build write the lock and the whole new
+    site outside, and delete the 'new' folder it found there (rmtree through the link)."""
+    outside = tmp_path / "elsewhere"
+    (outside / "new").mkdir(parents=True)
+    (outside / "new" / "precious.txt").write_text("not policygen's", encoding="utf-8")
+    (mini / ".output.policygen").symlink_to(outside)
+    result = cli("build", "-C", str(mini))
+    assert result.exit_code == 1 and result.exception is None, result.exception
+    assert ".output.policygen: a symbolic link" in result.stderr
+    assert (outside / "new" / "precious.txt").read_text(encoding="utf-8") == "not policygen's"
+    assert sorted(p.name for p in outside.rglob("*")) == ["new", "precious.txt"]
+    assert not (mini / "output").exists()
+    # A link inside a real work folder, where a killed build leaves its next tree, is removed, not followed.
+    (mini / ".output.policygen").unlink()
+    (mini / ".output.policygen").mkdir()
+    (mini / ".output.policygen" / "new").symlink_to(outside / "new")
+    result = cli("build", "-C", str(mini))
+    assert result.exit_code == 0 and result.exception is None, result.exception
+    assert (outside / "new" / "precious.txt").read_text(encoding="utf-8") == "not policygen's"
+    assert manifest_problems(mini / "output") == []
+
+
+@POSIX
+@pytest.mark.parametrize("lock", [".output.policygen/lock", "archive/mini/.lock"])
+def test_a_symlinked_lock_file_is_a_clear_error(mini: Path, tmp_path: Path, cli, lock: str) -> None:
+    """A lock file replaced by a symlink: never opened through it (the file it names keeps its
+    bytes), and a message, not an OSError traceback."""
+    victim = tmp_path / "victim"
+    victim.write_text("keep me", encoding="utf-8")
+    (mini / lock).parent.mkdir(parents=True, exist_ok=True)
+    (mini / lock).symlink_to(victim)
+    command = ("build", "-C", str(mini)) if lock.startswith(".output") else ("release", "mini", "--version", "1.0", "--effective", "2026-05-05",
+                                                                             "-C", str(mini))
+    result = cli(*command)
+    assert result.exit_code == 1 and result.exception is None, result.exception
+    assert f"{lock}: a symbolic link" in result.stderr
+    assert victim.read_text(encoding="utf-8") == "keep me"
+
+
+@POSIX
+def test_a_file_where_the_work_folder_goes_is_a_clear_error(mini: Path, cli) -> None:
+    (mini / ".output.policygen").write_text("x", encoding="utf-8")
+    result = cli("build", "-C", str(mini))
+    assert result.exit_code == 1 and result.exception is None, result.exception
+    assert ".output.policygen: not a folder" in result.stderr
+
+
+@POSIX
 def test_write_all_refuses_every_path_out_of_its_root(tmp_path: Path) -> None:
     root, outside = tmp_path / "project", tmp_path / "outside"
     root.mkdir()
