@@ -682,9 +682,16 @@ def _absent(pattern: re.Pattern[str], document: Document) -> bool:
 
 
 def _unseen(words_found: str, document: Document) -> bool:
-    """The words a pattern found (their singular too) appear nowhere in the document."""
+    """The words a pattern found (their singular too) appear nowhere in the document, however they
+    are joined there: "interest based advertising" is "interest-based advertising"."""
     lower = " ".join(words_found.lower().split())
-    return lower not in document.lower and lower.rstrip("s") not in document.lower
+    if lower in document.lower or lower.rstrip("s") in document.lower:
+        return False
+    padded = document.memo.get("padded")
+    if padded is None:
+        padded = document.memo["padded"] = f" {document.norm} "  # whole words only, made once per version
+    joined = _norm(lower)
+    return f" {joined} " not in padded and f" {joined.rstrip('s')}" not in padded
 
 
 _CONNECTORS = {"and", "of", "for", "the", "&", "de", "du", "la", "van", "der", "den", "en", "voor"}
