@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
 import pytest
 from conftest import FIXTURES, ROOT, SAMPLE
 
+from policygen import api
 from policygen.errors import Collector
 from policygen.source.files import read_yaml
 from policygen.source.load import _explain, _validator, _verdict, schema
@@ -36,6 +38,34 @@ def test_shipped_projects_validate(project: Path) -> None:
         validator = jsonschema.Draft202012Validator(schema(name), format_checker=jsonschema.FormatChecker())
         assert list(validator.iter_errors(data)) == [], path
 
+
+
+SCHEMA_COMMENT = re.compile(r"^# yaml-language-server: \$schema=(\S+)$", re.MULTILINE)
+
+
+def _schema_comments(project: Path) -> list[tuple[Path, str]]:
+    """Each YAML source of ``project`` that names its schema for editors, with the path it names."""
+    found = []
+    for path in sorted([project / "policygen.yaml", project / "glossary.yaml", *(project / "sources").glob("*/policy.yaml")]):
+        match = SCHEMA_COMMENT.search(path.read_text(encoding="utf-8")) if path.is_file() else None
+        if match:
+            found.append((path, match.group(1)))
+    return found
+
+
+def test_editor_schema_comments_point_at_the_schema(tmp_path: Path) -> None:
+    """An editor's YAML language server follows the comment: in the sample and in a project
+    ``policygen init`` makes, it must lead to the schema of that kind of file."""
+    started = tmp_path / "started"
+    api.init(started)
+    for project in (SAMPLE, started):
+        comments = _schema_comments(project)
+        assert any(path.name == "policy.yaml" for path, _target in comments), project
+        for path, target in comments:
+            schema_file = (path.parent / target).resolve()
+            assert schema_file.is_file() and schema_file.is_relative_to(project.resolve()), f"{path}: {target}"
+            kind = {"policygen.yaml": "project", "glossary.yaml": "glossary"}.get(path.name, "policy")
+            assert schema_file.name == f"{kind}.schema.json", f"{path}: {target}"
 
 
 BROKEN = {
