@@ -99,6 +99,10 @@ PAYLOADS = {
     # methods printed as objects, mutation, loaders
     "method-repr": "{{ policy.keys }}",
     "str-method-repr": "{{ title.upper }}",
+    # Jinja folds a constant expression when it compiles the template, and escaped the folded
+    # value before the check of what may be printed saw it: the method's repr got through as text.
+    "const-method-repr": '{{ "a".upper }}',
+    "const-dict-method-repr": "{{ {}.keys }}",
     "list-append": "{% set xs = [] %}{{ xs.append(policy) }}",
     "list-pop": "{{ [].pop() }}",
     "include-absolute": '{% include "{secret}" %}',

@@ -179,6 +179,8 @@ def _jinja_classes() -> tuple[Callable[[Path, Path], jinja2.BaseLoader], type[ji
     imported) when the first environment is: a command that renders nothing, such as a check
     answered from its record or a no-op build, does not load Jinja at all."""
     import jinja2
+    from jinja2 import nodes
+    from jinja2.compiler import CodeGenerator
     from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
     class _ThemeLoader(jinja2.FileSystemLoader):
@@ -195,6 +197,16 @@ def _jinja_classes() -> tuple[Callable[[Path, Path], jinja2.BaseLoader], type[ji
                     "files inside the project")])
             return source, filename, uptodate
 
+    class _Generator(CodeGenerator):
+        def _output_child_to_const(self, node: Any, frame: Any, finalize: Any) -> str:
+            # Jinja folds a constant expression ('{{ "a".upper }}') when it compiles the template,
+            # and escapes the folded value before finalize sees it: finalize would get the escaped
+            # repr, which is text. The value itself is checked first; what fails here is left to
+            # run at render time, where finalize sees it before escape does.
+            if not isinstance(node, nodes.TemplateData):
+                _printable(node.as_const(frame.eval_ctx))
+            return str(super()._output_child_to_const(node, frame, finalize))
+
     class _Sandbox(ImmutableSandboxedEnvironment):
         """Jinja's immutable sandbox, the second wall behind the plain data templates get.
 
@@ -206,6 +218,7 @@ def _jinja_classes() -> tuple[Callable[[Path, Path], jinja2.BaseLoader], type[ji
         """
 
         intercepted_binops = frozenset({"*", "**"})
+        code_generator_class = _Generator
 
         def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
             if operator == "*":
