@@ -46,6 +46,21 @@ def test_u2028_in_an_xliff_target_is_carried_and_readable(starter: Path, cli) ->
     assert any(e.msgstr == "Wie\u2028we zijn" for e in polib.pofile(str(starter / NL)))
 
 
+def test_a_control_character_in_a_translation_is_an_error_at_its_line(starter: Path, cli) -> None:
+    """Word writes U+000B for a line break typed with Shift+Enter, and a translator pastes it
+    with the text: no page (HTML) and no XLIFF file can hold it. 'i18n export' stopped with a
+    traceback from lxml, and 'check' let it through to the pages."""
+    po = starter / NL
+    po.write_text(po.read_text(encoding="utf-8").replace('msgstr "Wie we zijn"', 'msgstr "Wie we\x0bzijn"'), encoding="utf-8")
+    line = po.read_text(encoding="utf-8").split("\n").index('msgstr "Wie we\x0bzijn"') + 1
+    for command in (["i18n", "export", "--locale", "nl"], ["check"], ["build", "--format", "html", "--locale", "nl"]):
+        result = cli(*command, "-C", str(starter))
+        assert result.exit_code == 1, command
+        assert "Traceback" not in result.stderr
+        assert f"{NL.as_posix()}:{line}: the translation of clause 'who-we-are' holds the control character U+000B" in result.stderr, command
+    assert not (starter / "xliff").exists() and not (starter / "output").exists()
+
+
 def test_a_charset_other_than_utf8_is_an_error(starter: Path, cli) -> None:
     """F15: a header that says ISO-8859-1 over UTF-8 bytes would publish mojibake."""
     po = starter / NL

@@ -32,7 +32,7 @@ from policygen.errors import Collector
 from policygen.i18n.localize import Formatter
 from policygen.i18n.translations import GLOSSARY_DOMAIN, NOTES_PREFIX, Entry, Translations, is_notes, notes_context
 from policygen.model import PLACEHOLDER_RE, Policy, Project, Term
-from policygen.source.files import inside
+from policygen.source.files import CONTROL_CHARACTERS, inside
 
 __all__ = ["GLOSSARY_DOMAIN", "Entry", "Translations", "domains", "extract", "load_translations", "read_catalog", "render_catalog", "update"]
 
@@ -673,6 +673,7 @@ def _parse_catalog(raw: bytes, path: Path, locale: str | None, errors: Collector
             errors.add(path, _header_line(lines, "Language"), f"the catalog says 'Language: {declared}' but lives in the '{locale}' folder; fix the header")
     seen: dict[tuple[str, str], int] = {}
     keyed = []
+    controls = CONTROL_CHARACTERS.search(text) is not None
     for unit in messages(store):
         key = (unit.getcontext(), unit.source)
         number = msgid_line(unit, lines)
@@ -680,7 +681,20 @@ def _parse_catalog(raw: bytes, path: Path, locale: str | None, errors: Collector
             errors.add(path, number, f"duplicate message (context \"{key[0]}\"); it already appears on line {seen[key]}; delete one of them")
         seen.setdefault(key, number)
         keyed.append((unit, *key, number))
+        if controls:
+            _control_characters(unit, path, lines, number, errors)
     return store, keyed
+
+
+def _control_characters(unit: Unit, path: Path, lines: list[str], number: int, errors: Collector) -> None:
+    """A control character in a translation, at its ``msgstr`` (one in a source text is the
+    source's to report: the prose reader refuses it)."""
+    found = CONTROL_CHARACTERS.search(unit.target or "")
+    if found is not None:
+        what = f"term '{unit.getcontext()}'" if path.stem == GLOSSARY_DOMAIN else f"clause '{unit.getcontext()}'"
+        line = next((n for n in range(number, len(lines) + 1) if lines[n - 1].startswith("msgstr")), number)
+        errors.add(path, line, f"the translation of {what} holds the control character U+{ord(found.group()):04X} (a line break pasted "
+                               "from a word processor?), which no page or XLIFF file can hold; replace it with a space")
 
 
 def msgid_line(unit: Unit, lines: list[str]) -> int:

@@ -357,9 +357,10 @@ def export(project: Project, output: Path, locales: list[str] | None = None, ver
             if not po.exists():
                 errors.add(po, 0, "no catalog yet; run 'policygen i18n extract' first")
                 continue
+            reported = len(errors.items)
             catalog = read_catalog(po, locale, errors, project.root)
-            if catalog is None:
-                continue
+            if catalog is None or len(errors.items) > reported:
+                continue  # a catalog with problems (a duplicate, a control character) is not exported
             planned[output / locale / f"{domain}.xlf"] = writer(catalog, domain, project.config.site_title, source_locale, locale)
     errors.raise_if_any()
     return write_all(planned, output)

@@ -24,6 +24,7 @@ words, at its line, whichever parser is installed.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -147,6 +148,20 @@ def inside(path: Path, root: Path, errors: Collector) -> bool:
     except ValueError:
         errors.add(path, 0, "leads outside the project (through a symlink?); policygen reads only files inside the project")
         return False
+
+
+CONTROL_CHARACTERS = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""Control characters no page (HTML) and no XLIFF file (XML) can hold; tabs and line ends are
+text. Word writes U+000B for a line break typed with Shift+Enter, and it comes along when its
+text is pasted into a policy or a translation."""
+
+
+def control_characters(path: Path, text: str, errors: Collector) -> None:
+    """Report each line of ``text`` (read from ``path``) that holds a control character."""
+    for found in CONTROL_CHARACTERS.finditer(text):
+        line = text.count("\n", 0, found.start()) + 1
+        errors.add(path, line, f"this line holds the control character U+{ord(found.group()):04X} (a line break pasted from a word "
+                               "processor?), which no page or XLIFF file can hold; replace it with a space")
 
 
 def read_source(path: Path, errors: Collector) -> str | None:

@@ -51,7 +51,7 @@ from policygen.model import (
     version_problem,
 )
 from policygen.resources import builtin, schema
-from policygen.source.files import LineMap, inside, read_source, read_yaml
+from policygen.source.files import LineMap, control_characters, inside, read_source, read_yaml
 from policygen.source.placeholders import problem
 from policygen.source.prose import parse_prose
 
@@ -496,6 +496,7 @@ def _load_policy(root: Path, folder: Path, config: Config | None, glossary: Glos
     text = read_source(prose_path, errors)
     if text is None:
         return None
+    control_characters(prose_path, text, errors)
     # With broken facts, the prose is still checked for everything but its placeholders, so
     # one run reports the problems of both files.
     check = (lambda name: problem(name, data.facts)) if data else (lambda name: None)
