@@ -455,3 +455,16 @@ def test_a_release_manifest_with_a_bad_incomplete_record_is_refused(released: Pa
     path.write_text(json.dumps(data), encoding="utf-8")
     result = cli("archive", "list", "mini", cwd=released)
     assert result.exit_code == 1 and "release.json: the manifest does not describe this folder safely" in result.stderr
+
+
+def test_a_version_label_that_differs_only_in_case_is_refused(mini: Path, cli, placeholder_pdfs: None) -> None:
+    """'R1' and 'r1' are two folders on Linux but one on Windows and macOS, where a checkout of
+    the archive would put the second release into the first one's folder."""
+    policy = mini / "sources" / "mini" / "policy.yaml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace('version: "1.0"', 'version: "R1"'), encoding="utf-8")
+    assert cli("release", "mini", "--version", "R1", "--effective", "2026-05-05", cwd=mini).exit_code == 0
+    policy.write_text(policy.read_text(encoding="utf-8").replace('version: "R1"', 'version: "r1"'), encoding="utf-8")
+    result = cli("release", "mini", "--version", "r1", "--effective", "2026-05-05", cwd=mini)
+    assert result.exit_code == 1 and result.exception is None, result.exception
+    assert "archive/mini/r1: version r1 differs only in case from the released R1" in result.stderr
+    assert sorted(p.name for p in (mini / "archive" / "mini").iterdir()) == [".lock", "R1"]

@@ -94,6 +94,10 @@ def release(project_root: Path, policy_id: str, version: str, effective: date, n
         previous = releases(project.root, policy_id)
         if any(r.version == version for r in previous):
             raise PolicygenError(f"{folder / version}: version {version} is already released; archived versions are never replaced")
+        same = next((r.version for r in previous if r.version.casefold() == version.casefold()), None)
+        if same is not None:  # one folder on Windows and macOS: a checkout there would mix the two releases
+            raise PolicygenError(f"{folder / version}: version {version} differs only in case from the released {same}; the archive must "
+                                 "check out on systems that do not tell them apart: choose another label")
         if (folder / version).exists():
             raise PolicygenError(f"{folder / version}: a folder of that name is already in the archive; it is not a release (see 'policygen archive "
                 "verify'): move it away first")
