@@ -212,3 +212,16 @@ def test_a_link_target_changed_in_the_source_exports_and_imports(sample: Path, c
     result = cli("i18n", "import", str(sample / XLF), cwd=sample)
     assert result.exit_code == 0, result.stderr
     assert po_bytes(sample) == before
+
+
+def test_a_control_character_in_a_source_text_of_a_catalog_is_an_error_not_a_traceback(sample: Path, cli) -> None:
+    # Release notes and hand-edited catalogs do not pass the prose reader: a control character
+    # in a source text (Word's U+000B) is reported, where XML cannot hold it.
+    po = sample / "locales" / "nl" / "LC_MESSAGES" / "tonle-privacy.po"
+    po.write_text(po.read_text(encoding="utf-8").replace('msgid "Who we are"', 'msgid "Who we\x0bare"', 1), encoding="utf-8")
+    result = cli("i18n", "export", "--locale", "nl", cwd=sample)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.stderr
+    assert "locales/nl/LC_MESSAGES/tonle-privacy.po: the source text of 'who-we-are' holds the control character U+000B" in result.stderr
+    assert "remove it from sources/tonle-privacy/policy.md:3" in result.stderr
+    assert not (sample / "xliff" / "nl" / "tonle-privacy.xlf").exists()

@@ -34,7 +34,7 @@ from policygen.atomic import write_all
 from policygen.errors import Collector, PolicygenError
 from policygen.i18n.catalogs import messages, read_catalog, render_catalog, targets
 from policygen.model import PLACEHOLDER_RE, SUPPORTED_LOCALES, Project, is_safe_slug
-from policygen.source.files import inside
+from policygen.source.files import CONTROL_CHARACTERS, inside
 
 if TYPE_CHECKING:
     from lxml import etree
@@ -361,6 +361,16 @@ def export(project: Project, output: Path, locales: list[str] | None = None, ver
             catalog = read_catalog(po, locale, errors, project.root)
             if catalog is None or len(errors.items) > reported:
                 continue  # a catalog with problems (a duplicate, a control character) is not exported
+            for message in messages(catalog):
+                # A source text is checked where it is written (the prose reader); this one came
+                # from elsewhere (release notes, a hand-edited catalog), and XML cannot hold it.
+                found = CONTROL_CHARACTERS.search(message.source)
+                if found is not None:
+                    where = ", ".join(message.getlocations()) or "its source"
+                    errors.add(po, 0, f"the source text of '{message.getcontext()}' holds the control character U+{ord(found.group()):04X}, "
+                                      f"which no XLIFF file can hold; remove it from {where} and run 'policygen i18n update'")
+            if len(errors.items) > reported:
+                continue
             planned[output / locale / f"{domain}.xlf"] = writer(catalog, domain, project.config.site_title, source_locale, locale)
     errors.raise_if_any()
     return write_all(planned, output)
