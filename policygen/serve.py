@@ -2,9 +2,10 @@
 
 ``serve`` builds the project (HTML first, then the PDFs), serves the output folder over HTTP on
 127.0.0.1 (a port of your choice), and watches the project with ``watchfiles``. On a save it
-rebuilds the HTML at once, tells open pages to reload, and then renders the PDFs in the background
-(the build cache keeps that to the PDFs whose inputs changed); a newer save cancels PDFs still
-rendering, so its HTML does not wait for them. A build error is printed and the last good output
+rebuilds the HTML at once, tells open pages to reload, and then builds the whole site with its
+PDFs in the background (the build cache keeps that to the PDFs whose inputs changed; the pages
+then link their PDFs, and reload once more); a newer save cancels PDFs still rendering, so its
+HTML does not wait for them. A build error is printed and the last good output
 stays up.
 
 Only files inside the output folder are served: a path is resolved (symlinks followed) and
@@ -167,7 +168,9 @@ class Preview:
                 return
             if self._build(["html"]) and self.pdf and not self.stop.is_set():
                 cancel = threading.Event()
-                thread = threading.Thread(target=self._build, args=(["pdf"], cancel), name="policygen-pdfs", daemon=True)
+                # The whole site again, PDFs and all (pages and unchanged PDFs from the cache): a
+                # page links its PDF with its size, which the HTML-only build leaves out.
+                thread = threading.Thread(target=self._build, args=(["html", "pdf"], cancel), name="policygen-pdfs", daemon=True)
                 self._pdfs = (thread, cancel)
                 thread.start()
 
@@ -200,11 +203,11 @@ class Preview:
             return False
         self.state.error = None
         with self.state.lock:
-            if formats == ["html"]:
-                self.state.html += 1
-            else:
+            if "pdf" in formats:
                 self.state.pdf += 1
-        self.say(_summary(formats[0], result))
+            if formats == ["html"] or any(path.endswith(".html") for path in result.written):
+                self.state.html += 1  # open pages reload: their text changed, or now they link their PDF
+        self.say(_summary(formats[-1], result))
         return True
 
     def start(self) -> None:

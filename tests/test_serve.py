@@ -100,9 +100,12 @@ def test_pdfs_come_after_the_html(mini: Path) -> None:
     try:
         running.start()
         assert running.state.html == 1  # the HTML is up when start returns; the PDFs render in the background
+        assert b"mini-en.pdf" not in get(running, "/mini/en/")[2]  # no PDF yet, so no link to one
         _wait(lambda: running.state.pdf == 1, "the PDFs were not built")
         assert [m.split(":")[0] for m in messages[1:]] == ["HTML", "PDFs"]
         assert get(running, "/mini/en/mini-en.pdf")[2].startswith(b"%PDF-")
+        # Then the page links its PDF, as a build's does, and open pages reload to show it.
+        assert b'href="mini-en.pdf"' in get(running, "/mini/en/")[2] and running.state.html == 2
     finally:
         running.close()
 
