@@ -225,3 +225,18 @@ def test_a_control_character_in_a_source_text_of_a_catalog_is_an_error_not_a_tra
     assert "locales/nl/LC_MESSAGES/tonle-privacy.po: the source text of 'who-we-are' holds the control character U+000B" in result.stderr
     assert "remove it from sources/tonle-privacy/policy.md:3" in result.stderr
     assert not (sample / "xliff" / "nl" / "tonle-privacy.xlf").exists()
+
+
+def test_broken_xml_and_unknown_units_say_what_to_do(sample: Path, cli) -> None:
+    assert cli("i18n", "export", "--locale", "nl", cwd=sample).exit_code == 0
+    xlf = sample / XLF
+    text = xlf.read_text(encoding="utf-8")
+    unknown = text.replace("who-we-are", "who-we-were").replace("<source>Who we are</source>", "<source>Who we were</source>")
+    broken = sample / "xliff" / "nl" / "glossary.xlf"
+    broken.write_text(broken.read_text(encoding="utf-8").replace("</target>", "", 1), encoding="utf-8")
+    xlf.write_text(unknown, encoding="utf-8")
+    result = cli("i18n", "import", str(xlf), str(broken), cwd=sample)
+    assert result.exit_code == 1
+    assert "xliff/nl/glossary.xlf:" in result.stderr and "not a readable XLIFF file: " in result.stderr
+    assert "repair the XML there (a CAT tool can save it again), or export the file again" in result.stderr
+    assert "unit 'who-we-were' is not in tonle-privacy.po" in result.stderr and "export again and translate the current units" in result.stderr

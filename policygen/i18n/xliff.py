@@ -490,7 +490,8 @@ def read_xliff(raw: bytes) -> ReadFile:
         root = etree.fromstring(raw, parser=_parser())
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if isinstance(exc.lineno, int) else 0
-        raise XliffError(line, f"not a readable XLIFF file: {exc.msg}") from None
+        raise XliffError(line, f"not a readable XLIFF file: {exc.msg}; repair the XML there (a CAT tool can save it again), "
+                               "or export the file again") from None
     if _local(root) != "xliff" or not isinstance(root.tag, str):
         raise XliffError(root.sourceline or 1, "not an XLIFF file: the root element is not <xliff>")
     namespace = etree.QName(root.tag).namespace or ""
@@ -683,7 +684,8 @@ def _merge_file(project: Project, path: Path, read: ReadFile, known: dict[str, l
                 candidates = [m for m in candidates if set(m.getlocations()) & set(unit.locations)]
             message = candidates[0] if len(candidates) == 1 else None
         if message is None:
-            errors.add(path, unit.line, f"unit '{unit.ident}' is not in {po.name}; it was removed from the source, or the file belongs to another project")
+            errors.add(path, unit.line, f"unit '{unit.ident}' is not in {po.name}; it was removed from the source, or the file belongs to another project: "
+                                         "export again and translate the current units")
             continue
         context = message.getcontext()
         if unit.source != message.source:
