@@ -240,3 +240,23 @@ def test_broken_xml_and_unknown_units_say_what_to_do(sample: Path, cli) -> None:
     assert "xliff/nl/glossary.xlf:" in result.stderr and "not a readable XLIFF file: " in result.stderr
     assert "repair the XML there (a CAT tool can save it again), or export the file again" in result.stderr
     assert "unit 'who-we-were' is not in tonle-privacy.po" in result.stderr and "export again and translate the current units" in result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["xliff12", "xliff20"])
+def test_a_cat_tool_that_writes_a_region_code_imports(sample: Path, cli, fmt: str) -> None:
+    # A CAT project set up for Dutch (Netherlands) writes the file back with target-language
+    # "nl-NL" (trgLang in 2.0): that is the Dutch catalog; a language policygen does not publish
+    # stays an error.
+    assert cli("i18n", "export", "--format", fmt, "--locale", "nl", cwd=sample).exit_code == 0
+    xlf = sample / XLF
+    attribute = 'target-language="nl"' if fmt == "xliff12" else 'trgLang="nl"'
+    text = xlf.read_text(encoding="utf-8")
+    assert attribute in text
+    xlf.write_text(text.replace(attribute, attribute.replace('"nl"', '"nl-NL"')).replace(">Wie we zijn</target>", ">Wie wij zijn</target>"),
+                   encoding="utf-8")
+    result = cli("i18n", "import", str(xlf), cwd=sample)
+    assert result.exit_code == 0, result.stderr
+    assert 'msgstr "Wie wij zijn"' in (sample / "locales" / "nl" / "LC_MESSAGES" / "tonle-privacy.po").read_text(encoding="utf-8")
+    xlf.write_text(text.replace(attribute, attribute.replace('"nl"', '"fr-BE"')), encoding="utf-8")
+    result = cli("i18n", "import", str(xlf), cwd=sample)
+    assert result.exit_code == 1 and "target language 'fr-BE' is not a locale policygen publishes" in result.stderr

@@ -653,6 +653,11 @@ def _merge_file(project: Project, path: Path, read: ReadFile, known: dict[str, l
         errors.add(path, read.line, f"the file names no target language; set {attribute} to the locale it is translated into ({choices}), "
                                     "or import it from a folder named after its locale (xliff/<locale>/, where the export puts it)")
         return
+    language = locale.split("-", 1)[0].lower()
+    if locale not in SUPPORTED_LOCALES and language in SUPPORTED_LOCALES:
+        # A CAT project set up for a region ("nl-NL", "km-KH") writes it back that way; policygen
+        # publishes languages, and the language is the catalog's.
+        locale = language
     if locale not in SUPPORTED_LOCALES:
         errors.add(path, read.line, f"target language '{locale}' is not a locale policygen publishes ({', '.join(SUPPORTED_LOCALES)})")
         return
