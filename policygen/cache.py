@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import sys
 import tempfile
 from collections.abc import Iterable
@@ -91,11 +92,20 @@ def key(*parts: str | bytes) -> str:
 
 
 def file_digest(path: Path) -> bytes:
-    """SHA-256 of a file's bytes; a missing file (or a folder) has a digest of its own."""
+    """SHA-256 of a file's bytes, read a block at a time; a missing file (or a folder) has a
+    digest of its own, and so has anything else that is no regular file: a named pipe nobody
+    writes to would block the read forever, and a device may never end."""
     try:
-        return hashlib.sha256(path.read_bytes()).digest()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # opening a pipe blocks too, unless non-blocking
     except (IsADirectoryError, FileNotFoundError, NotADirectoryError):
         return b"absent"
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return b"not a file"
+        digest = hashlib.sha256()
+        while block := handle.read(1 << 20):
+            digest.update(block)
+        return digest.digest()
 
 
 def files_digest(paths: Iterable[Path], root: Path) -> str:

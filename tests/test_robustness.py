@@ -4,7 +4,11 @@ from outside the project into the site, output never lands in the sources."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 
 def snapshot(folder: Path) -> dict[Path, bytes]:
@@ -127,3 +131,27 @@ def test_a_previous_manifest_nested_too_deep_is_no_traceback(mini: Path, cli) ->
     result = cli("build", cwd=mini)
     assert result.exit_code == 0 and result.exception is None, result.exception
     assert (mini / "output" / "manifest.json").read_text(encoding="utf-8").startswith("{")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+@pytest.mark.parametrize("where", ["sources/mini/policy.md", "sources/mini/policy.yaml", "policygen.yaml", "locales/nl/LC_MESSAGES/mini.po",
+                                   "theme/templates/page.html", "sources/mini/notes.txt"])
+@pytest.mark.parametrize("command", ["check", "build"])
+def test_a_named_pipe_in_the_project_is_an_error_not_a_hang(mini: Path, where: str, command: str) -> None:
+    """Reading a named pipe that nobody writes to blocks forever: the cache key of a check or
+    build read every file of the project whole, FIFOs included, and so did the loaders. A pipe
+    is no file: where policygen must read one it names it, anywhere else it is passed over."""
+    pipe = mini / where
+    pipe.parent.mkdir(parents=True, exist_ok=True)
+    pipe.unlink(missing_ok=True)
+    os.mkfifo(pipe)
+    try:
+        done = subprocess.run([sys.executable, "-m", "policygen", command, *(["--format", "html"] if command == "build" else [])], cwd=mini,
+                              capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"'policygen {command}' hung on the named pipe {where}")
+    assert "Traceback" not in done.stderr, done.stderr
+    if where.endswith(("notes.txt", "page.html")):  # read by nobody; a theme template the loader passes over for the package's
+        assert done.returncode == 0, done.stderr
+    else:
+        assert done.returncode == 1 and Path(where).name in done.stderr, done.stderr

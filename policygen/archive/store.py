@@ -135,6 +135,8 @@ def archived_file(rel: Release, file_rel: str) -> bytes:
     published from the archive must be what was released."""
     path = rel.folder / file_rel
     try:
+        if not path.is_file():  # a named pipe would block the read forever
+            raise FileNotFoundError
         data = path.read_bytes()
     except OSError:
         raise PolicygenError(f"{path}: missing from the archive; run 'policygen archive verify'") from None

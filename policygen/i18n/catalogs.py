@@ -32,7 +32,7 @@ from policygen.errors import Collector
 from policygen.i18n.localize import Formatter
 from policygen.i18n.translations import GLOSSARY_DOMAIN, NOTES_PREFIX, Entry, Translations, is_notes, notes_context
 from policygen.model import PLACEHOLDER_RE, Policy, Project, Term
-from policygen.source.files import CONTROL_CHARACTERS, inside
+from policygen.source.files import CONTROL_CHARACTERS, NOT_A_FILE, inside, not_a_file
 
 __all__ = ["GLOSSARY_DOMAIN", "Entry", "Translations", "domains", "extract", "load_translations", "read_catalog", "render_catalog", "update"]
 
@@ -618,6 +618,9 @@ def _read_catalog(path: Path, locale: str, errors: Collector, root: Path | None)
 def _catalog_bytes(path: Path, errors: Collector, root: Path | None) -> bytes | None:
     """The bytes of the catalog at ``path``; ``None`` (with a diagnostic) if it may not or cannot be read."""
     if root is not None and not inside(path, root, errors):
+        return None
+    if not_a_file(path):
+        errors.add(path, 0, NOT_A_FILE)
         return None
     try:
         if path.stat().st_size > MAX_CATALOG_BYTES:

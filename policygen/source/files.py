@@ -25,6 +25,7 @@ words, at its line, whichever parser is installed.
 from __future__ import annotations
 
 import re
+import stat
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -164,8 +165,24 @@ def control_characters(path: Path, text: str, errors: Collector) -> None:
                                "processor?), which no page or XLIFF file can hold; replace it with a space")
 
 
+NOT_A_FILE = "not a regular file (a named pipe or a device?); policygen reads only files: put the file itself here"
+
+
+def not_a_file(path: Path) -> bool:
+    """True when ``path`` is there but is neither a regular file nor a folder: reading a named
+    pipe nobody writes to blocks forever, and a device may never end."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False  # the read reports it
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
 def read_source(path: Path, errors: Collector) -> str | None:
     """Read a UTF-8 source file; a byte-order mark is tolerated, as Windows editors write one."""
+    if not_a_file(path):
+        errors.add(path, 0, NOT_A_FILE)
+        return None
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_SOURCE_BYTES + 1)
