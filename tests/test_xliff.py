@@ -260,3 +260,30 @@ def test_a_cat_tool_that_writes_a_region_code_imports(sample: Path, cli, fmt: st
     xlf.write_text(text.replace(attribute, attribute.replace('"nl"', '"fr-BE"')), encoding="utf-8")
     result = cli("i18n", "import", str(xlf), cwd=sample)
     assert result.exit_code == 1 and "target language 'fr-BE' is not a locale policygen publishes" in result.stderr
+
+
+def test_a_unit_a_cat_tool_split_into_segments_imports(sample: Path, cli) -> None:
+    # XLIFF 2.0 lets a tool split a unit into sentences: segments, with the space between them
+    # an <ignorable>. The unit's text is its parts in document order.
+    assert cli("i18n", "export", "--format", "xliff20", "--locale", "nl", cwd=sample).exit_code == 0
+    xlf = sample / XLF
+    text = xlf.read_text(encoding="utf-8")
+    start = text.index('<segment id="s1" state="translated">\n        <source xml:space="preserve">This summary gives you')
+    end = text.index("</segment>", start) + len("</segment>")
+    split = ('<segment id="s1" state="translated">\n'
+             '        <source xml:space="preserve">This summary gives you the main points.</source>\n'
+             '        <target xml:space="preserve">Deze samenvatting geeft je de hoofdpunten.</target>\n'
+             '      </segment>\n      <ignorable>\n        <source xml:space="preserve"> </source>\n      </ignorable>\n'
+             '      <segment id="s2" state="final">\n'
+             '        <source xml:space="preserve">The rest of the policy explains each of them in more detail, and the full text is what applies.</source>\n'
+             '        <target xml:space="preserve">De rest licht elk punt toe; de volledige tekst is bepalend.</target>\n'
+             '      </segment>')
+    xlf.write_text(text[:start] + split + text[end:], encoding="utf-8")
+    result = cli("i18n", "import", str(xlf), cwd=sample)
+    assert result.exit_code == 0, result.stderr
+    import polib
+
+    catalog = polib.pofile(str(sample / "locales" / "nl" / "LC_MESSAGES" / "tonle-privacy.po"))
+    (message,) = [e for e in catalog if e.msgctxt == "summary-intro" and not e.obsolete]
+    assert message.msgstr == "Deze samenvatting geeft je de hoofdpunten. De rest licht elk punt toe; de volledige tekst is bepalend."
+    assert not message.fuzzy

@@ -549,32 +549,37 @@ def _read_20(root: etree._Element, file: etree._Element, project: str | None) ->
         contexts = [element.get("name") or "", element.get("id") or ""]
         for note in element.iter(f"{ns}note"):
             contexts += _note_contexts(note.text or "")
-        segments = list(element.iter(f"{ns}segment"))
+        # The unit's text is its segments and ignorables in document order: a CAT tool may
+        # split a unit into sentences, with the space between them an <ignorable>.
         sources, targets, states = [], [], []
         target_line = 0
         problem = None
-        readable = True
-        for segment in segments:
-            source = segment.find(f"{ns}source")
+        readable, translated = True, False
+        for part in element:
+            name = _local(part)
+            if name not in ("segment", "ignorable"):
+                continue
+            source = part.find(f"{ns}source")
             if source is None:
-                problems.append((segment.sourceline or 0, f"unit '{element.get('id', '')}' has a segment without <source>; restore it from the exported file"))
+                problems.append((part.sourceline or 0, f"unit '{element.get('id', '')}' has a {name} without <source>; restore it from the exported file"))
                 readable = False
                 break
-            target = segment.find(f"{ns}target")
+            target = part.find(f"{ns}target")
             sources.append(_text_20(source, data))
-            if target is not None:
-                problem = problem or _code_problem(_codes_20(source), _codes_20(target))
-                targets.append(_text_20(target, data))
-                target_line = target_line or target.sourceline or 0
-            states.append(segment.get("state", "initial"))
+            if name == "ignorable":
+                targets.append(sources[-1] if target is None else _text_20(target, data))
+                continue
+            states.append(part.get("state", "initial"))
+            if target is None:
+                states[-1] = "initial"  # a sentence left untranslated: the unit is not done
+                continue
+            translated = True
+            problem = problem or _code_problem(_codes_20(source), _codes_20(target))
+            targets.append(_text_20(target, data))
+            target_line = target_line or target.sourceline or 0
         if not readable:
             continue
-        for ignorable in element.iter(f"{ns}ignorable"):
-            text = ignorable.find(f"{ns}source")
-            sources.append("" if text is None else _text_20(text, data))
-            ttext = ignorable.find(f"{ns}target")
-            targets.append(sources[-1] if ttext is None else _text_20(ttext, data))
-        text = "".join(targets) if targets else None
+        text = "".join(targets) if translated else None
         fuzzy = bool(text) and any(state == "initial" for state in states)
         units.append(ReadUnit(element.sourceline or 0, element.get("id") or "", tuple(c for c in contexts if c), "".join(sources), text, fuzzy, target_line,
                               code_problem=problem))
