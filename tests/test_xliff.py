@@ -287,3 +287,23 @@ def test_a_unit_a_cat_tool_split_into_segments_imports(sample: Path, cli) -> Non
     (message,) = [e for e in catalog if e.msgctxt == "summary-intro" and not e.obsolete]
     assert message.msgstr == "Deze samenvatting geeft je de hoofdpunten. De rest licht elk punt toe; de volledige tekst is bepalend."
     assert not message.fuzzy
+    # A placeholder may move to another sentence of the unit: codes are the unit's, not a segment's.
+    assert cli("i18n", "export", "--format", "xliff20", "--locale", "nl", cwd=sample).exit_code == 0
+    text = xlf.read_text(encoding="utf-8")
+    start = text.index('<unit id="who-dpo"')
+    start = text.index('<segment id="s1"', start)
+    end = text.index("</segment>", start) + len("</segment>")
+    ph1 = '<ph id="1" dataRef="d1" equiv="{{contact.dpo-email}}" type="other" subType="policygen:placeholder" canDelete="no"/>'
+    ph2 = '<ph id="2" dataRef="d2" equiv="{{contact.postal-address}}" type="other" subType="policygen:placeholder" canDelete="no"/>'
+    moved = ('<segment id="s1" state="translated">\n'
+             '        <source xml:space="preserve">We have appointed a data protection officer (DPO) who monitors how we handle personal data and is your '
+             'point of contact for any question about this policy.</source>\n'
+             f'        <target xml:space="preserve">Schrijf naar {ph1} of {ph2}: onze FG beantwoordt elke vraag.</target>\n'
+             '      </segment>\n      <ignorable>\n        <source xml:space="preserve"> </source>\n      </ignorable>\n'
+             '      <segment id="s2" state="translated">\n'
+             f'        <source xml:space="preserve">You can reach the DPO at {ph1} or by post at {ph2}.</source>\n'
+             '        <target xml:space="preserve">Zo bereik je de FG.</target>\n'
+             '      </segment>')
+    xlf.write_text(text[:start] + moved + text[end:], encoding="utf-8")
+    result = cli("i18n", "import", str(xlf), cwd=sample)
+    assert result.exit_code == 0, result.stderr

@@ -553,7 +553,9 @@ def _read_20(root: etree._Element, file: etree._Element, project: str | None) ->
         # split a unit into sentences, with the space between them an <ignorable>.
         sources, targets, states = [], [], []
         target_line = 0
-        problem = None
+        # Codes are compared over the whole unit: a translation may move one to another sentence.
+        source_codes: list[tuple[str, str]] = []
+        target_codes: list[tuple[str, str]] = []
         readable, translated = True, False
         for part in element:
             name = _local(part)
@@ -574,13 +576,15 @@ def _read_20(root: etree._Element, file: etree._Element, project: str | None) ->
                 states[-1] = "initial"  # a sentence left untranslated: the unit is not done
                 continue
             translated = True
-            problem = problem or _code_problem(_codes_20(source), _codes_20(target))
+            source_codes += _codes_20(source)
+            target_codes += _codes_20(target)
             targets.append(_text_20(target, data))
             target_line = target_line or target.sourceline or 0
         if not readable:
             continue
         text = "".join(targets) if translated else None
         fuzzy = bool(text) and any(state == "initial" for state in states)
+        problem = _code_problem(source_codes, target_codes) if translated else None
         units.append(ReadUnit(element.sourceline or 0, element.get("id") or "", tuple(c for c in contexts if c), "".join(sources), text, fuzzy, target_line,
                               code_problem=problem))
     return ReadFile(file.sourceline or 1, "2.0", file.get("original") or file.get("id") or "", project, root.get("trgLang") or "", units, tuple(problems))
