@@ -42,6 +42,7 @@ from policygen.changes.prose import (
     plain,
     regulated_topics,
     renamed_name,
+    repeated_contact_dropped,
     says_nothing_about_data,
 )
 from policygen.model import FACT_KINDS, PLACEHOLDER_RE, Duration, Facts, Policy
@@ -516,6 +517,9 @@ def _add_findings(details: dict[str, Any], before: str, after: str, context: tup
     elif says_nothing_about_data(before, after, new_prose.locale, lead):
         details["edit"] = "editorial"
         details["editorial"] = "no statement about personal data (page text around the policy)"
+    elif repeated_contact_dropped(before, after, new_prose.document, new_prose.locale):
+        details["edit"] = "editorial"
+        details["editorial"] = "a way to reach us that the policy still gives, dropped where it was said twice"
     elif only_version_notes(before, after, new_prose.locale):
         details["edit"] = "editorial"
         details["editorial"] = "a note on the policy's versions (when it takes effect, where earlier versions are)"

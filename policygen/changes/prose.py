@@ -486,6 +486,33 @@ def says_nothing_about_data(before: str, after: str, locale: str = "en", lead: s
     return bool(changed) and not any(vocabulary.search(s) or _COMPANY.search(s) for s in changed)
 
 
+def repeated_contact_dropped(before: str, after: str, new: Document, locale: str = "en") -> bool:
+    """Sentences only taken away, each a way to reach us that the new version still gives (every
+    e-mail address and phone number it names stands in the new version) and says nothing else a
+    detector reads (no right, nothing about sharing, transfers, keeping or collecting data), or a
+    label with no word about personal data ("Summary:"): a contact line said twice, now once."""
+    words_ = lexicon(locale)
+    old_parts, new_parts = sentences(plain(before)), sentences(plain(after))
+    old_keys, new_keys = {_norm(s) for s in old_parts}, {_norm(s) for s in new_parts}
+    dropped = [s for s in old_parts if _norm(s) not in new_keys]
+    if not dropped or any(_norm(s) not in old_keys for s in new_parts):
+        return False
+    vocabulary = words_.pattern("privacy_words")
+    statements = [s for s in dropped if vocabulary.search(s)]
+    if not statements:
+        return False
+    kept = new.memo.get("contacts")
+    if kept is None:
+        kept = new.memo["contacts"] = _contacts(new.text)
+    for sentence in statements:
+        mails, phones = _contacts(sentence)
+        if not (mails or phones) or not (mails <= kept[0] and phones <= kept[1]):
+            return False
+        if any(term.pattern.search(sentence) for term in words_.terms("rights")) or any(words_.pattern(k).search(sentence) for k in TOPICS):
+            return False
+    return True
+
+
 def only_version_notes(before: str, after: str, locale: str = "en") -> bool:
     """The sentences a change adds or drops are notes on the policy's own versions ("This policy
     takes effect on ...", "the previous version is here"): with the policy's name set aside, they
