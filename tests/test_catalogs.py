@@ -98,6 +98,31 @@ def test_a_removed_block_that_comes_back_unchanged_is_translated_again(mini: Pat
     assert cli("build", "--locale", "nl", cwd=mini).exit_code == 0
 
 
+def test_a_paragraph_wrapped_in_the_editor_keeps_its_translation(mini: Path, cli) -> None:
+    # A soft line break renders as a space: wrapping a paragraph changes nothing a reader sees,
+    # so its message is the same, one line, and the translation stays publishable (a msgid with
+    # a line break would also make pofilter flag every translation without one).
+    po = mini / "locales" / "nl" / "LC_MESSAGES" / "mini.po"
+    before = po.read_bytes()
+    edit(mini / "sources" / "mini" / "policy.md", "Write to {{contact.mail}} within", "Write to {{contact.mail}}\n  within")
+    assert cli("i18n", "update", cwd=mini).exit_code == 0
+    assert po.read_bytes().replace(b"policy.md:15", b"") == before.replace(b"policy.md:15", b"")
+    result = cli("build", "--locale", "nl", "--format", "html", cwd=mini)
+    assert result.exit_code == 0, result.stderr
+    assert "Schrijf binnen" in (mini / "output" / "mini" / "nl" / "index.html").read_text(encoding="utf-8")
+    # A catalog made before, with the line break in its msgid, takes the one-line text as it is.
+    po.write_text(po.read_text(encoding="utf-8").replace('msgid "Write to {{contact.mail}} within', 'msgid "Write to {{contact.mail}}\\n  within'),
+                  encoding="utf-8")
+    assert cli("i18n", "update", cwd=mini).exit_code == 0
+    nl = catalog(mini, "nl", "mini")
+    message = nl.get("Write to {{contact.mail}} within {{right.access.response_time}}.", context="rights-text")
+    assert message is not None and not message.fuzzy and message.string.startswith("Schrijf binnen")
+    # A hard break (two spaces, or a backslash, at the end of the line) is kept: it renders.
+    edit(mini / "sources" / "mini" / "policy.md", "{{contact.mail}}\n  within", "{{contact.mail}}\\\nwithin")
+    assert cli("i18n", "update", cwd=mini).exit_code == 0
+    assert catalog(mini, "nl", "mini").get("Write to {{contact.mail}}\\\nwithin {{right.access.response_time}}.", context="rights-text").fuzzy
+
+
 def test_untranslated_block_falls_back_with_source_lang(mini: Path, cli) -> None:
     edit(mini / "sources" / "mini" / "policy.md", "Write to {{contact.mail}}", "Please write to {{contact.mail}}")
     assert cli("i18n", "update", cwd=mini).exit_code == 0

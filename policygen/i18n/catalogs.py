@@ -30,7 +30,7 @@ from policygen.archive.store import RELEASE_FILE, releases
 from policygen.atomic import write_all
 from policygen.errors import Collector
 from policygen.i18n.localize import Formatter
-from policygen.i18n.translations import GLOSSARY_DOMAIN, NOTES_PREFIX, Entry, Translations, is_notes, notes_context
+from policygen.i18n.translations import GLOSSARY_DOMAIN, NOTES_PREFIX, Entry, Translations, flowed, is_notes, notes_context
 from policygen.model import PLACEHOLDER_RE, Policy, Project, Term
 from policygen.source.files import CONTROL_CHARACTERS, NOT_A_FILE, inside, not_a_file
 
@@ -153,7 +153,7 @@ def policy_template(project: Project, policy: Policy) -> Catalog:
     for segment in (doc.title, *doc.segments):
         notes = [f"{_KIND_NOTES[segment.kind]} in clause '{segment.clause}'; source language: {policy.source_locale}"]
         notes += placeholder_hints(formatter, segment.text)
-        store.addunit(_message(segment.context, segment.text, f"{rel}:{segment.line}", notes))
+        store.addunit(_message(segment.context, flowed(segment.text), f"{rel}:{segment.line}", notes))
     for context, text, path, _line in release_notes(project, policy):
         version = context.removeprefix(NOTES_PREFIX)
         store.addunit(_message(context, text, path.relative_to(project.root).as_posix(), [
@@ -228,7 +228,7 @@ def sources(project: Project) -> dict[str, list[tuple[str, str, Path, int]]]:
     result[GLOSSARY_DOMAIN] = [(term.context, term.label, glossary.path, term.line) for term in glossary.all_terms()]
     for policy in project.policies.values():
         doc = policy.document
-        result[policy.id] = [(segment.context, segment.text, policy.prose_path, segment.line) for segment in (doc.title, *doc.segments)]
+        result[policy.id] = [(segment.context, flowed(segment.text), policy.prose_path, segment.line) for segment in (doc.title, *doc.segments)]
         result[policy.id] += release_notes(project, policy)
     return result
 
@@ -410,6 +410,16 @@ def merge(existing: Catalog, template: Catalog, locale: str) -> Catalog:
             old = by_source.get(source)
             if old is not None and id(old) in used:
                 old = None
+        if (old is not None and old.target and not old.isfuzzy() and not old.isobsolete() and old.getcontext() == context
+                and flowed(old.source) == source):
+            # The same text with its soft line breaks made spaces (a catalog made when msgids
+            # kept them): the translation is still the translation of this text.
+            used.add(id(old))
+            fresh.wrapper = merged.wrapper
+            fresh.msgstr = old.msgstr.copy()
+            fresh.othercomments = [line for line in old.othercomments if not _MANGLED_PREVIOUS.match(line)]
+            merged.addunit(fresh)
+            continue
         if old is not None and old.target:
             used.add(id(old))
             # The translation is the same text: its lines stay as the translator's tool wrapped

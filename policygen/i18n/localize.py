@@ -21,7 +21,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from policygen.errors import Collector
-from policygen.i18n.translations import GLOSSARY_DOMAIN, Translations
+from policygen.i18n.translations import GLOSSARY_DOMAIN, Translations, flowed
 from policygen.model import ROOT, Duration, Policy, Project, Segment, Term
 from policygen.resources import builtin
 from policygen.source.placeholders import Ref, kept, labels_used, resolve
@@ -467,7 +467,9 @@ def localize(project: Project, policy: Policy, locale: str, translations: Transl
         token = source.copy()
         token.meta = dict(source.meta or {})
         if locale != policy.source_locale:
-            entry = translations.get(policy.id, locale, segment.context, segment.text)
+            # A catalog archived before msgids were flowed keys a wrapped paragraph by its lines.
+            entry = (translations.get(policy.id, locale, segment.context, flowed(segment.text))
+                     or translations.get(policy.id, locale, segment.context, segment.text))
             usable = False
             if entry is not None:
                 children = parse_inline(entry.text)

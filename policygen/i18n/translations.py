@@ -8,12 +8,29 @@ that localizing never depends on how catalogs are stored.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 GLOSSARY_DOMAIN = "glossary"
 NOTES_PREFIX = "release-notes:"
 """The ``msgctxt`` of a release's notes in its policy's catalog is this prefix and the version
 (``release-notes:2.1``); a clause ID never holds a colon, so the two never meet."""
+
+
+def flowed(text: str) -> str:
+    """The msgid of a block's Markdown source: each soft line break (a paragraph wrapped in the
+    editor, which renders as one line) is a space, so wrapping it again changes no message and
+    no translation; a hard break (two spaces or a backslash before the line end) stays."""
+    if "\n" not in text:
+        return text
+    lines = text.split("\n")
+    result = lines[0]
+    for previous, line in pairwise(lines):
+        if previous.endswith(("  ", "\\")):
+            result += "\n" + line
+        else:
+            result = result.rstrip(" \t") + " " + line.lstrip(" \t")
+    return result
 
 
 def notes_context(version: str) -> str:
