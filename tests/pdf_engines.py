@@ -287,16 +287,27 @@ class Clauses:
         words, an engine's gap between an emphasised word and the next, or beside punctuation).
         ``hyphen_optional``: for poppler's layout mode, which drops a "-" that ends a line (it
         takes every such hyphen for a hyphenation)."""
-        text = normalize(clause)
+        marked = normalize(re.sub(r"\s*\n\s*", _PART, clause))
+        text = marked.replace(_PART, " ")
         start = self.plain.find(text)
         out = []
-        for index, ch in enumerate(text):
-            if index and ch != " " and text[index - 1] != " ":
+        for index, ch in enumerate(marked):
+            if index and text[index] != " " and text[index - 1] != " ":
                 kinds = {_kind(ch), _kind(text[index - 1])}
                 if (start >= 0 and start + index in self.breaks) or len(kinds) > 1 or kinds == {"p"}:
                     out.append(r"\s?")
-            out.append(r"\s" if ch == " " else "-?" if ch == "-" and hyphen_optional else re.escape(ch))
+            if ch == _PART:
+                out.append(_LABEL)
+            else:
+                out.append(r"\s" if ch == " " else "-?" if ch == "-" and hyphen_optional else re.escape(ch))
         return re.compile("".join(out))
+
+
+_PART = "\x01"
+"""Where a clause's text goes on to its next part (list item, table cell): a line break in it."""
+_LABEL = r"\s(?:(?:[\u2022\u25e6\u25aa]|[0-9\u17e0-\u17e9]+\.)\s?)?"
+"""A space, and then perhaps the label of a list item (a nested list's bullet, an ordered
+list's number), which the clause's text does not have and a reader's text has before the item."""
 
 
 def _kind(ch: str) -> str:

@@ -354,3 +354,38 @@ def test_list_bullets_and_numbers_are_labels(pages: dict[str, list[Page]]) -> No
         labels = _labels(page.pdf)
         assert expected and len(labels) == expected, name
         assert [label for label in labels if not re.fullmatch(r"•|[0-9\u17e0-\u17e9]+\.", label)] == [], name
+
+
+def test_list_labels_are_read_with_their_items() -> None:
+    # WeasyPrint 70 paints a list item's outside marker after all the text of its page: engines
+    # that read in drawing order gave an ordered list's numbers (and a nested list's bullets) at
+    # the foot of the page, inside whatever text crossed to the next page. policygen draws each
+    # marker just before its item's text, where it is on the page.
+    import io
+
+    import pypdfium2
+    from pypdf import PdfReader
+
+    from policygen.render.pdf import render_html_pdf
+    from policygen.source.load import load_project
+
+    project = load_project(SAMPLE, None)
+    body = ('<ol style="list-style-type: khmer"><li>សិទ្ធិស្នើសុំ</li><li>សិទ្ធិកែតម្រូវ<ul><li>លើកលែងតែ</li></ul></li></ol>'
+            "<p>ក្រោយបញ្ជី</p>")
+
+    def render() -> bytes:
+        return render_html_pdf(project, body, "km", "ចំណងជើង", "", SAMPLE / "policygen.yaml")
+
+    data = render()
+    with pdf_text.disabled():
+        plain = render()
+
+    def engines(pdf: bytes) -> dict[str, str]:
+        page = pypdfium2.PdfDocument(pdf)[0]
+        texts = {"pypdf": PdfReader(io.BytesIO(pdf)).pages[0].extract_text(), "pdfium": page.get_textpage().get_text_range()}
+        return {name: re.sub(r"\s+", " ", text.replace("\u200b", "")).strip() for name, text in texts.items()}
+
+    for name, text in engines(data).items():
+        assert "ចំណងជើង ១. សិទ្ធិស្នើសុំ ២. សិទ្ធិកែតម្រូវ ◦ លើកលែងតែ ក្រោយបញ្ជី ចំណងជើង ទំព័រ" in text, name
+    for name, text in engines(plain).items():  # the control: the labels after the page's text
+        assert "១. ២. ◦ ចំណង" in text, name

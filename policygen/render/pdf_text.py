@@ -33,14 +33,18 @@ Khmer element:
    invisible space as large as the row goes before each of its lines of text but the first
    (:func:`glue_rows`), so that its layout analysis reads a table row by row, not column by
    column.
+6. In every language, a list item's outside marker (bullet or number) is drawn just before the
+   item's text, not after all the text of the page as WeasyPrint 70 paints it
+   (:func:`_dispatch_children`).
 
 Text boxes without Khmer keep WeasyPrint's glyph mapping, corrected where it would be wrong: in
 each grapheme cluster the first glyph carries the cluster's text and the others U+200B.
 
 Codes whose text or width differs from the glyph's are fresh CIDs past the font's glyphs,
 mapped back to the real glyph by a ``CIDToGIDMap``, so the page looks exactly the same. The
-module hooks two module-level functions of WeasyPrint 70 (``draw.text.draw_first_line`` and
-``pdf.fonts._build_vector_font_dictionary``), runs WeasyPrint's own drawing code, and changes
+module hooks module-level functions of WeasyPrint 70 (``draw.text.draw_first_line``,
+``pdf.fonts._build_vector_font_dictionary``, and for step 6 ``stacking._dispatch_children`` and
+``draw.draw_block_level``), runs WeasyPrint's own drawing code, and changes
 no WeasyPrint file. Lines that use ellipsis and fonts without TrueType outlines are left to
 WeasyPrint's own code.
 """
@@ -70,6 +74,9 @@ _original_draw_first_line: Any = None
 _original_build_vector_font_dictionary: Any = None
 _original_marked: Any = None
 _original_build_box_tree: Any = None
+_original_dispatch_children: Any = None
+_original_draw_block_level: Any = None
+draw_module: Any = None
 boxes: Any = None
 _installed = False
 _enabled = True
@@ -84,9 +91,12 @@ def install() -> None:
     """Hook the text layer into WeasyPrint (idempotent)."""
     global _installed, pydyf, draw_text, pdf_fonts, ffi, pango, FROM_UNITS
     global _original_draw_first_line, _original_build_vector_font_dictionary, _original_marked, _original_build_box_tree, boxes
+    global _original_dispatch_children, _original_draw_block_level, draw_module
     if _installed:
         return
     import pydyf as pydyf_module
+    from weasyprint import draw as draw_package
+    from weasyprint import stacking
     from weasyprint.draw import text as draw_text_module
     from weasyprint.formatting_structure import boxes as boxes_module
     from weasyprint.pdf import fonts as pdf_fonts_module
@@ -105,6 +115,11 @@ def install() -> None:
     _original_build_box_tree = pdf_tags._build_box_tree
     pdf_stream.Stream.marked = _marked
     pdf_tags._build_box_tree = _build_box_tree
+    draw_module = draw_package
+    _original_dispatch_children = stacking._dispatch_children
+    _original_draw_block_level = draw_module.draw_block_level
+    stacking._dispatch_children = _dispatch_children
+    draw_module.draw_block_level = _draw_block_level
     _installed = True
 
 
@@ -217,6 +232,38 @@ def _build_box_tree(box, parent, pdf, page_number, nums, annotations, tags):
             yield element
     finally:
         _elements.pop()
+
+
+def _dispatch_children(box, page, child_contexts, blocks, floats, blocks_and_cells):
+    # WeasyPrint 70 makes a list item's outside marker (its bullet or number) an absolutely
+    # positioned box, painted after all the text of the page: engines that read in drawing
+    # order (PDFium, pdf.js, pdftotext -raw, MuPDF, pypdf) read an ordered list's numbers at
+    # the foot of the page, inside whatever text crosses to the next page. The marker keeps its
+    # place but is drawn with its item (_draw_block_level), just before the item's text.
+    before = {id(context) for context in child_contexts}
+    box = _original_dispatch_children(box, page, child_contexts, blocks, floats, blocks_and_cells)
+    if not _enabled:
+        return box
+    markers = [context for context in child_contexts if id(context) not in before and _plain_marker(context.box)]
+    if markers:
+        child_contexts[:] = [context for context in child_contexts if not any(context is marker for marker in markers)]
+        box.policygen_markers = markers
+    return box
+
+
+def _plain_marker(box: Any) -> bool:
+    """Whether ``box`` is an outside list marker that WeasyPrint paints as a positioned box of
+    its own (no z-index, opacity, transform or clip that would make its paint order matter)."""
+    style = box.style
+    return bool(box.is_outside_marker and style["z_index"] == "auto" and style["opacity"] == 1
+                and not style["transform"] and style["overflow"] == "visible")
+
+
+def _draw_block_level(page, stream, blocks_and_cells):
+    for block, inner in blocks_and_cells.items():
+        for marker in getattr(block, "policygen_markers", ()):
+            draw_module.draw_stacking_context(stream, marker)
+        _original_draw_block_level(page, stream, {block: inner})
 
 
 _elements: list[Any] = []
