@@ -181,6 +181,48 @@ def test_escape_payload_fails_with_its_line(name: str, tmp_path: Path, cli) -> N
     assert result.stderr.startswith(f"theme/templates/fragment.html:{line}: template error: "), result.stderr
 
 
+MEMORY_PAYLOADS = {
+    # each makes one string or list of 50 million items or more in one expression, past the
+    # limit of 10 million (MAX_TEMPLATE_SEQUENCE) that '*' already had
+    "center-filter": '{{ "x" | center(50000000) }}',
+    "center-method": '{{ "x".center(50000000) }}',
+    "ljust-method": '{{ "x".ljust(50000000) }}',
+    "zfill-method": '{{ "1".zfill(50000000) }}',
+    "indent-filter": '{{ "x" | indent(50000000, true) }}',
+    "format-filter-width": '{{ "%050000000d" | format(1) }}',
+    "percent-width": '{{ "%050000000d" % 1 }}',
+    "percent-star-width": '{{ "%*d" % (50000000, 1) }}',
+    "str-format-width": '{{ "{:>50000000}".format(1) }}',
+    "str-format-nested-width": '{{ "{:>{}}".format(1, 50000000) }}',
+    "replace-filter": '{{ ("x" * 1000) | replace("x", "y" * 100000) }}',
+    "replace-method": '{{ ("x" * 1000).replace("x", "y" * 100000) }}',
+    "join-filter": '{{ (("x" * 100000,) * 1000) | join }}',
+    "join-method": '{{ ",".join(("x" * 100000,) * 1000) }}',
+    "list-plus": '{% set l = ["a"] * 9000000 %}{{ (l + l + l) | length }}',
+    "concat-doubling": '{% set ns = namespace(s="x" * 1000000) %}{% for i in range(8) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s | length }}',
+    "batch-fill": "{{ [1] | batch(50000000, 0) | list | length }}",
+    "slice-many": "{{ [1] | slice(50000000) | list | length }}",
+    "wordwrap-wrapstring": '{{ ("x " * 1000000) | wordwrap(1, wrapstring="y" * 100) | length }}',
+    "output-of-a-loop": '{% for i in range(20) %}{{ "x" * 9000000 }}{% endfor %}',
+}
+
+
+@pytest.mark.parametrize("name", sorted(MEMORY_PAYLOADS))
+def test_one_expression_cannot_take_all_memory(name: str, mini: Path, cli) -> None:
+    """docs/security.md: a theme cannot make the build use unbounded memory in one expression.
+    Before these limits, each payload built a value of 50 million characters or items or more
+    (a width of 4,000,000,000 makes 4 GB), and the page got it."""
+    (mini / "theme" / "templates").mkdir(parents=True)
+    (mini / "theme" / "templates" / "fragment.html").write_text(FRAGMENT + MEMORY_PAYLOADS[name] + "\n", encoding="utf-8")
+    result = cli("build", cwd=mini)
+    assert result.exception is None, result.exception
+    assert result.exit_code == 1, "built a page with it"
+    line = FRAGMENT.count("\n") + 1
+    where = "theme/templates/fragment.html:" if name == "output-of-a-loop" else f"theme/templates/fragment.html:{line}:"  # the whole output
+    assert result.stderr.startswith(f"{where} template error: "), result.stderr
+    assert "10,000,000" in result.stderr or "100,000,000" in result.stderr, result.stderr
+
+
 def test_harmless_template_code_still_works(mini: Path, cli) -> None:
     """Themes keep what Jinja offers for data: filters, loops, namespaces, JSON, mapping access."""
     extra = ("{% set ns = namespace(n=0) %}{% for alt in alternates %}{% set ns.n = ns.n + 1 %}{% endfor %}"

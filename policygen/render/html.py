@@ -9,6 +9,7 @@ this module rendered from tokens.
 
 from __future__ import annotations
 
+import functools
 import html
 import posixpath
 import re
@@ -16,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from types import MappingProxyType
+from types import BuiltinMethodType, MappingProxyType, MethodType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from markupsafe import Markup
@@ -171,6 +172,73 @@ MAX_TEMPLATE_SEQUENCE = 10_000_000
 """The longest string or list a template may make with ``*`` (``"x" * n``)."""
 MAX_TEMPLATE_POWER_BITS = 100_000
 """The largest number, in bits, a template may make with ``**``."""
+MAX_TEMPLATE_OUTPUT = 100_000_000
+"""The most characters one rendered template may produce (a loop's output adds up)."""
+_FORMAT_WIDTH = re.compile(r"%(?:\([^)]*\))?[-+ #0]*(\*|\d*)(?:\.(\*|\d*))?")
+"""A printf-style conversion's width and precision (``%08.3f``, ``%*d``)."""
+_BRACE_NUMBERS = re.compile(r"\{[^{}]*?(\d+)[^{}]*\}|\{[^{}]*\{")
+"""A number in a ``str.format`` field (its width or precision), or a field nested in one."""
+
+
+def _too_long(size: int, what: str) -> None:
+    """Refuse a string or list of ``size`` items before it is made."""
+    if size > MAX_TEMPLATE_SEQUENCE:
+        from jinja2.sandbox import SecurityError
+
+        raise SecurityError(f"{what} would be longer than {MAX_TEMPLATE_SEQUENCE:,} items")
+
+
+def _length(value: Any) -> int:
+    return len(value) if isinstance(value, (str, list, tuple)) else len(str(value))
+
+
+def _check_percent(template: Any, args: Any) -> None:
+    """``template % args``: no width or precision past the limit, given or taken from ``args``."""
+    if not isinstance(template, str):
+        return
+    values = args if isinstance(args, tuple) else (args,)
+    for width, precision in _FORMAT_WIDTH.findall(template):
+        for number in (width, precision):
+            if number == "*":
+                _too_long(max((v for v in values if type(v) is int), default=0), "'%' formatting with a '*' width")
+            elif number:
+                _too_long(int(number), "'%' formatting")
+    _too_long(len(template) + sum(_length(v) for v in values), "'%' formatting")
+
+
+def _check_format(template: Any, args: Any, kwargs: Any) -> None:
+    """``template.format(...)``: no width or precision past the limit, written or nested."""
+    if not isinstance(template, str):
+        return
+    for match in _BRACE_NUMBERS.finditer(template):
+        if match.group(1) is not None:
+            _too_long(int(match.group(1)), "str.format")
+        else:  # a nested field ('{:>{}}') takes its width from an argument
+            _too_long(max((v for v in (*args, *kwargs.values()) if type(v) is int), default=0), "str.format with a nested width")
+
+
+def _replaced_length(text: str, old: str, new: str, count: Any = None) -> int:
+    times = text.count(old) if old else len(text) + 1
+    if type(count) is int and count >= 0:
+        times = min(times, count)
+    return len(text) + times * (len(new) - len(old))
+
+
+def _bound_str_call(method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """The methods of a string that make one longer than the string itself, checked before they run."""
+    text, name = method.__self__, method.__name__
+    numbers = [v for v in (*args, *kwargs.values()) if type(v) is int]
+    if name in ("center", "ljust", "rjust", "zfill"):
+        _too_long(max(numbers, default=0), f"str.{name}")
+    elif name == "expandtabs":
+        _too_long(len(text) * max(numbers or [8]), "str.expandtabs")
+    elif name == "replace" and len(args) >= 2 and isinstance(args[0], str) and isinstance(args[1], str):
+        _too_long(_replaced_length(text, args[0], args[1], args[2] if len(args) > 2 else kwargs.get("count")), "str.replace")
+    elif name == "join" and args and isinstance(args[0], (list, tuple, str)):
+        items = args[0]
+        _too_long(sum(_length(i) for i in items) + len(text) * max(len(items) - 1, 0), "str.join")
+    elif name in ("format", "format_map"):
+        _check_format(text, args, kwargs)
 
 
 @cache
@@ -180,7 +248,7 @@ def _jinja_classes() -> tuple[Callable[[Path, Path], jinja2.BaseLoader], type[ji
     answered from its record or a no-op build, does not load Jinja at all."""
     import jinja2
     from jinja2 import nodes
-    from jinja2.compiler import CodeGenerator
+    from jinja2.compiler import CodeGenerator, optimizeconst
     from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
     class _ThemeLoader(jinja2.FileSystemLoader):
@@ -198,6 +266,14 @@ def _jinja_classes() -> tuple[Callable[[Path, Path], jinja2.BaseLoader], type[ji
             return source, filename, uptodate
 
     class _Generator(CodeGenerator):
+        @optimizeconst
+        def visit_Concat(self, node: Any, frame: Any) -> None:
+            # '~' joins its operands through the sandbox, which bounds the result: each operand is
+            # bounded already, so the join makes at most a few times the limit before it is refused.
+            self.write("environment.bounded_join(")
+            super().visit_Concat(node, frame)
+            self.write(")")
+
         def _output_child_to_const(self, node: Any, frame: Any, finalize: Any) -> str:
             # Jinja folds a constant expression ('{{ "a".upper }}') when it compiles the template,
             # and escapes the folded value before finalize sees it: finalize would get the escaped
@@ -217,11 +293,28 @@ def _jinja_classes() -> tuple[Callable[[Path, Path], jinja2.BaseLoader], type[ji
         (below) no number or string so big that making it alone exhausts the machine.
         """
 
-        intercepted_binops = frozenset({"*", "**"})
+        intercepted_binops = frozenset({"*", "**", "+", "%"})
         code_generator_class = _Generator
 
+        def bounded_join(self, joined: Any) -> Any:
+            if isinstance(joined, str):
+                _too_long(len(joined), "the result of '~'")
+            return joined
+
+        def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+            method = getattr(__obj, "__wrapped__", __obj)  # the sandbox hands out str.format wrapped in a function of its own
+            if isinstance(method, (BuiltinMethodType, MethodType)) and isinstance(getattr(method, "__self__", None), str):
+                if method.__name__ == "join" and args and not isinstance(args[0], (list, tuple, str)):
+                    args = (list(args[0]), *args[1:])  # read once: by the check, then by join
+                _bound_str_call(method, args, kwargs)
+            return super().call(__context, __obj, *args, **kwargs)
+
         def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-            if operator == "*":
+            if operator == "+" and isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)):
+                _too_long(len(left) + len(right), "the result of '+'")
+            elif operator == "%":
+                _check_percent(left, right)
+            elif operator == "*":
                 for sequence, times in ((left, right), (right, left)):
                     if isinstance(sequence, (str, list, tuple)) and isinstance(times, int) and len(sequence) * times > MAX_TEMPLATE_SEQUENCE:
                         raise SecurityError(f"the result of '*' would be longer than {MAX_TEMPLATE_SEQUENCE:,} items")
@@ -305,9 +398,68 @@ def _environment(theme: Path, names: tuple[str, ...] | None, root: Path) -> jinj
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
     )
     env.globals.pop("lipsum", None)
+    _bound_filters(env)
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "default": _json_default}
     return env
 
+
+
+def _bound_filters(env: jinja2.Environment) -> None:
+    """Jinja's filters that can make a string or list much longer than what they are given,
+    each checked before it runs: no filter makes one longer than :data:`MAX_TEMPLATE_SEQUENCE`."""
+    from jinja2.utils import _PassArg
+
+    filters = env.filters
+
+    def checked(name: str, check: Callable[..., Any]) -> None:
+        original = filters[name]
+        # A filter marked to receive the environment, context or evaluation context (join, and
+        # every filter Jinja also has an async form of, such as slice) gets it first.
+        lead = 1 if _PassArg.from_obj(original) is not None else 0
+
+        @functools.wraps(original)  # keeps that mark
+        def bounded(*args: Any, **kwargs: Any) -> Any:
+            given = args[lead:]
+            return original(*args[:lead], *(check(*given, **kwargs) or given), **kwargs)
+
+        filters[name] = bounded
+
+    def center(value: Any, width: Any = 80) -> None:
+        _too_long(width if type(width) is int else 0, "the center filter")
+
+    def indent(s: Any, width: Any = 4, *rest: Any, **kwargs: Any) -> None:
+        step = width if type(width) is int else len(str(width))
+        _too_long(_length(s) + (str(s).count("\n") + 1) * step, "the indent filter")
+
+    def format_(value: Any, *args: Any, **kwargs: Any) -> None:
+        _check_percent(value, kwargs if kwargs else args)
+
+    def replace(s: Any, old: Any, new: Any, count: Any = None) -> None:
+        _too_long(_replaced_length(str(s), str(old), str(new), count), "the replace filter")
+
+    def join(value: Any, d: Any = "", attribute: Any = None) -> tuple[Any, ...] | None:
+        if attribute is not None:
+            return None
+        items = list(value)  # read once: by the check, then by join
+        _too_long(sum(_length(i) for i in items) + _length(d) * max(len(items) - 1, 0), "the join filter")
+        return (items, d)
+
+    def wordwrap(s: Any, width: Any = 79, break_long_words: Any = True, wrapstring: Any = None, *rest: Any,
+                 **kwargs: Any) -> None:
+        if wrapstring is not None:
+            lines = _length(s) // max(width if type(width) is int else 1, 1) + 1
+            _too_long(_length(s) + lines * _length(wrapstring), "the wordwrap filter")
+
+    def batch(value: Any, linecount: Any, fill_with: Any = None) -> None:
+        if fill_with is not None:
+            _too_long(linecount if type(linecount) is int else 0, "the batch filter")
+
+    def slice_(value: Any, slices: Any, fill_with: Any = None) -> None:
+        _too_long(slices if type(slices) is int else 0, "the slice filter")
+
+    for name, check in (("center", center), ("indent", indent), ("format", format_), ("replace", replace), ("join", join),
+                        ("wordwrap", wordwrap), ("batch", batch), ("slice", slice_)):
+        checked(name, check)
 
 
 def theme_templates(project: Project, names: Iterable[str]) -> list[Path]:
@@ -371,7 +523,8 @@ def render_template(env: jinja2.Environment, name: str, context: Mapping[str, An
 
     data = template_data(dict(context))
     try:
-        return env.get_template(name).render(data)
+        template = env.get_template(name)
+        return _bounded_output(template.generate(data), Path(template.filename or name))
     except jinja2.TemplateSyntaxError as exc:
         raise SourceError([Diagnostic(Path(exc.filename or name), exc.lineno or 0, f"template error: {exc.message}")]) from None
     except jinja2.TemplateNotFound as exc:
@@ -392,6 +545,19 @@ def render_template(env: jinja2.Environment, name: str, context: Mapping[str, An
     except Exception as exc:  # the context is plain data: whatever else fails here, a template did it
         path, line = _template_frame(exc)
         raise SourceError([Diagnostic(path or Path(name), line, f"template error: {_describe(exc)}")]) from None
+
+
+def _bounded_output(chunks: Iterable[str], template: Path) -> str:
+    """The output of ``template``, refused once it passes :data:`MAX_TEMPLATE_OUTPUT` (a loop
+    that prints a long string adds up, however short each expression is)."""
+    parts, size = [], 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > MAX_TEMPLATE_OUTPUT:
+            raise SourceError([Diagnostic(template, 0, f"template error: the page would be longer than {MAX_TEMPLATE_OUTPUT:,} characters; "
+                                          "a loop prints too much")])
+        parts.append(chunk)
+    return "".join(parts)
 
 
 def _describe(exc: BaseException) -> str:
