@@ -195,3 +195,18 @@ def test_import_refuses_unsafe_policy_ids_with_the_shared_wording(mini: Path, tm
     assert result.exit_code == 1 and result.exception is None
     assert f"policygen: {says}" in result.stderr
     assert not (mini / "sources" / policy).exists()
+
+
+@pytest.mark.parametrize("command", [
+    ("archive", "list", "../sources"),
+    ("archive", "show", "../../elsewhere", "--at", "2026-06-01"),
+    ("archive", "show", "/tmp/elsewhere", "--at", "2026-06-01"),
+    ("diff", "../elsewhere@1.0", "mini@1.0"),
+])
+def test_a_policy_named_on_the_command_line_is_an_id_not_a_path(mini: Path, cli, command: tuple[str, ...]) -> None:
+    """archive list, archive show and diff POLICY@VERSION read archive/<policy>/: a policy
+    argument with '..' or a leading '/' read the release.json files of another folder (and
+    'archive list ../sources' answered 'no releases yet')."""
+    result = cli(*command, cwd=mini)
+    assert result.exit_code == 1 and result.exception is None, result.exception
+    assert "is not a safe slug" in result.stderr, result.stderr

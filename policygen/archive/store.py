@@ -33,7 +33,7 @@ from pathlib import Path
 
 from policygen.archive import sign
 from policygen.errors import Diagnostic, PolicygenError
-from policygen.model import SUPPORTED_LOCALES, Project
+from policygen.model import SUPPORTED_LOCALES, Project, quoted, slug_problem
 
 ARCHIVE_DIR = "archive"
 RELEASE_FILE = "release.json"
@@ -79,7 +79,11 @@ def archive_root(project_root: Path) -> Path:
 
 def releases(project_root: Path, policy: str) -> list[Release]:
     """The releases of ``policy``, in order. Temporary folders of interrupted releases, and
-    symbolic links, are not releases."""
+    symbolic links, are not releases. ``policy`` is an ID (a command line may name any text):
+    never a path that leads to another folder's releases."""
+    problem = slug_problem(policy)
+    if problem:
+        raise PolicygenError(f"policy ID {quoted(policy)} {problem}")
     folder = archive_root(project_root) / policy
     if not folder.is_dir():
         return []
