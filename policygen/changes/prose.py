@@ -344,9 +344,19 @@ def analyse(before: str, after: str, old: Document, new: Document, locale: str =
     added = [s for s in new_sentences if _norm(s) not in known and _closest(s, old_sentences) is None]
     old_contacts = [s for s in removed if _contact_line(s, words_)]
     new_contacts = [s for s in added if _contact_line(s, words_) and _norm(s) not in old.norm]
+    reworded = _reworded_contacts(old, new, words_) if new_contacts else None
+    # An old contact line reworded around an address that a new line gives ("..., 82008 Montauban
+    # for business customers." -> "Business customers can write to ..., 82008 Montauban.") gave
+    # no address the new version lacks. (An address that only still stands where it stood before,
+    # the controller's above, does not count: the address for requests that the clause gave may be
+    # replaced.)
+    if reworded is not None:
+        old_contacts = [s for s in old_contacts if not _contact_kept(s, reworded, words_)]
     if not old_contacts and new_contacts:
         # The address may have stood in another clause: one that the new version no longer has.
-        old_contacts = sorted(_contact_set(old.text, words_.locale) - _contact_set(new.text, words_.locale))
+        gone_lines = _contact_set(old.text, words_.locale) - _contact_set(new.text, words_.locale)
+        old_contacts = sorted({_norm(s) for s in sentences(old.text) if _norm(s) in gone_lines
+                               and not (reworded is not None and _contact_kept(s, reworded, words_))})
     if old_contacts and new_contacts and not any(f.kind == "contact-changed" for f in findings):
         findings.append(Finding("contact-changed", f"{old_contacts[0]} -> {new_contacts[0]}", new_contacts[0]))
     # An address only in a link target (mailto:, tel:) is a contact too, though no reader sees it as text.
@@ -365,6 +375,26 @@ def _contact_set(text: str, locale: str) -> frozenset[str]:
     """The lines of a version that give an address, an e-mail or a phone number (normalized)."""
     words_ = lexicon(locale)
     return frozenset(_norm(s) for s in sentences(text) if _contact_line(s, words_))
+
+
+def _reworded_contacts(old: Document, new: Document, words_: Lexicon) -> Document:
+    """The contact lines of the new version that the old one does not have, as one text."""
+    known = _contact_set(old.text, words_.locale)
+    fresh = _contact_set(new.text, words_.locale) - known
+    return Document.of([s for s in sentences(new.text) if _norm(s) in fresh])
+
+
+def _contact_kept(line: str, here: Document, words_: Lexicon) -> bool:
+    """Every e-mail address, phone number and postal code or street that an old contact ``line``
+    gives still stands in ``here`` (the new version's new contact lines), whatever words now
+    surround them."""
+    mails, phones = _contacts(line)
+    places = [m.group() for m in words_.pattern("postcode").finditer(line)]
+    if not (mails or phones or places):
+        return False
+    kept = _contacts(here.text)
+    padded = f" {here.norm} "
+    return mails <= kept[0] and phones <= kept[1] and all(f" {_norm(p)} " in padded for p in places)
 
 
 def _contact_line(sentence: str, words_: Lexicon) -> bool:
