@@ -784,7 +784,7 @@ def _sentence_findings(old_sentence: str | None, sentence: str, old: Document, w
         replaced = {n.split()[0] for n in old_names if n not in sentence}
         for name in [] if header else _names(sentence, words_):
             renamed = name.split()[0] in replaced and not _LEGAL_END.search(name)
-            if not _only_places(name, refused, countries) and not renamed and _new_name(name, old):
+            if not _only_places(name, refused, countries) and not renamed and not _ours(name, sentence, words_) and _new_name(name, old):
                 add("new-recipient", name)
         for term in words_.terms("recipient_categories"):
             if (m := term.pattern.search(sentence)) and not term.pattern.search(before) and _unseen(m.group(), old):
@@ -828,6 +828,17 @@ def _sentence_findings(old_sentence: str | None, sentence: str, old: Document, w
             if email.lower() not in old.lower:
                 add("contact-added", email)
     return found
+
+
+def _ours(name: str, sentence: str, words_: Lexicon) -> bool:
+    """Each time the sentence names ``name`` (one without a legal form), words right before it make it
+    one of ours (``own_name``: "for using our Acme Rewards service"): a product of the company
+    itself, not an organisation that data goes to."""
+    if _LEGAL_END.search(name):
+        return False
+    own = words_.pattern("own_name")
+    starts = [m.start() for m in re.finditer(re.escape(name), sentence)]
+    return bool(starts) and all(own.search(sentence, 0, start) for start in starts)
 
 
 def _only_places(name: str, refused: set[str], countries: re.Pattern[str]) -> bool:
