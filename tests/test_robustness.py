@@ -155,3 +155,21 @@ def test_a_named_pipe_in_the_project_is_an_error_not_a_hang(mini: Path, where: s
         assert done.returncode == 0, done.stderr
     else:
         assert done.returncode == 1 and Path(where).name in done.stderr, done.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+@pytest.mark.parametrize("command", [("import", "{pipe}", "--policy", "piped", "--lang", "en"), ("i18n", "import", "{pipe}"),
+                                     ("archive", "verify", "--against", "{pipe}"), ("archive", "verify", "--key", "{pipe}")])
+def test_a_file_named_on_the_command_line_must_be_a_file(mini: Path, tmp_path: Path, command: tuple[str, ...]) -> None:
+    """A named pipe (or a device: '--key /dev/zero' read until memory ran out, as did import and
+    i18n import) is no file to import or to read a key or manifest from; the size limits these
+    readers have looked at a size such files do not have."""
+    pipe = tmp_path / "input.fifo"
+    os.mkfifo(pipe)
+    args = [arg.replace("{pipe}", str(pipe)) for arg in command]
+    try:
+        done = subprocess.run([sys.executable, "-m", "policygen", *args], cwd=mini, capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"'policygen {' '.join(command)}' hung on a named pipe")
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert str(pipe) in done.stderr and "not a regular file" in done.stderr, done.stderr

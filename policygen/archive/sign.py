@@ -67,6 +67,8 @@ def read_public_key(path: Path, name: str | None = None) -> PublicKey:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+    if path.exists() and not path.is_file():  # a pipe or a device would be read without end
+        raise PolicygenError(f"{path}: not a regular file; give the public key's .pub file")
     try:
         key = serialization.load_pem_public_key(path.read_bytes())
     except OSError as exc:

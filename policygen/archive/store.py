@@ -440,6 +440,8 @@ def published_heads(project_root: Path) -> dict[str, Head]:
 
 def read_published(path: Path) -> dict[str, Head]:
     """The ``archive`` entry of a ``manifest.json`` that someone saved from a published site."""
+    if path.exists() and not path.is_file():  # a pipe or a device would be read without end
+        raise PolicygenError(f"{path}: not a regular file; give the manifest.json saved from the published site")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:

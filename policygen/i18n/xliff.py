@@ -34,7 +34,7 @@ from policygen.atomic import write_all
 from policygen.errors import Collector, PolicygenError
 from policygen.i18n.catalogs import messages, read_catalog, render_catalog, targets
 from policygen.model import PLACEHOLDER_RE, SUPPORTED_LOCALES, Project, is_safe_slug
-from policygen.source.files import CONTROL_CHARACTERS, inside
+from policygen.source.files import CONTROL_CHARACTERS, NOT_A_FILE, inside, not_a_file
 
 if TYPE_CHECKING:
     from lxml import etree
@@ -623,6 +623,9 @@ def import_files(project: Project, files: list[Path], progress: Callable[[str, i
     for done, path in enumerate(files):
         if tell is not None:
             tell("XLIFF files", done, len(files))
+        if not_a_file(path):
+            errors.add(path, 0, NOT_A_FILE)
+            continue
         try:
             if path.stat().st_size > MAX_XLIFF_BYTES:
                 errors.add(path, 0, f"larger than {MAX_XLIFF_BYTES // (1024 * 1024)} MB; not an XLIFF file of policies")

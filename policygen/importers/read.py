@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from policygen.errors import PolicygenError
+from policygen.source.files import NOT_A_FILE, not_a_file
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -86,6 +87,8 @@ class Block:
 def read_input(path: Path) -> tuple[str, str]:
     """The file's text and its format (``text``, ``html`` or ``markdown``). Refuses empty,
     binary, undecodable and oversized files with a message that says what to do."""
+    if not_a_file(path):
+        raise PolicygenError(f"{path}: {NOT_A_FILE}")
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
