@@ -446,6 +446,8 @@ def regulated_topics(before: str, after: str, locale: str = "en", lead: str = ""
         found.append("rights")
     if found and _right_widened(before, after, changed, words_):
         return []  # words put into what a right covers ("the categories or list of third parties"): more for the user
+    if found and _rights_added(before, after, words_):
+        return []  # sentences that only give the user a way to act ("You can also complain to us"): a right added
     if found and _only_dropped(before, after, words_):
         # What is dropped must itself speak of keeping data for its loss to remove a limit: a row
         # dropped under a header "Country where it is stored" took no period away.
@@ -505,6 +507,29 @@ def _right_widened(before: str, after: str, changed: list[str], words_: Lexicon)
     text = " | ".join(added)
     keys = ("negations", "weakeners", "strengtheners", "scope_qualifiers", "conditions", *TOPICS)
     return bool(added) and not any(words_.pattern(key).search(text) for key in keys)
+
+
+def _rights_added(before: str, after: str, words_: Lexicon) -> bool:
+    """Whole sentences only put in (every old sentence of the clause stands as it was), each naming
+    a right, and, with the right's own words set aside ("delete your personal information" names
+    erasure, it keeps no data), none speaks of sharing, transfers, collection or keeping data, denies
+    anything (a negation) or leaves something to us (``our_discretion``: "we may refuse"): the user
+    gets a right, or a way to use one, that the clause did not give."""
+    old_keys = {_norm(s) for s in sentences(plain(before))}
+    after_sentences = sentences(plain(after))
+    if not old_keys <= {_norm(s) for s in after_sentences}:
+        return False
+    added = [s for s in after_sentences if _norm(s) not in old_keys]
+    rights = words_.terms("rights")
+    for sentence in added:
+        if not any(term.pattern.search(sentence) for term in rights):
+            return False
+        rest = sentence
+        for term in rights:
+            rest = term.pattern.sub(" ", rest)
+        if any(words_.pattern(key).search(rest) for key in ("negations", "our_discretion", *TOPICS)):
+            return False
+    return bool(added)
 
 
 def says_nothing_about_data(before: str, after: str, locale: str = "en", lead: str = "") -> bool:
