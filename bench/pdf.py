@@ -204,7 +204,7 @@ def text_scores(project: Path) -> None:
         for locale in ("en", "nl", "km"):
             for mode in ("plain", "policygen"):
                 page = pages[mode, locale]
-                cells.append(f"{len(page.clauses) - len(page.missing(by_path[page.pdf], engine)):>13}")
+                cells.append(f"{len(page.clauses) - len(page.missing(by_path[page.pdf])):>13}")
         words = [30 - len(pages[mode, "km"].miscounted(by_path[pages[mode, "km"].pdf])) for mode in ("plain", "policygen")]
         print(f"| {engine:<13} | {' | '.join(cells)} | {words[0]:>14} | {words[1]:>13} |")
 

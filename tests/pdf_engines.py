@@ -280,13 +280,13 @@ class Clauses:
                 plain.append(ch)
         self.plain, self.breaks = "".join(plain), breaks
 
-    def pattern(self, clause: str, hyphen_optional: bool = False) -> re.Pattern[str]:
+    def pattern(self, clause: str) -> re.Pattern[str]:
         """A clause as it must come out: every word exactly as written (no space, stray
         character or reordering inside it), a space wherever the clause has whitespace, and at
         most one space where two words written together meet (a line break between two Khmer
         words, an engine's gap between an emphasised word and the next, or beside punctuation).
-        ``hyphen_optional``: for poppler's layout mode, which drops a "-" that ends a line (it
-        takes every such hyphen for a hyphenation)."""
+        A "-" of the text is always there, also where it ends a line (poppler's layout mode
+        dropped it, taking it for a hyphenation, until policygen kept it: keep_line_end_hyphens)."""
         marked = normalize(re.sub(r"\s*\n\s*", _PART, clause))
         text = marked.replace(_PART, " ")
         start = self.plain.find(text)
@@ -299,7 +299,7 @@ class Clauses:
             if ch == _PART:
                 out.append(_LABEL)
             else:
-                out.append(r"\s" if ch == " " else "-?" if ch == "-" and hyphen_optional else re.escape(ch))
+                out.append(r"\s" if ch == " " else re.escape(ch))
         return re.compile("".join(out))
 
 
@@ -371,14 +371,12 @@ class Page:
         header rows (see reader_text)."""
         return self._memo(("read", text), lambda: drop_repeated(reader_text(text, self.furniture), self.headers))
 
-    def missing(self, text: str, engine: str = "") -> list[str]:
-        lenient = engine == "pdftotext"
-
+    def missing(self, text: str) -> list[str]:
         def work() -> list[str]:
             read = self.read(text)
-            return [clause for clause in self.clauses if not self.finder.pattern(clause, hyphen_optional=lenient).search(read)]
+            return [clause for clause in self.clauses if not self.finder.pattern(clause).search(read)]
 
-        return list(self._memo(("missing", text, str(lenient)), work))
+        return list(self._memo(("missing", text), work))
 
     def frequent_words(self) -> list[str]:
         """The page's 30 most frequent Khmer words (:func:`frequent_khmer_words`)."""

@@ -35,7 +35,7 @@ from policygen.errors import Diagnostic, PolicygenError, SourceError
 from policygen.i18n.localize import LocalizedPolicy
 from policygen.model import Project
 from policygen.render.html import PagePaths, environment, render_policy, render_template
-from policygen.render.pdf_text import glue_rows, install, mark_page_furniture
+from policygen.render.pdf_text import glue_rows, install, keep_line_end_hyphens, mark_page_furniture
 from policygen.resources import builtin, font_files
 
 PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3u")
@@ -400,6 +400,7 @@ def _layout(project: Project, html: str) -> Any:
         page.bookmarks = [(level, label.replace("\u200b", ""), *rest) for level, label, *rest in page.bookmarks]
     mark_page_furniture(document)
     glue_rows(document)
+    keep_line_end_hyphens(document)
     return document
 
 

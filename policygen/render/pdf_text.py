@@ -36,6 +36,9 @@ Khmer element:
 6. In every language, a list item's outside marker (bullet or number) is drawn just before the
    item's text, not after all the text of the page as WeasyPrint 70 paints it
    (:func:`_dispatch_children`).
+7. In every language, a hyphen of the text ("-") that ends a line is followed by an invisible
+   code reading U+200B, so that poppler and PDFium do not take it for a hyphenation and drop it
+   (:func:`keep_line_end_hyphens`).
 
 Text boxes without Khmer keep WeasyPrint's glyph mapping, corrected where it would be wrong: in
 each grapheme cluster the first glyph carries the cluster's text and the others U+200B.
@@ -172,6 +175,29 @@ def glue_rows(document: Any) -> None:
         for row in page._page_box.descendants():
             if isinstance(row, boxes.TableRowBox):
                 _glue(row.children, (row.position_x, row.position_y, row.margin_width(), row.margin_height()))
+
+
+def keep_line_end_hyphens(document: Any) -> None:
+    """Mark the text box that ends a line with a hyphen of the text ("-", U+002D: one of an
+    address, a name or a compound word, never one of hyphenation, which WeasyPrint writes as
+    U+2010): an invisible code reading U+200B goes after that hyphen (:func:`_map_run`).
+
+    poppler's layout mode (``pdftotext``, Evince and Okular) and PDFium (Chrome) take every "-"
+    that ends a line for a hyphenation: poppler drops it and joins the two lines
+    ("data-protection-officer@example-" and "organisation.example" became
+    "...@exampleorganisation.example", "Amsterdam-Zuidoost" "AmsterdamZuidoost"), PDFium reads
+    it as U+FFFE. Both look only at the line's last character, so an invisible U+200B after the
+    hyphen keeps it."""
+    install()
+    for page in document.pages:
+        for line in page._page_box.descendants():
+            if isinstance(line, boxes.LineBox):
+                last = None
+                for box in line.descendants():
+                    if isinstance(box, boxes.TextBox) and box.text.strip():
+                        last = box
+                if last is not None and last.text.endswith("-"):
+                    last.policygen_line_end_hyphen = True
 
 
 def _glue(parts: list[Any], rectangle: tuple[float, float, float, float]) -> None:
@@ -371,7 +397,9 @@ def _draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
     fonts = [_font(stream, textbox, glyph_item) for glyph_item in runs]
     layered = _khmer_context(textbox) and all(_plain_outlines(font) for font, _size in fonts)
     restore: list[tuple[Any, int]] = []
-    layer = [_map_run(stream, textbox, glyph_item, font, size, utf8, restore, layered) for glyph_item, (font, size) in zip(runs, fonts, strict=True)]
+    hyphen_run = len(runs) if getattr(textbox, "policygen_line_end_hyphen", False) else 0
+    layer = [_map_run(stream, textbox, glyph_item, font, size, utf8, restore, layered, number == hyphen_run)
+             for number, (glyph_item, (font, size)) in enumerate(zip(runs, fonts, strict=True), 1)]
     try:
         if layered:
             # The glyphs drawn read nothing where the engine honours ActualText (poppler, MuPDF):
@@ -383,6 +411,15 @@ def _draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
             # of the box's glyphs.
             bridge = _bridge(textbox, runs[0], *fonts[0]) if sum(part[3] for part in layer) > 1 else None
             _draw_text_layer(stream, matrix, layer, bridge, placed=True)
+        hyphen = getattr(textbox, "policygen_hyphen_code", None)
+        if hyphen is not None and hyphen[2] is not None:
+            # After the line's last glyph (and its text layer, as wide): an invisible U+200B,
+            # so that the line ends with it and not with the hyphen (keep_line_end_hyphens).
+            font_hash, font_size, cid = hyphen
+            stream.set_text_rendering(3)
+            stream.set_font_size(font_hash, font_size)
+            stream.stream.append(b"(" + _code(cid) + b") Tj")
+            stream.set_text_rendering(0)
         return emojis
     finally:
         # Pango's glyph strings belong to the layout, which WeasyPrint may draw again.
@@ -585,11 +622,12 @@ def _extra_cid(font: Any, glyph: int, text: str, width: int | None = None, visib
 
 
 def _map_run(stream, textbox, glyph_item, font, font_size: float, utf8: bytes, restore: list[tuple[Any, int]],
-             layered: bool) -> tuple[Any, float, list[int], int]:
+             layered: bool, line_end_hyphen: bool = False) -> tuple[Any, float, list[int], int]:
     """Map the run's glyphs (drawn with ``font`` at ``font_size``) to text; return its part of
     the invisible text layer (when ``layered``): the font, its size, the codes to show (a
     negative item -n-1 is a move of n thousandths of an em to the left, for text that has no
-    glyph) and how many grapheme clusters they show."""
+    glyph) and how many grapheme clusters they show. ``line_end_hyphen``: the run ends a line
+    with "-", after which goes an invisible code reading U+200B (:func:`keep_line_end_hyphens`)."""
     item = glyph_item.item
     pango_font = item.analysis.font
     layer: list[int] = []
@@ -635,6 +673,9 @@ def _map_run(stream, textbox, glyph_item, font, font_size: float, utf8: bytes, r
     # through cffi costs as much as the rest of the work on a glyph.
     array = memoryview(ffi.buffer(infos, count * _GLYPH_INFO_SIZE))
     glyph_ids = array.cast("I")[0::5].tolist()
+    if line_end_hyphen and group_text[-1] == "-":
+        # A separate code: pdf.js drops a glyph whose text ends with a format character.
+        textbox.policygen_hyphen_code = (font.hash, font_size, _extra_cid(font, glyph_ids[-1], SILENT, 0, layer=True))
     if layered:
         widths = array.cast("i")[1::5].tolist()
         group_width = [0] * len(group_text)
