@@ -814,6 +814,14 @@ def _sentence_findings(old_sentence: str | None, sentence: str, old: Document, w
         for term in words_.terms("recipient_categories"):
             if (m := term.pattern.search(sentence)) and not term.pattern.search(before) and _unseen(m.group(), old):
                 add("new-recipient-category", m.group())
+    elif not header:
+        # A company named with its legal form that collects or uses data itself ("Acme Ads LLC may
+        # collect and use ...") gets data from our service, whatever the sentence calls it.
+        collects = words_.pattern("company_collects")
+        for name in _names(sentence, words_):
+            if _LEGAL_END.search(name) and any(collects.match(sentence, m.end()) for m in re.finditer(re.escape(name), sentence)) \
+                    and _new_name(name, old):
+                add("new-recipient", name)
     if old_sentence and words_.pattern("controller_cue").search(sentence):
         # Who "we" are: a company newly named beside the one that stays is a new controller.
         companies = [n for n in old_names if _LEGAL_END.search(n)]
