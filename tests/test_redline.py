@@ -260,6 +260,10 @@ def test_pdf_redline_has_text(since_2_1: tuple[int, str, Path]) -> None:
     text = "".join(p.extract_text() for p in reader.pages).replace("\u200b", "").replace("\u00a0", " ")
     assert "ការកែប្រែពីកំណែ ២.១ ទៅកំណែ ៣.០" in text and "បញ្ជីនៃការកែប្រែ" in text
     assert "២ ឆ្នាំ" in text and "ខ្លឹមសារថ្មី" in text
+    # The list of changes counts in Khmer digits, as the Khmer policy's own lists do
+    # (locale_options.km.digits: native), in the PDF and on the page; it counted 1. 2. 3.
+    assert re.search(r"(?m)^១\. ", text) and not re.search(r"(?m)^[0-9]+\. ", text)
+    assert 'class="pg-redline" data-digits="native"' in (redlines / "redline.km.html").read_text(encoding="utf-8")
 
 
 def _pixels(pdf: bytes) -> bytes:

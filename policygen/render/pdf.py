@@ -164,7 +164,7 @@ def _wrapper(project: Project, locale: str, fragment: str) -> dict[str, Any]:
 
     page_content = f"{css_string(before)} counter(page{counter}) {css_string(between)} counter(pages{counter}) {css_string(after)}"
     return {
-        "locale": locale, "generator": f"policygen {__version__}",
+        "locale": locale, "generator": f"policygen {__version__}", "digits": digits,
         "fonts": {name: f"{FONT_URL}{name}.ttf" for name in ("latin", "latin_italic", "khmer")},
         "css": Markup(render_template(env, "pdf.css", {"counter": counter})),
         "page_of": Markup(page_content),

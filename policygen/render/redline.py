@@ -589,6 +589,8 @@ def _context(marked: _Redline, assets: str) -> dict[str, Any]:
         "column.severity", "column.change", "column.before", "column.after", "column.reason")}
     return {
         "locale": locale, "dir": marked.new.localized.direction, "assets": assets,
+        # An ordered list counts in the page's digits (Khmer when native), as in the policy's pages.
+        "digits": fmt.options.digits,
         "title": notice_template(locale, "redline.title").format(
             title=marked.new.localized.title_text, old=fmt.version(report.old.version), new=fmt.version(report.new.version)),
         "effective": _meta_line(report, fmt),
