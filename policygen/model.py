@@ -44,7 +44,8 @@ covers the rest: fullwidth ``ａ``, ligatures, superscript digits)."""
 _BLANKS = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab", " ": "a space", "\u00a0": "a no-break space"}
 
 DurationUnit = Literal["year", "month", "week", "day"]
-_DURATION_RE = re.compile(r"^P([1-9][0-9]*)([YMWD])$")
+_DURATION_RE = re.compile(r"P([1-9][0-9]{0,4})([YMWD])")
+"""At most 99999 of a unit: Babel formats a number with 28 significant digits, and a period is compared as a float of days."""
 _UNITS: dict[str, DurationUnit] = {"Y": "year", "M": "month", "W": "week", "D": "day"}
 # Approximate lengths, used only to *compare* periods ("is 13 months longer than 1 year?").
 _APPROX_DAYS = {"year": 365.25, "month": 30.4375, "week": 7.0, "day": 1.0}
@@ -150,7 +151,7 @@ class Duration:
 
     @classmethod
     def parse(cls, text: str) -> Duration:
-        match = _DURATION_RE.match(text)
+        match = _DURATION_RE.fullmatch(text)
         if not match:
             raise ValueError(f"not a single-unit ISO 8601 duration: {text!r}")
         return cls(int(match.group(1)), _UNITS[match.group(2)])

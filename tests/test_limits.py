@@ -162,3 +162,23 @@ def test_a_sound_rule_template_is_used(mini: Path, cli) -> None:
     result = cli("rules", cwd=mini)
     assert result.exit_code == 0, result.stderr
     assert "my-rule" in result.stdout
+
+
+@pytest.mark.parametrize(("written", "key"), [("P" + "9" * 30 + "Y", "period: P5Y"), ("P1" + "0" * 4000 + "D", "response_time: P30D"),
+                                              ("P100000D", "period: P5Y")])
+@pytest.mark.parametrize("command", [("check",), ("build",), ("diff", "--format", "json", "old", ".")], ids=" ".join)
+def test_a_duration_with_a_huge_number_is_an_error(mini: Path, tmp_path: Path, cli, written: str, key: str, command: tuple[str, ...]) -> None:
+    """The duration pattern took any number of digits: Babel, which formats a number with 28
+    significant digits, raised decimal.InvalidOperation on 'P' followed by 30 nines, and a
+    diff's comparison of periods an OverflowError (int too large to convert to float)."""
+    import shutil
+
+    shutil.copytree(mini, mini.parent / "old")
+    policy = mini / "sources" / "mini" / "policy.yaml"
+    text = policy.read_text(encoding="utf-8")
+    assert key in text
+    policy.write_text(text.replace(key, key.split(":")[0] + ": " + written), encoding="utf-8")
+    result = cli(*[c.replace("old", str(mini.parent / "old")) for c in command], cwd=mini)
+    _no_traceback(result)
+    assert result.exit_code == 1
+    assert "sources/mini/policy.yaml:" in result.stderr and "at most 99999" in result.stderr, result.stderr
