@@ -492,8 +492,9 @@ def _only_dropped(before: str, after: str, words_: Lexicon) -> bool:
 def _right_widened(before: str, after: str, changed: list[str], words_: Lexicon) -> bool:
     """Words only put in (none taken out) to sentences that each name a right ("request a copy of
     ... the categories or list of third parties"), and the words put in are no limit (a negation,
-    a weak or strong word, a condition, a scope) and no statement of their own about sharing,
-    transfers, collection or keeping data: the right covers more, or is said more precisely."""
+    a weak or strong word, a condition, a scope; "you may" grants, it weakens nothing) and no
+    statement of their own about sharing, transfers, collection or keeping data: the right covers
+    more, or is said more precisely."""
     if not changed or not all(any(term.pattern.search(s) for term in words_.terms("rights")) for s in changed):
         return False
     a = _norm(plain(_LINK_TARGET.sub("]", before))).split()
@@ -504,7 +505,8 @@ def _right_widened(before: str, after: str, changed: list[str], words_: Lexicon)
             return False
         if tag == "insert":
             added.append(" ".join(b[j1:j2]))
-    text = " | ".join(added)
+    # "you may" grants the user a choice: it weakens nothing of ours ("you may make a complaint to us").
+    text = words_.pattern("user_may").sub(" ", " | ".join(added))
     keys = ("negations", "weakeners", "strengtheners", "scope_qualifiers", "conditions", *TOPICS)
     return bool(added) and not any(words_.pattern(key).search(text) for key in keys)
 
