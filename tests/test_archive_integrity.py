@@ -538,3 +538,14 @@ def test_a_changes_json_that_matches_a_forged_newest_release_is_a_diagnostic(sam
         result = cli("build", "--today", "2026-03-05", cwd=sample)
         assert result.exit_code == 1 and result.exception is None, (content[:40], result.exception)
         assert f"archive/{POLICY}/3.0/changes.json: not a change report policygen wrote" in result.stderr, result.stderr
+
+
+def test_a_newest_release_dated_before_the_one_it_follows_is_reported(sample: Path, cli) -> None:
+    """Releases take effect in the order they were made (release refuses an earlier date). The
+    newest release.json, rewritten with an earlier effective date (an edit the chain alone
+    cannot show, see the threat model), made build fail with an IndexError, and verify said OK."""
+    rewrite(sample / "archive" / POLICY / "3.0" / "release.json", lambda d: d.__setitem__("effective_date", "2025-03-01"))
+    for command in (("archive", "verify"), ("build", "--today", "2026-04-01")):
+        result = cli(*command, cwd=sample)
+        assert result.exit_code == 1 and result.exception is None, (command, result.exception)
+        assert f"archive/{POLICY}/3.0/release.json: effective 2025-03-01, before 2.1 (effective 2025-07-01)" in result.stderr, result.stderr

@@ -96,7 +96,15 @@ def releases(project_root: Path, policy: str) -> list[Release]:
         except OSError as exc:
             raise PolicygenError(f"{path / RELEASE_FILE}: cannot be read ({exc.strerror})") from None
         found.append(_parse_release(path, raw, policy))
-    return sorted(found, key=lambda r: r.sequence)
+    found.sort(key=lambda r: r.sequence)
+    for before, rel in zip(found, found[1:], strict=False):
+        # release refuses an earlier date, so only an edit makes one; every page that says which
+        # version was in force when rests on this order.
+        if rel.effective_date < before.effective_date:
+            raise PolicygenError(f"{rel.folder / RELEASE_FILE}: effective {rel.effective_date.isoformat()}, before {before.version} (effective "
+                                 f"{before.effective_date.isoformat()}): releases take effect in the order they were made, so this "
+                                 "release.json was edited; run 'policygen archive verify'")
+    return found
 
 
 def _parse_release(path: Path, raw: bytes, policy: str) -> Release:
