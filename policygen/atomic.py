@@ -55,11 +55,23 @@ def _shown(path: Path) -> str:
     return relative if not relative.startswith("..") else absolute
 
 
+ARCHIVE = "archive"
+"""The project's archive folder (``archive.store.ARCHIVE_DIR``; this module sits below it)."""
+
+
 def write_all(files: dict[Path, bytes], root: Path) -> list[Path]:
     """Write every file (each under ``root``) or none of them. Returns the paths whose bytes
-    changed, in order."""
+    changed, in order.
+
+    A path that reaches ``root``'s archive only through a symlink (a catalog folder linked to a
+    release's catalogs) is refused too: it stays inside the project, but only a release writes
+    the archive, at paths inside it, and an archived file is never rewritten."""
+    archive = os.path.join(os.path.abspath(root), ARCHIVE)
     for path in files:
-        contained(path, root)  # all of them before the first folder is made
+        resolved = contained(path, root)  # all of them before the first folder is made
+        if resolved.is_relative_to(Path(archive).resolve()) and not Path(os.path.abspath(path)).is_relative_to(archive):
+            raise PolicygenError(f"{_shown(path)}: leads into {ARCHIVE}/ (through a symlink?); only 'policygen release' writes the archive, "
+                                 "and it never rewrites an archived file: remove the link")
     staged: list[tuple[Path, str]] = []
     try:
         for path, data in sorted(files.items()):

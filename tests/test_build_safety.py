@@ -87,6 +87,26 @@ def test_i18n_extract_refuses_a_symlinked_locales_folder(mini: Path, tmp_path: P
 
 
 @POSIX
+def test_no_command_writes_into_the_archive_through_a_symlink(sample: Path, cli) -> None:
+    """A symlink inside the project that leads into archive/ (a catalog folder linked to a
+    release's catalogs) stays inside the project, so i18n update rewrote the archived catalogs
+    through it: only release writes the archive, and it never rewrites an archived file."""
+    import shutil
+
+    archived = sample / "archive" / "tonle-privacy" / "3.0" / "locales" / "nl"
+    before = {p.name: p.read_bytes() for p in archived.iterdir()}
+    shutil.rmtree(sample / "locales" / "nl" / "LC_MESSAGES")
+    (sample / "locales" / "nl" / "LC_MESSAGES").symlink_to(Path("..", "..", "archive", "tonle-privacy", "3.0", "locales", "nl"))
+    prose = sample / "sources" / "tonle-privacy" / "policy.md"
+    prose.write_text(prose.read_text(encoding="utf-8") + "\nA clause added after the release.\n", encoding="utf-8")
+    result = cli("i18n", "update", "-C", str(sample))
+    assert result.exit_code == 1 and result.exception is None, result.exception
+    assert "leads into archive/" in result.stderr, result.stderr
+    assert {p.name: p.read_bytes() for p in archived.iterdir()} == before
+    assert cli("archive", "verify", "-C", str(sample)).exit_code == 0
+
+
+@POSIX
 def test_build_refuses_a_default_output_that_leads_outside(mini: Path, tmp_path: Path, cli) -> None:
     outside = tmp_path / "www"
     outside.mkdir()
