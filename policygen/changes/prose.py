@@ -378,10 +378,16 @@ def _contact_set(text: str, locale: str) -> frozenset[str]:
 
 
 def _reworded_contacts(old: Document, new: Document, words_: Lexicon) -> Document:
-    """The contact lines of the new version that the old one does not have, as one text."""
+    """The contact lines of the new version that the old one does not have, as one text (made
+    once per diff and kept with the new version: every clause that gives a new contact asks)."""
+    made = new.memo.get("reworded")
+    if made is not None and made[0] is old:
+        return made[1]
     known = _contact_set(old.text, words_.locale)
     fresh = _contact_set(new.text, words_.locale) - known
-    return Document.of([s for s in sentences(new.text) if _norm(s) in fresh])
+    found = Document.of([s for s in sentences(new.text) if _norm(s) in fresh])
+    new.memo["reworded"] = (old, found)
+    return found
 
 
 def _contact_kept(line: str, here: Document, words_: Lexicon) -> bool:
