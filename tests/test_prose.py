@@ -19,17 +19,17 @@ from policygen.changes.rules import RANK
 CASES = sorted((FIXTURES / "prose").glob("*.yaml"))
 
 
-def diff_texts(tmp_path: Path, old: str, new: str, suffix: str = ".md") -> api.DiffResult:
+def diff_texts(tmp_path: Path, old: str, new: str, suffix: str = ".md", lang: str = "en") -> api.DiffResult:
     a, b = tmp_path / f"old{suffix}", tmp_path / f"new{suffix}"
     a.write_text(old, encoding="utf-8")
     b.write_text(new, encoding="utf-8")
-    return api.diff(str(a), str(b), tmp_path)
+    return api.diff(str(a), str(b), tmp_path, lang=lang)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
 def test_prose_case(case: Path, tmp_path: Path) -> None:
     spec = yaml.safe_load(case.read_text(encoding="utf-8"))
-    result = diff_texts(tmp_path, spec["old"], spec["new"])
+    result = diff_texts(tmp_path, spec["old"], spec["new"], lang=spec.get("lang", "en"))  # the texts' language
     changes = result.report["reports"][0]["changes"]
     found = [(c["severity"], c["rule"], c["reason"]) for c in changes]
     if spec["severity"] is None:

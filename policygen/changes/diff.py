@@ -27,6 +27,7 @@ from operator import attrgetter
 from typing import Any
 
 from policygen.changes.coverage import SUBJECT, Coverage, country_code, new_mentions, uncovered_findings
+from policygen.changes.lexicon import reads
 from policygen.changes.prose import (
     INVISIBLE,
     Document,
@@ -507,6 +508,11 @@ def _add_findings(details: dict[str, Any], before: str, after: str, context: tup
         details["findings"] = sorted({f.kind for f in findings})
         details["quote"] = findings[0].quote
         details["sentence"] = findings[0].sentence
+    elif not reads(new_prose.locale):
+        # No lexicon for this language (Khmer): its sentences match no pattern, so the tests
+        # below would call any change furniture or "nothing about data". A person reads it.
+        details["unread"] = True
+        details["language"] = new_prose.locale
     elif not leads_to_data(lead, new_prose.locale) and (
             ((not before or not after) and is_furniture(after or before)) or only_furniture(before, after, new_prose.locale, lead)):
         details["edit"] = "editorial"

@@ -47,6 +47,13 @@ class Lexicon:
         return tuple(self.raw.get(key) or ())
 
 
+def reads(locale: str) -> bool:
+    """Whether the prose analysis reads ``locale``: it has a lexicon of its own (English and
+    Dutch). Another language's sentences match none of the English patterns, so that nothing
+    is found in them says nothing about what they say."""
+    return package_file("data", "prose", f"{locale}.yaml").is_file()
+
+
 @cache
 def lexicon(locale: str) -> Lexicon:
     """The lexicon of ``locale``; a language without its own file reads the English one."""

@@ -26,7 +26,7 @@ RANK = {name: len(SEVERITIES) - i for i, name in enumerate(SEVERITIES)}
 RULES_FILE = "rules.yaml"
 ISO_PERIOD = re.compile(r"P[0-9]+[YMWD]")
 _FIELDS = ("label", "id", "field", "before", "after", "added", "removed", "country", "subject", "topics", "old_id",
-           "quote", "editorial", "finding", "regulated")
+           "quote", "editorial", "finding", "regulated", "language")
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +200,7 @@ def reason_fields(change: Change, labels: dict[tuple[str, str], str]) -> dict[st
         "topics": _show(details.get("topics")), "old_id": details.get("old_id", ""),
         "quote": " ".join(str(details.get("quote", "")).split())[:200], "editorial": details.get("editorial", "typo, punctuation or formatting"),
         "finding": str(details.get("finding", "")).replace("-", " "), "regulated": _show(details.get("regulated")),
+        "language": Locale("en").languages.get(str(details.get("language", "")), str(details.get("language", ""))),
     }
 
 
