@@ -242,6 +242,23 @@ def test_broken_xml_and_unknown_units_say_what_to_do(sample: Path, cli) -> None:
     assert "unit 'who-we-were' is not in tonle-privacy.po" in result.stderr and "export again and translate the current units" in result.stderr
 
 
+def test_an_xliff_file_with_entities_is_refused(sample: Path, cli) -> None:
+    """Entities are never resolved (no file is read, no expansion); a reference to one was
+    dropped from the text instead, so '<target>Wie &xxe; zijn</target>' imported 'Wie  zijn'
+    without a word. A DOCTYPE has no place in an XLIFF file a CAT tool writes."""
+    assert cli("i18n", "export", "--locale", "nl", cwd=sample).exit_code == 0
+    xlf = sample / XLF
+    po = sample / "locales" / "nl" / "LC_MESSAGES" / "tonle-privacy.po"
+    before = po.read_bytes()
+    text = xlf.read_text(encoding="utf-8")
+    xlf.write_text(text.replace("?>", '?>\n<!DOCTYPE xliff [<!ENTITY xxe SYSTEM "file:///etc/hostname">]>', 1)
+                   .replace(">Wie we zijn</target>", ">Wie &xxe; zijn</target>"), encoding="utf-8")
+    result = cli("i18n", "import", str(xlf), cwd=sample)
+    assert result.exit_code == 1 and result.exception is None, result.exception
+    assert "xliff/nl/tonle-privacy.xlf:2: a DOCTYPE" in result.stderr, result.stderr
+    assert po.read_bytes() == before
+
+
 @pytest.mark.parametrize("fmt", ["xliff12", "xliff20"])
 def test_a_cat_tool_that_writes_a_region_code_imports(sample: Path, cli, fmt: str) -> None:
     # A CAT project set up for Dutch (Netherlands) writes the file back with target-language

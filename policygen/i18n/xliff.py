@@ -492,6 +492,12 @@ def read_xliff(raw: bytes) -> ReadFile:
         line = exc.lineno if isinstance(exc.lineno, int) else 0
         raise XliffError(line, f"not a readable XLIFF file: {exc.msg}; repair the XML there (a CAT tool can save it again), "
                                "or export the file again") from None
+    doctype = root.getroottree().docinfo
+    if doctype.internalDTD is not None or doctype.doctype:
+        # Entities are never resolved, and a reference to one would drop out of the text unseen.
+        line = next((n for n, text in enumerate(raw.decode("utf-8", "replace").splitlines(), 1) if "<!DOCTYPE" in text), 1)
+        raise XliffError(line, "a DOCTYPE (entities): policygen reads XLIFF without one; export the file again, or remove it and write "
+                               "the text of each entity out")
     if _local(root) != "xliff" or not isinstance(root.tag, str):
         raise XliffError(root.sourceline or 1, "not an XLIFF file: the root element is not <xliff>")
     namespace = etree.QName(root.tag).namespace or ""
