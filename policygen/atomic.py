@@ -66,10 +66,9 @@ def write_all(files: dict[Path, bytes], root: Path) -> list[Path]:
     A path that reaches ``root``'s archive only through a symlink (a catalog folder linked to a
     release's catalogs) is refused too: it stays inside the project, but only a release writes
     the archive, at paths inside it, and an archived file is never rewritten."""
-    archive = os.path.join(os.path.abspath(root), ARCHIVE)
     for path in files:
-        resolved = contained(path, root)  # all of them before the first folder is made
-        if resolved.is_relative_to(Path(archive).resolve()) and not Path(os.path.abspath(path)).is_relative_to(archive):
+        contained(path, root)  # all of them before the first folder is made
+        if _into_archive_through_a_link(path, root):
             raise PolicygenError(f"{_shown(path)}: leads into {ARCHIVE}/ (through a symlink?); only 'policygen release' writes the archive, "
                                  "and it never rewrites an archived file: remove the link")
     staged: list[tuple[Path, str]] = []
@@ -92,6 +91,21 @@ def write_all(files: dict[Path, bytes], root: Path) -> list[Path]:
     for path, tmp in staged:
         os.replace(tmp, path)
     return [path for path, _tmp in staged]
+
+
+def _into_archive_through_a_link(path: Path, root: Path) -> bool:
+    """True when ``path`` lands in ``root``'s archive without naming it: its first part under
+    ``root`` is another folder, and a symlink leads from there into ``archive/``. (``path`` and
+    ``root`` may each be given as written or resolved: a release hands resolved paths.)"""
+    resolved_root = root.resolve()
+    if not path.resolve().is_relative_to(resolved_root / ARCHIVE):
+        return False
+    absolute = Path(os.path.abspath(path))
+    for base in (Path(os.path.abspath(root)), resolved_root):
+        if absolute.is_relative_to(base):
+            parts = absolute.relative_to(base).parts
+            return not parts or parts[0] != ARCHIVE
+    return False
 
 
 def _temp_file(folder: Path, name: str, data: bytes) -> str:

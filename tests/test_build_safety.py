@@ -107,6 +107,18 @@ def test_no_command_writes_into_the_archive_through_a_symlink(sample: Path, cli)
 
 
 @POSIX
+def test_a_release_into_a_project_reached_through_a_symlink(mini: Path, tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The project named through a symlinked folder (macOS's /tmp is one): a release writes its
+    archive at resolved paths, which the rule against writing into archive/ through a link must
+    tell from a link inside the project."""
+    monkeypatch.setattr("policygen.archive.release.render_pdf", lambda project, item, variant="pdf/ua-1", strict=True, source=None: b"%PDF-1.7 x")
+    (tmp_path / "via").symlink_to(mini.parent)
+    result = cli("release", "mini", "--version", "1.0", "--effective", "2026-05-05", "-C", str(tmp_path / "via" / mini.name))
+    assert result.exit_code == 0, result.stderr
+    assert (mini / "archive" / "mini" / "1.0" / "release.json").is_file()
+
+
+@POSIX
 def test_build_refuses_a_default_output_that_leads_outside(mini: Path, tmp_path: Path, cli) -> None:
     outside = tmp_path / "www"
     outside.mkdir()
