@@ -492,6 +492,10 @@ def _init_worker(root: Path, policies: list[str], locales: list[str], allow_inco
                  prepared: dict[tuple[str, str], tuple[Project, LocalizedPolicy]] | None) -> None:
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the parent stops the workers
+    # The CLI's SIGTERM handler, inherited through the fork, would raise SystemExit, which the pool's
+    # worker loop catches as a task's result: a stopped worker then lingered until _stop gave up
+    # waiting (5 s). A worker holds nothing to clean up (the parent removes the scratch folder).
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     tempfile.tempdir = scratch
     if prepared is not None:
         _worker.update(prepared)

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from policygen import api
+from policygen import build as build_module
 from policygen.atomic import output_lock, work_dir, write_all
 from policygen.build import Cancelled, build
 from policygen.errors import PolicygenError
@@ -398,6 +399,22 @@ def test_a_cancelled_build_stops_its_workers_and_writes_nothing(mini: Path) -> N
     assert not any(Path(f"/proc/{pid}").exists() for pid in seen), "PDF workers outlived the cancel"
     assert not (mini / "output").exists()
     assert sorted(p.name for p in work_dir(mini / "output").iterdir()) == ["lock"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="PDF workers are forked on POSIX")
+def test_a_pdf_worker_dies_at_once_on_sigterm(tmp_path: Path) -> None:
+    """The CLI's SIGTERM handler raises SystemExit, which a pool worker would catch as a task's
+    result and linger; a worker takes the default action, so stopping the pool is immediate."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)  # what a worker inherits from the CLI
+    try:
+        pid = os.fork()
+        if pid == 0:  # the worker
+            build_module._init_worker(tmp_path, [], [], None, os.getppid(), str(tmp_path), {})
+            os._exit(0 if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL else 1)
+        _pid, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def test_a_pdf_build_leaves_no_temp_folders(mini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
