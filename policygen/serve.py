@@ -160,8 +160,8 @@ class Preview:
 
     def rebuild(self) -> None:
         """HTML first (an open page reloads), then the PDFs in the background. A newer save
-        cancels PDFs still rendering, so its HTML never waits for them (the build cache keeps
-        every PDF that finished before)."""
+        cancels PDFs still rendering, so its HTML never waits for them (a cancelled build stores
+        nothing, so the next one renders its PDFs again, apart from those already cached)."""
         with self._rebuilding:
             self._cancel_pdfs()
             if self.stop.is_set():

@@ -514,7 +514,7 @@ def _add_findings(details: dict[str, Any], before: str, after: str, context: tup
         details["unread"] = True
         details["language"] = new_prose.locale
     elif not leads_to_data(lead, new_prose.locale) and (
-            ((not before or not after) and is_furniture(after or before)) or only_furniture(before, after, new_prose.locale, lead)):
+            ((not before or not after) and is_furniture(after or before)) or only_furniture(before, after, new_prose.locale)):
         details["edit"] = "editorial"
         details["editorial"] = "navigation or page furniture (menu entries, labels, links; no sentence)"
     elif before and after and (renamed := renamed_name(before, after, new_prose.document, new_prose.locale, old_prose.document)):

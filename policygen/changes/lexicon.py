@@ -51,7 +51,7 @@ def reads(locale: str) -> bool:
     """Whether the prose analysis reads ``locale``: it has a lexicon of its own (English and
     Dutch). Another language's sentences match none of the English patterns, so that nothing
     is found in them says nothing about what they say."""
-    return package_file("data", "prose", f"{locale}.yaml").is_file()
+    return lexicon(locale).locale == locale
 
 
 @cache

@@ -407,19 +407,18 @@ def _contact_line(sentence: str, words_: Lexicon) -> bool:
     return bool(_EMAIL.search(sentence) or _address(sentence, words_) or any(len(p) >= 10 for p in _phones(sentence)))
 
 
-def only_furniture(before: str, after: str, locale: str = "en", lead: str = "") -> bool:
+def only_furniture(before: str, after: str, locale: str = "en") -> bool:
     """Every line the change adds or drops is a menu entry, a label or a link. A row of a table
     whose header row speaks of sharing, transfers, keeping or collecting data is none of them,
     however short: "Acme — Customer support — US" under "Recipient — Purpose — Country" names a
-    recipient; nor is an item of a list whose lead-in (``lead``) speaks of them."""
+    recipient (an item of a list whose lead-in speaks of them is the caller's to rule out:
+    :func:`leads_to_data`)."""
     old_lines = {" ".join(line.split()) for line in before.split("\n")}
     new_lines = {" ".join(line.split()) for line in after.split("\n")}
     changed = (old_lines ^ new_lines) - {""}
     if not changed or not all(is_furniture(line) for line in changed) or figures_only(before, after):
         return False
     words_ = lexicon(locale)
-    if leads_to_data(lead, locale):
-        return False
     headers = {_norm(h) for h in (*_table_leads(before, locale).values(), *_table_leads(after, locale).values()) if h}
     return not any(words_.pattern(key).search(h) for key in TOPICS for h in headers) or not any(
         _CELL in line for line in changed)
