@@ -13,6 +13,7 @@ import yaml
 from conftest import FIXTURES
 
 from policygen import api
+from policygen.changes import prose
 from policygen.changes.lexicon import lexicon
 from policygen.changes.rules import RANK
 
@@ -123,3 +124,12 @@ def test_editorial_changes_say_which(tmp_path: Path) -> None:
     reasons = [c["reason"] for c in result.report["reports"][0]["changes"]]
     assert any("link target" in r for r in reasons), reasons
     assert RANK["editorial"] < RANK["minor"]
+
+
+def test_a_country_named_with_an_ampersand_is_a_place() -> None:
+    """A name split at '&', 'and' or commas is places when each part is; a country whose own name
+    holds '&' ("Bosnia & Herzegovina") is a place as a whole, not a new recipient."""
+    countries = prose._countries("en")
+    assert prose._only_places("Bosnia & Herzegovina", set(), countries)
+    assert prose._only_places("Kentucky and Virginia", {"kentucky", "virginia"}, countries)
+    assert not prose._only_places("Acme & Partners", set(), countries)

@@ -885,7 +885,9 @@ def _only_places(name: str, refused: set[str], countries: re.Pattern[str]) -> bo
     """The name is one of ``not_recipients`` or a country, or a list of them ("Kentucky and
     Virginia", "Iowa, Ohio"): where users live, a law or the policy's own words, not an organisation."""
     parts = [p for p in re.split(r"\s*(?:,|\band\b|\bor\b|&)\s*", name) if p]
-    return bool(parts) and all(p.lower() in refused or countries.fullmatch(p) for p in parts) or name.lower() in refused
+    if name.lower() in refused or countries.fullmatch(name):  # a whole name with '&' in it: "Bosnia & Herzegovina"
+        return True
+    return bool(parts) and all(p.lower() in refused or countries.fullmatch(p) for p in parts)
 
 
 def _where_user_is(sentence: str, start: int, scope: re.Pattern[str]) -> bool:
