@@ -532,7 +532,8 @@ def test_a_changes_json_that_matches_a_forged_newest_release_is_a_diagnostic(sam
     threat model); what build then reads is still checked for its shape, not trusted."""
     folder = sample / "archive" / POLICY / "3.0"
     for content in (DEEP_JSON, '{"reports": 5}', '{"reports": [{"notices": {"en": 3}}]}', '{"reports": [{"notices": {"en": {"items": 7}}}]}',
-                    '{"reports": [{"notices": {"en": {"banner": "b", "items": ["i"]}}, "changes": [{"severity": "major"}]}]}'):
+                    '{"reports": [{"notices": {"en": {"banner": "b", "items": ["i"]}}, "changes": [{"severity": "major"}]}]}',
+                    '{"reports": [{"notices": {"en": {"items": ["i"]}}, "changes": []}]}'):
         (folder / "changes.json").write_text(content, encoding="utf-8")
         rewrite(folder / "release.json", lambda d: d["files"].__setitem__("changes.json", digest(folder / "changes.json")))
         result = cli("build", "--today", "2026-03-05", cwd=sample)

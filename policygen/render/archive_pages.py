@@ -86,7 +86,7 @@ def _change_report(rel: Release) -> dict[str, Any]:
         report = json.loads(data)["reports"][0]
         notices, changes = report["notices"], report["changes"]
         if not (isinstance(notices, dict) and isinstance(changes, list) and all(isinstance(c, dict) for c in changes)
-                and all(isinstance(n, dict) and isinstance(n.get("banner", ""), str) and isinstance(n.get("items", []), list)
+                and all(isinstance(n, dict) and isinstance(n.get("banner"), str) and isinstance(n.get("items", []), list)
                         and all(isinstance(i, str) for i in n.get("items", [])) for n in notices.values())):
             raise TypeError
     except (ValueError, KeyError, IndexError, TypeError, RecursionError):  # RecursionError: JSON nested too deep to parse
