@@ -167,3 +167,19 @@ def test_a_moved_name_is_seen() -> None:
     assert unresolved(":class:`~policygen.localize.LocalizedPolicy` and :mod:`policygen.pdf_text`") == [
         "policygen.localize.LocalizedPolicy", "policygen.pdf_text"]
     assert unresolved(":class:`~policygen.i18n.localize.LocalizedPolicy`") == []
+
+
+def placeholder_patterns(tree: ast.Module) -> list[int]:
+    """Lines of string constants that spell a placeholder's braces as a regular expression."""
+    return [node.lineno for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and re.search(r"\\\{\s*\\\{", node.value)]
+
+
+def test_one_placeholder_pattern() -> None:
+    """``{{ ... }}`` is matched by :data:`policygen.model.PLACEHOLDER_RE` alone: a second
+    pattern would let two stages disagree on what a placeholder is (issue 10)."""
+    found = {module_name(path): placeholder_patterns(ast.parse(path.read_text(encoding="utf-8"))) for path in MODULES}
+    assert found.pop("policygen.model") == [next(n.lineno for n in ast.walk(ast.parse((PACKAGE / "model.py").read_text(encoding="utf-8")))
+                                              if isinstance(n, ast.Constant) and isinstance(n.value, str) and "\\{\\{" in n.value)]
+    assert {name: lines for name, lines in found.items() if lines} == {}
+    assert placeholder_patterns(ast.parse('X = re.compile(r"(?P<ph>\\{\\{\\s*[^{}]+\\}\\})")')) == [1]  # the walker sees one

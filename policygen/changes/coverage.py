@@ -38,13 +38,14 @@ from functools import cache
 from policygen.changes.lexicon import Lexicon, lexicon
 from policygen.changes.prose import Finding, country_pattern, organisation_names, plain, sentences
 from policygen.errors import Diagnostic
+from policygen.model import COLLECTION as FACTS
 from policygen.model import PLACEHOLDER_RE, Policy
 
 COLLECTION = {"recipient": "recipients", "recipient-category": "recipients", "transfer": "transfers", "data-category": "data_categories"}
 """Mention kind -> the facts (``policy.yaml`` key) that should cover it."""
-SUBJECT = {"recipients": "recipient", "transfers": "transfer", "data_categories": "data_category"}
+SUBJECT = {collection: FACTS[collection].kind for collection in dict.fromkeys(COLLECTION.values())}
 """``policy.yaml`` key -> the fact's subject in the rules."""
-_ROOT = {"recipients": "recipient", "transfers": "transfer", "data_categories": "data"}
+_ROOT = {collection: FACTS[collection].root for collection in SUBJECT}
 """``policy.yaml`` key -> the placeholder root that renders such a fact."""
 FINDING_KIND = {"new-recipient": "recipient", "new-recipient-category": "recipient-category", "new-transfer": "transfer",
                 "new-data-category": "data-category", "new-sensitive-data": "data-category"}

@@ -55,8 +55,10 @@ _FUZZY_STATES_12 = {"new", "needs-translation", "needs-adaptation", "needs-l10n"
 
 # Markdown inline syntax that a translator must keep: escapes (text), placeholders and code
 # spans (isolated codes), link openers and closers, bold and italic markers (paired codes).
+# A placeholder is the model's one pattern (the group it adds inside ``ph`` closes first, so
+# ``lastgroup`` still names ``ph``).
 _INLINE = re.compile(
-    r"(?P<escape>\\.)|(?P<ph>\{\{\s*[^{}\s]+\s*\}\})|(?P<code>`+)|(?P<close>\]\((?:[^()\s]|\([^()\s]*\))*\))"
+    r"(?P<escape>\\.)|(?P<ph>" + PLACEHOLDER_RE.pattern + r")|(?P<code>`+)|(?P<close>\]\((?:[^()\s]|\([^()\s]*\))*\))"
     r"|(?P<open>\[)|(?P<strong>\*\*|__)|(?P<em>\*|(?<![\w])_|_(?![\w]))"
 )
 

@@ -65,8 +65,7 @@ PROSE_FILE = "policy.md"
 RESERVED_IDS = ("glossary",)
 # CLDR territory codes that are not countries: a transfer goes to a country.
 _NOT_COUNTRIES = {"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB"}
-FACT_KEYS = ("controller", "data_categories", "purposes", "recipients", "transfers", "retention", "rights", "minimum_age", "contacts",
-             "complaints", "risk")
+FACT_KEYS = ("controller", *(kind.collection for kind in FACT_KINDS), "minimum_age", "risk")
 """The facts of ``policy.yaml``, every one optional: a missing one is a warning (an error under
 ``facts: required`` in ``policygen.yaml``); an empty list says "none" and is no warning."""
 _MISSING_HINT = {
