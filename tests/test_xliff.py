@@ -87,6 +87,12 @@ def test_import_refuses_another_project_a_stale_source_and_a_broken_code(sample:
     line = broken[: broken.index("{{controller.registratie}}")].count("\n") + 1
     message = attempt(broken)
     assert f"xliff/nl/tonle-privacy.xlf:{line}: unit 'who-intro': the target drops <ph id='2'>" in message
+    # A placeholder typed as text, beside the codes: the same check and words as a PO file's.
+    typed = text.replace('<ph id="2" ctype="x-placeholder">{{controller.registration}}</ph>, en ons',
+                         '<ph id="2" ctype="x-placeholder">{{controller.registration}}</ph> ({{controller.name}}), en ons', 1)
+    line = typed[: typed.index("({{controller.name}})")].count("\n") + 1
+    assert (f"xliff/nl/tonle-privacy.xlf:{line}: unit 'who-intro': the target adds the placeholder {{{{controller.name}}}}, "
+            "which the source does not have") in attempt(typed)
 
 
 @pytest.mark.parametrize("fmt", ["xliff12", "xliff20"])

@@ -35,6 +35,7 @@ from policygen.errors import Collector, PolicygenError
 from policygen.i18n.catalogs import messages, read_catalog, render_catalog, targets
 from policygen.model import PLACEHOLDER_RE, SUPPORTED_LOCALES, Project, is_safe_slug
 from policygen.source.files import CONTROL_CHARACTERS, NOT_A_FILE, inside, not_a_file
+from policygen.source.placeholders import kept, names_in
 
 if TYPE_CHECKING:
     from lxml import etree
@@ -727,11 +728,11 @@ def _merge_file(project: Project, path: Path, read: ReadFile, known: dict[str, l
         if unit.code_problem is not None:
             errors.add(path, unit.target_line or unit.line, f"unit '{context}': {unit.code_problem}")
             continue
-        source_ph = sorted(PLACEHOLDER_RE.findall(message.source))
-        target_ph = sorted(PLACEHOLDER_RE.findall(unit.target))
-        if unit.target and source_ph != target_ph:
-            errors.add(path, unit.target_line or unit.line, f"unit '{context}': the target's placeholders {target_ph} differ from the source's {source_ph}; "
-                                                         "keep each placeholder as it is")
+        # The same check, in the same words, as a PO file's (i18n check, the publishing gate).
+        dropped = kept(names_in(message.source), names_in(unit.target)) if unit.target else []
+        for problem in dropped:
+            errors.add(path, unit.target_line or unit.line, f"unit '{context}': the target {problem}")
+        if dropped:
             continue
         if "\n" in unit.target and "\n" not in message.source:
             errors.add(path, unit.target_line or unit.line, f"unit '{context}': the target has a line break where the source has none; "
