@@ -7,6 +7,7 @@ import json
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import feedparser
 import pytest
@@ -85,6 +86,63 @@ def test_the_banner_tense_follows_the_date(upcoming: Path, cli) -> None:
     assert "policygen-banner-version" not in current  # the new version is this page
     banner = json.loads((upcoming / "output" / "mini" / "en" / "banner.json").read_text(encoding="utf-8"))
     assert banner["upcoming"] is False and banner["href"] == ""
+
+
+def _release(project: Path, cli, version: str, effective: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("policygen.archive.release.render_pdf", placeholder_pdf)
+    monkeypatch.setattr("policygen.archive.release.redline_pdf", placeholder_redline_pdf)
+    set_version(project, version, effective)
+    result = cli("release", "mini", "--version", version, "--effective", effective, cwd=project)
+    assert result.exit_code == 0, result.stderr
+
+
+def banner_of(project: Path, locale: str = "en") -> dict[str, Any]:
+    return json.loads((project / "output" / "mini" / locale / "banner.json").read_text(encoding="utf-8"))
+
+
+def test_two_upcoming_major_releases_the_banner_announces_the_next(upcoming: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """1.1 (a sensitive category, 2026-07-01) and 1.2 (a longer retention, 2026-09-01) are both
+    released ahead: a reader under 1.0 must be told of 1.1 first (its list is what changes
+    against the text they have), never only of 1.2, whose list compares it with 1.1."""
+    policy = upcoming / "sources" / "mini" / "policy.yaml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace("period: P5Y", "period: P10Y"), encoding="utf-8")
+    _release(upcoming, cli, "1.2", "2026-09-01", monkeypatch)
+    assert cli("build", "--today", "2026-06-01", cwd=upcoming).exit_code == 0
+    banner = banner_of(upcoming)
+    assert (banner["version"], banner["effective_date"], banner["upcoming"]) == ("1.1", "2026-07-01", True)
+    assert banner["href"] == "versions/1.1/" and banner["redline"] == "versions/1.1/redline.html"
+    assert any("genetic data" in item for item in banner["items"]), banner["items"]
+    assert '<a href="versions/1.1/">Read the new version (applies from July\u00a01, 2026)</a>' in page(upcoming, "en")
+    # Once 1.1 is in force, the next change is 1.2's.
+    assert cli("build", "--today", "2026-07-05", cwd=upcoming).exit_code == 0
+    assert version_of(page(upcoming, "en")) == "1.1"
+    banner = banner_of(upcoming)
+    assert (banner["version"], banner["upcoming"], banner["href"]) == ("1.2", True, "versions/1.2/")
+    assert any("10\u00a0years instead of 5\u00a0years" in item for item in banner["items"]), banner["items"]
+
+
+def test_a_release_made_again_on_the_same_date_is_the_one_announced(upcoming: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """1.2 re-releases 1.1's date with an editorial fix (as docs/archive.md's translations
+    catch-up does): 1.1 never takes effect, so the banner links 1.2, the version readers get on
+    that date, and still lists 1.1's major change, before and after the date."""
+    prose = upcoming / "sources" / "mini" / "policy.md"
+    prose.write_text(prose.read_text(encoding="utf-8").replace("Write to", "Please write to"), encoding="utf-8")
+    po = upcoming / "locales" / "nl" / "LC_MESSAGES" / "mini.po"
+    po.write_text(po.read_text(encoding="utf-8").replace('msgid "Write to', 'msgid "Please write to'), encoding="utf-8")
+    _release(upcoming, cli, "1.2", "2026-07-01", monkeypatch)
+    assert cli("build", "--today", "2026-06-01", cwd=upcoming).exit_code == 0
+    for locale in ("en", "nl"):
+        banner = banner_of(upcoming, locale)
+        assert (banner["version"], banner["effective_date"], banner["href"]) == ("1.2", "2026-07-01", "versions/1.2/"), locale
+        assert banner["redline"] == "versions/1.1/redline.html"  # against the text in force now
+        assert any("genet" in item for item in banner["items"]), banner["items"]
+    assert '<a href="versions/1.2/">Read the new version (applies from July\u00a01, 2026)</a>' in page(upcoming, "en")
+    assert cli("build", "--today", "2026-07-05", cwd=upcoming).exit_code == 0
+    assert version_of(page(upcoming, "en")) == "1.2"
+    banner = banner_of(upcoming)
+    assert (banner["version"], banner["upcoming"], banner["href"]) == ("1.2", False, "")
+    assert banner["banner"] == "This policy changed on July\u00a01, 2026. What changed for you:"
+    assert any("genetic data" in item for item in banner["items"]), banner["items"]
 
 
 def test_tense_texts_in_every_locale() -> None:

@@ -44,10 +44,13 @@ from policygen.resources import notice_template
 @dataclass(frozen=True, slots=True)
 class Banner:
     release: Release
+    """The version readers have from the change's effective date: the newest release of that date."""
     banner: str
     items: list[str]
     html: str = ""
     """The rendered banner, shown in the page and written as ``banner.html``."""
+    changed: tuple[Release, ...] = ()
+    """The major releases of that date, whose recorded changes the banner lists (in order)."""
 
 
 @dataclass
@@ -99,16 +102,24 @@ def _not_a_report(rel: Release) -> PolicygenError:
 
 
 def active_banner(found: list[Release], locale: str, today: date, notice_days: int, changes: _Changes) -> Banner | None:
-    """The major change users must be told about today: upcoming, or within the notice period."""
-    for rel in reversed(found):
-        if rel.severity != "major" or locale not in rel.locales:
-            continue
-        # today - effective, never effective + days: a date near 9999-12-31 plus a period overflows.
-        if rel.effective_date > today or (today - rel.effective_date).days <= notice_days:
-            notice = (changes(rel) or {}).get("notices", {}).get(locale)
-            if notice and notice.get("items"):
-                return Banner(rel, notice["banner"], list(notice["items"]))
-        return None  # an older major change is past its notice period, whatever came before it
+    """The major change users must be told about today: the next one ahead, else the newest one
+    still inside its notice period. A change is announced by its effective date: two major
+    releases ahead are announced one after the other (a reader is first told what changes against
+    the text they have), and a release made again on the same date (docs/archive.md: to complete
+    its translations) is the version readers get on it, though the change is the earlier one's."""
+    found = [rel for rel in found if locale in rel.locales]
+    days = sorted({rel.effective_date for rel in found if rel.severity == "major"})
+    # today - effective, never effective + days: a date near 9999-12-31 plus a period overflows.
+    ahead = [day for day in days if day > today]
+    recent = [day for day in days if day <= today][-1:]
+    for day in ahead + [day for day in recent if (today - day).days <= notice_days]:
+        on_day = [rel for rel in found if rel.effective_date == day]
+        changed = tuple(rel for rel in on_day if rel.severity == "major")
+        notices = [(changes(rel) or {}).get("notices", {}).get(locale) for rel in changed]
+        items = [line for notice in notices if notice for line in notice.get("items", [])]
+        if items:
+            first = next(notice for notice in notices if notice and notice.get("items"))
+            return Banner(max(on_day, key=lambda rel: rel.sequence), first["banner"], items, changed=changed)
     return None
 
 
@@ -270,13 +281,19 @@ def _banner(project: Project, env: Any, item: LocalizedPolicy, chain: list[Relea
     # keep ..."); once in force, the same changes said as they are now ("We now keep ..."),
     # rebuilt from the recorded changes with the labels of the version in force. Either
     # way a number keeps its unit on one line.
-    recorded = changes(banner.release)
-    try:
-        items = [bind_numbers(line) for line in banner.items] if upcoming or recorded is None \
-            else items_in_force(recorded["changes"], fmt)
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError):  # a record no release wrote (see _change_report)
-        raise _not_a_report(banner.release) from None
+    items = [bind_numbers(line) for line in banner.items]
+    if not upcoming:
+        items = []
+        for rel in banner.changed:
+            recorded = changes(rel)
+            try:
+                items += items_in_force(recorded["changes"], fmt) if recorded is not None else []
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError):  # a record no release wrote (see _change_report)
+                raise _not_a_report(rel) from None
     version_path = f"{base}versions/{banner.release.version}/"
+    # The redline of the (first) major release of the day: the change against the text in force
+    # before it, which is what the banner is about.
+    redline_path = f"{base}versions/{(banner.changed or (banner.release,))[0].version}/redline.html"
 
     # With base_url the banner's links are absolute: banner.html and banner.json are
     # embedded in other sites' pages. Without it they are relative to the policy's page.
@@ -288,18 +305,18 @@ def _banner(project: Project, env: Any, item: LocalizedPolicy, chain: list[Relea
         "policy": policy, "locale": locale, "dir": item.direction, "banner": sentence, "items": items,
         "pending": _languages(item, "pending", pending), "iso": banner.release.effective_date.isoformat(),
         "version_link": {"href": href(version_path), "text": fmt.ui("read_upcoming").replace("{date}", when)} if upcoming else None,
-        "ui": ui, "redline_href": href(f"{version_path}redline.html"),
+        "ui": ui, "redline_href": href(redline_path),
     }
     html = add(f"{base}banner.html", "banner-html", ("banner.html",), context, [],
                lambda: render_template(env, "banner.html", context).encode("utf-8")).decode("utf-8")
     payload = {"policy": policy, "locale": locale, "version": banner.release.version,
                "effective_date": banner.release.effective_date.isoformat(),
                "upcoming": upcoming, "banner": sentence, "items": items, "pending": pending,
-               "redline": href(f"{version_path}redline.html"),
+               "redline": href(redline_path),
                "href": href(version_path) if upcoming else ""}
     add(f"{base}banner.json", "banner-json", (), payload, [],
         lambda: (json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"))
-    return Banner(banner.release, sentence, items, html)
+    return Banner(banner.release, sentence, items, html, banner.changed)
 
 
 _TABLE = re.compile(r"<table>(.*?)</table>", re.DOTALL)
