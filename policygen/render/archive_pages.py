@@ -215,7 +215,7 @@ def _archive_of(project: Project, env: Any, item: LocalizedPolicy, chain: list[R
                 add(f"{folder}{name}", kind, (), [file, rel.files[file], boxed], [rel.folder / file],
                     lambda rel=rel, file=file, boxed=boxed: scrolling_tables(archived_file(rel, file), boxed) if boxed is not None
                     else archived_file(rel, file), rel.version)
-        rows.append(_row(item, rel, before.get(rel.sequence), current, today))
+        rows.append(_row(item, rel, before.get(rel.sequence), chain, current, today))
     ui = {key: fmt.ui(key) for key in ("version", "effective_date", "changes", "notes", "redline", "feed", *CHROME_UI)}
     archive_page = f"{base}archive/index.html"
     archived_locales = [loc for loc in item.policy.locales if any(loc in r.locales for r in chain)]
@@ -233,11 +233,23 @@ def _archive_of(project: Project, env: Any, item: LocalizedPolicy, chain: list[R
     add(f"{base}feed.atom", "feed", (), feed, [], lambda: _feed(feed))
 
 
-def _row(item: LocalizedPolicy, rel: Release, previous: Release | None, current: Release | None, today: date) -> dict[str, Any]:
+def replaced_by(rel: Release, chain: list[Release], locale: str) -> Release | None:
+    """The release that replaced ``rel`` before it took effect (a later release of the same
+    effective date, made to complete its translations or fix it: on that date the newest one is
+    in force), as readers of ``locale`` get it; None when ``rel`` is (or was, or will be) in force."""
+    same_day = [r for r in chain if r.sequence > rel.sequence and r.effective_date == rel.effective_date and locale in r.locales]
+    return same_day[-1] if same_day else None
+
+
+def _row(item: LocalizedPolicy, rel: Release, previous: Release | None, chain: list[Release], current: Release | None,
+         today: date) -> dict[str, Any]:
     """One release as the archive page lists it."""
     policy, locale, fmt = item.policy.id, item.locale, item.formatter
     status = ""
-    if rel.effective_date > today:
+    replacement = replaced_by(rel, chain, locale)
+    if replacement is not None:
+        status = fmt.ui("replaced").replace("{version}", fmt.version(replacement.version))
+    elif rel.effective_date > today:
         status = fmt.ui("upcoming").replace("{date}", fmt.date(rel.effective_date))
     elif current is not None and rel.version == current.version:
         status = fmt.ui("in_force")
@@ -384,8 +396,12 @@ def archived_copy_data(project: Project, item: LocalizedPolicy, rel: Release, ch
     policy, locale, fmt = rel.policy, item.locale, item.formatter
     page = PagePaths(policy, locale, rel.version).page
     later = [r for r in chain if r.sequence > rel.sequence]
-    shown = [r for r in later if locale in r.locales]
-    if rel.effective_date > today:
+    # The next version readers get: a release replaced on its own date by a later one is skipped.
+    shown = [r for r in later if locale in r.locales and replaced_by(r, chain, locale) is None]
+    replacement = replaced_by(rel, chain, locale)
+    if replacement is not None:
+        status, notice = "archived", fmt.ui("replaced_notice").replace("{version}", fmt.version(replacement.version))
+    elif rel.effective_date > today:
         status, notice = "upcoming", fmt.ui("upcoming_notice").replace("{date}", fmt.date(rel.effective_date))
     elif current is not None and rel.sequence == current.sequence:
         status, notice = "in-force", fmt.ui("in_force_notice").replace("{date}", fmt.date(rel.effective_date))
