@@ -104,15 +104,20 @@ def _handler(out: Path, state: State) -> type[http.server.SimpleHTTPRequestHandl
             path = unquote(urlsplit(self.path).path)
             if "\0" in path:
                 return None
-            target = (root / path.lstrip("/")).resolve()
-            if target != root and not target.is_relative_to(root):
-                return None
-            if target.is_dir():
-                index = (target / "index.html").resolve()
-                if not index.is_relative_to(root):
+            try:
+                target = (root / path.lstrip("/")).resolve()
+                if target != root and not target.is_relative_to(root):
                     return None
-                return index if index.is_file() else target
-            return target if target.exists() else None
+                if target.is_dir():
+                    index = (target / "index.html").resolve()
+                    if not index.is_relative_to(root):
+                        return None
+                    return index if index.is_file() else target
+                return target if target.exists() else None
+            except (OSError, RuntimeError):
+                # A name or path too long for the file system, a symlink loop (RuntimeError
+                # from resolve): nothing to serve, and no traceback for a request.
+                return None
 
         def translate_path(self, path: str) -> str:
             found = self._inside()

@@ -67,6 +67,24 @@ def test_never_serves_a_file_outside_the_output(preview: Preview, mini: Path, tm
         assert b"top secret" not in body and b"Mini B.V." not in body and b"root:" not in body
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="symlinks")
+def test_a_path_the_system_cannot_look_up_is_not_found(preview: Preview, mini: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """A name longer than the file system allows, a path longer than it allows, and a symlink
+    loop in the output: each gets its 404 (GET and HEAD), not a dropped connection and a
+    traceback on the terminal."""
+    out = mini / "output"
+    (out / "loop-a").symlink_to("loop-b")
+    (out / "loop-b").symlink_to("loop-a")
+    for path in ("/" + "a" * 300, "/" + "a/" * 3000, "/" + "%61" * 300 + "/b", "/loop-a", "/loop-a/index.html"):
+        assert get(preview, path)[0] == 404, path[:40]
+        connection = http.client.HTTPConnection(*preview.server.server_address[:2], timeout=10)
+        connection.request("HEAD", path)
+        assert connection.getresponse().status == 404, path[:40]
+        connection.close()
+    assert "Traceback" not in capfd.readouterr().err
+    assert get(preview, "/mini/en/")[0] == 200  # still serving
+
+
 def test_rebuilds_on_a_save_and_the_page_reloads(preview: Preview, mini: Path) -> None:
     first = status(preview)
     assert first["html"] == 1 and first["error"] is None
