@@ -176,6 +176,24 @@ def test_numbers_change_as_a_whole() -> None:
     assert re.sub(r'<span class="pg-sr">[^<]*</span>', "", date) == "from <del>1 June 2025</del> <ins>15 January 2026</ins> on"
 
 
+def test_a_changed_link_target_is_marked() -> None:
+    """A link that points elsewhere with the same words (an opt-out or complaint link moved) is a
+    change a reviewer must see: its words are marked deleted, then inserted in the new link. A
+    link added around words, or taken away from them, is marked the same way."""
+    marks = Marks("inserted", "deleted")
+
+    def bare(markup: str) -> str:
+        return re.sub(r'<span class="pg-sr">[^<]*</span>', "", markup)
+
+    moved = diff_html('See our <a href="https://a.example/archive">policy archive</a>.',
+                      'See our <a href="https://a.example/versions">policy archive</a>.', "en", marks)
+    assert bare(moved) == 'See our <del>policy archive</del> <a href="https://a.example/versions"><ins>policy archive</ins></a>.'
+    added = diff_html("See our policy archive.", 'See our <a href="https://a.example/">policy archive</a>.', "en", marks)
+    assert bare(added) == 'See our <del>policy archive</del> <a href="https://a.example/"><ins>policy archive</ins></a>.'
+    same = diff_html('See our <a href="https://a.example/">policy archive</a>.', 'See our <a href="https://a.example/">policy archives</a>.', "en", marks)
+    assert bare(same) == 'See our <a href="https://a.example/">policy <del>archive</del> <ins>archives</ins></a>.'
+
+
 def test_khmer_sample_periods_change_as_a_whole(since_2_1: tuple[int, str, Path]) -> None:
     """The sample's 2.1 -> 3.0 in Khmer: the periods in the retention table change as whole
     phrases, and no deletion runs into its insertion."""

@@ -140,17 +140,38 @@ def _phrase_of(atoms: list[tuple[bool, str]], locale: str) -> list[int]:
     return owner
 
 
+_LINK_OPEN = re.compile(r"<a[\s>]")
+
+
+def _link_of(atoms: list[tuple[bool, str]]) -> list[int]:
+    """For each atom, the index of the ``<a>`` tag of the link it is in, or -1."""
+    owner, current = [-1] * len(atoms), -1
+    for index, (is_tag, text) in enumerate(atoms):
+        if is_tag and _LINK_OPEN.match(text):
+            current = index
+        elif is_tag and text.startswith("</a"):
+            current = -1
+        elif not is_tag:
+            owner[index] = current
+    return owner
+
+
 def _matches(a: list[tuple[bool, str]], b: list[tuple[bool, str]], locale: str) -> list[tuple[int, int]]:
-    """Pairs of equal atoms, in order, with no pair inside a number phrase that changed."""
+    """Pairs of equal atoms, in order, with no pair inside a number phrase that changed, and no
+    pair of words in a link whose target changed (or that is new, or gone): the words of a link
+    that points elsewhere are marked, since only the new side's tags are written."""
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     pairs = [(block.a + k, block.b + k) for block in matcher.get_matching_blocks() for k in range(block.size)]
     phrase_a, phrase_b = _phrase_of(a, locale), _phrase_of(b, locale)
+    link_a, link_b = _link_of(a), _link_of(b)
     while True:
         matched_a = {i for i, _ in pairs}
         matched_b = {j for _, j in pairs}
         broken_a = {phrase_a[i] for i in range(len(a)) if phrase_a[i] >= 0 and i not in matched_a}
         broken_b = {phrase_b[j] for j in range(len(b)) if phrase_b[j] >= 0 and j not in matched_b}
-        kept = [(i, j) for i, j in pairs if phrase_a[i] not in broken_a and phrase_b[j] not in broken_b]
+        kept = [(i, j) for i, j in pairs if phrase_a[i] not in broken_a and phrase_b[j] not in broken_b
+                and (link_a[i] < 0 or link_a[i] in matched_a) and (link_b[j] < 0 or link_b[j] in matched_b)
+                and (link_a[i] < 0) == (link_b[j] < 0)]
         if len(kept) == len(pairs):
             return pairs
         pairs = kept
