@@ -123,6 +123,21 @@ def test_a_paragraph_wrapped_in_the_editor_keeps_its_translation(mini: Path, cli
     assert catalog(mini, "nl", "mini").get("Write to {{contact.mail}}\\\nwithin {{right.access.response_time}}.", context="rights-text").fuzzy
 
 
+def test_a_catalog_made_before_flowed_msgids_publishes_before_its_update(mini: Path, cli) -> None:
+    # A catalog written by an older policygen keys a wrapped paragraph by its lines. Until the
+    # next 'i18n update' rewrites it, the page, the status and the publishing gate all find its
+    # translation (the gate once called it missing while the page would have shown it).
+    edit(mini / "sources" / "mini" / "policy.md", "Write to {{contact.mail}} within", "Write to {{contact.mail}}\n  within")
+    po = mini / "locales" / "nl" / "LC_MESSAGES" / "mini.po"
+    po.write_text(po.read_text(encoding="utf-8").replace('msgid "Write to {{contact.mail}} within', 'msgid "Write to {{contact.mail}}\\n  within'),
+                  encoding="utf-8")
+    status = cli("i18n", "status", "--locale", "nl", cwd=mini)  # exits 1 while anything is missing
+    assert status.exit_code == 0, status.stdout + status.stderr
+    result = cli("build", "--locale", "nl", "--format", "html", cwd=mini)
+    assert result.exit_code == 0, result.stderr
+    assert "Schrijf binnen" in (mini / "output" / "mini" / "nl" / "index.html").read_text(encoding="utf-8")
+
+
 def test_untranslated_block_falls_back_with_source_lang(mini: Path, cli) -> None:
     edit(mini / "sources" / "mini" / "policy.md", "Write to {{contact.mail}}", "Please write to {{contact.mail}}")
     assert cli("i18n", "update", cwd=mini).exit_code == 0

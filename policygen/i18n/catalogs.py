@@ -179,7 +179,16 @@ def _glossary_in(project: Project, locale: str) -> Translations:
 
 
 def _entries(path: Path, keyed: list[tuple[Unit, str, str, int]]) -> dict[tuple[str, str], Entry]:
-    return {(context, source): Entry(unit.target or "", path, line, unit.isfuzzy()) for unit, context, source, line in keyed}
+    """A catalog's messages by ``(msgctxt, msgid)``. A msgid with a soft line break (written by
+    a policygen from before msgids were flowed, or archived so) is keyed by its flowed form, the
+    msgid the sources give now: the pages, the status and the publishing gate then find the same
+    translation, until the next ``i18n update`` rewrites the msgid (a message already written
+    flowed comes first)."""
+    entries = {(context, source): Entry(unit.target or "", path, line, unit.isfuzzy()) for unit, context, source, line in keyed}
+    for context, source in [key for key in entries if "\n" in key[1]]:
+        if (one_line := flowed(source)) != source and (context, one_line) not in entries:
+            entries[(context, one_line)] = entries.pop((context, source))
+    return entries
 
 
 def release_notes(project: Project, policy: Policy) -> list[tuple[str, str, Path, int]]:

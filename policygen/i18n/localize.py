@@ -467,9 +467,7 @@ def localize(project: Project, policy: Policy, locale: str, translations: Transl
         token = source.copy()
         token.meta = dict(source.meta or {})
         if locale != policy.source_locale:
-            # A catalog archived before msgids were flowed keys a wrapped paragraph by its lines.
-            entry = (translations.get(policy.id, locale, segment.context, flowed(segment.text))
-                     or translations.get(policy.id, locale, segment.context, segment.text))
+            entry = translations.get(policy.id, locale, segment.context, flowed(segment.text))
             usable = False
             if entry is not None:
                 children = parse_inline(entry.text)
