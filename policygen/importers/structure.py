@@ -95,6 +95,22 @@ def _normalized(text: str) -> str:
     return _NON_WORD.sub(" ", text.lower()).strip()
 
 
+_LINK_TARGET = re.compile(r"(?<!\\)\]\((?:<[^<>\n]*>|[^()\s]*)(?:\s+\"[^\"\n]*\")?\)")
+
+
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def _link_text(markdown: str) -> str:
+    """Markdown read as the plain text of a block: each link's target left out (``[settings](https://...)``
+    reads ``[settings``) and escapes undone (``\\_\\_ga`` reads ``__ga``). An earlier import's clauses
+    are Markdown, a new version's blocks plain text; with the URL counted, a clause made mostly of
+    a link was too unlike its unchanged self to keep its ID, and so was a list of cookie names."""
+    if "](" in markdown:
+        markdown = _LINK_TARGET.sub("]", markdown)
+    return _ESCAPED.sub(r"\1", markdown) if "\\" in markdown else markdown
+
+
 def _mark_tables_of_contents(blocks: list[Block]) -> None:
     """A run of headings with nothing between them, whose titles come again later as headings,
     is a table of contents: its entries become list items."""
@@ -251,7 +267,7 @@ class _Ids:
         for kind, table in (("section", self.previous.sections), ("clause", self.previous.clauses)):
             index: dict[tuple[str, str], list[str]] = {}
             for ident, text in table.items():
-                words = _normalized(text).split()
+                words = _normalized(_link_text(text)).split()
                 self._words[kind, ident] = words
                 self._exact.setdefault((kind, " ".join(words)), []).append(ident)
                 for pair in set(zip(words, words[1:], strict=False)):
