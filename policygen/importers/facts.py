@@ -112,9 +112,24 @@ def controller(blocks: list[Block], locale: str) -> Found | None:
         for pattern in patterns:
             for match in pattern.finditer(block.text[:3000]):
                 value = _trim(match.group("name"))
-                if value and value.lower() not in refused and len(value) >= 2 and not value.isdigit():
+                if (value and value.lower() not in refused and len(value) >= 2 and not value.isdigit()
+                        and not _asked(value, block.text, match.end())):
                     return Found("controller", value, block.line, block.text)
     return None
+
+
+_ASKING = re.compile(r"(?:who|what|which|whose|wie|wat|welke?)\b", re.I)
+_SENTENCE_END = re.compile(r"[.!?;:]")
+
+
+def _asked(name: str, text: str, end: int) -> bool:
+    """The match is a question ("Who is the data controller?"), or a heading that asks one
+    ("Who is the data controller", a list item over its answer): it names no one. The answer,
+    later in the text, is found instead."""
+    if _ASKING.fullmatch(name.split()[0]):
+        return True
+    stop = _SENTENCE_END.search(text, end)
+    return stop is not None and stop.group() == "?"
 
 
 def _trim(name: str) -> str:
