@@ -114,6 +114,11 @@ def test_imported_seed_checks_as_it_is_and_builds(project: Path, seed: str, cli)
     ("empty.txt", b"  \n\n", "the file is empty"),
     ("scan.pdf", b"%PDF-1.7\n\x00\x01\x02binary\x00" * 20, "looks like a binary file"),
     ("latin1.txt", "Privacyverklaring\n\nWij bewaren gegevens één jaar.\n".encode("latin-1"), "not valid UTF-8"),
+    # Formats whose bytes are all text: they imported as prose full of control words and PDF operators.
+    ("policy.rtf", b"{\\rtf1\\ansi\\deff0 {\\fonttbl {\\f0 Times;}}\n\\f0\\fs24 Privacy Policy. We collect your e-mail address.\\par\n}\n",
+     "an RTF document"),
+    ("policy.txt", b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\nBT /F1 12 Tf (We collect your e-mail address.) Tj ET\n%%EOF\n",
+     "a PDF file"),
 ])
 def test_bad_input_writes_nothing(project: Path, tmp_path: Path, cli, name: str, content: bytes, message: str) -> None:
     source = tmp_path / name

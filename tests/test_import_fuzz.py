@@ -15,7 +15,7 @@ from policygen.errors import Collector, PolicygenError
 from policygen.importers.project import convert
 from policygen.source.prose import parse_prose
 
-REFUSALS = ("the file is empty", "no text found", "binary file", "not valid UTF-8", "cannot read this HTML")
+REFUSALS = ("the file is empty", "no text found", "binary file", "not text, HTML or Markdown", "not valid UTF-8", "cannot read this HTML")
 """The reasons an import may refuse a file. Anything else (such as a skeleton that fails its
 own check) is a bug."""
 

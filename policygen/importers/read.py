@@ -105,6 +105,9 @@ def read_input(path: Path) -> tuple[str, str]:
         encoding = "utf-8-sig"
         if b"\x00" in raw[:4096] or _binary(raw[:4096]):
             raise PolicygenError(f"{path}: this looks like a binary file (a PDF, a Word document?); export it as plain text, HTML or Markdown first")
+        kind = next((name for magic, name in _DOCUMENT_FORMATS if raw.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(magic)), None)
+        if kind:
+            raise PolicygenError(f"{path}: this is {kind}, not text, HTML or Markdown; export it as plain text, HTML or Markdown first")
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -117,6 +120,12 @@ def read_input(path: Path) -> tuple[str, str]:
     if suffix in (".md", ".markdown") or re.search(r"^#{1,6} \S", text, re.M):
         return text, "markdown"
     return text, "text"
+
+
+_DOCUMENT_FORMATS = ((b"%PDF-", "a PDF file"), (b"{\\rtf", "an RTF document"), (b"PK\x03\x04", "a zip file (a Word or OpenDocument file?)"),
+                     (b"\xd0\xcf\x11\xe0", "an old Word or Excel file"))
+"""Formats whose bytes may all be text (an uncompressed PDF, RTF), by their first bytes: read as
+text they would import as prose full of control words."""
 
 
 def _binary(sample: bytes) -> bool:
