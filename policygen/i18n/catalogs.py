@@ -32,7 +32,7 @@ from policygen.errors import Collector
 from policygen.i18n.localize import Formatter
 from policygen.i18n.translations import GLOSSARY_DOMAIN, NOTES_PREFIX, Entry, Translations, flowed, is_notes, notes_context
 from policygen.model import PLACEHOLDER_RE, Policy, Project, Term
-from policygen.source.files import CONTROL_CHARACTERS, NOT_A_FILE, inside, not_a_file
+from policygen.source.files import CONTROL_CHARACTERS, NOT_A_FILE, holds_control, inside, not_a_file
 
 __all__ = ["GLOSSARY_DOMAIN", "Entry", "Translations", "domains", "extract", "load_translations", "read_catalog", "render_catalog", "update"]
 
@@ -715,8 +715,7 @@ def _control_characters(unit: Unit, path: Path, lines: list[str], number: int, e
     if found is not None:
         what = f"term '{unit.getcontext()}'" if path.stem == GLOSSARY_DOMAIN else f"clause '{unit.getcontext()}'"
         line = next((n for n in range(number, len(lines) + 1) if lines[n - 1].startswith("msgstr")), number)
-        errors.add(path, line, f"the translation of {what} holds the control character U+{ord(found.group()):04X} (a line break pasted "
-                               "from a word processor?), which no page or XLIFF file can hold; replace it with a space")
+        errors.add(path, line, f"the translation of {what} {holds_control(found)}; replace it with a space")
 
 
 def msgid_line(unit: Unit, lines: list[str]) -> int:

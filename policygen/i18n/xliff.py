@@ -34,7 +34,7 @@ from policygen.atomic import write_all
 from policygen.errors import Collector, PolicygenError
 from policygen.i18n.catalogs import messages, read_catalog, render_catalog, targets
 from policygen.model import PLACEHOLDER_RE, SUPPORTED_LOCALES, Project, is_safe_slug
-from policygen.source.files import CONTROL_CHARACTERS, NOT_A_FILE, inside, not_a_file
+from policygen.source.files import CONTROL_CHARACTERS, NOT_A_FILE, holds_control, inside, not_a_file
 from policygen.source.placeholders import kept, names_in
 
 if TYPE_CHECKING:
@@ -370,8 +370,8 @@ def export(project: Project, output: Path, locales: list[str] | None = None, ver
                 found = CONTROL_CHARACTERS.search(message.source)
                 if found is not None:
                     where = ", ".join(message.getlocations()) or "its source"
-                    errors.add(po, 0, f"the source text of '{message.getcontext()}' holds the control character U+{ord(found.group()):04X}, "
-                                      f"which no XLIFF file can hold; remove it from {where} and run 'policygen i18n update'")
+                    errors.add(po, 0, f"the source text of '{message.getcontext()}' {holds_control(found)}; "
+                                      f"remove it from {where} and run 'policygen i18n update'")
             if len(errors.items) > reported:
                 continue
             planned[output / locale / f"{domain}.xlf"] = writer(catalog, domain, project.config.site_title, source_locale, locale)

@@ -157,12 +157,17 @@ text. Word writes U+000B for a line break typed with Shift+Enter, and it comes a
 text is pasted into a policy or a translation."""
 
 
+def holds_control(found: re.Match[str]) -> str:
+    """The words of every message about a control character :data:`CONTROL_CHARACTERS` found."""
+    return (f"holds the control character U+{ord(found.group()):04X} (a line break pasted from a word processor?), "
+            "which no page or XLIFF file can hold")
+
+
 def control_characters(path: Path, text: str, errors: Collector) -> None:
     """Report each line of ``text`` (read from ``path``) that holds a control character."""
     for found in CONTROL_CHARACTERS.finditer(text):
         line = text.count("\n", 0, found.start()) + 1
-        errors.add(path, line, f"this line holds the control character U+{ord(found.group()):04X} (a line break pasted from a word "
-                               "processor?), which no page or XLIFF file can hold; replace it with a space")
+        errors.add(path, line, f"this line {holds_control(found)}; replace it with a space")
 
 
 NOT_A_FILE = "not a regular file (a named pipe or a device?); policygen reads only files: put the file itself here"
