@@ -555,15 +555,18 @@ def versions_on_page(project: Project, localized: list[LocalizedPolicy], today: 
     release in force shows that release, rendered from its archived sources; when the project's
     sources differ from it (edited since, or a release still upcoming), they are only a draft,
     and only where the text a reader sees differs.
-    Without releases, or before the first one takes effect, the sources are the current version.
-    A locale the release in force does not have shows the sources (there is no other text)."""
+    Before the first release takes effect, the page shows that release (the text that applies
+    first), and the sources, where they differ, only as a draft: with releases, unreleased text is
+    never at the current URL. Without releases, the sources are the current version. A locale
+    the release shown does not have shows the sources (there is no other text)."""
     on_page = OnPage([], [], {})
     by_policy: dict[str, list[LocalizedPolicy]] = {}
     for item in localized:
         by_policy.setdefault(item.policy.id, []).append(item)
     for policy_id, items in by_policy.items():
         found = releases(project.root, policy_id)
-        rel = latest_in_force(found, today)
+        # Before the first release takes effect: the newest release of its date, which applies first.
+        rel = latest_in_force(found, max(today, found[0].effective_date)) if found else None
         released = [i for i in items if rel is not None and i.locale in rel.locales]
         if rel is None or not released or _sources_match(project, policy_id, rel):
             on_page.current += items

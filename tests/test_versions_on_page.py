@@ -198,6 +198,24 @@ def test_unreleased_sources_are_only_a_draft(upcoming: Path, cli, monkeypatch: p
     assert not (upcoming / "output" / "mini" / "nl" / "draft").exists()
 
 
+def test_before_the_first_release_takes_effect_unreleased_edits_are_only_a_draft(upcoming: Path, cli) -> None:
+    """Built before 1.0 takes effect (2026-05-05), with edits made since 1.1: no release is in
+    force yet, but the project has releases, so its unreleased text is only a draft; the current
+    page shows the first release, the text that applies first, never the sources."""
+    prose = upcoming / "sources" / "mini" / "policy.md"
+    prose.write_text(prose.read_text(encoding="utf-8").replace("Write to", "Please write to"), encoding="utf-8")
+    po = upcoming / "locales" / "nl" / "LC_MESSAGES" / "mini.po"
+    po.write_text(po.read_text(encoding="utf-8").replace('msgid "Write to', 'msgid "Please write to'), encoding="utf-8")
+    assert cli("build", "--today", "2026-04-01", cwd=upcoming).exit_code == 0
+    current = page(upcoming, "en")
+    assert version_of(current) == "1.0"
+    assert "Please write to" not in current and "genetic data" not in current.split('class="policygen-banner"', 1)[0]
+    assert "Please write to" in page(upcoming, "en", "draft")
+    assert '<meta name="robots" content="noindex">' in page(upcoming, "en", "draft")
+    manifest = json.loads((upcoming / "output" / "manifest.json").read_text(encoding="utf-8"))
+    assert {o["version"] for o in manifest["outputs"] if o["format"] == "html"} == {"1.0"}
+
+
 def test_without_releases_the_sources_are_current(mini: Path, cli) -> None:
     assert cli("build", "--today", "2026-07-05", cwd=mini).exit_code == 0
     assert version_of(page(mini)) == "1.0"  # the sources
