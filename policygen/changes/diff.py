@@ -781,10 +781,50 @@ def _part_of(part: str, whole: str) -> bool:
     a, b = _tokens(part), _tokens(whole)
     if len(a) < 3 or len(a) > len(b) * 1.2 or len(_vocabulary(part) & _vocabulary(whole)) < PART_OF * len(_vocabulary(part)):
         return False
-    matcher = difflib.SequenceMatcher(None, b, a, autojunk=False)
-    if matcher.real_quick_ratio() * (len(a) + len(b)) / 2 < PART_OF * len(a) or matcher.quick_ratio() * (len(a) + len(b)) / 2 < PART_OF * len(a):
+    # The words the two have in common, counted as difflib's quick_ratio counts them, but from the
+    # counts of each text (kept): quick_ratio walks the whole text on every call, and a long clause
+    # read as the whole of hundreds of small ones (a policy that is one list in one version and
+    # paragraphs in the other) took seconds.
+    counts, whole_counts = _counts(part), _counts(whole)
+    if sum(min(n, whole_counts.get(w, 0)) for w, n in counts.items()) < PART_OF * len(a):
         return False
+    matcher = difflib.SequenceMatcher(None, autojunk=False)
+    matcher.set_seq2(a)
+    if len(b) > 4 * len(a) + 50:
+        # Matching walks the whole text too: first only the stretch of it where the part's rarest
+        # words stand. A part found there is a part; one not found there is looked for everywhere.
+        start, end = _stretch(a, whole)
+        if end > start:
+            matcher.set_seq1(b[start:end])
+            if sum(block.size for block in matcher.get_matching_blocks()) >= PART_OF * len(a):
+                return True
+    matcher.set_seq1(b)
     return sum(block.size for block in matcher.get_matching_blocks()) >= PART_OF * len(a)
+
+
+def _stretch(part: tuple[str, ...], whole: str) -> tuple[int, int]:
+    """Where in ``whole``'s words ``part`` most likely stands: the window of twice its length that
+    holds most places of its rarest words there, widened by half its length on each side."""
+    at = _positions(whole)
+    rare = sorted({w for w in part if w in at}, key=lambda w: (len(at[w]), w))[:8]
+    places = sorted(p for w in rare for p in at[w])
+    if not places:
+        return 0, 0
+    span, best, first = 2 * len(part), (0, 0), 0
+    for last, place in enumerate(places):
+        while place - places[first] > span:
+            first += 1
+        if last - first + 1 > best[0]:
+            best = (last - first + 1, places[first])
+    return max(0, best[1] - len(part) // 2), best[1] + span + len(part) // 2
+
+
+@lru_cache(maxsize=64)
+def _positions(text: str) -> dict[str, list[int]]:
+    at: dict[str, list[int]] = {}
+    for i, token in enumerate(_tokens(text)):
+        at.setdefault(token, []).append(i)
+    return at
 
 
 def _closer(whole: str, group: list[str], candidate: list[str], texts: dict[str, str]) -> bool:
@@ -805,6 +845,14 @@ def _tokens(text: str) -> tuple[str, ...]:
 @lru_cache(maxsize=4096)
 def _vocabulary(text: str) -> frozenset[str]:
     return frozenset(_tokens(text))
+
+
+@lru_cache(maxsize=4096)
+def _counts(text: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for token in _tokens(text):
+        counts[token] = counts.get(token, 0) + 1
+    return counts
 
 
 def _regrouped(gone: list[str], fresh: list[str], old_texts: dict[str, str], new_texts: dict[str, str]) -> dict[str, tuple[str, list[str]]]:
@@ -908,7 +956,9 @@ def _pair_by_similarity(gone: list[str], fresh: list[str], old_texts: dict[str, 
         matcher.set_seq2(tokens)
         for old_id, _count in best:
             matcher.set_seq1(old_words[old_id])
-            if matcher.quick_ratio() < RENAME_SIMILARITY:
+            # real_quick_ratio (the lengths alone) first: quick_ratio walks the old text, and a long
+            # old clause is a candidate of every small new one made of its words.
+            if matcher.real_quick_ratio() < RENAME_SIMILARITY or matcher.quick_ratio() < RENAME_SIMILARITY:
                 continue
             ratio = matcher.ratio()
             if ratio >= RENAME_SIMILARITY:
