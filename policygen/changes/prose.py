@@ -172,7 +172,8 @@ def editorial_reason(before: str, after: str, locale: str = "en") -> str | None:
         a, b = step(a), step(b)
         if a == b:
             return reason
-    return _word_level(a.split(), b.split(), frozenset(lexicon(locale).words("small_words")))
+    words_ = lexicon(locale)
+    return _word_level(a.split(), b.split(), frozenset(words_.words("small_words")), frozenset(words_.words("link_words")))
 
 
 _TEL_TARGET = re.compile(r"\]\(tel:([^)\s]+)\)", re.I)
@@ -187,16 +188,19 @@ def _contacts(text: str) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(_emails(text)), frozenset(p for p in phones if len(p) >= 7)
 
 
-def _word_level(a: list[str], b: list[str], small: frozenset[str] = frozenset()) -> str | None:
+def _word_level(a: list[str], b: list[str], small: frozenset[str] = frozenset(), pointers: frozenset[str] = frozenset()) -> str | None:
     """Spelling fixes (compounds written apart, together or hyphenated too), a repeated word,
-    small words (``small``: "of", "the"...) added or dropped, link text that is an address,
-    identifiers and date-line changes."""
+    small words (``small``: "of", "the"...) added or dropped, link text that is an address or
+    that a web address replaces ("[here](url)" -> "at [url](url)": ``pointers``, the words a
+    link is shown as, "here", "this page", "at"), identifiers and date-line changes."""
     reasons = set()
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if tag == "equal":
             continue
         old, new = a[i1:i2], b[j1:j2]
         if all(_URLISH.match(w) or _CODE.match(w) for w in old + new) and (old or new):
+            reasons.add("link target")
+        elif tag == "replace" and pointers and (_shown_address(old, new, pointers) or _shown_address(new, old, pointers)):
             reasons.add("link target")
         elif _dateish(old) and _dateish(new) and (any(_MONTH_NAME.match(t) for t in old + new) or _beside_month(a, i1, i2, old, new)):
             reasons.add("date line")
@@ -212,6 +216,13 @@ def _word_level(a: list[str], b: list[str], small: frozenset[str] = frozenset())
         else:
             return None
     return ", ".join(sorted(reasons)) or None
+
+
+def _shown_address(words_: list[str], address: list[str], pointers: frozenset[str]) -> bool:
+    """``words_`` are only words a link is shown as ("here", "this page") and ``address`` is a web
+    or e-mail address with such words at most ("at https://..."): the same link, now shown as its address."""
+    return all(w in pointers for w in words_) and any(_URLISH.match(w) or _EMAIL.fullmatch(w) for w in address) \
+        and all(w in pointers or _URLISH.match(w) or _EMAIL.fullmatch(w) for w in address)
 
 
 def _beside_month(text: list[str], start: int, end: int, old: list[str], new: list[str]) -> bool:
