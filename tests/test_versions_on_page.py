@@ -145,17 +145,18 @@ def test_a_release_made_again_on_the_same_date_is_the_one_announced(upcoming: Pa
     assert any("genetic data" in item for item in banner["items"]), banner["items"]
 
 
-def test_a_release_replaced_on_its_own_date_was_never_in_force(upcoming: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    """1.2 takes 1.1's date: 1.1 is never in force (on 2026-07-01 the page is 1.2), so its copy
-    and its archive row must not say it applies from that date, nor that it was in force until
-    then; 1.0's "next version" is 1.2, the one readers get."""
+def test_a_release_replaced_on_its_own_date_says_so(upcoming: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """1.2 takes 1.1's date: from 2026-07-01 the page is 1.2, so 1.1's copy and archive row must
+    say it was replaced, never that it applies from that date, nor that it was in force until
+    then; 1.0's "next version" is 1.2, the one readers get. (Whether 1.2 was made before or after
+    that date the archive does not record: the notice says only what is true either way.)"""
     prose = upcoming / "sources" / "mini" / "policy.md"
     prose.write_text(prose.read_text(encoding="utf-8").replace("Write to", "Please write to"), encoding="utf-8")
     po = upcoming / "locales" / "nl" / "LC_MESSAGES" / "mini.po"
     po.write_text(po.read_text(encoding="utf-8").replace('msgid "Write to', 'msgid "Please write to'), encoding="utf-8")
     _release(upcoming, cli, "1.2", "2026-07-01", monkeypatch)
-    notices = {"en": "Replaced by version 1.2 before it took effect: this version was never in force.",
-               "nl": "Vervangen door versie 1.2 voordat deze van kracht werd: deze versie is nooit van kracht geweest."}
+    notices = {"en": "Replaced by version 1.2, which applies from the same date (July\u00a01, 2026).",
+               "nl": "Vervangen door versie 1.2, die vanaf dezelfde datum geldt (1\u00a0juli\u00a02026)."}
     for today in ("2026-06-01", "2026-07-05"):
         assert cli("build", "--today", today, cwd=upcoming).exit_code == 0
         for locale, notice in notices.items():
@@ -166,8 +167,9 @@ def test_a_release_replaced_on_its_own_date_was_never_in_force(upcoming: Path, c
             assert 'href="../1.1/"' not in page(upcoming, locale, "versions", "1.0")
         archive = page(upcoming, "en", "archive")
         row = archive.split('href="../versions/1.1/"', 1)[1].split("</tr>", 1)[0]
-        assert "<strong>replaced by 1.2 before it took effect</strong>" in row, (today, row)
+        assert "<strong>replaced by 1.2</strong>" in row, (today, row)
     assert "Archived version, not in force since" not in page(upcoming, "en", "versions", "1.1")
+    assert "Upcoming version" not in page(upcoming, "en", "versions", "1.1")
 
 
 def test_tense_texts_in_every_locale() -> None:

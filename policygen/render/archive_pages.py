@@ -234,9 +234,11 @@ def _archive_of(project: Project, env: Any, item: LocalizedPolicy, chain: list[R
 
 
 def replaced_by(rel: Release, chain: list[Release], locale: str) -> Release | None:
-    """The release that replaced ``rel`` before it took effect (a later release of the same
-    effective date, made to complete its translations or fix it: on that date the newest one is
-    in force), as readers of ``locale`` get it; None when ``rel`` is (or was, or will be) in force."""
+    """The release that replaced ``rel``: a later release of the same effective date (made to
+    complete its translations, or to fix it), which is the version in force from that date, as
+    readers of ``locale`` get it; None when no release replaced ``rel``. Whether the replacement
+    was made before or after that date, the archive does not record, so the copy's notice says
+    only what both cases share."""
     same_day = [r for r in chain if r.sequence > rel.sequence and r.effective_date == rel.effective_date and locale in r.locales]
     return same_day[-1] if same_day else None
 
@@ -400,7 +402,8 @@ def archived_copy_data(project: Project, item: LocalizedPolicy, rel: Release, ch
     shown = [r for r in later if locale in r.locales and replaced_by(r, chain, locale) is None]
     replacement = replaced_by(rel, chain, locale)
     if replacement is not None:
-        status, notice = "archived", fmt.ui("replaced_notice").replace("{version}", fmt.version(replacement.version))
+        status, notice = "archived", fmt.ui("replaced_notice").replace("{version}", fmt.version(replacement.version)).replace(
+            "{date}", fmt.date(rel.effective_date))
     elif rel.effective_date > today:
         status, notice = "upcoming", fmt.ui("upcoming_notice").replace("{date}", fmt.date(rel.effective_date))
     elif current is not None and rel.sequence == current.sequence:
