@@ -51,6 +51,11 @@ class Dated:
     """The block says nothing else, so it leaves the prose."""
 
 
+_LAW_BEFORE = re.compile(r"\b(?:Act|Law|Regulation|Directive|Code|Bill|Amendment|Decree)\b\W{0,3}$")
+"""A date line right after the name of a law ("... Customer Privacy Act, effective on July 1, 2020")
+gives the date the law takes effect, not the policy's."""
+
+
 def effective_date(blocks: list[Block]) -> Dated | None:
     """The first "Last updated" / "Effective" date of the text."""
     for block in blocks:
@@ -58,7 +63,7 @@ def effective_date(blocks: list[Block]) -> Dated | None:
             continue
         for match in date_line().finditer(block.text[:400]):
             parsed = parse_date(match.group(1))
-            if parsed:
+            if parsed and not _LAW_BEFORE.search(block.text, 0, match.start()):
                 return Dated(parsed[0], parsed[1], block.line, block.text, only_a_date(block.text, match))
     return None
 
