@@ -389,3 +389,15 @@ def test_update_keeps_the_ids_of_clauses_made_of_links(project_dir: Path, tmp_pa
     for ident, text in before.items():
         words = " ".join(re.findall(r"[A-Za-z]+", re.sub(r"\]\([^)]*\)", "", text)))
         assert [i for i, t in after.items() if " ".join(re.findall(r"[A-Za-z]+", re.sub(r"\]\([^)]*\)", "", t))) == words] == [ident], (text, after)
+
+
+def test_a_decimal_figure_is_no_retention_period() -> None:
+    """'Median response time: 1.19 days' was suggested as a period of 19 days (P19D), and '1.00 day'
+    as 'P00D' (a real policy's table of request statistics, Disqus). A whole number of days is still one."""
+    from policygen.importers.read import Block
+    from policygen.importers.suggest import suggest
+
+    blocks = [Block("item", "Requests to delete: Received: 1,175 | Median response time: 1.19 days | Mean response time: 1.00 day", 3),
+              Block("paragraph", "We keep your order history for 6 years, and delete chat logs after 30 days.", 5)]
+    periods = [s.value for s in suggest(blocks) if s.kind == "retention period"]
+    assert periods == ["P6Y (6 years)", "P30D (30 days)"]

@@ -21,7 +21,8 @@ class Suggestion:
     line: int
 
 
-_DURATION = re.compile(r"\b(\d{1,3})\s*(years?|months?|weeks?|days?|jaar|jaren|maanden|maand|weken|week|dagen|dag)\b", re.I)
+# Not the decimals of a figure ("1.19 days" is no period of 19 days).
+_DURATION = re.compile(r"(?<![\d][.,])\b(\d{1,3})\s*(years?|months?|weeks?|days?|jaar|jaren|maanden|maand|weken|week|dagen|dag)\b", re.I)
 _AGE = re.compile(r"\b(?:under|below|younger than|onder|jonger dan|beneden)\s+(?:the age of\s+|de leeftijd van\s+)?(\d{1,2})\b|"
     r"\b(\d{1,2})\s*(?:years? old|years of age|jaar of ouder|jaar en ouder)", re.I)
 _SENSITIVE = re.compile(r"\b(sensitive|gevoelig\w*|biometric\w*|biometrisch\w*|health|gezondheid\w*|criminal|crimine\w*|strafrecht\w*|religio\w*|"
