@@ -415,7 +415,9 @@ def serve(
     """Preview while you write: build, serve the output on localhost, rebuild on every save and reload the page."""
     when = _parse_date(today, "--today") if today is not None else None
     try:
-        api().serve(project, port, host, output, when, say=typer.echo, pdf=not no_pdf, allow_incomplete=allow_incomplete)
+        # A failed build goes to stderr, so that -q (which silences stdout) still shows it.
+        api().serve(project, port, host, output, when, say=typer.echo, pdf=not no_pdf, allow_incomplete=allow_incomplete,
+                    complain=lambda message: typer.echo(message, err=True))
     except KeyboardInterrupt:
         typer.echo("Stopped.")
 

@@ -140,13 +140,15 @@ class Preview:
 
     def __init__(self, project: Path, port: int = 8000, host: str = "127.0.0.1", output: Path | None = None,
                  today: date | None = None, say: Callable[[str], None] = print, pdf: bool = True,
-                 allow_incomplete: bool | None = None) -> None:
+                 allow_incomplete: bool | None = None, complain: Callable[[str], None] | None = None) -> None:
         self.project = project.resolve()
         self.allow_incomplete = allow_incomplete
         self.pdf = pdf
         self.out = (output or self.project / "output").resolve()
         self.today = today
         self.say = say
+        self.complain = complain
+        """Where a failed build is reported (else through ``say``): the CLI's stderr, which ``-q`` leaves open."""
         self.state = State()
         self.stop = threading.Event()
         self.host = host
@@ -204,7 +206,7 @@ class Preview:
                 # The usual case while writing: a source edit that its translations do not have yet.
                 hint = ("\nto preview it now, with the untranslated text in the source language, "
                         "run 'policygen serve --allow-incomplete'")
-            self.say(f"build failed; still serving the last good output:\n{self.state.error}{hint}")
+            (self.complain or self.say)(f"build failed; still serving the last good output:\n{self.state.error}{hint}")
             return False
         self.state.error = None
         with self.state.lock:
@@ -216,19 +218,23 @@ class Preview:
         return True
 
     def start(self) -> None:
-        """Serve, build the HTML (the PDFs follow in the background), then watch for saves."""
+        """Serve, watch for saves, and build the HTML (the PDFs follow in the background). The
+        project is watched before the first build starts: a save made while it runs is rebuilt
+        after it (the watcher's rebuild waits for the first one)."""
         self.out.mkdir(parents=True, exist_ok=True)
         self._threads = [threading.Thread(target=self.server.serve_forever, name="policygen-serve", daemon=True),
                          threading.Thread(target=self._watch, name="policygen-watch", daemon=True)]
         self._threads[0].start()
         self.say(f"Serving {self.out} at {self.url} (Ctrl-C to stop)")
-        self.rebuild()
         self._threads[1].start()
+        self.rebuild()
 
     def _watch(self) -> None:
         from watchfiles import watch
 
-        ignored = [self.out, work_dir(self.out), self.project / CACHE_DIR, self.project / ".git"]
+        # Not inputs: the output, its work folder, policygen's own state (the build cache, made by
+        # the first build of a new project, and its folder) and git's.
+        ignored = [self.out, work_dir(self.out), self.project / Path(CACHE_DIR).parts[0], self.project / ".git"]
 
         def wanted(_change: Any, path: str) -> bool:
             resolved = Path(path)
@@ -245,7 +251,7 @@ class Preview:
         self.server.shutdown()
         self.server.server_close()
         for thread in self._threads:
-            if thread.ident is not None:  # started (a stop during the first build comes before the watcher starts)
+            if thread.ident is not None:  # started (close may come before start)
                 thread.join(10)
 
 
@@ -257,10 +263,12 @@ def _summary(kind: str, result: BuildResult) -> str:
 
 
 def serve(project: Path, port: int = 8000, host: str = "127.0.0.1", output: Path | None = None, today: date | None = None,
-          say: Callable[[str], None] = print, pdf: bool = True, allow_incomplete: bool | None = None) -> None:
-    """Run the preview until interrupted (Ctrl-C). ``allow_incomplete`` as for a build."""
+          say: Callable[[str], None] = print, pdf: bool = True, allow_incomplete: bool | None = None,
+          complain: Callable[[str], None] | None = None) -> None:
+    """Run the preview until interrupted (Ctrl-C). ``allow_incomplete`` as for a build; a failed
+    build is reported through ``complain`` (default: ``say``)."""
     try:
-        preview = Preview(project, port, host, output, today, say, pdf, allow_incomplete)
+        preview = Preview(project, port, host, output, today, say, pdf, allow_incomplete, complain)
     except OSError as exc:
         raise PolicygenError(f"cannot serve on {host}:{port} ({exc.strerror}); choose another --port") from None
     try:

@@ -77,7 +77,8 @@ def test_a_path_the_system_cannot_look_up_is_not_found(preview: Preview, mini: P
     (out / "loop-b").symlink_to("loop-a")
     for path in ("/" + "a" * 300, "/" + "a/" * 3000, "/" + "%61" * 300 + "/b", "/loop-a", "/loop-a/index.html"):
         assert get(preview, path)[0] == 404, path[:40]
-        connection = http.client.HTTPConnection(*preview.server.server_address[:2], timeout=10)
+        host, port = preview.server.server_address[:2]
+        connection = http.client.HTTPConnection(str(host), int(port), timeout=10)
         connection.request("HEAD", path)
         assert connection.getresponse().status == 404, path[:40]
         connection.close()
@@ -110,6 +111,31 @@ def test_rebuilds_on_a_save_and_the_page_reloads(preview: Preview, mini: Path) -
         assert time.monotonic() < deadline, "no rebuild after the fix"
         time.sleep(0.05)
     assert status(preview)["error"] is None
+
+
+def test_a_save_during_the_first_build_is_not_lost(mini: Path) -> None:
+    """A save made while ``serve`` builds the site for the first time (seconds on a real
+    project) is rebuilt like any other: the project is watched from the start, not from the end
+    of that build. Before, the watcher started after it, and such a save waited for the next one."""
+    running = Preview(mini, port=0, say=lambda _message: None, pdf=False)
+    config = mini / "policygen.yaml"
+    first_build = running._build
+
+    def build_then_save(formats: list[str], cancel: Any = None) -> bool:
+        built = first_build(formats, cancel)
+        if running.state.html == 1 and "Mini test site" in config.read_text(encoding="utf-8"):
+            config.write_text(config.read_text(encoding="utf-8").replace("Mini test site", "Mini preview site"), encoding="utf-8")
+        return built
+
+    running._build = build_then_save  # type: ignore[method-assign]
+    try:
+        running.start()
+        deadline = time.monotonic() + 20
+        while b"Mini preview site" not in get(running, "/")[2]:
+            assert time.monotonic() < deadline, "the save made during the first build was never rebuilt"
+            time.sleep(0.05)
+    finally:
+        running.close()
 
 
 def test_pdfs_come_after_the_html(mini: Path) -> None:
@@ -199,3 +225,34 @@ def test_a_broken_source_gets_no_translation_hint(preview: Preview, mini: Path) 
     prose.write_text(prose.read_text(encoding="utf-8").replace("{{retention.account}}", "{{retention.nope}}"), encoding="utf-8")
     _wait(lambda: status(preview)["error"] is not None, "the broken source was not reported")
     assert "retention.nope" in messages[-1] and "--allow-incomplete" not in messages[-1]
+
+
+def test_serve_quiet_still_prints_a_failed_build(mini: Path) -> None:
+    """``serve -q`` prints nothing but errors: a save that breaks the build is still reported
+    (on stderr), where before -q silenced it with everything else."""
+    import socket
+    import subprocess
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "policygen", "serve", "-q", "-C", str(mini), "--port", str(port), "--no-pdf"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        def state() -> dict[str, Any] | None:
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                connection.request("GET", STATUS_PATH)
+                return dict(json.loads(connection.getresponse().read()))
+            except OSError:
+                return None
+
+        _wait(lambda: (state() or {}).get("html") == 1, "serve did not build")
+        prose = mini / "sources" / "mini" / "policy.md"
+        prose.write_text(prose.read_text(encoding="utf-8").replace("{{retention.account}}", "{{retention.nope}}"), encoding="utf-8")
+        _wait(lambda: (state() or {}).get("error") is not None, "the broken source was not reported")
+    finally:
+        process.terminate()
+        stdout, stderr = process.communicate(timeout=30)
+    assert "retention.nope" in stderr and "build failed" in stderr
+    assert stdout == ""
