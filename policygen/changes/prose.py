@@ -457,7 +457,11 @@ def regulated_topics(before: str, after: str, locale: str = "en", lead: str = ""
     if figures_only(before, after):
         return []  # counts or amounts reported anew (yearly request statistics): nothing done differently
     changed = _changed_sentences(before, after, locale, lead)
-    found = [key.removesuffix("_context") for key in TOPICS if any(words_.pattern(key).search(s) for s in changed)]
+    # The user deleting their account or information ("To delete your account, open Settings") uses a
+    # control we give; it says nothing about how long we keep data.
+    user_deletes = words_.pattern("user_deletes")
+    found = [key.removesuffix("_context") for key in TOPICS
+             if any(words_.pattern(key).search(user_deletes.sub(" ", s) if key == "retention_context" else s) for s in changed)]
     if any(term.pattern.search(s) for term in words_.terms("rights") for s in changed):
         found.append("rights")
     if found and _right_widened(before, after, changed, words_):
