@@ -40,12 +40,21 @@ WORK_SUFFIX = ".policygen"
 
 def contained(path: Path, root: Path) -> Path:
     """``path`` with symlinks resolved, when it lies under ``root`` (also resolved); else an error."""
-    resolved_root = root.resolve()
-    resolved = path.resolve()
+    resolved_root = resolved_path(root)
+    resolved = resolved_path(path)
     if resolved != resolved_root and not resolved.is_relative_to(resolved_root):
         raise PolicygenError(f"{_shown(path)}: leads outside {_shown(root)} (through a symlink?); "
                              "policygen writes only inside the project or the output folder you name")
     return resolved
+
+
+def resolved_path(path: Path) -> Path:
+    """``path`` with symlinks resolved; a loop of symbolic links is an error that names it
+    (``Path.resolve`` raises RuntimeError, which would be a traceback)."""
+    try:
+        return path.resolve()
+    except RuntimeError:
+        raise PolicygenError(f"{_shown(path)}: a loop of symbolic links (a link that leads back to itself); remove it") from None
 
 
 def _shown(path: Path) -> str:

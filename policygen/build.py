@@ -35,7 +35,7 @@ from typing import Any
 
 from policygen import __version__
 from policygen.archive.store import Release, archived_file, latest_in_force, materialize, published_heads, releases
-from policygen.atomic import contained, output_lock, publish, sha256
+from policygen.atomic import contained, output_lock, publish, resolved_path, sha256
 from policygen.cache import Cache, code_digest, file_digest, files_digest, folder_digest, pack, package_version, unpack
 from policygen.cache import key as cache_key
 from policygen.changes import coverage
@@ -120,7 +120,7 @@ def build(
     # A rebuild with the same inputs, options and output as a build recorded in the cache, whose
     # output is still as that build left it, has nothing to do: nothing is loaded or rendered.
     whole = build_key(cache.root, policies, locales, output_dir, allow_incomplete, formats, day) if use_cache else ""
-    unchanged = _unchanged_build(cache, whole, (output_dir or cache.root / "output").resolve())
+    unchanged = _unchanged_build(cache, whole, resolved_path(output_dir or cache.root / "output"))
     if unchanged is not None:
         unchanged.seconds = time.monotonic() - began
         return unchanged
@@ -152,7 +152,7 @@ def build_key(root: Path, policies: list[str] | None, locales: list[str] | None,
               formats: list[str], today: date) -> str:
     """The key of a whole build: the names and bytes of every input file of the project, the
     options, the date, the output folder, policygen's code and the libraries that render."""
-    options = {"policies": policies, "locales": locales, "output": str(output_dir.resolve()) if output_dir else None,
+    options = {"policies": policies, "locales": locales, "output": str(resolved_path(output_dir)) if output_dir else None,
                "allow_incomplete": allow_incomplete, "formats": sorted(formats), "today": today.isoformat()}
     return _project_key("build", root, options, RENDER_PACKAGES)
 
@@ -174,7 +174,11 @@ def _project_key(kind: str, root: Path, options: dict[str, Any], packages: Itera
     inside = root.resolve()
     links = []
     for link in (p for p in paths if p.is_symlink()):
-        target = link.resolve()
+        try:
+            target = link.resolve()
+        except RuntimeError:  # a loop of links, which the loader reads nothing through
+            links.append(f"{link.relative_to(root).as_posix()}->{os.readlink(link)} loop")
+            continue
         led_to = "" if not target.is_relative_to(inside) else folder_digest(target) if target.is_dir() else file_digest(target).hex()
         links.append(f"{link.relative_to(root).as_posix()}->{os.readlink(link)} {led_to}")
     return cache_key(kind, code_digest(), sys.version, *(package_version(name) for name in packages), json.dumps({**options, "links": links}),
@@ -338,7 +342,7 @@ def _output_dir(project: Project, output_dir: Path | None) -> tuple[Path, Path]:
     is the user's choice, and every file then stays inside it."""
     if output_dir is None:
         return contained(project.root / "output", project.root), project.root
-    out = output_dir.resolve()
+    out = resolved_path(output_dir)
     return out, out
 
 

@@ -37,6 +37,7 @@ from functools import cache
 from pathlib import Path
 
 from policygen.atomic import contained
+from policygen.errors import PolicygenError, display_path
 
 CACHE_DIR = ".policygen/cache"
 _DIGEST = 32
@@ -158,6 +159,19 @@ class Cache:
         """Entries this build read or wrote: what a full build keeps (:meth:`prune`)."""
         self._pruning = False
         self._pending: dict[str, bytes] = {}
+        if enabled:
+            self._check_place()
+
+    def _check_place(self) -> None:
+        """Refuse, before a command does anything, a cache folder that a symbolic link leads out
+        of the project (policygen writes only inside it): found only when the first entry is
+        written, it failed a build that had already published its output."""
+        try:
+            contained(self.folder, self.root)
+        except PolicygenError:
+            shown = display_path(self.root / CACHE_DIR)
+            raise PolicygenError(f"{shown}: the build cache leads outside the project, or into a loop, through a symbolic link; "
+                                 "policygen keeps it inside the project: remove the link, or run with --no-cache") from None
 
     def _path(self, entry: str) -> Path:
         return self.folder / entry[:2] / entry

@@ -317,3 +317,48 @@ def test_what_the_archive_outputs_show_renders_them_again(sample_built: tuple[Pa
     assert {kind: released.rendered.get(kind, 0) for kind in ("archive-page", "feed", "archived-html", "archived-pdf")} == \
         {"archive-page": 3, "feed": 3, "archived-html": 6, "archived-pdf": 3}
     assert released.cached.get("archived-pdf") == 9 and released.cached.get("archived-html") == 6
+
+
+def test_a_cache_folder_that_leads_out_of_the_project_is_refused_first(mini: Path, tmp_path: Path, cli) -> None:
+    """A .policygen/cache that is a symbolic link out of the project is refused before the build
+    does anything, with the way out. Before, the build rendered and published the site and then
+    failed writing its entries (exit 1 with the site changed), and a check that passed failed
+    writing its record."""
+    assert cli("build", "-C", str(mini)).exit_code == 0
+    prose = mini / "sources" / "mini" / "policy.md"
+    prose.write_text(prose.read_text(encoding="utf-8").replace("Write to", "Please write to"), encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.rmtree(mini / CACHE_DIR)
+    (mini / CACHE_DIR).symlink_to(elsewhere)
+    before = _files(mini / "output")
+    for command in ("build", "check"):
+        result = cli(command, "-C", str(mini), "--allow-incomplete")
+        assert result.exit_code == 1 and result.exception is None, (command, result.stderr)
+        assert ".policygen/cache" in result.stderr and "--no-cache" in result.stderr, result.stderr
+    assert _files(mini / "output") == before  # nothing published
+    assert list(elsewhere.iterdir()) == []
+    assert cli("build", "-C", str(mini), "--allow-incomplete", "--no-cache").exit_code == 0
+    assert b"Please write to" in (mini / "output" / "mini" / "en" / "index.html").read_bytes()
+
+
+def test_a_symlink_loop_where_the_cache_or_the_output_is_is_an_error(mini: Path, cli) -> None:
+    """A loop of symbolic links at .policygen/cache or at output/ is a one-line error, not a
+    traceback (Path.resolve raises RuntimeError on a loop)."""
+    (mini / ".policygen").mkdir()
+    (mini / CACHE_DIR).symlink_to("cache")
+    for command in ("build", "check"):
+        result = cli(command, "-C", str(mini))
+        assert result.exit_code == 1 and result.exception is None, (command, result.exception)
+        assert "symbolic link" in result.stderr, result.stderr
+    (mini / CACHE_DIR).unlink()
+    (mini / "output").symlink_to("output")
+    result = cli("build", "-C", str(mini))
+    assert result.exit_code == 1 and result.exception is None, result.exception
+    assert "output: a loop of symbolic links" in result.stderr, result.stderr
+    (mini / "output").unlink()
+    # A loop among the inputs, which the loader reads nothing through, is only a part of the key.
+    (mini / "sources" / "loopy").symlink_to("loopy")
+    for command in ("build", "check"):
+        result = cli(command, "-C", str(mini))
+        assert result.exit_code == 0 and result.exception is None, (command, result.exception)
