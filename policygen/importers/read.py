@@ -431,6 +431,9 @@ class _HTMLBlocks(HTMLParser):
         self.in_link = 0
         self.linked: list[str] = []
         self.emails: list[tuple[str, int]] = []
+        self.tables = 0
+        self.rows: list[list[int]] = []
+        """Open table rows: [index of their first block, cells begun, table depth]."""
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _SKIPPED:
@@ -450,7 +453,15 @@ class _HTMLBlocks(HTMLParser):
             if depth > MAX_DEPTH:
                 self.repairs.add(DEEP, self.getpos()[0])
             self._begin("item", max(0, min(depth, MAX_DEPTH)))
+        elif tag == "table":
+            self._flush()
+            self.tables += 1
+        elif tag == "tr":
+            self._end_row()  # HTML may leave out </tr>
+            self.rows.append([len(self.blocks), 0, self.tables])
         elif tag in _BLOCKS:
+            if tag in ("td", "th") and self.rows and self.rows[-1][2] == self.tables:
+                self.rows[-1][1] += 1
             self._begin("paragraph", 0)
         elif tag == "br" and self.current is not None:
             self.current.append(" ")
@@ -472,8 +483,26 @@ class _HTMLBlocks(HTMLParser):
         elif tag in ("strong", "b") and self.current is not None and self.bold:
             self.current.append(BOLD)
             self.bold -= 1
+        elif tag == "tr":
+            self._end_row()
+        elif tag == "table":
+            self._end_row()
+            self.tables = max(0, self.tables - 1)
         elif re.fullmatch(r"h[1-6]", tag) or tag in ("li", *_BLOCKS):
             self._flush()
+
+    def _end_row(self) -> None:
+        """A row of a table of data (two or more cells, each one paragraph) becomes one list item,
+        its cells joined as a Markdown table's are; the blocks of a row that lays a page out (a
+        cell holding paragraphs, headings or lists) stay as they are."""
+        self._flush()
+        if not self.rows or self.rows[-1][2] != self.tables:
+            return
+        start, cells, _depth = self.rows.pop()
+        row = self.blocks[start:]
+        if cells >= 2 and 1 <= len(row) <= cells and all(b.kind == "paragraph" for b in row):
+            self.blocks[start:] = [Block("item", " — ".join(b.text for b in row), row[0].line, "html", 0, False,
+                                         " — ".join(b.markdown for b in row), all(b.link_only for b in row))]
 
     def handle_data(self, data: str) -> None:
         if self.skip:
@@ -516,6 +545,9 @@ def blocks_from_html(text: str, repairs: Repairs, quiet: bool = False) -> list[B
         parser.close()
     except (AssertionError, ValueError, IndexError) as exc:  # html.parser's own limits, on markup no browser would write
         raise PolicygenError(f"cannot read this HTML ({exc}); save the page as plain text and import that") from None
+    while parser.rows:
+        parser.tables = parser.rows[-1][2]
+        parser._end_row()
     parser._flush()
     # Addresses only in a link target (mailto:) still count as contacts.
     for email, line in parser.emails:
