@@ -329,7 +329,7 @@ def _pdf_files(
     for shown in on_page.current:
         if (shown.policy.id, shown.locale) in on_page.archived:
             path = PagePaths(shown.policy.id, shown.locale).pdf
-            rel = on_page.in_force[shown.policy.id]
+            rel = on_page.in_force[(shown.policy.id, shown.locale)]
             data = archived_file(rel, f"output/{shown.locale}/{rel.policy}-{shown.locale}.pdf")
             files[path] = data
             outputs.append(_entry(shown.policy.id, shown.locale, "pdf", path, data, shown))
@@ -548,8 +548,8 @@ class OnPage:
     """What the top-level page shows: the version in force (or the sources, without releases)."""
     drafts: list[LocalizedPolicy]
     """The sources, where they differ from the version in force: previewed in ``draft/``."""
-    in_force: dict[str, Release]
-    """policy -> its release in force, for the policies whose page shows a release."""
+    in_force: dict[tuple[str, str], Release]
+    """(policy, locale) -> the release its page shows, for the pages that show a release."""
     archived: set[tuple[str, str]] = field(default_factory=set)
     """(policy, locale) pairs whose current page shows the release in force, not the sources."""
 
@@ -561,44 +561,59 @@ def versions_on_page(project: Project, localized: list[LocalizedPolicy], today: 
     and only where the text a reader sees differs.
     Before the first release takes effect, the page shows that release (the text that applies
     first), and the sources, where they differ, only as a draft: with releases, unreleased text is
-    never at the current URL. Without releases, the sources are the current version. A locale
-    the release shown does not have shows the sources (there is no other text)."""
+    never at the current URL. Without releases, the sources are the current version. Each locale
+    is shown by the releases that have it: a language first released by an upcoming release shows
+    that release; a locale no release has shows the sources (there is no other text)."""
     on_page = OnPage([], [], {})
     by_policy: dict[str, list[LocalizedPolicy]] = {}
     for item in localized:
         by_policy.setdefault(item.policy.id, []).append(item)
     for policy_id, items in by_policy.items():
         found = releases(project.root, policy_id)
-        # Before the first release takes effect: the newest release of its date, which applies first.
-        rel = latest_in_force(found, max(today, found[0].effective_date)) if found else None
-        released = [i for i in items if rel is not None and i.locale in rel.locales]
-        if rel is None or not released or _sources_match(project, policy_id, rel):
-            on_page.current += items
-            continue
-        if _sources_match(project, policy_id, found[-1]):
-            # The sources are the newest release, still upcoming: it has its own URL
-            # (versions/<version>/), so there is nothing unreleased to preview.
-            old = _in_force_items(project, policy_id, rel, released, renders)
-            on_page.current += [old.get(i.locale, i) for i in items]
-            on_page.archived |= {(policy_id, loc) for loc in old}
-            on_page.in_force[policy_id] = rel
-            continue
-        old = _in_force_items(project, policy_id, rel, released, renders)
-        on_page.in_force[policy_id] = rel
-        env = environment(project)
+        # Each locale shows the newest release of its own in force; before its first release
+        # takes effect, that first release (the newest of its date), which applies first. A
+        # language added by an upcoming release thus shows that release, not the sources.
+        by_release: dict[int, tuple[Release, list[LocalizedPolicy]]] = {}
         for item in items:
-            archived = old.get(item.locale)
-            # Catalogs re-wrapped or re-headed since the release change nothing a reader sees:
-            # a draft is previewed only when its text differs from the version in force.
-            if archived is None or renders.page(archived, env, count=False)[1] == renders.page(item, env, count=False)[1]:
+            having = [r for r in found if item.locale in r.locales]
+            rel = latest_in_force(having, max(today, having[0].effective_date)) if having else None
+            if rel is None:
                 on_page.current.append(item)
             else:
-                on_page.current.append(archived)
-                on_page.archived.add((policy_id, item.locale))
-                on_page.drafts.append(item)
+                by_release.setdefault(rel.sequence, (rel, []))[1].append(item)
+        for rel, released in by_release.values():
+            _show_release(project, policy_id, rel, released, found, renders, on_page)
     order = {(i.policy.id, i.locale): n for n, i in enumerate(localized)}
     on_page.current.sort(key=lambda i: order[(i.policy.id, i.locale)])
     return on_page
+
+
+def _show_release(project: Project, policy_id: str, rel: Release, released: list[LocalizedPolicy], found: list[Release],
+                  renders: Renders, on_page: OnPage) -> None:
+    """Into ``on_page``: the pages of ``released`` (the locales whose page shows ``rel``), as
+    ``rel`` froze them, and the sources as their draft where a reader would see a difference."""
+    if _sources_match(project, policy_id, rel):
+        on_page.current += released
+        return
+    old = _in_force_items(project, policy_id, rel, released, renders)
+    on_page.in_force.update({(policy_id, loc): rel for loc in old})
+    if _sources_match(project, policy_id, found[-1]):
+        # The sources are the newest release, still upcoming: it has its own URL
+        # (versions/<version>/), so there is nothing unreleased to preview.
+        on_page.current += [old.get(i.locale, i) for i in released]
+        on_page.archived |= {(policy_id, loc) for loc in old}
+        return
+    env = environment(project)
+    for item in released:
+        archived = old.get(item.locale)
+        # Catalogs re-wrapped or re-headed since the release change nothing a reader sees:
+        # a draft is previewed only when its text differs from the version in force.
+        if archived is None or renders.page(archived, env, count=False)[1] == renders.page(item, env, count=False)[1]:
+            on_page.current.append(item)
+        else:
+            on_page.current.append(archived)
+            on_page.archived.add((policy_id, item.locale))
+            on_page.drafts.append(item)
 
 
 def _in_force_items(project: Project, policy_id: str, rel: Release, released: list[LocalizedPolicy],

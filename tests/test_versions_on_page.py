@@ -218,6 +218,29 @@ def test_before_the_first_release_takes_effect_unreleased_edits_are_only_a_draft
     assert {o["version"] for o in manifest["outputs"] if o["format"] == "html"} == {"1.0"}
 
 
+def test_a_language_first_released_ahead_shows_that_release_not_the_sources(tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """1.0 is English only; 1.1 (2026-07-01, upcoming) adds Dutch; the sources were edited since.
+    No Dutch text is in force yet, but the Dutch page must show the text released for Dutch, 1.1,
+    never the unreleased edits, which are only a Dutch draft."""
+    project = copy_project(MINI, tmp_path / "mini", archive=False)
+    policy = project / "sources" / "mini" / "policy.yaml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace("locales: [en, nl]", "locales: [en]"), encoding="utf-8")
+    _release(project, cli, "1.0", "2026-05-05", monkeypatch)
+    policy.write_text(policy.read_text(encoding="utf-8").replace("locales: [en]", "locales: [en, nl]"), encoding="utf-8")
+    _release(project, cli, "1.1", "2026-07-01", monkeypatch)
+    prose = project / "sources" / "mini" / "policy.md"
+    prose.write_text(prose.read_text(encoding="utf-8").replace("Write to", "Please write to"), encoding="utf-8")
+    po = project / "locales" / "nl" / "LC_MESSAGES" / "mini.po"
+    po.write_text(po.read_text(encoding="utf-8").replace('msgid "Write to', 'msgid "Please write to').replace(
+        'msgstr "Schrijf binnen', 'msgstr "Schrijf alstublieft binnen'), encoding="utf-8")
+    assert cli("build", "--today", "2026-06-01", cwd=project).exit_code == 0
+    assert version_of(page(project, "en")) == "1.0"
+    dutch = page(project, "nl")
+    assert version_of(dutch) == "1.1"
+    assert "alstublieft" not in dutch
+    assert "alstublieft" in page(project, "nl", "draft")
+
+
 def test_without_releases_the_sources_are_current(mini: Path, cli) -> None:
     assert cli("build", "--today", "2026-07-05", cwd=mini).exit_code == 0
     assert version_of(page(mini)) == "1.0"  # the sources
