@@ -258,6 +258,7 @@ def publish(out: Path, root: Path, files: dict[str, bytes], drop: set[str]) -> P
             else:
                 _write_new(target, data)
                 result.written.append(rel)
+        _drop_emptied_folders(new, result.removed)
         _fsync_folders(new)
         _switch(new, out, work)
     except BaseException:
@@ -295,6 +296,17 @@ def _carry_over(out: Path, new: Path, files: dict[str, bytes], drop: set[str], r
                 os.symlink(os.readlink(source), new / rel)
             else:
                 _link_or_copy(source, new / rel)
+
+
+def _drop_emptied_folders(new: Path, removed: list[str]) -> None:
+    """Remove the folders of ``new`` that held only files a build dropped (a draft's folder once
+    its version is in force, a deleted policy's or locale's), so that a rebuilt tree is the tree a
+    build into an empty folder makes. Other folders, a site's own empty ones too, stay."""
+    for rel in sorted(removed, reverse=True):
+        folder = (new / rel).parent
+        while folder != new and not folder.is_symlink() and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
 
 
 def _same_file_bytes(path: Path, data: bytes) -> bool:

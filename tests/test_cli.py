@@ -124,6 +124,25 @@ def test_full_build_removes_outputs_it_no_longer_produces(mini: Path, cli) -> No
     assert (mini / "output" / "mine.txt").is_file()
 
 
+def test_a_rebuild_leaves_no_folder_a_fresh_build_has_not(mini: Path, tmp_path: Path, cli) -> None:
+    """Folders that held only outputs a build no longer makes go with them (a dropped locale
+    here; a draft whose version took effect, a deleted policy): the rebuilt tree, folders
+    included, is the tree a build into an empty folder makes, and ``serve`` answers 404 there
+    rather than listing an empty folder. A folder of the site's own stays, even empty."""
+    assert cli("build", cwd=mini).exit_code == 0
+    (mini / "output" / "downloads").mkdir()
+    policy = mini / "sources" / "mini" / "policy.yaml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace("locales: [en, nl]", "locales: [en]"), encoding="utf-8")
+    assert cli("build", cwd=mini).exit_code == 0
+    assert cli("build", "-C", str(mini), "--no-cache", "--output", str(tmp_path / "fresh")).exit_code == 0
+
+    def tree(out: Path) -> set[str]:
+        return {p.relative_to(out).as_posix() + ("/" if p.is_dir() else "") for p in out.rglob("*")}
+
+    assert not (mini / "output" / "mini" / "nl").exists()
+    assert tree(mini / "output") == tree(tmp_path / "fresh") | {"downloads/"}
+
+
 def test_check_reports_ok(sample: Path, cli) -> None:
     result = cli("check", cwd=sample)
     assert result.exit_code == 0
