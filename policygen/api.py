@@ -100,7 +100,7 @@ def diff(old: str, new: str, project: Path, policies: list[str] | None = None, o
         reports = compare(old_root, new_root, policies)
         data = report_json(reports, old_label, new_label)
         written = _write_changes(reports, data, output, pdf)
-    return DiffResult(data, worst(reports), written, tuple(w for r in reports for w in same_labels(r)))
+    return DiffResult(data, worst(reports), written, tuple(w for r in reports for w in same_labels(r, new)))
 
 
 def _write_changes(reports: list[PolicyReport], data: dict[str, Any], output: Path | None, pdf: bool = False) -> list[Path]:

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pypdfium2
 import pytest
-from conftest import SAMPLE, copy_project
+from conftest import MINI, SAMPLE, copy_project
 from pypdf import PdfReader
+from test_archive import placeholder_pdf, placeholder_redline_pdf, set_version
 from typer.testing import CliRunner
 
 from policygen import api
@@ -266,6 +267,23 @@ def test_same_version_is_a_warning(tmp_path: Path, cli) -> None:
     assert result.exit_code == 0
     assert "warning: tonle-privacy: the new side has the same version as the old one (3.0)" in result.stderr
     assert "the same date as the old one (2026-03-01)" in result.stderr
+
+
+def test_same_date_between_releases_gives_no_advice_to_edit_the_sources(tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two releases of the same date (docs/archive.md: a release made again to complete its
+    translations): the warning says what that means, not to edit a policy.yaml the new side
+    (an archived release) was never read from."""
+    monkeypatch.setattr("policygen.archive.release.render_pdf", placeholder_pdf)
+    monkeypatch.setattr("policygen.archive.release.redline_pdf", placeholder_redline_pdf)
+    project = copy_project(MINI, tmp_path / "mini", archive=False)
+    assert cli("release", "mini", "--version", "1.0", "--effective", "2026-05-05", cwd=project).exit_code == 0
+    set_version(project, "1.1", "2026-05-05")
+    assert cli("release", "mini", "--version", "1.1", "--effective", "2026-05-05", cwd=project).exit_code == 0
+    result = cli("diff", "mini@1.0", "mini@1.1", cwd=project)
+    assert result.exit_code == 0, result.stderr
+    assert "warning: mini: the new side takes effect on the same date as the old one (2026-05-05)" in result.stderr
+    assert "mini@1.1 is the version in force from that date" in result.stderr
+    assert "policy.yaml" not in result.stderr
 
 
 def test_pdf_redline_has_text(since_2_1: tuple[int, str, Path]) -> None:

@@ -77,12 +77,19 @@ def worst(reports: list[PolicyReport]) -> str | None:
     return max((r.severity for r in reports if r.severity), key=RANK.__getitem__, default=None)
 
 
-def same_labels(report: PolicyReport) -> list[str]:
+def same_labels(report: PolicyReport, new_side: str = "") -> list[str]:
     """Warnings for a new version that kept the old one's version label or effective date: its
     redlines and notices would say "from version 3.0 to version 3.0", or date a change to the
-    day the old text took effect."""
+    day the old text took effect. ``new_side`` is the new side as given (``policy@version`` for
+    an archived release, which has no sources to edit: two releases of one date are the
+    catch-up docs/archive.md describes, and the newer one is in force from that date)."""
     old, new = report.old, report.new
     found = []
+    if "@" in new_side and not new_side.startswith("git:") and not Path(new_side).exists():  # as checkout reads it
+        if new.effective_date == old.effective_date:
+            found.append(f"{report.policy_id}: the new side takes effect on the same date as the old one ({new.effective_date.isoformat()}); "
+                         f"{new_side} is the version in force from that date (a release made again on the same date; see docs/archive.md)")
+        return found
     if new.version == old.version:
         found.append(f"{report.policy_id}: the new side has the same version as the old one ({new.version}); its redlines would say "
                      f"'from version {old.version} to version {new.version}'. Set a new 'version' in sources/{report.policy_id}/policy.yaml")
