@@ -16,6 +16,7 @@ evaluated again each time (about 35 ms of each command's start-up).
 import contextlib
 import io
 import json
+import re
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from policygen.i18n.status import Report
 
 _VERBOSITY_FLAGS = ("-q", "--quiet", "-v", "--verbose")
+_COMBINED = re.compile(r"-[qv]{2,}")
 
 
 class _Output:
@@ -52,6 +54,10 @@ class _Commands(TyperGroup):
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         # -q and -v work on every command, before or after its name (policygen build -q).
+        end = args.index("--") if "--" in args else len(args)
+        # -vv, -qv: a word of these letters alone is each of its flags, after the name as before it.
+        split = [[f"-{letter}" for letter in a[1:]] if _COMBINED.fullmatch(a) else [a] for a in args[:end]]
+        args = [word for words in split for word in words] + args[end:]
         end = args.index("--") if "--" in args else len(args)
         flags = [a for a in args[:end] if a in _VERBOSITY_FLAGS]
         rest = [a for a in args[:end] if a not in _VERBOSITY_FLAGS] + args[end:]
@@ -169,7 +175,7 @@ def build(
     pdfs = f"{_count(len(result.pdfs_rendered), 'PDF')} rendered, {len(result.pdfs_cached)} from cache; " if result.pdfs_rendered or result.pdfs_cached else ""
     other = {kind: n for kind, n in result.rendered.items() if kind != "pdf"}
     reused = {kind: n for kind, n in result.cached.items() if kind != "pdf"}
-    html = f"{sum(other.values())} other outputs rendered, {sum(reused.values())} from cache; " if other or reused else ""
+    html = f"{_count(sum(other.values()), 'other output')} rendered, {sum(reused.values())} from cache; " if other or reused else ""
     typer.echo(
         f"Built {_count(result.pages, 'page')} into {result.output_dir}: {pdfs}{html}{_count(len(result.written), 'file')} written, "
         f"{len(result.unchanged)} unchanged" + (f", {len(result.removed)} removed" if result.removed else "") + f" ({result.seconds:.1f} s)."

@@ -259,7 +259,9 @@ def _summary(kind: str, result: BuildResult) -> str:
     if kind == "pdf":
         return (f"PDFs: {len(result.pdfs_rendered)} rendered, {len(result.pdfs_cached)} from cache "
                 f"({result.seconds:.1f} s)")
-    return f"HTML: {result.pages} pages, {len(result.written)} files written, {len(result.unchanged)} unchanged ({result.seconds:.1f} s)"
+    pages, written = result.pages, len(result.written)
+    return (f"HTML: {pages} page{'' if pages == 1 else 's'}, {written} file{'' if written == 1 else 's'} written, "
+            f"{len(result.unchanged)} unchanged ({result.seconds:.1f} s)")
 
 
 def serve(project: Path, port: int = 8000, host: str = "127.0.0.1", output: Path | None = None, today: date | None = None,

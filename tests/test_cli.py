@@ -175,3 +175,27 @@ def test_check_finds_a_broken_rules_yaml(mini: Path, cli) -> None:
     result = cli("check", cwd=mini)
     assert result.exit_code == 1 and result.exception is None
     assert result.stderr.splitlines() == ["rules.yaml:1: no default rule 'nope'; see 'policygen rules' for their IDs", "policygen: 1 error"]
+
+
+def test_verbosity_flags_combined_after_the_command(mini: Path, cli) -> None:
+    """-q and -v work on every command before or after its name, so do -vv and -qv as one
+    word (click reads them as -v -v, -q -v before the name; after it they were 'no such option')."""
+    for args in (("check", "-vv"), ("-vv", "check"), ("check", "-qv"), ("rules", "-vq")):
+        result = cli(*args, "-C", str(mini)) if args[0] != "rules" else cli(*args)
+        assert result.exit_code == 0, (args, result.stderr)
+        assert ("q" in "".join(args)) == (result.stdout == ""), (args, result.stdout)
+
+
+def test_the_summaries_count_one_output_in_the_singular(mini: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """'1 other output rendered', '1 file written': the build's summary line and serve's."""
+    from policygen import api
+    from policygen.build import BuildResult
+    from policygen.serve import _summary
+
+    one = BuildResult(mini / "output", [], written=["a.html"], unchanged=["b.html"], pages=1, rendered={"draft-html": 1},
+                      cached={"html": 1})
+    monkeypatch.setattr(api, "build", lambda *args, **kwargs: one)
+    result = cli("build", "-C", str(mini))
+    assert result.exit_code == 0, result.stderr
+    assert "1 page into" in result.stdout and "1 other output rendered, 1 from cache; 1 file written, 1 unchanged" in result.stdout, result.stdout
+    assert _summary("html", one).startswith("HTML: 1 page, 1 file written, 1 unchanged"), _summary("html", one)
