@@ -344,12 +344,16 @@ def analyse(before: str, after: str, old: Document, new: Document, locale: str =
     # A retention sentence rewritten beyond recognition pairs with nothing: its period is still the old one.
     kept_before = " ".join(s for s in removed if words_.pattern("retention_context").search(s))
     table_leads, header_rows = _tables(after, locale)
+    # A clause that says who is responsible ("the entity you contract with ... the data controller"):
+    # a company put into it in a sentence of its own is one more controller.
+    controls = words_.pattern("controller_cue").search(plain(after)) is not None
     for i, sentence in enumerate(new_sentences):
         if _norm(sentence) in known:
             continue
         previous = _closest(sentence, old_sentences)
         led = new_sentences[i - 1] if i and new_sentences[i - 1].endswith(":") else table_leads.get(_norm(sentence), "") or lead
-        findings += _sentence_findings(previous, sentence, old, words_, kept_before, led, header=_norm(sentence) in header_rows)
+        findings += _sentence_findings(previous, sentence, old, words_, kept_before, led, header=_norm(sentence) in header_rows,
+                                       controls=controls)
     for sentence in removed:
         findings += _removed_findings(sentence, new, words_, new_sentences)
     added = [s for s in new_sentences if _norm(s) not in known and _closest(s, old_sentences) is None]
@@ -810,10 +814,11 @@ def _new_name(name: str, old: Document) -> bool:
 
 
 def _sentence_findings(old_sentence: str | None, sentence: str, old: Document, words_: Lexicon, dropped: str = "",
-                       lead: str = "", header: bool = False) -> list[Finding]:
+                       lead: str = "", header: bool = False, controls: bool = False) -> list[Finding]:
     """Findings for one new sentence; ``lead`` is the sentence before it when that one ends in a
     colon and so says what the list in this one is ("Countries we transfer data to:"). A table's
-    header row (``header``) names columns ("Category of Personal Information"), not recipients."""
+    header row (``header``) names columns ("Category of Personal Information"), not recipients.
+    ``controls``: the sentence's clause says who is responsible for the data (``controller_cue``)."""
     found: list[Finding] = []
     led = f"{lead} {sentence}" if lead else sentence
 
@@ -852,6 +857,16 @@ def _sentence_findings(old_sentence: str | None, sentence: str, old: Document, w
                 if _LEGAL_END.search(name) and name not in companies and name.lower() not in old.lower:
                     add("controller-changed", f"{' and '.join(companies)} -> {' and '.join([*companies, name])}")
                     break
+    elif not old_sentence and controls and not header and not any(f.kind == "new-recipient" for f in found) \
+            and not words_.pattern("other_roles").search(led):
+        # A sentence of its own put into a clause on who is responsible, naming a company the old
+        # version never names ("For UK users your operating entity will be Acme North Ltd"): one more
+        # controller; unless it names the company as another role (our data protection officer, our
+        # representative in the EU), which is a way to reach us.
+        for name in _names(sentence, words_):
+            if _LEGAL_END.search(name) and name.lower() not in old.lower:
+                add("controller-changed", f"{name}, newly named in a clause on who is responsible")
+                break
     if words_.pattern("transfer_context").search(led):
         # A country named as where the user is ("If you are located in Brazil, our Brazil supplement
         # applies") is no destination, wherever else the sentence names it.
