@@ -430,6 +430,10 @@ class _HTMLBlocks(HTMLParser):
         self.bold = 0
         self.in_link = 0
         self.linked: list[str] = []
+        self.targets: list[str] = []
+        """The targets of the links kept in the current block, in order (their text is between
+        LINK_OPEN and LINK_CLOSE)."""
+        self.link_open = False
         self.emails: list[tuple[str, int]] = []
         self.tables = 0
         self.rows: list[list[int]] = []
@@ -440,9 +444,21 @@ class _HTMLBlocks(HTMLParser):
             self.skip += 1
         elif tag == "a":
             self.in_link += 1
-            href = dict(attrs).get("href") or ""
+            href = (dict(attrs).get("href") or "").strip()
             if href.lower().startswith("mailto:"):
                 self.emails.append((href[7:].split("?")[0], self.getpos()[0]))
+            if self.skip or not href:
+                pass
+            elif href.lower().startswith(SAFE_LINKS) and not re.search(r"\s", href):
+                if self.current is None:
+                    self._begin("paragraph", 0)
+                if not self.link_open:  # a link inside a link (invalid HTML) is its text
+                    assert self.current is not None
+                    self.current.append(LINK_OPEN)
+                    self.targets.append(href)
+                    self.link_open = True
+            else:
+                self.repairs.add(_dropped_link(href), self.getpos()[0])
         elif tag in ("ul", "ol"):
             self._flush()
             self.lists.append(tag == "ol")
@@ -476,6 +492,9 @@ class _HTMLBlocks(HTMLParser):
             self.skip = max(0, self.skip - 1)
         elif tag == "a":
             self.in_link = max(0, self.in_link - 1)
+            if self.link_open and self.current is not None:
+                self.current.append(LINK_CLOSE)
+                self.link_open = False
         elif tag in ("ul", "ol"):
             self._flush()
             if self.lists:
@@ -507,6 +526,7 @@ class _HTMLBlocks(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self.skip:
             return
+        data = data.translate(_MARKERS)
         if self.current is None:
             if not data.strip():
                 return
@@ -519,6 +539,7 @@ class _HTMLBlocks(HTMLParser):
     def _begin(self, kind: str, level: int) -> None:
         self._flush()
         self.current, self.kind, self.level, self.linked = [], kind, level, []
+        self.targets, self.link_open = [], False
         self.start_line = self.getpos()[0]
 
     def _flush(self) -> None:
@@ -526,16 +547,47 @@ class _HTMLBlocks(HTMLParser):
             raw = " ".join("".join(self.current).split())
             if raw.count(BOLD) % 2:
                 raw += BOLD
-            text = raw.replace(BOLD, "")
+            text = raw.replace(BOLD, "").replace(LINK_OPEN, "").replace(LINK_CLOSE, "")
             if text:
                 if "{{" in text or "}}" in text:
                     self.repairs.add(BRACES, self.start_line)
                 ordered = bool(self.lists and self.lists[-1]) if self.kind == "item" else False
                 link_only = " ".join("".join(self.linked).split()) == text
-                self.blocks.append(Block(self.kind, text, self.start_line, "html", self.level, ordered, escape(raw), link_only))
+                markdown = _html_links(escape(raw), self.targets) if self.targets else escape(raw)
+                self.blocks.append(Block(self.kind, text, self.start_line, "html", self.level, ordered, markdown, link_only))
         self.current = None
         self.linked = []
+        self.targets, self.link_open = [], False
         self.bold = 0
+
+
+LINK_OPEN, LINK_CLOSE = "\x02", "\x03"
+"""Mark where a kept link's text starts and ends inside an HTML block, until :func:`_html_links`
+writes it as ``[text](target)``."""
+_MARKERS = str.maketrans("", "", BOLD + LINK_OPEN + LINK_CLOSE)
+_LINKED = re.compile("\x02([^\x02\x03]*)\x03|[\x02\x03]")
+
+
+def _html_links(markdown: str, targets: list[str]) -> str:
+    """The escaped Markdown of an HTML block with its kept links written out; a link left open
+    (its block ended first) or with no text (an image's) leaves its text, or nothing."""
+    out: list[str] = []
+    pos = taken = 0
+    for match in _LINKED.finditer(markdown):
+        out.append(markdown[pos:match.start()])
+        pos = match.end()
+        if match.group() == LINK_CLOSE:
+            continue
+        target = targets[taken] if taken < len(targets) else None
+        taken += 1
+        inner = match.group(1)
+        if inner is not None and target is not None and inner.replace("*", "").strip():
+            lead, core, trail = _around(inner)
+            out.append(f"{lead}[{core}]({_destination(target)}){trail}")
+        elif inner is not None:
+            out.append(inner)
+    out.append(markdown[pos:])
+    return "".join(out)
 
 
 def blocks_from_html(text: str, repairs: Repairs, quiet: bool = False) -> list[Block]:
