@@ -172,6 +172,34 @@ def test_a_release_replaced_on_its_own_date_says_so(upcoming: Path, cli, monkeyp
     assert "Upcoming version" not in page(upcoming, "en", "versions", "1.1")
 
 
+def test_an_upcoming_release_that_is_not_major_is_announced_on_the_page(tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """1.1 only rewords a sentence (editorial) and applies from 2026-07-01: no notice period, no
+    banner.json for a site's pop-up, but the page still says that a new version applies from
+    that date and links it, so no upcoming release is reachable only through the archive page."""
+    project = copy_project(MINI, tmp_path / "mini", archive=False)
+    _release(project, cli, "1.0", "2026-05-05", monkeypatch)
+    prose = project / "sources" / "mini" / "policy.md"
+    prose.write_text(prose.read_text(encoding="utf-8").replace("Write to", "Please write to"), encoding="utf-8")
+    po = project / "locales" / "nl" / "LC_MESSAGES" / "mini.po"
+    po.write_text(po.read_text(encoding="utf-8").replace('msgid "Write to', 'msgid "Please write to'), encoding="utf-8")
+    _release(project, cli, "1.1", "2026-07-01", monkeypatch)
+    assert cli("build", "--today", "2026-06-01", cwd=project).exit_code == 0
+    texts = {"en": ("A new version of this policy applies from July\u00a01, 2026.", "Read the new version (applies from July\u00a01, 2026)"),
+             "nl": ("Vanaf 1\u00a0juli\u00a02026 geldt een nieuwe versie van dit beleid.", "Lees de nieuwe versie (geldt vanaf 1\u00a0juli\u00a02026)")}
+    for locale, (sentence, read) in texts.items():
+        current = page(project, locale)
+        assert version_of(current) == "1.0"
+        assert f"<strong>{sentence}</strong>" in current, locale
+        assert f'<a href="versions/1.1/">{read}</a>' in current
+        assert "<ul>\n</ul>" not in current  # no empty list of changes
+        fragment = (project / "output" / "mini" / locale / "fragment.html").read_text(encoding="utf-8")
+        assert f"<strong>{sentence}</strong>" in fragment
+        assert not (project / "output" / "mini" / locale / "banner.json").exists()  # a site's pop-up is for major changes
+        assert not (project / "output" / "mini" / locale / "banner.html").exists()
+    assert cli("build", "--today", "2026-07-01", cwd=project).exit_code == 0
+    assert "A new version of this policy" not in page(project, "en")
+
+
 def test_tense_texts_in_every_locale() -> None:
     ui = builtin()["ui"]
     for key in ("change_upcoming", "change_past", "read_upcoming", "draft_notice", "draft_current"):

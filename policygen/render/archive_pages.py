@@ -282,7 +282,7 @@ def _banner(project: Project, env: Any, item: LocalizedPolicy, chain: list[Relea
     policy, locale, fmt = item.policy.id, item.locale, item.formatter
     banner = active_banner(chain, locale, today, project.config.notice_days, changes)
     if banner is None:
-        return None
+        return _next_version_notice(project, env, item, chain, today)
     base = PagePaths(policy, locale).folder
     # Languages still pending now: the newest release's, whichever release the banner is about.
     pending = sorted(chain[-1].incomplete)
@@ -331,6 +331,35 @@ def _banner(project: Project, env: Any, item: LocalizedPolicy, chain: list[Relea
     add(f"{base}banner.json", "banner-json", (), payload, [],
         lambda: (json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"))
     return Banner(banner.release, sentence, items, html, banner.changed)
+
+
+def _next_version_notice(project: Project, env: Any, item: LocalizedPolicy, chain: list[Release], today: date) -> Banner | None:
+    """Where no major change is to be told: the next upcoming release, announced at the top of
+    the page and of ``fragment.html`` ("A new version of this policy applies from ...", with
+    links to it and to its redline), so that no upcoming version is reachable only through the
+    archive page. Not written as ``banner.html`` or ``banner.json``: a site's own pop-up is for
+    the changes users must be told about. None when no release is upcoming."""
+    policy, locale, fmt = item.policy.id, item.locale, item.formatter
+    ahead = [rel for rel in chain if locale in rel.locales and rel.effective_date > today]
+    if not ahead:
+        return None
+    on_day = [rel for rel in ahead if rel.effective_date == ahead[0].effective_date]
+    shown = on_day[-1]  # a release made again on the same date is the one readers get
+    base = PagePaths(policy, locale).folder
+
+    def href(path: str) -> str:
+        return project.config.base_url + path if project.config.base_url else relative(f"{base}index.html", path)
+
+    when = fmt.date(shown.effective_date)
+    sentence = fmt.ui("upcoming_version_notice").replace("{date}", when)
+    # The redline of the day's first release: the change against the text in force now.
+    redline = f"{base}versions/{on_day[0].version}/redline.html" if f"output/{locale}/redline.html" in on_day[0].files else ""
+    context = {
+        "policy": policy, "locale": locale, "dir": item.direction, "banner": sentence, "items": [], "pending": "",
+        "version_link": {"href": href(f"{base}versions/{shown.version}/"), "text": fmt.ui("read_upcoming").replace("{date}", when)},
+        "ui": {key: fmt.ui(key) for key in ("redline",)}, "redline_href": href(redline) if redline else "",
+    }
+    return Banner(shown, sentence, [], render_template(env, "banner.html", context))
 
 
 _TABLE = re.compile(r"<table>(.*?)</table>", re.DOTALL)
