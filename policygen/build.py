@@ -129,12 +129,17 @@ def build(
         loaded()
         out, out_root = _output_dir(project, output_dir)
         _check_output_dir(project, out)
+        full = policies is None and locales is None
         with output_lock(out) as work:
-            result = _build_locked(root, project, localized, out, out_root, work, full=policies is None and locales is None,
+            result = _build_locked(root, project, localized, out, out_root, work, full=full,
                                    allow_incomplete=allow_incomplete, formats=formats, jobs=jobs, today=day,
                                    cache=cache, progress=progress, cancel=cancel)
             if use_cache:
                 _record_build(cache, whole, out, result)
+        if full:
+            # Every full build prunes, an HTML-only one too (else each save 'serve' builds as HTML
+            # stays in the cache for good); what the recent full builds of each kind used stays.
+            cache.prune((), kind=",".join(sorted(set(formats))))
     # Only a build that succeeded writes its cache entries: a failed one changes nothing at all.
     cache.close()
     result.seconds = time.monotonic() - began

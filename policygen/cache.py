@@ -40,6 +40,8 @@ from policygen.atomic import contained
 from policygen.errors import PolicygenError, display_path
 
 CACHE_DIR = ".policygen/cache"
+KEPT = "kept"
+"""The cache's folder of lists: the entries the last two full builds of each kind (its formats) used."""
 _DIGEST = 32
 
 
@@ -158,6 +160,7 @@ class Cache:
         self.used: set[str] = set()
         """Entries this build read or wrote: what a full build keeps (:meth:`prune`)."""
         self._pruning = False
+        self._kind: str | None = None
         self._pending: dict[str, bytes] = {}
         if enabled:
             self._check_place()
@@ -221,11 +224,18 @@ class Cache:
                     Path(tmp).unlink(missing_ok=True)
                 return
 
-    def prune(self, keep: Iterable[str]) -> None:
+    def prune(self, keep: Iterable[str], kind: str | None = None) -> None:
         """After a full build, entries it did not use go: those in ``keep`` and those read or
-        written stay. The removal waits for :meth:`close`, when every output has been looked up."""
+        written stay. The removal waits for :meth:`close`, when every output has been looked up.
+
+        ``kind`` names the build (its formats: ``html``, ``html,pdf``): what the last two full
+        builds of each kind used stays too (listed in ``kept/``), so that an HTML-only build, as
+        ``serve`` makes on every save, keeps the PDFs and the pages that link them, an edit undone
+        (or a ``--today`` gone back) finds its outputs, and the cache holds two builds' worth for
+        each kind."""
         self.used |= set(keep)
         self._pruning = True
+        self._kind = kind or self._kind
 
     def close(self) -> int:
         """The end of a build that succeeded: write what it put, and prune if a full build asked
@@ -233,7 +243,9 @@ class Cache:
         self.flush()
         if not self._pruning or not self.enabled or not self.folder.is_dir():
             return 0
-        wanted = self.used
+        wanted = set(self.used)
+        if self._kind is not None:
+            wanted |= self._swap_kept_lists()
         removed = 0
         for bucket in self.folder.iterdir():
             if not bucket.is_dir() or bucket.is_symlink() or len(bucket.name) != 2:
@@ -243,6 +255,36 @@ class Cache:
                     path.unlink(missing_ok=True)
                     removed += 1
         return removed
+
+    def _swap_kept_lists(self) -> set[str]:
+        """What the lists keep: the entries of this build, of the full build of its kind before
+        it, and of the last two of every other kind. This build's list replaces its kind's, which
+        becomes ``<kind>.before`` (a list that cannot be read or written keeps nothing: the cache
+        only renders more; a linked folder of lists is not used)."""
+        kept = self.folder / KEPT
+        wanted: set[str] = set(self.used)
+        if kept.is_symlink():
+            return wanted
+        own = kept / str(self._kind)
+        tmp = None
+        try:
+            kept.mkdir(parents=True, exist_ok=True)
+            if own.is_file():
+                os.replace(own, kept / f"{self._kind}.before")
+            fd, tmp = tempfile.mkstemp(prefix=".kept.", suffix=".tmp", dir=kept)
+            with os.fdopen(fd, "w", encoding="ascii") as handle:
+                handle.write("".join(f"{entry}\n" for entry in sorted(self.used)))
+            os.replace(tmp, own)
+        except OSError:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
+        try:
+            for path in kept.iterdir():
+                if path.is_file() and not path.is_symlink() and not path.name.endswith(".tmp"):
+                    wanted |= set(path.read_text(encoding="ascii").split())
+        except (OSError, ValueError):
+            pass
+        return wanted
 
     def size(self) -> int:
         """How many entries the cache holds."""

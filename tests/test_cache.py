@@ -86,9 +86,10 @@ def test_cached_build_equals_cold_build(two_built: tuple[Path, dict[str, Any]], 
     cold = _build(two, tmp_path / "c", use_cache=False)
     assert len(cold.pdfs_rendered) == 4 and cold.rendered == PAGES
     assert _files(two / "output") == _files(tmp_path / "b") == _files(tmp_path / "c")
-    # 4 PDFs, 4 (page, fragment) pairs, the index and the record of the last build that used the
-    # cache ("b": a full build keeps only what it used; --no-cache neither reads nor writes).
-    assert Cache(two).size() == 4 + 4 + 1 + 1
+    # 4 PDFs, 4 (page, fragment) pairs, the index and the records of the last two builds that
+    # used the cache ("b" and the first: a full build keeps what it and the build before it of
+    # the same formats used; --no-cache neither reads nor writes).
+    assert Cache(two).size() == 4 + 4 + 1 + 2
 
 
 def test_a_no_op_rebuild_loads_nothing(two_built: tuple[Path, dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -306,7 +307,9 @@ def test_what_the_archive_outputs_show_renders_them_again(sample_built: tuple[Pa
     crossed = _sample_run(sample, tmp_path, date(2025, 7, 1))
     assert _archive(crossed.rendered) == {"archive-page": 3, "feed": 3, "archived-html": 3}
     # A new release: its copies, PDFs and redlines; 3.0's copies, which now link to it; the
-    # archive pages and the feeds.
+    # archive pages and the feeds. (Counted against a build of the same day: the cache keeps the
+    # last two builds of each kind, not the copies of every day built since.)
+    _sample_run(sample, tmp_path, day, cold=False)
     monkeypatch.setattr("policygen.archive.release.render_pdf", lambda project, item, variant="pdf/ua-1": b"%PDF-1.7 " + item.locale.encode())
     monkeypatch.setattr("policygen.archive.release.redline_pdf", lambda report, pages, locale: b"%PDF-1.7 redline " + locale.encode())
     facts = sample / "sources" / "tonle-privacy" / "policy.yaml"
@@ -362,3 +365,24 @@ def test_a_symlink_loop_where_the_cache_or_the_output_is_is_an_error(mini: Path,
     for command in ("build", "check"):
         result = cli(command, "-C", str(mini))
         assert result.exit_code == 0 and result.exception is None, (command, result.exception)
+
+
+def test_html_only_builds_keep_the_cache_bounded_and_the_pdfs(two_built: tuple[Path, dict[str, Any]]) -> None:
+    """An HTML-only build (``build -f html``, and ``serve`` on every save) prunes the cache too:
+    before, only a build with PDFs did, so each edit built as HTML left its outputs in the cache
+    for good (about 2 MB per save on the sample). What the last build of the other formats used
+    stays: the PDFs of the policy that was not edited still come from the cache. The build
+    before the last of each kind stays too: an edit undone takes its pages from the cache."""
+    two = two_built[0]  # built once with its PDFs
+    prose = two / "sources" / "mini" / "policy.md"
+    text = prose.read_text(encoding="utf-8")
+    sizes = []
+    for n in range(4):
+        prose.write_text(text.replace("Write to", f"Write {n} to"), encoding="utf-8")
+        api.build(two, formats=["html"], allow_incomplete=True)
+        sizes.append(Cache(two).size())
+    assert len(set(sizes[1:])) == 1, sizes  # two edits' worth, however many edits
+    prose.write_text(text.replace("Write to", "Write 2 to"), encoding="utf-8")  # the one before the last, again
+    assert api.build(two, formats=["html"], allow_incomplete=True).rendered == {}
+    result = _build(two)
+    assert len(result.pdfs_cached) == 2 and len(result.pdfs_rendered) == 2, (result.pdfs_cached, result.pdfs_rendered)
