@@ -386,3 +386,22 @@ def test_html_only_builds_keep_the_cache_bounded_and_the_pdfs(two_built: tuple[P
     assert api.build(two, formats=["html"], allow_incomplete=True).rendered == {}
     result = _build(two)
     assert len(result.pdfs_cached) == 2 and len(result.pdfs_rendered) == 2, (result.pdfs_cached, result.pdfs_rendered)
+
+
+def test_a_locale_dropped_that_a_release_has(sample: Path, tmp_path: Path) -> None:
+    """A project stops publishing Khmer, which its releases in force have: the build goes on
+    without the Khmer pages (the archive keeps its Khmer files), and the cached build equals a
+    cold one. Before, every build failed on the archived policy.yaml's locale list, named by a
+    temporary folder's path (/tmp/policygen-archived-.../sources/tonle-privacy/policy.yaml:3)."""
+    api.build(sample, formats=["html"], allow_incomplete=True)
+    assert (sample / "output" / "tonle-privacy" / "km" / "index.html").is_file()
+    config = sample / "policygen.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("locales: [en, nl, km]", "locales: [en, nl]"), encoding="utf-8")
+    for facts in (sample / "sources").glob("*/policy.yaml"):
+        text = facts.read_text(encoding="utf-8")
+        facts.write_text(text.replace("locales: [en, nl, km]", "locales: [en, nl]").replace("locales: [nl, en, km]", "locales: [nl, en]"),
+                         encoding="utf-8")
+    shutil.rmtree(sample / "locales" / "km")
+    _sample_run(sample, tmp_path, DAY)
+    assert not (sample / "output" / "tonle-privacy" / "km").exists()
+    assert (sample / "output" / "tonle-privacy" / "nl" / "index.html").is_file()

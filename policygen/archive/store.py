@@ -174,10 +174,20 @@ def _sha(path: Path) -> str:
 
 @contextlib.contextmanager
 def materialize(archived: Release, project: Project) -> Iterator[Path]:
-    """A temporary project holding an archived release's sources, for diffs."""
+    """A temporary project holding an archived release's sources, for diffs. Its configuration
+    is the project's, publishing the release's locales too: a locale the project no longer
+    publishes is still one of the release's."""
     with tempfile.TemporaryDirectory(prefix="policygen-archived-") as tmp:
         root = Path(tmp)
         shutil.copyfile(project.config.path, root / "policygen.yaml")
+        dropped = [loc for loc in archived.locales if loc not in project.config.locales]
+        if dropped:
+            import yaml  # only when the project has dropped a locale of the release
+
+            # The project's loader has read this file already, within its limits.
+            config = yaml.safe_load(project.config.path.read_text(encoding="utf-8"))
+            config["locales"] = [*project.config.locales, *dropped]
+            (root / "policygen.yaml").write_text(json.dumps(config, ensure_ascii=False, default=str), encoding="utf-8")
         if (project.root / "rules.yaml").is_file():
             shutil.copyfile(project.root / "rules.yaml", root / "rules.yaml")
         source = archived.folder / "sources"
