@@ -191,6 +191,8 @@ def test_banner_only_inside_the_notice_period(released: Path, cli, today: str, s
     page = (released / "output" / "mini" / "nl" / "index.html").read_text(encoding="utf-8")
     assert ('class="policygen-banner"' in page) is shown
     assert (released / "output" / "mini" / "nl" / "banner.json").exists() is shown
+    if not shown:  # 1.2, an editorial change, is still to come: announced in one sentence
+        assert "<strong>Vanaf 1\u00a0september\u00a02026 geldt een nieuwe versie van dit beleid.</strong>" in page
     if shown:
         banner = json.loads((released / "output" / "mini" / "nl" / "banner.json").read_text(encoding="utf-8"))
         assert banner["version"] == "1.1" and banner["upcoming"] is (today < "2026-07-01")

@@ -190,6 +190,7 @@ def test_an_upcoming_release_that_is_not_major_is_announced_on_the_page(tmp_path
         current = page(project, locale)
         assert version_of(current) == "1.0"
         assert f"<strong>{sentence}</strong>" in current, locale
+        assert 'class="policygen-banner policygen-banner-next"' in current  # for a site's CSS: not a major change
         assert f'<a href="versions/1.1/">{read}</a>' in current
         assert "<ul>\n</ul>" not in current  # no empty list of changes
         fragment = (project / "output" / "mini" / locale / "fragment.html").read_text(encoding="utf-8")
@@ -267,6 +268,10 @@ def test_a_language_first_released_ahead_shows_that_release_not_the_sources(tmp_
     assert version_of(dutch) == "1.1"
     assert "alstublieft" not in dutch
     assert "alstublieft" in page(project, "nl", "draft")
+    # The Dutch page is 1.1: it announces no new version (1.1 is the one it shows); the English
+    # page, still 1.0, announces 1.1.
+    assert "policygen-banner" not in dutch
+    assert '<a href="versions/1.1/">Read the new version (applies from July\u00a01, 2026)</a>' in page(project, "en")
 
 
 def test_without_releases_the_sources_are_current(mini: Path, cli) -> None:

@@ -101,16 +101,19 @@ def _not_a_report(rel: Release) -> PolicygenError:
     return PolicygenError(f"{rel.folder / CHANGES_FILE}: not a change report policygen wrote; run 'policygen archive verify'")
 
 
-def active_banner(found: list[Release], locale: str, today: date, notice_days: int, changes: _Changes) -> Banner | None:
+def active_banner(found: list[Release], locale: str, today: date, notice_days: int, changes: _Changes,
+                  shown_from: date | None = None) -> Banner | None:
     """The major change users must be told about today: the next one ahead, else the newest one
     still inside its notice period. A change is announced by its effective date: two major
     releases ahead are announced one after the other (a reader is first told what changes against
     the text they have), and a release made again on the same date (docs/archive.md: to complete
-    its translations) is the version readers get on it, though the change is the earlier one's."""
+    its translations) is the version readers get on it, though the change is the earlier one's.
+    ``shown_from`` is the effective date of the release the page shows when none is in force yet
+    (build.versions_on_page: its first release): a change up to that date is the page itself."""
     found = [rel for rel in found if locale in rel.locales]
     days = sorted({rel.effective_date for rel in found if rel.severity == "major"})
     # today - effective, never effective + days: a date near 9999-12-31 plus a period overflows.
-    ahead = [day for day in days if day > today]
+    ahead = [day for day in days if day > max(today, shown_from or today)]
     recent = [day for day in days if day <= today][-1:]
     for day in ahead + [day for day in recent if (today - day).days <= notice_days]:
         on_day = [rel for rel in found if rel.effective_date == day]
@@ -280,9 +283,11 @@ def _banner(project: Project, env: Any, item: LocalizedPolicy, chain: list[Relea
     """The banner of a major change users must be told about today, made into ``banner.html``
     and ``banner.json`` through ``add``; None when there is none."""
     policy, locale, fmt = item.policy.id, item.locale, item.formatter
-    banner = active_banner(chain, locale, today, project.config.notice_days, changes)
+    # Before a locale's first release takes effect, its page shows that release (build.versions_on_page).
+    first = min((rel.effective_date for rel in chain if locale in rel.locales), default=today)
+    banner = active_banner(chain, locale, today, project.config.notice_days, changes, shown_from=first)
     if banner is None:
-        return _next_version_notice(project, env, item, chain, today)
+        return _next_version_notice(project, env, item, chain, max(today, first))
     base = PagePaths(policy, locale).folder
     # Languages still pending now: the newest release's, whichever release the banner is about.
     pending = sorted(chain[-1].incomplete)
@@ -316,7 +321,7 @@ def _banner(project: Project, env: Any, item: LocalizedPolicy, chain: list[Relea
 
     ui = {key: fmt.ui(key) for key in ("version", "effective_date", "changes", "notes", "redline", "feed", *CHROME_UI)}
     context = {
-        "policy": policy, "locale": locale, "dir": item.direction, "banner": sentence, "items": items,
+        "policy": policy, "locale": locale, "dir": item.direction, "banner": sentence, "items": items, "kind": "",
         "pending": _languages(item, "pending", pending), "iso": banner.release.effective_date.isoformat(),
         "version_link": {"href": href(version_path), "text": fmt.ui("read_upcoming").replace("{date}", when)} if upcoming else None,
         "ui": ui, "redline_href": href(redline_path),
@@ -333,14 +338,15 @@ def _banner(project: Project, env: Any, item: LocalizedPolicy, chain: list[Relea
     return Banner(banner.release, sentence, items, html, banner.changed)
 
 
-def _next_version_notice(project: Project, env: Any, item: LocalizedPolicy, chain: list[Release], today: date) -> Banner | None:
-    """Where no major change is to be told: the next upcoming release, announced at the top of
+def _next_version_notice(project: Project, env: Any, item: LocalizedPolicy, chain: list[Release], after: date) -> Banner | None:
+    """Where no major change is to be told: the next release after ``after`` (the build's date,
+    or the date of the release the page shows when none is in force yet), announced at the top of
     the page and of ``fragment.html`` ("A new version of this policy applies from ...", with
     links to it and to its redline), so that no upcoming version is reachable only through the
     archive page. Not written as ``banner.html`` or ``banner.json``: a site's own pop-up is for
     the changes users must be told about. None when no release is upcoming."""
     policy, locale, fmt = item.policy.id, item.locale, item.formatter
-    ahead = [rel for rel in chain if locale in rel.locales and rel.effective_date > today]
+    ahead = [rel for rel in chain if locale in rel.locales and rel.effective_date > after]
     if not ahead:
         return None
     on_day = [rel for rel in ahead if rel.effective_date == ahead[0].effective_date]
@@ -355,7 +361,7 @@ def _next_version_notice(project: Project, env: Any, item: LocalizedPolicy, chai
     # The redline of the day's first release: the change against the text in force now.
     redline = f"{base}versions/{on_day[0].version}/redline.html" if f"output/{locale}/redline.html" in on_day[0].files else ""
     context = {
-        "policy": policy, "locale": locale, "dir": item.direction, "banner": sentence, "items": [], "pending": "",
+        "policy": policy, "locale": locale, "dir": item.direction, "banner": sentence, "items": [], "pending": "", "kind": "next",
         "version_link": {"href": href(f"{base}versions/{shown.version}/"), "text": fmt.ui("read_upcoming").replace("{date}", when)},
         "ui": {key: fmt.ui(key) for key in ("redline",)}, "redline_href": href(redline) if redline else "",
     }
