@@ -25,6 +25,7 @@ again. ``build --no-cache`` bypasses the cache.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -193,7 +194,8 @@ class Cache:
             return None
         content = raw[_DIGEST:]
         if len(raw) < _DIGEST or hashlib.sha256(content).digest() != raw[:_DIGEST]:
-            path.unlink(missing_ok=True)  # torn or altered: render again
+            with contextlib.suppress(OSError):  # a read-only cache keeps it: it is only a miss
+                path.unlink(missing_ok=True)  # torn or altered: render again
             return None
         return content
 
@@ -252,7 +254,10 @@ class Cache:
                 continue  # a part (the check's record) is not one of these buckets
             for path in bucket.iterdir():
                 if path.name not in wanted and path.is_file():
-                    path.unlink(missing_ok=True)
+                    try:
+                        path.unlink(missing_ok=True)
+                    except OSError:  # a read-only cache: it only holds more
+                        continue
                     removed += 1
         return removed
 

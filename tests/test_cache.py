@@ -405,3 +405,36 @@ def test_a_locale_dropped_that_a_release_has(sample: Path, tmp_path: Path) -> No
     _sample_run(sample, tmp_path, DAY)
     assert not (sample / "output" / "tonle-privacy" / "km").exists()
     assert (sample / "output" / "tonle-privacy" / "nl" / "index.html").is_file()
+
+
+def test_a_cache_that_cannot_be_changed_costs_only_speed(two_built: tuple[Path, dict[str, Any]], tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache on a read-only file system (a CI cache mounted read-only): a damaged entry that
+    cannot be removed, and stale entries that cannot be pruned, leave the build as it would be
+    without them. Before, the build failed with a traceback (OSError EROFS from unlink)."""
+    import errno
+
+    two = two_built[0]
+    api.build(two, formats=["html"], allow_incomplete=True)  # the pages without PDF links, cached
+    used = (two / CACHE_DIR / "kept" / "html").read_text(encoding="ascii").split()
+    entries = [two / CACHE_DIR / name[:2] / name for name in used]
+    page = next(p for p in entries if b'"page"' in p.read_bytes()[:300])
+    page.write_bytes(page.read_bytes()[:-10])  # damaged
+    stale = two / CACHE_DIR / "ab" / ("ab" + "0" * 62)
+    stale.parent.mkdir(exist_ok=True)
+    stale.write_bytes(b"\0" * 40)  # an entry no build uses: pruned by a full build
+    cache_folder = (two / CACHE_DIR).resolve()
+    real_unlink = Path.unlink
+
+    def read_only(self: Path, missing_ok: bool = False) -> None:
+        if self.resolve().is_relative_to(cache_folder):
+            raise OSError(errno.EROFS, "Read-only file system", str(self))
+        real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", read_only)
+    result = api.build(two, output=tmp_path / "out", formats=["html"], allow_incomplete=True)
+    assert result.rendered == {"html": 1, "html-fragment": 1}
+    monkeypatch.setattr(Path, "unlink", real_unlink)
+    assert stale.is_file() and page.is_file()
+    api.build(two, output=tmp_path / "cold", formats=["html"], allow_incomplete=True, use_cache=False)
+    assert _files(tmp_path / "out") == _files(tmp_path / "cold")
