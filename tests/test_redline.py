@@ -365,3 +365,21 @@ def test_split_and_merged_clauses_show_only_their_edits(tmp_path: Path) -> None:
     clause = element(text, "who-subsidiary")
     assert "<ins>" not in clause and "<del>" not in clause and "This policy applies to everyone" in clause
     assert 'id="who-scope"' not in text  # merged, not removed
+
+
+def test_an_item_put_before_an_edited_item_is_marked_as_new(tmp_path: Path) -> None:
+    """A list item put into a list just before an item whose words were also edited: the new item
+    is marked inserted as a whole, and the edited item shows only its edit. Paired by position, the
+    new item read as the old one rewritten ('We only use a biometric ...' struck, 'never sell
+    your data' put in) and the edited one as new from its first word."""
+    old = copy_project(SAMPLE, tmp_path / "old", archive=False)
+    new = copy_project(SAMPLE, tmp_path / "new", archive=False)
+    prose = new / "sources" / "tonle-privacy" / "policy.md"
+    edit(prose, "- We only use a biometric face check", "- We never sell your data to anyone.\n- We only use a biometric face check")
+    edit(prose, "you can [verify your identity another way]", "you can [verify your identity in another way]")
+    _bumped(new)
+    api.diff(str(old), str(new), new, ["tonle-privacy"], tmp_path / "out")
+    text = re.sub(r'<span class="pg-sr">[^<]*</span>', "", (tmp_path / "out" / "tonle-privacy" / "redline.en.html").read_text(encoding="utf-8"))
+    added, face = element(text, "summary-list.3"), element(text, "summary-list.4")  # the new item, then the edited one
+    assert "<del>" not in added and "<ins>We never sell your data to anyone.</ins>" in added, added
+    assert "<del>" not in face and face.count("<ins>") == 1 and "<ins>in </ins>" in face, face

@@ -239,6 +239,47 @@ class _Body:
     """The policy's title with its changes marked, when it changed."""
 
 
+
+_PAIR_LIMIT = 2500
+"""Above this many (old block, new block) comparisons in one changed run, blocks are paired by
+position: the similarity search grows with the product of the run's lengths."""
+
+
+def _paired(old: list[str], new: list[str], i1: int, i2: int, j1: int, j2: int) -> list[tuple[int | None, int | None]]:
+    """The blocks of one run of :meth:`difflib.SequenceMatcher.get_opcodes` as (old, new) index
+    pairs, in order; None on one side for a block only the other version has. A run of as many
+    old as new blocks is paired by position (blocks edited in place). Otherwise each block is paired
+    with the most similar one on the other side, keeping their order (a list item put in before an
+    edited item: the new item is new, the edited one is paired with its old text), and a block
+    less than half like any other is new or gone."""
+    if i2 - i1 == j2 - j1 or (i2 - i1) * (j2 - j1) > _PAIR_LIMIT:
+        pairs: list[tuple[int | None, int | None]] = []
+        for k in range(max(i2 - i1, j2 - j1)):
+            pairs.append((i1 + k if i1 + k < i2 else None, j1 + k if j1 + k < j2 else None))
+        return pairs
+    rows, cols = i2 - i1, j2 - j1
+    like = [[difflib.SequenceMatcher(None, old[i1 + a].split(), new[j1 + b].split(), autojunk=False).ratio() for b in range(cols)]
+            for a in range(rows)]
+    # best[a][b]: the greatest total likeness of order-keeping pairs among the first a old and b new blocks.
+    best = [[0.0] * (cols + 1) for _ in range(rows + 1)]
+    for a in range(1, rows + 1):
+        for b in range(1, cols + 1):
+            both = best[a - 1][b - 1] + like[a - 1][b - 1] if like[a - 1][b - 1] >= 0.5 else -1.0
+            best[a][b] = max(best[a - 1][b], best[a][b - 1], both)
+    found: list[tuple[int | None, int | None]] = []
+    a, b = rows, cols
+    while a > 0 or b > 0:
+        if a > 0 and b > 0 and like[a - 1][b - 1] >= 0.5 and best[a][b] == best[a - 1][b - 1] + like[a - 1][b - 1]:
+            found.append((i1 + a - 1, j1 + b - 1))
+            a, b = a - 1, b - 1
+        elif b > 0 and (a == 0 or best[a][b] == best[a][b - 1]):
+            found.append((None, j1 + b - 1))
+            b -= 1
+        else:
+            found.append((i1 + a - 1, None))
+            a -= 1
+    return found[::-1]
+
 class _Redline:
     """The marked text of one report in one locale."""
 
@@ -359,9 +400,8 @@ class _Redline:
         pending: list[tuple[int, int | None, int]] = []  # (old index, new neighbour index, direction)
         matcher = difflib.SequenceMatcher(None, keys_old, keys_new, autojunk=False)
         for _tag, i1, i2, j1, j2 in matcher.get_opcodes():
-            for k in range(max(i2 - i1, j2 - j1)):
-                i, j = i1 + k, j1 + k
-                if i < i2 and j < j2:
+            for i, j in _paired(keys_old, keys_new, i1, i2, j1, j2):
+                if i is not None and j is not None:
                     before = old_source[i] if fallback[j] else old_html[i]
                     marked = diff_html(before, new_html[j], self._lang(fallback[j]), self.marks) if before != new_html[j] else ""
                     if elsewhere:
@@ -371,10 +411,12 @@ class _Redline:
                     if "<del>" in marked or "<ins>" in marked:
                         body.overrides[id(self.new.localized.segment_tokens[new_segments[j].context])] = marked
                         first = first or self._block_text(self.new, new_segments, j)
-                elif j < j2:
+                elif j is not None:
                     token = self.new.localized.segment_tokens[new_segments[j].context]
                     body.overrides[id(token)] = mark_all(new_html[j], "ins", self.locale, self.marks)
                     first = first or self._block_text(self.new, new_segments, j)
+                elif i is None:
+                    continue
                 elif elsewhere and _visible(old_html[i]) in " ".join(elsewhere.split()):
                     continue  # a block of a split clause that another part shows
                 else:
