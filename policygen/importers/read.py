@@ -277,6 +277,7 @@ def blocks_from_markdown(text: str, repairs: Repairs) -> list[Block]:
     ordered: list[bool] = []
     row: list[tuple[str, str]] | None = None
     row_line = 0
+    started: list[bool] = []  # per open list item: whether its first paragraph was read
     for i, token in enumerate(tokens):
         line = (token.map[0] + 1) if token.map else 0
         if token.type in ("bullet_list_open", "ordered_list_open"):
@@ -285,6 +286,10 @@ def blocks_from_markdown(text: str, repairs: Repairs) -> list[Block]:
         elif token.type in ("bullet_list_close", "ordered_list_close"):
             depth -= 1
             ordered.pop()
+        elif token.type == "list_item_open":
+            started.append(False)
+        elif token.type == "list_item_close" and started:
+            started.pop()
         elif token.type == "tr_open":
             row, row_line = [], line
         elif token.type == "tr_close" and row is not None:
@@ -311,7 +316,14 @@ def blocks_from_markdown(text: str, repairs: Repairs) -> list[Block]:
                 continue
             if opener.type == "heading_open":
                 blocks.append(Block("heading", plain, line, "md", int(opener.tag[1]), markdown=markdown))
+            elif depth >= 0 and started and started[-1] and opener.type == "paragraph_open":
+                # A list item's second and later paragraphs (a page whose sections are the items
+                # of one accordion list) are paragraphs, as the same page's HTML gives them: not
+                # more items, which made the whole policy one list clause.
+                blocks.append(Block("paragraph", plain, line, markdown=markdown, link_only=link_only))
             elif depth >= 0:
+                if started:
+                    started[-1] = True
                 if depth > MAX_DEPTH:
                     repairs.add(DEEP, line)
                 blocks.append(Block("item", plain, line, "md", min(depth, MAX_DEPTH), ordered[-1], markdown, link_only))
@@ -475,6 +487,8 @@ class _HTMLBlocks(HTMLParser):
         elif tag == "tr":
             self._end_row()  # HTML may leave out </tr>
             self.rows.append([len(self.blocks), 0, self.tables])
+        elif tag in ("p", "div") and self.kind == "item" and self.current is not None and not "".join(self.current).strip():
+            pass  # a list item's first paragraph is the item's text (<li><p>...</p><p>...</p></li>), as in Markdown
         elif tag in _BLOCKS:
             if tag in ("td", "th") and self.rows and self.rows[-1][2] == self.tables:
                 self.rows[-1][1] += 1
