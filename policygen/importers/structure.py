@@ -39,7 +39,7 @@ def date_line() -> re.Pattern[str]:
     "Laatst bijgewerkt op 5 mei 2026". Compiled on first use: long and case-insensitive, it took
     about 15 ms of every command's start-up, and only an import reads it."""
     return re.compile(r"(?:last\s+(?:updated|modified|revised|amended|changed)|updated|modified|revised|effective(?:\s+date)?|"
-        r"date\s+of\s+last\s+(?:revision|update)|version\s+date|in\s+effect|laatst\s+(?:bijgewerkt|gewijzigd|aangepast)|bijgewerkt|gewijzigd|"
+        r"date\s+of\s+last\s+(?:revision|update)|version(?:\s+date)?|in\s+effect|laatst\s+(?:bijgewerkt|gewijzigd|aangepast)|bijgewerkt|gewijzigd|"
         r"ingangsdatum|geldig\s+(?:vanaf|per)|versie(?:datum)?)\b(?:\s+(?:on|as\s+of|from|op|per|vanaf))?\s*[:\-–]?\s*"
         r"(?:on\s+|as\s+of\s+|op\s+)?(" + _DATE + r")", re.I)
 
