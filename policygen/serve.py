@@ -35,9 +35,18 @@ if TYPE_CHECKING:
 
 STATUS_PATH = "/__policygen__/status"
 RELOAD_SCRIPT = (
-    "<script>/* policygen serve: reload when the site is rebuilt */(function(){var seen=null;"
+    "<script>/* policygen serve: reload when the site is rebuilt; show a failed build */(function(){var seen=null;"
+    # The error as text (textContent: a source's text never becomes markup), in a box at the
+    # bottom of the page, which stays the last good build until a save fixes it.
+    "function show(e){var b=document.getElementById('policygen-serve-error');if(!e){if(b){b.remove()}return}"
+    "if(!b){b=document.createElement('pre');b.id='policygen-serve-error';b.setAttribute('role','alert');"
+    "b.style.cssText='position:fixed;left:0;right:0;bottom:0;z-index:2147483647;margin:0;max-height:50vh;overflow:auto;"
+    "padding:0.75em 1em;background:#fff;color:#8b0000;border-top:4px solid #8b0000;font:14px/1.4 monospace;white-space:pre-wrap';"
+    "document.body.appendChild(b)}"
+    "b.textContent='policygen serve: the build failed; this page is the last good build.\\n'+e}"
     "function poll(){fetch('" + STATUS_PATH + "',{cache:'no-store'}).then(function(r){return r.json()}).then(function(s){"
-    "if(seen!==null&&s.html!==seen){location.reload()}seen=s.html}).catch(function(){}).finally(function(){setTimeout(poll,300)})}"
+    "if(seen!==null&&s.html!==seen){location.reload();return}seen=s.html;show(s.error)})"
+    ".catch(function(){}).finally(function(){setTimeout(poll,300)})}"
     "poll()})();</script>"
 )
 

@@ -353,3 +353,46 @@ def test_no_horizontal_overflow(name: str, pages: dict[str, str], examined: Any)
             problems.append(f"at {width} px the page is {found['scrollWidth']} px wide; wider than the screen, outside a scroll container:\n"
                             + "".join(f"    {element}\n" for element in found["wide"][:12]))
     assert not problems, f"{name} ({pages[name]}):\n" + "".join(problems)
+
+
+def test_serve_reloads_the_open_page_and_shows_a_failed_build(browser: Any, tmp_path: Path) -> None:
+    """``policygen serve`` in a real browser: a save reloads the open page with the new text; a
+    save that breaks the build shows its error on the page (the page stays the last good one),
+    and the save that fixes it takes the error away and reloads. Before, the error was printed
+    in the terminal only, and the page gave no sign that it was out of date."""
+    import time
+
+    from conftest import MINI, copy_project
+
+    from policygen.serve import Preview
+
+    project = copy_project(MINI, tmp_path / "mini")
+    prose = project / "sources" / "mini" / "policy.md"
+    good = prose.read_text(encoding="utf-8")
+    running = Preview(project, port=0, say=lambda _message: None, pdf=False, allow_incomplete=True)
+    running.start()
+
+    def wait(predicate: Callable[[], bool], what: str) -> None:
+        deadline = time.monotonic() + 30
+        while not predicate():
+            assert time.monotonic() < deadline, what
+            time.sleep(0.05)
+
+    def error_box() -> str | None:
+        return browser.execute_script("var b = document.getElementById('policygen-serve-error'); return b ? b.textContent : null")
+
+    try:
+        browser.get(running.url + "mini/en/")
+        browser.execute_script("window.policygenTestMark = 1")
+        prose.write_text(good.replace("Write to", "Please write to"), encoding="utf-8")
+        wait(lambda: browser.execute_script("return window.policygenTestMark") is None, "the page did not reload after a save")
+        wait(lambda: "Please write to" in browser.find_element("tag name", "body").text, "the reloaded page lacks the edit")
+        browser.execute_script("window.policygenTestMark = 2")
+        prose.write_text(good.replace("{{retention.account}}", "{{retention.nope}}"), encoding="utf-8")
+        wait(lambda: "retention.nope" in (error_box() or ""), "the failed build is not shown on the page")
+        assert browser.execute_script("return window.policygenTestMark") == 2  # not reloaded: the last good page stays
+        prose.write_text(good, encoding="utf-8")
+        wait(lambda: browser.execute_script("return window.policygenTestMark") is None, "the page did not reload after the fix")
+        wait(lambda: error_box() is None, "the error stays after the fix")
+    finally:
+        running.close()
