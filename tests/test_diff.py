@@ -4,8 +4,11 @@ with a typo fix (editorial), in the terminal, the JSON report, the redlines and 
 from __future__ import annotations
 
 import json
+import random
 import re
 import subprocess
+import time
+from datetime import date
 from pathlib import Path
 
 import jsonschema
@@ -14,7 +17,10 @@ import pytest
 import yaml
 from conftest import ROOT, copy_project
 
+from policygen.changes.diff import diff_policies
+from policygen.importers.files import DOCUMENT_ID, document_versions
 from policygen.render.redline import tokenize
+from policygen.source.load import load_project
 
 
 def add_sensitive_category(project: Path) -> None:
@@ -245,14 +251,6 @@ def test_a_policy_that_is_one_list_in_one_version_diffs_in_linear_time(tmp_path:
     a real case (WeTransfer's policy as Markdown against the same page as HTML, 7,000 words) took
     2.5 s. Now the counts are kept per text and the matching looks first where the part's rarest
     words stand."""
-    import random
-    import time
-    from datetime import date
-
-    from policygen.changes.diff import diff_policies
-    from policygen.importers.files import DOCUMENT_ID, document_versions
-    from policygen.source.load import load_project
-
     rng = random.Random(7)
     vocabulary = ["".join(rng.choice("abcdefghijklmnoprstuvw") for _ in range(rng.randint(3, 9))) for _ in range(3000)]
     small = "the of and to we your data you our in for with or by".split()
