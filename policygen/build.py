@@ -278,9 +278,15 @@ def _build_locked(
     rebuilt = {(o["policy"], o["locale"], o["format"]) for o in outputs}
     families = {"html": ("html", "html-fragment", "site-index", "asset", "archive-page", "archived-html", "archived-pdf",
                          "redline", "redline-pdf", "feed", "banner-html", "banner-json", "draft-html"), "pdf": ("pdf", "draft-pdf")}
-    complete = {fmt for family in formats for fmt in families[family]} if full else ({"asset"} if "html" in formats else set())
+    built = {fmt for family in formats for fmt in families[family]}
+    complete = built if full else ({"asset"} if "html" in formats else set())
+    # A (policy, locale) this build rendered has every output of the built formats it has now:
+    # an older one it no longer makes (a banner whose days are over, a draft released) goes.
+    selected = {(item.policy.id, item.locale) for item in localized}
     for entry in previous:
         key = (entry.get("policy"), entry.get("locale"), entry.get("format"))
+        if (key[0], key[1]) in selected and key[2] in built:
+            continue
         if key not in rebuilt and entry.get("format") not in complete and (out / entry["path"]).is_file():
             outputs.append(entry)
     outputs.sort(key=lambda o: o["path"])

@@ -93,6 +93,24 @@ def test_subset_build_renders_only_the_subset(mini: Path, cli) -> None:
     assert not (mini / "output" / "mini" / "en").exists()
 
 
+def test_a_subset_build_drops_what_its_pages_no_longer_have(sample: Path, tmp_path: Path, cli) -> None:
+    """A build of one policy drops that policy's outputs it no longer makes: here its banner,
+    whose days are over (banner.json, which other sites embed, said the policy had just changed
+    for as long as only that policy was rebuilt). The other policy's outputs stay as they were."""
+    assert cli("build", "-C", str(sample), "--today", "2026-03-05").exit_code == 0
+    banner = sample / "output" / "tonle-privacy" / "en" / "banner.json"
+    cookies = {p: p.read_bytes() for p in (sample / "output" / "tonle-cookies").rglob("*") if p.is_file()}
+    assert banner.is_file() and cookies
+    assert cli("build", "-C", str(sample), "--today", "2026-06-01", "-p", "tonle-privacy").exit_code == 0
+    assert not banner.exists()
+    assert "tonle-privacy/en/banner.json" not in {o["path"] for o in read_manifest(sample)["outputs"]}
+    assert {p: p.read_bytes() for p in (sample / "output" / "tonle-cookies").rglob("*") if p.is_file()} == cookies
+    fresh = tmp_path / "fresh"
+    assert cli("build", "-C", str(sample), "--today", "2026-06-01", "-p", "tonle-privacy", "-o", str(fresh)).exit_code == 0
+    ours = {p.relative_to(sample / "output").as_posix() for p in (sample / "output" / "tonle-privacy").rglob("*")}
+    assert ours == {p.relative_to(fresh).as_posix() for p in (fresh / "tonle-privacy").rglob("*")}
+
+
 def test_unknown_policy_and_locale_are_errors(mini: Path, cli) -> None:
     result = cli("build", "--policy", "nope", cwd=mini)
     assert result.exit_code == 1
