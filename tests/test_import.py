@@ -401,3 +401,24 @@ def test_a_decimal_figure_is_no_retention_period() -> None:
               Block("paragraph", "We keep your order history for 6 years, and delete chat logs after 30 days.", 5)]
     periods = [s.value for s in suggest(blocks) if s.kind == "retention period"]
     assert periods == ["P6Y (6 years)", "P30D (30 days)"]
+
+
+def test_update_gives_unchanged_clauses_their_ids_first(project_dir: Path, tmp_path: Path) -> None:
+    """Clauses were matched in order, so an edited clause that now reads much like an unchanged one
+    further on took that one's ID, and the unchanged one took another's (AdRoll's two cookie
+    clauses swapped IDs on an update). Unchanged texts keep their IDs before any is matched by likeness."""
+    old = tmp_path / "v1.md"
+    old.write_text("# Privacy\n\n## Cookies\n\nAcme Technology uses cookies on the websites of its customers, who are advertisers, "
+                   "to show their ads.\n\nWe also use cookies, tracking pixels and related technologies to provide our services "
+                   "for our customers.\n", encoding="utf-8")
+    import_policy(project_dir, old, "shop", "en", today=date(2026, 1, 2))
+    prose = project_dir / "sources" / "shop" / "policy.md"
+    before = {text: ident for ident, text in _ids(prose.read_text(encoding="utf-8")).items()}
+    new = tmp_path / "v2.md"
+    new.write_text("# Privacy\n\n## Cookies\n\nWe also use first and third party cookies, tracking pixels and related technologies to "
+                   "provide our services to our customers.\n\nWe also use cookies, tracking pixels and related technologies to "
+                   "provide our services for our customers.\n", encoding="utf-8")
+    import_policy(project_dir, new, "shop", "en", update=True, today=date(2026, 1, 2))
+    after = {text: ident for ident, text in _ids(prose.read_text(encoding="utf-8")).items()}
+    unchanged = "We also use cookies, tracking pixels and related technologies to provide our services for our customers."
+    assert after[unchanged] == before[unchanged]

@@ -260,6 +260,8 @@ class _Ids:
         self.used: set[str] = set(self.previous.sections) | set(self.previous.clauses)
         self.taken: set[str] = set()
         self.reused = 0
+        self.reserved: set[str] = set()
+        self._claims: dict[tuple[str, str], list[str]] = {}
         self._exact: dict[tuple[str, str], list[str]] = {}
         # Each earlier text is normalized once: matching a new version compares it many times.
         self._words: dict[tuple[str, str], list[str]] = {}
@@ -281,11 +283,26 @@ class _Ids:
         self.taken.add(ident)
         return ident
 
+    def reserve(self, units: list[tuple[str, str]]) -> None:
+        """Set aside the earlier IDs of the new version's sections and clauses whose text is
+        unchanged, before any is matched by likeness: matching in order, an edited clause
+        could take the ID of a similar unchanged one further on, which then took another's."""
+        for kind, text in units:
+            key = (kind, " ".join(_normalized(text).split()))
+            for ident in self._exact.get(key, []):
+                if ident not in self.reserved:
+                    self.reserved.add(ident)
+                    self._claims.setdefault(key, []).append(ident)
+                    break
+
     def match(self, kind: str, text: str) -> str | None:
         """The ID of an unused earlier section or clause with this text, or close to it."""
         words = _normalized(text).split()
+        claims = self._claims.get((kind, " ".join(words)))
+        if claims:
+            return self._take(claims.pop(0))
         for ident in self._exact.get((kind, " ".join(words)), []):
-            if ident not in self.taken:
+            if ident not in self.taken and ident not in self.reserved:
                 return self._take(ident)
         if not self._indexes[kind]:
             return None
@@ -309,7 +326,7 @@ class _Ids:
             holders = index.get(pair, ())
             if len(holders) <= 12:
                 for ident in holders:
-                    if ident not in self.taken:
+                    if ident not in self.taken and ident not in self.reserved:
                         counts[ident] = counts.get(ident, 0) + 1
         return [ident for ident, _n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:8]]
 
@@ -331,6 +348,8 @@ def structure(blocks: list[Block], locale: str, previous: Previous | None = None
     _mark_tables_of_contents(blocks)
     _levels(blocks)
     ids = _Ids(previous)
+    if previous is not None:
+        ids.reserve(_units(blocks))
     written = Previous()
     out = [f"# {_title_markdown(title)}", ""]
     lines: dict[int, Block] = {}
@@ -379,6 +398,28 @@ def structure(blocks: list[Block], locale: str, previous: Previous | None = None
         i += len(run)
         out.append("")
     return Skeleton(title, guessed, "\n".join(out).rstrip() + "\n", sections, top, paragraphs, items, nested, ids.reused, lines, written)
+
+
+def _units(blocks: list[Block]) -> list[tuple[str, str]]:
+    """(kind, text) of each section and clause :func:`structure` makes of ``blocks``, in order:
+    a heading, a paragraph, or a run of list items."""
+    units: list[tuple[str, str]] = []
+    i = 0
+    while i < len(blocks):
+        if blocks[i].kind == "heading":
+            units.append(("section", blocks[i].text))
+            i += 1
+        elif blocks[i].kind == "paragraph":
+            units.append(("clause", blocks[i].text))
+            i += 1
+        else:
+            end = i
+            while end < len(blocks) and blocks[end].kind == "item":
+                end += 1
+            end = max(end, i + 1)
+            units.append(("clause", "\n".join(b.text for b in blocks[i:end])))
+            i = end
+    return units
 
 
 def _title_markdown(title: str) -> str:
