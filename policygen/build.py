@@ -207,7 +207,10 @@ def _unchanged_build(cache: Cache, whole: str, out: Path) -> BuildResult | None:
                 return None
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return BuildResult(out, outputs, unchanged=[o["path"] for o in outputs], pages=record["pages"], pdfs_cached=record["pdfs"],
+    # The files the recorded build made (a build of some policies, locales or formats makes only
+    # some of the folder's files), all unchanged: counted as that build counted them.
+    produced = record.get("produced", [o["path"] for o in outputs])
+    return BuildResult(out, outputs, unchanged=list(produced), pages=record["pages"], pdfs_cached=record["pdfs"],
                        cached=record["kinds"], untranslated={(p, loc): n for p, loc, n in record["untranslated"]},
                        missing_labels={(p, loc): n for p, loc, n in record["missing_labels"]})
 
@@ -220,6 +223,7 @@ def _record_build(cache: Cache, whole: str, out: Path, result: BuildResult) -> N
         return
     kinds = Counter(result.cached) + Counter(result.rendered)
     record = {"output": str(out), "manifest": manifest, "pages": result.pages, "pdfs": sorted(result.pdfs_rendered + result.pdfs_cached),
+              "produced": sorted(result.written + result.unchanged),
               "kinds": dict(sorted(kinds.items())), "untranslated": [[p, loc, n] for (p, loc), n in sorted(result.untranslated.items())],
               "missing_labels": [[p, loc, n] for (p, loc), n in sorted(result.missing_labels.items())]}
     cache.put({whole: json.dumps(record, sort_keys=True).encode("utf-8")})

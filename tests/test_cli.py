@@ -217,3 +217,20 @@ def test_the_summaries_count_one_output_in_the_singular(mini: Path, cli, monkeyp
     assert result.exit_code == 0, result.stderr
     assert "1 page into" in result.stdout and "1 other output rendered, 1 from cache; 1 file written, 1 unchanged" in result.stdout, result.stdout
     assert _summary("html", one).startswith("HTML: 1 page, 1 file written, 1 unchanged"), _summary("html", one)
+
+
+def test_a_rebuild_with_nothing_to_do_counts_what_the_build_makes(mini: Path, cli) -> None:
+    """The summary of a rebuild answered from the cache's record counts the files that build
+    makes, as the build it repeats did: before, it counted every file of the output folder
+    (a build of one locale said '0 files written, 8 unchanged' after '2 files written, 3 unchanged')."""
+    assert cli("build", cwd=mini).exit_code == 0
+    for args in (("-l", "nl"), ("-p", "mini", "-l", "en")):
+        first = cli("build", *args, "--allow-incomplete", cwd=mini)
+        again = cli("build", *args, "--allow-incomplete", cwd=mini)
+        assert first.exit_code == again.exit_code == 0
+
+        def counted(stdout: str) -> int:
+            written, unchanged = stdout.split(" written, ")[0].rsplit(" ", 2)[-2], stdout.split(" written, ")[1].split(" ")[0]
+            return int(written) + int(unchanged)
+
+        assert counted(again.stdout) == counted(first.stdout), (first.stdout, again.stdout)
