@@ -201,6 +201,23 @@ def test_an_upcoming_release_that_is_not_major_is_announced_on_the_page(tmp_path
     assert "A new version of this policy" not in page(project, "en")
 
 
+def test_the_changed_banner_links_a_version_still_to_come(upcoming: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """1.1 (major) took effect on 2026-07-01; 1.2, an editorial fix, applies from 2026-09-01. In
+    1.1's notice period the banner says what changed, and still leads to the version to come
+    (the page has room for one banner), while banner.json stays about 1.1."""
+    prose = upcoming / "sources" / "mini" / "policy.md"
+    prose.write_text(prose.read_text(encoding="utf-8").replace("Write to", "Please write to"), encoding="utf-8")
+    po = upcoming / "locales" / "nl" / "LC_MESSAGES" / "mini.po"
+    po.write_text(po.read_text(encoding="utf-8").replace('msgid "Write to', 'msgid "Please write to'), encoding="utf-8")
+    _release(upcoming, cli, "1.2", "2026-09-01", monkeypatch)
+    assert cli("build", "--today", "2026-07-05", cwd=upcoming).exit_code == 0
+    current = page(upcoming, "en")
+    assert "<strong>This policy changed on July\u00a01, 2026. What changed for you:</strong>" in current
+    assert '<a href="versions/1.2/">Read the new version (applies from September\u00a01, 2026)</a>' in current
+    banner = banner_of(upcoming)
+    assert (banner["version"], banner["upcoming"], banner["href"]) == ("1.1", False, "")
+
+
 def test_tense_texts_in_every_locale() -> None:
     ui = builtin()["ui"]
     for key in ("change_upcoming", "change_past", "read_upcoming", "draft_notice", "draft_current"):

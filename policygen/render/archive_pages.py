@@ -326,6 +326,14 @@ def _banner(project: Project, env: Any, item: LocalizedPolicy, chain: list[Relea
         "version_link": {"href": href(version_path), "text": fmt.ui("read_upcoming").replace("{date}", when)} if upcoming else None,
         "ui": ui, "redline_href": href(redline_path),
     }
+    if not upcoming:
+        # Inside the notice period of a change in force, a release still to come (not a major
+        # change: that one would be the banner) is linked here, as the page has one banner.
+        ahead = [rel for rel in chain if locale in rel.locales and rel.effective_date > today]
+        if ahead:
+            on_day = [rel for rel in ahead if rel.effective_date == ahead[0].effective_date]
+            context["version_link"] = {"href": href(f"{base}versions/{on_day[-1].version}/"),
+                                       "text": fmt.ui("read_upcoming").replace("{date}", fmt.date(on_day[-1].effective_date))}
     html = add(f"{base}banner.html", "banner-html", ("banner.html",), context, [],
                lambda: render_template(env, "banner.html", context).encode("utf-8")).decode("utf-8")
     payload = {"policy": policy, "locale": locale, "version": banner.release.version,
