@@ -22,7 +22,7 @@ from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from policygen.errors import PolicygenError
 from policygen.source.files import NOT_A_FILE, not_a_file
@@ -356,7 +356,7 @@ def inline_markdown(children: list[Token], repairs: Repairs, line: int) -> tuple
             out.append(BOLD)
         elif kind == "link_open":
             href = str(child.attrGet("href") or "").strip()
-            if href.lower().startswith(SAFE_LINKS) and not re.search(r"\s", href):
+            if _kept_link(href):
                 links.append((len(out), href))
             else:
                 repairs.add(_dropped_link(href), line)
@@ -379,7 +379,15 @@ def inline_markdown(children: list[Token], repairs: Repairs, line: int) -> tuple
     return markdown.replace(BOLD, ""), text, bool(text) and " ".join("".join(linked).split()) == text
 
 
+def _kept_link(href: str) -> bool:
+    """A link target ``check`` accepts: a web, mail or phone address, without spaces, and without
+    '{{' or '}}' (a placeholder to check, even percent-encoded)."""
+    return href.lower().startswith(SAFE_LINKS) and not re.search(r"\s", href) and not re.search(r"\{\{|\}\}", unquote(href))
+
+
 def _dropped_link(href: str) -> str:
+    if href.lower().startswith(SAFE_LINKS) and not re.search(r"\s", href):
+        return "link targets holding '{{' dropped, their text kept"
     if href.startswith("#"):
         return "in-page links dropped, their text kept (the page's anchors are not clause IDs)"
     if href.lower().startswith(("javascript:", "data:", "vbscript:")):
@@ -461,7 +469,7 @@ class _HTMLBlocks(HTMLParser):
                 self.emails.append((href[7:].split("?")[0], self.getpos()[0]))
             if self.skip or not href:
                 pass
-            elif href.lower().startswith(SAFE_LINKS) and not re.search(r"\s", href):
+            elif _kept_link(href):
                 if self.current is None:
                     self._begin("paragraph", 0)
                 if not self.link_open:  # a link inside a link (invalid HTML) is its text
