@@ -366,7 +366,7 @@ def pdf_key(project: Project, source: str) -> str:
     :func:`~policygen.render.pdf.pdf_source_html`, before the Khmer word breaks, a pure function
     of it through khmercut), and everything else that reaches the PDF (variant, theme assets,
     fonts, WeasyPrint, khmercut, policygen's own code)."""
-    return cache_key("pdf", code_digest(), project.config.pdf_variant, folder_digest(project.theme_dir / "assets"),
+    return cache_key("pdf", code_digest(), project.config.pdf_variant, folder_digest(project.theme_dir / "assets", links_within=project.root),
                      package_version("weasyprint"), package_version("fontpkg-noto-sans"), package_version("fontpkg-noto-sans-khmer"),
                      package_version("khmercut"), source)
 

@@ -140,13 +140,30 @@ def unpack(entry: bytes) -> tuple[dict[str, bytes], object]:
     return files, header["record"]
 
 
-def folder_digest(folder: Path) -> str:
-    """Names and bytes of every file under ``folder`` (empty when it does not exist)."""
+def folder_digest(folder: Path, links_within: Path | None = None) -> str:
+    """Names and bytes of every file under ``folder`` (empty when it does not exist). With
+    ``links_within``, also of the files in folders that a symbolic link under it leads to inside
+    ``links_within`` (each real folder once: a link back up does not loop), as a reader that
+    follows such links sees them."""
     digest = hashlib.sha256()
-    if folder.is_dir():
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    if not folder.is_dir():
+        return digest.hexdigest()
+    if links_within is None:
+        paths = sorted(folder.rglob("*"))
+    else:
+        within = os.path.realpath(links_within)
+        paths, seen = [], set()
+        for top, dirs, names in os.walk(folder, followlinks=True):
+            real = os.path.realpath(top)
+            if real in seen or os.path.commonpath([real, within]) != within:
+                dirs[:] = []
+                continue
+            seen.add(real)
+            paths += [Path(top) / name for name in names]
+        paths.sort()
+    for path in paths:
+        if path.is_file():
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 
 

@@ -438,3 +438,37 @@ def test_a_cache_that_cannot_be_changed_costs_only_speed(two_built: tuple[Path, 
     assert stale.is_file() and page.is_file()
     api.build(two, output=tmp_path / "cold", formats=["html"], allow_incomplete=True, use_cache=False)
     assert _files(tmp_path / "out") == _files(tmp_path / "cold")
+
+
+def test_a_theme_asset_behind_a_linked_folder_is_in_the_pdf_key(mini: Path, tmp_path: Path) -> None:
+    """theme/assets/img linked to a folder elsewhere in the project (the PDF's fetcher reads
+    through it): a new image there renders the PDF again. Before, the key's digest of the
+    theme's assets did not enter linked folders, and the cached PDF kept the old image."""
+    import struct
+    import zlib
+
+    def png(colour: bytes) -> bytes:
+        def chunk(kind: bytes, data: bytes) -> bytes:
+            return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        rows = b"".join(b"\0" + colour * 8 for _ in range(8))
+        return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(rows))
+                + chunk(b"IEND", b""))
+
+    (mini / "images").mkdir()
+    (mini / "images" / "logo.png").write_bytes(png(b"\xff\0\0"))
+    (mini / "theme" / "assets").mkdir(parents=True)
+    (mini / "theme" / "assets" / "img").symlink_to(Path("..") / ".." / "images")
+    (mini / "theme" / "templates").mkdir()
+    css = package_file(TEMPLATES, "pdf.css").read_text(encoding="utf-8")
+    (mini / "theme" / "templates" / "pdf.css").write_text(css + '\n@page { background: url("theme/assets/img/logo.png") no-repeat; }\n',
+                                                        encoding="utf-8")
+
+    def pdf(**options: Any) -> api.BuildResult:
+        return api.build(mini, locales=["en"], formats=["pdf"], jobs=1, allow_incomplete=True, **options)
+
+    pdf()
+    (mini / "images" / "logo.png").write_bytes(png(b"\0\0\xff"))
+    again = pdf()
+    assert len(again.pdfs_rendered) == 1, again.pdfs_cached
+    pdf(output=tmp_path / "cold", use_cache=False)
+    assert (mini / "output" / "mini" / "en" / "mini-en.pdf").read_bytes() == (tmp_path / "cold" / "mini" / "en" / "mini-en.pdf").read_bytes()
