@@ -403,7 +403,7 @@ def _destination(href: str) -> str:
 # --- HTML --------------------------------------------------------------------------------------
 
 _SKIPPED = ("script", "style", "nav", "template", "head", "title", "noscript", "svg", "button", "select", "form", "footer", "header")
-_BLOCKS = ("p", "dt", "dd", "td", "th", "blockquote", "div", "section", "article", "tr", "address", "pre", "figcaption", "caption")
+_BLOCKS = ("p", "dt", "dd", "td", "th", "blockquote", "div", "section", "article", "tr", "address", "pre", "figcaption", "caption", "details", "summary")
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 _COMPLETE_TAG = re.compile(r"<(?:!--.*?--|![A-Za-z][^<>]*|/?[A-Za-z][^<>]*|\?[^<>]*)>", re.S)
 
