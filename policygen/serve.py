@@ -16,6 +16,7 @@ are added to HTML responses only.
 
 from __future__ import annotations
 
+import errno
 import json
 import threading
 from collections.abc import Callable
@@ -162,9 +163,14 @@ class Preview:
         self.stop = threading.Event()
         self.host = host
         handler = _handler(self.out, self.state)
+        import socket
         from http.server import ThreadingHTTPServer
 
-        self.server = ThreadingHTTPServer((host, port), handler)
+        class Server(ThreadingHTTPServer):
+            # An IPv6 address (::1) needs an IPv6 socket; a name or an IPv4 address, IPv4's.
+            address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+
+        self.server = Server((host, port), handler)
         self.server.daemon_threads = True
         self._threads: list[threading.Thread] = []
         self._pdfs: tuple[threading.Thread, threading.Event] | None = None
@@ -172,7 +178,8 @@ class Preview:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.server.server_address[1]}/"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.server.server_address[1]}/"
 
     def rebuild(self) -> None:
         """HTML first (an open page reloads), then the PDFs in the background. A newer save
@@ -281,7 +288,10 @@ def serve(project: Path, port: int = 8000, host: str = "127.0.0.1", output: Path
     try:
         preview = Preview(project, port, host, output, today, say, pdf, allow_incomplete, complain)
     except OSError as exc:
-        raise PolicygenError(f"cannot serve on {host}:{port} ({exc.strerror}); choose another --port") from None
+        # A port in use or not allowed is the port's problem; anything else (a name that does
+        # not resolve, an address this machine does not have) the host's.
+        fix = "choose another --port" if exc.errno in (errno.EADDRINUSE, errno.EACCES) else "check --host (an address of this machine)"
+        raise PolicygenError(f"cannot serve on {host}:{port} ({exc.strerror}); {fix}") from None
     try:
         preview.start()
         preview.stop.wait()

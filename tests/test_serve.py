@@ -256,3 +256,22 @@ def test_serve_quiet_still_prints_a_failed_build(mini: Path) -> None:
         stdout, stderr = process.communicate(timeout=30)
     assert "retention.nope" in stderr and "build failed" in stderr
     assert stdout == ""
+
+
+def test_serves_on_an_ipv6_address_and_names_a_bad_host(mini: Path, cli) -> None:
+    """--host ::1 serves on IPv6's loopback (the URL in brackets); a host that does not resolve
+    is named as the problem. Before, ::1 failed ('Address family for hostname not supported')
+    and every failure said 'choose another --port'."""
+    running = Preview(mini, port=0, host="::1", say=lambda _message: None, pdf=False)
+    try:
+        running.start()
+        assert running.url.startswith("http://[::1]:")
+        connection = http.client.HTTPConnection("::1", running.server.server_address[1], timeout=10)
+        connection.request("GET", "/mini/en/")
+        assert connection.getresponse().status == 200
+        connection.close()
+    finally:
+        running.close()
+    result = cli("serve", "-C", str(mini), "--host", "no-such-host.invalid", "--port", "8000")
+    assert result.exit_code == 1 and "cannot serve on no-such-host.invalid:8000" in result.stderr
+    assert "--host" in result.stderr and "another --port" not in result.stderr, result.stderr
