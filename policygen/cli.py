@@ -157,8 +157,8 @@ def build(
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="PDFs to render at once (default: one per core).", min=1)] = None,
     today: Annotated[str | None, typer.Option("--today", help="Build as if it were this date (YYYY-MM-DD): which version is in force, which banner "
         "shows.")] = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", "--force", help="Render every PDF again, whatever the build cache "
-        "(.policygen/cache/) holds.")] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", "--force", help="Render everything again (pages, PDFs, archive pages), "
+        "neither reading nor writing the build cache (.policygen/cache/).")] = False,
 ) -> None:
     """Render every policy in every locale (HTML pages, PDFs) into the output folder, with manifest.json."""
     when = _parse_date(today, "--today") if today is not None else None

@@ -234,3 +234,9 @@ def test_a_rebuild_with_nothing_to_do_counts_what_the_build_makes(mini: Path, cl
             return int(written) + int(unchanged)
 
         assert counted(again.stdout) == counted(first.stdout), (first.stdout, again.stdout)
+
+
+def test_build_no_cache_says_what_it_bypasses(cli) -> None:
+    """--no-cache renders every output again and leaves the cache alone; its help said 'every PDF'."""
+    result = cli("build", "--help")
+    assert "neither reading nor writing" in " ".join(result.stdout.replace("│", " ").split())
