@@ -87,7 +87,8 @@ def contacts(blocks: list[Block], locale: str) -> list[Found]:
         text = block.text
         if "@" in text:
             for email in EMAIL.findall(text):
-                add("email", email.rstrip("."), block)
+                local, _at, domain = email.rstrip(".").rpartition("@")
+                add("email", f"{local}@{domain.lower()}", block)  # a domain has no case: one address, one value
         if block.kind == "contact":
             continue
         if in_contact or phone_cue.search(text):
