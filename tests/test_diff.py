@@ -138,6 +138,25 @@ def test_fail_on_major_only_for_the_major_change(versions, cli) -> None:
     assert bad.exit_code == 1 and "--fail-on takes major, review or minor" in bad.stderr
 
 
+def test_a_longer_retention_fact_is_graded_once_not_again_in_each_clause_showing_it(sample: Path, tmp_path: Path) -> None:
+    # The fact's period grows (5 -> 7 years) and a clause that renders it is reworded: the fact's
+    # rule grades the change; the clause is a wording change, not "a period written in clause
+    # summary-list got longer; it should be a retention fact" (it is one).
+    old = sample
+    new = copy_project(sample, tmp_path / "new")
+    facts = new / "sources" / "tonle-privacy" / "policy.yaml"
+    text = facts.read_text(encoding="utf-8")
+    at = text.index("period: P5Y", text.index("- id: transaction-records"))
+    facts.write_text(text[:at] + "period: P7Y" + text[at + len("period: P5Y"):], encoding="utf-8")
+    replace_once(new / "sources" / "tonle-privacy" / "policy.md", "because anti-money-laundering law requires it.", "as anti-money-laundering law requires.")
+    changes = diff_policies(load_project(old).policies["tonle-privacy"], load_project(new).policies["tonle-privacy"])
+    graded = {change.path: change for change in changes}
+    period = graded["retention/transaction-records/period"]
+    assert (str(period.before), str(period.after)) == ("P5Y", "P7Y")  # graded by the fact's rule, longer-retention
+    assert graded["prose/summary-list"].details["edit"] == "substantive"
+    assert "duration" not in graded["prose/summary-list"].details  # was "longer": longer-retention-in-prose, a second major
+
+
 def test_git_revisions(tmp_path: Path, mini: Path, cli) -> None:
     def git(*args: str) -> None:
         subprocess.run(["git", "-C", str(mini), *args], check=True, capture_output=True)

@@ -421,18 +421,20 @@ def edit_kind(before: str, after: str) -> str:
     return "editorial"
 
 
-def longest_duration(text: str, policy: Policy | None = None) -> float:
+def longest_duration(text: str, *policies: Policy | None) -> float:
     """The longest period a reader sees in a text, in days: written out ("5 years", "30 dagen")
-    or rendered by a placeholder (``{{retention.account}}``)."""
+    or rendered by a placeholder (``{{retention.account}}``), with the period of the first of
+    ``policies`` that has the fact."""
     best = 0.0
     for amount, unit in _DURATION.findall(text):
         best = max(best, int(amount) * _DAYS[unit[0].lower()])
-    if policy is not None:
-        periods = {f"retention.{r.id}": r.period for r in policy.facts.retention}
+    periods: dict[str, Any] = {}
+    for policy in reversed([p for p in policies if p is not None]):
+        periods |= {f"retention.{r.id}": r.period for r in policy.facts.retention}
         periods |= {f"right.{r.id}.response_time": r.response_time for r in policy.facts.rights if r.response_time}
-        for name in PLACEHOLDER_RE.findall(text):
-            if name in periods:
-                best = max(best, periods[name].approx_days)
+    for name in PLACEHOLDER_RE.findall(text):
+        if name in periods:
+            best = max(best, periods[name].approx_days)
     return best
 
 
@@ -446,7 +448,9 @@ def _prose_details(before: str, after: str, new: Policy, topics: set[str], old: 
     added_data = [n.split(".")[1] for n in new_ph - old_ph if n.startswith("data.") and n.count(".") == 1]
     if _sensitive(new, added_data):
         details["sensitive"] = True
-    a, b = longest_duration(before, old), longest_duration(after, new)
+    # A placeholder both versions' facts define reads the new period on both sides: a fact whose
+    # period changed is graded as that fact (longer-retention), not again as every clause showing it.
+    a, b = longest_duration(before, new, old), longest_duration(after, new)
     if b > a and a > 0:
         details["duration"] = "longer"
     elif b < a and b > 0:
