@@ -67,10 +67,26 @@ class State:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def _handler(out: Path, state: State) -> type[http.server.SimpleHTTPRequestHandler]:
+def _loopback(name: str) -> bool:
+    """Whether a host name or address names this machine's loopback (localhost, 127.x, ::1)."""
+    import ipaddress
+
+    name = name.lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def _handler(out: Path, state: State, host: str = "127.0.0.1") -> type[http.server.SimpleHTTPRequestHandler]:
     import http.server  # imported on first use: every other command starts without it
 
     root = out.resolve()
+    # Served on the loopback address, only requests that name it are answered: a page of another
+    # site whose name an attacker points at 127.0.0.1 (DNS rebinding) must not read the drafts.
+    loopback_only = _loopback(host)
 
     class Handler(http.server.SimpleHTTPRequestHandler):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -79,7 +95,24 @@ def _handler(out: Path, state: State) -> type[http.server.SimpleHTTPRequestHandl
         def log_message(self, format: str, *args: Any) -> None:
             pass  # quiet: the terminal shows builds, not requests
 
+        def _foreign_host(self) -> bool:
+            """Whether the request names a host other than the loopback (refused with 403)."""
+            given = self.headers.get("Host")
+            if not loopback_only or given is None:  # no Host header: HTTP/1.0, never a browser
+                return False
+            name = given.strip()
+            if name.startswith("["):
+                name = name[1:name.find("]")] if "]" in name else name
+            elif name.count(":") == 1:
+                name = name.split(":")[0]
+            if _loopback(name):
+                return False
+            self.send_error(403, "This preview answers only requests for localhost")
+            return True
+
         def do_GET(self) -> None:
+            if self._foreign_host():
+                return
             if urlsplit(self.path).path == STATUS_PATH:
                 body = json.dumps({"html": state.html, "pdf": state.pdf, "error": state.error}).encode()
                 self._send(200, "application/json", body)
@@ -104,6 +137,8 @@ def _handler(out: Path, state: State) -> type[http.server.SimpleHTTPRequestHandl
             super().do_GET()
 
         def do_HEAD(self) -> None:
+            if self._foreign_host():
+                return
             if self._inside() is None:
                 self.send_error(404, "Not found")
                 return
@@ -162,7 +197,7 @@ class Preview:
         self.state = State()
         self.stop = threading.Event()
         self.host = host
-        handler = _handler(self.out, self.state)
+        handler = _handler(self.out, self.state, host)
         import socket
         from http.server import ThreadingHTTPServer
 

@@ -275,3 +275,24 @@ def test_serves_on_an_ipv6_address_and_names_a_bad_host(mini: Path, cli) -> None
     result = cli("serve", "-C", str(mini), "--host", "no-such-host.invalid", "--port", "8000")
     assert result.exit_code == 1 and "cannot serve on no-such-host.invalid:8000" in result.stderr
     assert "--host" in result.stderr and "another --port" not in result.stderr, result.stderr
+
+
+def test_a_page_asked_for_under_another_host_name_is_refused(preview: Preview) -> None:
+    """DNS rebinding: a web page of another site that gets its name pointed at 127.0.0.1 could
+    read the preview (drafts not yet published, the status) from the reader's browser. Served on
+    the loopback address, the preview answers only requests that name localhost or a loopback
+    address; before, it answered any Host."""
+    host, port = preview.server.server_address[:2]
+    for name, allowed in ((f"127.0.0.1:{port}", True), (f"localhost:{port}", True), ("localhost", True),
+                          (f"evil.example:{port}", False), ("attacker.example", False), (f"127.0.0.1.evil.example:{port}", False)):
+        for path in ("/mini/en/", STATUS_PATH):
+            connection = http.client.HTTPConnection(str(host), int(port), timeout=10)
+            connection.putrequest("GET", path, skip_host=True)
+            connection.putheader("Host", name)
+            connection.endheaders()
+            response = connection.getresponse()
+            body = response.read()
+            connection.close()
+            assert (response.status == 200) == allowed, (name, path, response.status)
+            if not allowed:
+                assert b"Mini" not in body and b'"html"' not in body
