@@ -382,7 +382,8 @@ def inline_markdown(children: list[Token], repairs: Repairs, line: int) -> tuple
 def _kept_link(href: str) -> bool:
     """A link target ``check`` accepts: a web, mail or phone address, without spaces, and without
     '{{' or '}}' (a placeholder to check, even percent-encoded)."""
-    return href.lower().startswith(SAFE_LINKS) and not re.search(r"\s", href) and not re.search(r"\{\{|\}\}", unquote(href))
+    target = unquote(href)
+    return href.lower().startswith(SAFE_LINKS) and not re.search(r"\s", href) and "{{" not in target and "}}" not in target
 
 
 def _dropped_link(href: str) -> str:
