@@ -95,6 +95,12 @@ def _handler(out: Path, state: State, host: str = "127.0.0.1") -> type[http.serv
         def log_message(self, format: str, *args: Any) -> None:
             pass  # quiet: the terminal shows builds, not requests
 
+        def end_headers(self) -> None:
+            # Every response, stylesheets and PDFs included: a file a rebuild changed must not
+            # be taken from the browser's cache when the page reloads.
+            self.send_header("Cache-Control", "no-store")
+            super().end_headers()
+
         def _foreign_host(self) -> bool:
             """Whether the request names a host other than the loopback (refused with 403)."""
             given = self.headers.get("Host")
@@ -173,7 +179,6 @@ def _handler(out: Path, state: State, host: str = "127.0.0.1") -> type[http.serv
             self.send_response(status)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
             self.end_headers()
             self.wfile.write(body)
 

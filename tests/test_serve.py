@@ -296,3 +296,14 @@ def test_a_page_asked_for_under_another_host_name_is_refused(preview: Preview) -
             assert (response.status == 200) == allowed, (name, path, response.status)
             if not allowed:
                 assert b"Mini" not in body and b'"html"' not in body
+
+
+def test_every_file_is_served_to_be_fetched_again(preview: Preview, mini: Path) -> None:
+    """A stylesheet, a font, the manifest: every response tells the browser not to keep it.
+    Before, only pages and the status did; a stylesheet came with Last-Modified alone, which a
+    browser may reuse without asking (heuristic freshness: a tenth of its age), so a page that
+    reloaded after a theme's CSS was saved could show the old CSS."""
+    for path in ("/assets/policygen.css", "/manifest.json", "/assets/fonts/NotoSansKhmer.ttf", "/mini/en/", "/mini/en"):
+        code, headers, _body = get(preview, path)
+        assert code in (200, 301), (path, code)
+        assert headers.get("Cache-Control") == "no-store", (path, headers)
