@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from policygen.atomic import work_dir
 from policygen.build import BuildResult, Cancelled, build
@@ -130,7 +130,11 @@ def _handler(out: Path, state: State, host: str = "127.0.0.1") -> type[http.serv
             url = urlsplit(self.path)
             if target.name == "index.html" and not url.path.endswith(("/", ".html")):
                 self.send_response(301)  # a folder without its slash: relative links need it
-                self.send_header("Location", url.path + "/" + (f"?{url.query}" if url.query else ""))
+                # The folder's own path, not the one asked for: '/\host/..' (which a browser
+                # reads as another site) never becomes a Location.
+                folder = target.parent.relative_to(root).as_posix()
+                location = "/" + (quote(folder) + "/" if folder != "." else "")
+                self.send_header("Location", location + (f"?{url.query}" if url.query else ""))
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return

@@ -307,3 +307,14 @@ def test_every_file_is_served_to_be_fetched_again(preview: Preview, mini: Path) 
         code, headers, _body = get(preview, path)
         assert code in (200, 301), (path, code)
         assert headers.get("Cache-Control") == "no-store", (path, headers)
+
+
+def test_the_slash_redirect_stays_on_the_preview(preview: Preview) -> None:
+    """A folder asked for without its slash is redirected to it; the redirect never leaves the
+    preview. Before, '//evil.example/../mini/en' (which resolves to the folder mini/en) was sent
+    to '//evil.example/../mini/en/', which a browser reads as http://evil.example/mini/en/."""
+    for path in ("//evil.example/../mini/en", "//evil.example/%2e%2e/mini/en", "/\\evil.example/../mini/en"):
+        code, headers, _body = get(preview, path)
+        if code == 301:
+            location = headers["Location"]
+            assert location.startswith("/") and not location.startswith(("//", "/\\")), (path, location)
