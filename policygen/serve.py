@@ -128,11 +128,11 @@ def _handler(out: Path, state: State, host: str = "127.0.0.1") -> type[http.serv
                 self.send_error(404, "Not found")
                 return
             url = urlsplit(self.path)
-            if target.name == "index.html" and not url.path.endswith(("/", ".html")):
+            if (target.name == "index.html" and not url.path.endswith(("/", ".html"))) or (target.is_dir() and not url.path.endswith("/")):
                 self.send_response(301)  # a folder without its slash: relative links need it
                 # The folder's own path, not the one asked for: '/\host/..' (which a browser
                 # reads as another site) never becomes a Location.
-                folder = target.parent.relative_to(root).as_posix()
+                folder = (target if target.is_dir() else target.parent).relative_to(root).as_posix()
                 location = "/" + (quote(folder) + "/" if folder != "." else "")
                 self.send_header("Location", location + (f"?{url.query}" if url.query else ""))
                 self.send_header("Content-Length", "0")

@@ -313,7 +313,7 @@ def test_the_slash_redirect_stays_on_the_preview(preview: Preview) -> None:
     """A folder asked for without its slash is redirected to it; the redirect never leaves the
     preview. Before, '//evil.example/../mini/en' (which resolves to the folder mini/en) was sent
     to '//evil.example/../mini/en/', which a browser reads as http://evil.example/mini/en/."""
-    for path in ("//evil.example/../mini/en", "//evil.example/%2e%2e/mini/en", "/\\evil.example/../mini/en"):
+    for path in ("//evil.example/../mini/en", "//evil.example/%2e%2e/mini/en", "/\\evil.example/../mini/en", "/\\evil.example/../assets"):
         code, headers, _body = get(preview, path)
         if code == 301:
             location = headers["Location"]
