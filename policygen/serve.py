@@ -281,7 +281,7 @@ class Preview:
         """Serve, watch for saves, and build the HTML (the PDFs follow in the background). The
         project is watched before the first build starts: a save made while it runs is rebuilt
         after it (the watcher's rebuild waits for the first one)."""
-        self.out.mkdir(parents=True, exist_ok=True)
+        # The output folder is the build's to make: one it refuses (inside sources/) is never made.
         self._threads = [threading.Thread(target=self.server.serve_forever, name="policygen-serve", daemon=True),
                          threading.Thread(target=self._watch, name="policygen-watch", daemon=True)]
         self._threads[0].start()

@@ -318,3 +318,17 @@ def test_the_slash_redirect_stays_on_the_preview(preview: Preview) -> None:
         if code == 301:
             location = headers["Location"]
             assert location.startswith("/") and not location.startswith(("//", "/\\")), (path, location)
+
+
+def test_an_output_folder_inside_the_sources_is_refused_and_not_made(mini: Path) -> None:
+    """serve -o sources/preview is refused as build refuses it, and makes no folder there.
+    Before, serve made the folder first: the build then failed on a policy folder without its
+    files, and the project stayed broken (check failed) after serve ended."""
+    messages: list[str] = []
+    running = Preview(mini, port=0, output=mini / "sources" / "preview", say=messages.append, pdf=False)
+    try:
+        running.start()
+        assert "overlaps the project's sources/ folder" in str(running.state.error), running.state.error
+    finally:
+        running.close()
+    assert not (mini / "sources" / "preview").exists()
