@@ -127,16 +127,7 @@ def _handler(out: Path, state: State, host: str = "127.0.0.1") -> type[http.serv
             if target is None:
                 self.send_error(404, "Not found")
                 return
-            url = urlsplit(self.path)
-            if (target.name == "index.html" and not url.path.endswith(("/", ".html"))) or (target.is_dir() and not url.path.endswith("/")):
-                self.send_response(301)  # a folder without its slash: relative links need it
-                # The folder's own path, not the one asked for: '/\host/..' (which a browser
-                # reads as another site) never becomes a Location.
-                folder = (target if target.is_dir() else target.parent).relative_to(root).as_posix()
-                location = "/" + (quote(folder) + "/" if folder != "." else "")
-                self.send_header("Location", location + (f"?{url.query}" if url.query else ""))
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+            if self._redirected(target):
                 return
             if target.is_file() and target.suffix == ".html":
                 body = target.read_bytes()
@@ -149,10 +140,28 @@ def _handler(out: Path, state: State, host: str = "127.0.0.1") -> type[http.serv
         def do_HEAD(self) -> None:
             if self._foreign_host():
                 return
-            if self._inside() is None:
+            target = self._inside()
+            if target is None:
                 self.send_error(404, "Not found")
                 return
-            super().do_HEAD()
+            if not self._redirected(target):
+                super().do_HEAD()
+
+        def _redirected(self, target: Path) -> bool:
+            """Send a folder asked for without its slash to the folder (relative links need the
+            slash); whether it did."""
+            url = urlsplit(self.path)
+            if not ((target.name == "index.html" and not url.path.endswith(("/", ".html"))) or (target.is_dir() and not url.path.endswith("/"))):
+                return False
+            self.send_response(301)
+            # The folder's own path, not the one asked for: '/\host/..' (which a browser reads
+            # as another site) never becomes a Location.
+            folder = (target if target.is_dir() else target.parent).relative_to(root).as_posix()
+            location = "/" + (quote(folder) + "/" if folder != "." else "")
+            self.send_header("Location", location + (f"?{url.query}" if url.query else ""))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return True
 
         def _inside(self) -> Path | None:
             """The file a request names, when it really lies in the output folder."""
