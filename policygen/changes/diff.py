@@ -19,7 +19,7 @@ import bisect
 import difflib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from functools import lru_cache
 from itertools import groupby, pairwise
@@ -176,7 +176,17 @@ def diff_policies(old: Policy, new: Policy, labels: Mapping[tuple[str, str], str
     prose = _prose_changes(old_prose, new_prose, new, old)
     if prose and prose[0].kind == "not-a-policy":
         return prose  # a page that is no policy (a crawl failure) states no facts either: one change says it all
-    return _fact_changes(old, new, old_prose.by_fact, new_prose.by_fact) + prose
+    facts = _fact_changes(old, new, old_prose.by_fact, new_prose.by_fact)
+    if prose and prose[0].kind == "truncated" and any(c.kind == "removed" for c in facts):
+        # A text cut short (a crawl that stopped early) no longer states what the rest of it did:
+        # a fact it lost is the truncation's, counted in it, not a removal graded on its own
+        # (a contact read from the old text's last section, "removed", was a major change).
+        lost = sum(c.kind == "removed" for c in facts)
+        whole = prose[0]
+        quote = f"{whole.details['quote']}; {lost} {'fact' if lost == 1 else 'facts'} it no longer states not listed one by one"
+        prose = [replace(whole, details={**whole.details, "quote": quote}), *prose[1:]]
+        facts = [c for c in facts if c.kind != "removed"]
+    return facts + prose
 
 
 # --- facts ---------------------------------------------------------------------------------------
