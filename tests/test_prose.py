@@ -8,9 +8,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
-from conftest import FIXTURES
+from conftest import FIXTURES, ROOT
 
 from policygen import api
 from policygen.changes import prose
@@ -18,6 +19,9 @@ from policygen.changes.lexicon import lexicon
 from policygen.changes.rules import RANK
 
 CASES = sorted((FIXTURES / "prose").glob("*.yaml"))
+
+
+REPORT_SCHEMA = json.loads((ROOT / "docs" / "schema" / "change-report.schema.json").read_text(encoding="utf-8"))
 
 
 def diff_texts(tmp_path: Path, old: str, new: str, suffix: str = ".md", lang: str = "en") -> api.DiffResult:
@@ -31,6 +35,7 @@ def diff_texts(tmp_path: Path, old: str, new: str, suffix: str = ".md", lang: st
 def test_prose_case(case: Path, tmp_path: Path) -> None:
     spec = yaml.safe_load(case.read_text(encoding="utf-8"))
     result = diff_texts(tmp_path, spec["old"], spec["new"], lang=spec.get("lang", "en"))  # the texts' language
+    jsonschema.validate(result.report, REPORT_SCHEMA)  # every kind of change a report holds is one the schema names
     changes = result.report["reports"][0]["changes"]
     found = [(c["severity"], c["rule"], c["reason"]) for c in changes]
     if spec["severity"] is None:

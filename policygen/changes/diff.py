@@ -174,7 +174,7 @@ def diff_policies(old: Policy, new: Policy, labels: Mapping[tuple[str, str], str
     ``labels``: (subject, ID) -> the facts' glossary labels, which prose is matched against."""
     old_prose, new_prose = _prose(old, labels or {}), _prose(new, labels or {})
     prose = _prose_changes(old_prose, new_prose, new, old)
-    if prose and prose[0].kind == "not-a-policy":
+    if prose and prose[0].kind in ("not-a-policy", "old-not-a-policy"):
         return prose  # a page that is no policy (a crawl failure) states no facts either: one change says it all
     facts = _fact_changes(old, new, old_prose.by_fact, new_prose.by_fact)
     if prose and prose[0].kind == "truncated" and any(c.kind == "removed" for c in facts):
@@ -670,12 +670,17 @@ TRUNCATED = 0.2
 
 
 def _document_change(old_prose: _Prose, new_prose: _Prose) -> Change | None:
-    """One change for a new version that is not a policy or far shorter, instead of hundreds of removals."""
+    """One change for a new version that is not a policy or far shorter, instead of hundreds of
+    removals, or for an old version that is not a policy, instead of hundreds of additions."""
     old_words, new_words = old_prose.document.words, new_prose.document.words
     if new_words < MIN_WORDS <= old_words:
         text = " ".join(new_prose.document.text.split())[:80]
         return Change("document", "not-a-policy", None, None, old_words, new_words,
                       {"quote": text, "topics": []})
+    if old_words < MIN_WORDS <= new_words:
+        # The old version is the crawl failure: every clause and fact of the new one would be "added".
+        text = " ".join(old_prose.document.text.split())[:80]
+        return Change("document", "old-not-a-policy", None, None, old_words, new_words, {"quote": text, "topics": []})
     if old_words >= 300 and new_words < old_words * TRUNCATED:
         return Change("document", "truncated", None, None, old_words, new_words, {"quote": f"{new_words} of {old_words} words", "topics": []})
     return None
