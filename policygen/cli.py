@@ -43,6 +43,22 @@ class _Output:
 
     quiet = False
     verbose = False
+    results: Any = None
+    """Where what a command is asked for goes (a report, a schema, a list): standard output,
+    which -q does not silence (it silences what a command says about its work)."""
+
+
+def _result(text: str) -> None:
+    """Print what the command was asked for: it goes to standard output even under -q, so that
+    ``policygen -q diff --format json a b > report.json`` writes the report."""
+    typer.echo(text, file=_Output.results)
+
+
+def _results_console(width: int, **options: Any) -> Any:
+    """A rich console printing onto :func:`_result`'s stream."""
+    from rich.console import Console
+
+    return Console(width=width, color_system=None, file=_Output.results or sys.stdout, **options)
 
 
 FAIL_EXIT = 3
@@ -126,12 +142,14 @@ def _version(value: bool) -> None:
 def main(
     ctx: typer.Context,
     version: Annotated[bool | None, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors (any command, before or after its name).")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors and what the command is asked for (a report, a "
+        "schema, a list), nothing about its work (any command, before or after its name).")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print more: every file written, PDF progress as plain lines "
         "(any command).")] = False,
 ) -> None:
     """policygen compiles policy sources (facts + Markdown prose) into localized HTML and PDF."""
     _Output.quiet, _Output.verbose = quiet, verbose and not quiet
+    _Output.results = sys.stdout
     if quiet:
         ctx.with_resource(contextlib.redirect_stdout(io.StringIO()))
 
@@ -258,7 +276,7 @@ def diff(
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)
     if output_format == "json":
-        typer.echo(json.dumps(result.report, ensure_ascii=False, indent=2, sort_keys=True))
+        _result(json.dumps(result.report, ensure_ascii=False, indent=2, sort_keys=True))
     else:
         _diff_summary(result.report)
     if result.fails(fail_on):
@@ -266,10 +284,9 @@ def diff(
 
 
 def _diff_summary(data: dict[str, Any]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(width=120, color_system=None, soft_wrap=False)
+    console = _results_console(120, soft_wrap=False)
     if not data["reports"]:
         console.print("No policies to compare.")
     for report in data["reports"]:
@@ -321,9 +338,9 @@ def archive_list(policy: Annotated[str, typer.Argument(help="The policy.")], pro
     """Every released version of a policy, oldest first."""
     found = api().archive_list(project, policy)
     if not found:
-        typer.echo(f"{policy}: no releases yet")
+        _result(f"{policy}: no releases yet")
     for rel in found:
-        typer.echo(f"{rel.sequence:>3}  {rel.version:<12} effective {rel.effective_date.isoformat()}  {rel.severity or '-':<9}  {rel.released_notes}")
+        _result(f"{rel.sequence:>3}  {rel.version:<12} effective {rel.effective_date.isoformat()}  {rel.severity or '-':<9}  {rel.released_notes}")
 
 
 @archive_app.command("verify")
@@ -347,7 +364,7 @@ def archive_verify(
                    err=True)
     for name, rel in sorted(verified.heads.items()):
         # Record this outside the archive (a signed tag, a ticket) and pass it back with --head.
-        typer.echo(f"head {name}={rel.digest} ({rel.version})")
+        _result(f"head {name}={rel.digest} ({rel.version})")
 
 
 @archive_app.command("keygen")
@@ -383,9 +400,9 @@ def archive_show(
 ) -> None:
     """Which version was in force on a date, and where its outputs are."""
     rel, outputs = api().archive_show(project, policy, _parse_date(at, "--at"), locale)
-    typer.echo(f"{policy} {rel.version}, in force since {rel.effective_date.isoformat()} (release #{rel.sequence})")
+    _result(f"{policy} {rel.version}, in force since {rel.effective_date.isoformat()} (release #{rel.sequence})")
     for loc, (page, pdf) in outputs.items():
-        typer.echo(f"  {loc}: {display_path(page)}  {display_path(pdf)}")
+        _result(f"  {loc}: {display_path(page)}  {display_path(pdf)}")
 
 
 @app.command("import")
@@ -432,13 +449,13 @@ def serve(
 def rules(project: ProjectOption = Path(".")) -> None:
     """List the change-classification rules in force: ID, severity, and what each rests on."""
     for rule in api().rules(project):
-        typer.echo(f"{rule.severity:<9} {rule.id:<34} {rule.basis}")
+        _result(f"{rule.severity:<9} {rule.id:<34} {rule.basis}")
 
 
 @app.command()
 def schema(name: Annotated[str, typer.Argument(help="policy, project, glossary, rules or change-report.")] = "policy") -> None:
     """Print a JSON Schema, for editors that validate YAML while you type."""
-    typer.echo(json.dumps(api().schema(name), indent=2, ensure_ascii=False))
+    _result(json.dumps(api().schema(name), indent=2, ensure_ascii=False))
 
 
 @i18n_app.command("extract")
@@ -464,7 +481,7 @@ def i18n_status(
         raise PolicygenError(f"unknown format '{output_format}'; choose table or json")
     report = api().i18n_status(project, locale)
     if output_format == "json":
-        typer.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+        _result(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
     else:
         _status_table(report)
     if not report.complete:
@@ -472,7 +489,6 @@ def i18n_status(
 
 
 def _status_table(report: "Report") -> None:
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title="Translation status", title_justify="left")
@@ -483,9 +499,9 @@ def _status_table(report: "Report") -> None:
     for row in report.statuses:
         share = f"{row.publishable_words}/{row.words} ({row.publishable_share:.0%})"
         table.add_row(row.domain, row.locale, str(row.translated), str(row.fuzzy), str(row.missing), str(row.obsolete), share)
-    Console(width=110, color_system=None).print(table)
+    _results_console(110).print(table)
     for gap in report.gaps:
-        typer.echo(f"{gap.path.relative_to(report.root).as_posix()}:{gap.line}: [{gap.locale}] {gap.context}: {gap.state}")
+        _result(f"{gap.path.relative_to(report.root).as_posix()}:{gap.line}: [{gap.locale}] {gap.context}: {gap.state}")
 
 
 @i18n_app.command("check")

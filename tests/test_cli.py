@@ -198,10 +198,29 @@ def test_check_finds_a_broken_rules_yaml(mini: Path, cli) -> None:
 def test_verbosity_flags_combined_after_the_command(mini: Path, cli) -> None:
     """-q and -v work on every command before or after its name, so do -vv and -qv as one
     word (click reads them as -v -v, -q -v before the name; after it they were 'no such option')."""
-    for args in (("check", "-vv"), ("-vv", "check"), ("check", "-qv"), ("rules", "-vq")):
-        result = cli(*args, "-C", str(mini)) if args[0] != "rules" else cli(*args)
+    for args in (("check", "-vv"), ("-vv", "check"), ("check", "-qv"), ("build", "-vq", "--format", "html")):
+        result = cli(*args, "-C", str(mini))
         assert result.exit_code == 0, (args, result.stderr)
         assert ("q" in "".join(args)) == (result.stdout == ""), (args, result.stdout)
+    result = cli("rules", "-vq")
+    assert result.exit_code == 0 and "longer-retention" in result.stdout  # what it is asked for: see below
+
+
+def test_quiet_keeps_what_a_command_is_asked_for(mini: Path, cli, tmp_path: Path) -> None:
+    """-q silences what a command says about its work, not its result: 'policygen -q schema policy
+    > policy.schema.json' wrote an empty file, and 'policygen -q diff --format json' no report."""
+    schema = cli("-q", "schema", "policy")
+    assert schema.exit_code == 0 and json.loads(schema.stdout)["title"]
+    assert "longer-retention" in cli("rules", "-q").stdout
+    old, new = tmp_path / "old.md", tmp_path / "new.md"
+    old.write_text("# Privacy\n\nWe keep your e-mail address for one year.\n", encoding="utf-8")
+    new.write_text("# Privacy\n\nWe keep your e-mail address for five years.\n", encoding="utf-8")
+    report = cli("-q", "diff", str(old), str(new), "--format", "json", cwd=tmp_path)
+    assert report.exit_code == 0 and json.loads(report.stdout)["reports"], report.stderr
+    assert "document" in cli("diff", str(old), str(new), "-q", cwd=tmp_path).stdout  # the text summary too
+    status = cli("i18n", "status", "-q", "--format", "json", "-C", str(mini))
+    assert json.loads(status.stdout)["catalogs"], status.stdout
+    assert cli("-q", "check", "-C", str(mini)).stdout == ""  # 'OK: ...' is about the work: silenced
 
 
 def test_the_summaries_count_one_output_in_the_singular(mini: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
