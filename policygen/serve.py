@@ -1,17 +1,20 @@
 """Live preview: build, serve the output on localhost, rebuild on every save, reload the page.
 
 ``serve`` builds the project (HTML first, then the PDFs), serves the output folder over HTTP on
-127.0.0.1 (a port of your choice), and watches the project with ``watchfiles``. On a save it
+127.0.0.1 (or the ``--host`` given; a port of your choice), and watches the project with ``watchfiles``. On a save it
 rebuilds the HTML at once, tells open pages to reload, and then builds the whole site with its
 PDFs in the background (the build cache keeps that to the PDFs whose inputs changed; the pages
 then link their PDFs, and reload once more); a newer save cancels PDFs still rendering, so its
-HTML does not wait for them. A build error is printed and the last good output
-stays up.
+HTML does not wait for them. A build error is reported (through ``complain``: the CLI's stderr)
+and shown at the bottom of the open page, and the last good output stays up.
 
 Only files inside the output folder are served: a path is resolved (symlinks followed) and
 refused unless it lies inside the output, so neither ``..`` nor a symlink in the output reaches
-another file. The pages on disk are never changed: the few lines that make an open page reload
-are added to HTML responses only.
+another file. Served on a loopback address, only requests naming localhost or a loopback address
+are answered (DNS rebinding). Every response is ``Cache-Control: no-store``, so a reloaded page
+never takes a stylesheet or PDF of an older build from the browser's cache. The pages on disk are
+never changed: the few lines that make an open page reload (and show a failed build) are added to
+HTML responses only.
 """
 
 from __future__ import annotations
