@@ -218,6 +218,50 @@ def test_the_changed_banner_links_a_version_still_to_come(upcoming: Path, cli, m
     assert (banner["version"], banner["upcoming"], banner["href"]) == ("1.1", False, "")
 
 
+def test_every_upcoming_version_is_linked_nearest_first(tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """1.1 (editorial, 2026-06-20), 1.2 (a major change, 2026-07-01) and 1.3 (editorial,
+    2026-09-01) are all released ahead of 1.0's page. The banner announces the major change
+    (as banner.json does, for a site's pop-up), and the page links every version to come in the
+    order they apply, so the nearer editorial 1.1 is not reachable only through the archive."""
+    project = copy_project(MINI, tmp_path / "mini", archive=False)
+    _release(project, cli, "1.0", "2026-05-05", monkeypatch)
+    prose = project / "sources" / "mini" / "policy.md"
+    po = project / "locales" / "nl" / "LC_MESSAGES" / "mini.po"
+
+    def reword(old: str, new: str) -> None:
+        prose.write_text(prose.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+        po.write_text(po.read_text(encoding="utf-8").replace(f'msgid "{old}', f'msgid "{new}'), encoding="utf-8")
+
+    reword("Write to", "Please write to")
+    _release(project, cli, "1.1", "2026-06-20", monkeypatch)
+    add_sensitive_category(project)
+    _release(project, cli, "1.2", "2026-07-01", monkeypatch)
+    reword("Please write to", "Kindly write to")
+    _release(project, cli, "1.3", "2026-09-01", monkeypatch)
+
+    def links(html: str) -> list[str]:
+        return [part.split('"', 1)[0] for part in html.split('<p class="policygen-banner-version"><a href="')[1:]]
+
+    assert cli("build", "--today", "2026-06-01", cwd=project).exit_code == 0
+    current = page(project, "en")
+    assert version_of(current) == "1.0"
+    assert "<strong>This policy will change on July\u00a01, 2026. What changes for you:</strong>" in current
+    assert links(current) == ["versions/1.1/", "versions/1.2/", "versions/1.3/"]
+    assert '<a href="versions/1.1/">Read the new version (applies from June\u00a020, 2026)</a>' in current
+    assert links(page(project, "nl")) == ["versions/1.1/", "versions/1.2/", "versions/1.3/"]
+    fragment = (project / "output" / "mini" / "en" / "fragment.html").read_text(encoding="utf-8")
+    assert links(fragment) == ["versions/1.1/", "versions/1.2/", "versions/1.3/"]
+    banner = banner_of(project)
+    assert (banner["version"], banner["upcoming"], banner["href"]) == ("1.2", True, "versions/1.2/")
+    # Once 1.1 is in force, the versions still to come; after 1.2's notice period, the next-version notice links 1.3.
+    assert cli("build", "--today", "2026-06-25", cwd=project).exit_code == 0
+    assert links(page(project, "en")) == ["versions/1.2/", "versions/1.3/"]
+    assert cli("build", "--today", "2026-08-15", cwd=project).exit_code == 0
+    current = page(project, "en")
+    assert "<strong>A new version of this policy applies from September\u00a01, 2026.</strong>" in current
+    assert links(current) == ["versions/1.3/"]
+
+
 def test_tense_texts_in_every_locale() -> None:
     ui = builtin()["ui"]
     for key in ("change_upcoming", "change_past", "read_upcoming", "draft_notice", "draft_current"):

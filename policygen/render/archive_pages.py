@@ -323,17 +323,14 @@ def _banner(project: Project, env: Any, item: LocalizedPolicy, chain: list[Relea
     context = {
         "policy": policy, "locale": locale, "dir": item.direction, "banner": sentence, "items": items, "kind": "",
         "pending": _languages(item, "pending", pending), "iso": banner.release.effective_date.isoformat(),
-        "version_link": {"href": href(version_path), "text": fmt.ui("read_upcoming").replace("{date}", when)} if upcoming else None,
+        # Every version still to come, nearest first, the major one announced among them: the
+        # page has room for one banner, and a release ahead that is not a major change (an
+        # editorial fix before or after it, or in force already when a change is) must not be
+        # reachable only through the archive page. The sentence and banner.json stay about the
+        # major change.
+        "version_links": upcoming_links(chain, item, max(today, first), href),
         "ui": ui, "redline_href": href(redline_path),
     }
-    if not upcoming:
-        # Inside the notice period of a change in force, a release still to come (not a major
-        # change: that one would be the banner) is linked here, as the page has one banner.
-        ahead = [rel for rel in chain if locale in rel.locales and rel.effective_date > today]
-        if ahead:
-            on_day = [rel for rel in ahead if rel.effective_date == ahead[0].effective_date]
-            context["version_link"] = {"href": href(f"{base}versions/{on_day[-1].version}/"),
-                                       "text": fmt.ui("read_upcoming").replace("{date}", fmt.date(on_day[-1].effective_date))}
     html = add(f"{base}banner.html", "banner-html", ("banner.html",), context, [],
                lambda: render_template(env, "banner.html", context).encode("utf-8")).decode("utf-8")
     payload = {"policy": policy, "locale": locale, "version": banner.release.version,
@@ -370,10 +367,25 @@ def _next_version_notice(project: Project, env: Any, item: LocalizedPolicy, chai
     redline = f"{base}versions/{on_day[0].version}/redline.html" if f"output/{locale}/redline.html" in on_day[0].files else ""
     context = {
         "policy": policy, "locale": locale, "dir": item.direction, "banner": sentence, "items": [], "pending": "", "kind": "next",
-        "version_link": {"href": href(f"{base}versions/{shown.version}/"), "text": fmt.ui("read_upcoming").replace("{date}", when)},
+        "version_links": upcoming_links(chain, item, after, href),  # the nearest one first, then any later ones
         "ui": {key: fmt.ui(key) for key in ("redline",)}, "redline_href": href(redline) if redline else "",
     }
     return Banner(shown, sentence, [], render_template(env, "banner.html", context))
+
+
+def upcoming_links(chain: list[Release], item: LocalizedPolicy, after: date, href: Callable[[str], str]) -> list[dict[str, str]]:
+    """Every version of ``chain`` in ``item``'s locale that applies after ``after``, nearest
+    first, as the banner links them: ``{"href", "text"}``, ``href`` made by ``href`` from the
+    version's folder in the output. One link per effective date: a release made again on the
+    same date (to complete its translations, or to fix it) is the version readers get on it."""
+    locale, fmt = item.locale, item.formatter
+    base = PagePaths(item.policy.id, locale).folder
+    shown: dict[date, Release] = {}
+    for rel in chain:  # in release order, so the day's last release wins
+        if locale in rel.locales and rel.effective_date > after:
+            shown[rel.effective_date] = rel
+    return [{"href": href(f"{base}versions/{rel.version}/"), "text": fmt.ui("read_upcoming").replace("{date}", fmt.date(day))}
+            for day, rel in sorted(shown.items())]
 
 
 _TABLE = re.compile(r"<table>(.*?)</table>", re.DOTALL)
