@@ -187,12 +187,14 @@ class Cache:
         """Refuse, before a command does anything, a cache folder that a symbolic link leads out
         of the project (policygen writes only inside it): found only when the first entry is
         written, it failed a build that had already published its output."""
-        try:
-            contained(self.folder, self.root)
-        except PolicygenError:
-            shown = display_path(self.root / CACHE_DIR)
-            raise PolicygenError(f"{shown}: the build cache leads outside the project, or into a loop, through a symbolic link; "
-                                 "policygen keeps it inside the project: remove the link, or run with --no-cache") from None
+        # The cache's folder first, then its part (the check's record): the message names the
+        # one where the link stands.
+        for folder in dict.fromkeys((self.root / CACHE_DIR, self.folder)):
+            try:
+                contained(folder, self.root)
+            except PolicygenError:
+                raise PolicygenError(f"{display_path(folder)}: the build cache leads outside the project, or into a loop, through a "
+                                     "symbolic link; policygen keeps it inside the project: remove the link, or run with --no-cache") from None
 
     def _path(self, entry: str) -> Path:
         return self.folder / entry[:2] / entry

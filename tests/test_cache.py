@@ -345,6 +345,23 @@ def test_a_cache_folder_that_leads_out_of_the_project_is_refused_first(mini: Pat
     assert b"Please write to" in (mini / "output" / "mini" / "en" / "index.html").read_bytes()
 
 
+def test_a_link_out_of_the_project_at_the_checks_record_names_that_folder(mini: Path, tmp_path: Path, cli) -> None:
+    """The check's record lives in a folder of the cache (.policygen/cache/check): a link there
+    leading out is refused with that folder's name, where the link is. Before, the message named
+    .policygen/cache, which is no link, so 'remove the link' pointed at the wrong folder."""
+    assert cli("check", "-C", str(mini)).exit_code == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    checks = mini / CACHE_DIR / "check"
+    assert checks.is_dir()
+    shutil.rmtree(checks)
+    checks.symlink_to(elsewhere)
+    result = cli("check", "-C", str(mini))
+    assert result.exit_code == 1 and result.exception is None, result.exception
+    assert ".policygen/cache/check: " in result.stderr and "--no-cache" in result.stderr, result.stderr
+    assert list(elsewhere.iterdir()) == []
+
+
 def test_a_symlink_loop_where_the_cache_or_the_output_is_is_an_error(mini: Path, cli) -> None:
     """A loop of symbolic links at .policygen/cache or at output/ is a one-line error, not a
     traceback (Path.resolve raises RuntimeError on a loop)."""
