@@ -328,8 +328,7 @@ def release(
     severity = f", {done.severity} change against the previous release" if done.severity else ""
     typer.echo(f"Released {policy} {done.version} (effective {done.effective_date.isoformat()}, #{done.sequence}{severity}) into {display_path(done.folder)}")
     for locale, counts in sorted(done.incomplete.items()):
-        blocks, labels = counts['blocks'], counts['labels']
-        typer.echo(f"  translation pending: {locale} ({blocks} block{'' if blocks == 1 else 's'} and {labels} glossary label{'' if labels == 1 else 's'} "
+        typer.echo(f"  translation pending: {locale} ({_count(counts['blocks'], 'block')} and {_count(counts['labels'], 'glossary label')} "
                    "in the source language)")
 
 
