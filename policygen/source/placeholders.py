@@ -120,7 +120,7 @@ def kept(source: Iterable[str], translation: Iterable[str]) -> list[str]:
     want, got = Counter(source), Counter(translation)
     return [f"drops the placeholder {{{{{name}}}}}; a translation keeps every placeholder of its source"
             for name in sorted((want - got).elements())] + \
-           [f"adds the placeholder {{{{{name}}}}}, which the source does not have"
+           [f"adds the placeholder {{{{{name}}}}}, which the source does not have; remove it (a translation has only its source's placeholders)"
             for name in sorted((got - want).elements())]
 
 
