@@ -23,6 +23,8 @@ from policygen.importers.structure import date_line, only_a_date, parse_date, va
 EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,5}\.[A-Za-z]{2,24}\b")
 URL = re.compile(r"(?<![\w/.:])(?:https?://|www\.)[^\s)<>\]\[\"'`]{1,500}", re.I)
 _TYPOGRAPHY = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " ", "\u200b": ""})
+HIDDEN_EMAIL = re.compile(r"\[\s*email[\s\u00a0]*protected\s*\]", re.I)
+"""What a page saved from behind Cloudflare's e-mail obfuscation says where an address stood."""
 PHONE = re.compile(r"(?<![\w+])\+?\(?\d[\d ().-]{6,18}\d(?![\w])")
 
 
@@ -85,6 +87,8 @@ def contacts(blocks: list[Block], locale: str) -> list[Found]:
             in_contact = heading_cue.search(block.text) is not None
             continue
         text = block.text
+        if "protected" in text:
+            text = " ".join(HIDDEN_EMAIL.sub(" ", text).split())  # not part of a postal address: see hidden_emails
         if "@" in text:
             for email in EMAIL.findall(text):
                 local, _at, domain = email.rstrip(".").rpartition("@")
@@ -104,6 +108,13 @@ def contacts(blocks: list[Block], locale: str) -> list[Found]:
             if len(text) <= 300 and postcode.search(text) and not EMAIL.search(text):
                 add("postal", " ".join(text.split()), block)
     return list(found.values())
+
+
+def hidden_emails(blocks: list[Block]) -> list[Found]:
+    """The places where the page hid an e-mail address ("[email protected]"), each block once: a
+    person must write the real address in, as no text of the page gives it."""
+    return [Found("hidden email", "[email protected]", block.line, block.text)
+            for block in blocks if block.kind != "heading" and "protected" in block.text and HIDDEN_EMAIL.search(block.text)]
 
 
 def controller(blocks: list[Block], locale: str) -> Found | None:

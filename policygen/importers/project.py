@@ -24,7 +24,7 @@ from pathlib import Path
 
 from policygen.atomic import contained, write_all
 from policygen.errors import Collector, PolicygenError
-from policygen.importers.facts import Dated, Found, contacts, controller, effective_date, facts_yaml
+from policygen.importers.facts import Dated, Found, contacts, controller, effective_date, facts_yaml, hidden_emails
 from policygen.importers.read import (
     Block,
     Repairs,
@@ -181,12 +181,13 @@ def convert(source: Path, policy_id: str, locale: str, today: date, previous: Pr
         report.warnings.append(f"this does not look like a privacy policy: {words} words of running text"
                                + (f" (\"{_clip(' '.join(b.text for b in blocks), 60)}\")" if words < MIN_POLICY_WORDS else "")
                                + "; was the page saved before it loaded, or is it only navigation?")
-    report.todo = _todo(dated, owner, found, report.suggestions)
+    report.todo = _todo(dated, owner, found, report.suggestions, hidden_emails(blocks))
     yaml_text = facts_yaml(locale, dated, today, owner if facts == "all" else None, found if facts != "none" else [], version)
     return Converted(report, skeleton.markdown, yaml_text, skeleton.written, document, dated, found if facts != "none" else [])
 
 
-def _todo(dated: Dated | None, owner: Found | None, found: list[Found], suggestions: list[Suggestion]) -> list[str]:
+def _todo(dated: Dated | None, owner: Found | None, found: list[Found], suggestions: list[Suggestion],
+          hidden: list[Found]) -> list[str]:
     todo = []
     if dated is None:
         todo.append("effective_date: the text gives none, so it is the day of the import; correct it in policy.yaml")
@@ -196,6 +197,10 @@ def _todo(dated: Dated | None, owner: Found | None, found: list[Found], suggesti
         todo.append("controller: the text names no organisation as responsible; add it to policy.yaml")
     if not found:
         todo.append("contacts: no e-mail, phone or contact address was found")
+    for place in hidden:
+        todo.append(f"line {place.line}: an e-mail address the page hid ('[email protected]', Cloudflare's e-mail protection; "
+                    f"the saved page does not contain it): write it in policy.md and, as a contact, in policy.yaml "
+                    f"(\"{_clip(place.sentence)}\")")
     age = next((s.value for s in suggestions if s.kind == "minimum age"), None)
     todo.append("recommended: model data_categories, purposes, recipients, transfers, retention, rights, minimum_age"
                 + (f" (suggested: {age})" if age else "") + ", complaints and risk as facts (labels in glossary.yaml), so that "

@@ -383,10 +383,18 @@ def _kept_link(href: str) -> bool:
     """A link target ``check`` accepts: a web, mail or phone address, without spaces, and without
     '{{' or '}}' (a placeholder to check, even percent-encoded)."""
     target = unquote(href)
-    return href.lower().startswith(SAFE_LINKS) and not re.search(r"\s", href) and "{{" not in target and "}}" not in target
+    return (href.lower().startswith(SAFE_LINKS) and not re.search(r"\s", href) and "{{" not in target and "}}" not in target
+            and CLOUDFLARE_EMAIL not in target.lower())
+
+
+CLOUDFLARE_EMAIL = "/cdn-cgi/l/email-protection"
+"""Where Cloudflare's e-mail obfuscation links an address it hid ("[email protected]"): a page of its
+own that needs the site's script, not a mailbox."""
 
 
 def _dropped_link(href: str) -> str:
+    if CLOUDFLARE_EMAIL in unquote(href).lower():
+        return "links to Cloudflare's e-mail protection dropped, their text kept (write the address in: see 'Still to do')"
     if href.lower().startswith(SAFE_LINKS) and not re.search(r"\s", href):
         return "link targets holding '{{' dropped, their text kept"
     if href.startswith("#"):
