@@ -132,11 +132,9 @@ def _handler(out: Path, state: State, host: str = "127.0.0.1") -> type[http.serv
                 return
             if self._redirected(target):
                 return
-            if target.is_file() and target.suffix == ".html":
-                body = target.read_bytes()
-                marker = body.lower().rfind(b"</body>")
-                body = body[:marker] + RELOAD_SCRIPT.encode() + body[marker:] if marker >= 0 else body + RELOAD_SCRIPT.encode()
-                self._send(200, "text/html; charset=utf-8", body)
+            page = self._page(target)
+            if page is not None:
+                self._send(200, "text/html; charset=utf-8", page)
                 return
             super().do_GET()
 
@@ -147,8 +145,22 @@ def _handler(out: Path, state: State, host: str = "127.0.0.1") -> type[http.serv
             if target is None:
                 self.send_error(404, "Not found")
                 return
-            if not self._redirected(target):
-                super().do_HEAD()
+            if self._redirected(target):
+                return
+            page = self._page(target)
+            if page is not None:  # the headers GET sends: its type, and the length with the snippet
+                self._send(200, "text/html; charset=utf-8", page, body=False)
+                return
+            super().do_HEAD()
+
+        def _page(self, target: Path) -> bytes | None:
+            """An HTML file as served: with the reload snippet before ``</body>``; None for
+            anything else."""
+            if not (target.is_file() and target.suffix == ".html"):
+                return None
+            body = target.read_bytes()
+            marker = body.lower().rfind(b"</body>")
+            return body[:marker] + RELOAD_SCRIPT.encode() + body[marker:] if marker >= 0 else body + RELOAD_SCRIPT.encode()
 
         def _redirected(self, target: Path) -> bool:
             """Send a folder asked for without its slash to the folder (relative links need the
@@ -191,12 +203,14 @@ def _handler(out: Path, state: State, host: str = "127.0.0.1") -> type[http.serv
             # Never a file outside: an unknown path becomes one that does not exist in the output.
             return str(found) if found is not None else str(root / "__policygen_not_found__")
 
-        def _send(self, status: int, kind: str, body: bytes) -> None:
+        def _send(self, status: int, kind: str, content: bytes, body: bool = True) -> None:
+            """A response of ``content``; with ``body=False`` (HEAD) its headers alone."""
             self.send_response(status)
             self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Length", str(len(content)))
             self.end_headers()
-            self.wfile.write(body)
+            if body:
+                self.wfile.write(content)
 
     return Handler
 

@@ -309,6 +309,20 @@ def test_every_file_is_served_to_be_fetched_again(preview: Preview, mini: Path) 
         assert headers.get("Cache-Control") == "no-store", (path, headers)
 
 
+def test_head_sends_the_headers_get_sends(preview: Preview) -> None:
+    """HEAD of a page answers with GET's headers: its type with the charset (which
+    docs/publishing.md says serve sends) and the length of the page as served, the reload
+    snippet included. Before, HEAD went to the standard library: 'text/html' with no charset, and
+    the length of the file on disk."""
+    for path in ("/mini/en/", "/mini/en/fragment.html"):
+        got_code, got, got_body = get(preview, path)
+        head_code, head, head_body = get(preview, path, "HEAD")
+        got_headers, head_headers = ({name.lower(): value for name, value in h.items()} for h in (got, head))
+        assert got_code == head_code == 200 and head_body == b"", (path, got_code, head_code)
+        assert got_headers["content-type"] == head_headers["content-type"] == "text/html; charset=utf-8", (path, head_headers)
+        assert head_headers["content-length"] == got_headers["content-length"] == str(len(got_body)), (path, head_headers)
+
+
 def test_the_slash_redirect_stays_on_the_preview(preview: Preview) -> None:
     """A folder asked for without its slash is redirected to it; the redirect never leaves the
     preview. Before, '//evil.example/../mini/en' (which resolves to the folder mini/en) was sent
