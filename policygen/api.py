@@ -129,13 +129,15 @@ def _diff_documents(old: Path, new: Path, lang: str, output: Path | None, fail_o
 
 
 def release(project: Path, policy: str, version: str, effective: date, notes: str = "", signing_key: Path | None = None,
-            allow_incomplete: bool = False, progress: Progress | None = None) -> store.Release:
+            allow_incomplete: bool = False, progress: Progress | None = None, today: date | None = None) -> store.Release:
     """``policygen release``: freeze a version into the archive (signed with ``signing_key``, a
     private key outside the project, when given; required when the project has public keys);
-    with ``allow_incomplete``, with translations pending; ``progress`` is told how the PDFs advance."""
+    with ``allow_incomplete``, with translations pending; ``progress`` is told how the PDFs advance;
+    ``today`` (default: the system's date) is recorded as the day of the release."""
     _check_date(effective, "--effective")
-    return release_workflow.release(project, policy, version, effective, notes, signing_key=signing_key, allow_incomplete=allow_incomplete,
-                                    progress=progress)
+    _check_date(today, "--today")
+    return release_workflow.release(project, policy, version, effective, notes, today, signing_key=signing_key,
+                                    allow_incomplete=allow_incomplete, progress=progress)
 
 
 def archive_list(project: Path, policy: str) -> list[store.Release]:

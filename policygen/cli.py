@@ -321,10 +321,14 @@ def release(
     allow_incomplete: Annotated[bool, typer.Option("--allow-incomplete", help="Release even with missing or fuzzy translations (an urgent "
         "change): those blocks appear in the source language, and release.json, the archive page, the feed and the banner say which "
         "languages are pending; a later release completes them.")] = False,
+    today: Annotated[str | None, typer.Option("--today", help="The day of the release (YYYY-MM-DD, default today), recorded in release.json: "
+        "the feed announces an upcoming release by it.")] = None,
 ) -> None:
     """Freeze a version into the archive: sources, translations, HTML and PDF in every locale."""
+    when = _parse_date(today, "--today") if today is not None else None
     with _progress() as progress:
-        done = api().release(project, policy, version, _parse_date(effective, "--effective"), notes, signing_key, allow_incomplete, progress)
+        done = api().release(project, policy, version, _parse_date(effective, "--effective"), notes, signing_key, allow_incomplete, progress,
+                             when)
     severity = f", {done.severity} change against the previous release" if done.severity else ""
     typer.echo(f"Released {policy} {done.version} (effective {done.effective_date.isoformat()}, #{done.sequence}{severity}) into {display_path(done.folder)}")
     for locale, counts in sorted(done.incomplete.items()):

@@ -88,11 +88,11 @@ def test_the_banner_tense_follows_the_date(upcoming: Path, cli) -> None:
     assert banner["upcoming"] is False and banner["href"] == ""
 
 
-def _release(project: Path, cli, version: str, effective: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def _release(project: Path, cli, version: str, effective: str, monkeypatch: pytest.MonkeyPatch, today: str = "") -> None:
     monkeypatch.setattr("policygen.archive.release.render_pdf", placeholder_pdf)
     monkeypatch.setattr("policygen.archive.release.redline_pdf", placeholder_redline_pdf)
     set_version(project, version, effective)
-    result = cli("release", "mini", "--version", version, "--effective", effective, cwd=project)
+    result = cli("release", "mini", "--version", version, "--effective", effective, *(("--today", today) if today else ()), cwd=project)
     assert result.exit_code == 0, result.stderr
 
 
@@ -385,6 +385,46 @@ def test_feed_ids_under_the_publishers_authority_and_no_future_updated(upcoming:
     assert cli("build", "--today", "2026-07-05", cwd=upcoming).exit_code == 0
     feed = check_feed((upcoming / "output" / "mini" / "nl" / "feed.atom").read_bytes(), "2026-07-05")
     assert feed.findtext(f"{ATOM}updated").startswith("2026-07-01")
+
+
+def test_an_upcoming_release_is_dated_by_its_release(tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """1.1 is released on 2026-05-20 (release --today), effective 2026-07-01. Its feed entry is
+    dated 2026-05-20 on every daily build until it takes effect (a feed reader must not see it
+    updated each day), never later than the build's date, and by its effective date from then
+    on. release.json records the day as released_on, and the archive verifies."""
+    project = copy_project(MINI, tmp_path / "mini", archive=False)
+    _release(project, cli, "1.0", "2026-05-05", monkeypatch, today="2026-04-20")
+    add_sensitive_category(project)
+    _release(project, cli, "1.1", "2026-07-01", monkeypatch, today="2026-05-20")
+    record = json.loads((project / "archive" / "mini" / "1.1" / "release.json").read_text(encoding="utf-8"))
+    assert record["released_on"] == "2026-05-20"
+    assert cli("archive", "verify", cwd=project).exit_code == 0
+
+    def feed_on(day: str) -> tuple[bytes, dict[str, str]]:
+        assert cli("build", "--today", day, cwd=project).exit_code == 0
+        data = (project / "output" / "mini" / "nl" / "feed.atom").read_bytes()
+        feed = check_feed(data, day)
+        return data, {e.findtext(f"{ATOM}id").rsplit("/", 2)[1]: e.findtext(f"{ATOM}updated")[:10] for e in feed.findall(f"{ATOM}entry")}
+
+    first, updated = feed_on("2026-06-01")
+    assert updated == {"1.0": "2026-05-05", "1.1": "2026-05-20"}
+    second, _ = feed_on("2026-06-02")
+    assert second == first  # nothing changed between the two builds, and the feed says so
+    assert feed_on("2026-05-10")[1] == {"1.0": "2026-05-05", "1.1": "2026-05-10"}  # never after the build's date
+    assert feed_on("2026-07-05")[1] == {"1.0": "2026-05-05", "1.1": "2026-07-01"}  # in force: its effective date
+    # A day that is not a date is refused like any other unsound value of release.json.
+    path = project / "archive" / "mini" / "1.1" / "release.json"
+    path.write_text(path.read_text(encoding="utf-8").replace('"released_on": "2026-05-20"', '"released_on": 20260520'), encoding="utf-8")
+    result = cli("archive", "list", "mini", cwd=project)
+    assert result.exit_code == 1 and "release.json: not a valid release manifest" in result.stderr
+
+
+def test_release_today_must_be_a_date(tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = copy_project(MINI, tmp_path / "mini", archive=False)
+    set_version(project, "1.0", "2026-05-05")
+    result = cli("release", "mini", "--version", "1.0", "--effective", "2026-05-05", "--today", "2026-13-01", cwd=project)
+    assert result.exit_code == 1 and "--today: '2026-13-01' is not a date; write YYYY-MM-DD" in result.stderr
+    assert not (project / "archive" / "mini" / "1.0").exists()
 
 
 def test_feed_with_base_url(upcoming: Path, cli) -> None:

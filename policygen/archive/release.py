@@ -77,7 +77,8 @@ def release(project_root: Path, policy_id: str, version: str, effective: date, n
     With ``allow_incomplete`` a locale with missing or fuzzy translations is released with those
     blocks in the source language, and ``release.json`` records it under ``incomplete``; a
     later release with the translations complete records nothing there. ``progress`` is told
-    ``(what, done, total)`` as the PDFs are laid out (the CLI draws a progress bar with it)."""
+    ``(what, done, total)`` as the PDFs are laid out (the CLI draws a progress bar with it).
+    ``release.json`` records ``today`` (default: the system's date) as ``released_on``."""
     if not VERSION_RE.fullmatch(version):
         raise PolicygenError(f"version label {quoted(version)} {version_problem(version) or 'is not safe'}")
     project = load_project(project_root, [policy_id])
@@ -132,6 +133,8 @@ def release(project_root: Path, policy_id: str, version: str, effective: date, n
             "notes": notes, "severity": severity, "locales": list(policy.locales),
             "files": {rel: hashlib.sha256(data).hexdigest() for rel, data in sorted(files.items())},
             **({"incomplete": incomplete} if incomplete else {}),
+            # The day the release was made: the feed announces an upcoming release by it.
+            "released_on": (today or date.today()).isoformat(),
         }
         manifest_bytes = (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
         final = {staging / RELEASE_FILE: manifest_bytes}

@@ -71,6 +71,9 @@ class Release:
     """Locales released with pending translations (``release --allow-incomplete``): locale ->
     ``{"blocks": n, "labels": m}``, how many blocks and glossary labels fell back to the source
     language. Empty for a complete release."""
+    released_on: date | None = None
+    """The day ``release`` ran (``release --today``), which the feed dates an upcoming release
+    by; None for a release made before ``release.json`` recorded it."""
 
 
 def archive_root(project_root: Path) -> Path:
@@ -118,6 +121,7 @@ def _parse_release(path: Path, raw: bytes, policy: str) -> Release:
             str(data["policy"]), str(data["version"]), date.fromisoformat(data["effective_date"]), data["sequence"],
             str(data.get("notes") or ""), data.get("severity"), data.get("previous"), dict(files), tuple(data["locales"]),
             path, hashlib.sha256(raw).hexdigest(), {str(k): dict(v) for k, v in (data.get("incomplete") or {}).items()},
+            date.fromisoformat(data["released_on"]) if "released_on" in data else None,
         )
     except (ValueError, KeyError, TypeError, RecursionError) as exc:  # RecursionError: JSON nested too deep for Python's parser
         raise PolicygenError(f"{where}: not a valid release manifest ({exc}); run 'policygen archive verify'") from None

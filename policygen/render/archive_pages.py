@@ -530,8 +530,12 @@ def _feed_data(project: Project, item: LocalizedPolicy, found: list[Release], ch
     page_url, ident = _feed_ids(project, policy, locale, found)
 
     def published(rel: Release) -> str:
-        # An upcoming release is announced as of the build's date, never its future effective
-        # date: no <updated> lies ahead of the feed. (The date only moves forward from build to build.)
+        # A release in force is dated by its effective date. An upcoming one is announced by the
+        # day it was released (release.json's released_on), so its date stays put from one daily
+        # build to the next; a release made before release.json recorded that day is dated by the
+        # build's date instead. Never after the build's date: no <updated> lies ahead of the feed.
+        if rel.effective_date > today and rel.released_on is not None:
+            return min(rel.released_on, today).isoformat()
         return min(rel.effective_date, today).isoformat()
 
     controller = item.policy.facts.controller
