@@ -268,10 +268,78 @@ def _markdown() -> MarkdownIt:
     return md
 
 
+FOOTNOTES = "footnotes written into their clauses, in parentheses after the mark they replace"
+_FOOTNOTE = re.compile(r"^ {0,3}\[\^([^\]\s]{1,60})\]:[ \t]*(.*)$")
+_FOOTNOTE_MARK = re.compile(r"\[\^([^\]\s]{1,60})\](?!:)")
+_BLOCK_START = re.compile(r"^ {0,3}(?:#|[-*+>]\s|\d{1,9}[.)]\s|```|~~~|\[\^)")
+
+
+def _footnotes(text: str, repairs: Repairs) -> str:
+    """Markdown footnotes ("...[^1]" and "[^1]: the note"), which CommonMark and ``check`` do not
+    know, as text a reader follows: each mark becomes its note in parentheses, and the definition
+    leaves (its lines become blank, so every other block keeps its line number). A note no mark
+    refers to stays where it is, as a paragraph; a mark with no note is dropped. Text without a
+    footnote definition is left alone (a "[^1]" there is no footnote)."""
+    if "[^" not in text or not re.search(r"^ {0,3}\[\^[^\]\s]{1,60}\]:", text, re.M):
+        return text
+    lines = text.split("\n")
+    notes: dict[str, tuple[str, int, list[int]]] = {}
+    fence = ""
+    at = 0
+    while at < len(lines):
+        stripped = lines[at].lstrip()
+        if fence:
+            fence = "" if stripped.startswith(fence) else fence
+            at += 1
+            continue
+        if stripped.startswith(("```", "~~~")):
+            fence = stripped[:3]
+            at += 1
+            continue
+        match = _FOOTNOTE.match(lines[at])
+        if not match:
+            at += 1
+            continue
+        start, parts, end = at, [match.group(2).strip()], at + 1
+        # its continuation: indented lines (also after a blank line), and lazy lines of its paragraph
+        while end < len(lines):
+            line = lines[end]
+            if line.strip() and (line.startswith(("    ", "\t")) or not _BLOCK_START.match(line) and lines[end - 1].strip()):
+                parts.append(line.strip())
+                end += 1
+            elif not line.strip() and end + 1 < len(lines) and lines[end + 1].startswith(("    ", "\t")):
+                end += 1
+            else:
+                break
+        notes.setdefault(match.group(1).lower(), (" ".join(p for p in parts if p), start + 1, list(range(start, end))))
+        at = end
+    used: set[str] = set()
+
+    def mark(found: re.Match[str]) -> str:
+        note = notes.get(found.group(1).lower())
+        if note is None:
+            return ""
+        used.add(found.group(1).lower())
+        return f" ({note[0].rstrip()})" if note[0] else ""
+
+    marked = [_FOOTNOTE_MARK.sub(mark, line) if "[^" in line and not _FOOTNOTE.match(line) else line for line in lines]
+    for label, (note, first, spans) in notes.items():
+        if label in used:
+            for i in spans:
+                marked[i] = ""
+            repairs.add(FOOTNOTES, first)
+        else:  # no mark refers to it: its text stays, as a paragraph
+            marked[spans[0]] = note
+            for i in spans[1:]:
+                marked[i] = ""
+    return "\n".join(marked)
+
+
 def blocks_from_markdown(text: str, repairs: Repairs) -> list[Block]:
     """Blocks from Markdown: headings, paragraphs, list items and table rows, their inline
-    Markdown rebuilt from the parsed tokens so only what ``check`` accepts is written."""
-    tokens = _markdown().parse(text)
+    Markdown rebuilt from the parsed tokens so only what ``check`` accepts is written.
+    Footnotes come first (:func:`_footnotes`)."""
+    tokens = _markdown().parse(_footnotes(text, repairs))
     blocks: list[Block] = []
     depth = -1
     ordered: list[bool] = []
