@@ -239,7 +239,6 @@ class _Body:
     """The policy's title with its changes marked, when it changed."""
 
 
-
 _PAIR_LIMIT = 2500
 """Above this many (old block, new block) comparisons in one changed run, blocks are paired by
 position: the similarity search grows with the product of the run's lengths."""
@@ -279,6 +278,7 @@ def _paired(old: list[str], new: list[str], i1: int, i2: int, j1: int, j2: int) 
             found.append((i1 + a - 1, None))
             a -= 1
     return found[::-1]
+
 
 class _Redline:
     """The marked text of one report in one locale."""
