@@ -300,12 +300,13 @@ def test_what_the_archive_outputs_show_renders_them_again(sample_built: tuple[Pa
     titled = _sample_run(sample, tmp_path, day)
     assert _archive(titled.rendered) == {"archive-page": 3, "feed": 3, "archived-html": 9}
     # The build's date crossing an effective date: 2.1 takes effect (3.0 is still to come).
-    # The statuses on the archive pages, the feeds (which date 3.0 as of the build's date) and
-    # 2.1's copies change; 2.0's copies (out of force since 2.1 took effect, whenever that
-    # is) and 3.0's (to come on its date), and the banner about 3.0, do not.
+    # The statuses on the archive pages, the feeds (which date 3.0 as of the build's date), 2.1's
+    # copies and the banner about 3.0 (which linked 2.1 as a version to come, and no longer
+    # does) change; 2.0's copies (out of force since 2.1 took effect, whenever that is) and
+    # 3.0's (to come on its date) do not.
     _sample_run(sample, tmp_path, date(2025, 6, 30), cold=False)
     crossed = _sample_run(sample, tmp_path, date(2025, 7, 1))
-    assert _archive(crossed.rendered) == {"archive-page": 3, "feed": 3, "archived-html": 3}
+    assert _archive(crossed.rendered) == {"archive-page": 3, "feed": 3, "archived-html": 3, "banner-html": 3}
     # A new release: its copies, PDFs and redlines; 3.0's copies, which now link to it; the
     # archive pages and the feeds. (Counted against a build of the same day: the cache keeps the
     # last two builds of each kind, not the copies of every day built since.)
