@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from policygen.changes.lexicon import Lexicon, lexicon
+from policygen.changes.lexicon import Lexicon, Term, lexicon
 
 SEVERITY = {
     "new-recipient": 0, "new-recipient-category": 0, "new-transfer": 0, "new-sensitive-data": 0, "new-data-category": 0,
@@ -58,6 +58,8 @@ _SPELLED_DOT = re.compile(r"\s?[\[(]dot[\])]\s?")
 def _emails(text: str) -> set[str]:
     """The e-mail addresses in ``text``, lowercase, those spelled out to keep them from harvesters
     ("privacy (at) example.org") written as addresses: changing one is changing a contact."""
+    if "@" not in text and "at)" not in text and "at]" not in text:
+        return set()  # every address has an "@" or a spelled "(at)": a long text without one needs no scan
     return {_SPELLED_DOT.sub(".", _SPELLED_AT.sub("@", e)).lower() for e in _EMAIL.findall(text)}
 _PHONE = re.compile(r"(?<!\w)(?<!\d[.,])\+?\d[\d ().-]{6,}\d(?!\w)(?![.,]\d)")
 _SPACED_DASH = re.compile(r"\s-\s")
@@ -338,7 +340,9 @@ def analyse(before: str, after: str, old: Document, new: Document, locale: str =
     # matters for (those about keeping data, giving a contact or making a finding): not once per
     # dropped sentence, which made a diff quadratic in the size of the policy.
     retention = words_.pattern("retention_context")
-    removed = [s for s in old_sentences if _norm(s) not in gone and _closest(s, new_sentences) is None
+    old_pool, new_pool = _split_pool(old_sentences), _split_pool(new_sentences)
+    closest_old: dict[str, str | None] = {}  # a new sentence -> the old one it rewrites: asked twice below
+    removed = [s for s in old_sentences if _norm(s) not in gone and _closest(s, new_pool) is None
                and (retention.search(s) or _contact_line(s, words_) or _removed_findings(s, new, words_, new_sentences))
                and _norm(s) not in new.norm]
     # A retention sentence rewritten beyond recognition pairs with nothing: its period is still the old one.
@@ -350,13 +354,14 @@ def analyse(before: str, after: str, old: Document, new: Document, locale: str =
     for i, sentence in enumerate(new_sentences):
         if _norm(sentence) in known:
             continue
-        previous = _closest(sentence, old_sentences)
+        previous = closest_old[sentence] = _closest(sentence, old_pool)
         led = new_sentences[i - 1] if i and new_sentences[i - 1].endswith(":") else table_leads.get(_norm(sentence), "") or lead
         findings += _sentence_findings(previous, sentence, old, words_, kept_before, led, header=_norm(sentence) in header_rows,
                                        controls=controls)
     for sentence in removed:
         findings += _removed_findings(sentence, new, words_, new_sentences)
-    added = [s for s in new_sentences if _norm(s) not in known and _closest(s, old_sentences) is None]
+    added = [s for s in new_sentences if _norm(s) not in known
+             and (closest_old[s] if s in closest_old else _closest(s, old_pool)) is None]
     old_contacts = [s for s in removed if _contact_line(s, words_)]
     new_contacts = [s for s in added if _contact_line(s, words_) and _norm(s) not in old.norm]
     reworded = _reworded_contacts(old, new, words_) if new_contacts else None
@@ -771,13 +776,19 @@ def _norm(text: str) -> str:
     return " ".join(_WORD.findall(text.lower()))
 
 
-def _closest(sentence: str, pool: list[str]) -> str | None:
+def _split_pool(pool: list[str]) -> list[tuple[str, list[str]]]:
+    """Sentences with their lowercase words, for :func:`_closest` (split once, not once per sentence asked about)."""
+    return [(candidate, candidate.lower().split()) for candidate in pool]
+
+
+def _closest(sentence: str, pool: list[tuple[str, list[str]]]) -> str | None:
+    """The sentence of ``pool`` (made by :func:`_split_pool`) most like ``sentence``, if one is more than half alike."""
     best, best_ratio = None, 0.5
     target = sentence.lower().split()
     matcher = difflib.SequenceMatcher(None, autojunk=False)
     matcher.set_seq2(target)
-    for candidate in pool:
-        matcher.set_seq1(candidate.lower().split())
+    for candidate, candidate_words in pool:
+        matcher.set_seq1(candidate_words)
         if matcher.real_quick_ratio() > best_ratio and matcher.quick_ratio() > best_ratio:
             ratio = matcher.ratio()
             if ratio > best_ratio:
@@ -810,7 +821,25 @@ def _new_name(name: str, old: Document) -> bool:
     if name.lower() in old.lower:
         return False
     tokens = [t for t in re.findall(r"[\w&'’]+", name) if t.lower() not in _CONNECTORS and len(t) > 2 and t[0].isupper()]
-    return any(re.search(r"\b" + re.escape(t.lower()) + r"\b", old.lower) is None for t in tokens if not re.fullmatch(_LEGAL_FORMS, t))
+    return any(not _has_word(t.lower(), old, lower=True) for t in tokens if not re.fullmatch(_LEGAL_FORMS, t))
+
+
+def _has_word(word: str, document: Document, lower: bool = False) -> bool:
+    """``re.search(r"\\b" + re.escape(word) + r"\\b", text)`` of the document's text (its lowercase
+    text with ``lower``), without a scan of the whole text for each word: a word of letters and
+    digits only stands between two word boundaries exactly where it is one of the text's runs of
+    word characters, a set made once per version. Other words are searched for once each."""
+    key = "lower_words" if lower else "text_words"
+    runs: frozenset[str] | None = document.memo.get(key)
+    if runs is None:
+        runs = document.memo[key] = frozenset(_WORD.findall(document.lower if lower else document.text))
+    if _WORD.fullmatch(word):
+        return word in runs
+    searched: dict[tuple[str, bool], bool] = document.memo.setdefault("searched_words", {})
+    found = searched.get((word, lower))
+    if found is None:
+        found = searched[(word, lower)] = re.search(r"\b" + re.escape(word) + r"\b", document.lower if lower else document.text) is not None
+    return found
 
 
 def _sentence_findings(old_sentence: str | None, sentence: str, old: Document, words_: Lexicon, dropped: str = "",
@@ -838,7 +867,7 @@ def _sentence_findings(old_sentence: str | None, sentence: str, old: Document, w
             renamed = name.split()[0] in replaced and not _LEGAL_END.search(name)
             if not _only_places(name, refused, countries) and not renamed and not _ours(name, sentence, words_) and _new_name(name, old):
                 add("new-recipient", name)
-        for term in words_.terms("recipient_categories"):
+        for term in _terms_in(words_, "recipient_categories", sentence):
             if (m := term.pattern.search(sentence)) and not term.pattern.search(before) and _unseen(m.group(), old):
                 add("new-recipient-category", m.group())
     elif not header:
@@ -873,16 +902,16 @@ def _sentence_findings(old_sentence: str | None, sentence: str, old: Document, w
         scope, named = words_.pattern("scope_qualifiers"), list(_countries(words_.locale).finditer(sentence))
         users = {m.group() for m in named if _where_user_is(sentence, m.start(), scope)}
         for country in sorted({m.group() for m in named} - users):
-            if re.search(r"\b" + re.escape(country) + r"\b", old.text) is None:
+            if not _has_word(country, old):
                 add("new-transfer", country)
     collecting = words_.pattern("collection_context").search(sentence) is not None
-    for term in words_.terms("data_categories"):
+    for term in _terms_in(words_, "data_categories", sentence):
         for m in term.pattern.finditer(sentence):
             # New to the document, or newly added to a sentence that says what is collected.
             if m.group().lower() not in before.lower() and (_unseen(m.group(), old) or (old_sentence and collecting)):
                 add("new-sensitive-data" if term.sensitive else "new-data-category", m.group())
                 break
-    for term in words_.terms("purposes"):
+    for term in _terms_in(words_, "purposes", sentence):
         for m in term.pattern.finditer(sentence):
             if _unseen(m.group(), old) and m.group().lower() not in before.lower():
                 add("new-purpose", m.group())
@@ -891,13 +920,33 @@ def _sentence_findings(old_sentence: str | None, sentence: str, old: Document, w
     if old_sentence:
         found += [Finding(kind, quote, sentence) for kind, quote in _pair_findings(old_sentence, sentence, words_)]
     else:
-        for term in words_.terms("rights"):
+        for term in _terms_in(words_, "rights", sentence):
             if (m := term.pattern.search(sentence)) and _absent(term.pattern, old):
                 add("right-added", m.group())
         for email in _EMAIL.findall(sentence):
             if email.lower() not in old.lower:
                 add("contact-added", email)
     return found
+
+
+def _terms_in(words_: Lexicon, key: str, sentence: str) -> tuple[Term, ...]:
+    """The terms of the table ``key`` to try on ``sentence``: none when no term matches it,
+    found with one search of all of them together (a sentence names no data category most of
+    the time, and trying each of dozens of patterns on each changed sentence dominated a diff)."""
+    terms = words_.terms(key)
+    joined = _joined_terms(words_.locale, key)
+    return terms if joined is None or joined.search(sentence) else ()
+
+
+@cache
+def _joined_terms(locale: str, key: str) -> re.Pattern[str] | None:
+    """One pattern that matches a text where any term of ``key`` does (an alternation matches
+    wherever one of its parts does); None when the patterns cannot be joined (the same group
+    name in two of them): then each is tried."""
+    try:
+        return re.compile("|".join(f"(?:{term.pattern.pattern})" for term in lexicon(locale).terms(key)), re.I)
+    except re.error:
+        return None
 
 
 def _ours(name: str, sentence: str, words_: Lexicon) -> bool:
@@ -1057,7 +1106,7 @@ def _removed_findings(sentence: str, new: Document, words_: Lexicon, kept: list[
         # Reworded, not dropped, when a new sentence of the clause still says we do not do it.
         if not any(negation.search(s) and promised & {m.group().lower() for m in verbs.finditer(s)} for s in kept):
             found.append(Finding("commitment-removed", _around(sentence, negation), sentence))
-    for term in words_.terms("rights"):
+    for term in _terms_in(words_, "rights", sentence):
         if (m := term.pattern.search(sentence)) and _absent(term.pattern, new):
             found.append(Finding("right-removed", m.group(), sentence))
     return found
