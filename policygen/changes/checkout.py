@@ -18,6 +18,12 @@ from policygen.errors import PolicygenError
 from policygen.source.load import load_project
 
 
+def names_a_release(spec: str) -> bool:
+    """Whether ``spec`` names an archived release (``policy@version``) as :func:`checkout` reads
+    it: neither ``git:REV`` nor a path that exists."""
+    return "@" in spec and not spec.startswith("git:") and not Path(spec).exists()
+
+
 @contextlib.contextmanager
 def checkout(spec: str, base: Path) -> Iterator[tuple[Path, str]]:
     """A project folder for ``spec``: a path as it is, or ``git:REV`` extracted from git.
@@ -25,7 +31,7 @@ def checkout(spec: str, base: Path) -> Iterator[tuple[Path, str]]:
     ``base`` is the project folder the command runs in; ``git:REV`` means that same folder as
     it was at revision REV of its repository.
     """
-    if "@" in spec and not spec.startswith("git:") and not Path(spec).exists():
+    if names_a_release(spec):
         policy, _, version = spec.partition("@")
         project = load_project(base)
         found = next((r for r in releases(project.root, policy) if r.version == version), None)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from policygen.changes.checkout import names_a_release
 from policygen.changes.diff import diff_policies
 from policygen.changes.rules import (
     RANK,
@@ -85,7 +86,7 @@ def same_labels(report: PolicyReport, new_side: str = "") -> list[str]:
     catch-up docs/archive.md describes, and the newer one is in force from that date)."""
     old, new = report.old, report.new
     found = []
-    if "@" in new_side and not new_side.startswith("git:") and not Path(new_side).exists():  # as checkout reads it
+    if names_a_release(new_side):
         if new.effective_date == old.effective_date:
             found.append(f"{report.policy_id}: the new side takes effect on the same date as the old one ({new.effective_date.isoformat()}); "
                          f"{new_side} is the version in force from that date (a release made again on the same date; see docs/archive.md)")
