@@ -21,15 +21,17 @@ import http.server
 import os
 import shutil
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, built_sample
+from conftest import MINI, ROOT, built_sample, copy_project
 from typer.testing import CliRunner
 
 from policygen.cli import app
+from policygen.serve import Preview
 
 try:
     from selenium import webdriver
@@ -360,12 +362,6 @@ def test_serve_reloads_the_open_page_and_shows_a_failed_build(browser: Any, tmp_
     save that breaks the build shows its error on the page (the page stays the last good one),
     and the save that fixes it takes the error away and reloads. Before, the error was printed
     in the terminal only, and the page gave no sign that it was out of date."""
-    import time
-
-    from conftest import MINI, copy_project
-
-    from policygen.serve import Preview
-
     project = copy_project(MINI, tmp_path / "mini")
     prose = project / "sources" / "mini" / "policy.md"
     good = prose.read_text(encoding="utf-8")
