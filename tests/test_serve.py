@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -230,9 +232,6 @@ def test_a_broken_source_gets_no_translation_hint(preview: Preview, mini: Path) 
 def test_serve_quiet_still_prints_a_failed_build(mini: Path) -> None:
     """``serve -q`` prints nothing but errors: a save that breaks the build is still reported
     (on stderr), where before -q silenced it with everything else."""
-    import socket
-    import subprocess
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
