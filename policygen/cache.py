@@ -159,6 +159,9 @@ def folder_digest(folder: Path, links_within: Path | None = None) -> str:
                 dirs[:] = []
                 continue
             seen.add(real)
+            # Entered in name order: which of two links to one folder is read (under its own
+            # name) must not follow the order the file system lists them in.
+            dirs.sort()
             paths += [Path(top) / name for name in names]
         paths.sort()
     for path in paths:

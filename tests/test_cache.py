@@ -5,7 +5,9 @@ pages, feeds, banners, the index)."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ from conftest import MINI, SAMPLE, build_once, copy_project, private_copy
 
 from policygen import api
 from policygen import build as build_module
-from policygen.cache import CACHE_DIR, Cache
+from policygen.cache import CACHE_DIR, Cache, folder_digest
 from policygen.i18n.prepare import prepare
 from policygen.render.pdf import pdf_source_html
 from policygen.resources import TEMPLATES, package_file
@@ -456,6 +458,29 @@ def test_a_cache_that_cannot_be_changed_costs_only_speed(two_built: tuple[Path, 
     assert stale.is_file() and page.is_file()
     api.build(two, output=tmp_path / "cold", formats=["html"], allow_incomplete=True, use_cache=False)
     assert _files(tmp_path / "out") == _files(tmp_path / "cold")
+
+
+def test_two_links_to_one_folder_give_one_digest_whatever_the_listing_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """theme/assets/a and theme/assets/b both link to images/: the digest reads the folder once,
+    under the first name, and that must be the first by name, not by the order the file system
+    lists them in (on tmpfs, the order they were made). Before, the same project gave two PDF
+    keys, so a copy of it (a CI checkout) missed the cache."""
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / "logo.png").write_bytes(b"logo")
+    assets = tmp_path / "theme" / "assets"
+    assets.mkdir(parents=True)
+    for name in ("a", "b"):
+        (assets / name).symlink_to(Path("..") / ".." / "images")
+    listed = folder_digest(assets, links_within=tmp_path)
+    real_walk = os.walk
+
+    def walk_listing_backwards(top: Any, **options: Any) -> Iterator[tuple[str, list[str], list[str]]]:
+        for folder, dirs, names in real_walk(top, **options):
+            dirs.reverse()  # another file system's order; the reader's changes to it still steer the walk
+            yield folder, dirs, names
+
+    monkeypatch.setattr(os, "walk", walk_listing_backwards)
+    assert folder_digest(assets, links_within=tmp_path) == listed
 
 
 def test_a_theme_asset_behind_a_linked_folder_is_in_the_pdf_key(mini: Path, tmp_path: Path) -> None:
