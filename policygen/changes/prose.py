@@ -42,7 +42,7 @@ _MARKUP = re.compile(r"\\([\\`*_\[\]{}()#+\-.!|<>&~])|\*\*|__|(?<!\w)[*_](?=\S)|
 _BULLET = re.compile(r"(?m)^\s*(?:[-*•·●▪◦–]|\d{1,3}[.)]|\(?[a-z0-9]{1,3}\))\s+")
 INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 """Characters a reader never sees (soft hyphen, zero-width space and joiners, word joiner, byte-order mark)."""
-_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-", "\u00a0": " "} | dict.fromkeys(INVISIBLE, ""))
+_QUOTE_PAIRS = tuple(({"’": "'", "‘": "'", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-", "\u00a0": " "} | dict.fromkeys(INVISIBLE, "")).items())
 _URLISH = re.compile(r"^(?:https?://|www\.|[\w-]+\.[a-z]{2,}(?:/|$))", re.I)
 _CODE = re.compile(r"^(?=.*\d)(?=.*[a-z])[a-z0-9_-]{8,}$", re.I)
 _PLURAL_ACRONYM = re.compile(r"[A-Z]{2,}s")
@@ -81,7 +81,13 @@ def plain(markdown: str) -> str:
     text = text.replace("[", "").replace("]", "")
     if "\\" in text or "*" in text or "_" in text or "`" in text:  # every markup the pattern removes has one of them
         text = _MARKUP.sub(_unescaped, text)
-    return text.translate(_QUOTES)
+    # One str.replace per character the text holds, not str.translate: translate looks each
+    # character of the text up in the table, forty times slower on a long policy (the result is
+    # the same: no replacement is itself a character replaced).
+    for char, replacement in _QUOTE_PAIRS:
+        if char in text:
+            text = text.replace(char, replacement)
+    return text
 
 
 def _unescaped(match: re.Match[str]) -> str:
