@@ -729,10 +729,10 @@ def _merge_file(project: Project, path: Path, read: ReadFile, known: dict[str, l
             errors.add(path, unit.target_line or unit.line, f"unit '{context}': {unit.code_problem}")
             continue
         # The same check, in the same words, as a PO file's (i18n check, the publishing gate).
-        dropped = kept(names_in(message.source), names_in(unit.target)) if unit.target else []
-        for problem in dropped:
+        not_kept = kept(names_in(message.source), names_in(unit.target)) if unit.target else []
+        for problem in not_kept:
             errors.add(path, unit.target_line or unit.line, f"unit '{context}': the target {problem}")
-        if dropped:
+        if not_kept:
             continue
         if "\n" in unit.target and "\n" not in message.source:
             errors.add(path, unit.target_line or unit.line, f"unit '{context}': the target has a line break where the source has none; "
