@@ -19,8 +19,10 @@ project: a rebuild whose inputs, options and output are all unchanged loads noth
 Entries live in the project, in ``.policygen/cache/`` (ignored by git): one file per key, the
 SHA-256 of the content followed by the content. Entries are written at the end of a build, each
 atomically (a temporary file renamed over its place, inside the project: :meth:`Cache.flush`),
-and verified on read: a torn or altered entry is a miss, is removed, and the output is rendered
-again. ``build --no-cache`` bypasses the cache.
+and verified on read: a torn or altered entry is a miss, is removed (unless the cache is
+read-only), and the output is rendered again. A full build prunes what it did not use, keeping
+what the recent full builds of each choice of formats used (lists in ``kept/``:
+:meth:`Cache.prune`). ``build --no-cache`` bypasses the cache.
 """
 
 from __future__ import annotations
