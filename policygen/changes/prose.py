@@ -23,7 +23,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from policygen.changes.lexicon import Lexicon, Term, lexicon
@@ -75,8 +75,10 @@ def _phones(text: str, shortest: int = 7) -> list[str]:
     return found
 
 
+@lru_cache(maxsize=4096)
 def plain(markdown: str) -> str:
-    """The words a reader sees: no link targets, emphasis, escapes or list markers."""
+    """The words a reader sees: no link targets, emphasis, escapes or list markers. (Kept for
+    the texts last asked about: a diff's detectors each ask about the same clause texts.)"""
     text = _LINK_TARGET.sub("]", markdown)
     text = text.replace("[", "").replace("]", "")
     if "\\" in text or "*" in text or "_" in text or "`" in text:  # every markup the pattern removes has one of them
@@ -105,12 +107,17 @@ _TRAILING_ENUMERATOR = re.compile(r"\s+\(?(?:[A-Za-z]|[ivxIVX]{2,4})[.)]$")
 def sentences(text: str) -> list[str]:
     """The sentences of a text, without the list and heading numbering between them: "9. A. Who we
     are" and "1. Who we are" hold the same sentence, so renumbering a list changes none."""
+    return list(_sentences(text))
+
+
+@lru_cache(maxsize=4096)
+def _sentences(text: str) -> tuple[str, ...]:
     found = []
     for part in _SENTENCE.split(text):
         part = _TRAILING_ENUMERATOR.sub("", part.strip())
         if len(part) > 1 and not _ENUMERATOR_ONLY.match(part):
             found.append(part)
-    return found
+    return tuple(found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -778,6 +785,7 @@ def _sentence_set(document: Document) -> frozenset[str]:
 _WORD = re.compile(r"\w+")
 
 
+@lru_cache(maxsize=16384)
 def _norm(text: str) -> str:
     return " ".join(_WORD.findall(text.lower()))
 
