@@ -199,7 +199,7 @@ def _todo(dated: Dated | None, owner: Found | None, found: list[Found], suggesti
         todo.append("contacts: no e-mail, phone or contact address was found")
     for place in hidden:
         todo.append(f"line {place.line}: an e-mail address the page hid ('[email protected]', Cloudflare's e-mail protection; "
-                    f"the saved page does not contain it): write it in policy.md and, as a contact, in policy.yaml "
+                    f"the text does not give it): write it in policy.md and, as a contact, in policy.yaml "
                     f"(\"{_clip(place.sentence)}\")")
     age = next((s.value for s in suggestions if s.kind == "minimum age"), None)
     todo.append("recommended: model data_categories, purposes, recipients, transfers, retention, rights, minimum_age"

@@ -130,12 +130,32 @@ def _mark_tables_of_contents(blocks: list[Block]) -> None:
             block.kind, block.ordered = "item", True
 
 
-_SENTENCE_END = re.compile(r"\w[.!?:;]['’\"”)]?(?:\s|$)")
+_SENTENCE_END = re.compile(r"\w['’\"”)\]]{0,2}[.!?:;]['’\"”)]?(?:\s|$)")
+"""The end of a sentence, also after closing quotes or brackets ('... (the "Services").')."""
 
 
 def is_prose(block: Block) -> bool:
     """A block a reader reads (a sentence of some length), as opposed to a menu entry or a label."""
     return block.kind in ("paragraph", "item") and len(block.text.split()) >= 8 and _SENTENCE_END.search(block.text) is not None
+
+
+_LEAD_IN = re.compile(r"\w\s*:$")
+
+
+def _introduced(blocks: list[Block]) -> set[int]:
+    """A sentence of three words or more ending in a colon ("This notice tells you:") and the
+    list items right after it, none of them a link: content that introduces a list, not a menu."""
+    kept: set[int] = set()
+    lead: Block | None = None
+    for block in blocks:
+        if block.kind == "item" and lead is not None and not block.link_only:
+            kept.update((id(lead), id(block)))
+            continue
+        lead = None
+        if (block.kind == "paragraph" and not block.link_only and len(block.text.split()) >= 3
+                and _LEAD_IN.search(block.text)):
+            lead = block
+    return kept
 
 
 def drop_navigation(blocks: list[Block], repairs: Repairs) -> list[Block]:
@@ -149,7 +169,8 @@ def drop_navigation(blocks: list[Block], repairs: Repairs) -> list[Block]:
     def chrome(block: Block) -> bool:
         return block.kind in ("item", "paragraph") and not is_prose(block) and date_line().search(block.text) is None
 
-    head = [b for b in blocks[:first] if chrome(b)]
+    introduced = _introduced(blocks[:first])
+    head = [b for b in blocks[:first] if chrome(b) and id(b) not in introduced]
     # The end of a policy is often a short list or contact block (a name, a street, an e-mail):
     # only a run of links after the last sentence is navigation.
     tail: list[Block] = []
