@@ -270,7 +270,7 @@ def _markdown() -> MarkdownIt:
 
 FOOTNOTES = "footnotes written into their clauses, in parentheses after the mark they replace"
 _FOOTNOTE = re.compile(r"^ {0,3}\[\^([^\]\s]{1,60})\]:[ \t]*(.*)$")
-_FOOTNOTE_MARK = re.compile(r"\[\^([^\]\s]{1,60})\](?!:)")
+_FOOTNOTE_MARK = re.compile(r"[ \t]*\[\^([^\]\s]{1,60})\](?!:)")
 _BLOCK_START = re.compile(r"^ {0,3}(?:#|[-*+>]\s|\d{1,9}[.)]\s|```|~~~|\[\^)")
 
 
