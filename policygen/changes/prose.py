@@ -58,7 +58,7 @@ _SPELLED_DOT = re.compile(r"\s?[\[(]dot[\])]\s?")
 def _emails(text: str) -> set[str]:
     """The e-mail addresses in ``text``, lowercase, those spelled out to keep them from harvesters
     ("privacy (at) example.org") written as addresses: changing one is changing a contact."""
-    if "@" not in text and "at)" not in text and "at]" not in text:
+    if not _may_hold_email(text):
         return set()  # every address has an "@" or a spelled "(at)": a long text without one needs no scan
     return {_SPELLED_DOT.sub(".", _SPELLED_AT.sub("@", e)).lower() for e in _EMAIL.findall(text)}
 _PHONE = re.compile(r"(?<!\w)(?<!\d[.,])\+?\d[\d ().-]{6,}\d(?!\w)(?![.,]\d)")
@@ -437,7 +437,18 @@ def _contact_kept(line: str, here: Document, words_: Lexicon) -> bool:
 
 
 def _contact_line(sentence: str, words_: Lexicon) -> bool:
-    return bool(_EMAIL.search(sentence) or _address(sentence, words_) or any(len(p) >= 10 for p in _phones(sentence)))
+    # Asked of every sentence of both versions: the patterns that need an "@" (or "(at)") or a
+    # digit are not run on a sentence without one.
+    return bool((_may_hold_email(sentence) and _EMAIL.search(sentence)) or _address(sentence, words_)
+                or (_DIGIT.search(sentence) and any(len(p) >= 10 for p in _phones(sentence))))
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def _may_hold_email(text: str) -> bool:
+    """Whether ``text`` may hold an address :data:`_EMAIL` finds: each has an "@" or a spelled "(at)"."""
+    return "@" in text or "at)" in text or "at]" in text
 
 
 def only_furniture(before: str, after: str, locale: str = "en") -> bool:
@@ -1103,7 +1114,7 @@ def _around(text: str, pattern: re.Pattern[str]) -> str:
 
 def _address(text: str, words_: Lexicon) -> bool:
     street = r"\b\d{1,5} [A-Z][a-z]+ (?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Drive|Way)\b"
-    return words_.pattern("postcode").search(text) is not None or re.search(street, text) is not None
+    return words_.pattern("postcode").search(text) is not None or (_DIGIT.search(text) is not None and re.search(street, text) is not None)
 
 
 def _numbers(text: str) -> set[str]:
