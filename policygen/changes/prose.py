@@ -195,6 +195,7 @@ _TEL_TARGET = re.compile(r"\]\(tel:([^)\s]+)\)", re.I)
 _WEB_ADDRESS = re.compile(r"(?:https?://|www\.)\S+", re.I)
 
 
+@lru_cache(maxsize=4096)  # asked of the same clause texts by the editorial test and the analysis
 def _contacts(text: str) -> tuple[frozenset[str], frozenset[str]]:
     """The e-mail addresses (``mailto:`` targets included) and phone numbers (digits only: the
     visible ones and ``tel:`` targets; digits inside web addresses are not phone numbers)."""
