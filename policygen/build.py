@@ -329,7 +329,7 @@ def _pdf_files(
     ``meanwhile`` runs while the PDFs render, and puts into ``showing`` what each page shows."""
     files: dict[str, bytes] = {}
     outputs: list[dict[str, Any]] = []
-    pdfs = cached_pdfs(root, project, localized, allow_incomplete, jobs, work / "tmp", cache, prune=full, progress=progress,
+    pdfs = cached_pdfs(root, project, localized, allow_incomplete, jobs, work / "tmp", cache, progress=progress,
                        meanwhile=meanwhile, cancel=cancel)
     on_page = showing[0]
     drafted = {(i.policy.id, i.locale) for i in on_page.drafts}
@@ -372,10 +372,10 @@ def pdf_key(project: Project, source: str) -> str:
 
 
 def cached_pdfs(root: Path, project: Project, localized: list[LocalizedPolicy], allow_incomplete: bool | None, jobs: int | None,
-                scratch: Path, cache: Cache, prune: bool = False, progress: Progress | None = None,
+                scratch: Path, cache: Cache, progress: Progress | None = None,
                 meanwhile: Callable[[], None] | None = None, cancel: threading.Event | None = None) -> list[tuple[bytes, bool]]:
     """Every selected PDF, in order, with whether it came from ``cache``. Only PDFs whose key
-    is not in the cache are rendered; after a full build (``prune``) entries it no longer uses go.
+    is not in the cache are rendered (the keys looked up stay through a full build's pruning).
     ``meanwhile`` runs in this process while worker processes render (else before rendering)."""
     # Without the cache (--no-cache) no key is looked up or stored: none is made, and the
     # workers start sooner. With it, the HTML a key is made of goes to the PDF's rendering,
@@ -391,8 +391,6 @@ def cached_pdfs(root: Path, project: Project, localized: list[LocalizedPolicy], 
     cache.put({keys[i]: data for i, data in zip(missing, rendered, strict=True)})
     for i, data in zip(missing, rendered, strict=True):
         found[i] = data
-    if prune:
-        cache.prune(keys)
     return [(data, i not in missing) for i, data in enumerate(found) if data is not None]
 
 

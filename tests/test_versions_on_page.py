@@ -78,6 +78,19 @@ def test_a_release_30_days_ahead_is_not_the_current_page(upcoming: Path, cli) ->
     assert {o["version"] for o in manifest["outputs"] if o["format"] == "html"} == {"1.0"}
 
 
+def test_a_theme_banner_written_for_one_version_link_still_links_the_next_version(upcoming: Path, cli) -> None:
+    # banner.html receives version_links (every upcoming version) since 94f04b6; a theme's own
+    # banner.html written against the one version_link it received before lost its link silently.
+    theme = upcoming / "theme" / "templates"
+    theme.mkdir(parents=True, exist_ok=True)
+    (theme / "banner.html").write_text('<aside class="policygen-banner"><p>{{ banner }}</p>{% if version_link %}'
+                                       '<a class="ours" href="{{ version_link.href }}">{{ version_link.text }}</a>{% endif %}</aside>\n',
+                                       encoding="utf-8")
+    assert cli("build", "--today", "2026-06-01", "--format", "html", cwd=upcoming).exit_code == 0
+    banner = (upcoming / "output" / "mini" / "nl" / "banner.html").read_text(encoding="utf-8")
+    assert '<a class="ours" href="versions/1.1/">Lees de nieuwe versie (geldt vanaf 1\u00a0juli\u00a02026)</a>' in banner, banner
+
+
 def test_the_banner_tense_follows_the_date(upcoming: Path, cli) -> None:
     assert cli("build", "--today", "2026-07-05", cwd=upcoming).exit_code == 0
     current = page(upcoming, "en")

@@ -328,7 +328,8 @@ def _banner(project: Project, env: Any, item: LocalizedPolicy, chain: list[Relea
         # editorial fix before or after it, or in force already when a change is) must not be
         # reachable only through the archive page. The sentence and banner.json stay about the
         # major change.
-        "version_links": upcoming_links(chain, item, max(today, first), href),
+        "version_links": (links := upcoming_links(chain, item, max(today, first), href)),
+        "version_link": links[0] if links else None,  # the one link of themes written before version_links
         "ui": ui, "redline_href": href(redline_path),
     }
     html = add(f"{base}banner.html", "banner-html", ("banner.html",), context, [],
@@ -367,7 +368,8 @@ def _next_version_notice(project: Project, env: Any, item: LocalizedPolicy, chai
     redline = f"{base}versions/{on_day[0].version}/redline.html" if f"output/{locale}/redline.html" in on_day[0].files else ""
     context = {
         "policy": policy, "locale": locale, "dir": item.direction, "banner": sentence, "items": [], "pending": "", "kind": "next",
-        "version_links": upcoming_links(chain, item, after, href),  # the nearest one first, then any later ones
+        "version_links": (links := upcoming_links(chain, item, after, href)),  # the nearest one first, then any later ones
+        "version_link": links[0] if links else None,  # the one link of themes written before version_links
         "ui": {key: fmt.ui(key) for key in ("redline",)}, "redline_href": href(redline) if redline else "",
     }
     return Banner(shown, sentence, [], render_template(env, "banner.html", context))
