@@ -214,10 +214,11 @@ def import_(project: Path, file: Path, policy: str, lang: str, force: bool = Fal
 
 def serve(project: Path, port: int = 8000, host: str = "127.0.0.1", output: Path | None = None, today: date | None = None,
           say: Callable[[str], None] = print, pdf: bool = True, allow_incomplete: bool | None = None,
-          complain: Callable[[str], None] | None = None) -> None:
+          complain: Callable[[str], None] | None = None, announce: Callable[[str], None] | None = None) -> None:
     """``policygen serve``: build, serve the output on ``host:port``, rebuild on every save (until Ctrl-C);
-    a failed build is reported through ``complain`` (default: ``say``)."""
-    preview.serve(project, port, host, output, today, say, pdf, allow_incomplete, complain)
+    a failed build is reported through ``complain``, the address served through ``announce``
+    (both default: ``say``)."""
+    preview.serve(project, port, host, output, today, say, pdf, allow_incomplete, complain, announce)
 
 
 def rules(project: Path) -> list[Rule]:

@@ -441,9 +441,10 @@ def serve(
     """Preview while you write: build, serve the output on localhost, rebuild on every save and reload the page."""
     when = _parse_date(today, "--today") if today is not None else None
     try:
-        # A failed build goes to stderr, so that -q (which silences stdout) still shows it.
+        # A failed build goes to stderr, so that -q still shows it; the address served is what
+        # serve is asked for, which -q keeps too (_result).
         api().serve(project, port, host, output, when, say=typer.echo, pdf=not no_pdf, allow_incomplete=allow_incomplete,
-                    complain=lambda message: typer.echo(message, err=True))
+                    complain=lambda message: typer.echo(message, err=True), announce=_result)
     except KeyboardInterrupt:
         typer.echo("Stopped.")
 

@@ -220,8 +220,10 @@ class Preview:
 
     def __init__(self, project: Path, port: int = 8000, host: str = "127.0.0.1", output: Path | None = None,
                  today: date | None = None, say: Callable[[str], None] = print, pdf: bool = True,
-                 allow_incomplete: bool | None = None, complain: Callable[[str], None] | None = None) -> None:
+                 allow_incomplete: bool | None = None, complain: Callable[[str], None] | None = None,
+                 announce: Callable[[str], None] | None = None) -> None:
         self.project = project.resolve()
+        self.announce = announce
         self.allow_incomplete = allow_incomplete
         self.pdf = pdf
         self.out = (output or self.project / "output").resolve()
@@ -311,7 +313,7 @@ class Preview:
         self._threads = [threading.Thread(target=self.server.serve_forever, name="policygen-serve", daemon=True),
                          threading.Thread(target=self._watch, name="policygen-watch", daemon=True)]
         self._threads[0].start()
-        self.say(f"Serving {self.out} at {self.url} (Ctrl-C to stop)")
+        (self.announce or self.say)(f"Serving {self.out} at {self.url} (Ctrl-C to stop)")
         self._threads[1].start()
         self.rebuild()
 
@@ -352,11 +354,12 @@ def _summary(kind: str, result: BuildResult) -> str:
 
 def serve(project: Path, port: int = 8000, host: str = "127.0.0.1", output: Path | None = None, today: date | None = None,
           say: Callable[[str], None] = print, pdf: bool = True, allow_incomplete: bool | None = None,
-          complain: Callable[[str], None] | None = None) -> None:
+          complain: Callable[[str], None] | None = None, announce: Callable[[str], None] | None = None) -> None:
     """Run the preview until interrupted (Ctrl-C). ``allow_incomplete`` as for a build; a failed
-    build is reported through ``complain`` (default: ``say``)."""
+    build is reported through ``complain``, the address served through ``announce`` (both
+    default: ``say``)."""
     try:
-        preview = Preview(project, port, host, output, today, say, pdf, allow_incomplete, complain)
+        preview = Preview(project, port, host, output, today, say, pdf, allow_incomplete, complain, announce)
     except OSError as exc:
         # A port in use or not allowed is the port's problem; anything else (a name that does
         # not resolve, an address this machine does not have) the host's.
