@@ -163,13 +163,10 @@ def forget_texts() -> None:
         kept.cache_clear()
 
 
-def measure_list(runs: int) -> float:
-    """Fastest CPU time of the diff of a policy that is one list of 500 two-sentence items (a page
-    whose sections are items of one accordion list, as a crawl's Markdown gives it) against the
-    same text as 500 paragraphs: every paragraph is a part of the one long clause
-    (tests/test_diff.py checks that it is read so)."""
-    from datetime import date
-
+def one_list_and_paragraphs(folder: Path) -> tuple[Path, Path]:
+    """The same 500 two-sentence items (seeded) written into ``folder`` as a policy that is one list
+    (a page whose sections are items of one accordion list, as a crawl's Markdown gives it) and as
+    one of 500 paragraphs; tests/test_diff.py diffs the same two files."""
     rng = random.Random(7)
     vocabulary = ["".join(rng.choice("abcdefghijklmnoprstuvw") for _ in range(rng.randint(3, 9))) for _ in range(3000)]
     small = "the of and to we your data you our in for with or by".split()
@@ -178,11 +175,20 @@ def measure_list(runs: int) -> float:
         return " ".join(rng.choice(vocabulary) if rng.random() < 0.6 else rng.choice(small) for _ in range(22)).capitalize() + "."
 
     items = [f"{said()} {said()}" for _ in range(500)]
+    listed, paragraphs = folder / "list.md", folder / "paragraphs.md"
+    listed.write_text("# Privacy\n\n" + "".join(f"- {item}\n" for item in items), encoding="utf-8")
+    paragraphs.write_text("# Privacy\n\n" + "".join(f"{item}\n\n" for item in items), encoding="utf-8")
+    return listed, paragraphs
+
+
+def measure_list(runs: int) -> float:
+    """Fastest CPU time of the diff of :func:`one_list_and_paragraphs`: every paragraph is a part
+    of the one long clause (tests/test_diff.py checks that it is read so)."""
+    from datetime import date
+
     times = []
     with tempfile.TemporaryDirectory() as tmp:
-        listed, paragraphs = Path(tmp) / "list.md", Path(tmp) / "paragraphs.md"
-        listed.write_text("# Privacy\n\n" + "".join(f"- {item}\n" for item in items), encoding="utf-8")
-        paragraphs.write_text("# Privacy\n\n" + "".join(f"{item}\n\n" for item in items), encoding="utf-8")
+        listed, paragraphs = one_list_and_paragraphs(Path(tmp))
         with document_versions(listed, paragraphs, "en", date(2026, 1, 1)) as (old_root, new_root, converted):
             parsed = {c.markdown: c.document for c in converted}
             old, new = load_project(old_root, parsed=parsed), load_project(new_root, parsed=parsed)

@@ -3,8 +3,8 @@ with a typo fix (editorial), in the terminal, the JSON report, the redlines and 
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import random
 import re
 import subprocess
 from datetime import date
@@ -268,18 +268,12 @@ def test_a_policy_that_is_one_list_in_one_version_reads_each_paragraph_as_a_part
     all of its 22,000 words (difflib's quick_ratio and matching), 4.1 s of CPU for the diff alone;
     a real case (WeTransfer's policy as Markdown against the same page as HTML, 7,000 words) took
     2.5 s. Now the counts are kept per text and the matching looks first where the part's rarest
-    words stand; bench/diff.py measures it."""
-    rng = random.Random(7)
-    vocabulary = ["".join(rng.choice("abcdefghijklmnoprstuvw") for _ in range(rng.randint(3, 9))) for _ in range(3000)]
-    small = "the of and to we your data you our in for with or by".split()
-
-    def sentence() -> str:
-        return " ".join(rng.choice(vocabulary) if rng.random() < 0.6 else rng.choice(small) for _ in range(22)).capitalize() + "."
-
-    items = [f"{sentence()} {sentence()}" for _ in range(500)]
-    listed, paragraphs = tmp_path / "list.md", tmp_path / "paragraphs.md"
-    listed.write_text("# Privacy\n\n" + "".join(f"- {item}\n" for item in items), encoding="utf-8")
-    paragraphs.write_text("# Privacy\n\n" + "".join(f"{item}\n\n" for item in items), encoding="utf-8")
+    words stand; bench/diff.py measures it, on the same two files."""
+    spec = importlib.util.spec_from_file_location("diff_bench", ROOT / "bench" / "diff.py")
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    listed, paragraphs = bench.one_list_and_paragraphs(tmp_path)
     with document_versions(listed, paragraphs, "en", date(2026, 1, 1)) as (old_root, new_root, converted):
         parsed = {c.markdown: c.document for c in converted}
         old, new = load_project(old_root, parsed=parsed), load_project(new_root, parsed=parsed)

@@ -29,6 +29,15 @@ def version_of(html: str) -> str:
     return html.split('<meta name="policygen:version" content="', 1)[1].split('"', 1)[0]
 
 
+def please_write_to(project: Path) -> None:
+    """An editorial change: 'Write to' becomes 'Please write to' in the prose, and the Dutch
+    catalog's msgid follows it (its translation stays, so the locale stays publishable)."""
+    prose = project / "sources" / "mini" / "policy.md"
+    prose.write_text(prose.read_text(encoding="utf-8").replace("Write to", "Please write to"), encoding="utf-8")
+    po = project / "locales" / "nl" / "LC_MESSAGES" / "mini.po"
+    po.write_text(po.read_text(encoding="utf-8").replace('msgid "Write to', 'msgid "Please write to'), encoding="utf-8")
+
+
 def _release_twice(folder: Path) -> None:
     mini = copy_project(MINI, folder / "mini")
     runner = CliRunner()
@@ -138,10 +147,7 @@ def test_a_release_made_again_on_the_same_date_is_the_one_announced(upcoming: Pa
     """1.2 re-releases 1.1's date with an editorial fix (as docs/archive.md's translations
     catch-up does): 1.1 never takes effect, so the banner links 1.2, the version readers get on
     that date, and still lists 1.1's major change, before and after the date."""
-    prose = upcoming / "sources" / "mini" / "policy.md"
-    prose.write_text(prose.read_text(encoding="utf-8").replace("Write to", "Please write to"), encoding="utf-8")
-    po = upcoming / "locales" / "nl" / "LC_MESSAGES" / "mini.po"
-    po.write_text(po.read_text(encoding="utf-8").replace('msgid "Write to', 'msgid "Please write to'), encoding="utf-8")
+    please_write_to(upcoming)
     _release(upcoming, cli, "1.2", "2026-07-01", monkeypatch)
     assert cli("build", "--today", "2026-06-01", cwd=upcoming).exit_code == 0
     for locale in ("en", "nl"):
@@ -163,10 +169,7 @@ def test_a_release_replaced_on_its_own_date_says_so(upcoming: Path, cli, monkeyp
     say it was replaced, never that it applies from that date, nor that it was in force until
     then; 1.0's "next version" is 1.2, the one readers get. (Whether 1.2 was made before or after
     that date the archive does not record: the notice says only what is true either way.)"""
-    prose = upcoming / "sources" / "mini" / "policy.md"
-    prose.write_text(prose.read_text(encoding="utf-8").replace("Write to", "Please write to"), encoding="utf-8")
-    po = upcoming / "locales" / "nl" / "LC_MESSAGES" / "mini.po"
-    po.write_text(po.read_text(encoding="utf-8").replace('msgid "Write to', 'msgid "Please write to'), encoding="utf-8")
+    please_write_to(upcoming)
     _release(upcoming, cli, "1.2", "2026-07-01", monkeypatch)
     notices = {"en": "Replaced by version 1.2, which applies from the same date (July\u00a01, 2026).",
                "nl": "Vervangen door versie 1.2, die vanaf dezelfde datum geldt (1\u00a0juli\u00a02026)."}
@@ -191,10 +194,7 @@ def test_an_upcoming_release_that_is_not_major_is_announced_on_the_page(tmp_path
     that date and links it, so no upcoming release is reachable only through the archive page."""
     project = copy_project(MINI, tmp_path / "mini", archive=False)
     _release(project, cli, "1.0", "2026-05-05", monkeypatch)
-    prose = project / "sources" / "mini" / "policy.md"
-    prose.write_text(prose.read_text(encoding="utf-8").replace("Write to", "Please write to"), encoding="utf-8")
-    po = project / "locales" / "nl" / "LC_MESSAGES" / "mini.po"
-    po.write_text(po.read_text(encoding="utf-8").replace('msgid "Write to', 'msgid "Please write to'), encoding="utf-8")
+    please_write_to(project)
     _release(project, cli, "1.1", "2026-07-01", monkeypatch)
     assert cli("build", "--today", "2026-06-01", cwd=project).exit_code == 0
     texts = {"en": ("A new version of this policy applies from July\u00a01, 2026.", "Read the new version (applies from July\u00a01, 2026)"),
@@ -218,10 +218,7 @@ def test_the_changed_banner_links_a_version_still_to_come(upcoming: Path, cli, m
     """1.1 (major) took effect on 2026-07-01; 1.2, an editorial fix, applies from 2026-09-01. In
     1.1's notice period the banner says what changed, and still leads to the version to come
     (the page has room for one banner), while banner.json stays about 1.1."""
-    prose = upcoming / "sources" / "mini" / "policy.md"
-    prose.write_text(prose.read_text(encoding="utf-8").replace("Write to", "Please write to"), encoding="utf-8")
-    po = upcoming / "locales" / "nl" / "LC_MESSAGES" / "mini.po"
-    po.write_text(po.read_text(encoding="utf-8").replace('msgid "Write to', 'msgid "Please write to'), encoding="utf-8")
+    please_write_to(upcoming)
     _release(upcoming, cli, "1.2", "2026-09-01", monkeypatch)
     assert cli("build", "--today", "2026-07-05", cwd=upcoming).exit_code == 0
     current = page(upcoming, "en")
@@ -284,11 +281,7 @@ def test_tense_texts_in_every_locale() -> None:
 
 def test_unreleased_sources_are_only_a_draft(upcoming: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("policygen.build.render_pdf", placeholder_pdf)
-    prose = upcoming / "sources" / "mini" / "policy.md"
-    prose.write_text(prose.read_text(encoding="utf-8").replace("Write to", "Please write to"), encoding="utf-8")
-    for locale in ("nl",):  # the translation follows the new source text; its wording stays
-        po = upcoming / "locales" / locale / "LC_MESSAGES" / "mini.po"
-        po.write_text(po.read_text(encoding="utf-8").replace('msgid "Write to', 'msgid "Please write to'), encoding="utf-8")
+    please_write_to(upcoming)  # the translation follows the new source text; its wording stays
     assert cli("build", "--today", "2026-07-05", "--format", "html,pdf", "--jobs", "1", "--no-cache", cwd=upcoming).exit_code == 0
     out = upcoming / "output" / "mini" / "en"
     current, draft = page(upcoming, "en"), page(upcoming, "en", "draft")
@@ -307,10 +300,7 @@ def test_before_the_first_release_takes_effect_unreleased_edits_are_only_a_draft
     """Built before 1.0 takes effect (2026-05-05), with edits made since 1.1: no release is in
     force yet, but the project has releases, so its unreleased text is only a draft; the current
     page shows the first release, the text that applies first, never the sources."""
-    prose = upcoming / "sources" / "mini" / "policy.md"
-    prose.write_text(prose.read_text(encoding="utf-8").replace("Write to", "Please write to"), encoding="utf-8")
-    po = upcoming / "locales" / "nl" / "LC_MESSAGES" / "mini.po"
-    po.write_text(po.read_text(encoding="utf-8").replace('msgid "Write to', 'msgid "Please write to'), encoding="utf-8")
+    please_write_to(upcoming)
     assert cli("build", "--today", "2026-04-01", cwd=upcoming).exit_code == 0
     current = page(upcoming, "en")
     assert version_of(current) == "1.0"

@@ -314,10 +314,7 @@ def _banner(project: Project, env: Any, item: LocalizedPolicy, chain: list[Relea
     # before it, which is what the banner is about.
     redline_path = f"{base}versions/{(banner.changed or (banner.release,))[0].version}/redline.html"
 
-    # With base_url the banner's links are absolute: banner.html and banner.json are
-    # embedded in other sites' pages. Without it they are relative to the policy's page.
-    def href(path: str, site_url: str = project.config.base_url or "", page: str = f"{base}index.html") -> str:
-        return site_url + path if site_url else relative(page, path)
+    href = _banner_href(project, base)
 
     ui = {key: fmt.ui(key) for key in ("version", "effective_date", "changes", "notes", "redline", "feed", *CHROME_UI)}
     context = {
@@ -359,8 +356,7 @@ def _next_version_notice(project: Project, env: Any, item: LocalizedPolicy, chai
     shown = on_day[-1]  # a release made again on the same date is the one readers get
     base = PagePaths(policy, locale).folder
 
-    def href(path: str) -> str:
-        return project.config.base_url + path if project.config.base_url else relative(f"{base}index.html", path)
+    href = _banner_href(project, base)
 
     when = fmt.date(shown.effective_date)
     sentence = fmt.ui("upcoming_version_notice").replace("{date}", when)
@@ -373,6 +369,13 @@ def _next_version_notice(project: Project, env: Any, item: LocalizedPolicy, chai
         "ui": {key: fmt.ui(key) for key in ("redline",)}, "redline_href": href(redline) if redline else "",
     }
     return Banner(shown, sentence, [], render_template(env, "banner.html", context))
+
+
+def _banner_href(project: Project, base: str) -> Callable[[str], str]:
+    """How a banner links a path of the output: absolute with ``site.base_url`` (banner.html and
+    banner.json are embedded in other sites' pages), else relative to the policy's page ``base``."""
+    site_url = project.config.base_url or ""
+    return lambda path: site_url + path if site_url else relative(f"{base}index.html", path)
 
 
 def upcoming_links(chain: list[Release], item: LocalizedPolicy, after: date, href: Callable[[str], str]) -> list[dict[str, str]]:
