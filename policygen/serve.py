@@ -120,26 +120,18 @@ def _handler(out: Path, state: State, host: str = "127.0.0.1") -> type[http.serv
             return True
 
         def do_GET(self) -> None:
-            if self._foreign_host():
-                return
-            if urlsplit(self.path).path == STATUS_PATH:
-                body = json.dumps({"html": state.html, "pdf": state.pdf, "error": state.error}).encode()
-                self._send(200, "application/json", body)
-                return
-            target = self._inside()
-            if target is None:
-                self.send_error(404, "Not found")
-                return
-            if self._redirected(target):
-                return
-            page = self._page(target)
-            if page is not None:
-                self._send(200, "text/html; charset=utf-8", page)
-                return
-            super().do_GET()
+            self._respond(body=True)
 
         def do_HEAD(self) -> None:
+            self._respond(body=False)
+
+        def _respond(self, body: bool) -> None:
+            """A GET, or a HEAD (``body=False``: the headers the GET sends, its type and length)."""
             if self._foreign_host():
+                return
+            if body and urlsplit(self.path).path == STATUS_PATH:
+                status = json.dumps({"html": state.html, "pdf": state.pdf, "error": state.error}).encode()
+                self._send(200, "application/json", status)
                 return
             target = self._inside()
             if target is None:
@@ -148,10 +140,13 @@ def _handler(out: Path, state: State, host: str = "127.0.0.1") -> type[http.serv
             if self._redirected(target):
                 return
             page = self._page(target)
-            if page is not None:  # the headers GET sends: its type, and the length with the snippet
-                self._send(200, "text/html; charset=utf-8", page, body=False)
+            if page is not None:  # with the reload snippet: its length is the page's as served
+                self._send(200, "text/html; charset=utf-8", page, body=body)
                 return
-            super().do_HEAD()
+            if body:
+                super().do_GET()
+            else:
+                super().do_HEAD()
 
         def _page(self, target: Path) -> bytes | None:
             """An HTML file as served: with the reload snippet before ``</body>``; None for
