@@ -259,87 +259,122 @@ def blocks_from_text(text: str, repairs: Repairs) -> list[Block]:
 
 @cache
 def _markdown() -> MarkdownIt:
-    """CommonMark with tables, made on the first import of a Markdown file."""
+    """CommonMark with tables and footnotes, made on the first import of a Markdown file."""
     from markdown_it import MarkdownIt
+    from mdit_py_plugins.footnote import footnote_plugin
 
-    md = MarkdownIt("commonmark").enable("table")
+    # Footnote definitions stay where they stand (move_to_end=False) so an unused one keeps its
+    # place and line; every "[^label]" is a footnote_ref token (always_match_refs) so that a mark
+    # whose note is missing can be dropped. Inline notes ("^[...]") are not read: "^[" also
+    # appears in ordinary text.
+    md = MarkdownIt("commonmark").enable("table").use(footnote_plugin, inline=False, move_to_end=False, always_match_refs=True)
     md.validateLink = lambda url: True  # type: ignore[method-assign]  # we judge links ourselves
     md.normalizeLink = lambda url: url  # type: ignore[method-assign]  # and write them back as they were
     return md
 
 
 FOOTNOTES = "footnotes written into their clauses, in parentheses after the mark they replace"
-_FOOTNOTE = re.compile(r"^ {0,3}\[\^([^\]\s]{1,60})\]:[ \t]*(.*)$")
-_FOOTNOTE_MARK = re.compile(r"[ \t]*\[\^([^\]\s]{1,60})\](?!:)")
-_BLOCK_START = re.compile(r"^ {0,3}(?:#|[-*+>]\s|\d{1,9}[.)]\s|```|~~~|\[\^)")
 
 
-def _footnotes(text: str, repairs: Repairs) -> str:
-    """Markdown footnotes ("...[^1]" and "[^1]: the note"), which CommonMark and ``check`` do not
-    know, as text a reader follows: each mark becomes its note in parentheses, and the definition
-    leaves (its lines become blank, so every other block keeps its line number). A note no mark
-    refers to stays where it is, as a paragraph; a mark with no note is dropped. Text without a
-    footnote definition is left alone (a "[^1]" there is no footnote)."""
-    if "[^" not in text or not re.search(r"^ {0,3}\[\^[^\]\s]{1,60}\]:", text, re.M):
-        return text
-    lines = text.split("\n")
-    notes: dict[str, tuple[str, int, list[int]]] = {}
-    fence = ""
-    at = 0
-    while at < len(lines):
-        stripped = lines[at].lstrip()
-        if fence:
-            fence = "" if stripped.startswith(fence) else fence
-            at += 1
-            continue
-        if stripped.startswith(("```", "~~~")):
-            fence = stripped[:3]
-            at += 1
-            continue
-        match = _FOOTNOTE.match(lines[at])
-        if not match:
-            at += 1
-            continue
-        start, parts, end = at, [match.group(2).strip()], at + 1
-        # its continuation: indented lines (also after a blank line), and lazy lines of its paragraph
-        while end < len(lines):
-            line = lines[end]
-            if line.strip() and (line.startswith(("    ", "\t")) or not _BLOCK_START.match(line) and lines[end - 1].strip()):
-                parts.append(line.strip())
-                end += 1
-            elif not line.strip() and end + 1 < len(lines) and lines[end + 1].startswith(("    ", "\t")):
-                end += 1
+class _Notes:
+    """The Markdown footnotes of one document ("...[^1]" and "[^1]: the note"), which policygen's
+    prose and ``check`` do not know, as text a reader follows: each mark becomes its note in
+    parentheses, and the definition leaves. A note no mark refers to stays where it is, as a
+    paragraph; a mark with no note is dropped. In a document without any footnote definition a
+    "[^1]" is no footnote and stays as it is written. Labels match whatever their case, as
+    Pandoc's do."""
+
+    def __init__(self, tokens: list[Token], repairs: Repairs) -> None:
+        self.tokens = tokens
+        self.repairs = repairs
+        self.spans: dict[str, tuple[int, int]] = {}
+        """Label (lower case) -> (index of its footnote_reference_open, of its close); the first definition wins."""
+        self.texts: dict[str, tuple[str, str]] = {}
+        self.busy: set[str] = set()  # notes being written, so a note that marks itself ends
+        marks: dict[str | None, set[str]] = {}  # where a mark stands (None: the text, else a note) -> its labels
+        opened: list[tuple[str, int]] = []
+        for i, token in enumerate(tokens):
+            if token.type == "footnote_reference_open":
+                opened.append((str(token.meta.get("label", "")).lower(), i))
+            elif token.type == "footnote_reference_close" and opened:
+                label, start = opened.pop()
+                self.spans.setdefault(label, (start, i))
+            elif token.type == "inline" and token.children:
+                marks.setdefault(opened[-1][0] if opened else None, set()).update(
+                    str(child.meta.get("label", "")).lower() for child in token.children if child.type == "footnote_ref")
+        # A note is written in where a mark in the text refers to it, or a mark in a note that is
+        # written in, or in a note that stays as a paragraph; a note marked only by itself stays.
+        self.used: set[str] = set()
+        todo: list[str | None] = [None]
+        while todo:
+            where = todo.pop()
+            for label in marks.get(where, set()):
+                if label in self.spans and label not in self.used and label != where:
+                    self.used.add(label)
+                    todo.append(label)
+            if not todo:
+                todo = [label for label in self.spans if label not in self.used and (marks.get(label, set()) & self.spans.keys()) - self.used - {label}]
+        for start, _end in sorted(self.spans[label] for label in self.used):  # every used note is written in: counted in the order of the text
+            repairs.add(FOOTNOTES, _first_line(tokens[start]))
+
+    def kept(self) -> list[Token]:
+        """The tokens with the definitions of used notes taken out, and the frame of the others."""
+        if not self.spans:
+            return self.tokens
+        dropped = [False] * len(self.tokens)
+        for label, (start, end) in self.spans.items():
+            for i in range(start, end + 1) if label in self.used else (start, end):
+                dropped[i] = True
+        return [t for t, gone in zip(self.tokens, dropped, strict=True) if not gone and not t.type.startswith("footnote_reference_")]
+
+    def mark(self, label: str) -> tuple[str, str] | None:
+        """(Markdown, plain text) a mark becomes: its note in parentheses, "" when it has none, or
+        None when the document has no footnotes (the mark is text)."""
+        if not self.spans:
+            return None
+        label = label.lower()
+        if label not in self.used or label in self.busy:
+            return "", ""
+        if label not in self.texts:
+            self.busy.add(label)
+            self.texts[label] = self._text(*self.spans[label])
+            self.busy.discard(label)
+        markdown, plain = self.texts[label]
+        return (f" ({markdown})", f" ({plain})") if plain else ("", "")
+
+    def _text(self, start: int, end: int) -> tuple[str, str]:
+        """A note's blocks as one run of text: its paragraphs, items, table cells and code."""
+        line = _first_line(self.tokens[start])
+        markdown: list[str] = []
+        plain: list[str] = []
+        for token in self.tokens[start + 1:end]:
+            if token.type == "inline":
+                md, text, _links = inline_markdown(token.children or [], self.repairs, line, self)
+            elif token.type in ("fence", "code_block"):
+                text = " ".join(token.content.split())
+                md = escape(text)
+            elif token.type == "html_block":
+                found = blocks_from_html(token.content, self.repairs, quiet=True)
+                md, text = " ".join(b.markdown for b in found), " ".join(b.text for b in found)
             else:
-                break
-        notes.setdefault(match.group(1).lower(), (" ".join(p for p in parts if p), start + 1, list(range(start, end))))
-        at = end
-    used: set[str] = set()
+                continue
+            if text.strip():
+                markdown.append(md)
+                plain.append(text)
+        return " ".join(markdown), " ".join(plain)
 
-    def mark(found: re.Match[str]) -> str:
-        note = notes.get(found.group(1).lower())
-        if note is None:
-            return ""
-        used.add(found.group(1).lower())
-        return f" ({note[0].rstrip()})" if note[0] else ""
 
-    marked = [_FOOTNOTE_MARK.sub(mark, line) if "[^" in line and not _FOOTNOTE.match(line) else line for line in lines]
-    for label, (note, first, spans) in notes.items():
-        if label in used:
-            for i in spans:
-                marked[i] = ""
-            repairs.add(FOOTNOTES, first)
-        else:  # no mark refers to it: its text stays, as a paragraph
-            marked[spans[0]] = note
-            for i in spans[1:]:
-                marked[i] = ""
-    return "\n".join(marked)
+def _first_line(token: Token) -> int:
+    where = token.map
+    return where[0] + 1 if where else 0
 
 
 def blocks_from_markdown(text: str, repairs: Repairs) -> list[Block]:
     """Blocks from Markdown: headings, paragraphs, list items and table rows, their inline
     Markdown rebuilt from the parsed tokens so only what ``check`` accepts is written.
-    Footnotes come first (:func:`_footnotes`)."""
-    tokens = _markdown().parse(_footnotes(text, repairs))
+    Footnotes are written into the text that marks them (:class:`_Notes`)."""
+    notes = _Notes(_markdown().parse(text, {}), repairs)
+    tokens = notes.kept()
     blocks: list[Block] = []
     depth = -1
     ordered: list[bool] = []
@@ -374,7 +409,7 @@ def blocks_from_markdown(text: str, repairs: Repairs) -> list[Block]:
         elif token.type == "inline":
             opener = tokens[i - 1]
             line = (opener.map[0] + 1) if opener.map else line
-            markdown, plain, link_only = inline_markdown(token.children or [], repairs, line)
+            markdown, plain, link_only = inline_markdown(token.children or [], repairs, line, notes)
             if row is not None:
                 row.append((markdown, plain))
                 continue
@@ -400,10 +435,10 @@ def blocks_from_markdown(text: str, repairs: Repairs) -> list[Block]:
     return blocks
 
 
-def inline_markdown(children: list[Token], repairs: Repairs, line: int) -> tuple[str, str, bool]:
+def inline_markdown(children: list[Token], repairs: Repairs, line: int, notes: _Notes | None = None) -> tuple[str, str, bool]:
     """(Markdown, plain text, whether all the text is link text) of one block's inline tokens: text escaped, bold kept, links kept
     when their target is a web, mail or phone address; images, raw HTML and other links dropped
-    (their text kept) and counted in ``repairs``."""
+    (their text kept) and counted in ``repairs``; footnote marks replaced by their notes (``notes``)."""
     out: list[str] = []
     plain: list[str] = []
     linked: list[str] = []
@@ -434,6 +469,20 @@ def inline_markdown(children: list[Token], repairs: Repairs, line: int) -> tuple
             inner = "".join(out[start:])
             if target is not None and inner.replace(BOLD, "").strip():
                 out[start:] = [f"[{_bold(inner).strip()}]({_destination(target)})"]
+        elif kind == "footnote_ref":
+            label = str(child.meta.get("label", ""))
+            note = notes.mark(label) if notes else None
+            if note is None:  # no footnotes in this document: the mark is text
+                out.append(escape(f"[^{label}]"))
+                plain.append(f"[^{label}]")
+                continue
+            # the note takes the place of the space before its mark
+            if out:
+                out[-1] = out[-1].rstrip(" \t")
+            if plain:
+                plain[-1] = plain[-1].rstrip(" \t")
+            out.append(note[0])
+            plain.append(note[1])
         elif kind == "image":
             repairs.add(IMAGES, line)
         elif kind == "html_inline":
