@@ -40,12 +40,13 @@ from policygen.cache import Cache, code_digest, file_digest, files_digest, folde
 from policygen.cache import key as cache_key
 from policygen.changes import coverage
 from policygen.changes.rules import load_rules, source_labels
-from policygen.errors import Diagnostic, PolicygenError
+from policygen.errors import PolicygenError
 from policygen.i18n.catalogs import translations_of
 from policygen.i18n.localize import LocalizedPolicy
 from policygen.i18n.prepare import prepare
 from policygen.memory import long_lived
 from policygen.model import Project
+from policygen.records import RENDER_PACKAGES, Checked, check_key, project_key, record_check, recorded_check
 from policygen.render.archive_pages import ArchiveSite, data_key, render_archive
 from policygen.render.html import (
     PagePaths,
@@ -146,48 +147,13 @@ def build(
     return result
 
 
-INPUTS = ("policygen.yaml", "glossary.yaml", "rules.yaml", "sources", "locales", "theme", "archive")
-"""Everything in a project a build reads (the archive's locks and unfinished releases aside)."""
-RENDER_PACKAGES = ("weasyprint", "pydyf", "fonttools", "fontpkg-noto-sans", "fontpkg-noto-sans-khmer", "khmercut", "jinja2",
-                   "markdown-it-py", "babel", "feedgen", "lxml", "pyyaml", "translate-toolkit", "polib")
-"""The libraries whose version can change what a build writes."""
-
-
 def build_key(root: Path, policies: list[str] | None, locales: list[str] | None, output_dir: Path | None, allow_incomplete: bool | None,
               formats: list[str], today: date) -> str:
     """The key of a whole build: the names and bytes of every input file of the project, the
     options, the date, the output folder, policygen's code and the libraries that render."""
     options = {"policies": policies, "locales": locales, "output": str(resolved_path(output_dir)) if output_dir else None,
                "allow_incomplete": allow_incomplete, "formats": sorted(formats), "today": today.isoformat()}
-    return _project_key("build", root, options, RENDER_PACKAGES)
-
-
-def _project_key(kind: str, root: Path, options: dict[str, Any], packages: Iterable[str]) -> str:
-    """The key of a command run on the whole project: the names and bytes of every input file
-    (:data:`INPUTS`), ``options``, policygen's code, Python's version and the versions of ``packages``."""
-    paths: list[Path] = []
-    for name in INPUTS:
-        path = root / name
-        if path.is_dir() and not path.is_symlink():
-            paths += sorted(p for p in path.rglob("*") if (p.is_symlink() or not p.is_dir())
-                            and not any(part.startswith((".lock", ".release-")) for part in p.parts))
-        else:
-            paths.append(path)
-    # A symbolic link counts by where it points and, when that lies in the project (where the
-    # loader reads through it), by the bytes of the file or folder it leads to; never by bytes
-    # outside the project (the loader refuses those links itself).
-    inside = root.resolve()
-    links = []
-    for link in (p for p in paths if p.is_symlink()):
-        try:
-            target = link.resolve()
-        except RuntimeError:  # a loop of links, which the loader reads nothing through
-            links.append(f"{link.relative_to(root).as_posix()}->{os.readlink(link)} loop")
-            continue
-        led_to = "" if not target.is_relative_to(inside) else folder_digest(target) if target.is_dir() else file_digest(target).hex()
-        links.append(f"{link.relative_to(root).as_posix()}->{os.readlink(link)} {led_to}")
-    return cache_key(kind, code_digest(), sys.version, *(package_version(name) for name in packages), json.dumps({**options, "links": links}),
-                     files_digest([p for p in paths if not p.is_symlink()], root))
+    return project_key("build", root, options, RENDER_PACKAGES)
 
 
 def _unchanged_build(cache: Cache, whole: str, out: Path) -> BuildResult | None:
@@ -845,27 +811,6 @@ def _read_manifest(out: Path) -> list[dict[str, Any]]:
         return []
 
 
-@dataclass(frozen=True)
-class Checked:
-    """What a check of a sound project found."""
-
-    policies: tuple[str, ...]
-    """The policies checked."""
-    locales: tuple[str, ...]
-    """The locales the project publishes."""
-    warnings: tuple[Diagnostic, ...]
-    """What does not stop a build: facts the policies do not model, prose that names what no fact covers."""
-    recorded: bool = False
-    """Whether this is the record of an earlier check of the very same inputs (nothing was loaded)."""
-
-
-CHECKS = "check"
-"""The cache's folder of the record of the last check that passed (apart from the build's
-entries, which a full build prunes)."""
-CHECK_PACKAGES = (*RENDER_PACKAGES, "jsonschema")
-"""The libraries whose version can change what a check finds (jsonschema words the schema errors)."""
-
-
 def check(root: Path, allow_incomplete: bool | None = None, use_cache: bool = True) -> Checked:
     """Validate sources, catalogs, config, the project's rules.yaml and theme templates without
     writing any output; warn about facts a policy does not model and prose that names what no
@@ -873,12 +818,13 @@ def check(root: Path, allow_incomplete: bool | None = None, use_cache: bool = Tr
 
     A check that passes is recorded (in ``.policygen/cache/check/``) under the key of every input
     file of the project, the option, policygen's code and the libraries' versions, as a whole
-    build is; the next check with the same key answers from the record without loading anything.
+    build is; the next check with the same key answers from the record without loading anything
+    (:func:`policygen.records.recorded_check`, which the API asks before it imports this module).
     Any changed input makes a new key, so a check that would find a problem always runs; a check
     that fails records nothing. ``use_cache=False`` checks afresh and leaves the record alone."""
-    records = Cache(find_project(root), enabled=use_cache, part=CHECKS)
-    whole = _project_key("check", records.root, {"allow_incomplete": allow_incomplete}, CHECK_PACKAGES) if use_cache else ""
-    recorded = _recorded_check(records, whole)
+    root = find_project(root)
+    whole = check_key(root, allow_incomplete) if use_cache else ""
+    recorded = recorded_check(root, allow_incomplete, whole) if use_cache else None
     if recorded is not None:
         return recorded
     with long_lived() as loaded:
@@ -889,33 +835,9 @@ def check(root: Path, allow_incomplete: bool | None = None, use_cache: bool = Tr
         labels = source_labels(project)
         found = [w for policy in project.policies.values() for w in coverage.warnings(policy, labels)]
     checked = Checked(tuple(project.policies), tuple(project.config.locales), (*project.warnings, *found))
-    # Recorded only when no input changed while it ran: the record must say what its key's files say.
-    if use_cache and _project_key("check", records.root, {"allow_incomplete": allow_incomplete}, CHECK_PACKAGES) == whole:
-        rows = [[_relative(w.path, records.root), w.line, w.message] for w in checked.warnings]
-        records.put({whole: json.dumps({"policies": checked.policies, "locales": checked.locales, "warnings": rows}).encode("utf-8")})
-        records.prune([whole])  # one record: the last check that passed
-        records.close()
+    if use_cache:
+        record_check(root, whole, checked, allow_incomplete)
     return checked
-
-
-def _recorded_check(records: Cache, whole: str) -> Checked | None:
-    """The check recorded under ``whole``, if there is one (it was verified on read)."""
-    entry = records.get(whole) if whole else None
-    if entry is None:
-        return None
-    try:
-        data = json.loads(entry)
-        warnings = tuple(Diagnostic(records.root / path if not Path(path).is_absolute() else Path(path), line, message)
-                         for path, line, message in data["warnings"])
-        return Checked(tuple(data["policies"]), tuple(data["locales"]), warnings, recorded=True)
-    except (ValueError, KeyError, TypeError):
-        return None
-
-
-def _relative(path: Path, root: Path) -> str:
-    """``path`` relative to ``root`` when inside it (the record stays right when the project moves)."""
-    absolute = path if path.is_absolute() else Path.cwd() / path
-    return absolute.relative_to(root).as_posix() if absolute.is_relative_to(root) else absolute.as_posix()
 
 
 __all__ = ["BuildResult", "Checked", "build", "check"]

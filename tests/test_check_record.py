@@ -49,6 +49,10 @@ def test_a_second_check_answers_from_the_record_with_the_same_words(tmp_path: Pa
 
 _NOT_NEEDED = ("markdown_it", "yaml", "jinja2", "babel", "translate", "lxml", "jsonschema", "weasyprint")
 """Libraries a check answered from its record has no use for: each is imported on first use."""
+_RECORD_MODULES = {"policygen", "policygen.cli", "policygen.api", "policygen.records", "policygen.cache", "policygen.atomic",
+                   "policygen.errors"}
+"""The only policygen modules a check answered from its record imports: no stage (not even the
+model), since the API asks the record before it imports the check's stages."""
 
 
 def test_a_check_answered_from_the_record_loads_no_parser_or_renderer(tmp_path: Path) -> None:
@@ -57,9 +61,26 @@ def test_a_check_answered_from_the_record_loads_no_parser_or_renderer(tmp_path: 
     script = ("import sys\nfrom policygen.cli import run\n"
               f"sys.argv = ['policygen', 'check', '--allow-incomplete', '-C', {str(project)!r}]\n"
               "try:\n    run()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
-              f"print('loaded:', sorted(m for m in {_NOT_NEEDED!r} if m in sys.modules))\n")
+              f"print('loaded:', sorted(m for m in {_NOT_NEEDED!r} if m in sys.modules))\n"
+              f"print('stages:', sorted(m for m in sys.modules if m.startswith('policygen') and m not in {_RECORD_MODULES!r}))\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert "1 warning" in done.stdout
+    assert "loaded: []" in done.stdout, done.stdout
+    assert "stages: []" in done.stdout, done.stdout
+
+
+def test_a_fresh_check_loads_no_stage_it_does_not_use(tmp_path: Path) -> None:
+    """``check --no-cache`` loads, translates and renders pages: it imports neither the PDF
+    renderer's engine, the importers, the XLIFF exchange, the release workflow nor the preview server."""
+    project = copy_project(MINI, tmp_path / "p")
+    unused = ("weasyprint", "policygen.importers", "policygen.i18n.xliff", "policygen.archive.release", "policygen.serve",
+              "policygen.render.redline", "policygen.scaffold")
+    script = ("import sys\nfrom policygen.cli import run\n"
+              f"sys.argv = ['policygen', 'check', '--no-cache', '--allow-incomplete', '-C', {str(project)!r}]\n"
+              "try:\n    run()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
+              f"print('loaded:', sorted(m for m in sys.modules if m.startswith({unused!r})))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert "OK: 1 policy" in done.stdout, done.stdout
     assert "loaded: []" in done.stdout, done.stdout
 
 

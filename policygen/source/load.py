@@ -50,6 +50,7 @@ from policygen.model import (
     unusual_character,
     version_problem,
 )
+from policygen.records import CONFIG_FILE
 from policygen.resources import builtin, schema
 from policygen.source.files import LineMap, control_characters, inside, read_source, read_yaml
 from policygen.source.placeholders import problem
@@ -58,7 +59,6 @@ from policygen.source.prose import parse_prose
 if TYPE_CHECKING:
     import jsonschema
 
-CONFIG_FILE = "policygen.yaml"
 GLOSSARY_FILE = "glossary.yaml"
 FACTS_FILE = "policy.yaml"
 PROSE_FILE = "policy.md"
