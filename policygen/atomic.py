@@ -57,6 +57,34 @@ def resolved_path(path: Path) -> Path:
         raise PolicygenError(f"{_shown(path)}: a loop of symbolic links (a link that leads back to itself); remove it") from None
 
 
+def files_under(folder: Path, links_within: Path | None = None, outside: list[Path] | None = None) -> list[Path]:
+    """Every path under ``folder`` that is not a folder, sorted (none when it does not exist).
+    With ``links_within``, the walk also enters folders that a symbolic link under ``folder``
+    leads to inside ``links_within`` (each real folder once: a link back up does not loop), as a
+    reader that follows such links sees them; a link to a folder elsewhere is not entered, and is
+    added to ``outside`` when given."""
+    if not folder.is_dir():
+        return []
+    if links_within is None:
+        return sorted(p for p in folder.rglob("*") if not p.is_dir() or p.is_symlink())
+    within = os.path.realpath(links_within)
+    paths: list[Path] = []
+    seen: set[str] = set()
+    for top, dirs, names in os.walk(folder, followlinks=True):
+        real = os.path.realpath(top)
+        if real in seen or os.path.commonpath([real, within]) != within:
+            if outside is not None and real not in seen:
+                outside.append(Path(top))
+            dirs[:] = []
+            continue
+        seen.add(real)
+        # Entered in name order: which of two links to one folder is read (under its own name)
+        # must not follow the order the file system lists them in.
+        dirs.sort()
+        paths += [Path(top) / name for name in names]
+    return sorted(paths)
+
+
 def _shown(path: Path) -> str:
     """``path`` as the user wrote it (symlinks not followed), relative to the working folder when inside it."""
     absolute = os.path.abspath(path)

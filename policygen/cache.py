@@ -39,7 +39,7 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
-from policygen.atomic import contained
+from policygen.atomic import contained, files_under
 from policygen.errors import PolicygenError, display_path
 
 CACHE_DIR = ".policygen/cache"
@@ -148,24 +148,7 @@ def folder_digest(folder: Path, links_within: Path | None = None) -> str:
     ``links_within`` (each real folder once: a link back up does not loop), as a reader that
     follows such links sees them."""
     digest = hashlib.sha256()
-    if not folder.is_dir():
-        return digest.hexdigest()
-    if links_within is None:
-        paths = sorted(folder.rglob("*"))
-    else:
-        within = os.path.realpath(links_within)
-        paths, seen = [], set()
-        for top, dirs, names in os.walk(folder, followlinks=True):
-            real = os.path.realpath(top)
-            if real in seen or os.path.commonpath([real, within]) != within:
-                dirs[:] = []
-                continue
-            seen.add(real)
-            # Entered in name order: which of two links to one folder is read (under its own
-            # name) must not follow the order the file system lists them in.
-            dirs.sort()
-            paths += [Path(top) / name for name in names]
-        paths.sort()
+    paths = files_under(folder, links_within)
     for path in paths:
         if path.is_file():
             digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())

@@ -76,6 +76,30 @@ def test_theme_overrides_templates_and_assets(mini: Path, cli) -> None:
     assert (mini / "output" / "assets" / "policygen.css").read_text(encoding="utf-8") == "body { color: black; }\n"
 
 
+def test_theme_assets_behind_a_folder_link_are_published_and_one_out_of_the_project_refused(mini: Path, cli, tmp_path: Path) -> None:
+    """theme/assets/img linked to a folder elsewhere in the project: the PDF's fetcher reads its
+    files and the PDF's key counts them, so the site publishes them too (it did not: rglob does not
+    enter folder links, and a page's <img src="assets/img/..."> broke). A folder link that leads out
+    of the project is refused, as a file link out is, instead of being skipped without a word."""
+    (mini / "images").mkdir()
+    (mini / "images" / "logo.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>\n", encoding="utf-8")
+    (mini / "theme" / "assets").mkdir(parents=True)
+    (mini / "theme" / "assets" / "img").symlink_to(Path("..") / ".." / "images")
+    result = cli("build", "--format", "html", cwd=mini)
+    assert result.exit_code == 0, result.stderr
+    assert (mini / "output" / "assets" / "img" / "logo.svg").read_bytes() == (mini / "images" / "logo.svg").read_bytes()
+    manifest = (mini / "output" / "manifest.json").read_text(encoding="utf-8")
+    assert '"assets/img/logo.svg"' in manifest
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("not the project's\n", encoding="utf-8")
+    (mini / "theme" / "assets" / "ext").symlink_to(outside)
+    result = cli("check", "--no-cache", cwd=mini)
+    assert result.exit_code == 1
+    assert "theme/assets/ext: leads outside the project" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_unsafe_policy_folder_name(mini: Path, cli) -> None:
     (mini / "sources" / "mini").rename(mini / "sources" / "Mini_Policy")
     result = cli("check", cwd=mini)

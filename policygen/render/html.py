@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from markupsafe import Markup
 
 from policygen import __version__
+from policygen.atomic import files_under
 from policygen.errors import Collector, Diagnostic, SourceError
 from policygen.i18n.localize import Formatter, LocalizedPolicy, TocEntry, bind_numbers_html, placeholder_context
 from policygen.model import Project
@@ -861,8 +862,13 @@ def asset_files(project: Project) -> dict[str, bytes]:
     theme_assets = project.theme_dir / "assets"
     if theme_assets.is_dir():
         errors = Collector()
-        for path in sorted(theme_assets.rglob("*")):
+        # Through a folder link inside the project too, as the PDF's fetcher reads them and the
+        # PDF's cache key counts them (policygen.cache.folder_digest walks the same way).
+        linked_out: list[Path] = []
+        for path in files_under(theme_assets, project.root, linked_out):
             if path.is_file() and inside(path, project.root, errors):
                 files["assets/" + path.relative_to(theme_assets).as_posix()] = path.read_bytes()
+        for folder in linked_out:
+            inside(folder, project.root, errors)
         errors.raise_if_any()
     return files
