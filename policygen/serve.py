@@ -129,9 +129,9 @@ def _handler(out: Path, state: State, host: str = "127.0.0.1") -> type[http.serv
             """A GET, or a HEAD (``body=False``: the headers the GET sends, its type and length)."""
             if self._foreign_host():
                 return
-            if body and urlsplit(self.path).path == STATUS_PATH:
+            if urlsplit(self.path).path == STATUS_PATH:
                 status = json.dumps({"html": state.html, "pdf": state.pdf, "error": state.error}).encode()
-                self._send(200, "application/json", status)
+                self._send(200, "application/json", status, body=body)
                 return
             target = self._inside()
             if target is None:

@@ -314,12 +314,13 @@ def test_head_sends_the_headers_get_sends(preview: Preview) -> None:
     docs/publishing.md says serve sends) and the length of the page as served, the reload
     snippet included. Before, HEAD went to the standard library: 'text/html' with no charset, and
     the length of the file on disk."""
-    for path in ("/mini/en/", "/mini/en/fragment.html"):
+    for path in ("/mini/en/", "/mini/en/fragment.html", STATUS_PATH):  # the status answered HEAD with a 404
         got_code, got, got_body = get(preview, path)
         head_code, head, head_body = get(preview, path, "HEAD")
         got_headers, head_headers = ({name.lower(): value for name, value in h.items()} for h in (got, head))
         assert got_code == head_code == 200 and head_body == b"", (path, got_code, head_code)
-        assert got_headers["content-type"] == head_headers["content-type"] == "text/html; charset=utf-8", (path, head_headers)
+        kind = "application/json" if path == STATUS_PATH else "text/html; charset=utf-8"
+        assert got_headers["content-type"] == head_headers["content-type"] == kind, (path, head_headers)
         assert head_headers["content-length"] == got_headers["content-length"] == str(len(got_body)), (path, head_headers)
 
 
