@@ -4,12 +4,13 @@ they are: the file and line of the theme's pdf.css (issue 16, findings F05 and F
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from policygen.i18n.prepare import prepare
-from policygen.render.pdf import pdf_source_html
+from policygen.render.pdf import pdf_source_html, render_pdf
 from policygen.resources import font_files
 
 PACKAGE_CSS = Path(__file__).resolve().parent.parent / "policygen" / "templates" / "pdf.css"
@@ -62,3 +63,21 @@ def test_pdf_templates_never_see_where_policygen_is_installed(mini: Path) -> Non
     installed = str(font_files().latin.parent)
     assert installed not in html
     assert "file:///policygen-fonts/latin.ttf" in html
+
+
+def test_a_phone_number_is_never_broken_across_lines(mini: Path) -> None:
+    """A paragraph of phone numbers, long enough to wrap many times: each number is on one line
+    of the PDF's text. Before pdf.css kept a tel: link together, lines broke at the spaces inside
+    numbers ('+31 20' at the end of one line, '555 0107' on the next), and a reader who copied
+    one line dialled a wrong number."""
+    numbers = [f"+31 20 555 {100 + i:04d}" for i in range(40)]
+    links = ", ".join(f"[{n}](tel:{n.replace(' ', '')})" for n in numbers)
+    prose = mini / "sources" / "mini" / "policy.md"
+    prose.write_text(prose.read_text(encoding="utf-8") + f"\n{{#phones}}\nCall {links}.\n", encoding="utf-8")
+    project, localized = prepare(mini, locales=["en"], allow_incomplete=True)
+    pdf = render_pdf(project, localized[0], project.config.pdf_variant)
+    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode("utf-8")
+    lines = [line.strip() for line in text.splitlines()]
+    assert sum(1 for line in lines if "+31 20 555" in line) > 3  # the paragraph did wrap
+    broken = [n for n in numbers if not any(n in line for line in lines)]
+    assert not broken, broken
