@@ -172,6 +172,12 @@ PLACEHOLDER_RE = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
 """A placeholder in prose, ``{{ data.health }}``; group 1 is its name. The one pattern every
 stage uses (the prose parser, the diff, word counts)."""
 
+PERIOD_IN_PROSE_RE = re.compile(r"(?<![\w.,])(\d+)\s*(years?|jaar|jaren|months?|maanden|maand|weeks?|weken|week|days?|dagen|dag)\b", re.IGNORECASE)
+"""A period written out in English or Dutch prose, "5 years", "30 dagen": (amount, unit). Not the
+decimals of a figure ("1.5 days", "1,5 dagen", ",5 dagen" are no "5 days") nor digits inside a
+word ("x5 days"). The one pattern the diff (the longest period a clause states) and the importer
+(suggested retention periods) read periods with, so that they agree on what a text states."""
+
 
 @dataclass(frozen=True, slots=True)
 class FactKind:

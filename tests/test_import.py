@@ -574,3 +574,24 @@ def test_update_gives_unchanged_clauses_their_ids_first(project_dir: Path, tmp_p
     after = {text: ident for ident, text in _ids(prose.read_text(encoding="utf-8")).items()}
     unchanged = "We also use cookies, tracking pixels and related technologies to provide our services for our customers."
     assert after[unchanged] == before[unchanged]
+
+
+@pytest.mark.parametrize(("sentence", "period"), [
+    ("We keep the log for 1,5 dagen.", None),
+    ("We keep the log for 1.5 days.", None),
+    ("Bewaartermijn: ,5 dagen.", None),  # the importer read "5 dagen" here, the diff nothing
+    ("Our form x5 days ago.", None),     # the diff read "5 days" here, the importer nothing
+    ("We keep the log for 5 dagen.", ("P5D (5 dagen)", 5.0)),
+    ("We keep invoices for 7 years.", ("P7Y (7 years)", 7 * 365.25)),
+    ("Backups go after 1000 days.", ("P1000D (1000 days)", 1000.0)),  # the importer stopped at 3 digits
+])
+def test_the_importer_and_the_diff_read_the_same_periods(sentence: str, period: tuple[str, float] | None) -> None:
+    """A suggested retention period is one the diff sees in the same sentence, and the reverse: both
+    read periods with model.PERIOD_IN_PROSE_RE (their two patterns disagreed on ',5 dagen', 'x5 days'
+    and '1000 days')."""
+    from policygen.changes.diff import longest_duration
+    from policygen.importers.read import Block
+    from policygen.importers.suggest import suggest
+
+    suggested = [s.value for s in suggest([Block("paragraph", sentence, 1)]) if s.kind == "retention period"]
+    assert (suggested, longest_duration(sentence)) == (([period[0]], period[1]) if period else ([], 0.0))

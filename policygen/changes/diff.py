@@ -46,7 +46,7 @@ from policygen.changes.prose import (
     repeated_contact_dropped,
     says_nothing_about_data,
 )
-from policygen.model import FACT_KINDS, PLACEHOLDER_RE, Duration, Facts, Policy
+from policygen.model import FACT_KINDS, PERIOD_IN_PROSE_RE, PLACEHOLDER_RE, Duration, Facts, Policy
 
 RENAME_SIMILARITY = 0.6
 """Below this similarity a vanished and a new clause are a deletion and an insertion."""
@@ -364,8 +364,7 @@ def _affected(inverted: dict[tuple[str, str], set[str]], subject: str, ident: st
 
 # Words, punctuation, and each placeholder as one token (the placeholder pattern, uncaptured).
 _TOKEN = re.compile(PLACEHOLDER_RE.pattern.replace("(", "(?:", 1) + r"|\w+|[^\w\s]", re.UNICODE)
-_DURATION = re.compile(  # not the decimals of a figure: "15.5 days" is no "5 days"
-    r"(?<![\d.,])(\d+)\s*(years?|jaar|jaren|months?|maanden|maand|weeks?|weken|week|days?|dagen|dag)\b", re.IGNORECASE)
+_DURATION = PERIOD_IN_PROSE_RE  # the importer's suggestions read periods with the same pattern
 _DAYS = {"y": 365.25, "j": 365.25, "m": 30.44, "w": 7.0, "d": 1.0}
 
 

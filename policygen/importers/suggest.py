@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from policygen.importers.read import Block
+from policygen.model import PERIOD_IN_PROSE_RE
 
 
 @dataclass
@@ -21,8 +22,9 @@ class Suggestion:
     line: int
 
 
-# Not the decimals of a figure ("1.19 days" is no period of 19 days).
-_DURATION = re.compile(r"(?<![\d][.,])\b(\d{1,3})\s*(years?|months?|weeks?|days?|jaar|jaren|maanden|maand|weken|week|dagen|dag)\b", re.I)
+# Not the decimals of a figure ("1.19 days" is no period of 19 days): the diff's pattern, so that
+# a suggested period is one the diff sees in the same text.
+_DURATION = PERIOD_IN_PROSE_RE
 _AGE = re.compile(r"\b(?:under|below|younger than|onder|jonger dan|beneden)\s+(?:the age of\s+|de leeftijd van\s+)?(\d{1,2})\b|"
     r"\b(\d{1,2})\s*(?:years? old|years of age|jaar of ouder|jaar en ouder)", re.I)
 _SENSITIVE = re.compile(r"\b(sensitive|gevoelig\w*|biometric\w*|biometrisch\w*|health|gezondheid\w*|criminal|crimine\w*|strafrecht\w*|religio\w*|"
