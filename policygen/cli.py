@@ -252,6 +252,9 @@ def check(
     count = len(checked.policies)
     warned = f", {_count(len(checked.warnings), 'warning')}" if checked.warnings else ""
     typer.echo(f"OK: {count} polic{'ies' if count != 1 else 'y'}, {len(checked.locales)} locales, no errors{warned}.")
+    if _Output.verbose:
+        typer.echo("Answered from the record of the last check that passed: no input changed since (--no-cache checks afresh)."
+                   if checked.recorded else "Checked afresh: sources, catalogs, rules, config and theme, every page rendered in memory.")
 
 
 @app.command()

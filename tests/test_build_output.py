@@ -103,3 +103,16 @@ def test_xliff_import_of_many_files_tells_its_progress(sample: Path, cli) -> Non
     assert result.exit_code == 0 and "XLIFF files" not in result.stderr
     result = cli("-v", "i18n", "import", *files[:MANY_FILES - 1], cwd=sample)  # a few files: no progress
     assert result.exit_code == 0 and "XLIFF files" not in result.stderr
+
+
+def test_verbose_check_says_whether_it_checked_afresh(mini: Path, cli) -> None:
+    """-v on check says whether it checked the project or answered from the record of the last
+    check that passed (the two print the same otherwise, and a user who suspects a stale answer
+    needs to know which it was)."""
+    first = cli("check", "-v", "-C", str(mini))
+    again = cli("-v", "check", "-C", str(mini))
+    plain = cli("check", "-C", str(mini))
+    assert first.exit_code == again.exit_code == plain.exit_code == 0
+    assert "Checked afresh" in first.stdout and "Answered from the record" in again.stdout
+    assert "afresh" not in plain.stdout and "record" not in plain.stdout
+    assert first.stdout.splitlines()[0] == again.stdout.splitlines()[0] == plain.stdout.strip()
