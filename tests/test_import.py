@@ -595,3 +595,72 @@ def test_the_importer_and_the_diff_read_the_same_periods(sentence: str, period: 
 
     suggested = [s.value for s in suggest([Block("paragraph", sentence, 1)]) if s.kind == "retention period"]
     assert (suggested, longest_duration(sentence)) == (([period[0]], period[1]) if period else ([], 0.0))
+
+
+PLACEHOLDER_TEXT = """# Privacy
+
+## Who we are
+
+Shop Example Ltd is the controller of the personal data this web shop collects.
+
+## Accounts
+
+You must be 16 or older to open an account with us.
+
+Children under 16 may browse the shop but cannot place orders.
+
+## Contact
+
+Write to privacy@shop.example with any question about this policy.
+"""
+
+
+def test_update_keeps_the_placeholders_a_person_wrote(project_dir: Path, tmp_path: Path, cli) -> None:
+    """--update replaced policy.md, so the placeholders a person had written into it were lost
+    without a word (policy.yaml was kept). A placeholder comes back where the clause with its ID
+    still says the text it renders; each one that cannot come back is a 'Still to do' line at its
+    place in the earlier policy.md."""
+    old = tmp_path / "v1.md"
+    old.write_text(PLACEHOLDER_TEXT, encoding="utf-8")
+    import_policy(project_dir, old, "shop", "en", today=date(2026, 1, 2))
+    prose = project_dir / "sources" / "shop" / "policy.md"
+    facts = project_dir / "sources" / "shop" / "policy.yaml"
+    facts.write_text(facts.read_text(encoding="utf-8") + "minimum_age: 16\n", encoding="utf-8")
+    edited = (prose.read_text(encoding="utf-8").replace("Shop Example Ltd is", "{{controller.name}} is")
+              .replace("be 16 or older", "be {{ minimum_age }} or older").replace("under 16 may", "under {{minimum_age}} may")
+              .replace("Write to privacy@shop.example", "Write to {{contact.email-privacy-shop-example}}"))
+    prose.write_text(edited, encoding="utf-8")
+    assert cli("check", "--project", str(project_dir)).exit_code == 0
+    dropped_line = next(n for n, line in enumerate(edited.split("\n"), start=1) if "under {{minimum_age}}" in line)
+    new = tmp_path / "v2.md"
+    new.write_text(PLACEHOLDER_TEXT.replace("# Privacy\n", "# Privacy\n\nLast updated: 1 June 2026\n\n## Scope\n\nThis policy covers the "
+                                            "web shop and its mobile app.\n").replace("Children under 16", "Children under 13"),
+                   encoding="utf-8")
+    result = cli("import", str(new), "--policy", "shop", "--lang", "en", "--update", "--project", str(project_dir))
+    assert result.exit_code == 0, result.stderr
+    markdown = prose.read_text(encoding="utf-8")
+    assert "{{controller.name}} is the controller" in markdown
+    assert "You must be {{ minimum_age }} or older" in markdown  # the person's own spelling
+    assert "Write to {{contact.email-privacy-shop-example}} with" in markdown
+    assert "Children under 13 may" in markdown  # the new text no longer says 16: its placeholder is not put back...
+    assert (f"sources/shop/policy.md:{dropped_line}: the placeholder {{{{minimum_age}}}} written here in the earlier version"
+            in result.stdout)  # ...and the report says so, at its place
+    assert "- 3 placeholders written into the earlier policy.md kept" in result.stdout
+    checked = cli("check", "--project", str(project_dir))
+    assert checked.exit_code == 0, checked.stderr
+
+
+def test_update_reports_every_placeholder_it_cannot_render(project_dir: Path, tmp_path: Path, cli) -> None:
+    """When the project does not load (here a placeholder whose fact policy.yaml lacks), no value
+    is known: each placeholder is reported at its line, none is put back by guesswork."""
+    old = tmp_path / "v1.md"
+    old.write_text(PLACEHOLDER_TEXT, encoding="utf-8")
+    import_policy(project_dir, old, "shop", "en", today=date(2026, 1, 2))
+    prose = project_dir / "sources" / "shop" / "policy.md"
+    prose.write_text(prose.read_text(encoding="utf-8").replace("be 16 or older", "be {{minimum_age}} or older"), encoding="utf-8")
+    line = next(n for n, text in enumerate(prose.read_text(encoding="utf-8").split("\n"), start=1) if "{{minimum_age}}" in text)
+    report = import_policy(project_dir, old, "shop", "en", update=True, today=date(2026, 1, 2))
+    assert "{{" not in prose.read_text(encoding="utf-8") and report.placeholders_kept == 0
+    [todo] = [t for t in report.todo if t.startswith("sources/shop/policy.md:")]
+    assert todo.startswith(f"sources/shop/policy.md:{line}: the placeholder {{{{minimum_age}}}} written here in the earlier version")
+    assert "the project does not load, so their values are unknown" in todo and "gives no minimum_age" in todo

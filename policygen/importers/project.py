@@ -24,6 +24,8 @@ from pathlib import Path
 
 from policygen.atomic import contained, write_all
 from policygen.errors import Collector, PolicygenError
+from policygen.i18n.catalogs import load_translations
+from policygen.i18n.localize import Formatter
 from policygen.importers.facts import Dated, Found, contacts, controller, effective_date, facts_yaml, hidden_emails
 from policygen.importers.read import (
     Block,
@@ -36,9 +38,10 @@ from policygen.importers.read import (
 )
 from policygen.importers.structure import Previous, Skeleton, drop_navigation, structure
 from policygen.importers.suggest import Suggestion, suggest
-from policygen.model import SUPPORTED_LOCALES, Document, quoted, slug_problem
+from policygen.model import PLACEHOLDER_RE, SUPPORTED_LOCALES, Document, quoted, slug_problem
 from policygen.source.files import read_source, read_yaml
-from policygen.source.load import CONFIG_FILE, FACTS_FILE, PROSE_FILE, find_project
+from policygen.source.load import CONFIG_FILE, FACTS_FILE, PROSE_FILE, find_project, load_project
+from policygen.source.placeholders import problem as placeholder_problem
 from policygen.source.prose import parse_prose
 
 MIN_POLICY_WORDS = 10
@@ -70,6 +73,9 @@ class ImportReport:
     todo: list[str] = field(default_factory=list)
     reused: int | None = None
     """With ``update``: how many sections and clauses kept their earlier IDs."""
+    placeholders_kept: int | None = None
+    """With ``update`` over a ``policy.md`` with placeholders: how many were put back (each one
+    not put back is a line of :attr:`todo`)."""
     words: int = 0
     written: list[Path] = field(default_factory=list)
 
@@ -84,6 +90,8 @@ class ImportReport:
                      f"{self.list_items} list items ({self.nested_items} nested), {self.words} words")
         if self.reused is not None:
             lines.append(f"- {self.reused} sections and clauses kept their IDs from the earlier import (matched by their text)")
+        if self.placeholders_kept is not None:
+            lines.append(f"- {self.placeholders_kept} placeholders written into the earlier policy.md kept (their clause still says their value)")
         if self.effective_date:
             when, line, sentence = self.effective_date
             lines.append(f"- effective date: {when.isoformat()} (line {line}: \"{_clip(sentence)}\")")
@@ -230,23 +238,177 @@ def _checked(blocks: list[Block], locale: str, previous: Previous | None, repair
     raise PolicygenError(f"the import could not be made to pass 'policygen check' ({shown}); please report this file")
 
 
-def previous_import(folder: Path) -> Previous:
-    """The sections and clauses of the policy already in ``folder``, for ``update``."""
+@dataclass
+class Placed:
+    """A placeholder a person wrote into the earlier ``policy.md``."""
+
+    written: str
+    """As written: ``{{ retention.logs }}``."""
+    name: str
+    clause: str
+    """The ID of its section or clause."""
+    line: int
+    """Its line in the earlier ``policy.md``."""
+    values: tuple[str, ...] = ()
+    """The texts it renders to in the policy's language (mid-sentence, then at a sentence start);
+    none when the project does not load."""
+
+
+@dataclass
+class Earlier:
+    """What ``update`` keeps of the policy already imported: its sections and clauses, with each
+    placeholder's rendered text in place of the placeholder (so a clause is matched by what it
+    says), and the placeholders a person wrote."""
+
+    previous: Previous
+    placed: list[Placed] = field(default_factory=list)
+    unrendered: str = ""
+    """Why no placeholder could be rendered (the project does not load), or ""."""
+
+
+def previous_import(root: Path, folder: Path, policy_id: str, locale: str) -> Earlier:
+    """The sections and clauses of the policy already in ``folder``, and its placeholders, for ``update``."""
     errors = Collector()
     prose = folder / PROSE_FILE
     text = read_source(prose, errors)
     document = parse_prose(prose, text, lambda name: None, errors) if text is not None else None
     errors.raise_if_any()
-    assert document is not None
-    previous = Previous()
+    assert document is not None and text is not None
+    earlier = Earlier(Previous())
+    rendered: dict[str, tuple[str, ...]] = {}
+    if PLACEHOLDER_RE.search(text):
+        rendered, earlier.unrendered = _rendered_placeholders(root, policy_id, locale, set(PLACEHOLDER_RE.findall(text)))
+        starts = sorted((segment.line, segment.clause) for segment in (document.title, *document.segments))
+        for number, line in enumerate(text.split("\n"), start=1):
+            for match in PLACEHOLDER_RE.finditer(line):
+                clause = next((c for at, c in reversed(starts) if at <= number), document.title.clause)
+                earlier.placed.append(Placed(match.group(), match.group(1), clause, number, rendered.get(match.group(1), ())))
+
+    def said(segment_text: str) -> str:
+        return PLACEHOLDER_RE.sub(lambda m: rendered[m.group(1)][0] if rendered.get(m.group(1)) else m.group(), segment_text)
+
     for clause, segments in groupby(document.segments, key=lambda s: s.clause):
         parts = list(segments)
         if parts[0].kind == "heading":
-            previous.sections[clause] = parts[0].text
+            earlier.previous.sections[clause] = said(parts[0].text)
             parts = parts[1:]
         if parts:
-            previous.clauses[clause] = "\n".join(s.text for s in parts)
-    return previous
+            earlier.previous.clauses[clause] = "\n".join(said(s.text) for s in parts)
+    return earlier
+
+
+def _rendered_placeholders(root: Path, policy_id: str, locale: str, names: set[str]) -> tuple[dict[str, tuple[str, ...]], str]:
+    """Placeholder name -> the plain texts it renders to in ``locale`` (as a reader of the built
+    policy sees it, mid-sentence and at a sentence start), or why the project gives none."""
+    try:
+        project = load_project(root, [policy_id])
+        policy = project.policies[policy_id]
+        errors = Collector()
+        formatter = Formatter(project, policy, locale, load_translations(project, [locale], errors))
+    except PolicygenError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "it does not load"
+        return {}, f"the project does not load, so their values are unknown ({first})"
+    values: dict[str, tuple[str, ...]] = {}
+    for name in sorted(names):
+        if placeholder_problem(name, policy.facts) is not None:
+            continue
+        texts = [" ".join(formatter.render(name, as_html=False, sentence_start=start).split()) for start in (False, True)]
+        values[name] = tuple(dict.fromkeys(t for t in texts if t))
+    return values, ""
+
+
+def restore_placeholders(markdown: str, earlier: Earlier, prose_path: str) -> tuple[str, list[str], list[str]]:
+    """``markdown`` (a new import) with each placeholder a person wrote into the earlier import
+    put back, where that is decidable: the section or clause with the same ID still says the text
+    the placeholder rendered, as many times as the placeholder stood there, and nowhere inside a
+    word. Returns the Markdown, what was kept, and one line per placeholder dropped
+    (``path:line: ...``) for the report."""
+    kept: list[str] = []
+    dropped: list[str] = []
+    if not earlier.placed:
+        return markdown, kept, dropped
+    lines = markdown.split("\n")
+    spans = _id_spans(lines)
+    by_block: dict[str, list[Placed]] = {}
+    for placed in earlier.placed:
+        by_block.setdefault(placed.clause, []).append(placed)
+    for clause, placed_here in by_block.items():
+        for name in dict.fromkeys(p.name for p in placed_here):
+            same = [p for p in placed_here if p.name == name]
+            why = _restore(lines, spans.get(clause), same, earlier.unrendered)
+            if why is None:
+                kept.extend(f"{p.written} (clause '{clause}')" for p in same)
+            else:
+                dropped.extend(f"{prose_path}:{p.line}: the placeholder {p.written} written here in the earlier version (git or the "
+                               f"archive has it) is not in the new text: {why}; write it in again where it belongs" for p in same)
+    return "\n".join(lines), kept, dropped
+
+
+def _id_spans(lines: list[str]) -> dict[str, tuple[int, int]]:
+    """Section or clause ID -> the lines (start, end) of its text in an import's ``policy.md``."""
+    spans: dict[str, tuple[int, int]] = {}
+    at = 0
+    while at < len(lines):
+        heading = _HEADING_ID.match(lines[at])
+        if heading:
+            spans[heading.group(1)] = (at, at + 1)
+        elif (block := _BLOCK_ID.match(lines[at])) is not None:
+            end = at + 1
+            while end < len(lines) and lines[end].strip():
+                end += 1
+            spans[block.group(1)] = (at + 1, end)
+            at = end
+            continue
+        at += 1
+    return spans
+
+
+_HEADING_ID = re.compile(r"^#{1,6} .* \{#([a-z0-9-]+)\}$")
+_BLOCK_ID = re.compile(r"^\{#([a-z0-9-]+)\}$")
+_ESCAPED_BY_IMPORT = set("\\`*_[]<>{}|&~#+=-")
+
+
+def _restore(lines: list[str], span: tuple[int, int] | None, placed: list[Placed], unrendered: str) -> str | None:
+    """Put ``placed`` (one placeholder, each place it stood in one clause) back into the clause's
+    ``lines``: None when done, else why not."""
+    if unrendered:
+        return unrendered
+    if span is None:
+        return f"no section or clause of the new text has the ID '{placed[0].clause}' (its text changed too much to be matched)"
+    if not placed[0].values:
+        return f"'{placed[0].name}' renders nothing the text could carry"
+    text = "\n".join(lines[span[0]:span[1]])
+    why = ""
+    for value in placed[0].values:
+        pattern = _value_pattern(value)
+        found = list(pattern.finditer(text))
+        if len(found) == len(placed):
+            # the person's own spelling of the placeholder, in the order they wrote it
+            parts: list[str] = []
+            last = 0
+            for match, where in zip(found, placed, strict=True):
+                parts += [text[last:match.start()], where.written]
+                last = match.end()
+            lines[span[0]:span[1]] = ("".join(parts) + text[last:]).split("\n")
+            return None
+        if found and not why:
+            why = f"its value \"{value}\" is there {len(found)} times, where it stood {len(placed)} times, so which to replace is not clear"
+    return why or f"the clause '{placed[0].clause}' no longer says its value \"{placed[0].values[0]}\""
+
+
+def _value_pattern(value: str) -> re.Pattern[str]:
+    """A rendered value as the import writes it: escaped where Markdown would read it, any run of
+    spaces as a space or a line break, and not part of a longer word or number."""
+    parts: list[str] = []
+    for char in value:
+        if char.isspace():
+            if not parts or parts[-1] != r"\s+":
+                parts.append(r"\s+")
+        elif char in _ESCAPED_BY_IMPORT:
+            parts.append(r"\\?" + re.escape(char))
+        else:
+            parts.append(re.escape(char))
+    return re.compile(r"(?<![\w\\])" + "".join(parts) + r"(?!\w)")
 
 
 def _config_locales(root: Path) -> list[str]:
@@ -287,7 +449,8 @@ def import_policy(project_root: Path, source: Path, policy_id: str, locale: str,
     if folder.exists() and not force and not update:
         raise PolicygenError(f"{folder}: a policy with this ID exists; pass --update to bring in a new version of it (clause IDs kept), "
                              "--force to replace its files, or choose another --policy")
-    previous = previous_import(folder) if update else None
+    earlier = previous_import(root, folder, policy_id, locale) if update else None
+    previous = earlier.previous if earlier else None
     try:
         large = source.stat().st_size >= LARGE_INPUT
     except OSError:
@@ -298,10 +461,15 @@ def import_policy(project_root: Path, source: Path, policy_id: str, locale: str,
     if locale not in locales:
         report.todo.insert(0, f"add '{locale}' to 'locales' in policygen.yaml")
     facts = converted.facts
+    markdown = converted.markdown
     if update and (folder / FACTS_FILE).is_file():
         facts = _updated_facts((folder / FACTS_FILE).read_text(encoding="utf-8"), report)
+    if earlier is not None and earlier.placed:
+        markdown, kept, dropped = restore_placeholders(markdown, earlier, f"sources/{policy_id}/{PROSE_FILE}")
+        report.placeholders_kept = len(kept)
+        report.todo[0:0] = dropped
     files = {
-        folder / PROSE_FILE: converted.markdown.encode("utf-8"),
+        folder / PROSE_FILE: markdown.encode("utf-8"),
         folder / FACTS_FILE: facts.encode("utf-8"),
         folder / "import-report.md": report.render().encode("utf-8"),
     }
