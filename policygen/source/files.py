@@ -151,15 +151,20 @@ def inside(path: Path, root: Path, errors: Collector) -> bool:
         return False
 
 
-CONTROL_CHARACTERS = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARACTERS = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 """Control characters no page (HTML) and no XLIFF file (XML) can hold; tabs and line ends are
 text. Word writes U+000B for a line break typed with Shift+Enter, and it comes along when its
-text is pasted into a policy or a translation."""
+text is pasted into a policy or a translation. U+FFFE and U+FFFF are not characters at all
+(XML refuses them: an export to XLIFF would fail). (NUL is not here: the Markdown reader
+replaces it, and the YAML and PO readers refuse it.)"""
 
 
 def holds_control(found: re.Match[str]) -> str:
     """The words of every message about a control character :data:`CONTROL_CHARACTERS` found."""
-    return (f"holds the control character U+{ord(found.group()):04X} (a line break pasted from a word processor?), "
+    code = ord(found.group())
+    if code >= 0xFFFE:
+        return f"holds U+{code:04X}, which is not a character (a broken copy or conversion?) and which no page or XLIFF file can hold"
+    return (f"holds the control character U+{code:04X} (a line break pasted from a word processor?), "
             "which no page or XLIFF file can hold")
 
 
@@ -283,6 +288,16 @@ def _construct(loader: Any, node: Any) -> Any:
     if node.id == "scalar" and type(value) not in (str, int, float, bool, type(None)):
         # Explicit tags such as !!binary or !!timestamp make bytes and dates; sources hold text and numbers.
         raise _BadValue(node.start_mark.line + 1, f"the tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not supported; write the value as plain text")
+    if type(value) is str:
+        # The reader refuses these characters in the file, but a double-quoted string makes them
+        # from escapes ("\x01", "\0", "\uffff", "\ud800"): a page, a catalog or an XLIFF file
+        # could not hold them (a lone surrogate cannot even be written as UTF-8).
+        import yaml
+
+        found = yaml.reader.Reader.NON_PRINTABLE.search(value)
+        if found is not None:
+            raise _BadValue(node.start_mark.line + 1, f"an escape in this value makes the character U+{ord(found.group()):04X}, which is "
+                            "not text (a control character, a lone surrogate or a non-character); remove it")
     return value
 
 
