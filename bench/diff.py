@@ -158,7 +158,7 @@ def measure_real(runs: int, pairs: tuple[str, ...] = REAL_PAIRS) -> tuple[int, f
 def forget_texts() -> None:
     """Empty the caches of the diff that are keyed by text (not the compiled lexicon: compiling it
     is once per process, like the imports)."""
-    for kept in (prose.plain, prose._sentences, prose._norm, prose._contacts, prose._contact_set,
+    for kept in (prose.plain, prose._sentences, prose._norm, prose._contacts, prose._contact_set, prose._is_contact_line,
                  diff._tokens, diff._vocabulary, diff._counts, diff._positions):
         kept.cache_clear()
 

@@ -141,3 +141,59 @@ def test_a_country_named_with_an_ampersand_is_a_place() -> None:
     assert prose._only_places("Bosnia & Herzegovina", set(), countries)
     assert prose._only_places("Kentucky and Virginia", {"kentucky", "virginia"}, countries)
     assert not prose._only_places("Acme & Partners", set(), countries)
+
+
+COUNTRY_TEXTS = [
+    "We transfer your data to the United States, South Africa, Myanmar (Burma) and the European Union.",
+    "Servers in Myanmar (Burma)x and in Congo - Kinshasa; _China_ is no word of its own, Chinaé neither.",
+    "South Africa Africa Asia-Pacific, Latin America and South America; Bosnia & Herzegovina.",
+    "éChina, China's, (China), United States of America, Middle Eastern, Europe",
+]
+
+
+@pytest.mark.parametrize("locale", ["en", "nl", "km"])
+def test_country_names_are_found_as_one_pattern_of_them_finds_them(locale: str) -> None:
+    """Country names are looked up in an index, not by an alternation of 300 names (which took
+    longer to compile than a check spends reading a policy): what is found, and where, is what
+    ``\\b(?:name|...)\\b`` with the longest names first finds, a name ending in ")" included."""
+    import re
+
+    places = prose._countries(locale)
+    pattern = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in sorted(places.names, key=len, reverse=True)) + r")\b")
+    for text in COUNTRY_TEXTS:
+        assert [(m.group(), m.start()) for m in places.finditer(text)] == [(m.group(), m.start()) for m in pattern.finditer(text)], text
+        for part in re.split(r", |; | and ", text):
+            assert places.fullmatch(part) == bool(pattern.fullmatch(part)), part
+    if locale != "nl":  # Dutch names it Zuid-Afrika
+        assert places.fullmatch("South Africa") and not places.fullmatch("South Africa ")
+
+
+def test_which_patterns_need_a_digit() -> None:
+    """A sentence without a digit is not searched for a postcode when every way the lexicon's
+    pattern can match consumes one; a pattern with a way around the digit is always searched."""
+    import re
+    import re._parser as parser
+
+    from policygen.changes.lexicon import _digit_in_every_match
+
+    def needs(pattern: str) -> bool:
+        return _digit_in_every_match(parser.parse(pattern, re.I).data)
+
+    assert needs(r"\b\d{4}\s?[A-Z]{2}\b") and not needs(r"(?:ab|[0-9]x)+")
+    assert needs(r"(?-i:\b[A-Z]{2}\s+\d{5})|Suite.{0,60}\b\d{4,5}\b")
+    assert needs(r"[0-9]") and needs(r"(?=\d)x") and needs(r"a?7")
+    assert not needs(r"\d?x") and not needs(r"\d|Street") and not needs(r"[\d.]") and not needs(r"(?!\d)x") and not needs(r"\d*")
+    assert lexicon("en").needs_digit("postcode") and lexicon("nl").needs_digit("postcode")
+    assert not lexicon("en").needs_digit("durations")  # "five years": no digit needed
+    assert prose._address("Write to us at 12 Main Street, Springfield.", lexicon("en"))
+    assert not prose._address("Write to us on Main Street, Springfield.", lexicon("en"))
+
+
+def test_addresses_in_a_long_text_are_read_paragraph_by_paragraph() -> None:
+    """A long text is scanned for e-mail addresses only in the paragraphs that may hold one: the
+    addresses found are those a scan of the whole text finds, spelled ones across a line break too."""
+    filler = "\n\n".join(f"Paragraph {i} says nothing about how to reach us, at length and at leisure." for i in range(120))
+    text = f"{filler}\n\nWrite to privacy@example.org or legal\n(at) example [dot] org.\n\n{filler}\n\nOr dpo[at]example.net"
+    assert len(text) > 4096
+    whole = {prose._SPELLED_DOT.sub(".", prose._SPELLED_AT.sub("@", e)).lower() for e in prose._EMAIL.findall(text)}
+    assert prose._emails(text) == whole == {"privacy@example.org", "legal@example.org", "dpo@example.net"}

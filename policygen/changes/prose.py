@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any
@@ -60,7 +61,11 @@ def _emails(text: str) -> set[str]:
     ("privacy (at) example.org") written as addresses: changing one is changing a contact."""
     if not _may_hold_email(text):
         return set()  # every address has an "@" or a spelled "(at)": a long text without one needs no scan
-    return {_SPELLED_DOT.sub(".", _SPELLED_AT.sub("@", e)).lower() for e in _EMAIL.findall(text)}
+    # An address holds no two whitespace characters in a row (one at most beside a spelled "(at)"),
+    # so it stands within one paragraph of a long text: only the paragraphs that may hold one are
+    # scanned, not the whole version, where the pattern tries every word as an address's start.
+    parts = text.split("\n\n") if len(text) > 4096 else (text,)
+    return {_SPELLED_DOT.sub(".", _SPELLED_AT.sub("@", e)).lower() for part in parts if _may_hold_email(part) for e in _EMAIL.findall(part)}
 _PHONE = re.compile(r"(?<!\w)(?<!\d[.,])\+?\d[\d ().-]{6,}\d(?!\w)(?![.,]\d)")
 _SPACED_DASH = re.compile(r"\s-\s")
 
@@ -294,15 +299,72 @@ def is_furniture(text: str) -> bool:
 # --- detectors ----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A country or region name found in a text (what :meth:`Places.finditer` gives)."""
+
+    text: str
+    start_at: int
+
+    def group(self) -> str:
+        return self.text
+
+    def start(self) -> int:
+        return self.start_at
+
+    def end(self) -> int:
+        return self.start_at + len(self.text)
+
+
+class Places:
+    """Country and region names, found as the pattern ``\\b(?:name|...)\\b`` (longest names
+    first) finds them, without compiling one: an alternation of 300 names took longer to compile
+    than a ``policygen check`` spends reading a policy. The names are indexed by their first four
+    characters (each is longer than three), and tried only where a word begins or ends."""
+
+    def __init__(self, names: set[str]) -> None:
+        self.names = frozenset(names)
+        by_start: dict[str, list[str]] = {}
+        for name in names:
+            by_start.setdefault(name[:4], []).append(name)
+        # Longest first, as the alternation tries them: two names of one length never match at one place.
+        self._by_start = {key: sorted(found, key=len, reverse=True) for key, found in by_start.items()}
+
+    def finditer(self, text: str) -> Iterator[Place]:
+        """The names ``text`` holds, left to right, each where ``\\b`` stands before and after it."""
+        by_start, after = self._by_start, 0  # after: the end of the last name found (names do not overlap)
+        for at in (i for m in _WORD.finditer(text) for i in m.span()):  # where a word begins or ends, in order
+            if at < after or (names := by_start.get(text[at:at + 4])) is None:
+                continue
+            for name in names:
+                end = at + len(name)
+                if text.startswith(name, at) and _word_edge(text, end):
+                    yield Place(name, at)
+                    after = end
+                    break
+
+    def fullmatch(self, text: str) -> bool:
+        """``text`` is one of the names, as a whole (a word character at each end, as ``\\b`` asks)."""
+        return text in self.names and _word_edge(text, 0) and _word_edge(text, len(text))
+
+
+def _word_edge(text: str, at: int) -> bool:
+    """``\\b`` at ``at``: a word character on one side only."""
+    return _is_word_char(text[at - 1: at]) != _is_word_char(text[at: at + 1])
+
+
+def _is_word_char(char: str) -> bool:
+    return bool(char) and (char.isalnum() or char == "_")  # what ``\\w`` matches
+
+
 @cache
-def _countries(locale: str) -> re.Pattern[str]:
-    """One pattern for every country and region name (Babel's territory names, and a few regions)."""
+def _countries(locale: str) -> Places:
+    """Every country and region name (Babel's territory names, and a few regions)."""
     from babel import Locale
 
     names = set(Locale(locale if locale in ("en", "nl") else "en").territories.values())
     names |= {"China", "United States", "European Union", "Europe", "Asia", "Africa", "Latin America", "South America", "Middle East"}
-    chosen = sorted((n for n in names if len(n) > 3 and not n[0].isdigit()), key=len, reverse=True)
-    return re.compile(r"\b(?:" + "|".join(re.escape(n) for n in chosen) + r")\b")
+    return Places({n for n in names if len(n) > 3 and not n[0].isdigit()})
 
 
 _LEGAL_FORMS = (r"Inc|LLC|L\.L\.C|Ltd|Limited|GmbH|AG|SE|SA|S\.A|SAS|SARL|SRL|S\.r\.l|S\.p\.A|SpA|S\.L|BV|B\.V|NV|N\.V|"
@@ -438,9 +500,15 @@ def _contact_kept(line: str, here: Document, words_: Lexicon) -> bool:
 
 
 def _contact_line(sentence: str, words_: Lexicon) -> bool:
-    # Asked of every sentence of both versions: the patterns that need an "@" (or "(at)") or a
-    # digit are not run on a sentence without one.
-    return bool((_may_hold_email(sentence) and _EMAIL.search(sentence)) or _address(sentence, words_)
+    return _is_contact_line(sentence, words_.locale)
+
+
+@lru_cache(maxsize=16384)
+def _is_contact_line(sentence: str, locale: str) -> bool:
+    # Asked of every sentence of both versions (most of them twice: once for the version's contact
+    # lines, once for the clause): the patterns that need an "@" (or "(at)") or a digit are not run
+    # on a sentence without one.
+    return bool((_may_hold_email(sentence) and _EMAIL.search(sentence)) or _address(sentence, lexicon(locale))
                 or (_DIGIT.search(sentence) and any(len(p) >= 10 for p in _phones(sentence))))
 
 
@@ -986,7 +1054,7 @@ def _ours(name: str, sentence: str, words_: Lexicon) -> bool:
     return bool(starts) and all(own.search(sentence, 0, start) for start in starts)
 
 
-def _only_places(name: str, refused: set[str], countries: re.Pattern[str]) -> bool:
+def _only_places(name: str, refused: set[str], countries: Places) -> bool:
     """The name is one of ``not_recipients`` or a country, or a list of them ("Kentucky and
     Virginia", "Iowa, Ohio"): where users live, a law or the policy's own words, not an organisation."""
     parts = [p for p in re.split(r"\s*(?:,|\band\b|\bor\b|&)\s*", name) if p]
@@ -1115,7 +1183,10 @@ def _around(text: str, pattern: re.Pattern[str]) -> str:
 
 def _address(text: str, words_: Lexicon) -> bool:
     street = r"\b\d{1,5} [A-Z][a-z]+ (?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Drive|Way)\b"
-    return words_.pattern("postcode").search(text) is not None or (_DIGIT.search(text) is not None and re.search(street, text) is not None)
+    digit = _DIGIT.search(text) is not None
+    if not digit and words_.needs_digit("postcode"):
+        return False  # a postcode has digits (the lexicons' patterns say so): most sentences have none
+    return words_.pattern("postcode").search(text) is not None or (digit and re.search(street, text) is not None)
 
 
 def _numbers(text: str) -> set[str]:

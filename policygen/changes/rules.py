@@ -134,7 +134,7 @@ def check_template(text: str, what: str) -> str | None:
 def classify(changes: list[Change], rules: list[Rule], labels: dict[tuple[str, str], str]) -> list[Graded]:
     """Grade every change. ``labels`` maps (subject, ID) to a readable label."""
     graded = []
-    specific = [r for r in rules if r.when]
+    specific = _Shortlist([r for r in rules if r.when])
     # A rule with an empty 'when' is a catch-all: it decides only what no other rule describes.
     catch_all = [r for r in rules if not r.when]
     for change in changes:
@@ -155,10 +155,34 @@ def classify(changes: list[Change], rules: list[Rule], labels: dict[tuple[str, s
     return graded
 
 
-def _best(change: Change, rules: list[Rule]) -> Rule | None:
+class _Shortlist:
+    """Rules by the subject and kind of change they can match, in their order: a diff of a long
+    policy grades hundreds of changes, and most rules name a subject or a kind the change has not."""
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.rules = rules
+        self._by: dict[tuple[str, str], list[Rule]] = {}
+
+    def of(self, change: Change) -> list[Rule]:
+        key = (change.subject, change.kind)
+        found = self._by.get(key)
+        if found is None:
+            found = self._by[key] = [r for r in self.rules if _may_match(r, "subject", change.subject) and _may_match(r, "kind", change.kind)]
+        return found
+
+
+def _may_match(rule: Rule, key: str, actual: str) -> bool:
+    """What :meth:`Rule.matches` asks of one attribute that is a string (``subject``, ``kind``)."""
+    if key not in rule.when:
+        return True
+    wanted = rule.when[key]
+    return actual in (wanted if isinstance(wanted, list) else [wanted])
+
+
+def _best(change: Change, rules: _Shortlist) -> Rule | None:
     """The most severe rule that matches ``change`` (the first one listed, on a tie)."""
     best: Rule | None = None
-    for rule in rules:
+    for rule in rules.of(change):
         if rule.matches(change) and (best is None or RANK[rule.severity] > RANK[best.severity]):
             best = rule
     return best
