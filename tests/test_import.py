@@ -664,3 +664,22 @@ def test_update_reports_every_placeholder_it_cannot_render(project_dir: Path, tm
     [todo] = [t for t in report.todo if t.startswith("sources/shop/policy.md:")]
     assert todo.startswith(f"sources/shop/policy.md:{line}: the placeholder {{{{minimum_age}}}} written here in the earlier version")
     assert "the project does not load, so their values are unknown" in todo and "gives no minimum_age" in todo
+
+
+def test_update_puts_no_placeholder_into_a_link_target_or_an_id(project_dir: Path, tmp_path: Path) -> None:
+    """A placeholder comes back in a link's text, not in its target (where check refuses it), and
+    a value that is also part of a heading's ID is counted once, in the heading's text."""
+    old = tmp_path / "v1.md"
+    old.write_text("# Privacy\n\n## Users under 16\n\nWe ask the consent of a parent for every user under 16 years.\n\n## Contact\n\n"
+                   "Write to [privacy@shop.example](mailto:privacy@shop.example) with any question about this policy.\n", encoding="utf-8")
+    import_policy(project_dir, old, "shop", "en", today=date(2026, 1, 2))
+    facts = project_dir / "sources" / "shop" / "policy.yaml"
+    facts.write_text(facts.read_text(encoding="utf-8") + "minimum_age: 16\n", encoding="utf-8")
+    prose = project_dir / "sources" / "shop" / "policy.md"
+    prose.write_text(prose.read_text(encoding="utf-8").replace("[privacy@shop.example]", "[{{contact.email-privacy-shop-example}}]")
+                     .replace("## Users under 16 ", "## Users under {{minimum_age}} "), encoding="utf-8")
+    report = import_policy(project_dir, old, "shop", "en", update=True, today=date(2026, 1, 2))
+    markdown = prose.read_text(encoding="utf-8")
+    assert "Write to [{{contact.email-privacy-shop-example}}](mailto:privacy@shop.example) with" in markdown
+    assert "## Users under {{minimum_age}} {#users-under-16}" in markdown
+    assert report.placeholders_kept == 2 and not [t for t in report.todo if "placeholder" in t]

@@ -10,7 +10,9 @@ literal ``{{``) is repaired, and each repair is listed in the :class:`ImportRepo
 is only *suggested* (with the sentence it came from).
 
 With ``update``, a new version of an already imported policy comes in over the old one: blocks
-whose text matches an earlier clause keep that clause's ID, so the two versions diff cleanly.
+whose text matches an earlier clause keep that clause's ID, so the two versions diff cleanly, and
+the placeholders a person wrote come back where their clause still says their value (each one
+that does not is reported at its line).
 """
 
 from __future__ import annotations
@@ -324,14 +326,14 @@ def restore_placeholders(markdown: str, earlier: Earlier, prose_path: str) -> tu
     word. Returns the Markdown, what was kept, and one line per placeholder dropped
     (``path:line: ...``) for the report."""
     kept: list[str] = []
-    dropped: list[str] = []
     if not earlier.placed:
-        return markdown, kept, dropped
+        return markdown, kept, []
     lines = markdown.split("\n")
     spans = _id_spans(lines)
     by_block: dict[str, list[Placed]] = {}
     for placed in earlier.placed:
         by_block.setdefault(placed.clause, []).append(placed)
+    reasons: list[tuple[Placed, str]] = []
     for clause, placed_here in by_block.items():
         for name in dict.fromkeys(p.name for p in placed_here):
             same = [p for p in placed_here if p.name == name]
@@ -339,9 +341,19 @@ def restore_placeholders(markdown: str, earlier: Earlier, prose_path: str) -> tu
             if why is None:
                 kept.extend(f"{p.written} (clause '{clause}')" for p in same)
             else:
-                dropped.extend(f"{prose_path}:{p.line}: the placeholder {p.written} written here in the earlier version (git or the "
-                               f"archive has it) is not in the new text: {why}; write it in again where it belongs" for p in same)
-    return "\n".join(lines), kept, dropped
+                reasons.extend((p, why) for p in same)
+    restored = "\n".join(lines)
+    if kept:
+        # A value may stand where a placeholder may not (a link target): then none is put back.
+        errors = Collector()
+        parse_prose(Path(PROSE_FILE), restored, lambda name: None, errors)
+        if errors.items:
+            refused = f"put back, it would not pass check (line {errors.items[0].line}: {errors.items[0].message})"
+            reasons = [(p, refused) for p in earlier.placed]
+            restored, kept = markdown, []
+    dropped = [f"{prose_path}:{p.line}: the placeholder {p.written} written here in the earlier version (git or the archive has it) "
+               f"is not in the new text: {why}; write it in again where it belongs" for p, why in sorted(reasons, key=lambda pw: pw[0].line)]
+    return restored, kept, dropped
 
 
 def _id_spans(lines: list[str]) -> dict[str, tuple[int, int]]:
@@ -365,6 +377,8 @@ def _id_spans(lines: list[str]) -> dict[str, tuple[int, int]]:
 
 _HEADING_ID = re.compile(r"^#{1,6} .* \{#([a-z0-9-]+)\}$")
 _BLOCK_ID = re.compile(r"^\{#([a-z0-9-]+)\}$")
+_LINK_TARGET = re.compile(r"\]\([^()\s]*\)")
+_HEADING_SUFFIX = re.compile(r" \{#[a-z0-9-]+\}$", re.M)
 _ESCAPED_BY_IMPORT = set("\\`*_[]<>{}|&~#+=-")
 
 
@@ -379,9 +393,13 @@ def _restore(lines: list[str], span: tuple[int, int] | None, placed: list[Placed
         return f"'{placed[0].name}' renders nothing the text could carry"
     text = "\n".join(lines[span[0]:span[1]])
     why = ""
+    # A link's target and a heading's {#ID} are no place for a placeholder: they are blanked
+    # (keeping positions) before the search.
+    searched = _LINK_TARGET.sub(lambda m: "](" + "\x00" * (len(m.group()) - 3) + ")", text)
+    searched = _HEADING_SUFFIX.sub(lambda m: "\x00" * len(m.group()), searched)
     for value in placed[0].values:
         pattern = _value_pattern(value)
-        found = list(pattern.finditer(text))
+        found = list(pattern.finditer(searched))
         if len(found) == len(placed):
             # the person's own spelling of the placeholder, in the order they wrote it
             parts: list[str] = []
