@@ -17,14 +17,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from policygen.changes.lexicon import lexicon
-from policygen.importers.read import Block
+from policygen.importers.read import HIDDEN_EMAIL, Block
 from policygen.importers.structure import date_line, only_a_date, parse_date, value_id
 
 EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,5}\.[A-Za-z]{2,24}\b")
 URL = re.compile(r"(?<![\w/.:])(?:https?://|www\.)[^\s)<>\]\[\"'`]{1,500}", re.I)
 _TYPOGRAPHY = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " ", "\u200b": ""})
-HIDDEN_EMAIL = re.compile(r"\[\s*email[\s\u00a0]*protected\s*\]", re.I)
-"""What a page saved from behind Cloudflare's e-mail obfuscation says where an address stood."""
 PHONE = re.compile(r"(?<![\w+])\+?\(?\d[\d ().-]{6,18}\d(?![\w])")
 
 

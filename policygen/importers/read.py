@@ -443,7 +443,7 @@ def inline_markdown(children: list[Token], repairs: Repairs, line: int, notes: _
     out: list[str] = []
     plain: list[str] = []
     linked: list[str] = []
-    links: list[tuple[int, str | None]] = []  # (index in out where the link text starts, target or None)
+    links: list[tuple[int, int, str | None, str]] = []  # (where the link text starts in out and in plain, target or None, decoded address)
     for child in children:
         kind = child.type
         if kind in ("text", "code_inline"):
@@ -460,13 +460,18 @@ def inline_markdown(children: list[Token], repairs: Repairs, line: int, notes: _
             out.append(BOLD)
         elif kind == "link_open":
             href = str(child.attrGet("href") or "").strip()
-            if _kept_link(href):
-                links.append((len(out), href))
+            if address := cloudflare_email(href):
+                repairs.add(DECODED, line)
+                links.append((len(out), len(plain), f"mailto:{address}", address))
+            elif _kept_link(href):
+                links.append((len(out), len(plain), href, ""))
             else:
                 repairs.add(_dropped_link(href), line)
-                links.append((len(out), None))
+                links.append((len(out), len(plain), None, ""))
         elif kind == "link_close" and links:
-            start, target = links.pop()
+            start, start_plain, target, address = links.pop()
+            if address and HIDDEN_EMAIL.search("".join(plain[start_plain:])):  # "[email protected]": the address itself
+                out[start:], plain[start_plain:] = [escape(address)], [address]
             inner = "".join(out[start:])
             if target is not None and inner.replace(BOLD, "").strip():
                 out[start:] = [f"[{_bold(inner).strip()}]({_destination(target)})"]
@@ -508,6 +513,30 @@ def _kept_link(href: str) -> bool:
 CLOUDFLARE_EMAIL = "/cdn-cgi/l/email-protection"
 """Where Cloudflare's e-mail obfuscation links an address it hid ("[email protected]"): a page of its
 own that needs the site's script, not a mailbox."""
+HIDDEN_EMAIL = re.compile(r"\[\s*email[\s\u00a0]*protected\s*\]", re.I)
+"""What a page saved from behind Cloudflare's e-mail obfuscation says where an address stood."""
+DECODED = "e-mail addresses hidden by Cloudflare decoded from their link (/cdn-cgi/l/email-protection#...) and linked with mailto:"
+_CLOUDFLARE_CODE = re.compile(r"(?:[0-9a-fA-F]{2}){4,254}")
+_ADDRESS_SHAPE = re.compile(r"[^\s@<>()\[\]\\,;:\"]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,5}\.[A-Za-z]{2,24}")
+
+
+def cloudflare_email(href: str) -> str | None:
+    """The address behind a link to Cloudflare's e-mail protection, ``/cdn-cgi/l/email-protection#HEX``,
+    or None. The fragment is the address XORed with a key: its first byte is the key, and each
+    byte after it, XORed with the key, is the next byte of the address (UTF-8). Only what
+    decodes to the shape of an e-mail address is taken: any other code is no address."""
+    target = unquote(href)
+    if CLOUDFLARE_EMAIL not in target.lower() or "#" not in target:
+        return None
+    code = target.rsplit("#", 1)[1]
+    if not _CLOUDFLARE_CODE.fullmatch(code):
+        return None
+    data = bytes.fromhex(code)
+    try:
+        address = bytes(byte ^ data[0] for byte in data[1:]).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return address if _ADDRESS_SHAPE.fullmatch(address) else None
 
 
 def _dropped_link(href: str) -> str:
@@ -582,6 +611,8 @@ class _HTMLBlocks(HTMLParser):
         LINK_OPEN and LINK_CLOSE)."""
         self.link_open = False
         self.emails: list[tuple[str, int]] = []
+        self.hidden_address = ""
+        """Inside a link to Cloudflare's e-mail protection: the address it decodes to."""
         self.tables = 0
         self.rows: list[list[int]] = []
         """Open table rows: [index of their first block, cells begun, table depth]."""
@@ -592,6 +623,10 @@ class _HTMLBlocks(HTMLParser):
         elif tag == "a":
             self.in_link += 1
             href = (dict(attrs).get("href") or "").strip()
+            if not self.skip and (address := cloudflare_email(href)):
+                self.repairs.add(DECODED, self.getpos()[0])
+                self.hidden_address = address
+                href = f"mailto:{address}"
             if href.lower().startswith("mailto:"):
                 self.emails.append((href[7:].split("?")[0], self.getpos()[0]))
             if self.skip or not href:
@@ -641,6 +676,7 @@ class _HTMLBlocks(HTMLParser):
             self.skip = max(0, self.skip - 1)
         elif tag == "a":
             self.in_link = max(0, self.in_link - 1)
+            self.hidden_address = ""
             if self.link_open and self.current is not None:
                 self.current.append(LINK_CLOSE)
                 self.link_open = False
@@ -676,6 +712,8 @@ class _HTMLBlocks(HTMLParser):
         if self.skip:
             return
         data = data.translate(_MARKERS)
+        if self.hidden_address and "protected" in data:  # "[email protected]": the address its link decodes to
+            data = HIDDEN_EMAIL.sub(self.hidden_address, data)
         if self.current is None:
             if not data.strip():
                 return
