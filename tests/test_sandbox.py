@@ -204,6 +204,21 @@ MEMORY_PAYLOADS = {
     "slice-many": "{{ [1] | slice(50000000) | list | length }}",
     "wordwrap-wrapstring": '{{ ("x " * 1000000) | wordwrap(1, wrapstring="y" * 100) | length }}',
     "output-of-a-loop": '{% for i in range(20) %}{{ "x" * 9000000 }}{% endfor %}',
+    # a list holds one long text many times over (references, not copies): its length in items
+    # is small, the text it makes is not (a thousand times 9 MB was 9 GB before anything refused it)
+    "print-repeated-list": '{% set s = "x" * 5000000 %}{{ [s] * 10 }}',
+    "string-filter-repeated-list": '{% set s = "x" * 5000000 %}{{ ([s] * 10) | string | length }}',
+    "pprint-repeated-list": '{% set s = "x" * 5000000 %}{{ ([s] * 10) | pprint | length }}',
+    "escape-repeated-list": '{% set s = "x" * 5000000 %}{{ ([s] * 10) | e | length }}',
+    "percent-repeated-list": '{% set s = "x" * 5000000 %}{{ ("%s" % ([s] * 10,)) | length }}',
+    "format-method-repeated-list": '{% set s = "x" * 5000000 %}{{ "{}".format([s] * 10) | length }}',
+    "tojson-list-literal": '{% set s = "x" * 5000000 %}{% set l = [s, s, s, s, s, s, s, s, s, s] %}{{ l | tojson | length }}',
+    "tojson-nested-lists": '{% set s = "x" * 100000 %}{% set a = [s] * 20 %}{% set b = [a] * 20 %}{{ [b] * 20 | tojson | length }}',
+    # map makes a new value of each item: each is within the limit, all of them are not
+    "map-many-values": '{{ range(100) | map("center", 1000000) | list | length }}',
+    # a macro's or a block's output is kept in memory until it is joined
+    "macro-output": '{% macro m() %}{% for i in range(20) %}{{ "x" * 9000000 }}{% endfor %}{% endmacro %}{{ m() | length }}',
+    "set-block-output": '{% set x %}{% for i in range(20) %}{{ "x" * 9000000 }}{% endfor %}{% endset %}{{ x | length }}',
 }
 
 

@@ -13,7 +13,7 @@ import functools
 import html
 import posixpath
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -193,6 +193,36 @@ def _length(value: Any) -> int:
     return len(value) if isinstance(value, (str, list, tuple)) else len(str(value))
 
 
+def _weigh(value: Any) -> int:
+    """About how many characters ``value`` makes as text (``{{ }}``, ``|string``, ``~``, ``|tojson``,
+    ``%s``), counted without making it, and refused past :data:`MAX_TEMPLATE_SEQUENCE`.
+
+    A list may hold one long string many times over (``[s] * 1000`` holds a thousand references,
+    not a thousand copies), so its length in items says nothing of the text it makes: each item
+    counts every time it appears. The walk stops as soon as the limit is passed."""
+    total, todo = 0, [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, str):
+            total += len(item)
+        elif type(item) is int:
+            total += item.bit_length() // 3 + 1  # at least its decimal digits
+        elif type(item) in (list, tuple, set, frozenset):
+            total += 2 + 2 * len(item)
+            if total <= MAX_TEMPLATE_SEQUENCE:
+                todo.extend(item)
+        elif type(item) in (dict, MappingProxyType):
+            total += 2 + 4 * len(item)
+            if total <= MAX_TEMPLATE_SEQUENCE:
+                todo.extend(item.keys())
+                todo.extend(item.values())
+        else:
+            total += 8  # a float, a boolean, none, a range: a short text
+        if total > MAX_TEMPLATE_SEQUENCE:
+            _too_long(total, "this value as text (one long text many times over?)")
+    return total
+
+
 def _check_percent(template: Any, args: Any) -> None:
     """``template % args``: no width or precision past the limit, given or taken from ``args``."""
     if not isinstance(template, str):
@@ -267,12 +297,45 @@ def _jinja_classes() -> tuple[Callable[[Path, Path], jinja2.BaseLoader], type[ji
             return source, filename, uptodate
 
     class _Generator(CodeGenerator):
+        def buffer(self, frame: Any) -> None:
+            # The output of a macro, a call block, a filter block or '{% set x %}...{% endset %}'
+            # is kept in a list until it is joined: a bounded one, as the page's own output is.
+            frame.buffer = self.temporary_identifier()
+            self.writeline(f"{frame.buffer} = environment.bounded_buffer()")
+
         @optimizeconst
         def visit_Concat(self, node: Any, frame: Any) -> None:
             # '~' joins its operands through the sandbox, which bounds the result: each operand is
-            # bounded already, so the join makes at most a few times the limit before it is refused.
-            self.write("environment.bounded_join(")
-            super().visit_Concat(node, frame)
+            # weighed before it is made text (a list of one long string many times over would make
+            # any length), so the join makes at most a few times the limit before it is refused.
+            # (Jinja's own visit_Concat, with each operand weighed.)
+            if frame.eval_ctx.volatile:
+                join = "(markup_join if context.eval_ctx.volatile else str_join)"
+            else:
+                join = "markup_join" if frame.eval_ctx.autoescape else "str_join"
+            self.write(f"environment.bounded_join({join}((")
+            for arg in node.nodes:
+                self.write("environment.weighed(")
+                self.visit(arg, frame)
+                self.write("), ")
+            self.write(")))")
+
+        def visit_List(self, node: Any, frame: Any) -> None:
+            # A list, tuple or mapping written in a template may name one long string many times.
+            self._weighed(super().visit_List, node, frame)
+
+        def visit_Dict(self, node: Any, frame: Any) -> None:
+            self._weighed(super().visit_Dict, node, frame)
+
+        def visit_Tuple(self, node: Any, frame: Any) -> None:
+            if node.ctx != "load":  # an assignment's targets ('{% for a, b in ... %}')
+                super().visit_Tuple(node, frame)
+            else:
+                self._weighed(super().visit_Tuple, node, frame)
+
+        def _weighed(self, visit: Callable[[Any, Any], None], node: Any, frame: Any) -> None:
+            self.write("environment.weighed(")
+            visit(node, frame)
             self.write(")")
 
         def _output_child_to_const(self, node: Any, frame: Any, finalize: Any) -> str:
@@ -302,7 +365,16 @@ def _jinja_classes() -> tuple[Callable[[Path, Path], jinja2.BaseLoader], type[ji
                 _too_long(len(joined), "the result of '~'")
             return joined
 
+        def weighed(self, value: Any) -> Any:
+            _weigh(value)
+            return value
+
+        def bounded_buffer(self) -> list[str]:
+            return _Buffer()
+
         def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+            for value in (*args, *kwargs.values()):
+                _weigh(value)  # a string method, a macro or a global given a list that makes a huge text
             method = getattr(__obj, "__wrapped__", __obj)  # the sandbox hands out str.format wrapped in a function of its own
             if isinstance(method, (BuiltinMethodType, MethodType)) and isinstance(getattr(method, "__self__", None), str):
                 if method.__name__ == "join" and args and not isinstance(args[0], (list, tuple, str)):
@@ -314,11 +386,14 @@ def _jinja_classes() -> tuple[Callable[[Path, Path], jinja2.BaseLoader], type[ji
             if operator == "+" and isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)):
                 _too_long(len(left) + len(right), "the result of '+'")
             elif operator == "%":
+                _weigh(right)
                 _check_percent(left, right)
             elif operator == "*":
                 for sequence, times in ((left, right), (right, left)):
                     if isinstance(sequence, (str, list, tuple)) and isinstance(times, int) and len(sequence) * times > MAX_TEMPLATE_SEQUENCE:
                         raise SecurityError(f"the result of '*' would be longer than {MAX_TEMPLATE_SEQUENCE:,} items")
+                    if isinstance(sequence, (list, tuple)) and isinstance(times, int) and times > 0:
+                        _too_long(_weigh(sequence) * times, "the result of '*' as text (one long text many times over?)")
             elif operator == "**" and isinstance(left, int) and isinstance(right, int) and abs(left) > 1:
                 if right > 0 and abs(left).bit_length() * right > MAX_TEMPLATE_POWER_BITS:
                     raise SecurityError(f"the result of '**' would be larger than {MAX_TEMPLATE_POWER_BITS:,} bits")
@@ -339,6 +414,29 @@ def _jinja_classes() -> tuple[Callable[[Path, Path], jinja2.BaseLoader], type[ji
     return _ThemeLoader, _Sandbox, _Undefined
 
 
+class _Buffer(list[str]):
+    """The output of a macro or block while it is made, refused past :data:`MAX_TEMPLATE_OUTPUT`
+    characters, as the page's own output is (a loop inside a macro adds up in memory)."""
+
+    size = 0
+
+    def append(self, item: str) -> None:
+        self._add(len(item) if isinstance(item, str) else 0)
+        super().append(item)
+
+    def extend(self, items: Iterable[str]) -> None:
+        items = tuple(items)
+        self._add(sum(len(item) for item in items if isinstance(item, str)))
+        super().extend(items)
+
+    def _add(self, size: int) -> None:
+        self.size += size
+        if self.size > MAX_TEMPLATE_OUTPUT:
+            from jinja2.sandbox import SecurityError
+
+            raise SecurityError(f"the output of a macro or block would be longer than {MAX_TEMPLATE_OUTPUT:,} characters; a loop makes too much")
+
+
 def _printable(value: Any) -> Any:
     """What ``{{ ... }}`` may print: text, numbers and containers of them. A function, a
     method or any other object would print its ``repr``, which is no text for a page."""
@@ -346,6 +444,7 @@ def _printable(value: Any) -> Any:
     from jinja2.sandbox import SecurityError
 
     if isinstance(value, jinja2.Undefined) or _plain(value, 0):
+        _weigh(value)
         return value
     kind = "a function or method" if callable(value) else f"a {type(value).__name__} object"
     raise SecurityError(f"a template prints text, numbers and lists or mappings of them, not {kind}")
@@ -461,6 +560,37 @@ def _bound_filters(env: jinja2.Environment) -> None:
     for name, check in (("center", center), ("indent", indent), ("format", format_), ("replace", replace), ("join", join),
                         ("wordwrap", wordwrap), ("batch", batch), ("slice", slice_)):
         checked(name, check)
+
+    def weighed(name: str) -> None:
+        # Most filters make text of what they are given (string, e, tojson, pprint, upper...):
+        # a list that holds one long text many times over is refused before any of them runs.
+        original = filters[name]
+        lead = 1 if _PassArg.from_obj(original) is not None else 0
+
+        @functools.wraps(original)
+        def bounded(*args: Any, **kwargs: Any) -> Any:
+            for value in (*args[lead:], *kwargs.values()):
+                _weigh(value)
+            return original(*args, **kwargs)
+
+        filters[name] = bounded
+
+    for name in list(filters):
+        weighed(name)
+
+    original_map = filters["map"]
+
+    @functools.wraps(original_map)
+    def bounded_map(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        # map makes a new value of each item ('range(100000) | map("center", 9000000)'): what
+        # it makes in all is bounded, not each value alone.
+        total = 0
+        for item in original_map(*args, **kwargs):
+            total += _weigh(item)
+            _too_long(total, "the map filter's values as text")
+            yield item
+
+    filters["map"] = bounded_map
 
 
 def theme_templates(project: Project, names: Iterable[str]) -> list[Path]:
