@@ -79,6 +79,8 @@ class Block:
     """The Markdown written to ``policy.md`` (escaped text, kept bold and links)."""
     link_only: bool = False
     """All its text is the text of links (a menu entry, a footer link)."""
+    anchor: str = ""
+    """The HTML ``id`` it carried, which a footnote mark may link to."""
 
     def __post_init__(self) -> None:
         if not self.markdown:
@@ -253,7 +255,56 @@ def blocks_from_text(text: str, repairs: Repairs) -> list[Block]:
         else:
             blocks.append(Block("paragraph", line, number))
     flush()
-    return blocks
+    return _text_footnotes(blocks, repairs)
+
+
+_TEXT_NOTE = re.compile(r"^\[(\d{1,3})\][ \t]+(\S.*)$", re.S)
+_TEXT_MARK = re.compile(r"[ \t]*\[(\d{1,3})\](?![(\[])")
+_NOTES_HEADINGS = {"notes", "footnotes", "endnotes", "noten", "voetnoten", "eindnoten"}
+
+
+def _text_footnotes(blocks: list[Block], repairs: Repairs) -> list[Block]:
+    """Footnotes of a plain-text file: marks "[1]" in the text and, at its end, notes "[1] the
+    note" (each its own line or paragraph). Each mark whose note is there becomes the note in
+    parentheses, and the note leaves (a heading "Notes" or "Footnotes" right above the notes
+    goes with them when all leave). A note no mark refers to stays; a "[1]" with no note at the
+    end stays as it is written (it may cite something else)."""
+    start = len(blocks)
+    while start > 0 and blocks[start - 1].kind in ("paragraph", "item") and _TEXT_NOTE.match(blocks[start - 1].text):
+        start -= 1
+    if start == len(blocks):
+        return blocks
+    notes: dict[str, Block] = {}
+    for block in blocks[start:]:
+        match = _TEXT_NOTE.match(block.text)
+        assert match is not None
+        notes.setdefault(match.group(1), Block(block.kind, match.group(2).strip(), block.line))
+    used: set[str] = set()
+
+    def mark(found: re.Match[str]) -> str:
+        note = notes.get(found.group(1))
+        if note is None:
+            return found.group()
+        used.add(found.group(1))
+        return f" ({note.text.rstrip()})"
+
+    for block in blocks[:start]:
+        if "[" in block.text and block.kind != "heading":
+            text = _TEXT_MARK.sub(mark, block.text)
+            if text != block.text:
+                block.text, block.markdown = text, escape(text)
+    if not used:
+        return blocks
+    kept = [b for b in blocks[start:] if (m := _TEXT_NOTE.match(b.text)) is not None and m.group(1) not in used]
+    for block in kept:  # no mark refers to it: its text stays, as a paragraph
+        block.text = _TEXT_NOTE.sub(r"\2", block.text).strip()
+        block.markdown = escape(block.text)
+    first = min(notes[label].line for label in used)
+    repairs.add(FOOTNOTES, first, len(used))
+    head = blocks[:start]
+    if not kept and head and head[-1].kind == "heading" and head[-1].text.strip(" :").lower() in _NOTES_HEADINGS:
+        head = head[:-1]
+    return head + kept
 
 
 # --- Markdown ----------------------------------------------------------------------------------
@@ -611,6 +662,15 @@ class _HTMLBlocks(HTMLParser):
         LINK_OPEN and LINK_CLOSE)."""
         self.link_open = False
         self.emails: list[tuple[str, int]] = []
+        self.anchor = ""
+        """The id of the next block (a footnote's), until a block with text takes it."""
+        self.sup = 0
+        self.mark_like = False
+        """The open in-page link is in or around a <sup>, or its class or target says note ("fn1", "footnote-ref")."""
+        self.mark_open: tuple[int, str, int] | None = None
+        """An open in-page link: where its text starts in the current block, its target, its line."""
+        self.marks: list[tuple[str, str, int]] = []
+        """Footnote marks: (target id, their text, line); the block text holds NOTE_OPEN index NOTE_CLOSE."""
         self.hidden_address = ""
         """Inside a link to Cloudflare's e-mail protection: the address it decodes to."""
         self.tables = 0
@@ -618,6 +678,11 @@ class _HTMLBlocks(HTMLParser):
         """Open table rows: [index of their first block, cells begun, table depth]."""
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        ident = dict(attrs).get("id")
+        if ident and tag != "a" and not self.skip and (tag == "li" or tag in _BLOCKS or re.fullmatch(r"h[1-6]", tag)):
+            if self.current is not None and "".join(self.current).strip():
+                self._flush()  # the block before it ends here, without this id
+            self.anchor = ident  # the next block's (a footnote's <li id="fn1">, or its <div id>, <p id>)
         if tag in _SKIPPED:
             self.skip += 1
         elif tag == "a":
@@ -629,8 +694,18 @@ class _HTMLBlocks(HTMLParser):
                 href = f"mailto:{address}"
             if href.lower().startswith("mailto:"):
                 self.emails.append((href[7:].split("?")[0], self.getpos()[0]))
+            named = dict(attrs).get("id") or dict(attrs).get("name")
+            if named and not self.skip and (self.current is None or not "".join(self.current).strip()):
+                self.anchor = named  # <p><a id="fn1"></a>...: the block it opens
             if self.skip or not href:
                 pass
+            elif href.startswith("#") and len(href) > 1 and not self.mark_open:
+                if self.current is None:
+                    self._begin("paragraph", 0)
+                assert self.current is not None
+                target = unquote(href[1:])
+                self.mark_open = (len(self.current), target, self.getpos()[0])
+                self.mark_like = bool(self.sup or _NOTE_LIKE.search(f"{dict(attrs).get('class') or ''} {target}"))
             elif _kept_link(href):
                 if self.current is None:
                     self._begin("paragraph", 0)
@@ -670,6 +745,9 @@ class _HTMLBlocks(HTMLParser):
             self.bold += 1
         elif tag == "img":
             self.repairs.add(IMAGES, self.getpos()[0])
+        elif tag == "sup":
+            self.sup += 1
+            self.mark_like = self.mark_like or self.mark_open is not None
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _SKIPPED:
@@ -677,6 +755,7 @@ class _HTMLBlocks(HTMLParser):
         elif tag == "a":
             self.in_link = max(0, self.in_link - 1)
             self.hidden_address = ""
+            self._end_mark()
             if self.link_open and self.current is not None:
                 self.current.append(LINK_CLOSE)
                 self.link_open = False
@@ -687,6 +766,8 @@ class _HTMLBlocks(HTMLParser):
         elif tag in ("strong", "b") and self.current is not None and self.bold:
             self.current.append(BOLD)
             self.bold -= 1
+        elif tag == "sup":
+            self.sup = max(0, self.sup - 1)
         elif tag == "tr":
             self._end_row()
         elif tag == "table":
@@ -723,6 +804,26 @@ class _HTMLBlocks(HTMLParser):
         if self.in_link:
             self.linked.append(data)
 
+    def _end_mark(self) -> None:
+        """An in-page link ends: when its text is a footnote mark ("1", "[2]", "*"), it becomes a
+        marker :func:`_html_footnotes` replaces; otherwise its text stays and the link is dropped."""
+        if self.mark_open is None:
+            return
+        start, target, line = self.mark_open
+        self.mark_open = None
+        if self.current is None or len(self.current) < start:
+            self.repairs.add(_dropped_link("#" + target), line)
+            return
+        text = "".join(self.current[start:]).replace(BOLD, "")
+        if _HTML_MARK.fullmatch(text.strip()) and (self.mark_like or text.strip()[:1] == "["):
+            self.current[start:] = [f"{NOTE_OPEN}{len(self.marks)}{NOTE_CLOSE}"]
+            self.marks.append((target, text.strip(), line))
+        elif text.strip() and not _BACKLINK.sub("", text):  # "↩": says nothing without its link
+            self.current[start:] = []
+            self.repairs.add(BACKLINKS, line)
+        else:
+            self.repairs.add(_dropped_link("#" + target), line)
+
     def _begin(self, kind: str, level: int) -> None:
         self._flush()
         self.current, self.kind, self.level, self.linked = [], kind, level, []
@@ -730,6 +831,7 @@ class _HTMLBlocks(HTMLParser):
         self.start_line = self.getpos()[0]
 
     def _flush(self) -> None:
+        self._end_mark()  # a mark left open by its block's end
         if self.current is not None:
             raw = " ".join("".join(self.current).split())
             if raw.count(BOLD) % 2:
@@ -741,7 +843,8 @@ class _HTMLBlocks(HTMLParser):
                 ordered = bool(self.lists and self.lists[-1]) if self.kind == "item" else False
                 link_only = " ".join("".join(self.linked).split()) == text
                 markdown = _html_links(escape(raw), self.targets) if self.targets else escape(raw)
-                self.blocks.append(Block(self.kind, text, self.start_line, "html", self.level, ordered, markdown, link_only))
+                self.blocks.append(Block(self.kind, text, self.start_line, "html", self.level, ordered, markdown, link_only, self.anchor))
+                self.anchor = ""
         self.current = None
         self.linked = []
         self.targets, self.link_open = [], False
@@ -751,7 +854,67 @@ class _HTMLBlocks(HTMLParser):
 LINK_OPEN, LINK_CLOSE = "\x02", "\x03"
 """Mark where a kept link's text starts and ends inside an HTML block, until :func:`_html_links`
 writes it as ``[text](target)``."""
-_MARKERS = str.maketrans("", "", BOLD + LINK_OPEN + LINK_CLOSE)
+NOTE_OPEN, NOTE_CLOSE = "\x04", "\x05"
+"""Around the number of a footnote mark in an HTML block, until :func:`_html_footnotes` writes its note there."""
+_MARKERS = str.maketrans("", "", BOLD + LINK_OPEN + LINK_CLOSE + NOTE_OPEN + NOTE_CLOSE)
+_NOTE_LIKE = re.compile(r"(?:^|[\s_:-])(?:fn|ftn|foot|note|endnote|footnote)", re.I)
+_HTML_MARK = re.compile(r"\[?\(?(?:\d{1,3}|[a-z]|[ivx]{1,4}|[*†‡§]{1,3})\)?\]?")
+_NOTE_MARKER = re.compile("[ \t]*\x04(\\d+)\x05")
+_BACKLINK = re.compile(r"^[\s↩︎↑⤴^]+|[\s↩︎↑⤴^]+$")
+BACKLINKS = "in-page links made of an arrow only (a footnote's '↩', '↑' to the top) dropped with their arrow"
+
+
+def _html_footnotes(blocks: list[Block], marks: list[tuple[str, str, int]], repairs: Repairs) -> list[Block]:
+    """HTML footnotes: a mark (an in-page link whose text is "1", "[2]" or "*", often in ``<sup>``)
+    and the block it links to, later on the page (``<li id="fn1">``): the mark becomes the note
+    in parentheses, its back-link arrow dropped, and the note leaves (with a "Notes" heading
+    right above the notes, when they all leave). A mark whose target is no later paragraph or
+    list item is its text again, its link dropped as any in-page link."""
+    where = {b.anchor: i for i, b in enumerate(blocks) if b.anchor and b.kind in ("paragraph", "item")}
+    last_mark: dict[str, int] = {}
+    for i, block in enumerate(blocks):
+        for found in _NOTE_MARKER.finditer(block.text):
+            last_mark[marks[int(found.group(1))][0]] = i
+    notes = {target: where[target] for target, at in last_mark.items() if target in where and where[target] > at}
+    used: set[int] = set(notes.values())
+    written: dict[int, tuple[str, str]] = {}
+
+    def plain(text: str) -> str:  # a note's own marks, and marks that lead nowhere, are their text
+        return _NOTE_MARKER.sub(lambda m: f" {marks[int(m.group(1))][1]}" if m.group()[:1].isspace() else marks[int(m.group(1))][1], text)
+
+    for index in sorted(used):
+        note = blocks[index]
+        written[index] = (_BACKLINK.sub("", plain(note.text)), _BACKLINK.sub("", plain(note.markdown)))
+    counted: set[int] = set()
+
+    def replace(found: re.Match[str], field: int) -> str:
+        target, text, line = marks[int(found.group(1))]
+        index = notes.get(target)
+        if index is None:
+            if field == 0:
+                repairs.add(_dropped_link("#" + target), line)
+            return found.group().replace(found.group().strip(), text)
+        counted.add(index)
+        note = written[index][field]
+        return f" ({note})" if note else ""
+
+    out: list[Block] = []
+    for index, block in enumerate(blocks):
+        if index in used:
+            continue
+        if NOTE_OPEN in block.text:
+            block.text = " ".join(_NOTE_MARKER.sub(lambda m: replace(m, 0), block.text).split())
+            block.markdown = " ".join(_NOTE_MARKER.sub(lambda m: replace(m, 1), block.markdown).split())
+        out.append(block)
+    for index in sorted(counted):
+        repairs.add(FOOTNOTES, blocks[index].line)
+    # A heading over nothing but the notes that left goes too.
+    for index, block in enumerate(blocks):
+        if block.kind == "heading" and block.text.strip(" :").lower() in _NOTES_HEADINGS:
+            after = next((i for i in range(index + 1, len(blocks)) if i not in used), len(blocks))
+            if after > index + 1 and (after == len(blocks) or blocks[after].kind == "heading"):
+                out.remove(block)
+    return out
 _LINKED = re.compile("\x02([^\x02\x03]*)\x03|[\x02\x03]")
 
 
@@ -788,6 +951,8 @@ def blocks_from_html(text: str, repairs: Repairs, quiet: bool = False) -> list[B
         parser.tables = parser.rows[-1][2]
         parser._end_row()
     parser._flush()
+    if parser.marks:
+        parser.blocks = _html_footnotes(parser.blocks, parser.marks, repairs)
     # Addresses only in a link target (mailto:) still count as contacts.
     for email, line in parser.emails:
         if not any(email in b.text for b in parser.blocks):
