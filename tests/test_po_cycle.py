@@ -293,3 +293,69 @@ def test_an_update_drops_the_python_format_flags_babel_wrote(sample: Path, cli) 
     assert "python-format" not in path.read_text(encoding="utf-8")
     assert entry(sample, "nl", "children-age").msgstr.endswith("100% veilig.")
     assert problems(sample) == []
+
+
+def msgfmt_errors(path: Path) -> str:
+    assert MSGFMT is not None
+    run = subprocess.run([MSGFMT, "-c", "--check-format", "-o", "/dev/null", str(path)], capture_output=True, text=True)
+    return run.stderr if run.returncode or run.stderr else ""
+
+
+@needs_gettext
+def test_a_renamed_clause_keeps_a_catalog_msgfmt_reads(sample: Path, cli) -> None:
+    # A clause given another ID keeps its translation, fuzzy, with the old ID as '#| msgctxt'.
+    # gettext reads '#| msgctxt' only with a '#| msgid' after it, as msgmerge writes them: alone,
+    # msgfmt (and Poedit, which runs it) refused the whole catalog with a syntax error.
+    edit(sample / "sources" / "tonle-privacy" / "policy.md", "{#who-dpo}", "{#who-dpo-contact}")
+    assert cli("i18n", "update", cwd=sample).exit_code == 0
+    po = sample / "locales" / "nl" / "LC_MESSAGES" / "tonle-privacy.po"
+    assert msgfmt_errors(po) == ""
+    renamed = entry(sample, "nl", "who-dpo-contact")
+    assert renamed.fuzzy and renamed.previous_msgctxt == "who-dpo" and renamed.previous_msgid == renamed.msgid
+    assert renamed.msgstr.startswith("We hebben een functionaris voor gegevensbescherming")
+    assert problems(sample) == []
+
+
+@needs_gettext
+def test_an_item_inserted_in_a_list_moves_the_translations_with_their_text(sample: Path, cli) -> None:
+    # List items are numbered by position: an item inserted at the top renumbers every item
+    # below it. Each item's text keeps its own translation under its new number (fuzzy, with
+    # the old number as '#| msgctxt', as msgmerge's exact match does), never the translation of
+    # the item that had its number before, which an update used to put there (for review, but
+    # wrong in every case).
+    path = sample / "sources" / "tonle-privacy" / "policy.md"
+    first = "- {{data.contact-details}}: your full name,"
+    edit(path, first, "- {{data.account-credentials}}: a new first item.\n" + first)
+    before = {e.msgctxt: (e.msgid, e.msgstr) for e in polib.pofile(str(sample / "locales" / "nl" / "LC_MESSAGES" / "tonle-privacy.po"))}
+    assert cli("i18n", "update", cwd=sample).exit_code == 0
+    assert entry(sample, "nl", "collect-list.1").msgstr == ""
+    for number in range(1, 11):
+        old_msgid, old_msgstr = before[f"collect-list.{number}"]
+        moved = entry(sample, "nl", f"collect-list.{number + 1}")
+        assert (moved.msgid, moved.msgstr) == (old_msgid, old_msgstr)
+        assert moved.fuzzy and moved.previous_msgctxt == f"collect-list.{number}"
+    assert problems(sample) == []
+
+
+@needs_gettext
+def test_an_update_keeps_an_unwrapped_catalog_unwrapped(sample: Path, cli) -> None:
+    # A catalog saved without wrapping (msgcat --no-wrap, Weblate's "only wrap at newlines",
+    # Poedit with wrapping off) stays so: the entries an update changes come out as gettext's
+    # --no-wrap writes them, not wrapped at 79 columns in the middle of an unwrapped file.
+    assert MSGFMT is not None
+    msgcat = str(Path(MSGFMT).with_name("msgcat"))
+    po = sample / "locales" / "nl" / "LC_MESSAGES" / "tonle-privacy.po"
+    subprocess.run([msgcat, "--no-wrap", "-o", str(po), str(po)], check=True)
+    edit(sample / "sources" / "tonle-privacy" / "policy.md", LONG_OLD, LONG_NEW)
+    edit(sample / "sources" / "tonle-privacy" / "policy.md", "{#who-dpo}", "{#who-dpo-contact}")
+    assert cli("i18n", "update", cwd=sample).exit_code == 0
+    after = po.read_text(encoding="utf-8")
+    assert "#, fuzzy" in after and f"{LONG_NEW}\"\n" in after
+    rewritten = subprocess.run([msgcat, "--no-wrap", str(po)], check=True, capture_output=True, text=True).stdout
+    assert list(difflib.unified_diff(rewritten.splitlines(), after.splitlines(), lineterm="", n=0)) == []
+    # A wrapped catalog stays wrapped.
+    subprocess.run([msgcat, "--width=79", "-o", str(po), str(po)], check=True)
+    edit(sample / "sources" / "tonle-privacy" / "policy.md", LONG_NEW, LONG_NEWER)
+    assert cli("i18n", "update", cwd=sample).exit_code == 0
+    assert max(len(line) for line in po.read_text(encoding="utf-8").splitlines() if line.startswith(("msgid", '"'))) <= 79
+    assert problems(sample) == []

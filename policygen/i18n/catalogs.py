@@ -348,8 +348,9 @@ def new_catalog(template: Catalog, locale: str) -> Catalog:
     return store
 
 
-def _copy(unit: Unit) -> Unit:
-    fresh = _pypo().pounit(unit.source)
+def _copy(unit: Unit, wrapper: object = None) -> Unit:
+    # Made with the catalog's wrapper, so its msgid is quoted in the catalog's layout.
+    fresh = _pypo().pounit(unit.source, wrapper=wrapper)
     fresh.setcontext(unit.getcontext())
     fresh.automaticcomments = list(unit.automaticcomments)
     fresh.sourcecomments = list(unit.sourcecomments)
@@ -363,13 +364,14 @@ def merge(existing: Catalog, template: Catalog, locale: str) -> Catalog:
     translator comments), with the template's comments and references. A message whose context
     remains but whose source changed keeps its translation, marked fuzzy, with the source the
     translation was made for as the previous msgid (``#|``); a message found by its source under
-    another context does the same with the previous context. Messages no longer in the template
+    another context does the same with the previous context, and is taken before a message of its
+    context with another text (an item inserted above it in a list renumbers it). Messages no longer in the template
     become obsolete; obsolete ones stay, unless they come back: with the same context and source,
     as they were (translated, or fuzzy if they were); otherwise as a fuzzy match.
     """
     active: dict[tuple[str, str], Unit] = {}
     by_context: dict[str, Unit] = {}
-    by_source: dict[str, Unit] = {}
+    by_source: dict[str, list[Unit]] = {}
     obsolete: dict[tuple[str, str], Unit] = {}
     for unit in existing.units:
         if unit.isheader() or unit.hasplural():
@@ -381,9 +383,30 @@ def merge(existing: Catalog, template: Catalog, locale: str) -> Catalog:
             continue
         active[key] = unit
         by_context[key[0]] = unit
-        by_source.setdefault(key[1], unit)
-    merged = _pypo().pofile()
+        by_source.setdefault(key[1], []).append(unit)
+    # A catalog written unwrapped (msgcat --no-wrap, Weblate's "only wrap at newlines", Poedit
+    # with wrapping off) gets its new and changed messages unwrapped too, not a mix of layouts:
+    # a wrapper without a column limit breaks a string only after a line feed, as gettext's
+    # --no-wrap does. Its messages take the same wrapper, so adding one requotes nothing.
+    merged = _pypo().pofile(width=_NO_WRAP if _unwrapped(existing) else None)
     merged.units = []
+    for unit in existing.units:
+        unit.wrapper = merged.wrapper
+    # Text that only moved to another context (an item inserted above it in its list renumbers
+    # it) keeps the translation of that text, as msgmerge's exact msgid match does, rather than
+    # take the translation of whatever text had its context before: each message with the same
+    # text in the old catalog, not kept as it is by the template, goes to the first message of
+    # the template that has the text under another context.
+    wanted = [(tunit.getcontext(), tunit.source) for tunit in messages(template)]
+    claimed = {id(active[key]) for key in wanted if key in active}
+    moved: dict[tuple[str, str], Unit] = {}
+    for key in wanted:
+        if key in active or (key in obsolete and obsolete[key].target):
+            continue
+        found = next((unit for unit in by_source.get(key[1], ()) if unit.target and id(unit) not in claimed), None)
+        if found is not None:
+            claimed.add(id(found))
+            moved[key] = found
     header = existing.header()
     merged.addunit(header if header is not None else new_catalog(template, locale).units[0])
     used: set[int] = set()
@@ -413,11 +436,11 @@ def merge(existing: Catalog, template: Catalog, locale: str) -> Catalog:
                 kept.prev_context = None
             merged.addunit(kept)
             continue
-        fresh = _copy(tunit)
-        old = by_context.get(context)
-        if old is None or id(old) in used:
-            old = by_source.get(source)
-            if old is not None and id(old) in used:
+        fresh = _copy(tunit, merged.wrapper)
+        old = moved.get((context, source))
+        if old is None:
+            old = by_context.get(context)
+            if old is not None and (id(old) in used or id(old) in claimed):
                 old = None
         if (old is not None and old.target and not old.isfuzzy() and not old.isobsolete() and old.getcontext() == context
                 and flowed(old.source) == source):
@@ -449,6 +472,10 @@ def merge(existing: Catalog, template: Catalog, locale: str) -> Catalog:
             old_context = old.prev_context if (old.isfuzzy() and old.prev_msgctxt) else old.getcontext()
             if old_context != context:
                 fresh.prev_context = old_context
+                if not fresh.prev_msgid:
+                    # gettext reads '#| msgctxt' only before a '#| msgid' (msgmerge writes
+                    # both): alone, msgfmt and Poedit refuse the file with a syntax error.
+                    fresh.prev_source = made_for
         merged.addunit(fresh)
     for unit in existing.units:
         if unit.isheader() or id(unit) in used:
@@ -462,6 +489,27 @@ def merge(existing: Catalog, template: Catalog, locale: str) -> Catalog:
         merged.addunit(unit)
     _refresh_header(merged, template, locale)
     return merged
+
+
+_NO_WRAP = 1 << 30
+"""A width no line reaches: translate-toolkit then breaks strings where gettext's --no-wrap does."""
+
+
+def _unwrapped(store: Catalog) -> bool:
+    """Whether a catalog's strings are written unwrapped: some string runs past gettext's 79
+    columns and none is broken over lines except after a line feed (``\\n``), which is where
+    gettext breaks a string it does not wrap."""
+    long = False
+    for unit in store.units:
+        if unit.isheader():
+            continue
+        strings = [unit.msgctxt, unit.msgid, unit.msgid_plural, unit.prev_msgid]
+        strings += list(unit.msgstr.values()) if isinstance(unit.msgstr, dict) else [unit.msgstr]
+        for lines in strings:
+            if any(line != '""' and not line.endswith('\\n"') for line in lines[:-1]):
+                return False
+            long = long or any(len(line) > 79 - len("msgid ") for line in lines)
+    return long
 
 
 def _drop_mangled_comments(unit: Unit) -> None:
