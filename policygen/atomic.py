@@ -10,7 +10,8 @@ have the same rule (:func:`policygen.source.files.inside`); a symlinked ``locale
 a temporary file beside its target and flushed to disk; if any of that fails (a full disk, a
 permission, a folder where a file should go), the temporary files are removed and no target
 has changed. Then each temporary file replaces its target in one rename. Unchanged files are
-not touched, so their modification times stay put.
+not touched, so their modification times stay put. A temporary file carries its process's ID:
+one left by a process that was killed is removed by the next write of its target.
 
 :func:`publish` writes a whole output folder at once, for ``build``: the complete new tree is
 made beside the old one (unchanged files and the site's own files are hard links to the old
@@ -28,7 +29,7 @@ import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,6 +109,7 @@ def write_all(files: dict[Path, bytes], root: Path) -> list[Path]:
         if _into_archive_through_a_link(path, root):
             raise PolicygenError(f"{_shown(path)}: leads into {ARCHIVE}/ (through a symlink?); only 'policygen release' writes the archive, "
                                  "and it never rewrites an archived file: remove the link")
+    _remove_stale_temp_files(files)
     staged: list[tuple[Path, str]] = []
     try:
         for path, data in sorted(files.items()):
@@ -146,7 +148,9 @@ def _into_archive_through_a_link(path: Path, root: Path) -> bool:
 
 
 def _temp_file(folder: Path, name: str, data: bytes) -> str:
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    # Named after its target and its process (.mini.po.4242-k3j9x_2a.tmp): a write killed before
+    # its rename leaves the file, and the next write of that target removes it once the process is gone.
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}-", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -157,6 +161,51 @@ def _temp_file(folder: Path, name: str, data: bytes) -> str:
         Path(tmp).unlink(missing_ok=True)
         raise
     return tmp
+
+
+def _remove_stale_temp_files(paths: Iterable[Path]) -> None:
+    """Remove the temporary files that a write of one of ``paths``, killed (kill -9, a power cut)
+    between writing and renaming, left beside it: those named after the target whose process is
+    gone. A live process's are left alone, so two commands writing at once do not disturb each
+    other. On POSIX only: elsewhere there is no harmless way to ask whether a process lives."""
+    if os.name != "posix":
+        return
+    names: dict[Path, set[str]] = {}
+    for path in paths:
+        names.setdefault(path.parent, set()).add(path.name)
+    for folder, targets in names.items():
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue  # not there yet: nothing was left in it
+        for entry in entries:
+            owner = _temp_owner(entry.name, targets)
+            if owner is not None and not _alive(owner) and entry.is_file(follow_symlinks=False):
+                Path(entry.path).unlink(missing_ok=True)
+
+
+def _temp_owner(name: str, targets: set[str]) -> int | None:
+    """The process that made ``name``, when it is a temporary file of one of ``targets``."""
+    if not (name.startswith(".") and name.endswith(".tmp")):
+        return None
+    for target in targets:
+        if name.startswith(f".{target}."):
+            pid, dash, _random = name[len(target) + 2 : -len(".tmp")].partition("-")
+            if dash and pid.isdigit():
+                return int(pid)
+    return None
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: only asks (POSIX; callers check)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process: alive
+    return True
 
 
 def _write_new(path: Path, data: bytes) -> None:

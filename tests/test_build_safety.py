@@ -304,6 +304,26 @@ def test_killed_at_a_system_call_of_the_write_phase(mini: Path, call: str, when:
     assert sorted(p.name for p in work_dir(out).iterdir()) == ["lock"]
 
 
+@POSIX
+@pytest.mark.skipif(not Path("/usr/bin/strace").exists(), reason="needs strace to kill at an exact system call")
+def test_a_catalog_update_killed_while_writing_leaves_no_temp_file_for_good(mini: Path, cli) -> None:
+    """kill -9 while 'i18n update' writes (at the first fsync: a catalog's temporary file is
+    written beside it, not yet renamed) left '.mini.pot.<random>.tmp' in locales/ for good, for
+    'git add' to pick up; the next write of that catalog removes it."""
+    prose = mini / "sources" / "mini" / "policy.md"
+    prose.write_text(prose.read_text(encoding="utf-8") + "\n{#added}\nOne more sentence.\n", encoding="utf-8")
+    killed = subprocess.run(["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=fsync", "-e", "inject=fsync:signal=SIGKILL:when=1",
+                             sys.executable, "-m", "policygen", "i18n", "update", "-C", str(mini), "-q"], cwd=mini, capture_output=True)
+    assert killed.returncode != 0
+    assert list(mini.rglob("*.tmp")) != [], "killed before any temporary file was written"
+    live = mini / "locales" / f".mini.pot.{os.getpid()}-stillbusy.tmp"  # a live process's is not touched
+    live.write_bytes(b"")
+    result = cli("i18n", "update", cwd=mini)
+    assert result.exit_code == 0, result.stderr
+    assert [p for p in mini.rglob("*.tmp") if p != live] == []
+    assert live.exists()
+
+
 # --- F03 and F04: PDF workers and WeasyPrint's temp folders ------------------------------------
 
 
