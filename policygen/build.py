@@ -59,7 +59,7 @@ from policygen.render.html import (
     theme_templates,
 )
 from policygen.render.pdf import pdf_source_html, render_pdf
-from policygen.source.load import find_project
+from policygen.source.load import FACTS_FILE, PROSE_FILE, find_project
 
 MANIFEST = "manifest.json"
 
@@ -680,7 +680,7 @@ class Renders:
     rendered and what came from the cache.
 
     A page's key holds the digest of the files its localized text was made from (:meth:`add`:
-    the policy's ``sources/`` folder, the locale's catalogs of the policy and of the glossary,
+    the policy's ``policy.yaml`` and ``policy.md``, the locale's catalogs of the policy and of the glossary,
     the glossary labels of the facts the policy has, the configuration), the digest of the theme
     templates it is made with, and every other argument of the renderer. So an edit re-renders
     the outputs of the (policy, locale) pairs whose files it touched, a glossary label the pages
@@ -698,8 +698,9 @@ class Renders:
         """Note the inputs of ``items``, localized from the project (or archived sources) in ``root``."""
         for item in items:
             policy, locale, glossary = item.policy, item.locale, item.formatter.project.glossary
-            folder = root / "sources" / policy.id
-            files = sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+            # The two files the loader reads there: an editor's backup or swap file beside them
+            # (policy.md~, .policy.md.swp), or a note, renders nothing again.
+            files = [root / "sources" / policy.id / name for name in (FACTS_FILE, PROSE_FILE)]
             catalogs = [root / "locales" / locale / "LC_MESSAGES" / f"{domain}.po" for domain in (policy.id, "glossary")]
             labels = [[t.context, t.label] for t in policy.facts.shown_labels(glossary)]
             self._units[id(item)] = cache_key(files_digest([*files, *catalogs, root / "policygen.yaml"], root),

@@ -515,3 +515,22 @@ def test_a_theme_asset_behind_a_linked_folder_is_in_the_pdf_key(mini: Path, tmp_
     assert len(again.pdfs_rendered) == 1, again.pdfs_cached
     pdf(output=tmp_path / "cold", use_cache=False)
     assert (mini / "output" / "mini" / "en" / "mini-en.pdf").read_bytes() == (tmp_path / "cold" / "mini" / "en" / "mini-en.pdf").read_bytes()
+
+
+def test_a_file_the_loader_does_not_read_renders_nothing_again(mini: Path, tmp_path: Path) -> None:
+    """An editor's backup and swap files, or a note, in a policy's folder: the loader reads only
+    policy.yaml and policy.md there, so no page is rendered again (before, the pages were keyed by
+    every file of the folder, and each swap-file write re-rendered the policy's pages)."""
+    def html() -> api.BuildResult:
+        return api.build(mini, formats=["html"], allow_incomplete=True)
+
+    html()
+    folder = mini / "sources" / "mini"
+    (folder / "policy.md~").write_bytes((folder / "policy.md").read_bytes())
+    (folder / ".policy.md.swp").write_bytes(b"b0VIM 9.0\0")
+    (folder / "notes.txt").write_text("ask legal about the retention period\n", encoding="utf-8")
+    again = html()
+    assert again.rendered == {}, again.rendered
+    assert again.cached["html"] == 2 and again.cached["html-fragment"] == 2
+    api.build(mini, output=tmp_path / "cold", formats=["html"], allow_incomplete=True, use_cache=False)
+    assert _files(mini / "output") == _files(tmp_path / "cold")
