@@ -566,7 +566,7 @@ CLOUDFLARE_EMAIL = "/cdn-cgi/l/email-protection"
 own that needs the site's script, not a mailbox."""
 HIDDEN_EMAIL = re.compile(r"\[\s*email[\s\u00a0]*protected\s*\]", re.I)
 """What a page saved from behind Cloudflare's e-mail obfuscation says where an address stood."""
-DECODED = "e-mail addresses hidden by Cloudflare decoded from their link (/cdn-cgi/l/email-protection#...) and linked with mailto:"
+DECODED = "e-mail addresses hidden by Cloudflare decoded from their code (/cdn-cgi/l/email-protection#..., data-cfemail)"
 _CLOUDFLARE_CODE = re.compile(r"(?:[0-9a-fA-F]{2}){4,254}")
 _ADDRESS_SHAPE = re.compile(r"[^\s@<>()\[\]\\,;:\"]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,5}\.[A-Za-z]{2,24}")
 
@@ -672,7 +672,9 @@ class _HTMLBlocks(HTMLParser):
         self.marks: list[tuple[str, str, int]] = []
         """Footnote marks: (target id, their text, line); the block text holds NOTE_OPEN index NOTE_CLOSE."""
         self.hidden_address = ""
-        """Inside a link to Cloudflare's e-mail protection: the address it decodes to."""
+        """Inside a link to Cloudflare's e-mail protection, or an element with its data-cfemail code: the address it decodes to."""
+        self.hidden_tag = ""
+        """The tag whose end ends :attr:`hidden_address`."""
         self.tables = 0
         self.rows: list[list[int]] = []
         """Open table rows: [index of their first block, cells begun, table depth]."""
@@ -683,14 +685,20 @@ class _HTMLBlocks(HTMLParser):
             if self.current is not None and "".join(self.current).strip():
                 self._flush()  # the block before it ends here, without this id
             self.anchor = ident  # the next block's (a footnote's <li id="fn1">, or its <div id>, <p id>)
+        coded = dict(attrs).get("data-cfemail")
+        if coded and not self.skip and not self.hidden_address and (address := cloudflare_email(f"{CLOUDFLARE_EMAIL}#{coded}")):
+            # <span class="__cf_email__" data-cfemail="HEX">[email protected]</span>: the same code, without a link
+            self.repairs.add(DECODED, self.getpos()[0])
+            self.hidden_address, self.hidden_tag = address, tag
         if tag in _SKIPPED:
             self.skip += 1
         elif tag == "a":
             self.in_link += 1
             href = (dict(attrs).get("href") or "").strip()
             if not self.skip and (address := cloudflare_email(href)):
-                self.repairs.add(DECODED, self.getpos()[0])
-                self.hidden_address = address
+                if not self.hidden_address:
+                    self.repairs.add(DECODED, self.getpos()[0])
+                self.hidden_address, self.hidden_tag = address, "a"
                 href = f"mailto:{address}"
             if href.lower().startswith("mailto:"):
                 self.emails.append((href[7:].split("?")[0], self.getpos()[0]))
@@ -750,11 +758,12 @@ class _HTMLBlocks(HTMLParser):
             self.mark_like = self.mark_like or self.mark_open is not None
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == self.hidden_tag:
+            self.hidden_address = self.hidden_tag = ""
         if tag in _SKIPPED:
             self.skip = max(0, self.skip - 1)
         elif tag == "a":
             self.in_link = max(0, self.in_link - 1)
-            self.hidden_address = ""
             self._end_mark()
             if self.link_open and self.current is not None:
                 self.current.append(LINK_CLOSE)
