@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import errno
 import json
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -321,7 +322,7 @@ class Preview:
 
         def wanted(_change: Any, path: str) -> bool:
             resolved = Path(path)
-            return not any(resolved == folder or resolved.is_relative_to(folder) for folder in ignored) and not resolved.name.endswith(".tmp")
+            return not any(resolved == folder or resolved.is_relative_to(folder) for folder in ignored) and not _editors_own(resolved.name)
 
         for _changes in watch(self.project, watch_filter=wanted, debounce=50, step=25, rust_timeout=500, stop_event=self.stop,
                               raise_interrupt=False):
@@ -336,6 +337,21 @@ class Preview:
         for thread in self._threads:
             if thread.ident is not None:  # started (close may come before start)
                 thread.join(10)
+
+
+_EDITORS_OWN = re.compile(
+    r".*\.tmp|.*~|\..*\.sw[a-px]|4913|#.*#|\.#.*|.*___jb_(tmp|old)___|\.goutputstream-.*|.*\.kate-swp|\.~lock\..*#|\.DS_Store")
+"""Names of what editors write beside the file being edited, which no build reads: a temporary
+file renamed over the file on save (``*.tmp``, JetBrains' ``___jb_tmp___``, gedit's
+``.goutputstream-*``), backups (``name~``, ``___jb_old___``), vim's swap file (``.name.swp``,
+rewritten while you type) and its write test (``4913``), emacs' auto-save and lock files
+(``#name#``, ``.#name``), kate's swap file, LibreOffice's lock, macOS's ``.DS_Store``."""
+
+
+def _editors_own(name: str) -> bool:
+    """Whether a changed file is an editor's own (:data:`_EDITORS_OWN`): it starts no build, so
+    an open page does not reload while you type."""
+    return _EDITORS_OWN.fullmatch(name) is not None
 
 
 def _summary(kind: str, result: BuildResult) -> str:

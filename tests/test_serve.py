@@ -349,3 +349,38 @@ def test_an_output_folder_inside_the_sources_is_refused_and_not_made(mini: Path)
     finally:
         running.close()
     assert not (mini / "sources" / "preview").exists()
+
+
+def test_an_editors_own_files_start_no_build(mini: Path) -> None:
+    """What editors write beside the file being edited (vim's swap file, rewritten while you
+    type, and its write test '4913'; backups 'name~'; emacs' '#name#' and '.#name'; JetBrains'
+    and gedit's temporary files) is no input: it starts no build, so the open page does not
+    reload while you type. Before, each swap-file write rebuilt the site and reloaded the page."""
+    running = Preview(mini, port=0, say=lambda _message: None, pdf=False, allow_incomplete=True)
+    builds: list[list[str]] = []
+    build = running._build
+
+    def counted(formats: list[str], cancel: Any = None) -> bool:
+        builds.append(formats)
+        return build(formats, cancel)
+
+    running._build = counted  # type: ignore[method-assign]
+    folder = mini / "sources" / "mini"
+    try:
+        running.start()
+        assert builds == [["html"]]
+        for name in (".policy.md.swp", ".policy.md.swx", "4913", "policy.md~", "#policy.md#", ".#policy.md", "policy.md___jb_tmp___",
+                     ".goutputstream-ABC123"):
+            (folder / name).write_bytes(b"editor state\n")
+        (mini / "sources" / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+        time.sleep(1.5)  # the watcher steps every 25 ms and waits 50 ms for a batch to settle
+        assert builds == [["html"]], "an editor's own file started a build"
+        prose = folder / "policy.md"
+        prose.write_text(prose.read_text(encoding="utf-8").replace("Write to", "Please write to"), encoding="utf-8")
+        deadline = time.monotonic() + 20
+        while running.state.html < 2:
+            assert time.monotonic() < deadline, "no rebuild after a save"
+            time.sleep(0.05)
+        assert builds == [["html"], ["html"]]
+    finally:
+        running.close()
