@@ -888,12 +888,14 @@ def _html_footnotes(blocks: list[Block], marks: list[tuple[str, str, int]], repa
     used: set[int] = set(notes.values())
     written: dict[int, tuple[str, str]] = {}
 
-    def plain(text: str) -> str:  # a note's own marks, and marks that lead nowhere, are their text
-        return _NOTE_MARKER.sub(lambda m: f" {marks[int(m.group(1))][1]}" if m.group()[:1].isspace() else marks[int(m.group(1))][1], text)
+    def as_written(found: re.Match[str], field: int) -> str:  # a mark as its text: plain, or escaped Markdown
+        text = marks[int(found.group(1))][1]
+        return found.group().replace(found.group().strip(), text if field == 0 else placeholder_braces(text).translate(_SPECIAL))
 
-    for index in sorted(used):
+    for index in sorted(used):  # a note's own marks are their text
         note = blocks[index]
-        written[index] = (_BACKLINK.sub("", plain(note.text)), _BACKLINK.sub("", plain(note.markdown)))
+        written[index] = (_BACKLINK.sub("", _NOTE_MARKER.sub(lambda m: as_written(m, 0), note.text)),
+                          _BACKLINK.sub("", _NOTE_MARKER.sub(lambda m: as_written(m, 1), note.markdown)))
     counted: set[int] = set()
 
     def replace(found: re.Match[str], field: int) -> str:
@@ -902,7 +904,7 @@ def _html_footnotes(blocks: list[Block], marks: list[tuple[str, str, int]], repa
         if index is None:
             if field == 0:
                 repairs.add(_dropped_link("#" + target), line)
-            return found.group().replace(found.group().strip(), text)
+            return as_written(found, field)
         counted.add(index)
         note = written[index][field]
         return f" ({note})" if note else ""
