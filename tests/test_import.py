@@ -683,3 +683,21 @@ def test_update_puts_no_placeholder_into_a_link_target_or_an_id(project_dir: Pat
     assert "Write to [{{contact.email-privacy-shop-example}}](mailto:privacy@shop.example) with" in markdown
     assert "## Users under {{minimum_age}} {#users-under-16}" in markdown
     assert report.placeholders_kept == 2 and not [t for t in report.todo if "placeholder" in t]
+
+
+def test_update_renders_placeholders_in_the_policys_language(tmp_path: Path) -> None:
+    """The values of a person's placeholders are rendered in the language policy.md is written in
+    (policy.yaml's source_locale), not in the --lang of the update: '{{effective_date}}' reads
+    '2 januari 2026' in a Dutch policy, whatever the command line says."""
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "policygen.yaml").write_text("site:\n  title: T\nlocales: [nl, en]\n", encoding="utf-8")
+    source = tmp_path / "v1.md"
+    source.write_text("# Privacy\n\n## Over deze tekst\n\nWij hebben deze tekst op 2 januari 2026 herzien, samen met onze juristen.\n",
+                      encoding="utf-8")
+    import_policy(project, source, "shop", "nl", today=date(2026, 1, 2))
+    prose = project / "sources" / "shop" / "policy.md"
+    prose.write_text(prose.read_text(encoding="utf-8").replace("op 2 januari 2026 herzien", "op {{effective_date}} herzien"), encoding="utf-8")
+    report = import_policy(project, source, "shop", "en", update=True, today=date(2026, 1, 2))
+    assert "Wij hebben deze tekst op {{effective_date}} herzien" in prose.read_text(encoding="utf-8")
+    assert report.placeholders_kept == 1

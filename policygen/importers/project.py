@@ -268,7 +268,7 @@ class Earlier:
     """Why no placeholder could be rendered (the project does not load), or ""."""
 
 
-def previous_import(root: Path, folder: Path, policy_id: str, locale: str) -> Earlier:
+def previous_import(root: Path, folder: Path, policy_id: str) -> Earlier:
     """The sections and clauses of the policy already in ``folder``, and its placeholders, for ``update``."""
     errors = Collector()
     prose = folder / PROSE_FILE
@@ -279,7 +279,7 @@ def previous_import(root: Path, folder: Path, policy_id: str, locale: str) -> Ea
     earlier = Earlier(Previous())
     rendered: dict[str, tuple[str, ...]] = {}
     if PLACEHOLDER_RE.search(text):
-        rendered, earlier.unrendered = _rendered_placeholders(root, policy_id, locale, set(PLACEHOLDER_RE.findall(text)))
+        rendered, earlier.unrendered = _rendered_placeholders(root, policy_id, set(PLACEHOLDER_RE.findall(text)))
         starts = sorted((segment.line, segment.clause) for segment in (document.title, *document.segments))
         for number, line in enumerate(text.split("\n"), start=1):
             for match in PLACEHOLDER_RE.finditer(line):
@@ -299,14 +299,15 @@ def previous_import(root: Path, folder: Path, policy_id: str, locale: str) -> Ea
     return earlier
 
 
-def _rendered_placeholders(root: Path, policy_id: str, locale: str, names: set[str]) -> tuple[dict[str, tuple[str, ...]], str]:
-    """Placeholder name -> the plain texts it renders to in ``locale`` (as a reader of the built
-    policy sees it, mid-sentence and at a sentence start), or why the project gives none."""
+def _rendered_placeholders(root: Path, policy_id: str, names: set[str]) -> tuple[dict[str, tuple[str, ...]], str]:
+    """Placeholder name -> the plain texts it renders to in the policy's language (as a reader of
+    the built policy sees it, mid-sentence and at a sentence start), or why the project gives none."""
     try:
         project = load_project(root, [policy_id])
         policy = project.policies[policy_id]
         errors = Collector()
-        formatter = Formatter(project, policy, locale, load_translations(project, [locale], errors))
+        # policy.md is written in the policy's own language, whatever --lang says
+        formatter = Formatter(project, policy, policy.source_locale, load_translations(project, [policy.source_locale], errors))
     except PolicygenError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "it does not load"
         return {}, f"the project does not load, so their values are unknown ({first})"
@@ -467,7 +468,7 @@ def import_policy(project_root: Path, source: Path, policy_id: str, locale: str,
     if folder.exists() and not force and not update:
         raise PolicygenError(f"{folder}: a policy with this ID exists; pass --update to bring in a new version of it (clause IDs kept), "
                              "--force to replace its files, or choose another --policy")
-    earlier = previous_import(root, folder, policy_id, locale) if update else None
+    earlier = previous_import(root, folder, policy_id) if update else None
     previous = earlier.previous if earlier else None
     try:
         large = source.stat().st_size >= LARGE_INPUT
