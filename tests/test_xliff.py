@@ -330,3 +330,45 @@ def test_a_unit_a_cat_tool_split_into_segments_imports(sample: Path, cli) -> Non
     xlf.write_text(text[:start] + moved + text[end:], encoding="utf-8")
     result = cli("i18n", "import", str(xlf), cwd=sample)
     assert result.exit_code == 0, result.stderr
+
+
+def test_import_refuses_codes_that_are_all_there_but_make_wrong_markdown(sample: Path, cli) -> None:
+    # The codes of a target are compared as a set, so two targets a CAT tool lets a translator
+    # write passed: a link's closing code put before its opening one ("](#x)text["), and a
+    # fuzzy unit revised with the codes of its old target, which link to a target the source no
+    # longer has. Both were imported as translated, and the page published the broken text and
+    # the old link ('policygen check' and 'build' do not compare link targets). Import now
+    # checks a target as 'i18n check' checks a PO translation, in the same words.
+    assert cli("i18n", "export", "--locale", "nl", cwd=sample).exit_code == 0
+    xlf = sample / XLF
+    text = xlf.read_text(encoding="utf-8")
+    before = po_bytes(sample)
+    link = ('Wil je dat liever niet, dan kun je <bpt id="1" ctype="link">[</bpt>je identiteit op een andere manier laten verifiëren'
+            '<ept id="1">](#face-check-alternative)</ept>.</target>')
+    assert link in text
+    swapped = ('Wil je dat liever niet, dan kun je <ept id="1">](#face-check-alternative)</ept>je identiteit op een andere manier laten '
+               'verifiëren<bpt id="1" ctype="link">[</bpt>.</target>')
+    xlf.write_text(text.replace(link, swapped), encoding="utf-8")
+    line = text[: text.index(link)].count("\n") + 1
+    result = cli("i18n", "import", str(xlf), cwd=sample)
+    assert result.exit_code == 1
+    assert (f"xliff/nl/tonle-privacy.xlf:{line}: unit 'summary-list.3': the target drops or changes the link target "
+            "'#face-check-alternative'; link targets are never translated") in result.stderr
+    assert po_bytes(sample) == before
+
+    prose = sample / "sources" / "tonle-privacy" / "policy.md"
+    prose.write_text(prose.read_text(encoding="utf-8").replace("(#face-check-alternative)", "(#sensitive-face-check)"), encoding="utf-8")
+    assert cli("i18n", "update", cwd=sample).exit_code == 0
+    assert cli("i18n", "export", "--locale", "nl", cwd=sample).exit_code == 0
+    text = xlf.read_text(encoding="utf-8")
+    start = text.index('<trans-unit id="summary-list.3"')
+    unit = text[start : text.index("</trans-unit>", start)]
+    assert 'state="needs-review-translation"' in unit and "](#face-check-alternative)</ept>" in unit
+    revised = (unit.replace('approved="no"', 'approved="yes"').replace('state="needs-review-translation"', 'state="translated"')
+               .replace("alleen als je daarvoor uitdrukkelijk toestemming geeft", "uitsluitend met je uitdrukkelijke toestemming"))
+    xlf.write_text(text.replace(unit, revised), encoding="utf-8")
+    before = po_bytes(sample)
+    result = cli("i18n", "import", str(xlf), cwd=sample)
+    assert result.exit_code == 1
+    assert "unit 'summary-list.3': the target links to '#face-check-alternative', which the source does not" in result.stderr
+    assert po_bytes(sample) == before

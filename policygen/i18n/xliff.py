@@ -33,9 +33,9 @@ from typing import TYPE_CHECKING
 from policygen.atomic import write_all
 from policygen.errors import Collector, PolicygenError
 from policygen.i18n.catalogs import messages, read_catalog, render_catalog, targets
+from policygen.i18n.status import compare
 from policygen.model import PLACEHOLDER_RE, SUPPORTED_LOCALES, Project, is_safe_slug
 from policygen.source.files import CONTROL_CHARACTERS, NOT_A_FILE, holds_control, inside, not_a_file
-from policygen.source.placeholders import kept, names_in
 
 if TYPE_CHECKING:
     from lxml import etree
@@ -728,8 +728,12 @@ def _merge_file(project: Project, path: Path, read: ReadFile, known: dict[str, l
         if unit.code_problem is not None:
             errors.add(path, unit.target_line or unit.line, f"unit '{context}': {unit.code_problem}")
             continue
-        # The same check, in the same words, as a PO file's (i18n check, the publishing gate).
-        not_kept = kept(names_in(message.source), names_in(unit.target)) if unit.target else []
+        # The same check, in the same words, as a PO file's ('i18n check'): placeholders, and the
+        # link targets and markup the codes carry. A CAT tool lets a translator keep the codes of
+        # the old target of a fuzzy unit (a link to a target the source no longer has), or put a
+        # pair's closing code before its opening one ("](#x)text["): the codes are all there, once
+        # each, and the Markdown is still wrong.
+        not_kept = compare(message.source, unit.target) if unit.target else []
         for problem in not_kept:
             errors.add(path, unit.target_line or unit.line, f"unit '{context}': the target {problem}")
         if not_kept:
