@@ -190,10 +190,11 @@ def test_which_patterns_need_a_digit() -> None:
 
 
 def test_addresses_in_a_long_text_are_read_paragraph_by_paragraph() -> None:
-    """A long text is scanned for e-mail addresses only in the paragraphs that may hold one: the
+    """A long text is scanned for e-mail addresses only in the lines that may hold one: the
     addresses found are those a scan of the whole text finds, spelled ones across a line break too."""
-    filler = "\n\n".join(f"Paragraph {i} says nothing about how to reach us, at length and at leisure." for i in range(120))
-    text = f"{filler}\n\nWrite to privacy@example.org or legal\n(at) example [dot] org.\n\n{filler}\n\nOr dpo[at]example.net"
+    filler = "\n".join(f"Line {i} says nothing about how to reach us, at length and at leisure." for i in range(120))
+    text = (f"{filler}\nWrite to privacy@example.org or legal\n(at) example [dot]\norg, or ask (at)\nhelp.example.org.\n{filler}\n"
+            f"Or dpo[at]example\n(dot)\nnet")
     assert len(text) > 4096
     whole = {prose._SPELLED_DOT.sub(".", prose._SPELLED_AT.sub("@", e)).lower() for e in prose._EMAIL.findall(text)}
-    assert prose._emails(text) == whole == {"privacy@example.org", "legal@example.org", "dpo@example.net"}
+    assert prose._emails(text) == whole == {"privacy@example.org", "legal@example.org", "dpo@example.net", "ask@help.example.org"}

@@ -54,6 +54,8 @@ _SENTENCE = re.compile(r"(?<=[.!?;:])\s+(?=\S)|\n+")
 _EMAIL = re.compile(r"[\w.%+-]+(?:@|\s?[\[(]at[\])]\s?)[\w-]+(?:(?:\.|\s?[\[(]dot[\])]\s?)[\w-]+)+")
 _SPELLED_AT = re.compile(r"\s?[\[(]at[\])]\s?")
 _SPELLED_DOT = re.compile(r"\s?[\[(]dot[\])]\s?")
+_LINE_BREAK = re.compile(r"(?<![\])])\n(?![\[(])")
+"""A line break no e-mail address can hold (:func:`_emails`)."""
 
 
 def _emails(text: str) -> set[str]:
@@ -61,10 +63,11 @@ def _emails(text: str) -> set[str]:
     ("privacy (at) example.org") written as addresses: changing one is changing a contact."""
     if not _may_hold_email(text):
         return set()  # every address has an "@" or a spelled "(at)": a long text without one needs no scan
-    # An address holds no two whitespace characters in a row (one at most beside a spelled "(at)"),
-    # so it stands within one paragraph of a long text: only the paragraphs that may hold one are
-    # scanned, not the whole version, where the pattern tries every word as an address's start.
-    parts = text.split("\n\n") if len(text) > 4096 else (text,)
+    # An address holds a line break only right before a spelled "(at)" or "[dot]" or right after
+    # one, so it stands within one of the lines that the other line breaks cut a long text into:
+    # only the lines that may hold one are scanned, not the whole version, where the pattern tries
+    # every word as an address's start.
+    parts = _LINE_BREAK.split(text) if len(text) > 4096 else (text,)
     return {_SPELLED_DOT.sub(".", _SPELLED_AT.sub("@", e)).lower() for part in parts if _may_hold_email(part) for e in _EMAIL.findall(part)}
 _PHONE = re.compile(r"(?<!\w)(?<!\d[.,])\+?\d[\d ().-]{6,}\d(?!\w)(?![.,]\d)")
 _SPACED_DASH = re.compile(r"\s-\s")
