@@ -550,3 +550,21 @@ def test_a_newest_release_dated_before_the_one_it_follows_is_reported(sample: Pa
         result = cli(*command, cwd=sample)
         assert result.exit_code == 1 and result.exception is None, (command, result.exception)
         assert f"archive/{POLICY}/3.0/release.json: effective 2025-03-01, before 2.1 (effective 2025-07-01)" in result.stderr, result.stderr
+
+
+def test_verify_reports_a_broken_release_json_and_still_checks_the_other_releases(sample: Path, cli) -> None:
+    """A release.json that does not describe its folder (here the folder was renamed) stopped
+    verify's check of that policy: no other release of it was checked, so a changed page of an
+    earlier release went unreported, and the one message, printed by verify, said "run 'policygen
+    archive verify'". Now it is one diagnostic among all the others."""
+    archive = sample / "archive" / POLICY
+    (archive / "3.0").rename(archive / "3.1")
+    page = archive / "2.0" / "output" / "en" / "index.html"
+    page.write_bytes(page.read_bytes() + b"<!-- changed -->")
+    result = cli("archive", "verify", cwd=sample)
+    assert result.exit_code == 1 and result.exception is None, result.exception
+    lines = result.stderr.splitlines()
+    assert (f"archive/{POLICY}/3.1/release.json: the manifest does not describe this folder safely (version, policy, sequence, file paths "
+            "or locales)") in lines, result.stderr
+    assert f"archive/{POLICY}/2.0/output/en/index.html: changed: its SHA-256 differs from the one recorded at release" in lines, result.stderr
+    assert "run 'policygen archive verify'" not in result.stderr

@@ -80,10 +80,21 @@ def archive_root(project_root: Path) -> Path:
     return project_root / ARCHIVE_DIR
 
 
-def releases(project_root: Path, policy: str) -> list[Release]:
+class _BadRelease(PolicygenError):
+    """A ``release.json`` that does not describe its folder: where, and what is wrong with it."""
+
+    def __init__(self, where: Path, detail: str):
+        super().__init__(f"{where}: {detail}; run 'policygen archive verify'")
+        self.where, self.detail = where, detail
+
+
+def releases(project_root: Path, policy: str, bad: list[Diagnostic] | None = None) -> list[Release]:
     """The releases of ``policy``, in order. Temporary folders of interrupted releases, and
     symbolic links, are not releases. ``policy`` is an ID (a command line may name any text):
-    never a path that leads to another folder's releases."""
+    never a path that leads to another folder's releases.
+
+    A ``release.json`` that cannot be read as its folder's release is an error; with ``bad``
+    (``archive verify``, which reports every problem it finds), it is added there and left out."""
     problem = slug_problem(policy)
     if problem:
         raise PolicygenError(f"policy ID {quoted(policy)} {problem}")
@@ -98,15 +109,23 @@ def releases(project_root: Path, policy: str) -> list[Release]:
             raw = (path / RELEASE_FILE).read_bytes()
         except OSError as exc:
             raise PolicygenError(f"{path / RELEASE_FILE}: cannot be read ({exc.strerror})") from None
-        found.append(_parse_release(path, raw, policy))
+        try:
+            found.append(_parse_release(path, raw, policy))
+        except _BadRelease as exc:
+            if bad is None:
+                raise
+            bad.append(Diagnostic(exc.where, 0, exc.detail))
     found.sort(key=lambda r: r.sequence)
     for before, rel in zip(found, found[1:], strict=False):
         # release refuses an earlier date, so only an edit makes one; every page that says which
         # version was in force when rests on this order.
         if rel.effective_date < before.effective_date:
-            raise PolicygenError(f"{rel.folder / RELEASE_FILE}: effective {rel.effective_date.isoformat()}, before {before.version} (effective "
-                                 f"{before.effective_date.isoformat()}): releases take effect in the order they were made, so this "
-                                 "release.json was edited; run 'policygen archive verify'")
+            edited = _BadRelease(rel.folder / RELEASE_FILE, f"effective {rel.effective_date.isoformat()}, before {before.version} (effective "
+                                  f"{before.effective_date.isoformat()}): releases take effect in the order they were made, so this "
+                                  "release.json was edited")
+            if bad is None:
+                raise edited
+            bad.append(Diagnostic(edited.where, 0, edited.detail))
     return found
 
 
@@ -124,15 +143,14 @@ def _parse_release(path: Path, raw: bytes, policy: str) -> Release:
             date.fromisoformat(data["released_on"]) if "released_on" in data else None,
         )
     except (ValueError, KeyError, TypeError, RecursionError) as exc:  # RecursionError: JSON nested too deep for Python's parser
-        raise PolicygenError(f"{where}: not a valid release manifest ({exc}); run 'policygen archive verify'") from None
+        raise _BadRelease(where, f"not a valid release manifest ({exc})") from None
     if (not VERSION_RE.fullmatch(release_.version) or release_.version != path.name or release_.policy != policy
             or not isinstance(release_.sequence, int) or isinstance(release_.sequence, bool)
             or not all(isinstance(k, str) and isinstance(v, str) and _safe_relative(k) for k, v in release_.files.items())
             or not all(loc in SUPPORTED_LOCALES for loc in release_.locales)
             or not all(loc in release_.locales and all(isinstance(n, int) and not isinstance(n, bool) for n in counts.values())
                        for loc, counts in release_.incomplete.items())):
-        raise PolicygenError(f"{where}: the manifest does not describe this folder safely (version, policy, sequence, file paths or locales); run "
-            "'policygen archive verify'")
+        raise _BadRelease(where, "the manifest does not describe this folder safely (version, policy, sequence, file paths or locales)")
     return release_
 
 
@@ -258,7 +276,7 @@ def verify(project_root: Path, policy: str | None = None, heads: dict[str, str] 
         folder = root / name
         problems += _strays_in_policy(folder, ignored)
         try:
-            found = releases(project_root, name)
+            found = releases(project_root, name, problems)  # a release.json that is not a release's is reported, the others checked
         except PolicygenError as exc:
             problems.append(Diagnostic(folder, 0, str(exc)))
             continue
