@@ -372,3 +372,29 @@ def test_import_refuses_codes_that_are_all_there_but_make_wrong_markdown(sample:
     assert result.exit_code == 1
     assert "unit 'summary-list.3': the target links to '#face-check-alternative', which the source does not" in result.stderr
     assert po_bytes(sample) == before
+
+
+def test_a_2_0_target_with_a_pc_written_as_sc_and_ec_imports(sample: Path, cli) -> None:
+    # XLIFF 2.0 lets a tool write a <pc> as an <sc>/<ec startRef> pair (to split a unit into
+    # sentences, say): the same code, the same text. It was refused as "drops <pc id='4'> and
+    # adds <ec id=''>, <sc id='4'>". A pair that loses its <ec> is still refused.
+    assert cli("i18n", "export", "--format", "xliff20", "--locale", "nl", cwd=sample).exit_code == 0
+    xlf = sample / XLF
+    text = xlf.read_text(encoding="utf-8")
+    pc = ('<pc id="4" dataRefStart="d4s" canDelete="no" type="fmt" subType="xlf:i" dataRefEnd="d4e">verwerkingsverantwoordelijke</pc>: '
+          "wij bepalen")
+    assert pc in text
+    pair = ('<sc id="4" dataRef="d4s" canDelete="no" type="fmt" subType="xlf:i"/>verwerkingsverantwoordelijke'
+            '<ec startRef="4" dataRef="d4e" canDelete="no" type="fmt" subType="xlf:i"/>: wij bepalen')
+    xlf.write_text(text.replace(pc, pair).replace("beheert de app", "exploiteert de app"), encoding="utf-8")
+    result = cli("i18n", "import", str(xlf), cwd=sample)
+    assert result.exit_code == 0, result.stderr
+    po = (sample / "locales" / "nl" / "LC_MESSAGES" / "tonle-privacy.po").read_text(encoding="utf-8")
+    assert "exploiteert de app" in po and "*verwerkingsverantwoordelijke*:" in po
+    before = po_bytes(sample)
+    unclosed = pair.replace('<ec startRef="4" dataRef="d4e" canDelete="no" type="fmt" subType="xlf:i"/>', "")
+    xlf.write_text(text.replace(pc, unclosed), encoding="utf-8")
+    result = cli("i18n", "import", str(xlf), cwd=sample)
+    assert result.exit_code == 1
+    assert "unit 'who-intro': the target has 0 emphasis (*…*) where the source has 1; keep the same markup" in result.stderr
+    assert po_bytes(sample) == before

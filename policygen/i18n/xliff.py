@@ -473,7 +473,17 @@ def _text_20(element: etree._Element, data: dict[str, str]) -> str:
 
 
 def _codes_20(element: etree._Element) -> list[tuple[str, str]]:
-    return [(_local(child), child.get("id") or "") for child in element.iter() if _local(child) in ("ph", "pc", "sc", "ec")]
+    """A 2.0 text's codes. A ``<sc>``/``<ec startRef>`` pair is the ``<pc>`` it stands for: XLIFF
+    2.0 lets a tool turn a ``<pc>`` into one (to split a unit into sentences, say), and the pair
+    gives the same text."""
+    codes = []
+    for child in element.iter():
+        name = _local(child)
+        if name == "ec" and child.get("startRef"):
+            continue
+        if name in ("ph", "pc", "sc", "ec"):
+            codes.append(("pc" if name == "sc" else name, child.get("id") or ""))
+    return codes
 
 
 @cache
