@@ -62,7 +62,13 @@ if TYPE_CHECKING:
 GLOSSARY_FILE = "glossary.yaml"
 FACTS_FILE = "policy.yaml"
 PROSE_FILE = "policy.md"
-RESERVED_IDS = ("glossary",)
+RESERVED_IDS = {
+    "glossary": "the shared glossary catalog uses it",
+    # A policy's pages would share output/assets/ with the site's stylesheets, fonts and theme
+    # files, and a theme file such as assets/en/index.html would silently replace its page.
+    "assets": "the site's stylesheets, fonts and theme files are published in output/assets/",
+}
+"""Policy IDs a project's shared files use, each with the reason."""
 # CLDR territory codes that are not countries: a transfer goes to a country.
 _NOT_COUNTRIES = {"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB"}
 FACT_KEYS = ("controller", *(kind.collection for kind in FACT_KINDS), "minimum_age", "risk")
@@ -112,7 +118,7 @@ def load_project(root: Path, policies: Iterable[str] | None = None, parsed: Mapp
                 errors.add(sources / name if name.isprintable() else sources, 0, f"policy ID {quoted(name)} {problem}")
                 continue
             if name in RESERVED_IDS:
-                errors.add(sources / name, 0, f"'{name}' is reserved (the shared {name} catalog uses it); rename the folder")
+                errors.add(sources / name, 0, f"'{name}' is reserved ({RESERVED_IDS[name]}); rename the folder")
                 continue
             policy = _load_policy(root, sources / name, config, glossary, errors, parsed or {})
             if policy is not None:
