@@ -470,3 +470,14 @@ def test_a_version_label_that_differs_only_in_case_is_refused(mini: Path, cli, p
     assert result.exit_code == 1 and result.exception is None, result.exception
     assert "archive/mini/r1: version r1 differs only in case from the released R1" in result.stderr
     assert sorted(p.name for p in (mini / "archive" / "mini").iterdir()) == [".lock", "R1"]
+
+
+@pytest.mark.parametrize(("notes", "says"), [("Fixed\x0ba typo", "the control character U+000B"), ("Fixed \uffff", "U+FFFF")],
+                         ids=["vertical-tab", "non-character"])
+def test_release_notes_with_a_control_character_are_refused(mini: Path, cli, placeholder_pdfs: None, notes: str, says: str) -> None:
+    """The notes are shown on the archive page and in the feed: a control character (Word's
+    Shift+Enter) got onto the page as it is, which the sources and translations may not do."""
+    result = cli("release", "mini", "--version", "1.0", "--effective", "2026-05-05", "--notes", notes, cwd=mini)
+    assert result.exit_code == 1 and result.exception is None, result.exception
+    assert result.stderr.startswith(f"policygen: --notes holds {says}"), result.stderr
+    assert not (mini / "archive" / "mini" / "1.0").exists()

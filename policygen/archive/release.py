@@ -47,6 +47,7 @@ from policygen.model import Project, quoted, version_problem
 from policygen.render.html import render_policy
 from policygen.render.pdf import render_pdf
 from policygen.render.redline import redline_pages, redline_pdf
+from policygen.source.files import CONTROL_CHARACTERS, holds_control
 from policygen.source.load import load_project
 
 
@@ -81,6 +82,9 @@ def release(project_root: Path, policy_id: str, version: str, effective: date, n
     ``release.json`` records ``today`` (default: the system's date) as ``released_on``."""
     if not VERSION_RE.fullmatch(version):
         raise PolicygenError(f"version label {quoted(version)} {version_problem(version) or 'is not safe'}")
+    found = CONTROL_CHARACTERS.search(notes)
+    if found is not None:  # the notes are shown on the archive page and in the feed, as the sources are
+        raise PolicygenError(f"--notes {holds_control(found)}; remove it")
     project = load_project(project_root, [policy_id])
     policy = project.policies[policy_id]
     if policy.version != version or policy.effective_date != effective:
