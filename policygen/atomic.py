@@ -98,8 +98,9 @@ ARCHIVE = "archive"
 
 
 def write_all(files: dict[Path, bytes], root: Path) -> list[Path]:
-    """Write every file (each under ``root``) or none of them. Returns the paths whose bytes
-    changed, in order.
+    """Write every file (each under ``root``) or none of them: an error while writing changes no
+    target. (A kill between two of the final renames leaves some targets new, each whole; only
+    :func:`publish` switches a whole tree at once.) Returns the paths whose bytes changed, in order.
 
     A path that reaches ``root``'s archive only through a symlink (a catalog folder linked to a
     release's catalogs) is refused too: it stays inside the project, but only a release writes
@@ -226,9 +227,14 @@ def work_dir(out: Path) -> Path:
     return out.parent / f".{out.name}{WORK_SUFFIX}"
 
 
+class OutputBusy(PolicygenError):
+    """Another build holds the lock of the output folder (:func:`output_lock`)."""
+
+
 @contextlib.contextmanager
-def lock(path: Path, busy: str) -> Iterator[None]:
-    """Hold the lock file ``path``, or fail at once with ``busy``. The lock is the operating
+def lock(path: Path, busy: str | PolicygenError) -> Iterator[None]:
+    """Hold the lock file ``path``, or fail at once with ``busy`` (raised, or the message of a
+    :class:`PolicygenError`). The lock is the operating
     system's (flock, or LockFileEx on Windows): a process that dies, even by kill -9, releases
     it, so a stale lock file from a killed run never blocks the next one."""
     from filelock import FileLock, Timeout  # imported on first use: check and the CLI's start never lock
@@ -242,7 +248,7 @@ def lock(path: Path, busy: str) -> Iterator[None]:
             held.acquire()
             break
         except Timeout:
-            raise PolicygenError(busy) from None
+            raise (busy if isinstance(busy, PolicygenError) else PolicygenError(busy)) from None
         except FileNotFoundError:
             if attempt == 2:  # the folder was removed under us twice: report, do not loop
                 raise
@@ -269,7 +275,7 @@ def output_lock(out: Path) -> Iterator[Path]:
                              "name beside it: move the file away")
     busy = (f"{display_path(out)}: another build is writing into this folder (lock {display_path(work / 'lock')}); "
             "wait for it to finish, or build into another --output")
-    with lock(work / "lock", busy):
+    with lock(work / "lock", OutputBusy(busy)):
         recover(out)
         yield work
 
