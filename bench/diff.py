@@ -159,7 +159,7 @@ def forget_texts() -> None:
     """Empty the caches of the diff that are keyed by text (not the compiled lexicon: compiling it
     is once per process, like the imports)."""
     for kept in (prose.plain, prose._sentences, prose._norm, prose._contacts, prose._contact_set, prose._is_contact_line,
-                 diff._tokens, diff._vocabulary, diff._counts, diff._positions):
+                 diff._tokens, diff._vocabulary, diff._counts, diff._positions, diff._sentence_keys):
         kept.cache_clear()
 
 

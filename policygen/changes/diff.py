@@ -3,8 +3,9 @@
 Facts are compared as deepdiff compares them (by deepdiff itself only for what is not plain data),
 on a normalized form where every list of facts is a mapping keyed by fact ID and every list of
 references is compared as a set, so reordering a list is no change at all. Each difference
-becomes a :class:`Change` that says what changed (subject, kind, field) and carries the predicates the classification rules test: a data category is
-``sensitive``, a retention period got ``longer``, a minimum age got ``lower``.
+becomes a :class:`Change` that says what changed (subject, kind, field) and carries the predicates
+the classification rules test: a data category is ``sensitive``, a retention period got
+``longer``, a minimum age got ``lower``.
 
 Prose is compared clause by clause (a clause is a block or a heading, with its ID). Clauses
 with the same ID are compared by text; the order of the common IDs shows which clauses moved;
@@ -961,8 +962,13 @@ def _regrouped(gone: list[str], fresh: list[str], old_texts: dict[str, str], new
             if all(s in complete for s in srcs)}
 
 
-def _sentence_keys(text: str) -> list[str]:
-    return [k for k in (" ".join(re.findall(r"\w+", s.lower())) for s in re.split(r"(?<=[.!?;:])\s+|\n+", plain(text))) if k]
+@lru_cache(maxsize=4096)  # asked about each vanished clause's text several times
+def _sentence_keys(text: str) -> tuple[str, ...]:
+    return tuple(k for k in (" ".join(_WORDS.findall(s.lower())) for s in _SENTENCE_BREAK.split(plain(text))) if k)
+
+
+_WORDS = re.compile(r"\w+")
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?;:])\s+|\n+")
 
 
 def _in_place(common: list[str], old_position: dict[str, int]) -> set[str]:

@@ -567,7 +567,7 @@ def regulated_topics(before: str, after: str, locale: str = "en", lead: str = ""
     user_deletes = words_.pattern("user_deletes")
     found = [key.removesuffix("_context") for key in TOPICS
              if any(words_.pattern(key).search(user_deletes.sub(" ", s) if key == "retention_context" else s) for s in changed)]
-    if any(term.pattern.search(s) for term in words_.terms("rights") for s in changed):
+    if any(_any_term(words_, "rights", s) for s in changed):
         found.append("rights")
     if found and _right_widened(before, after, changed, words_):
         return []  # words put into what a right covers ("the categories or list of third parties"): more for the user
@@ -620,7 +620,7 @@ def _right_widened(before: str, after: str, changed: list[str], words_: Lexicon)
     a weak or strong word, a condition, a scope; "you may" grants, it weakens nothing) and no
     statement of their own about sharing, transfers, collection or keeping data: the right covers
     more, or is said more precisely."""
-    if not changed or not all(any(term.pattern.search(s) for term in words_.terms("rights")) for s in changed):
+    if not changed or not all(_any_term(words_, "rights", s) for s in changed):
         return False
     a = _norm(plain(_LINK_TARGET.sub("]", before))).split()
     b = _norm(plain(_LINK_TARGET.sub("]", after))).split()
@@ -649,7 +649,7 @@ def _rights_added(before: str, after: str, words_: Lexicon) -> bool:
     added = [s for s in after_sentences if _norm(s) not in old_keys]
     rights = words_.terms("rights")
     for sentence in added:
-        if not any(term.pattern.search(sentence) for term in rights):
+        if not _any_term(words_, "rights", sentence):
             return False
         rest = sentence
         for term in rights:
@@ -690,7 +690,7 @@ def repeated_contact_dropped(before: str, after: str, new: Document, locale: str
         mails, phones = _contacts(sentence)
         if not (mails or phones) or not (mails <= kept[0] and phones <= kept[1]):
             return False
-        if any(term.pattern.search(sentence) for term in words_.terms("rights")) or any(words_.pattern(k).search(sentence) for k in TOPICS):
+        if _any_term(words_, "rights", sentence) or any(words_.pattern(k).search(sentence) for k in TOPICS):
             return False
     return True
 
@@ -751,6 +751,12 @@ def _phrase(tokens: list[str]) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)" + r"\W+".join(re.escape(t) for t in tokens) + r"(?!\w)")
 
 
+def _phrase_in(tokens: list[str], text: str) -> bool:
+    """:func:`_phrase` of ``tokens`` stands in ``text``; a text without one of the words (most often
+    the case: a name new to it) is not searched with a pattern compiled for it."""
+    return all(t in text for t in tokens) and _phrase(tokens).search(text) is not None
+
+
 def _known_name(a: list[str], i1: int, i2: int, b: list[str], j1: int, j2: int, old: Document, new: Document) -> str | None:
     """``"Acme Inc -> Acme LLC"`` when ``a[i1:i2]`` -> ``b[j1:j2]`` renames a name to one the old
     version already uses: every word of both sides is capitalised, the new words stand in the old
@@ -766,10 +772,10 @@ def _known_name(a: list[str], i1: int, i2: int, b: list[str], j1: int, j2: int, 
     known = [[left, *new_part]] if left else []
     if not forms_only:
         known.append(new_part)
-    if not any(_phrase(k).search(old.text) for k in known):
+    if not any(_phrase_in(k, old.text) for k in known):
         return None
     gone = ([[left, *old_part]] if left else []) + ([[*old_part, right]] if right else []) or [old_part]
-    if any(_phrase(g).search(new.text) for g in gone):
+    if any(_phrase_in(g, new.text) for g in gone):
         return None
     named = ""  # a legal form is quoted with the name it follows: "Acme Tea Inc -> Acme Tea LLC", not "Inc -> LLC"
     k = i1
@@ -1033,6 +1039,15 @@ def _terms_in(words_: Lexicon, key: str, sentence: str) -> tuple[Term, ...]:
     terms = words_.terms(key)
     joined = _joined_terms(words_.locale, key)
     return terms if joined is None or joined.search(sentence) else ()
+
+
+def _any_term(words_: Lexicon, key: str, text: str) -> bool:
+    """Whether a term of the table ``key`` matches ``text``: one search of all of them together
+    (:func:`_joined_terms`), not one per term."""
+    joined = _joined_terms(words_.locale, key)
+    if joined is None:
+        return any(term.pattern.search(text) for term in words_.terms(key))
+    return joined.search(text) is not None
 
 
 @cache
