@@ -116,12 +116,20 @@ def names_in(text: str) -> list[str]:
 
 def kept(source: Iterable[str], translation: Iterable[str]) -> list[str]:
     """The one check that a translation keeps its source's placeholders: one message per
-    placeholder it drops or adds (each counted, so a doubled placeholder is seen too)."""
+    placeholder it drops or adds, and one per placeholder it has more often than its source
+    (a doubled placeholder is repeated, not one "the source does not have")."""
     want, got = Counter(source), Counter(translation)
     return [f"drops the placeholder {{{{{name}}}}}; a translation keeps every placeholder of its source"
             for name in sorted((want - got).elements())] + \
            [f"adds the placeholder {{{{{name}}}}}, which the source does not have; remove it (a translation has only its source's placeholders)"
-            for name in sorted((got - want).elements())]
+            for name in sorted((got - want).elements()) if name not in want] + \
+           [f"repeats the placeholder {{{{{name}}}}}: the translation has it {_times(got[name])}, the source {_times(want[name])}; "
+            "keep it as many times as the source has it"
+            for name in sorted(got) if name in want and got[name] > want[name]]
+
+
+def _times(count: int) -> str:
+    return {1: "once", 2: "twice"}.get(count, f"{count} times")
 
 
 def labels_used(ref: Ref, facts: Facts) -> list[tuple[str, str]]:
