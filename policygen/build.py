@@ -136,7 +136,14 @@ def build(
                                    allow_incomplete=allow_incomplete, formats=formats, jobs=jobs, today=day,
                                    cache=cache, progress=progress, cancel=cancel)
             if use_cache:
-                _record_build(cache, whole, out, result)
+                if build_key(cache.root, policies, locales, output_dir, allow_incomplete, formats, day) == whole:
+                    _record_build(cache, whole, out, result)
+                else:
+                    # An input changed while this build ran (a save while 'serve' rebuilds): it
+                    # published what it read, but a page's key, the digest of its files now, may
+                    # be of another text. Neither the pages nor the build are kept; the build the
+                    # save starts renders them again (PDFs, keyed by the HTML they lay out, stay).
+                    cache.drop_by_files()
         if full:
             # Every full build prunes, an HTML-only one too (else each save 'serve' builds as HTML
             # stays in the cache for good); what the recent full builds of each kind used stays.
@@ -728,7 +735,7 @@ class Renders:
             files, record = unpack(entry)
             return files, record, True
         files, record = render()
-        self.cache.put({key: pack(files, record)})
+        self.cache.put({key: pack(files, record)}, by_files=True)
         self.rendered.update(kinds)
         return files, record, False
 

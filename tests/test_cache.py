@@ -108,7 +108,12 @@ def test_a_no_op_rebuild_loads_nothing(two_built: tuple[Path, dict[str, Any]], m
     repaired = _build(two)
     assert repaired.written == ["mini/nl/index.html"] and repaired.rendered == {}
     (two / "sources" / "mini" / "notes.txt").write_text("not read by the build, but in the policy's folder\n", encoding="utf-8")
-    assert _build(two).rendered == {"html": 2, "html-fragment": 2}
+    loads: list[object] = []
+    monkeypatch.setattr(build_module, "prepare", lambda *args, **kwargs: loads.append(args) or prepare(*args, **kwargs))
+    noted = _build(two)
+    # A real build (any file of the project is in the record's key), which renders nothing again:
+    # the loader reads only policy.yaml and policy.md there, and the pages are keyed by those.
+    assert loads and noted.rendered == {} and noted.written == []
 
 
 DAY = date(2026, 6, 1)
@@ -534,3 +539,50 @@ def test_a_file_the_loader_does_not_read_renders_nothing_again(mini: Path, tmp_p
     assert again.cached["html"] == 2 and again.cached["html-fragment"] == 2
     api.build(mini, output=tmp_path / "cold", formats=["html"], allow_incomplete=True, use_cache=False)
     assert _files(mini / "output") == _files(tmp_path / "cold")
+
+
+
+@pytest.mark.parametrize("read_first", [True, False], ids=["saved-after-the-sources-are-read", "saved-before"])
+def test_an_edit_saved_while_a_build_runs_is_never_cached_under_another_text(mini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                             read_first: bool) -> None:
+    """A save made while a build runs (serve rebuilds while you type). Saved after the build read
+    the sources and before it keyed its pages by their files, the page of the text it read was
+    cached under the key of the newer file: every later build, cached, published the older text
+    (a cold build the newer). Saved after the build took the key of the whole project and before
+    it read the sources, the build was recorded under the older files' key with the newer text:
+    the save undone, the next build answered from that record and kept the newer text. Now a
+    build whose inputs changed while it ran publishes what it read, and stores no page and no
+    record keyed by files (its PDFs, keyed by the HTML they lay out, stay)."""
+    prose = mini / "sources" / "mini" / "policy.md"
+    original = prose.read_text(encoding="utf-8")
+    edited = original.replace("Write to", "Please write to")
+    assert edited != original
+    real_prepare = build_module.prepare
+    saves: list[str] = []
+
+    def save() -> None:
+        if not saves:
+            saves.append("saved")
+            prose.write_text(edited, encoding="utf-8")
+
+    def prepare_with_a_save(*args: Any, **options: Any) -> Any:
+        if not read_first:
+            save()
+        loaded = real_prepare(*args, **options)
+        save()
+        return loaded
+
+    def same_as_cold() -> None:
+        api.build(mini, formats=["html"], allow_incomplete=True)
+        shutil.rmtree(tmp_path / "cold", ignore_errors=True)
+        api.build(mini, output=tmp_path / "cold", formats=["html"], allow_incomplete=True, use_cache=False)
+        assert _files(mini / "output") == _files(tmp_path / "cold")
+
+    monkeypatch.setattr(build_module, "prepare", prepare_with_a_save)
+    api.build(mini, formats=["html"], allow_incomplete=True)
+    assert saves
+    published = (mini / "output" / "mini" / "en" / "index.html").read_bytes()
+    assert (b"Please write to" in published) != read_first  # the text it read
+    same_as_cold()  # the build the save starts
+    prose.write_text(original, encoding="utf-8")  # the save undone
+    same_as_cold()
