@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 
-from policygen.atomic import work_dir
+from policygen.atomic import OutputBusy, work_dir
 from policygen.build import BuildResult, Cancelled, build
 from policygen.cache import CACHE_DIR
 from policygen.errors import PolicygenError, TranslationsIncomplete
@@ -276,8 +276,7 @@ class Preview:
         """One build of ``formats``; whether it succeeded. A failure is reported and leaves the
         last good output up."""
         try:
-            result = build(self.project, output_dir=self.out, formats=formats, today=self.today,
-                           allow_incomplete=self.allow_incomplete, cancel=cancel)
+            result = self._build_when_free(formats, cancel)
         except Cancelled:
             with self.state.lock:
                 self.state.cancelled += 1
@@ -300,6 +299,23 @@ class Preview:
                 self.state.html += 1  # open pages reload: their text changed, or now they link their PDF
         self.say(_summary(formats[-1], result))
         return True
+
+    def _build_when_free(self, formats: list[str], cancel: threading.Event | None) -> BuildResult:
+        """One build of ``formats``. While another build (a ``policygen build`` run beside the
+        preview) writes into the output folder, this one waits for it and then builds: failed at
+        once, the save was lost until the next one, and the page showed that failure meanwhile.
+        A newer save (``cancel``) or the end of the preview stops the wait (:class:`Cancelled`)."""
+        told = False
+        while True:
+            try:
+                return build(self.project, output_dir=self.out, formats=formats, today=self.today,
+                             allow_incomplete=self.allow_incomplete, cancel=cancel)
+            except OutputBusy:
+                if not told:
+                    told = True
+                    self.say(f"another build is writing into {self.out}; the preview builds when it is done")
+                if self.stop.wait(0.2) or (cancel is not None and cancel.is_set()):
+                    raise Cancelled("the build was cancelled") from None
 
     def start(self) -> None:
         """Serve, watch for saves, and build the HTML (the PDFs follow in the background). The

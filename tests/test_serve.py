@@ -8,6 +8,7 @@ import json
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -383,4 +384,39 @@ def test_an_editors_own_files_start_no_build(mini: Path) -> None:
             time.sleep(0.05)
         assert builds == [["html"], ["html"]]
     finally:
+        running.close()
+
+
+def test_a_build_beside_the_preview_is_waited_for(mini: Path) -> None:
+    """A 'policygen build' run in another terminal holds the output folder's lock while the
+    preview would build (here, its first build): the preview waits for it and then builds.
+    Before, the preview's build failed at once with 'another build is writing into this
+    folder', the page showed that failure, and the save was lost until the next one."""
+    lock = work_dir(mini / "output") / "lock"
+    lock.parent.mkdir(parents=True)
+    hold = ("import sys, time; from filelock import FileLock; held = FileLock(sys.argv[1], timeout=0); held.acquire(); "
+            "print('held', flush=True); time.sleep(60)")
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(lock)], stdout=subprocess.PIPE, text=True)
+    messages: list[str] = []
+    running = Preview(mini, port=0, say=messages.append, pdf=False)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        starting = threading.Thread(target=running.start)
+        starting.start()
+        deadline = time.monotonic() + 20
+        while not messages or "another build is writing" not in messages[-1]:
+            assert time.monotonic() < deadline, messages
+            time.sleep(0.05)
+        time.sleep(0.5)
+        assert running.state.error is None and running.state.html == 0  # waiting, not failed
+        holder.kill()
+        while running.state.html == 0:
+            assert running.state.error is None, running.state.error
+            assert time.monotonic() < deadline, "the preview did not build once the other build was done"
+            time.sleep(0.05)
+        assert get(running, "/mini/en/")[0] == 200
+        starting.join(10)
+    finally:
+        holder.kill()
+        holder.communicate()
         running.close()
