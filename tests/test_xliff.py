@@ -399,3 +399,69 @@ def test_a_2_0_target_with_a_pc_written_as_sc_and_ec_imports(sample: Path, cli) 
     assert result.exit_code == 1
     assert "unit 'who-intro': the target has 0 emphasis (*…*) where the source has 1; keep the same markup" in result.stderr
     assert po_bytes(sample) == before
+
+
+@pytest.mark.parametrize("fmt", ["xliff12", "xliff20"])
+def test_a_target_with_markup_policygen_does_not_know_is_refused_not_dropped(mini: Path, cli, fmt: str) -> None:
+    """'Over <b>vet</b> ons' (a tool's own markup, or a hand edit) was imported as 'Over  ons':
+    the element and the words in it dropped without a word, exit 0, and 'check' passed."""
+    assert cli("i18n", "export", "--locale", "nl", "--format", fmt, cwd=mini).exit_code == 0
+    xlf = mini / "xliff" / "nl" / "mini.xlf"
+    text = xlf.read_text(encoding="utf-8")
+    assert text.count(">Over ons</target>") == 1
+    xlf.write_text(text.replace(">Over ons</target>", ">Over <b>vet</b> ons</target>"), encoding="utf-8")
+    line = text[: text.index(">Over ons</target>")].count("\n") + 1
+    before = po_bytes(mini)
+    result = cli("i18n", "import", str(xlf), cwd=mini)
+    assert result.exit_code == 1 and result.exception is None, result.exception
+    assert (f"xliff/nl/mini.xlf:{line}: unit 'about': the target holds <b>, which is no inline element of this XLIFF version (a tool's own "
+            "markup?); its text would be lost: keep the words, remove the tags, or export again") in result.stderr, result.stderr
+    assert po_bytes(mini) == before
+
+
+def test_a_unit_twice_with_different_translations_is_refused(mini: Path, cli) -> None:
+    """A file that holds one unit twice (a merge of two translators' files) with two translations
+    was imported with the last one, without a word."""
+    assert cli("i18n", "export", "--locale", "nl", cwd=mini).exit_code == 0
+    xlf = mini / "xliff" / "nl" / "mini.xlf"
+    text = xlf.read_text(encoding="utf-8")
+    start = text.index('<trans-unit id="about"')
+    end = text.index("</trans-unit>", start) + len("</trans-unit>")
+    xlf.write_text(text[:end] + "\n      " + text[start:end].replace(">Over ons<", ">Over ONS<") + text[end:], encoding="utf-8")
+    before = po_bytes(mini)
+    result = cli("i18n", "import", str(xlf), cwd=mini)
+    assert result.exit_code == 1 and result.exception is None, result.exception
+    first = text[:start].count("\n") + 1
+    assert (f"unit 'about' is in this file twice, with different translations (the other on line {first}); keep the one you mean"
+            in result.stderr), result.stderr
+    assert po_bytes(mini) == before
+
+
+@pytest.mark.parametrize("fmt", ["xliff12", "xliff20"])
+def test_a_file_handed_back_partly_translated_imports(sample: Path, cli, fmt: str) -> None:
+    # CAT tools write a unit (or a sentence) left untranslated with an empty target:
+    # '<target state="new"/>' in 1.2, '<target/>' in a segment still 'initial' in 2.0. One such
+    # unit whose source has a placeholder made the import refuse the whole batch ("the target
+    # drops <ph id='1'>"), so a partial delivery could not be taken back at all. An empty target
+    # is no translation: the message stays as it was, and the other units are imported.
+    prose = sample / "sources" / "tonle-privacy" / "policy.md"
+    prose.write_text(prose.read_text(encoding="utf-8").replace(
+        "{#who-dpo}\n", "{#who-questions}\nWrite to {{contact.dpo-email}} with any question.\n\n{#who-dpo}\n"), encoding="utf-8")
+    assert cli("i18n", "update", cwd=sample).exit_code == 0
+    assert cli("i18n", "export", "--format", fmt, "--locale", "nl", cwd=sample).exit_code == 0
+    xlf = sample / XLF
+    text = xlf.read_text(encoding="utf-8")
+    source = '{{contact.dpo-email}}</ph> with any question.</source>' if fmt == "xliff12" else ' with any question.</source>'
+    assert text.count(source) == 1
+    empty = '<target state="new"/>' if fmt == "xliff12" else "<target/>"
+    text = text.replace(source, source + empty)
+    text = text.replace(">Wie we zijn</target>", ">Wie wij zijn</target>")
+    xlf.write_text(text, encoding="utf-8")
+    result = cli("i18n", "import", str(xlf), cwd=sample)
+    assert result.exit_code == 0, result.stderr
+    import polib
+
+    catalog = polib.pofile(str(sample / "locales" / "nl" / "LC_MESSAGES" / "tonle-privacy.po"))
+    messages = {e.msgctxt: e for e in catalog if not e.obsolete}
+    assert messages["who-questions"].msgstr == "" and not messages["who-questions"].fuzzy
+    assert messages["who-we-are"].msgstr == "Wie wij zijn"

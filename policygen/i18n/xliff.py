@@ -447,6 +447,26 @@ def _text_12(element: etree._Element) -> str:
     return "".join(parts)
 
 
+_INLINE_12 = frozenset({"ph", "bpt", "ept", "it", "g", "mrk", "x", "bx", "ex", "sub"})
+"""The inline elements of an XLIFF 1.x text that :func:`_text_12` reads."""
+_INLINE_20 = frozenset({"ph", "pc", "sc", "ec", "mrk", "sm", "em"})
+"""The inline elements of an XLIFF 2.0 text that :func:`_text_20` reads (``sm``/``em`` mark a
+span and hold no text)."""
+
+
+def _unknown_inline(element: etree._Element | None, known: frozenset[str], unit: str) -> tuple[int, str] | None:
+    """The first element inside a ``<source>`` or ``<target>`` that is none of ``known``, as a
+    problem: reading the text would drop it and the words inside it (``Over <b>vet</b> ons``
+    became ``Over  ons``), without a word."""
+    if element is None:
+        return None
+    for child in element.iterdescendants():
+        if isinstance(child.tag, str) and _local(child) not in known:
+            return (child.sourceline or 0, f"unit '{unit}': the {_local(element)} holds <{_local(child)}>, which is no inline element of "
+                    "this XLIFF version (a tool's own markup?); its text would be lost: keep the words, remove the tags, or export again")
+    return None
+
+
 def _codes_12(element: etree._Element) -> list[tuple[str, str]]:
     return [(_local(child), child.get("id") or "") for child in element.iter() if _local(child) in ("ph", "bpt", "ept", "x", "bx", "ex", "g")]
 
@@ -544,6 +564,12 @@ def read_xliff(raw: bytes) -> ReadFile:
             if group.get("purpose") == "location":
                 parts = {c.get("context-type"): (c.text or "") for c in group}
                 locations.append(f"{parts.get('sourcefile', '')}:{parts.get('linenumber', '')}")
+        unknown = _unknown_inline(source, _INLINE_12, element.get("id", "")) or _unknown_inline(target, _INLINE_12, element.get("id", ""))
+        if unknown is not None:
+            problems.append(unknown)
+            continue
+        if target is not None and _empty(_text_12(target), _codes_12(target)):
+            target = None  # a unit left untranslated: CAT tools write it with an empty target
         text = None if target is None else _text_12(target)
         state = target.get("state", "") if target is not None else ""
         approved = element.get("approved")
@@ -553,6 +579,13 @@ def read_xliff(raw: bytes) -> ReadFile:
                               (target.sourceline or 0) if target is not None else 0, tuple(locations), problem))
     language = file.get("target-language") or ""
     return ReadFile(file.sourceline or 1, "1.2", file.get("original") or "", project or file.get("product-name"), language, units, tuple(problems))
+
+
+def _empty(text: str, codes: list[tuple[str, str]]) -> bool:
+    """Whether a target holds nothing: no text but spaces, no code. A CAT tool writes a unit or a
+    sentence it was not asked to (or did not) translate so, and an agency hands a file back
+    partly translated; it is no translation, not one that drops every code of its source."""
+    return not text.strip() and not codes
 
 
 def _note_contexts(text: str) -> list[str]:
@@ -586,6 +619,13 @@ def _read_20(root: etree._Element, file: etree._Element, project: str | None) ->
                 readable = False
                 break
             target = part.find(f"{ns}target")
+            unknown = _unknown_inline(source, _INLINE_20, element.get("id", "")) or _unknown_inline(target, _INLINE_20, element.get("id", ""))
+            if unknown is not None:
+                problems.append(unknown)
+                readable = False
+                break
+            if target is not None and _empty(_text_20(target, data), _codes_20(target)):
+                target = None  # a sentence left untranslated: CAT tools write it with an empty target
             sources.append(_text_20(source, data))
             if name == "ignorable":
                 targets.append(sources[-1] if target is None else _text_20(target, data))
@@ -711,6 +751,7 @@ def _merge_file(project: Project, path: Path, read: ReadFile, known: dict[str, l
     by_source: dict[str, list[Unit]] = {}
     for entry in messages(catalog):
         by_source.setdefault(entry.source, []).append(entry)
+    merged: dict[str, ReadUnit] = {}  # by context: a second unit for one entry must not replace the first without a word
     for unit in read.units:
         message: Unit | None = next((by_context[c] for c in unit.contexts if c in by_context), None)
         if message is None:
@@ -724,6 +765,12 @@ def _merge_file(project: Project, path: Path, read: ReadFile, known: dict[str, l
                                          "export again and translate the current units")
             continue
         context = message.getcontext()
+        first = merged.setdefault(context, unit)
+        if first is not unit:
+            if (first.target, first.fuzzy) != (unit.target, unit.fuzzy):
+                errors.add(path, unit.line, f"unit '{context}' is in this file twice, with different translations (the other on line {first.line}); "
+                                            "keep the one you mean")
+            continue
         if unit.source != message.source:
             errors.add(path, unit.line, f"unit '{context}' was translated from an older source text; export again and translate the current text")
             continue
