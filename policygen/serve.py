@@ -1,7 +1,7 @@
 """Live preview: build, serve the output on localhost, rebuild on every save, reload the page.
 
 ``serve`` builds the project (HTML first, then the PDFs), serves the output folder over HTTP on
-127.0.0.1 (or the ``--host`` given; a port of your choice), and watches the project with ``watchfiles``. On a save it
+127.0.0.1 (or the ``--host`` given; a port of your choice), and watches what a build reads with ``watchfiles``. On a save it
 rebuilds the HTML at once, tells open pages to reload, and then builds the whole site with its
 PDFs in the background (the build cache keeps that to the PDFs whose inputs changed; the pages
 then link their PDFs, and reload once more); a newer save cancels PDFs still rendering, so its
@@ -34,6 +34,7 @@ from policygen.atomic import OutputBusy, work_dir
 from policygen.build import BuildResult, Cancelled, build
 from policygen.cache import CACHE_DIR
 from policygen.errors import PolicygenError, TranslationsIncomplete
+from policygen.records import INPUTS
 
 if TYPE_CHECKING:
     import http.server
@@ -332,13 +333,17 @@ class Preview:
     def _watch(self) -> None:
         from watchfiles import watch
 
-        # Not inputs: the output, its work folder, policygen's own state (the build cache, made by
-        # the first build of a new project, and its folder) and git's.
-        ignored = [self.out, work_dir(self.out), self.project / Path(CACHE_DIR).parts[0], self.project / ".git"]
+        # Only what a build reads (policygen.yaml, glossary.yaml, rules.yaml, sources/, locales/,
+        # theme/, archive/): the project folder often holds more (a README, CI files, an IDE's
+        # folder that it rewrites on its own). Not the output, its work folder and policygen's
+        # own state either, should they lie there (an output given inside theme/ is refused).
+        inputs = [self.project / name for name in INPUTS]
+        ignored = [self.out, work_dir(self.out), self.project / Path(CACHE_DIR).parts[0]]
 
         def wanted(_change: Any, path: str) -> bool:
-            resolved = Path(path)
-            return not any(resolved == folder or resolved.is_relative_to(folder) for folder in ignored) and not _editors_own(resolved.name)
+            changed = Path(path)
+            return (any(changed == folder or changed.is_relative_to(folder) for folder in inputs)
+                    and not any(changed == folder or changed.is_relative_to(folder) for folder in ignored) and not _editors_own(changed.name))
 
         for _changes in watch(self.project, watch_filter=wanted, debounce=50, step=25, rust_timeout=500, stop_event=self.stop,
                               raise_interrupt=False):

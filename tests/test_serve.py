@@ -420,3 +420,39 @@ def test_a_build_beside_the_preview_is_waited_for(mini: Path) -> None:
         holder.kill()
         holder.communicate()
         running.close()
+
+
+def test_a_file_outside_the_projects_inputs_starts_no_build(mini: Path) -> None:
+    """The project folder often holds more than policygen reads (a README, CI files, an IDE's
+    folder such as .idea/, whose workspace.xml the IDE rewrites on its own, a folder of notes):
+    a change there starts no build and reloads no page. Only policygen.yaml, glossary.yaml,
+    rules.yaml, sources/, locales/, theme/ and archive/ (what a build reads) are watched."""
+    running = Preview(mini, port=0, say=lambda _message: None, pdf=False)
+    builds: list[list[str]] = []
+    build = running._build
+
+    def counted(formats: list[str], cancel: Any = None) -> bool:
+        builds.append(formats)
+        return build(formats, cancel)
+
+    running._build = counted  # type: ignore[method-assign]
+    try:
+        running.start()
+        assert builds == [["html"]]
+        (mini / ".idea").mkdir()
+        (mini / ".idea" / "workspace.xml").write_text("<project/>\n", encoding="utf-8")
+        (mini / "README.md").write_text("# Our policies\n", encoding="utf-8")
+        (mini / "notes").mkdir()
+        (mini / "notes" / "todo.md").write_text("ask legal\n", encoding="utf-8")
+        (mini / "sources-old").mkdir()
+        time.sleep(1.5)  # the watcher steps every 25 ms and waits 50 ms for a batch to settle
+        assert builds == [["html"]], "a file no build reads started a build"
+        config = mini / "policygen.yaml"
+        config.write_text(config.read_text(encoding="utf-8").replace("Mini test site", "Mini preview site"), encoding="utf-8")
+        deadline = time.monotonic() + 20
+        while running.state.html < 2:
+            assert time.monotonic() < deadline, "no rebuild after a save"
+            time.sleep(0.05)
+        assert builds == [["html"], ["html"]]
+    finally:
+        running.close()
