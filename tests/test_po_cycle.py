@@ -359,3 +359,22 @@ def test_an_update_keeps_an_unwrapped_catalog_unwrapped(sample: Path, cli) -> No
     assert cli("i18n", "update", cwd=sample).exit_code == 0
     assert max(len(line) for line in po.read_text(encoding="utf-8").splitlines() if line.startswith(("msgid", '"'))) <= 79
     assert problems(sample) == []
+
+
+@needs_gettext
+def test_a_catalog_poedit_set_to_a_region_of_its_language_is_read(sample: Path, cli) -> None:
+    # Poedit writes 'Language: nl_NL' when a translator picks "Dutch (Netherlands)" (as a CAT
+    # tool writes 'nl-NL' into XLIFF, which import takes). The catalog was refused everywhere
+    # ("says 'Language: nl_NL' but lives in the 'nl' folder"), though gettext reads it as Dutch.
+    po = sample / "locales" / "nl" / "LC_MESSAGES" / "tonle-privacy.po"
+    edit(po, '"Language: nl\\n"', '"Language: nl_NL\\n"')
+    status = cli("i18n", "status", "--locale", "nl", cwd=sample)
+    assert status.exit_code == 0, status.stdout + status.stderr
+    edit(sample / "sources" / "tonle-privacy" / "policy.md", LONG_OLD, LONG_NEW)
+    assert cli("i18n", "update", cwd=sample).exit_code == 0
+    assert '"Language: nl_NL\\n"' in po.read_text(encoding="utf-8")
+    assert problems(sample) == []
+    # Another language in the folder of Dutch is still an error.
+    edit(po, '"Language: nl_NL\\n"', '"Language: km_KH\\n"')
+    status = cli("i18n", "status", "--locale", "nl", cwd=sample)
+    assert status.exit_code == 1 and "the catalog says 'Language: km_KH' but lives in the 'nl' folder" in status.stderr

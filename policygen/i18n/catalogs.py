@@ -739,7 +739,9 @@ def _parse_catalog(raw: bytes, path: Path, locale: str | None, errors: Collector
         return None
     if locale is not None:
         declared = header_fields(store).get("Language", "").strip()
-        if declared and declared.replace("-", "_") != locale:
+        # A region of the folder's language is that language: Poedit writes 'nl_NL' when a
+        # translator picks "Dutch (Netherlands)", as a CAT tool writes 'nl-NL' into XLIFF.
+        if declared and declared.replace("-", "_") != locale and declared.replace("-", "_").split("_", 1)[0].lower() != locale:
             errors.add(path, _header_line(lines, "Language"), f"the catalog says 'Language: {declared}' but lives in the '{locale}' folder; fix the header")
     seen: dict[tuple[str, str], int] = {}
     keyed = []
