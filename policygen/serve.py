@@ -91,6 +91,7 @@ def _handler(out: Path, state: State, host: str = "127.0.0.1") -> type[http.serv
     root = out.resolve()
     # Served on the loopback address, only requests that name it are answered: a page of another
     # site whose name an attacker points at 127.0.0.1 (DNS rebinding) must not read the drafts.
+    # The server's own flag, when it has one, is taken from the address it bound (Preview).
     loopback_only = _loopback(host)
 
     class Handler(http.server.SimpleHTTPRequestHandler):
@@ -109,7 +110,7 @@ def _handler(out: Path, state: State, host: str = "127.0.0.1") -> type[http.serv
         def _foreign_host(self) -> bool:
             """Whether the request names a host other than the loopback (refused with 403)."""
             given = self.headers.get("Host")
-            if not loopback_only or given is None:  # no Host header: HTTP/1.0, never a browser
+            if not getattr(self.server, "loopback_only", loopback_only) or given is None:  # no Host header: HTTP/1.0, never a browser
                 return False
             name = given.strip()
             if name.startswith("["):
@@ -238,8 +239,13 @@ class Preview:
         class Server(ThreadingHTTPServer):
             # An IPv6 address (::1) needs an IPv6 socket; a name or an IPv4 address, IPv4's.
             address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            loopback_only = True
+            """Whether only requests naming the loopback are answered (the handler's Host check)."""
 
         self.server = Server((host, port), handler)
+        # The address bound, not --host as written: '127.1', '0x7f000001' or a name that
+        # resolves to 127.0.0.1 serve the loopback too, and must refuse other host names as well.
+        self.server.loopback_only = _loopback(str(self.server.server_address[0]))
         self.server.daemon_threads = True
         self._threads: list[threading.Thread] = []
         self._pdfs: tuple[threading.Thread, threading.Event] | None = None

@@ -456,3 +456,27 @@ def test_a_file_outside_the_projects_inputs_starts_no_build(mini: Path) -> None:
         assert builds == [["html"], ["html"]]
     finally:
         running.close()
+
+
+@pytest.mark.parametrize("host", ["127.1", "0x7f000001", "localhost"])
+def test_the_loopback_spelled_another_way_refuses_other_host_names_too(mini: Path, host: str) -> None:
+    """--host 127.1 (or 0x7f000001, or the name localhost) binds the loopback as 127.0.0.1
+    does, so a page of another site pointed at it (DNS rebinding) must be refused there too.
+    Before, the check asked whether --host as written was a loopback address: '127.1' was not,
+    and every Host was answered."""
+    running = Preview(mini, port=0, host=host, say=lambda _message: None, pdf=False)
+    try:
+        running.start()
+        address, port = running.server.server_address[:2]
+        assert address == "127.0.0.1"
+        for name, allowed in ((f"127.0.0.1:{port}", True), (f"localhost:{port}", True), (f"evil.example:{port}", False)):
+            connection = http.client.HTTPConnection(str(address), int(port), timeout=10)
+            connection.putrequest("GET", "/mini/en/", skip_host=True)
+            connection.putheader("Host", name)
+            connection.endheaders()
+            response = connection.getresponse()
+            response.read()
+            connection.close()
+            assert (response.status == 200) == allowed, (host, name, response.status)
+    finally:
+        running.close()
