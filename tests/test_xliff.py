@@ -465,3 +465,38 @@ def test_a_file_handed_back_partly_translated_imports(sample: Path, cli, fmt: st
     messages = {e.msgctxt: e for e in catalog if not e.obsolete}
     assert messages["who-questions"].msgstr == "" and not messages["who-questions"].fuzzy
     assert messages["who-we-are"].msgstr == "Wie wij zijn"
+
+
+@pytest.mark.parametrize("fmt", ["xliff12", "xliff20"])
+def test_units_whose_items_were_renumbered_since_the_export_import(sample: Path, cli, fmt: str) -> None:
+    # The agency works on an export; meanwhile the legal team inserts an item at the top of a
+    # list, which renumbers every item below it ('i18n update' moves each translation with its
+    # text). Every unit of that list was refused as "translated from an older source text",
+    # and so the whole delivery, though each unit's text is current. A unit is now found by
+    # its text when its context has another one; a text found nowhere is still stale.
+    assert cli("i18n", "export", "--format", fmt, "--locale", "nl", cwd=sample).exit_code == 0
+    xlf = sample / XLF
+    text = xlf.read_text(encoding="utf-8")
+    assert text.count(": het bedrag, de valuta,") == 1
+    xlf.write_text(text.replace(": het bedrag, de valuta,", ": het overgemaakte bedrag, de valuta,"), encoding="utf-8")
+    prose = sample / "sources" / "tonle-privacy" / "policy.md"
+    first = "- {{data.contact-details}}: your full name,"
+    prose.write_text(prose.read_text(encoding="utf-8").replace(first, "- {{data.account-credentials}}: a new first item.\n" + first),
+                     encoding="utf-8")
+    assert cli("i18n", "update", cwd=sample).exit_code == 0
+    result = cli("i18n", "import", str(xlf), cwd=sample)
+    assert result.exit_code == 0, result.stderr
+    import polib
+
+    catalog = polib.pofile(str(sample / "locales" / "nl" / "LC_MESSAGES" / "tonle-privacy.po"))
+    messages = {e.msgctxt: e for e in catalog if not e.obsolete}
+    assert messages["collect-list.7"].msgid.startswith("{{data.transaction-details}}: the amount")
+    assert messages["collect-list.7"].msgstr.startswith("{{data.transaction-details}}: het overgemaakte bedrag, de valuta,")
+    assert messages["collect-list.1"].msgstr == ""
+    assert not [e.msgctxt for e in messages.values() if e.fuzzy]
+    # A unit whose text changed since the export is still refused.
+    prose.write_text(prose.read_text(encoding="utf-8").replace("the amount, currency,", "the amount, the currency,"), encoding="utf-8")
+    assert cli("i18n", "update", cwd=sample).exit_code == 0
+    result = cli("i18n", "import", str(xlf), cwd=sample)
+    assert result.exit_code == 1
+    assert "unit 'collect-list.6' was translated from an older source text" in result.stderr

@@ -754,12 +754,20 @@ def _merge_file(project: Project, path: Path, read: ReadFile, known: dict[str, l
     merged: dict[str, ReadUnit] = {}  # by context: a second unit for one entry must not replace the first without a word
     for unit in read.units:
         message: Unit | None = next((by_context[c] for c in unit.contexts if c in by_context), None)
-        if message is None:
-            # A tool that dropped the context (po2xliff does): a text found once, or its location.
+        if message is None or message.source != unit.source:
+            # A tool that dropped the context (po2xliff does), or a text that moved to another
+            # context since the export (an item inserted above it renumbers a list, as 'i18n
+            # update' does in the catalog): a text found once, or its location. A text found
+            # nowhere under a context still there is stale.
             candidates = by_source.get(unit.source, [])
             if len(candidates) > 1:
                 candidates = [m for m in candidates if set(m.getlocations()) & set(unit.locations)]
-            message = candidates[0] if len(candidates) == 1 else None
+            if len(candidates) == 1:
+                message = candidates[0]
+            elif message is not None:
+                errors.add(path, unit.line, f"unit '{message.getcontext()}' was translated from an older source text; export again and translate the "
+                                            "current text")
+                continue
         if message is None:
             errors.add(path, unit.line, f"unit '{unit.ident}' is not in {po.name}; it was removed from the source, or the file belongs to another project: "
                                          "export again and translate the current units")
@@ -770,9 +778,6 @@ def _merge_file(project: Project, path: Path, read: ReadFile, known: dict[str, l
             if (first.target, first.fuzzy) != (unit.target, unit.fuzzy):
                 errors.add(path, unit.line, f"unit '{context}' is in this file twice, with different translations (the other on line {first.line}); "
                                             "keep the one you mean")
-            continue
-        if unit.source != message.source:
-            errors.add(path, unit.line, f"unit '{context}' was translated from an older source text; export again and translate the current text")
             continue
         if unit.target is None:
             continue
