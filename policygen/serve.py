@@ -35,6 +35,7 @@ from policygen.build import BuildResult, Cancelled, build
 from policygen.cache import CACHE_DIR
 from policygen.errors import PolicygenError, TranslationsIncomplete
 from policygen.records import INPUTS
+from policygen.source.load import find_project
 
 if TYPE_CHECKING:
     import http.server
@@ -220,7 +221,9 @@ class Preview:
                  today: date | None = None, say: Callable[[str], None] = print, pdf: bool = True,
                  allow_incomplete: bool | None = None, complain: Callable[[str], None] | None = None,
                  announce: Callable[[str], None] | None = None) -> None:
-        self.project = project.resolve()
+        # No project there (a mistyped -C): an error now, as every other command gives, rather
+        # than a preview of nothing that reports a failed build until Ctrl-C.
+        self.project = find_project(project).resolve()
         self.announce = announce
         self.allow_incomplete = allow_incomplete
         self.pdf = pdf

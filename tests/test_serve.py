@@ -480,3 +480,20 @@ def test_the_loopback_spelled_another_way_refuses_other_host_names_too(mini: Pat
             assert (response.status == 200) == allowed, (host, name, response.status)
     finally:
         running.close()
+
+
+def test_serve_outside_a_project_is_an_error(tmp_path: Path) -> None:
+    """'policygen serve' in a folder that holds no policygen.yaml (a mistyped -C, the wrong
+    folder) stops at once with the message every other command gives, exit code 1. Before, it
+    served an empty folder and reported 'build failed; still serving the last good output'
+    (there was none) until Ctrl-C."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    for folder in (tmp_path, tmp_path / "no-such-folder"):
+        done = subprocess.run([sys.executable, "-m", "policygen", "serve", "-C", str(folder), "--port", str(port), "--no-pdf"],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 1, (done.stdout, done.stderr)
+        assert done.stderr.startswith(f"policygen: {folder}: no policygen.yaml here"), done.stderr
+        assert "Serving" not in done.stdout
+    assert not (tmp_path / "output").exists()
