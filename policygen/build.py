@@ -116,6 +116,9 @@ def build(
     for fmt in formats:
         if fmt not in FORMATS:
             raise PolicygenError(f"unknown format '{fmt}'; choose from {', '.join(FORMATS)}")
+    if not formats:
+        # A full build of no format would publish nothing and prune every entry of the cache.
+        raise PolicygenError(f"--format names no format; choose from {', '.join(FORMATS)} (comma-separated)")
     day = today or date.today()
     cache = Cache(find_project(root), enabled=use_cache)
     # A rebuild with the same inputs, options and output as a build recorded in the cache, whose

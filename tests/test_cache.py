@@ -586,3 +586,20 @@ def test_an_edit_saved_while_a_build_runs_is_never_cached_under_another_text(min
     same_as_cold()  # the build the save starts
     prose.write_text(original, encoding="utf-8")  # the save undone
     same_as_cold()
+
+
+def test_an_empty_format_list_is_refused_and_keeps_the_cache(mini: Path, cli) -> None:
+    """'--format ","' (or an empty --format, as a script with an unset variable writes it) chose
+    no format: the build loaded the project, wrote nothing, and as a full build pruned the cache
+    of every entry it had not used, which was every entry: the next build rendered everything
+    again. It is now refused, as an unknown format is, before anything is loaded or pruned."""
+    assert cli("build", "-C", str(mini), "--format", "html").exit_code == 0
+    entries = Cache(mini).size()
+    assert entries > 0
+    for given in (",", "", " , "):
+        result = cli("build", "-C", str(mini), "--format", given)
+        assert result.exit_code == 1, (given, result.stdout)
+        assert "--format" in result.stderr and "html, pdf" in result.stderr, result.stderr
+    assert Cache(mini).size() == entries
+    again = cli("build", "-v", "-C", str(mini), "--format", "html")
+    assert "0 other outputs rendered" in again.stdout, again.stdout
