@@ -238,6 +238,35 @@ def test_one_expression_cannot_take_all_memory(name: str, mini: Path, cli) -> No
     assert "10,000,000" in result.stderr or "100,000,000" in result.stderr, result.stderr
 
 
+@pytest.mark.parametrize("payload", ['{{ (1).to_bytes(50000000, "big") | length }}', '{{ "x".encode().ljust(50000000) | length }}'],
+                         ids=["int-to-bytes", "encode-ljust"])
+def test_a_template_cannot_make_bytes(payload: str, mini: Path, cli) -> None:
+    """Bytes are no data for a page, and their methods were not bounded as a string's are: each
+    payload made 50 MB (10 GB with 10 ** 10) and the page printed its length."""
+    (mini / "theme" / "templates").mkdir(parents=True)
+    (mini / "theme" / "templates" / "fragment.html").write_text(FRAGMENT + payload + "\n", encoding="utf-8")
+    result = cli("build", cwd=mini)
+    assert result.exception is None, result.exception
+    assert result.exit_code == 1, "built a page with it"
+    line = FRAGMENT.count("\n") + 1
+    assert result.stderr.startswith(f"theme/templates/fragment.html:{line}: template error: access to attribute "), result.stderr
+
+
+@pytest.mark.parametrize("expression", ["(" * 1000 + "1" + ")" * 1000, "[" * 300 + "]" * 300, "-" * 100000 + "1", "1" + " + 1" * 50000],
+                         ids=["parentheses", "brackets", "minus-signs", "additions"])
+@pytest.mark.parametrize("command", ["check", "build"])
+def test_an_expression_nested_too_deep_to_read_is_a_template_error(expression: str, command: str, mini: Path, cli) -> None:
+    """Jinja reads an expression by recursion: one nested a thousand deep exhausted Python's
+    stack while the build worked out which theme files a page reads, a RecursionError traceback."""
+    (mini / "theme" / "templates").mkdir(parents=True)
+    (mini / "theme" / "templates" / "fragment.html").write_text(FRAGMENT + "{{ " + expression + " }}\n", encoding="utf-8")
+    result = cli(command, cwd=mini)
+    assert result.exception is None, repr(result.exception)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("theme/templates/fragment.html: template error: expressions or blocks nested too deep to read "
+                                    "(maximum recursion depth exceeded)"), result.stderr
+
+
 def test_harmless_template_code_still_works(mini: Path, cli) -> None:
     """Themes keep what Jinja offers for data: filters, loops, namespaces, JSON, mapping access."""
     extra = ("{% set ns = namespace(n=0) %}{% for alt in alternates %}{% set ns.n = ns.n + 1 %}{% endfor %}"

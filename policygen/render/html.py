@@ -181,6 +181,10 @@ _BRACE_NUMBERS = re.compile(r"\{[^{}]*?(\d+)[^{}]*\}|\{[^{}]*\{")
 """A number in a ``str.format`` field (its width or precision), or a field nested in one."""
 
 
+_NO_BYTES = frozenset({"encode", "to_bytes"})
+"""The attributes that make bytes of a string or a number; a template may not reach them."""
+
+
 def _too_long(size: int, what: str) -> None:
     """Refuse a string or list of ``size`` items before it is made."""
     if size > MAX_TEMPLATE_SEQUENCE:
@@ -359,6 +363,13 @@ def _jinja_classes() -> tuple[Callable[[Path, Path], jinja2.BaseLoader], type[ji
 
         intercepted_binops = frozenset({"*", "**", "+", "%"})
         code_generator_class = _Generator
+
+        def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+            # Bytes are no data for a page, and their methods are not bounded as a string's are:
+            # '(1).to_bytes(10 ** 10, "big")' or '"x".encode().ljust(10 ** 10)' made 10 GB.
+            if attr in _NO_BYTES:
+                return False
+            return bool(super().is_safe_attribute(obj, attr, value))
 
         def bounded_join(self, joined: Any) -> Any:
             if isinstance(joined, str):
@@ -614,8 +625,8 @@ def theme_templates(project: Project, names: Iterable[str]) -> list[Path]:
         seen.add(name)
         try:
             found = list(meta.find_referenced_templates(env.parse(env.loader.get_source(env, name)[0]))) if env.loader else []
-        except jinja2.TemplateError:
-            found = []  # rendering reports it, at its line
+        except (jinja2.TemplateError, RecursionError, MemoryError):
+            found = []  # rendering reports it, at its line (RecursionError: an expression nested too deep to parse)
         if None in found:
             seen |= {p.relative_to(theme).as_posix() for p in theme.rglob("*") if p.is_file()}
         todo += [ref for ref in found if ref is not None]
@@ -668,14 +679,26 @@ def render_template(env: jinja2.Environment, name: str, context: Mapping[str, An
         raise  # a theme template that leads outside the project (_ThemeLoader)
     except RecursionError as exc:
         path, line = _template_frame(exc)
-        raise SourceError([Diagnostic(path or Path(name), line, "template error: a macro, include or block calls itself without end "
+        if path is None:  # no template code ran: Jinja could not read the template
+            raise SourceError([Diagnostic(_template_file(env, name), 0, "template error: expressions or blocks nested too deep to read "
+                                          "(maximum recursion depth exceeded)")]) from None
+        raise SourceError([Diagnostic(path, line, "template error: a macro, include or block calls itself without end "
                                       "(maximum recursion depth exceeded)")]) from None
     except MemoryError as exc:
         path, line = _template_frame(exc)
-        raise SourceError([Diagnostic(path or Path(name), line, "template error: out of memory")]) from None
+        raise SourceError([Diagnostic(path or _template_file(env, name), line, "template error: out of memory")]) from None
     except Exception as exc:  # the context is plain data: whatever else fails here, a template did it
         path, line = _template_frame(exc)
-        raise SourceError([Diagnostic(path or Path(name), line, f"template error: {_describe(exc)}")]) from None
+        raise SourceError([Diagnostic(path or _template_file(env, name), line, f"template error: {_describe(exc)}")]) from None
+
+
+def _template_file(env: jinja2.Environment, name: str) -> Path:
+    """The file of the template ``name`` (the theme's or policygen's), or its name."""
+    try:
+        found = env.loader.get_source(env, name)[1] if env.loader else None
+        return Path(found or name)
+    except Exception:  # not found, or leading out of the project: its own error is reported elsewhere
+        return Path(name)
 
 
 def _bounded_output(chunks: Iterable[str], template: Path) -> str:
