@@ -1038,6 +1038,8 @@ def _pair_by_similarity(gone: list[str], fresh: list[str], old_texts: dict[str, 
                 for old_id in holders:
                     shared[old_id] = shared.get(old_id, 0) + 1
         best = sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+        if not best:
+            continue  # no candidate: no matcher to make (it indexes the clause's words)
         matcher = difflib.SequenceMatcher(None, autojunk=False)
         matcher.set_seq2(tokens)
         for old_id, _count in best:

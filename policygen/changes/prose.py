@@ -887,12 +887,20 @@ def _split_pool(pool: list[str]) -> list[tuple[str, list[str]]]:
 def _closest(sentence: str, pool: list[tuple[str, list[str]]]) -> str | None:
     """The sentence of ``pool`` (made by :func:`_split_pool`) most like ``sentence``, if one is more than half alike."""
     best, best_ratio = None, 0.5
+    if not pool:
+        return None  # a clause added or removed whole: nothing to compare with
     target = sentence.lower().split()
-    matcher = difflib.SequenceMatcher(None, autojunk=False)
-    matcher.set_seq2(target)
+    matcher: difflib.SequenceMatcher[str] | None = None  # made for the first candidate long enough to pass
     for candidate, candidate_words in pool:
+        # SequenceMatcher.real_quick_ratio, from the lengths alone, before any matcher is made.
+        length = len(candidate_words) + len(target)
+        if (2.0 * min(len(candidate_words), len(target)) / length if length else 1.0) <= best_ratio:
+            continue
+        if matcher is None:
+            matcher = difflib.SequenceMatcher(None, autojunk=False)
+            matcher.set_seq2(target)
         matcher.set_seq1(candidate_words)
-        if matcher.real_quick_ratio() > best_ratio and matcher.quick_ratio() > best_ratio:
+        if matcher.quick_ratio() > best_ratio:
             ratio = matcher.ratio()
             if ratio > best_ratio:
                 best, best_ratio = candidate, ratio
