@@ -232,9 +232,9 @@ class OutputBusy(PolicygenError):
 
 
 @contextlib.contextmanager
-def lock(path: Path, busy: str | PolicygenError) -> Iterator[None]:
+def lock(path: Path, busy: str | PolicygenError, fix: str = "check that policygen may write to that folder") -> Iterator[None]:
     """Hold the lock file ``path``, or fail at once with ``busy`` (raised, or the message of a
-    :class:`PolicygenError`). The lock is the operating
+    :class:`PolicygenError`); ``fix`` is said when the lock file cannot be made. The lock is the operating
     system's (flock, or LockFileEx on Windows): a process that dies, even by kill -9, releases
     it, so a stale lock file from a killed run never blocks the next one."""
     from filelock import FileLock, Timeout  # imported on first use: check and the CLI's start never lock
@@ -243,8 +243,10 @@ def lock(path: Path, busy: str | PolicygenError) -> Iterator[None]:
         raise PolicygenError(f"{display_path(path)}: a symbolic link (to {os.readlink(path)}) where policygen keeps a lock file; remove it")
     held = FileLock(path, timeout=0)
     for attempt in (1, 2):
-        path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            # A folder policygen may not write to (a read-only file system, another user's) is
+            # an error with its fix, as the lock file it cannot make is, not a traceback.
+            path.parent.mkdir(parents=True, exist_ok=True)
             held.acquire()
             break
         except Timeout:
@@ -253,7 +255,7 @@ def lock(path: Path, busy: str | PolicygenError) -> Iterator[None]:
             if attempt == 2:  # the folder was removed under us twice: report, do not loop
                 raise
         except OSError as exc:
-            raise PolicygenError(f"{display_path(path)}: cannot take the lock ({exc.strerror})") from None
+            raise PolicygenError(f"{display_path(path)}: cannot take the lock ({exc.strerror}); {fix}") from None
     try:
         yield
     finally:
@@ -275,7 +277,8 @@ def output_lock(out: Path) -> Iterator[Path]:
                              "name beside it: move the file away")
     busy = (f"{display_path(out)}: another build is writing into this folder (lock {display_path(work / 'lock')}); "
             "wait for it to finish, or build into another --output")
-    with lock(work / "lock", OutputBusy(busy)):
+    with lock(work / "lock", OutputBusy(busy), f"policygen makes the next {display_path(out)} beside it, in {display_path(work)}: "
+              "choose an --output in a folder you may write to"):
         recover(out)
         yield work
 

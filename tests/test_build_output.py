@@ -116,3 +116,37 @@ def test_verbose_check_says_whether_it_checked_afresh(mini: Path, cli) -> None:
     assert "Checked afresh" in first.stdout and "Answered from the record" in again.stdout
     assert "afresh" not in plain.stdout and "record" not in plain.stdout
     assert first.stdout.splitlines()[0] == again.stdout.splitlines()[0] == plain.stdout.strip()
+
+
+def test_an_output_folder_policygen_may_not_write_beside_is_an_error_not_a_traceback(mini: Path, cli, monkeypatch) -> None:
+    """--output in a folder policygen may not write to (another user's /var/www, a read-only
+    file system): the build makes its next output beside the output folder, so that is said,
+    with the fix, as one error (exit 1). Before, making the folder of the lock ended in an
+    OSError traceback; with that folder there, the message named the lock and no fix."""
+    import errno
+    import pathlib
+
+    from filelock import FileLock
+
+    real_mkdir = pathlib.Path.mkdir
+
+    def read_only_mkdir(self: Path, *args: object, **options: object) -> None:
+        if self.name.endswith(".policygen") or "site" in self.parts:
+            raise OSError(errno.EROFS, "Read-only file system", str(self))
+        real_mkdir(self, *args, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pathlib.Path, "mkdir", read_only_mkdir)
+    for out in (mini / "site" / "policies", mini.parent / "www"):
+        result = cli("build", "-C", str(mini), "--output", str(out))
+        assert result.exit_code == 1 and result.exception is None, (out, result.stderr)
+        assert "Read-only file system" in result.stderr and "--output" in result.stderr, result.stderr
+    monkeypatch.undo()
+    (mini.parent / ".www.policygen").mkdir()
+
+    def read_only_acquire(self: object, *args: object, **options: object) -> None:
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(FileLock, "acquire", read_only_acquire)
+    result = cli("build", "-C", str(mini), "--output", str(mini.parent / "www"))
+    assert result.exit_code == 1 and result.exception is None, result.stderr
+    assert "Read-only file system" in result.stderr and "--output" in result.stderr, result.stderr
