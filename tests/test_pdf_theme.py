@@ -56,6 +56,23 @@ def test_pdf_css_problems_point_at_the_css_line(mini: Path, cli, rule: str, expe
     assert "policy.md" not in result.stderr
 
 
+@pytest.mark.parametrize(("rule", "says"), [
+    ("body { font-size: 1e308px; }", "cannot convert float infinity to integer, OverflowError"),
+    ("p { counter-reset: a " + "9" * 5000 + "; }", "ValueError"),
+    ("@media print {" * 10000 + "p { color: red; }" + "}" * 10000, "RecursionError"),
+], ids=["huge-font-size", "huge-counter", "nested-media"])
+def test_a_style_sheet_weasyprint_cannot_lay_out_is_a_diagnostic(mini: Path, cli, rule: str, says: str) -> None:
+    """WeasyPrint parses these values and then fails on them: each was a traceback (from the PDF
+    worker) instead of an error at the theme's pdf.css."""
+    (mini / "theme" / "templates").mkdir(parents=True)
+    (mini / "theme" / "templates" / "pdf.css").write_text(PACKAGE_CSS.read_text(encoding="utf-8") + "\n" + rule + "\n", encoding="utf-8")
+    result = cli("build", "--format", "pdf", "--locale", "en", cwd=mini)
+    assert result.exception is None, repr(result.exception)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("theme/templates/pdf.css: PDF (en): WeasyPrint cannot lay out this PDF ("), result.stderr
+    assert says in result.stderr, result.stderr
+
+
 def test_pdf_templates_never_see_where_policygen_is_installed(mini: Path) -> None:
     """Fonts reach the PDF's HTML under a fixed name: a theme that prints them shows no path."""
     project, localized = prepare(mini)

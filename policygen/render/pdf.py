@@ -319,6 +319,17 @@ def _pdf_bytes(project: Project, html: str, variant: str, strict: bool, source: 
         url = str(exc).split("'")[1] if str(exc).count("'") >= 2 else ""
         path, line = _css_source(project, html, url=url) or (source, 0)
         raise SourceError([Diagnostic(path, line, f"PDF ({locale}): {exc}")]) from None
+    except PolicygenError:
+        raise
+    except Exception as exc:
+        # WeasyPrint fails on some values it parses but cannot lay out ('font-size: 1e308px' is an
+        # OverflowError, '@media' nested ten thousand deep a RecursionError). The theme's style
+        # sheet is what a project writes; policygen's own is tested.
+        theme_css = project.theme_dir / "templates" / "pdf.css"
+        text = str(exc).strip()[:200] or type(exc).__name__
+        raise SourceError([Diagnostic(theme_css if theme_css.is_file() else source, 0,
+                                      f"PDF ({locale}): WeasyPrint cannot lay out this PDF ({text}, {type(exc).__name__}); "
+                                      "a value in the style sheet it cannot handle?")]) from None
     finally:
         logger.removeHandler(handler)
         logger.propagate = previous
