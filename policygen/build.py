@@ -128,6 +128,7 @@ def build(
     if unchanged is not None:
         unchanged.seconds = time.monotonic() - began
         return unchanged
+    assets = _assets_digest(cache.root) if use_cache and "pdf" in formats else ""
     with long_lived() as loaded:
         project, localized = prepare(root, policies, locales, allow_incomplete)
         loaded()
@@ -145,8 +146,9 @@ def build(
                     # An input changed while this build ran (a save while 'serve' rebuilds): it
                     # published what it read, but a page's key, the digest of its files now, may
                     # be of another text. Neither the pages nor the build are kept; the build the
-                    # save starts renders them again (PDFs, keyed by the HTML they lay out, stay).
-                    cache.drop_by_files()
+                    # save starts renders them again. PDFs, keyed by the HTML they lay out, stay,
+                    # unless the theme's assets, which WeasyPrint reads, changed too.
+                    cache.drop_by_files("sources", *(["assets"] if _assets_digest(cache.root) != assets else []))
         if full:
             # Every full build prunes, an HTML-only one too (else each save 'serve' builds as HTML
             # stays in the cache for good); what the recent full builds of each kind used stays.
@@ -164,6 +166,11 @@ def build_key(root: Path, policies: list[str] | None, locales: list[str] | None,
     options = {"policies": policies, "locales": locales, "output": str(resolved_path(output_dir)) if output_dir else None,
                "allow_incomplete": allow_incomplete, "formats": sorted(formats), "today": today.isoformat()}
     return project_key("build", root, options, RENDER_PACKAGES)
+
+
+def _assets_digest(root: Path) -> str:
+    """The digest of the theme's assets that a PDF's key holds (:func:`pdf_key`)."""
+    return folder_digest(root / "theme" / "assets", links_within=root)
 
 
 def _unchanged_build(cache: Cache, whole: str, out: Path) -> BuildResult | None:
@@ -364,7 +371,9 @@ def cached_pdfs(root: Path, project: Project, localized: list[LocalizedPolicy], 
         meanwhile()
     rendered = render_pdfs(root, project, [localized[i] for i in missing], allow_incomplete, jobs, scratch, progress,
                            meanwhile, [sources[i] for i in missing], cancel) if missing else []
-    cache.put({keys[i]: data for i, data in zip(missing, rendered, strict=True)})
+    # WeasyPrint reads the theme's assets after the key took their digest (build() drops these
+    # entries when the assets changed while the build ran).
+    cache.put({keys[i]: data for i, data in zip(missing, rendered, strict=True)}, by_files="assets")
     for i, data in zip(missing, rendered, strict=True):
         found[i] = data
     return [(data, i not in missing) for i, data in enumerate(found) if data is not None]
@@ -738,7 +747,7 @@ class Renders:
             files, record = unpack(entry)
             return files, record, True
         files, record = render()
-        self.cache.put({key: pack(files, record)}, by_files=True)
+        self.cache.put({key: pack(files, record)}, by_files="sources")
         self.rendered.update(kinds)
         return files, record, False
 

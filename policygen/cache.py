@@ -168,7 +168,7 @@ class Cache:
         self._pruning = False
         self._kind: str | None = None
         self._pending: dict[str, bytes] = {}
-        self._by_files: set[str] = set()
+        self._by_files: dict[str, set[str]] = {}
         if enabled:
             self._check_place()
 
@@ -207,24 +207,24 @@ class Cache:
             return None
         return content
 
-    def put(self, entries: dict[str, bytes], by_files: bool = False) -> None:
+    def put(self, entries: dict[str, bytes], by_files: str | None = None) -> None:
         """Store ``entries`` (key -> content); they are written together by :meth:`flush`.
-        ``by_files``: their keys hold digests of input files, taken at another moment than the
-        files were read for their content (:meth:`drop_by_files`)."""
+        ``by_files`` names the input files whose digests their keys hold, taken at another moment
+        than the files were read for their content ("sources", "assets": :meth:`drop_by_files`)."""
         if not self.enabled or not entries:
             return
         self.used |= set(entries)
         self._pending.update(entries)
         if by_files:
-            self._by_files |= set(entries)
+            self._by_files.setdefault(by_files, set()).update(entries)
 
-    def drop_by_files(self) -> None:
-        """Write none of the entries put ``by_files``: an input file changed while the build ran,
-        so such a key (the digest of the file now, or before) may not be of the text the content
-        was made from, and every later build would take that content for the file's."""
-        for entry in self._by_files:
-            self._pending.pop(entry, None)
-        self._by_files.clear()
+    def drop_by_files(self, *inputs: str) -> None:
+        """Write none of the entries put ``by_files`` of ``inputs``: such an input changed while
+        the build ran, so such a key (the digest of the files now, or before) may not be of the
+        files the content was made from, and every later build would take it for theirs."""
+        for name in inputs:
+            for entry in self._by_files.pop(name, set()):
+                self._pending.pop(entry, None)
 
     def flush(self) -> None:
         """Write the entries put since the last flush. Each goes to a temporary file renamed over

@@ -603,3 +603,48 @@ def test_an_empty_format_list_is_refused_and_keeps_the_cache(mini: Path, cli) ->
     assert Cache(mini).size() == entries
     again = cli("build", "-v", "-C", str(mini), "--format", "html")
     assert "0 other outputs rendered" in again.stdout, again.stdout
+
+
+def test_a_theme_asset_saved_while_a_pdf_renders_is_never_cached_under_the_older_asset(mini: Path, tmp_path: Path,
+                                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A PDF's key holds the digest of the theme's assets, taken before WeasyPrint reads them:
+    an image saved between the two was laid out in a PDF stored under the older image's key,
+    and once the image was set back, every cached build published the PDF of the other image.
+    Now, when the theme's assets changed while the build ran, its PDFs are not kept either."""
+    import struct
+    import zlib
+
+    def png(colour: bytes) -> bytes:
+        def chunk(kind: bytes, data: bytes) -> bytes:
+            return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        rows = b"".join(b"\0" + colour * 8 for _ in range(8))
+        return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(rows))
+                + chunk(b"IEND", b""))
+
+    logo = mini / "theme" / "assets" / "logo.png"
+    logo.parent.mkdir(parents=True)
+    logo.write_bytes(png(b"\xff\0\0"))
+    (mini / "theme" / "templates").mkdir()
+    css = package_file(TEMPLATES, "pdf.css").read_text(encoding="utf-8")
+    (mini / "theme" / "templates" / "pdf.css").write_text(css + '\n@page { background: url("theme/assets/logo.png") no-repeat; }\n',
+                                                        encoding="utf-8")
+    real_render = build_module.render_pdf
+    saves: list[str] = []
+
+    def save_then_render(*args: Any, **options: Any) -> bytes:
+        if not saves:
+            saves.append("saved")
+            logo.write_bytes(png(b"\0\0\xff"))  # saved after the key was taken, before WeasyPrint reads it
+        return real_render(*args, **options)
+
+    def pdf(**options: Any) -> api.BuildResult:
+        return api.build(mini, locales=["en"], formats=["pdf"], jobs=1, allow_incomplete=True, **options)
+
+    monkeypatch.setattr(build_module, "render_pdf", save_then_render)
+    pdf()
+    assert saves
+    monkeypatch.undo()
+    logo.write_bytes(png(b"\xff\0\0"))  # set back to the image the key was taken with
+    pdf()
+    pdf(output=tmp_path / "cold", use_cache=False)
+    assert (mini / "output" / "mini" / "en" / "mini-en.pdf").read_bytes() == (tmp_path / "cold" / "mini" / "en" / "mini-en.pdf").read_bytes()
