@@ -108,6 +108,8 @@ def diff(old: str, new: str, project: Path, policies: list[str] | None = None, o
     written into ``output`` as PDF too."""
     if fail_on is not None and fail_on not in SEVERITY_THRESHOLDS:
         raise PolicygenError(f"--fail-on takes major, review or minor, not '{fail_on}'")
+    if output is not None:
+        _not_into_the_project_folders(output, project)
     from policygen.changes.checkout import checkout
     from policygen.changes.compare import compare, same_labels, worst
     from policygen.changes.report import report_json
@@ -120,6 +122,20 @@ def diff(old: str, new: str, project: Path, policies: list[str] | None = None, o
         data = report_json(reports, old_label, new_label)
         written = _write_changes(reports, data, output, pdf)
     return DiffResult(data, worst(reports), written, tuple(w for r in reports for w in same_labels(r, new)))
+
+
+def _not_into_the_project_folders(output: Path, project: Path) -> None:
+    """A folder named with ``--output`` (a diff's, an export's) may be anywhere but in the
+    project's sources/, locales/, theme/ or archive/ (only a release writes the archive): ``diff
+    --output archive`` put stray files there that 'archive verify' then reported."""
+    try:
+        resolved = output.resolve()
+    except RuntimeError:
+        return  # a loop of symbolic links: writing reports it
+    for name in ("sources", "locales", "theme", "archive"):
+        folder = (project / name).resolve()
+        if folder.is_dir() and resolved.is_relative_to(folder):
+            raise PolicygenError(f"{output}: the output folder lies in the project's {name}/ folder; choose another --output")
 
 
 def _write_changes(reports: list[PolicyReport], data: dict[str, Any], output: Path | None, pdf: bool = False) -> list[Path]:
@@ -338,6 +354,8 @@ def i18n_export(project: Path, output_format: str = "xliff12", locales: list[str
     loaded = load_project(project)
     check_locales(loaded, locales)
     # The default folder must lie in the project; a folder named with --output may be anywhere.
+    if output is not None:
+        _not_into_the_project_folders(output, project)
     return xliff.export(loaded, output or contained(loaded.root / "xliff", loaded.root), locales, xliff.FORMATS[output_format])
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -218,6 +219,28 @@ def test_diff_output_stays_inside_the_folder_named(mini: Path, tmp_path: Path, c
     result = cli("diff", str(old), str(mini), "-C", str(mini), "--output", str(report))
     assert result.exit_code == 1 and "leads outside" in result.stderr
     assert list(outside.iterdir()) == []
+
+
+@pytest.mark.parametrize("folder", ["archive", "archive/mini", "sources/mini", "locales"])
+@pytest.mark.parametrize("command", ["diff", "export"])
+def test_a_named_output_never_goes_into_the_project_folders(mini: Path, tmp_path: Path, cli, folder: str, command: str) -> None:
+    """'diff --output archive' wrote report.json, assets/ and redlines into archive/, 'i18n export
+    --output archive' archive/nl/mini.xlf (only a release writes the archive; 'archive verify'
+    then failed on the strays), '--output sources/mini' into a policy's sources. A build's
+    --output was refused there already."""
+    old = tmp_path / "old"
+    shutil.copytree(mini, old)
+    (mini / "archive" / "mini").mkdir(parents=True)
+    policy = mini / "sources" / "mini" / "policy.md"
+    policy.write_text(policy.read_text(encoding="utf-8").replace("Write to", "Please write to", 1), encoding="utf-8")
+    before = sorted(p for p in mini.rglob("*"))
+    if command == "diff":
+        result = cli("diff", str(old), str(mini), "-C", str(mini), "--output", str(mini / folder))
+    else:
+        result = cli("i18n", "export", "-C", str(mini), "--output", str(mini / folder))
+    assert result.exit_code == 1 and result.exception is None, result.exception
+    assert "the output folder lies in the project's " in result.stderr and "choose another --output" in result.stderr, result.stderr
+    assert sorted(p for p in mini.rglob("*")) == before
 
 
 # --- F13: one build at a time per output folder ------------------------------------------------
