@@ -35,7 +35,7 @@ from typing import Any
 
 from policygen import __version__
 from policygen.archive.store import Release, archived_file, latest_in_force, materialize, published_heads, releases
-from policygen.atomic import contained, output_lock, publish, resolved_path, sha256
+from policygen.atomic import contained, output_lock, publish, resolved_path, sha256, work_dir
 from policygen.cache import Cache, code_digest, file_digest, files_digest, folder_digest, pack, package_version, unpack
 from policygen.cache import key as cache_key
 from policygen.changes import coverage
@@ -177,7 +177,9 @@ def _unchanged_build(cache: Cache, whole: str, out: Path) -> BuildResult | None:
     """The result of the build recorded under ``whole``, when the output folder ``out`` is still
     exactly as it left it (its manifest and every file the manifest lists, byte for byte); else None."""
     entry = cache.get(whole) if whole else None
-    if entry is None:
+    # What a killed build left beside the output is removed by the next build that takes the
+    # output's lock (atomic.recover): this one, though its inputs are those of the build recorded.
+    if entry is None or any((work_dir(out) / name).exists() for name in ("new", "old", "tmp", "ready")):
         return None
     try:
         record = json.loads(entry)

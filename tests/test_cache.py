@@ -17,6 +17,7 @@ from conftest import MINI, SAMPLE, build_once, copy_project, private_copy
 
 from policygen import api
 from policygen import build as build_module
+from policygen.atomic import work_dir
 from policygen.cache import CACHE_DIR, Cache, folder_digest
 from policygen.i18n.prepare import prepare
 from policygen.render.pdf import pdf_source_html
@@ -648,3 +649,23 @@ def test_a_theme_asset_saved_while_a_pdf_renders_is_never_cached_under_the_older
     pdf()
     pdf(output=tmp_path / "cold", use_cache=False)
     assert (mini / "output" / "mini" / "en" / "mini-en.pdf").read_bytes() == (tmp_path / "cold" / "mini" / "en" / "mini-en.pdf").read_bytes()
+
+
+def test_what_a_killed_build_left_is_removed_by_a_rebuild_with_nothing_to_do(mini: Path) -> None:
+    """A build killed (kill -9, a CI timeout) leaves its half-made tree in .output.policygen/;
+    the next build removes it. When the inputs went back to those of the last build that
+    succeeded (an edit undone), that next build had nothing to do and answered from its record
+    without looking there: the tree (hard links of the whole site, the new files, WeasyPrint's
+    scratch folder) stayed until some later build had real work. It is removed now, and the
+    outputs still come from the cache."""
+    def html() -> api.BuildResult:
+        return api.build(mini, formats=["html"], allow_incomplete=True)
+
+    html()
+    work = work_dir(mini / "output")
+    (work / "new" / "mini" / "en").mkdir(parents=True)
+    (work / "new" / "mini" / "en" / "index.html").write_bytes(b"half made")
+    (work / "tmp" / "fonts").mkdir(parents=True)
+    again = html()
+    assert again.rendered == {} and again.written == []
+    assert sorted(p.name for p in work.iterdir()) == ["lock"]
