@@ -25,6 +25,7 @@ import contextlib
 import errno
 import hashlib
 import os
+import re
 import shutil
 import stat
 import sys
@@ -58,8 +59,25 @@ def resolved_path(path: Path) -> Path:
         raise PolicygenError(f"{_shown(path)}: a loop of symbolic links (a link that leads back to itself); remove it") from None
 
 
+EDITORS_OWN = re.compile(
+    r".*\.tmp|.*~|\..*\.sw[a-px]|4913|#.*#|\.#.*|.*___jb_(tmp|old)___|\.goutputstream-.*|.*\.kate-swp|\.~lock\..*#|\.DS_Store")
+"""Names of what editors write beside the file being edited, which no build reads: a temporary
+file renamed over the file on save (``*.tmp``, JetBrains' ``___jb_tmp___``, gedit's
+``.goutputstream-*``), backups (``name~``, ``___jb_old___``), vim's swap file (``.name.swp``,
+rewritten while you type; it holds the text, the user's and the machine's names and the path)
+and its write test (``4913``), emacs' auto-save and lock files (``#name#``, ``.#name``), kate's
+swap file, LibreOffice's lock, macOS's ``.DS_Store``."""
+
+
+def editors_own(name: str) -> bool:
+    """Whether a file of this name is an editor's own (:data:`EDITORS_OWN`): not published, not
+    in a cache key, and a change to it starts no rebuild in ``serve``."""
+    return EDITORS_OWN.fullmatch(name) is not None
+
+
 def files_under(folder: Path, links_within: Path | None = None, outside: list[Path] | None = None) -> list[Path]:
-    """Every path under ``folder`` that is not a folder, sorted (none when it does not exist).
+    """Every path under ``folder`` that is not a folder, sorted (none when it does not exist),
+    an editor's own files (:func:`editors_own`) left out.
     With ``links_within``, the walk also enters folders that a symbolic link under ``folder``
     leads to inside ``links_within`` (each real folder once: a link back up does not loop), as a
     reader that follows such links sees them; a link to a folder elsewhere is not entered, and is
@@ -67,7 +85,7 @@ def files_under(folder: Path, links_within: Path | None = None, outside: list[Pa
     if not folder.is_dir():
         return []
     if links_within is None:
-        return sorted(p for p in folder.rglob("*") if not p.is_dir() or p.is_symlink())
+        return sorted(p for p in folder.rglob("*") if (not p.is_dir() or p.is_symlink()) and not editors_own(p.name))
     within = os.path.realpath(links_within)
     paths: list[Path] = []
     seen: set[str] = set()
@@ -82,7 +100,7 @@ def files_under(folder: Path, links_within: Path | None = None, outside: list[Pa
         # Entered in name order: which of two links to one folder is read (under its own name)
         # must not follow the order the file system lists them in.
         dirs.sort()
-        paths += [Path(top) / name for name in names]
+        paths += [Path(top) / name for name in names if not editors_own(name)]
     return sorted(paths)
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import errno
 import json
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 
-from policygen.atomic import OutputBusy, work_dir
+from policygen.atomic import OutputBusy, editors_own, work_dir
 from policygen.build import BuildResult, Cancelled, build
 from policygen.cache import CACHE_DIR
 from policygen.errors import PolicygenError, TranslationsIncomplete
@@ -352,7 +351,7 @@ class Preview:
         def wanted(_change: Any, path: str) -> bool:
             changed = Path(path)
             return (any(changed == folder or changed.is_relative_to(folder) for folder in inputs)
-                    and not any(changed == folder or changed.is_relative_to(folder) for folder in ignored) and not _editors_own(changed.name))
+                    and not any(changed == folder or changed.is_relative_to(folder) for folder in ignored) and not editors_own(changed.name))
 
         for _changes in watch(self.project, watch_filter=wanted, debounce=50, step=25, rust_timeout=500, stop_event=self.stop,
                               raise_interrupt=False):
@@ -367,21 +366,6 @@ class Preview:
         for thread in self._threads:
             if thread.ident is not None:  # started (close may come before start)
                 thread.join(10)
-
-
-_EDITORS_OWN = re.compile(
-    r".*\.tmp|.*~|\..*\.sw[a-px]|4913|#.*#|\.#.*|.*___jb_(tmp|old)___|\.goutputstream-.*|.*\.kate-swp|\.~lock\..*#|\.DS_Store")
-"""Names of what editors write beside the file being edited, which no build reads: a temporary
-file renamed over the file on save (``*.tmp``, JetBrains' ``___jb_tmp___``, gedit's
-``.goutputstream-*``), backups (``name~``, ``___jb_old___``), vim's swap file (``.name.swp``,
-rewritten while you type) and its write test (``4913``), emacs' auto-save and lock files
-(``#name#``, ``.#name``), kate's swap file, LibreOffice's lock, macOS's ``.DS_Store``."""
-
-
-def _editors_own(name: str) -> bool:
-    """Whether a changed file is an editor's own (:data:`_EDITORS_OWN`): it starts no build, so
-    an open page does not reload while you type."""
-    return _EDITORS_OWN.fullmatch(name) is not None
 
 
 def _summary(kind: str, result: BuildResult) -> str:

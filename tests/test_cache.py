@@ -669,3 +669,22 @@ def test_what_a_killed_build_left_is_removed_by_a_rebuild_with_nothing_to_do(min
     again = html()
     assert again.rendered == {} and again.written == []
     assert sorted(p.name for p in work.iterdir()) == ["lock"]
+
+
+def test_an_editors_own_files_in_the_theme_assets_are_neither_published_nor_keyed(mini: Path) -> None:
+    """Editing theme/assets/site.css with vim leaves .site.css.swp beside it (the text being
+    edited, the user's name, the machine's name and the file's path) and a site.css~ backup:
+    they were published in output/assets/ for anyone to fetch, and each write changed every
+    PDF's key, so each build rendered every PDF again. An editor's own files are neither now."""
+    assets = mini / "theme" / "assets"
+    assets.mkdir(parents=True)
+    (assets / "site.css").write_text("body { color: #222; }\n", encoding="utf-8")
+    before = folder_digest(assets, links_within=mini)
+    (assets / ".site.css.swp").write_bytes(b"b0VIM 9.0\0\0\0\0root\0\0builder\0/srv/policies/theme/assets/site.css\0")
+    (assets / "site.css~").write_text("body { color: #000; }\n", encoding="utf-8")
+    (assets / "4913").write_bytes(b"")
+    assert folder_digest(assets, links_within=mini) == before  # the PDFs' key
+    api.build(mini, formats=["html"], allow_incomplete=True)
+    published = sorted(p.name for p in (mini / "output" / "assets").iterdir() if p.is_file())
+    assert "site.css" in published
+    assert not {".site.css.swp", "site.css~", "4913"} & set(published), published
