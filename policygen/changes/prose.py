@@ -41,6 +41,11 @@ SEVERITY = {
 _LINK_TARGET = re.compile(r"\]\([^)]*\)")
 _MARKUP = re.compile(r"\\([\\`*_\[\]{}()#+\-.!|<>&~])|\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)|`")
 _BULLET = re.compile(r"(?m)^\s*(?:[-*•·●▪◦–]|\d{1,3}[.)]|\(?[a-z0-9]{1,3}\))\s+")
+_NUMBERING = re.compile(r"(?:^|(?<=[.!?:] ))(?:[A-Z]|[IVX]{2,4}|[ivx]{1,4}|\d{1,3})[.)] (?=\S)")
+"""A heading's letter or number where a sentence may begin, once lines are joined: "B." in "B.
+Sharing in a sale" (a lettered heading that loses its letter is renumbered, not reworded), also
+when a heading was joined to the clause before it ("... to follow you. B. Information We
+Collect")."""
 INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 """Characters a reader never sees (soft hyphen, zero-width space and joiners, word joiner, byte-order mark)."""
 _QUOTE_PAIRS = tuple(({"’": "'", "‘": "'", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-", "\u00a0": " "} | dict.fromkeys(INVISIBLE, "")).items())
@@ -185,6 +190,7 @@ def editorial_reason(before: str, after: str, locale: str = "en") -> str | None:
         ("formatting", lambda t: _BULLET.sub("", plain(t))),
         # A sentence run into the next one ("...here).Visitors from") is a lost space: paragraphs the page joined.
         ("whitespace", lambda t: " ".join(_RUN_ON.sub(" ", t).split())),
+        ("numbering", lambda t: _NUMBERING.sub("", t)),
         ("crawler artefact", lambda t: noise.sub(" ", t)),
         # Underscores at a word's ends are emphasis the crawl left unclosed ("\\_Business Transfers\\_"), not letters.
         ("punctuation", lambda t: " ".join(w.strip("_") for w in words(t) if w.strip("_")[:1].isalnum())),
@@ -378,6 +384,15 @@ _COMPANY = re.compile(r"(?-i:\b[A-Z][\w&'’-]*,? (?:" + _LEGAL_FORMS + r")\b)")
 """A company named with its legal form: who "we" are or who gets data, never page furniture."""
 _DOTTED_FORM = re.compile(r"\b(?:[A-Z]\.)+[A-Z]$")
 """A legal form spelled with dots ("B.V", "N.V", "S.A", "L.L.C"), without its final dot."""
+
+
+_SPELLED_OUT = {"limited": "ltd", "incorporated": "inc", "corporation": "corp", "company": "co"}
+
+
+def _company_key(name: str) -> str:
+    """A company's name as compared: its words, lowercase, without punctuation, the legal form
+    abbreviated ("Acme, Inc." and "ACME Inc" -> "acme inc"; "Acme Limited" -> "acme ltd")."""
+    return " ".join(_SPELLED_OUT.get(w, w) for w in re.findall(r"[^\W_]+", name.casefold()))
 
 
 def _names(sentence: str, words_: Lexicon) -> list[str]:
@@ -989,6 +1004,24 @@ def _sentence_findings(old_sentence: str | None, sentence: str, old: Document, w
             if _LEGAL_END.search(name) and any(collects.match(sentence, m.end()) for m in re.finditer(re.escape(name), sentence)) \
                     and _new_name(name, old):
                 add("new-recipient", name)
+        # So does one whose own privacy notice the sentence sends the reader to ("[Acme's privacy
+        # notice](...)" in a cookie table's new row): it is told what that company does with the data.
+        refused = {w.lower() for w in words_.words("not_recipients")}
+        places = _countries(words_.locale)
+        for name, first, titled in _their_notices(sentence, words_):
+            tokens = name.split()
+            while first and len(tokens) > 1 and _has_word(tokens[0].lower(), old):  # "See Acme": "see" is a word of the text
+                tokens.pop(0)
+            name = " ".join(tokens)
+            # A notice for a place ("California Privacy Notice", "United States Consumer Privacy
+            # Notice") is the policy's own part for the people who live there; so is a title made of
+            # words the text also writes in lowercase ("Consumer Privacy Notice"): no company's name.
+            if next(places.finditer(name), None) is not None or any(t.lower() in refused for t in tokens) \
+                    or titled and all(_has_word(t.lower(), old) for t in tokens):
+                continue
+            if not any(f.quote == name for f in found) and not _only_places(name, refused, places) \
+                    and not _ours(name, sentence, words_) and _new_name(name, old):
+                add("new-recipient", name)
     if old_sentence and words_.pattern("controller_cue").search(sentence):
         # Who "we" are: a company newly named beside the one that stays is a new controller.
         companies = [n for n in old_names if _LEGAL_END.search(n)]
@@ -1067,6 +1100,38 @@ def _joined_terms(locale: str, key: str) -> re.Pattern[str] | None:
         return re.compile("|".join(f"(?:{term.pattern.pattern})" for term in lexicon(locale).terms(key)), re.I)
     except re.error:
         return None
+
+
+_NOTICE_WORDS = re.compile(r"(?:\s+(?:privacy|cookie|data|protection|notice|policy|statement|information|"
+                           r"privacyverklaring|privacybeleid|cookieverklaring|cookiebeleid))+$", re.I)
+
+
+def _their_notices(sentence: str, words_: Lexicon) -> list[tuple[str, bool, bool]]:
+    """Organisations whose own privacy notice ``sentence`` points to: a name right before
+    ``their_notice_after`` ("Acme's privacy notice", "Acme Privacy Policy") or right after
+    ``their_notice_before`` ("the privacy policy of Acme"); the name without its "'s", whether it
+    begins the sentence (then its first word may be no part of it: "See Acme's privacy notice"),
+    and whether it is only the start of a notice's title ("Acme Privacy Policy": also the way a
+    policy names its own parts, "Consumer Privacy Notice")."""
+    name = str(words_.raw.get("name", ""))
+    if not name or not words_.pattern("policy_names").search(sentence):  # no notice named at all
+        return []
+    after, before = words_.pattern("their_notice_after"), words_.pattern("their_notice_before")
+    found = []
+    for match in re.finditer(name, sentence):
+        value, titled = match.group(), False
+        # A capitalised notice ("Acme Privacy Policy") is read as part of the name: cut off, it is the sign.
+        notice = _NOTICE_WORDS.search(value)
+        if notice and notice.start() > 0 and after.match(value, notice.start()):
+            value, points = value[: notice.start()], True
+            titled = not re.search(r"(?:'s|’s)$", value)
+        else:
+            points = after.match(sentence, match.end()) is not None or before.search(sentence, 0, match.start()) is not None
+        value = re.sub(r"(?:'s|’s)$", "", value.strip(" ,.")).strip(" ,.")
+        if points and value and value[0].isupper():
+            first = match.start() == 0 or sentence[: match.start()].rstrip().endswith((".", ":", "•", "*", "-", "(", '"', "|"))
+            found.append((value, first, titled))
+    return list(dict.fromkeys(found))
 
 
 def _ours(name: str, sentence: str, words_: Lexicon) -> bool:
@@ -1163,8 +1228,11 @@ def _pair_findings(before: str, after: str, words_: Lexicon) -> list[tuple[str, 
     # depend on string hashing (PYTHONHASHSEED), or the same diff would read differently per run.
     old_names, new_names = list(dict.fromkeys(_names(before, words_))), list(dict.fromkeys(_names(after, words_)))
     legal = _LEGAL_END
-    renamed_from = [n for n in old_names if n not in new_names and legal.search(n)]
-    renamed_to = [n for n in new_names if n not in old_names and legal.search(n)]
+    # Compared as spelled apart from punctuation, case and the legal form's abbreviation: "Acme,
+    # Inc." and "Acme Inc" (or "Acme Limited" and "Acme Ltd") are one company written two ways.
+    old_keys, new_keys = {_company_key(n) for n in old_names}, {_company_key(n) for n in new_names}
+    renamed_from = [n for n in old_names if _company_key(n) not in new_keys and legal.search(n)]
+    renamed_to = [n for n in new_names if _company_key(n) not in old_keys and legal.search(n)]
     if renamed_from and renamed_to:
         found.append(("controller-changed", f"{renamed_from[0]} -> {renamed_to[0]}"))
     old_emails, new_emails = _emails(before), _emails(after)
