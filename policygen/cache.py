@@ -105,6 +105,10 @@ def file_digest(path: Path) -> bytes:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # opening a pipe blocks too, unless non-blocking
     except (IsADirectoryError, FileNotFoundError, NotADirectoryError):
         return b"absent"
+    except OSError as exc:
+        # A Unix socket cannot be opened (ENXIO), another user's file may not be (EACCES): a key
+        # counts it as such; a file the loader needs and cannot read is the loader's error.
+        return f"unreadable {exc.errno}".encode()
     with os.fdopen(fd, "rb") as handle:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return b"not a file"
@@ -151,7 +155,7 @@ def folder_digest(folder: Path, links_within: Path | None = None) -> str:
     paths = files_under(folder, links_within)
     for path in paths:
         if path.is_file():
-            digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + file_digest(path))
     return digest.hexdigest()
 
 

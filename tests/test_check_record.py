@@ -181,3 +181,35 @@ def test_a_check_during_which_an_input_changed_records_nothing(tmp_path: Path, m
     prose.write_text(original, encoding="utf-8")  # back to the bytes the key was made of
     again = check(project, allow_incomplete=True)
     assert not again.recorded and not again.warnings
+
+
+@pytest.mark.skipif(not hasattr(__import__("socket"), "AF_UNIX"), reason="Unix sockets")
+def test_a_socket_or_unreadable_file_in_the_project_is_no_traceback(mini: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Unix socket that a tool left in the project (an agent's, an editor server's) and a file
+    policygen may not read (one an editor run with sudo left, to another user): the keys of a
+    check and a build open every input file, and opening a socket fails (ENXIO), as opening a
+    file of another user does (EACCES). Both ended in an OSError traceback. They are counted
+    as such now; a file the loader needs and cannot read is still its error."""
+    import socket
+
+    monkeypatch.chdir(mini / "sources" / "mini")
+    with socket.socket(socket.AF_UNIX) as listening:
+        listening.bind("agent.sock")  # relative: a socket's path is short
+        for args in (("check",), ("check", "--no-cache"), ("build", "--format", "html")):
+            result = cli(*args, "-C", str(mini), "--allow-incomplete")
+            assert result.exit_code == 0 and result.exception is None, (args, result.exception, result.stderr)
+    (mini / "theme" / "assets").mkdir(parents=True)
+    (mini / "theme" / "assets" / "site.css").write_text("body { color: #222; }\n", encoding="utf-8")
+    real_open = os.open
+
+    def refused(path: object, flags: int, *args: object, **options: object) -> int:
+        if str(path).endswith(("notes.txt", "site.css")):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args, **options)  # type: ignore[arg-type]
+
+    (mini / "sources" / "mini" / "notes.txt").write_text("legal's notes\n", encoding="utf-8")
+    monkeypatch.setattr(os, "open", refused)
+    from policygen.cache import file_digest, folder_digest
+
+    assert file_digest(mini / "sources" / "mini" / "notes.txt") != file_digest(mini / "sources" / "mini" / "policy.md")
+    assert folder_digest(mini / "theme" / "assets", links_within=mini)
