@@ -156,7 +156,12 @@ def _handler(out: Path, state: State, host: str = "127.0.0.1") -> type[http.serv
             anything else."""
             if not (target.is_file() and target.suffix == ".html"):
                 return None
-            body = target.read_bytes()
+            try:
+                body = target.read_bytes()
+            except OSError:
+                # Gone since the lookup (a rebuild swapped the output in between): the standard
+                # library answers as the path now is (its folder's listing, or a 404).
+                return None
             marker = body.lower().rfind(b"</body>")
             return body[:marker] + RELOAD_SCRIPT.encode() + body[marker:] if marker >= 0 else body + RELOAD_SCRIPT.encode()
 

@@ -497,3 +497,28 @@ def test_serve_outside_a_project_is_an_error(tmp_path: Path) -> None:
         assert done.stderr.startswith(f"policygen: {folder}: no policygen.yaml here"), done.stderr
         assert "Serving" not in done.stdout
     assert not (tmp_path / "output").exists()
+
+
+def test_a_page_gone_between_its_lookup_and_its_read_is_not_found(preview: Preview, mini: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                  capfd: pytest.CaptureFixture[str]) -> None:
+    """A rebuild swaps the output folder while requests are answered: a page the new site no
+    longer has (a draft released, a policy renamed) can go between the request's lookup and the
+    read of its bytes. That request is answered as the folder now is; before, the read's error
+    ended the request with a dropped connection and a traceback on the terminal."""
+    capfd.readouterr()
+    real_read = Path.read_bytes
+
+    def gone(self: Path) -> bytes:
+        if self.name == "index.html" and self.parent.name == "en":
+            self.unlink(missing_ok=True)  # the swap lands here
+        return real_read(self)
+
+    monkeypatch.setattr(Path, "read_bytes", gone)
+    for method in ("GET", "HEAD"):
+        # Answered as the folder now is (the page gone: its listing), not a dropped connection.
+        code, _headers, body = get(preview, "/mini/en/", method)
+        assert code == 200 and (method == "HEAD" or b"fragment.html" in body), (method, code)
+        (mini / "output" / "mini" / "en" / "index.html").write_bytes(b"<html><body>back</body></html>")
+    monkeypatch.undo()
+    assert "Traceback" not in capfd.readouterr().err
+    assert get(preview, "/mini/en/")[0] == 200  # still serving
