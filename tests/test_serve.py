@@ -499,7 +499,7 @@ def test_serve_outside_a_project_is_an_error(tmp_path: Path) -> None:
     assert not (tmp_path / "output").exists()
 
 
-def test_a_page_gone_between_its_lookup_and_its_read_is_not_found(preview: Preview, mini: Path, monkeypatch: pytest.MonkeyPatch,
+def test_a_page_gone_between_its_lookup_and_its_read_is_answered(preview: Preview, mini: Path, monkeypatch: pytest.MonkeyPatch,
                                                                   capfd: pytest.CaptureFixture[str]) -> None:
     """A rebuild swaps the output folder while requests are answered: a page the new site no
     longer has (a draft released, a policy renamed) can go between the request's lookup and the
