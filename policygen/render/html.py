@@ -304,8 +304,10 @@ def _jinja_classes() -> tuple[Callable[[Path, Path], jinja2.BaseLoader], type[ji
         def buffer(self, frame: Any) -> None:
             # The output of a macro, a call block, a filter block or '{% set x %}...{% endset %}'
             # is kept in a list until it is joined: a bounded one, as the page's own output is.
+            # (A class called, not a method: no frame of Python code, so a macro that calls itself
+            # still runs out of stack at its call, and the error names that line.)
             frame.buffer = self.temporary_identifier()
-            self.writeline(f"{frame.buffer} = environment.bounded_buffer()")
+            self.writeline(f"{frame.buffer} = environment.buffer_class()")
 
         @optimizeconst
         def visit_Concat(self, node: Any, frame: Any) -> None:
@@ -380,8 +382,7 @@ def _jinja_classes() -> tuple[Callable[[Path, Path], jinja2.BaseLoader], type[ji
             _weigh(value)
             return value
 
-        def bounded_buffer(self) -> list[str]:
-            return _Buffer()
+        buffer_class = _Buffer
 
         def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
             for value in (*args, *kwargs.values()):
@@ -678,7 +679,7 @@ def render_template(env: jinja2.Environment, name: str, context: Mapping[str, An
     except SourceError:
         raise  # a theme template that leads outside the project (_ThemeLoader)
     except RecursionError as exc:
-        path, line = _template_frame(exc)
+        path, line = _template_frame(exc, calls_itself=True)
         if path is None:  # no template code ran: Jinja could not read the template
             raise SourceError([Diagnostic(_template_file(env, name), 0, "template error: expressions or blocks nested too deep to read "
                                           "(maximum recursion depth exceeded)")]) from None
@@ -722,16 +723,24 @@ def _describe(exc: BaseException) -> str:
     return f"{text} ({type(exc).__name__})" if text else type(exc).__name__
 
 
-def _template_frame(exc: BaseException) -> tuple[Path | None, int]:
+def _template_frame(exc: BaseException, calls_itself: bool = False) -> tuple[Path | None, int]:
     """The innermost template file and line in a traceback. Jinja rewrites the frames of
-    template code to point at the template's file and line, and marks them (``__jinja_exception__``)."""
-    found: tuple[Path | None, int] = (None, 0)
+    template code to point at the template's file and line, and marks them (``__jinja_exception__``).
+
+    With ``calls_itself`` (a recursion that ran out of stack), the innermost frame may have
+    just begun (a macro's first line) when the stack ran out, which depends on how deep the
+    stack was to start with: the line is then the call in the frame before it, in the same file."""
+    frames: list[tuple[Path, int]] = []
     tb = exc.__traceback__
     while tb is not None:
         if "__jinja_exception__" in tb.tb_frame.f_globals:
-            found = (Path(tb.tb_frame.f_code.co_filename), tb.tb_lineno)
+            frames.append((Path(tb.tb_frame.f_code.co_filename), tb.tb_lineno))
         tb = tb.tb_next
-    return found
+    if not frames:
+        return (None, 0)
+    if calls_itself and len(frames) >= 2 and frames[-2][0] == frames[-1][0]:
+        return frames[-2]
+    return frames[-1]
 
 
 @dataclass(frozen=True, slots=True)
