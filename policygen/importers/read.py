@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
 from policygen.errors import PolicygenError
-from policygen.source.files import NOT_A_FILE, not_a_file
+from policygen.source.files import CONTROL_CHARACTERS, NOT_A_FILE, not_a_file
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -123,6 +123,25 @@ def read_input(path: Path) -> tuple[str, str]:
     if suffix in (".md", ".markdown") or re.search(r"^#{1,6} \S", text, re.M):
         return text, "markdown"
     return text, "text"
+
+
+_LINE_BREAKS = re.compile(r"[\x0b\x0c]")
+"""Word's line break (Shift+Enter, U+000B) and a page break (U+000C): line ends in the text."""
+
+
+def without_controls(text: str, repairs: Repairs) -> str:
+    """``text`` with no character that a policy's sources may not hold (:data:`CONTROL_CHARACTERS`):
+    a line break or a page break from a word processor becomes a line end, every other control
+    character (and U+FFFE, U+FFFF, which are none) is dropped; each is counted in ``repairs``."""
+    if not CONTROL_CHARACTERS.search(text):
+        return text
+    breaks = [m.start() for m in _LINE_BREAKS.finditer(text)]
+    others = [m.start() for m in CONTROL_CHARACTERS.finditer(text) if text[m.start()] not in "\x0b\x0c"]
+    for found, kind in ((breaks, "line or page breaks from a word processor (U+000B, U+000C) made line ends"),
+                        (others, "control characters dropped (no page or catalog can hold them)")):
+        if found:
+            repairs.add(kind, text.count("\n", 0, found[0]) + 1, len(found))  # lines of the file as it was read
+    return CONTROL_CHARACTERS.sub("", _LINE_BREAKS.sub("\n", text))
 
 
 _DOCUMENT_FORMATS = ((b"%PDF-", "a PDF file"), (b"{\\rtf", "an RTF document"), (b"PK\x03\x04", "a zip file (a Word or OpenDocument file?)"),
