@@ -233,7 +233,7 @@ def test_import_case(case: Path, tmp_path: Path, cli) -> None:
 def test_every_repair_has_a_case() -> None:
     kinds = "images|in-page links|script links|relative or unsupported|inline HTML|'{{'|empty blocks|nested deeper|navigation dropped"
     kinds += "|e-mail protection|footnotes written|hidden by Cloudflare decoded|made of an arrow only"
-    kinds += "|line or page breaks from a word processor|control characters dropped"
+    kinds += "|line or page breaks from a word processor|control characters dropped|clause IDs of a policygen source"
     covered = " ".join(case.read_text(encoding="utf-8") for case in IMPORT_CASES)
     for kind in kinds.split("|"):
         assert kind in covered, f"no fixture case shows the repair '{kind}'"

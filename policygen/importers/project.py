@@ -37,6 +37,7 @@ from policygen.importers.read import (
     blocks_from_text,
     escape,
     read_input,
+    without_clause_ids,
     without_controls,
 )
 from policygen.importers.structure import Previous, Skeleton, drop_navigation, structure
@@ -125,6 +126,8 @@ def read_blocks(source: Path, repairs: Repairs) -> tuple[list[Block], str]:
     """The blocks of ``source`` and its format; refuses files with no text."""
     text, fmt = read_input(source)
     text = without_controls(text, repairs)
+    if fmt == "markdown":
+        text = without_clause_ids(text, repairs)
     reader = {"html": blocks_from_html, "markdown": blocks_from_markdown}.get(fmt, blocks_from_text)
     try:
         blocks = reader(text, repairs)

@@ -144,6 +144,22 @@ def without_controls(text: str, repairs: Repairs) -> str:
     return CONTROL_CHARACTERS.sub("", _LINE_BREAKS.sub("\n", text))
 
 
+_OWN_ID_LINE = re.compile(r"^\{#[a-z0-9]+(?:-[a-z0-9]+)*\}[ \t]*\n?", re.M)
+_OWN_HEADING_ID = re.compile(r"^(#{1,6} .*?) \{#[a-z0-9]+(?:-[a-z0-9]+)*\}[ \t]*$", re.M)
+
+
+def without_clause_ids(text: str, repairs: Repairs) -> str:
+    """Markdown with policygen's own clause and section IDs taken out: a line ``{#id}`` before a
+    block and a heading's `` {#id}``. A policy.md of a policygen project imported as a document
+    (``policygen diff old/policy.md new/policy.md``) would otherwise keep them as text, where check
+    refuses them; the import gives every block an ID of its own. Each is counted in ``repairs``."""
+    found = [m.start() for m in _OWN_ID_LINE.finditer(text)] + [m.start() for m in _OWN_HEADING_ID.finditer(text)]
+    if not found:
+        return text
+    repairs.add("clause IDs of a policygen source taken out (the import gives its own)", text.count("\n", 0, min(found)) + 1, len(found))
+    return _OWN_HEADING_ID.sub(r"\1", _OWN_ID_LINE.sub("", text))
+
+
 _DOCUMENT_FORMATS = ((b"%PDF-", "a PDF file"), (b"{\\rtf", "an RTF document"), (b"PK\x03\x04", "a zip file (a Word or OpenDocument file?)"),
                      (b"\xd0\xcf\x11\xe0", "an old Word or Excel file"))
 """Formats whose bytes may all be text (an uncompressed PDF, RTF), by their first bytes: read as
