@@ -532,3 +532,19 @@ def test_the_embedding_example_in_the_docs(upcoming: Path, cli) -> None:
     assert all(embeddable(link) for link in links_in(policy_part))
     assert 'lang="nl"' in page.split('<article class="policygen-policy"', 1)[1][:200]
     assert '<meta charset="utf-8">' in page.split("<body", 1)[0]
+
+
+def test_a_released_policy_renamed_is_an_error_not_a_site_without_its_history(upcoming: Path, cli) -> None:
+    # Renaming sources/mini/ (and its catalogs, as the catalog check asks) built a site where the
+    # renamed policy showed its sources as current, with no archive page, archived copies or feed,
+    # and archive/mini/ published nowhere, without a word: its release.json records the ID, so
+    # the archive cannot follow the rename.
+    (upcoming / "sources" / "mini").rename(upcoming / "sources" / "mini2")
+    for po in upcoming.glob("locales/*/LC_MESSAGES/mini.po"):
+        po.rename(po.with_name("mini2.po"))
+    for command in ("check", "build"):
+        result = cli(command, *(("--today", "2026-06-01", "--format", "html") if command == "build" else ()), cwd=upcoming)
+        assert result.exit_code != 0 and result.exception is None, result.stdout
+        assert ("archive/mini: releases of policy 'mini', which has no sources/mini/: they would be published nowhere; "
+                "a released policy keeps its ID") in result.stderr, result.stderr
+    assert not (upcoming / "output" / "mini2").exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from policygen.archive.store import archive_root, policies_in
 from policygen.errors import Collector, PolicygenError, SourceError, TranslationsIncomplete
 from policygen.i18n.catalogs import Translations, load_translations
 from policygen.i18n.localize import LocalizedPolicy, localize
@@ -33,6 +34,7 @@ def prepare(
     check_locales(project, wanted_locales)
     errors = Collector()
     translations: Translations = load_translations(project, wanted_locales, errors)
+    _orphaned_archives(project, errors)
     localized = []
     for policy in project.policies.values():
         for loc in policy.locales:
@@ -49,3 +51,18 @@ def prepare(
     if not localized:
         raise PolicygenError(f"nothing to build: no selected policy is published in {', '.join(wanted_locales or [])}")
     return project, localized
+
+
+def _orphaned_archives(project: Project, errors: Collector) -> None:
+    """Releases of a policy whose sources are gone (renamed or removed): the site would publish
+    them nowhere (no archive page, archived copies or feed at the old URL, none at a new one),
+    and a renamed policy would show its sources as current with no history. The archive cannot
+    follow a rename: each ``release.json`` records the policy's ID and is hash-chained."""
+    sources = project.root / "sources"
+    existing = {p.name for p in sources.iterdir() if p.is_dir()} if sources.is_dir() else set()
+    for name in policies_in(archive_root(project.root)):
+        folder = archive_root(project.root) / name
+        if name not in existing and any(folder.glob("*/release.json")):
+            errors.add(folder, 0, f"releases of policy '{name}', which has no sources/{name}/: they would be published nowhere; "
+                                  f"a released policy keeps its ID (its release.json records it), so restore sources/{name}/ "
+                                  f"(rename the policy back); to retire the policy, move archive/{name}/ out of the project")
