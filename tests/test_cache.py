@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import struct
+import zlib
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -77,6 +79,15 @@ def _build(root: Path, out: Path | None = None, use_cache: bool = True) -> api.B
 
 PAGES = {"html": 4, "html-fragment": 4, "pdf": 4, "site-index": 1}
 """What a build of ``two`` renders: 2 policies x 2 locales, and the index."""
+
+
+def png(colour: bytes) -> bytes:
+    """An 8x8 PNG of one ``colour`` (three bytes, RGB): a theme image whose bytes an edit changes."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\0" + colour * 8 for _ in range(8))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(rows))
+            + chunk(b"IEND", b""))
 
 
 def test_cached_build_equals_cold_build(two_built: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
@@ -493,16 +504,6 @@ def test_a_theme_asset_behind_a_linked_folder_is_in_the_pdf_key(mini: Path, tmp_
     """theme/assets/img linked to a folder elsewhere in the project (the PDF's fetcher reads
     through it): a new image there renders the PDF again. Before, the key's digest of the
     theme's assets did not enter linked folders, and the cached PDF kept the old image."""
-    import struct
-    import zlib
-
-    def png(colour: bytes) -> bytes:
-        def chunk(kind: bytes, data: bytes) -> bytes:
-            return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        rows = b"".join(b"\0" + colour * 8 for _ in range(8))
-        return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(rows))
-                + chunk(b"IEND", b""))
-
     (mini / "images").mkdir()
     (mini / "images" / "logo.png").write_bytes(png(b"\xff\0\0"))
     (mini / "theme" / "assets").mkdir(parents=True)
@@ -612,16 +613,6 @@ def test_a_theme_asset_saved_while_a_pdf_renders_is_never_cached_under_the_older
     an image saved between the two was laid out in a PDF stored under the older image's key,
     and once the image was set back, every cached build published the PDF of the other image.
     Now, when the theme's assets changed while the build ran, its PDFs are not kept either."""
-    import struct
-    import zlib
-
-    def png(colour: bytes) -> bytes:
-        def chunk(kind: bytes, data: bytes) -> bytes:
-            return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        rows = b"".join(b"\0" + colour * 8 for _ in range(8))
-        return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(rows))
-                + chunk(b"IEND", b""))
-
     logo = mini / "theme" / "assets" / "logo.png"
     logo.parent.mkdir(parents=True)
     logo.write_bytes(png(b"\xff\0\0"))
