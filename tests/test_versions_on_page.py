@@ -548,3 +548,17 @@ def test_a_released_policy_renamed_is_an_error_not_a_site_without_its_history(up
         assert ("archive/mini: releases of policy 'mini', which has no sources/mini/: they would be published nowhere; "
                 "a released policy keeps its ID") in result.stderr, result.stderr
     assert not (upcoming / "output" / "mini2").exists()
+
+
+def test_archived_copies_link_no_language_the_site_no_longer_publishes(upcoming: Path, cli) -> None:
+    # A policy that drops a language (nl here) publishes no nl pages any more; the language switcher
+    # of its archived copies still linked every language of the release (../../../nl/versions/1.0/),
+    # links that led nowhere. The archive page already listed only the languages published.
+    policy = upcoming / "sources" / "mini" / "policy.yaml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace("locales: [en, nl]", "locales: [en]"), encoding="utf-8")
+    (upcoming / "locales" / "nl" / "LC_MESSAGES" / "mini.po").unlink()
+    assert cli("build", "--today", "2026-07-05", "--format", "html", cwd=upcoming).exit_code == 0
+    assert not (upcoming / "output" / "mini" / "nl").exists()
+    for version in ("1.0", "1.1"):
+        copy = page(upcoming, "en", "versions", version)
+        assert f"/nl/versions/{version}/" not in copy and 'hreflang="nl"' not in copy, version

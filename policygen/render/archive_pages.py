@@ -473,8 +473,10 @@ def archived_copy_data(project: Project, item: LocalizedPolicy, rel: Release, ch
         status, notice = "archived", fmt.ui("archived_notice").replace("{date}", fmt.date(later[0].effective_date))
     title = fmt.ui({"upcoming": "upcoming_title", "in-force": "in_force_title", "archived": "archived_title"}[status])
     base, current_folder = project.config.base_url, PagePaths(policy, locale).folder
+    # Only the languages the site still publishes: a language the policy dropped has no pages.
+    published = [loc for loc in rel.locales if loc in item.policy.locales]
     context = {
-        **chrome(project, item, page, _alternates(project, item, page, {loc: PagePaths(policy, loc, rel.version).folder for loc in rel.locales}), feed=True),
+        **chrome(project, item, page, _alternates(project, item, page, {loc: PagePaths(policy, loc, rel.version).folder for loc in published}), feed=True),
         "heading": title.replace("{title}", item.title_text).replace("{version}", fmt.version(rel.version)),
         "policy": policy, "version": rel.version, "effective_date": rel.effective_date.isoformat(), "status": status, "notice": notice,
         # The version in force is the top-level page: search engines are pointed there.
