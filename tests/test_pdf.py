@@ -236,6 +236,34 @@ def test_khmer_breaks_only_in_text() -> None:
     assert out.replace("\u200b", "") == html
 
 
+def test_no_khmer_line_begins_with_a_closing_sign(tmp_path: Path) -> None:
+    # The segmenter makes the khan (។), lek too (ៗ), beyyal (៘) and the riel sign (៛) words of
+    # their own, and the U+200B put before them let a line begin with one: "ផ្សេង" / "ៗ",
+    # "៤០០០០" / "៛", which a reader's search for "ផ្សេងៗ" no longer found either. Rendered at
+    # 26 widths, so that each sign ends a line somewhere.
+    from policygen.render.pdf import render_html_pdf
+    from policygen.source.load import load_project
+
+    signs = "\u17d4\u17d5\u17d6\u17d7\u17d8\u17da\u17db"
+    text = ("ក្រុមហ៊ុនអាចប្រមូលព័ត៌មានផ្សេងៗ ដូចជា ឈ្មោះ អាសយដ្ឋាន និងលេខទូរស័ព្ទជាដើម៘ "
+            "ថ្លៃសេវាប្រចាំខែគឺ ៤០០០០៛ ដែលត្រូវបង់ជាមុន។ អតិថិជនត្រូវជូនដំណឹងដល់ក្រុមហ៊ុនតាមរយៈលិខិត៖ "
+            "យ៉ាងហោចណាស់សាមសិបថ្ងៃមុនកាលបរិច្ឆេទបញ្ចប់កិច្ចសន្យា។")
+    broken = break_khmer_words(f"<p>{text}</p>")
+    assert broken.replace("\u200b", "") == f"<p>{text}</p>"
+    assert re.findall(f"\u200b[{signs}]", broken) == []
+    assert "\u200b" in broken  # the words still break
+    widths = range(20, 46)
+    body = "".join(f'<p style="width: {width}mm">{text}</p>' for width in widths)
+    pdf = tmp_path / "signs.pdf"
+    pdf.write_bytes(render_html_pdf(load_project(SAMPLE, None), body, "km", "ចំណងជើង", "", SAMPLE / "policygen.yaml"))
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    lines = [line.replace("\u200b", "").strip() for line in out.splitlines()]
+    assert [line for line in lines if line[:1] in signs and line] == []
+    flat = re.sub(r"\s+", " ", out.replace("\u200b", ""))
+    for word in ("ផ្សេងៗ", "ជាដើម៘", "៤០០០០៛", "ជាមុន។", "លិខិត៖"):
+        assert flat.count(word) == len(widths), word
+
+
 def test_font_timestamp_is_fixed_in_place() -> None:
     from fontTools.ttLib import TTFont
 

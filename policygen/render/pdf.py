@@ -48,11 +48,23 @@ path, which would end up in the PDF and make its bytes depend on where it was bu
 _RELATIVE_HREF = re.compile(r'<a href="(?!#|https?:|mailto:|tel:)([^"]*)"([^>]*)>')
 _KHMER = re.compile(r"[\u1780-\u17ff\u19e0-\u19ff]+")
 _TAG = re.compile(r"(<[^>]+>)")
+_NO_BREAK_BEFORE = frozenset("\u17d4\u17d5\u17d6\u17d7\u17d8\u17da\u17db")
+"""Khmer signs that close what comes before them and never begin a line: the khan and
+bariyoosan (។ ៕), the colon (៖), the repetition sign lek too (ៗ), beyyal (៘, "and so on"),
+koomuut (៚) and the riel sign (៛) after an amount. The segmenter makes most of them a word of
+their own, and a break hint before one let a line begin with it ("ផ្សេង" / "ៗ", "៤០០០០" / "៛"),
+which also split the word for a search across the line."""
+
+
+def _join_khmer_words(words: list[str]) -> str:
+    """``words`` joined with U+200B, except before a sign that never begins a line."""
+    return "".join(word if not index or word[0] in _NO_BREAK_BEFORE else "\u200b" + word
+                   for index, word in enumerate(words))
 
 
 def break_khmer_words(html: str) -> str:
     """Insert U+200B between Khmer words in the text of ``html``; tags, attributes, link
-    targets and code stay as they are."""
+    targets and code stay as they are. No break goes before a closing sign (``_NO_BREAK_BEFORE``)."""
     from khmercut import tokenize
 
     out = []
@@ -68,7 +80,7 @@ def break_khmer_words(html: str) -> str:
         elif code_depth or not _KHMER.search(part):
             out.append(part)
         else:
-            out.append(_KHMER.sub(lambda m: "\u200b".join(tokenize(m.group(0))), part))
+            out.append(_KHMER.sub(lambda m: _join_khmer_words(tokenize(m.group(0))), part))
     return "".join(out)
 
 
