@@ -681,7 +681,11 @@ def render_site(
         banner = archive.banners.get(key) if archive else None
         has_archive = archive is not None and key in archive.archived
         paths = PagePaths(item.policy.id, item.locale)
-        page, fragment = render(item, banner.html if banner else None, has_archive, pdf_size=(pdf_sizes or {}).get(paths.pdf))
+        # A page in force rendered from its release links the languages the site publishes now
+        # (the sources'), which a release made before a language was added or dropped does not list.
+        published = project.policies[item.policy.id].locales
+        languages = {"languages": published} if published != item.policy.locales else {}
+        page, fragment = render(item, banner.html if banner else None, has_archive, pdf_size=(pdf_sizes or {}).get(paths.pdf), **languages)
         for fmt, path, data in (("html", paths.page, page), ("html-fragment", paths.fragment, fragment)):
             files[path] = data
             outputs.append(_entry(item.policy.id, item.locale, fmt, path, data, item))

@@ -562,3 +562,17 @@ def test_archived_copies_link_no_language_the_site_no_longer_publishes(upcoming:
     for version in ("1.0", "1.1"):
         copy = page(upcoming, "en", "versions", version)
         assert f"/nl/versions/{version}/" not in copy and 'hreflang="nl"' not in copy, version
+
+
+def test_the_page_in_force_links_the_languages_the_site_publishes_not_those_of_its_release(upcoming: Path, cli) -> None:
+    # The page in force is rendered from its release's sources: its language switcher listed the
+    # release's languages, so with nl dropped from the sources the English page linked ../nl/,
+    # which the build no longer writes.
+    policy = upcoming / "sources" / "mini" / "policy.yaml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace("locales: [en, nl]", "locales: [en]"), encoding="utf-8")
+    (upcoming / "locales" / "nl" / "LC_MESSAGES" / "mini.po").unlink()
+    assert cli("build", "--today", "2026-06-01", "--format", "html", cwd=upcoming).exit_code == 0
+    current = page(upcoming, "en")
+    assert version_of(current) == "1.0"  # the release in force, not the sources
+    assert not (upcoming / "output" / "mini" / "nl").exists()
+    assert 'href="../nl/"' not in current and 'hreflang="nl"' not in current

@@ -841,7 +841,7 @@ CHROME_UI = ("skip_to_content", "languages", "generated_by")
 def render_policy(
     project: Project, localized: LocalizedPolicy, env: jinja2.Environment | None = None,
     banner: str | None = None, archive: bool = False, version: str | None = None, draft: bool = False,
-    drafted: Iterable[str] = (), pdf_size: int | None = None,
+    drafted: Iterable[str] = (), pdf_size: int | None = None, languages: Iterable[str] | None = None,
 ) -> tuple[bytes, bytes]:
     """The full page and the body-only fragment of one policy in one locale. ``banner`` is the
     major-change banner's HTML, if one is active; ``archive`` links the page to its archive;
@@ -852,7 +852,9 @@ def render_policy(
     their draft where ``drafted`` names them (else to their current page). ``pdf_size``, the
     size of the PDF the build publishes beside the page, adds a "Download PDF" link (the PDF
     itself renders from the fragment without it, so it never depends on its own size); a page
-    with an archive links its feed too."""
+    with an archive links its feed too. ``languages``, when given, are the languages the site
+    publishes the policy in, for the language switcher (a page in force rendered from its
+    release's sources would otherwise link the release's languages, not the site's)."""
     policy, locale, fmt = localized.policy, localized.locale, localized.formatter
     paths = PagePaths(policy.id, locale, version, draft)
     drafts = set(drafted) | {locale} if draft else set()
@@ -861,7 +863,7 @@ def render_policy(
     alternates = []
     # The same order on every page of the site, whatever order a policy lists its locales in.
     order = {loc: i for i, loc in enumerate(project.config.locales)}
-    for other in sorted(policy.locales, key=lambda loc: order.get(loc, len(order))):
+    for other in sorted(policy.locales if languages is None else languages, key=lambda loc: order.get(loc, len(order))):
         target = PagePaths(policy.id, other, version, other in drafts).folder
         alternates.append({
             "locale": other,
