@@ -604,16 +604,24 @@ def _show_release(project: Project, policy_id: str, rel: Release, released: list
         on_page.archived |= {(policy_id, loc) for loc in old}
         return
     env = environment(project)
+    # A language whose sources are the newest release's text (still upcoming, at its own URL) needs
+    # no draft even when another language was edited since: the draft would be a second copy of it.
+    newest = found[-1]
+    upcoming = (_in_force_items(project, policy_id, newest, [i for i in released if i.locale in newest.locales], renders)
+                if newest.sequence != rel.sequence else {})
     for item in released:
         archived = old.get(item.locale)
         # Catalogs re-wrapped or re-headed since the release change nothing a reader sees:
         # a draft is previewed only when its text differs from the version in force.
-        if archived is None or renders.page(archived, env, count=False)[1] == renders.page(item, env, count=False)[1]:
+        text = renders.page(item, env, count=False)[1]
+        if archived is None or renders.page(archived, env, count=False)[1] == text:
             on_page.current.append(item)
         else:
             on_page.current.append(archived)
             on_page.archived.add((policy_id, item.locale))
-            on_page.drafts.append(item)
+            ahead = upcoming.get(item.locale)
+            if ahead is None or renders.page(ahead, env, count=False)[1] != text:
+                on_page.drafts.append(item)
 
 
 def _in_force_items(project: Project, policy_id: str, rel: Release, released: list[LocalizedPolicy],

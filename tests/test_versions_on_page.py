@@ -576,3 +576,18 @@ def test_the_page_in_force_links_the_languages_the_site_publishes_not_those_of_i
     assert version_of(current) == "1.0"  # the release in force, not the sources
     assert not (upcoming / "output" / "mini" / "nl").exists()
     assert 'href="../nl/"' not in current and 'hreflang="nl"' not in current
+
+
+def test_a_language_whose_sources_are_the_upcoming_release_has_no_draft(upcoming: Path, cli) -> None:
+    # The sources are 1.1 (upcoming) except for a Dutch translation edited since. The English
+    # sources are exactly 1.1's, published at versions/1.1/, yet an English draft was made (the
+    # sources as a whole differ from 1.1, and the English text from 1.0's): a second, "not in
+    # force" copy of a released version. Only the Dutch page has a draft.
+    po = upcoming / "locales" / "nl" / "LC_MESSAGES" / "mini.po"
+    po.write_text(po.read_text(encoding="utf-8").replace('msgstr "Over ons"', 'msgstr "Over ons bedrijf"'), encoding="utf-8")
+    assert cli("build", "--today", "2026-06-01", "--format", "html", cwd=upcoming).exit_code == 0
+    assert version_of(page(upcoming, "en")) == "1.0" and version_of(page(upcoming, "nl")) == "1.0"
+    assert "Over ons bedrijf" in page(upcoming, "nl", "draft")
+    assert not (upcoming / "output" / "mini" / "en" / "draft").exists()
+    manifest = json.loads((upcoming / "output" / "manifest.json").read_text(encoding="utf-8"))
+    assert [(o["locale"], o["path"]) for o in manifest["outputs"] if o["format"] == "draft-html"] == [("nl", "mini/nl/draft/index.html")]
