@@ -71,14 +71,15 @@ def check(project: Path, allow_incomplete: bool | None = None, use_cache: bool =
     theme); its warnings list the facts a policy does not model and the prose that names what no
     fact covers. Raises with every problem found. An unchanged project answers from the record of
     its last check (``use_cache=False``: check afresh)."""
-    from policygen.records import recorded_check
+    from policygen.records import check_key, recorded_check
 
     # Asked before the stages are imported: an unchanged project costs a start-up and a hash of its files.
-    if use_cache and (recorded := recorded_check(project, allow_incomplete)) is not None:
+    whole = check_key(project, allow_incomplete) if use_cache else None
+    if whole is not None and (recorded := recorded_check(project, allow_incomplete, whole)) is not None:
         return recorded
     from policygen.build import check as check_project
 
-    return check_project(project, allow_incomplete, use_cache)
+    return check_project(project, allow_incomplete, use_cache, unrecorded=whole)
 
 
 @dataclass(frozen=True, slots=True)

@@ -845,7 +845,7 @@ def _read_manifest(out: Path) -> list[dict[str, Any]]:
         return []
 
 
-def check(root: Path, allow_incomplete: bool | None = None, use_cache: bool = True) -> Checked:
+def check(root: Path, allow_incomplete: bool | None = None, use_cache: bool = True, unrecorded: str | None = None) -> Checked:
     """Validate sources, catalogs, config, the project's rules.yaml and theme templates without
     writing any output; warn about facts a policy does not model and prose that names what no
     fact covers.
@@ -855,10 +855,12 @@ def check(root: Path, allow_incomplete: bool | None = None, use_cache: bool = Tr
     build is; the next check with the same key answers from the record without loading anything
     (:func:`policygen.records.recorded_check`, which the API asks before it imports this module).
     Any changed input makes a new key, so a check that would find a problem always runs; a check
-    that fails records nothing. ``use_cache=False`` checks afresh and leaves the record alone."""
+    that fails records nothing. ``use_cache=False`` checks afresh and leaves the record alone.
+    ``unrecorded``: the check's key, under which the caller has just found no record (the API
+    asks before it imports this module): not made, nor looked up, a second time."""
     root = find_project(root)
-    whole = check_key(root, allow_incomplete) if use_cache else ""
-    recorded = recorded_check(root, allow_incomplete, whole) if use_cache else None
+    whole = (unrecorded or check_key(root, allow_incomplete)) if use_cache else ""
+    recorded = recorded_check(root, allow_incomplete, whole) if use_cache and unrecorded is None else None
     if recorded is not None:
         return recorded
     with long_lived() as loaded:

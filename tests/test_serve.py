@@ -350,12 +350,8 @@ def test_an_output_folder_inside_the_sources_is_refused_and_not_made(mini: Path)
     assert not (mini / "sources" / "preview").exists()
 
 
-def test_an_editors_own_files_start_no_build(mini: Path) -> None:
-    """What editors write beside the file being edited (vim's swap file, rewritten while you
-    type, and its write test '4913'; backups 'name~'; emacs' '#name#' and '.#name'; JetBrains'
-    and gedit's temporary files) is no input: it starts no build, so the open page does not
-    reload while you type. Before, each swap-file write rebuilt the site and reloaded the page."""
-    running = Preview(mini, port=0, say=lambda _message: None, pdf=False, allow_incomplete=True)
+def _count_builds(running: Preview) -> list[list[str]]:
+    """The formats of every build ``running`` starts from now on, in order (each build still runs)."""
     builds: list[list[str]] = []
     build = running._build
 
@@ -364,6 +360,16 @@ def test_an_editors_own_files_start_no_build(mini: Path) -> None:
         return build(formats, cancel)
 
     running._build = counted  # type: ignore[method-assign]
+    return builds
+
+
+def test_an_editors_own_files_start_no_build(mini: Path) -> None:
+    """What editors write beside the file being edited (vim's swap file, rewritten while you
+    type, and its write test '4913'; backups 'name~'; emacs' '#name#' and '.#name'; JetBrains'
+    and gedit's temporary files) is no input: it starts no build, so the open page does not
+    reload while you type. Before, each swap-file write rebuilt the site and reloaded the page."""
+    running = Preview(mini, port=0, say=lambda _message: None, pdf=False, allow_incomplete=True)
+    builds = _count_builds(running)
     folder = mini / "sources" / "mini"
     try:
         running.start()
@@ -423,14 +429,7 @@ def test_a_file_outside_the_projects_inputs_starts_no_build(mini: Path) -> None:
     a change there starts no build and reloads no page. Only policygen.yaml, glossary.yaml,
     rules.yaml, sources/, locales/, theme/ and archive/ (what a build reads) are watched."""
     running = Preview(mini, port=0, say=lambda _message: None, pdf=False)
-    builds: list[list[str]] = []
-    build = running._build
-
-    def counted(formats: list[str], cancel: Any = None) -> bool:
-        builds.append(formats)
-        return build(formats, cancel)
-
-    running._build = counted  # type: ignore[method-assign]
+    builds = _count_builds(running)
     try:
         running.start()
         assert builds == [["html"]]

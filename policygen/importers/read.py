@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
 from policygen.errors import PolicygenError
+from policygen.model import SLUG_RE
 from policygen.source.files import CONTROL_CHARACTERS, NOT_A_FILE, not_a_file
 
 if TYPE_CHECKING:
@@ -144,8 +145,8 @@ def without_controls(text: str, repairs: Repairs) -> str:
     return CONTROL_CHARACTERS.sub("", _LINE_BREAKS.sub("\n", text))
 
 
-_OWN_ID_LINE = re.compile(r"^\{#[a-z0-9]+(?:-[a-z0-9]+)*\}[ \t]*\n?", re.M)
-_OWN_HEADING_ID = re.compile(r"^(#{1,6} .*?) \{#[a-z0-9]+(?:-[a-z0-9]+)*\}[ \t]*$", re.M)
+_OWN_ID_LINE = re.compile(r"^\{#" + SLUG_RE.pattern + r"\}[ \t]*\n?", re.M)
+_OWN_HEADING_ID = re.compile(r"^(#{1,6} .*?) \{#" + SLUG_RE.pattern + r"\}[ \t]*$", re.M)
 
 
 def without_clause_ids(text: str, repairs: Repairs) -> str:
